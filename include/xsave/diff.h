@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compare two states register by register (as the CPU would hold them after
+ * loading each) and component by component (XSTATE_BV).  Formats, sizes and
+ * layouts may differ.  Registers one state lacks (its layout has no such
+ * component) compare as their init value.
+ */
+#ifndef XSAVE_DIFF_H
+#define XSAVE_DIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xsave/regs.h>
+
+struct xs_diff_reg {
+	const char *name;
+	const struct xs_reg *a;	/* NULL: A has no such register */
+	const struct xs_reg *b;
+};
+
+struct xs_diff {
+	struct xs_regset ra, rb;
+	uint64_t ignored;	/* components compared as not guest-visible */
+	uint64_t bv_only;	/* XSTATE_BV bits that differ while the registers agree */
+	size_t n;		/* registers that differ */
+	struct xs_diff_reg *regs;
+};
+
+/*
+ * Fill @out.  Registers of components in @ignore are not compared (components
+ * neither guest enabled).  0 or -XS_ENOMEM; free with xs_diff_free().
+ */
+int xs_diff_states(const struct xs_state *a, const struct xs_state *b, uint64_t ignore,
+		   struct xs_diff *out);
+void xs_diff_free(struct xs_diff *d);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libxsave error convention: functions return 0 on success or a negative
+ * enum xs_err value.  Where the failure has a place in the input, the caller's
+ * optional struct xs_diag receives the absolute byte offset and a one-line
+ * message (lowercase, no trailing period, no file name: the CLI adds that).
+ */
+#ifndef XSAVE_ERR_H
+#define XSAVE_ERR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum xs_err {
+	XS_OK = 0,
+	XS_ETRUNC = 1,	/* input ends before a structure it announces */
+	XS_EFORMAT,	/* input violates its format */
+	XS_ELAYOUT,	/* no layout fits the input, or the input does not fit the layout */
+	XS_ELIMIT,	/* a size or count in the input is over xsavectl's bound */
+	XS_ENOMEM,
+	XS_EINVAL,	/* bad argument (mask expression, layout description) */
+	XS_EUNSUP,	/* host lacks a facility (no XSAVE, no OSXSAVE) */
+};
+
+struct xs_diag {
+	bool has_off;
+	uint64_t off;
+	char msg[256];
+};
+
+/* Record a failure in @d (may be NULL) and return -@err. */
+int xs_fail(struct xs_diag *d, int err, bool has_off, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#define XS_FAIL_AT(d, err, off, ...) xs_fail((d), (err), true, (off), __VA_ARGS__)
+#define XS_FAIL(d, err, ...) xs_fail((d), (err), false, 0, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * XSAVE state components and layouts.
+ *
+ * The component table (names, architectural sizes, user/supervisor, 64-byte
+ * alignment in compacted form) is fixed by the Intel SDM Vol. 1 ch. 13.  The
+ * standard-format offsets are not: AMD and Intel place AVX-512 and PKRU
+ * differently and APX reuses the MPX hole, so a layout is a value, taken from
+ * the producing host's CPUID leaf 0xD or from one of the built-in tables.
+ */
+#ifndef XSAVE_LAYOUT_H
+#define XSAVE_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xsave/err.h>
+
+#define XS_NCOMP 64
+#define XS_LEGACY_SIZE 512
+#define XS_HDR_OFF 512
+#define XS_HDR_SIZE 64
+#define XS_EXT_OFF 576
+#define XS_XCOMP_COMPACTED (1ULL << 63)
+
+enum xs_comp_id {
+	XS_X87 = 0, XS_SSE = 1, XS_AVX = 2, XS_BNDREGS = 3, XS_BNDCSR = 4,
+	XS_OPMASK = 5, XS_ZMM_HI256 = 6, XS_HI16_ZMM = 7, XS_PT = 8, XS_PKRU = 9,
+	XS_PASID = 10, XS_CET_U = 11, XS_CET_S = 12, XS_HDC = 13, XS_UINTR = 14,
+	XS_LBR = 15, XS_HWP = 16, XS_TILECFG = 17, XS_TILEDATA = 18, XS_APX = 19,
+};
+
+#define XS_BIT(i) (1ULL << (i))
+#define XS_MASK_FPSSE (XS_BIT(XS_X87) | XS_BIT(XS_SSE))
+#define XS_MASK_AVX512 (XS_BIT(XS_OPMASK) | XS_BIT(XS_ZMM_HI256) | XS_BIT(XS_HI16_ZMM))
+#define XS_MASK_MPX (XS_BIT(XS_BNDREGS) | XS_BIT(XS_BNDCSR))
+#define XS_MASK_AMX (XS_BIT(XS_TILECFG) | XS_BIT(XS_TILEDATA))
+/* IA32_XSS-managed components (CPUID.(0xD,i).ECX[0]=1): 8 and 10-16. */
+#define XS_MASK_SUPERVISOR (XS_BIT(XS_PT) | (0x7fULL << XS_PASID))
+/* User components this version knows (XCR0-managed). */
+#define XS_MASK_USER_KNOWN (XS_MASK_FPSSE | XS_BIT(XS_AVX) | XS_MASK_MPX | XS_MASK_AVX512 | \
+			    XS_BIT(XS_PKRU) | XS_MASK_AMX | XS_BIT(XS_APX))
+
+/* Fixed facts about one component (SDM Vol. 1 13.1-13.5, CPUID.(0xD,i)). */
+struct xs_comp_info {
+	const char *name;	/* short, lower case: used in masks and JSON */
+	const char *desc;	/* human description */
+	uint32_t size;		/* architectural size; 0 = not known to this version */
+	bool supervisor;
+	bool align64;		/* CPUID.(0xD,i).ECX[1] */
+};
+
+/* Facts for component @bit (0..63); never NULL, name "bitN" for unknown ones. */
+const struct xs_comp_info *xs_comp_info(unsigned bit);
+/* Look up a component by short name; -1 when unknown. */
+int xs_comp_by_name(const char *name, size_t len);
+
+/* Where each component lives in a standard-format area, and how big it is. */
+struct xs_layout {
+	char name[24];		/* "intel", "amd", "common", "host", "file" */
+	uint64_t sized;		/* components whose size is known */
+	uint64_t placed;	/* components with a standard-format offset */
+	uint64_t align64;
+	uint64_t supervisor;
+	uint32_t size[XS_NCOMP];
+	uint32_t offset[XS_NCOMP];	/* standard format */
+};
+
+enum xs_vendor { XS_VENDOR_INTEL, XS_VENDOR_AMD };
+
+/* Built-in layouts: Intel (SDM, CPUID on Intel parts) and AMD (APM, Zen). */
+void xs_layout_builtin(enum xs_vendor v, struct xs_layout *l);
+
+/* CPUID leaf 0xD as recorded from a host: sub-leaf i -> eax..edx. */
+struct xs_cpuid_d {
+	uint64_t valid;		/* sub-leaves that were recorded */
+	uint32_t eax[XS_NCOMP], ebx[XS_NCOMP], ecx[XS_NCOMP], edx[XS_NCOMP];
+	char vendor[13];	/* CPUID.0 vendor string, "" when unknown */
+	bool have_xcr0;
+	uint64_t xcr0;		/* XGETBV(0) */
+};
+
+/*
+ * Parse the text form written by `xsave-capture cpuid` and `xsavectl host
+ * --cpuid` (lines "0xd.N eax=0x.. ebx=0x.. ecx=0x.. edx=0x..", "leaf0 ...
+ * vendor=S", "xcr0=0x.."); other lines are ignored.  Returns 0 or -XS_EINVAL
+ * with the line number in @d.
+ */
+int xs_cpuid_d_parse(const char *text, size_t len, struct xs_cpuid_d *c, struct xs_diag *d);
+
+/* Build a layout from leaf 0xD; components the leaf does not describe stay unsized. */
+int xs_layout_from_cpuid(const struct xs_cpuid_d *c, const char *name, struct xs_layout *l,
+			 struct xs_diag *d);
+
+/* Size of a standard-format area holding @mask (end of the furthest component). */
+uint32_t xs_layout_std_size(const struct xs_layout *l, uint64_t mask);
+
+/*
+ * Offsets of a compacted area with XCOMP_BV @xcomp (SDM 13.4.3): components in
+ * increasing order from 576, 64-byte aligned where flagged.  Returns 0, or
+ * -XS_ELAYOUT naming the first component of unknown size.
+ */
+int xs_layout_compacted(const struct xs_layout *l, uint64_t xcomp, uint32_t off[XS_NCOMP],
+			uint32_t *total, struct xs_diag *d);
+
+/* Write "x87 sse avx" style names of @mask into buf (always NUL-terminated). */
+void xs_mask_names(uint64_t mask, char *buf, size_t len);
+
+/*
+ * Parse a mask expression: a number (0x207, 519) or a comma list of component
+ * and group names (x87,sse,avx,mpx,avx512,pkru,amx,apx, the component names,
+ * "bitN").  "host" is not handled here (the CLI resolves it).
+ */
+int xs_mask_parse(const char *s, uint64_t *mask, struct xs_diag *d);
+
+#endif

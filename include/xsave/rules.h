@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Can this state be loaded on a target whose XCR0 is T, and what must go?
+ *
+ * For every XSTATE_BV bit outside T (and every supervisor bit, which
+ * KVM_SET_XSAVE never accepts): stripping is lossless when the guest never
+ * enabled the component (bit not in the guest XCR0 G, when G is known) or when
+ * its data is the init value; otherwise the guest would lose live state.
+ * Also incompatible: G has bits outside T; MXCSR has reserved bits.  Fixable
+ * without loss: XCOMP_BV or reserved header bytes in a standard image,
+ * XSTATE_BV bits with no data area.
+ */
+#ifndef XSAVE_RULES_H
+#define XSAVE_RULES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xsave/area.h>
+
+enum xs_verdict { XS_VERDICT_OK, XS_VERDICT_FIXABLE, XS_VERDICT_INCOMPATIBLE };
+enum xs_action { XS_ACT_KEEP, XS_ACT_STRIP, XS_ACT_LOSE };
+
+struct xs_bit_check {
+	uint8_t bit;
+	uint8_t action;		/* enum xs_action */
+	const char *reason;	/* static text */
+};
+
+struct xs_check {
+	enum xs_verdict verdict;
+	uint64_t target;
+	uint64_t strip;		/* XSTATE_BV bits filter clears losslessly */
+	uint64_t lose;		/* XSTATE_BV bits whose live data would be lost */
+	uint64_t guest_outside;	/* guest XCR0 bits the target lacks */
+	unsigned fix;		/* enum xs_problem bits filter repairs */
+	unsigned bad;		/* enum xs_problem bits filter cannot repair */
+	unsigned nbits;
+	struct xs_bit_check bits[64];	/* one per XSTATE_BV bit, in bit order */
+};
+
+void xs_check_state(const struct xs_state *st, uint64_t target, struct xs_check *c);
+
+const char *xs_verdict_name(enum xs_verdict v);
+const char *xs_action_name(enum xs_action a);
+
+/*
+ * Apply the lossless fixes of @c to the image behind @st (the caller's copy):
+ * clear the stripped XSTATE_BV bits and zero their areas, clear XCOMP_BV in a
+ * standard image, zero the reserved header bytes.  With @force, also strip the
+ * bits in c->lose (their data is lost).  *cleared receives the bits cleared.
+ * The state's derived fields (init, problems) are stale afterwards: parse the
+ * image again to judge the result.
+ */
+int xs_filter_apply(struct xs_state *st, const struct xs_check *c, bool force, uint64_t *cleared);
+
+#endif

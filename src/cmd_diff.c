@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/* xsavectl diff: compare two states register by register; exit 1 when they differ. */
+#include <string.h>
+
+#include <xsave/diff.h>
+
+#include "cmd.h"
+#include "exitcodes.h"
+#include "util.h"
+
+enum { OPT_ALL = 0x1300 };
+
+struct diff_args {
+	struct xs_common common;
+	bool all;
+	const char *file[2];
+	int n;
+};
+
+static const struct argp_option options[] = {
+	{ "all", OPT_ALL, NULL, 0,
+	  "Compare components outside the guest XCR0 too (by default they are skipped when "
+	  "the guest XCR0 is known)", 0 },
+	{ 0 }
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct diff_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->common;
+		return 0;
+	case OPT_ALL:
+		a->all = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (a->n == 2)
+			argp_error(state, "exactly two input files");
+		a->file[a->n++] = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (a->n != 2)
+			argp_error(state, "exactly two input files");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
+
+static const struct argp argp = {
+	.options = options,
+	.parser = parse,
+	.args_doc = "A B",
+	.doc = "Compare two states as the CPU would hold them after loading each; exit 1 "
+	       "when a register differs.  Formats, sizes and layouts may differ.",
+	.children = children,
+};
+
+static void show_side(struct out *o, const char *key, const struct xs_reg *r)
+{
+	if (r)
+		out_hexle(o, key, r->v, r->width);
+	else
+		out_null(o, key);
+}
+
+static void show_diff(struct out *o, const struct diff_args *a, const struct xs_state *sa,
+		      const struct xs_state *sb, const struct xs_diff *d)
+{
+	out_str(o, "a", a->file[0]);
+	out_str(o, "b", a->file[1]);
+	out_bool(o, "equal", d->n == 0);
+	out_mask(o, "xstate_bv_a", sa->xstate_bv);
+	out_mask(o, "xstate_bv_b", sb->xstate_bv);
+	out_mask(o, "ignored", d->ignored);
+	if (d->ignored)
+		out_note(o, "(outside the guest XCR0: not guest-visible)");
+	out_mask(o, "xstate_bv_only", d->bv_only);
+	if (d->bv_only)
+		out_note(o, "(XSTATE_BV differs, registers equal: init vs. zero data)");
+	out_arr(o, "registers");
+	for (size_t i = 0; i < d->n; i++) {
+		out_obj(o, NULL);
+		out_str(o, "name", d->regs[i].name);
+		show_side(o, "a", d->regs[i].a);
+		show_side(o, "b", d->regs[i].b);
+		out_end(o);
+	}
+	out_end(o);
+}
+
+static int run(int argc, char **argv)
+{
+	struct diff_args a = { 0 };
+	struct input in[2];
+	struct xs_diff d;
+	uint64_t ignore = 0;
+	struct out *o;
+	int rc;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	rc = common_prepare(&a.common);
+	if (!rc)
+		rc = input_load(&a.common, a.file[0], &in[0]);
+	if (rc)
+		return rc;
+	rc = input_load(&a.common, a.file[1], &in[1]);
+	if (rc) {
+		input_free(&in[0]);
+		return rc;
+	}
+	const struct xs_state *sa = &in[0].st[0], *sb = &in[1].st[0];
+
+	if (!a.all && sa->guest_known && sb->guest_known)
+		ignore = ~(sa->guest_xcr0 | sb->guest_xcr0 | XS_MASK_FPSSE);
+	if (xs_diff_states(sa, sb, ignore, &d)) {
+		msg_err("out of memory");
+		return EXIT_SOFTWARE;
+	}
+	o = common_out(&a.common);
+	show_diff(o, &a, sa, sb, &d);
+	bool equal = d.n == 0;
+
+	xs_diff_free(&d);
+	input_free(&in[0]);
+	input_free(&in[1]);
+	rc = common_finish(o);
+	return rc ? rc : equal ? EXIT_OK : EXIT_NO;
+}
+
+const struct xs_cmd xs_cmd_diff = {
+	.name = "diff",
+	.summary = "compare two states register by register (exit 1 when they differ)",
+	.argp = &argp,
+	.run = run,
+};

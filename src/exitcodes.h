@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* The documented exit codes (man/xsavectl.1 EXIT STATUS, README). Nothing else is returned. */
+#ifndef XSAVECTL_EXITCODES_H
+#define XSAVECTL_EXITCODES_H
+
+enum {
+	EXIT_OK = 0,		/* loads as is / no differences / done */
+	EXIT_NO = 1,		/* check: incompatible; diff: states differ; filter: refused */
+	EXIT_FIXABLE = 2,	/* check: filter makes it loadable with nothing lost */
+	EXIT_USAGE = 64,	/* EX_USAGE: bad command line */
+	EXIT_DATAERR = 65,	/* EX_DATAERR: malformed or unsupported input */
+	EXIT_NOINPUT = 66,	/* EX_NOINPUT: input cannot be opened or read */
+	EXIT_UNAVAILABLE = 69,	/* EX_UNAVAILABLE: host facility missing (no XSAVE for "host") */
+	EXIT_SOFTWARE = 70,	/* EX_SOFTWARE: internal error, out of memory */
+	EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: output cannot be created */
+	EXIT_IOERR = 74,	/* EX_IOERR: write error (output file or stdout) */
+};
+
+#endif

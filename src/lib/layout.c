@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Component facts and standard-format layouts.
+ *
+ * Sizes and flags: Intel SDM Vol. 1 13.2-13.5 and CPUID.(0xD,i) as read on an
+ * Intel Emerald Rapids part (see tests/data/cpuid-intel-emr.txt).  Intel
+ * offsets: the same CPUID and gdb's i387_guess_xsave_layout; AMD offsets:
+ * CPUID on Zen 3/Zen 4 and gdb's "AMD CPUs supporting PKRU" table.  APX
+ * (bit 19) sits in the MPX hole at 960 (Intel APX spec; Linux XFEATURE_APX).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xsave/layout.h>
+
+static const struct xs_comp_info comp_table[] = {
+	[XS_X87] = { .name = "x87", .desc = "x87 FPU", .size = 160 },
+	[XS_SSE] = { .name = "sse", .desc = "SSE (XMM0-15, MXCSR)", .size = 256 },
+	[XS_AVX] = { .name = "avx", .desc = "AVX (YMM upper halves)", .size = 256 },
+	[XS_BNDREGS] = { .name = "bndregs", .desc = "MPX bound registers", .size = 64 },
+	[XS_BNDCSR] = { .name = "bndcsr", .desc = "MPX BNDCFGU/BNDSTATUS", .size = 64 },
+	[XS_OPMASK] = { .name = "opmask", .desc = "AVX-512 opmask k0-7", .size = 64 },
+	[XS_ZMM_HI256] = { .name = "zmm_hi256", .desc = "AVX-512 ZMM0-15 upper halves",
+			   .size = 512 },
+	[XS_HI16_ZMM] = { .name = "hi16_zmm", .desc = "AVX-512 ZMM16-31", .size = 1024 },
+	[XS_PT] = { .name = "pt", .desc = "Processor Trace (supervisor)", .size = 128,
+		    .supervisor = true },
+	[XS_PKRU] = { .name = "pkru", .desc = "Protection keys (PKRU)", .size = 8 },
+	[XS_PASID] = { .name = "pasid", .desc = "PASID (supervisor)", .size = 8,
+		       .supervisor = true },
+	[XS_CET_U] = { .name = "cet_u", .desc = "CET user state (supervisor)", .size = 16,
+		       .supervisor = true },
+	[XS_CET_S] = { .name = "cet_s", .desc = "CET kernel SSPs (supervisor)", .size = 24,
+		       .supervisor = true },
+	[XS_HDC] = { .name = "hdc", .desc = "HDC (supervisor)", .size = 8, .supervisor = true },
+	[XS_UINTR] = { .name = "uintr", .desc = "User interrupts (supervisor)", .size = 48,
+		       .supervisor = true },
+	[XS_LBR] = { .name = "lbr", .desc = "Architectural LBR (supervisor)", .size = 808,
+		     .supervisor = true },
+	[XS_HWP] = { .name = "hwp", .desc = "HWP (supervisor)", .size = 8, .supervisor = true },
+	[XS_TILECFG] = { .name = "tilecfg", .desc = "AMX TILECFG", .size = 64, .align64 = true },
+	[XS_TILEDATA] = { .name = "tiledata", .desc = "AMX TILEDATA (tmm0-7)", .size = 8192,
+			  .align64 = true },
+	[XS_APX] = { .name = "apx", .desc = "APX R16-R31", .size = 128 },
+};
+
+const struct xs_comp_info *xs_comp_info(unsigned bit)
+{
+	static struct xs_comp_info unknown[XS_NCOMP];
+	static char names[XS_NCOMP][8];
+
+	if (bit < sizeof(comp_table) / sizeof(comp_table[0]) && comp_table[bit].name)
+		return &comp_table[bit];
+	bit &= XS_NCOMP - 1;
+	if (!unknown[bit].name) {
+		snprintf(names[bit], sizeof(names[bit]), "bit%u", bit);
+		unknown[bit].name = names[bit];
+		unknown[bit].desc = "unknown component";
+	}
+	return &unknown[bit];
+}
+
+int xs_comp_by_name(const char *name, size_t len)
+{
+	for (unsigned i = 0; i < sizeof(comp_table) / sizeof(comp_table[0]); i++)
+		if (comp_table[i].name && strlen(comp_table[i].name) == len &&
+		    !strncmp(comp_table[i].name, name, len))
+			return (int)i;
+	return -1;
+}
+
+struct std_place {
+	unsigned bit;
+	uint32_t off;
+};
+
+/* Standard offsets (decimal, SDM/CPUID.(0xD,i).EBX). */
+static const struct std_place intel_std[] = {
+	{ XS_AVX, 576 },	 { XS_BNDREGS, 960 },	 { XS_BNDCSR, 1024 },
+	{ XS_OPMASK, 1088 },	 { XS_ZMM_HI256, 1152 }, { XS_HI16_ZMM, 1664 },
+	{ XS_PKRU, 2688 },	 { XS_TILECFG, 2752 },	 { XS_TILEDATA, 2816 },
+	{ XS_APX, 960 },
+};
+
+static const struct std_place amd_std[] = {
+	{ XS_AVX, 576 },	{ XS_OPMASK, 832 }, { XS_ZMM_HI256, 896 },
+	{ XS_HI16_ZMM, 1408 },	{ XS_PKRU, 2432 },
+};
+
+static void layout_sizes(struct xs_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	for (unsigned i = 0; i < XS_NCOMP; i++) {
+		const struct xs_comp_info *ci = xs_comp_info(i);
+
+		if (!ci->size)
+			continue;
+		l->sized |= XS_BIT(i);
+		l->size[i] = ci->size;
+		if (ci->align64)
+			l->align64 |= XS_BIT(i);
+		if (ci->supervisor)
+			l->supervisor |= XS_BIT(i);
+	}
+	/* The legacy region: x87 owns 0..159, SSE 160..415 (Linux xstate_offsets). */
+	l->placed = XS_MASK_FPSSE;
+	l->offset[XS_X87] = 0;
+	l->offset[XS_SSE] = 160;
+}
+
+void xs_layout_builtin(enum xs_vendor v, struct xs_layout *l)
+{
+	const struct std_place *t = v == XS_VENDOR_AMD ? amd_std : intel_std;
+	size_t n = v == XS_VENDOR_AMD ? sizeof(amd_std) / sizeof(amd_std[0])
+				      : sizeof(intel_std) / sizeof(intel_std[0]);
+
+	layout_sizes(l);
+	snprintf(l->name, sizeof(l->name), "%s", v == XS_VENDOR_AMD ? "amd" : "intel");
+	for (size_t i = 0; i < n; i++) {
+		l->placed |= XS_BIT(t[i].bit);
+		l->offset[t[i].bit] = t[i].off;
+	}
+}
+
+static int parse_hex_field(const char *line, const char *key, uint32_t *v)
+{
+	const char *p = strstr(line, key);
+	char *end;
+
+	if (!p)
+		return -1;
+	p += strlen(key);
+	unsigned long x = strtoul(p, &end, 0);
+	if (end == p || x > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int cpuid_line(const char *line, struct xs_cpuid_d *c)
+{
+	char *end;
+
+	if (!strncmp(line, "0xd.", 4)) {
+		unsigned long sub = strtoul(line + 4, &end, 10);
+
+		if (end == line + 4 || sub >= XS_NCOMP ||
+		    parse_hex_field(line, "eax=", &c->eax[sub]) ||
+		    parse_hex_field(line, "ebx=", &c->ebx[sub]) ||
+		    parse_hex_field(line, "ecx=", &c->ecx[sub]) ||
+		    parse_hex_field(line, "edx=", &c->edx[sub]))
+			return -1;
+		c->valid |= XS_BIT(sub);
+	} else if (!strncmp(line, "xcr0=", 5)) {
+		unsigned long long x = strtoull(line + 5, &end, 0);
+
+		if (end == line + 5)
+			return -1;
+		c->xcr0 = x;
+		c->have_xcr0 = true;
+	} else if (!strncmp(line, "leaf0 ", 6)) {
+		const char *p = strstr(line, "vendor=");
+
+		if (p) {
+			size_t n = strcspn(p + 7, " \t\r\n");
+
+			if (n >= sizeof(c->vendor))
+				return -1;
+			memcpy(c->vendor, p + 7, n);
+			c->vendor[n] = 0;
+		}
+	}
+	return 0;
+}
+
+int xs_cpuid_d_parse(const char *text, size_t len, struct xs_cpuid_d *c, struct xs_diag *d)
+{
+	char line[256];
+	size_t pos = 0;
+	unsigned lineno = 0;
+
+	memset(c, 0, sizeof(*c));
+	while (pos < len) {
+		size_t n = 0;
+
+		while (pos + n < len && text[pos + n] != '\n')
+			n++;
+		lineno++;
+		if (n >= sizeof(line))
+			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: longer than %zu bytes",
+					  lineno, sizeof(line) - 1);
+		memcpy(line, text + pos, n);
+		line[n] = 0;
+		pos += n + 1;
+		if (cpuid_line(line, c))
+			return XS_FAIL_AT(d, XS_EINVAL, pos - n - 1,
+					  "line %u: expected \"0xd.N eax=.. ebx=.. ecx=.. edx=..\"",
+					  lineno);
+	}
+	if (!(c->valid & 1))
+		return XS_FAIL(d, XS_EINVAL, "no CPUID leaf 0xd sub-leaf 0 (\"0xd.0 eax=...\") found");
+	return 0;
+}
+
+int xs_layout_from_cpuid(const struct xs_cpuid_d *c, const char *name, struct xs_layout *l,
+			 struct xs_diag *d)
+{
+	uint64_t supported = c->eax[0] | (uint64_t)c->edx[0] << 32;
+	uint64_t xss = (c->valid & 2) ? (c->ecx[1] | (uint64_t)c->edx[1] << 32) : 0;
+
+	layout_sizes(l);
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	/* Sizes come from the leaf; the table only fills what it does not describe. */
+	for (unsigned i = 2; i < XS_NCOMP; i++) {
+		if (!((supported | xss) & XS_BIT(i)))
+			continue;
+		if (!(c->valid & XS_BIT(i)) || !c->eax[i])
+			return XS_FAIL(d, XS_EINVAL,
+				       "CPUID 0xd.0/0xd.1 enumerate component %u but sub-leaf %u is missing",
+				       i, i);
+		l->sized |= XS_BIT(i);
+		l->size[i] = c->eax[i];
+		l->align64 = (l->align64 & ~XS_BIT(i)) | ((c->ecx[i] & 2) ? XS_BIT(i) : 0);
+		if (c->ecx[i] & 1) {
+			l->supervisor |= XS_BIT(i);
+			continue;
+		}
+		l->supervisor &= ~XS_BIT(i);
+		l->placed |= XS_BIT(i);
+		l->offset[i] = c->ebx[i];
+		if (c->ebx[i] < XS_EXT_OFF)
+			return XS_FAIL(d, XS_EINVAL,
+				       "CPUID 0xd.%u: offset %u is inside the legacy area or header",
+				       i, c->ebx[i]);
+	}
+	return 0;
+}
+
+uint32_t xs_layout_std_size(const struct xs_layout *l, uint64_t mask)
+{
+	uint32_t end = XS_EXT_OFF;
+
+	mask &= l->placed & ~XS_MASK_FPSSE;
+	for (unsigned i = 2; i < XS_NCOMP; i++)
+		if ((mask & XS_BIT(i)) && l->offset[i] + l->size[i] > end)
+			end = l->offset[i] + l->size[i];
+	return end;
+}
+
+int xs_layout_compacted(const struct xs_layout *l, uint64_t xcomp, uint32_t off[XS_NCOMP],
+			uint32_t *total, struct xs_diag *d)
+{
+	uint64_t pos = XS_EXT_OFF;
+
+	off[XS_X87] = 0;
+	off[XS_SSE] = 160;
+	for (unsigned i = 2; i < 63; i++) {
+		if (!(xcomp & XS_BIT(i)))
+			continue;
+		if (!(l->sized & XS_BIT(i)))
+			return XS_FAIL_AT(d, XS_ELAYOUT, 520,
+					  "XCOMP_BV includes component %u, whose size is unknown", i);
+		if (l->align64 & XS_BIT(i))
+			pos = (pos + 63) & ~(uint64_t)63;
+		off[i] = (uint32_t)pos;
+		pos += l->size[i];
+	}
+	*total = (uint32_t)pos;
+	return 0;
+}
+
+void xs_mask_names(uint64_t mask, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	for (unsigned i = 0; i < XS_NCOMP && used < len; i++) {
+		if (!(mask & XS_BIT(i)))
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+				 xs_comp_info(i)->name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
+struct mask_group {
+	const char *name;
+	uint64_t mask;
+};
+
+static const struct mask_group groups[] = {
+	{ "fp", XS_BIT(XS_X87) },
+	{ "ymm", XS_BIT(XS_AVX) },
+	{ "mpx", XS_MASK_MPX },
+	{ "avx512", XS_MASK_AVX512 },
+	{ "amx", XS_MASK_AMX },
+	{ "cet", XS_BIT(XS_CET_U) | XS_BIT(XS_CET_S) },
+	{ "all", XS_MASK_USER_KNOWN },
+};
+
+static int mask_word(const char *w, size_t n, uint64_t *mask)
+{
+	int bit = xs_comp_by_name(w, n);
+
+	if (bit >= 0) {
+		*mask |= XS_BIT(bit);
+		return 0;
+	}
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+		if (strlen(groups[g].name) == n && !strncmp(groups[g].name, w, n)) {
+			*mask |= groups[g].mask;
+			return 0;
+		}
+	if (n > 3 && n < 6 && !strncmp(w, "bit", 3)) {
+		unsigned v = 0;
+
+		for (size_t i = 3; i < n; i++) {
+			if (!isdigit((unsigned char)w[i]))
+				return -1;
+			v = v * 10 + (unsigned)(w[i] - '0');
+		}
+		if (v < 63) {
+			*mask |= XS_BIT(v);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int xs_mask_parse(const char *s, uint64_t *mask, struct xs_diag *d)
+{
+	uint64_t m = 0;
+
+	if (isdigit((unsigned char)s[0])) {
+		char *end;
+
+		errno = 0;
+		unsigned long long v = strtoull(s, &end, 0);
+		if (*end || end == s || errno == ERANGE)
+			return XS_FAIL(d, XS_EINVAL, "'%s': not a number", s);
+		*mask = v;
+		return 0;
+	}
+	for (const char *p = s;;) {
+		size_t n = strcspn(p, ",+ ");
+
+		if (!n || mask_word(p, n, &m))
+			return XS_FAIL(d, XS_EINVAL,
+				       "'%.*s': not a component name (try x87,sse,avx,mpx,avx512,pkru,amx,apx or bitN)",
+				       (int)n, p);
+		p += n;
+		if (!*p)
+			break;
+		p++;
+	}
+	*mask = m;
+	return 0;
+}

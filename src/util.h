@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Allocation that cannot fail (the CLI exits 70 on out-of-memory), and messages. */
+#ifndef XSAVECTL_UTIL_H
+#define XSAVECTL_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <xsave/err.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Name of the running command, for messages ("inspect"). */
+extern const char *xs_cmd_name;
+
+/* "xsavectl: CMD: MESSAGE" on stderr. */
+void msg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "xsavectl: CMD: 'FILE': offset 0xN: MESSAGE" from a library diagnostic. */
+void msg_diag(const char *file, const struct xs_diag *d);
+/* Exit code for a library error. */
+int exit_for_err(int err);
+
+#endif
