@@ -43,9 +43,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxsave.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libxsave.a $(LIBS)
 
 $(GEN_BIN): tests/gen/mkxsave.c
 	@mkdir -p $(dir $@)
