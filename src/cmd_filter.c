@@ -123,9 +123,14 @@ static int refuse(struct out *o, const struct filter_args *a, const struct xs_ch
 {
 	char names[160];
 
-	xs_mask_names(c->lose | c->guest_outside, names, sizeof(names));
-	msg_err("'%s': refusing to filter: guest state would be lost (%s%s); --force strips it",
-		a->file, names[0] ? names : "", c->bad ? (names[0] ? ", MXCSR" : "MXCSR") : "");
+	if (c->lose | c->guest_outside) {
+		xs_mask_names(c->lose | c->guest_outside, names, sizeof(names));
+		msg_err("'%s': refusing to filter: the guest would lose %s; --force strips it",
+			a->file, names);
+	}
+	if (c->bad)
+		msg_err("'%s': refusing to filter: %s, which no filter can repair", a->file,
+			xs_problem_desc(c->bad));
 	return common_finish(o) ? EXIT_IOERR : EXIT_NO;
 }
 

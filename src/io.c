@@ -53,6 +53,15 @@ static int read_plain(int fd, struct io_file *f, size_t max)
 	return 0;
 }
 
+/* zlib prefixes its messages with the path it was given ("<fd:3>: "): drop it. */
+static const char *gz_msg(gzFile gz, int *zerr)
+{
+	const char *m = gzerror(gz, zerr);
+	const char *p = strncmp(m, "<fd:", 4) ? NULL : strstr(m, ": ");
+
+	return p ? p + 2 : m;
+}
+
 static int read_gzip(int fd, struct io_file *f, size_t max)
 {
 	gzFile gz = gzdopen(fd, "rb");
@@ -84,7 +93,7 @@ static int read_gzip(int fd, struct io_file *f, size_t max)
 		}
 		n = gzread(gz, f->buf + f->len, (unsigned)(cap - f->len));
 		if (n < 0) {
-			const char *m = gzerror(gz, &zerr);
+			const char *m = gz_msg(gz, &zerr);
 
 			msg_err("'%s': offset 0x%llx (compressed): gzip data is corrupt: %s", f->path,
 				(long long)gzoffset(gz), m);
@@ -92,7 +101,7 @@ static int read_gzip(int fd, struct io_file *f, size_t max)
 			break;
 		}
 		if (n == 0) {
-			const char *m = gzerror(gz, &zerr);
+			const char *m = gz_msg(gz, &zerr);
 
 			/* zlib reports a stream that stops early as Z_BUF_ERROR at EOF. */
 			if (zerr != Z_OK && zerr != Z_STREAM_END) {

@@ -3,7 +3,8 @@
  * Compare two states register by register (as the CPU would hold them after
  * loading each) and component by component (XSTATE_BV).  Formats, sizes and
  * layouts may differ.  Registers one state lacks (its layout has no such
- * component) compare as their init value.
+ * component) compare as the narrower register it has, zero-extended (YMMn of
+ * a state without AVX is its XMMn), or as zero.
  */
 #ifndef XSAVE_DIFF_H
 #define XSAVE_DIFF_H
@@ -17,6 +18,7 @@ struct xs_diff_reg {
 	const char *name;
 	const struct xs_reg *a;	/* NULL: A has no such register */
 	const struct xs_reg *b;
+	struct xs_reg *owned;	/* a side synthesized from a narrower register */
 };
 
 struct xs_diff {

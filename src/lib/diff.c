@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Register-by-register comparison of two states: see include/xsave/diff.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +23,39 @@ static bool regs_equal(const struct xs_reg *a, const struct xs_reg *b)
 	return a->width == b->width && !memcmp(a->v, b->v, a->width);
 }
 
+/*
+ * The value @set's state holds for register @name when its layout lacks the
+ * component: ZMMn/YMMn of a state without AVX-512/AVX is its YMMn/XMMn with
+ * the upper bits at their init value, zero.  Written to @tmp; NULL when the
+ * state has no part of the register.
+ */
+static const struct xs_reg *equivalent(const struct xs_regset *set, const struct xs_reg *want,
+				       struct xs_reg *tmp)
+{
+	const struct xs_reg *r = xs_regset_find(set, want->name);
+	char name[sizeof(want->name)];
+	unsigned n;
+
+	if (r)
+		return r;
+	if (sscanf(want->name, "zmm%u", &n) != 1 && sscanf(want->name, "ymm%u", &n) != 1)
+		return NULL;
+	snprintf(name, sizeof(name), "ymm%u", n);
+	if (want->name[0] == 'y' || !(r = xs_regset_find(set, name))) {
+		snprintf(name, sizeof(name), "xmm%u", n);
+		r = xs_regset_find(set, name);
+	}
+	if (!r)
+		return NULL;
+	*tmp = *want;
+	memset(tmp->v, 0, sizeof(tmp->v));
+	memcpy(tmp->v, r->v, r->width);
+	tmp->stored = r->stored;
+	return tmp;
+}
+
 static int push(struct xs_diff *d, size_t *cap, const char *name, const struct xs_reg *a,
-		const struct xs_reg *b)
+		const struct xs_reg *b, const struct xs_reg *tmp)
 {
 	if (d->n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
@@ -34,7 +66,25 @@ static int push(struct xs_diff *d, size_t *cap, const char *name, const struct x
 		d->regs = n;
 		*cap = ncap;
 	}
-	d->regs[d->n++] = (struct xs_diff_reg){ .name = name, .a = a, .b = b };
+	/* A synthesized side (tmp) is kept in the diff itself. */
+	if (tmp && (a == tmp || b == tmp)) {
+		struct xs_reg *keep = malloc(sizeof(*keep));
+
+		if (!keep)
+			return -XS_ENOMEM;
+		*keep = *tmp;
+		if (a == tmp)
+			a = keep;
+		else
+			b = keep;
+		d->regs[d->n].owned = keep;
+	} else {
+		d->regs[d->n].owned = NULL;
+	}
+	d->regs[d->n].name = name;
+	d->regs[d->n].a = a;
+	d->regs[d->n].b = b;
+	d->n++;
 	return 0;
 }
 
@@ -43,34 +93,39 @@ int xs_diff_states(const struct xs_state *a, const struct xs_state *b, uint64_t 
 {
 	size_t cap = 0;
 	uint64_t differ = 0;
-	int rc;
+	struct xs_reg *tmp = malloc(sizeof(*tmp));
+	int rc = tmp ? 0 : -XS_ENOMEM;
 
 	memset(out, 0, sizeof(*out));
 	out->ignored = ignore;
-	rc = xs_regs_decode(a, &out->ra);
+	if (!rc)
+		rc = xs_regs_decode(a, &out->ra);
 	if (!rc)
 		rc = xs_regs_decode(b, &out->rb);
 	for (size_t i = 0; !rc && i < out->ra.n; i++) {
 		const struct xs_reg *ra = &out->ra.r[i];
-		const struct xs_reg *rb = xs_regset_find(&out->rb, ra->name);
+		const struct xs_reg *rb = equivalent(&out->rb, ra, tmp);
 
 		if (ignore & XS_BIT(ra->comp))
 			continue;
 		if (!regs_equal(ra, rb)) {
 			differ |= XS_BIT(ra->comp);
-			rc = push(out, &cap, ra->name, ra, rb);
+			rc = push(out, &cap, ra->name, ra, rb, tmp);
 		}
 	}
 	for (size_t i = 0; !rc && i < out->rb.n; i++) {
 		const struct xs_reg *rb = &out->rb.r[i];
+		const struct xs_reg *ra;
 
 		if ((ignore & XS_BIT(rb->comp)) || xs_regset_find(&out->ra, rb->name))
 			continue;
-		if (!all_zero(rb)) {
+		ra = equivalent(&out->ra, rb, tmp);
+		if (!regs_equal(ra, rb)) {
 			differ |= XS_BIT(rb->comp);
-			rc = push(out, &cap, rb->name, NULL, rb);
+			rc = push(out, &cap, rb->name, ra, rb, tmp);
 		}
 	}
+	free(tmp);
 	if (rc) {
 		xs_diff_free(out);
 		return rc;
@@ -81,6 +136,8 @@ int xs_diff_states(const struct xs_state *a, const struct xs_state *b, uint64_t 
 
 void xs_diff_free(struct xs_diff *d)
 {
+	for (size_t i = 0; i < d->n; i++)
+		free(d->regs[i].owned);
 	xs_regset_free(&d->ra);
 	xs_regset_free(&d->rb);
 	free(d->regs);

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Golden CLI tests.  Each tests/cli/cases/NAME/ holds:
+#   cmd            a shell script run in a fresh directory that has data/ (tests/data)
+#                  and xsavectl and mkxsave on PATH; its exit status is the case's
+#   expected.out   stdout, expected.err stderr, expected.rc the exit status
+# UPDATE=1 rewrites the expected files (review the diff before committing).
+# Host facts come from data/cpuid-amd-zen3.txt (XSAVECTL_HOST_CPUID), so no
+# case depends on the machine it runs on.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+data=$(cd "$here/../data" && pwd)
+: "${XSAVECTL:?set XSAVECTL to the binary}" "${MKXSAVE:?set MKXSAVE to tests/gen/mkxsave}"
+pass=0
+fail=0
+for dir in "$here"/cases/*/; do
+	name=$(basename "$dir")
+	work=$(mktemp -d)
+	mkdir "$work/.bin"
+	ln -s "$XSAVECTL" "$work/.bin/xsavectl"
+	ln -s "$MKXSAVE" "$work/.bin/mkxsave"
+	ln -s "$data" "$work/data"
+	(cd "$work" && PATH="$work/.bin:$PATH" XSAVECTL_HOST_CPUID=data/cpuid-amd-zen3.txt \
+		sh "$dir/cmd") >"$work/.out" 2>"$work/.err" </dev/null
+	echo $? >"$work/.rc"
+	if [ "${UPDATE:-}" = 1 ]; then
+		cp "$work/.out" "$dir/expected.out"
+		cp "$work/.rc" "$dir/expected.rc"
+		if [ -s "$work/.err" ]; then cp "$work/.err" "$dir/expected.err"; else rm -f "$dir/expected.err"; fi
+	fi
+	ok=1
+	for f in out rc; do
+		if ! diff -u "$dir/expected.$f" "$work/.$f" >"$work/.diff"; then
+			ok=0
+			sed 's/^/# /' "$work/.diff" | head -40
+		fi
+	done
+	exp_err="$dir/expected.err"
+	[ -f "$exp_err" ] || exp_err=/dev/null
+	if ! diff -u "$exp_err" "$work/.err" >"$work/.diff"; then
+		ok=0
+		sed 's/^/# /' "$work/.diff" | head -20
+	fi
+	if [ $ok = 1 ]; then
+		pass=$((pass + 1))
+		echo "ok - $name"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $name"
+	fi
+	rm -rf "$work"
+done
+echo "# cli: $pass passed, $fail failed"
+[ $fail = 0 ]
