@@ -142,10 +142,14 @@ int io_read(const char *path, size_t max, struct io_file *f)
 	(void)fcntl(fd, F_SETFL, 0);
 	n = pread(fd, magic, 2, 0);
 	f->gzip = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-	if (f->gzip)
-		return read_gzip(fd, f, max);	/* gzclose closes fd */
-	rc = read_plain(fd, f, max);
-	close(fd);
+	if (f->gzip) {
+		rc = read_gzip(fd, f, max);	/* gzclose_r closes fd */
+	} else {
+		rc = read_plain(fd, f, max);
+		close(fd);
+	}
+	if (rc)
+		io_free(f);	/* never hand back a partial input */
 	return rc;
 }
 
