@@ -66,7 +66,8 @@ void input_free(struct input *in);
 
 /* Emit the inspect fields of one state into the open object; see show.c. */
 void show_state(struct out *o, const struct xs_state *st, const char *source);
-void show_components(struct out *o, const struct xs_state *st, const void *check);
+struct xs_check;
+void show_components(struct out *o, const struct xs_state *st, const struct xs_check *c);
 void show_registers(struct out *o, const struct xs_state *st);
 
 #define XSAVECTL_VERSION "0.1.0"

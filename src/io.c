@@ -14,7 +14,14 @@
 #include "io.h"
 #include "util.h"
 
-static int read_plain(int fd, struct io_file *f, size_t max)
+/*
+ * One step of a reader: up to n bytes into p.  Returns the bytes read, 0 at
+ * the end, or minus an exit code after printing the message.
+ */
+typedef ssize_t (*read_step)(void *ctx, const struct io_file *f, uint8_t *p, size_t n);
+
+/* Read everything @step yields into f->buf, at most @max bytes. */
+static int read_all(struct io_file *f, size_t max, read_step step, void *ctx, const char *where)
 {
 	size_t cap = 4096;
 
@@ -23,34 +30,39 @@ static int read_plain(int fd, struct io_file *f, size_t max)
 		ssize_t n;
 
 		if (f->len == cap) {
-			if (cap > max) {
-				msg_err("'%s': offset 0x%zx: input is larger than the %zu-byte limit",
-					f->path, f->len, max);
-				return EXIT_DATAERR;
-			}
+			if (cap > max)
+				break;
 			cap *= 2;
-			uint8_t *nb = realloc(f->buf, cap);
-			if (!nb)
-				return msg_err("out of memory"), EXIT_SOFTWARE;
-			f->buf = nb;
+			f->buf = xrealloc(f->buf, cap);
 		}
-		n = read(fd, f->buf + f->len, cap - f->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			msg_err("'%s': read error at offset 0x%zx: %s", f->path, f->len, strerror(errno));
-			return EXIT_NOINPUT;
-		}
+		n = step(ctx, f, f->buf + f->len, cap - f->len);
+		if (n < 0)
+			return (int)-n;
 		if (n == 0)
 			break;
 		f->len += (size_t)n;
 	}
 	if (f->len > max) {
-		msg_err("'%s': offset 0x%zx: input is larger than the %zu-byte limit", f->path, max,
-			max);
+		msg_err("'%s': offset 0x%zx%s: input is larger than the %zu-byte limit", f->path,
+			max, where, max);
 		return EXIT_DATAERR;
 	}
 	return 0;
+}
+
+static ssize_t plain_step(void *ctx, const struct io_file *f, uint8_t *p, size_t n)
+{
+	int fd = *(int *)ctx;
+	ssize_t r;
+
+	do
+		r = read(fd, p, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		msg_err("'%s': read error at offset 0x%zx: %s", f->path, f->len, strerror(errno));
+		return -EXIT_NOINPUT;
+	}
+	return r;
 }
 
 /* zlib prefixes its messages with the path it was given ("<fd:3>: "): drop it. */
@@ -62,63 +74,28 @@ static const char *gz_msg(gzFile gz, int *zerr)
 	return p ? p + 2 : m;
 }
 
-static int read_gzip(int fd, struct io_file *f, size_t max)
+static ssize_t gzip_step(void *ctx, const struct io_file *f, uint8_t *p, size_t n)
 {
-	gzFile gz = gzdopen(fd, "rb");
-	size_t cap = 4096;
-	int rc = 0;
+	gzFile gz = ctx;
+	int r = gzread(gz, p, (unsigned)n);
+	int zerr;
+	const char *m;
 
-	if (!gz) {
-		close(fd);
-		return msg_err("out of memory"), EXIT_SOFTWARE;
+	if (r > 0)
+		return r;
+	m = gz_msg(gz, &zerr);
+	if (r < 0) {
+		msg_err("'%s': offset 0x%llx (compressed): gzip data is corrupt: %s", f->path,
+			(long long)gzoffset(gz), m);
+		return -EXIT_DATAERR;
 	}
-	f->buf = xmalloc(cap);
-	for (;;) {
-		int n, zerr;
-
-		if (f->len == cap) {
-			if (cap > max) {
-				msg_err("'%s': offset 0x%zx (decompressed): input is larger than the %zu-byte limit",
-					f->path, f->len, max);
-				rc = EXIT_DATAERR;
-				break;
-			}
-			cap *= 2;
-			uint8_t *nb = realloc(f->buf, cap);
-			if (!nb) {
-				rc = EXIT_SOFTWARE;
-				break;
-			}
-			f->buf = nb;
-		}
-		n = gzread(gz, f->buf + f->len, (unsigned)(cap - f->len));
-		if (n < 0) {
-			const char *m = gz_msg(gz, &zerr);
-
-			msg_err("'%s': offset 0x%llx (compressed): gzip data is corrupt: %s", f->path,
-				(long long)gzoffset(gz), m);
-			rc = EXIT_DATAERR;
-			break;
-		}
-		if (n == 0) {
-			const char *m = gz_msg(gz, &zerr);
-
-			/* zlib reports a stream that stops early as Z_BUF_ERROR at EOF. */
-			if (zerr != Z_OK && zerr != Z_STREAM_END) {
-				msg_err("'%s': offset 0x%llx (compressed): gzip data ends early: %s",
-					f->path, (long long)gzoffset(gz), m);
-				rc = EXIT_DATAERR;
-			}
-			break;
-		}
-		f->len += (size_t)n;
+	/* zlib reports a stream that stops early as Z_BUF_ERROR at EOF. */
+	if (zerr != Z_OK && zerr != Z_STREAM_END) {
+		msg_err("'%s': offset 0x%llx (compressed): gzip data ends early: %s", f->path,
+			(long long)gzoffset(gz), m);
+		return -EXIT_DATAERR;
 	}
-	gzclose_r(gz);
-	if (!rc && f->len > max) {
-		msg_err("'%s': input is larger than the %zu-byte limit", f->path, max);
-		rc = EXIT_DATAERR;
-	}
-	return rc;
+	return 0;
 }
 
 int io_read(const char *path, size_t max, struct io_file *f)
@@ -143,9 +120,17 @@ int io_read(const char *path, size_t max, struct io_file *f)
 	n = pread(fd, magic, 2, 0);
 	f->gzip = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 	if (f->gzip) {
-		rc = read_gzip(fd, f, max);	/* gzclose_r closes fd */
+		gzFile gz = gzdopen(fd, "rb");
+
+		if (!gz) {
+			close(fd);
+			msg_err("out of memory");
+			return EXIT_SOFTWARE;
+		}
+		rc = read_all(f, max, gzip_step, gz, " (decompressed)");
+		gzclose_r(gz);	/* closes fd */
 	} else {
-		rc = read_plain(fd, f, max);
+		rc = read_all(f, max, plain_step, &fd, "");
 		close(fd);
 	}
 	if (rc)

@@ -84,9 +84,8 @@ void show_state(struct out *o, const struct xs_state *st, const char *source)
 	out_end(o);
 }
 
-void show_components(struct out *o, const struct xs_state *st, const void *check)
+void show_components(struct out *o, const struct xs_state *st, const struct xs_check *c)
 {
-	const struct xs_check *c = check;
 	uint64_t comps = xs_state_components(st);
 
 	out_arr(o, "components");

@@ -9,6 +9,7 @@
 #include <xsave/err.h>
 
 void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
 void *xcalloc(size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
