@@ -7,17 +7,18 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS = zlib libcpuid
+PKGS = zlib libcpuid libelf jansson
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
 XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS))
 LIBS = $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
-	  src/lib/diff.c src/lib/hostcpu.c
+	  src/lib/diff.c src/lib/hostinfo.c
 CLI_SRC = src/main.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
-	  src/common.c src/show.c src/judge.c \
-	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c
+	  src/common.c src/show.c src/judge.c src/core.c src/profile.c src/host_live.c \
+	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
+	  src/cmd_extract.c src/cmd_host.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -54,7 +55,7 @@ $(GEN_BIN): tests/gen/mkxsave.c
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
-		libelf-dev zlib1g-dev libcpuid-dev mandoc
+		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc
 
 check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN)
 	@sh tests/run.sh $(BUILD)

@@ -6,9 +6,11 @@
 #include <argp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <xsave/area.h>
 #include <xsave/layout.h>
+#include <xsave/rules.h>
 
 #include "io.h"
 #include "out.h"
@@ -20,13 +22,16 @@ struct xs_cmd {
 	int (*run)(int argc, char **argv);
 };
 
-extern const struct xs_cmd xs_cmd_inspect, xs_cmd_check, xs_cmd_filter, xs_cmd_diff;
+extern const struct xs_cmd xs_cmd_inspect, xs_cmd_check, xs_cmd_filter, xs_cmd_diff,
+	xs_cmd_extract, xs_cmd_host;
 
 /* Options shared by every command that reads states (argp child "common_argp"). */
 struct xs_common {
 	bool json;
 	const char *layout_arg;		/* --layout */
 	const char *guest_arg;		/* --guest-xcr0 */
+	const char *thread_arg;		/* --thread */
+	long thread;			/* -1: every thread */
 	bool guest_set;
 	uint64_t guest_xcr0;
 	/* Resolved by common_prepare(). */
@@ -47,22 +52,62 @@ struct out *common_out(const struct xs_common *c);
 int common_finish(struct out *o);
 
 /*
- * Resolve a target mask argument: a number, component names, or "host" (this
- * CPU's XCR0 through XGETBV).  0 or an exit code (message printed).
+ * Resolve a mask argument: a number, component names, "host" (what
+ * KVM_SET_XSAVE accepts on this machine) or "@PROFILE" (a profile's target).
+ * 0 or an exit code (message printed).
  */
 int resolve_mask(const char *opt, const char *arg, uint64_t *mask);
 
-/* One input file and the states read from it. */
-struct input {
-	struct io_file file;
-	const char *container;	/* "raw", "gzip" */
-	unsigned nstates;
-	struct xs_state st[1];	/* raw images hold exactly one state */
+/*
+ * This host's facts: from @file (a CPUID file or a profile), else from
+ * XSAVECTL_HOST_CPUID=FILE, else the live machine (/dev/kvm only with @kvm).
+ * *source is "live" or "cpuid-file".  0 or an exit code (message printed).
+ */
+struct xs_hostinfo;
+int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **source);
+
+/* check/filter's target: --xcr0 MASK or --target PROFILE (argp child target_argp). */
+struct xs_targetopt {
+	const char *xcr0_arg, *profile_arg;
+	struct xs_target t;
+	char from[256];
+	char host[128];
 };
 
-/* Read and decode @path.  0 or an exit code (message printed). */
+extern const struct argp target_argp;
+int target_prepare(struct xs_targetopt *t);
+void show_target(struct out *o, const struct xs_targetopt *t);
+
+/* One state of an input, with where it came from. */
+struct input_state {
+	struct xs_state st;
+	const char *what;	/* "image", "thread" */
+	long id;		/* thread id; -1 for images */
+	uint64_t offset;	/* of the image in the (decompressed) file */
+	char crosscheck[64];	/* cores: NT_PRFPREG "agrees", "absent", "differs at byte N" */
+};
+
+struct core;
+
+/* One input file and the states read from it. */
+struct input {
+	const char *path;
+	struct io_file file;	/* images: the bytes */
+	const char *format;	/* "image", "elf-core" */
+	bool gzip;
+	struct stat st;		/* of the input file */
+	struct core *core;	/* elf-core: the open core */
+	unsigned nstates;
+	struct input_state *s;
+};
+
+/* Read and decode @path (only --thread's state when given).  0 or an exit code. */
 int input_load(const struct xs_common *c, const char *path, struct input *in);
 void input_free(struct input *in);
+/* Emit "file", "format", "compression" (and the core's facts) of @in. */
+void show_input(struct out *o, const struct input *in);
+/* Emit the label of one state ("thread": TID, "offset"). */
+void show_label(struct out *o, const struct input_state *s);
 
 /* Emit the inspect fields of one state into the open object; see show.c. */
 void show_state(struct out *o, const struct xs_state *st, const char *source);

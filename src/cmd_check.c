@@ -9,31 +9,22 @@
 #include "judge.h"
 #include "util.h"
 
-enum { OPT_XCR0 = 0x1100 };
-
 struct check_args {
 	struct xs_common common;
-	const char *xcr0_arg;
+	struct xs_targetopt target;
 	char **files;
 	int nfiles;
-};
-
-static const struct argp_option options[] = {
-	{ "xcr0", OPT_XCR0, "MASK", 0,
-	  "Target XCR0: a number, names (x87,sse,avx,mpx,avx512,pkru,amx,apx) or \"host\"", 0 },
-	{ 0 }
 };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct check_args *a = state->input;
 
+	(void)arg;
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->common;
-		return 0;
-	case OPT_XCR0:
-		a->xcr0_arg = arg;
+		state->child_inputs[0] = &a->target;
+		state->child_inputs[1] = &a->common;
 		return 0;
 	case ARGP_KEY_ARGS:
 		a->files = state->argv + state->next;
@@ -42,19 +33,16 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_NO_ARGS:
 		argp_error(state, "no input file");
 		return 0;
-	case ARGP_KEY_END:
-		if (!a->xcr0_arg)
-			argp_error(state, "--xcr0 MASK is required");
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
+static const struct argp_child children[] = {
+	{ &target_argp, 0, NULL, 0 }, { &common_argp, 0, NULL, 0 }, { 0 }
+};
 
 static const struct argp argp = {
-	.options = options,
 	.parser = parse,
 	.args_doc = "FILE...",
 	.doc = "Judge whether each state loads on the target as is (exit 0), loads after "
@@ -73,17 +61,17 @@ static int worse(int a, int b)
 static int run(int argc, char **argv)
 {
 	struct check_args a = { 0 };
-	uint64_t target;
 	int rc, verdict = 0;
 	struct out *o;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
-	rc = resolve_mask("--xcr0", a.xcr0_arg, &target);
+	rc = target_prepare(&a.target);
 	if (!rc)
 		rc = common_prepare(&a.common);
 	if (rc)
 		return rc;
 	o = common_out(&a.common);
+	show_target(o, &a.target);
 	out_arr(o, "inputs");
 	for (int i = 0; i < a.nfiles; i++) {
 		struct input in;
@@ -94,17 +82,18 @@ static int run(int argc, char **argv)
 			return rc;
 		}
 		out_obj(o, NULL);
-		out_str(o, "file", a.files[i]);
-		out_str(o, "format", in.container);
+		show_input(o, &in);
 		out_arr(o, "states");
 		for (unsigned s = 0; s < in.nstates; s++) {
+			const struct input_state *is = &in.s[s];
 			struct xs_check c;
 
-			xs_check_state(&in.st[s], target, &c);
+			xs_check_state(&is->st, &a.target.t, &c);
 			out_obj(o, NULL);
-			show_verdict(o, &in.st[s], &c);
-			show_state(o, &in.st[s], "image");
-			show_components(o, &in.st[s], &c);
+			show_label(o, is);
+			show_verdict(o, &is->st, &c);
+			show_state(o, &is->st, is->what);
+			show_components(o, &is->st, &c);
 			out_end(o);
 			verdict = worse(verdict, verdict_exit(c.verdict));
 		}

@@ -68,11 +68,19 @@ static void show_side(struct out *o, const char *key, const struct xs_reg *r)
 		out_null(o, key);
 }
 
-static void show_diff(struct out *o, const struct diff_args *a, const struct xs_state *sa,
-		      const struct xs_state *sb, const struct xs_diff *d)
+static void show_pair(struct out *o, const struct input_state *ia, const struct input_state *ib,
+		      const struct xs_diff *d)
 {
-	out_str(o, "a", a->file[0]);
-	out_str(o, "b", a->file[1]);
+	const struct xs_state *sa = &ia->st, *sb = &ib->st;
+
+	if (ia->id >= 0 || ib->id >= 0) {
+		out_obj(o, "a");
+		show_label(o, ia);
+		out_end(o);
+		out_obj(o, "b");
+		show_label(o, ib);
+		out_end(o);
+	}
 	out_bool(o, "equal", d->n == 0);
 	out_mask(o, "xstate_bv_a", sa->xstate_bv);
 	out_mask(o, "xstate_bv_b", sb->xstate_bv);
@@ -93,12 +101,33 @@ static void show_diff(struct out *o, const struct diff_args *a, const struct xs_
 	out_end(o);
 }
 
+/* Compare state @i of both inputs into @o; *equal is cleared on a difference. */
+static int diff_pair(struct out *o, const struct diff_args *a, const struct input in[2],
+		     unsigned i, bool *equal)
+{
+	const struct input_state *ia = &in[0].s[i], *ib = &in[1].s[i];
+	uint64_t ignore = 0;
+	struct xs_diff d;
+
+	if (!a->all && ia->st.guest_known && ib->st.guest_known)
+		ignore = ~(ia->st.guest_xcr0 | ib->st.guest_xcr0 | XS_MASK_FPSSE);
+	if (xs_diff_states(&ia->st, &ib->st, ignore, &d)) {
+		msg_err("out of memory");
+		return EXIT_SOFTWARE;
+	}
+	out_obj(o, NULL);
+	show_pair(o, ia, ib, &d);
+	out_end(o);
+	*equal &= d.n == 0;
+	xs_diff_free(&d);
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	struct diff_args a = { 0 };
 	struct input in[2];
-	struct xs_diff d;
-	uint64_t ignore = 0;
+	bool equal = true;
 	struct out *o;
 	int rc;
 
@@ -113,21 +142,27 @@ static int run(int argc, char **argv)
 		input_free(&in[0]);
 		return rc;
 	}
-	const struct xs_state *sa = &in[0].st[0], *sb = &in[1].st[0];
-
-	if (!a.all && sa->guest_known && sb->guest_known)
-		ignore = ~(sa->guest_xcr0 | sb->guest_xcr0 | XS_MASK_FPSSE);
-	if (xs_diff_states(sa, sb, ignore, &d)) {
-		msg_err("out of memory");
-		return EXIT_SOFTWARE;
+	if (in[0].nstates != in[1].nstates) {
+		msg_err("'%s' holds %u states and '%s' %u: extract the ones to compare with `xsavectl extract`",
+			a.file[0], in[0].nstates, a.file[1], in[1].nstates);
+		input_free(&in[0]);
+		input_free(&in[1]);
+		return EXIT_USAGE;
 	}
 	o = common_out(&a.common);
-	show_diff(o, &a, sa, sb, &d);
-	bool equal = d.n == 0;
-
-	xs_diff_free(&d);
+	out_str(o, "a", a.file[0]);
+	out_str(o, "b", a.file[1]);
+	out_arr(o, "states");
+	for (unsigned i = 0; i < in[0].nstates && !rc; i++)
+		rc = diff_pair(o, &a, in, i, &equal);
+	out_end(o);
+	out_bool(o, "equal", equal);
 	input_free(&in[0]);
 	input_free(&in[1]);
+	if (rc) {
+		out_free(o);
+		return rc;
+	}
 	rc = common_finish(o);
 	return rc ? rc : equal ? EXIT_OK : EXIT_NO;
 }

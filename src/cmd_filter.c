@@ -15,20 +15,20 @@
 #include "judge.h"
 #include "util.h"
 
-enum { OPT_XCR0 = 0x1200, OPT_FORCE, OPT_INPLACE };
+#include "core.h"
+
+enum { OPT_FORCE = 0x1200, OPT_INPLACE };
 
 struct filter_args {
 	struct xs_common common;
-	const char *xcr0_arg;
+	struct xs_targetopt target;
 	const char *output;
 	bool force, in_place;
 	const char *file;
 };
 
 static const struct argp_option options[] = {
-	{ "xcr0", OPT_XCR0, "MASK", 0,
-	  "Target XCR0: a number, names (x87,sse,avx,mpx,avx512,pkru,amx,apx) or \"host\"", 0 },
-	{ "output", 'o', "OUT", 0, "Write the filtered state to OUT (\"-\": stdout, no report)", 0 },
+	{ "output", 'o', "OUT", 0, "Write the filtered input to OUT (\"-\": stdout, no report)", 0 },
 	{ "in-place", OPT_INPLACE, NULL, 0, "Replace the input file (atomically)", 0 },
 	{ "force", OPT_FORCE, NULL, 0, "Also strip live guest state the target cannot load", 0 },
 	{ 0 }
@@ -40,10 +40,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->common;
-		return 0;
-	case OPT_XCR0:
-		a->xcr0_arg = arg;
+		state->child_inputs[0] = &a->target;
+		state->child_inputs[1] = &a->common;
 		return 0;
 	case 'o':
 		a->output = arg;
@@ -62,8 +60,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!a->file)
 			argp_error(state, "no input file");
-		if (!a->xcr0_arg)
-			argp_error(state, "--xcr0 MASK is required");
 		if (!a->output == !a->in_place)
 			argp_error(state, "give exactly one of -o OUT and --in-place");
 		return 0;
@@ -72,33 +68,35 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
+static const struct argp_child children[] = {
+	{ &target_argp, 0, NULL, 0 }, { &common_argp, 0, NULL, 0 }, { 0 }
+};
 
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
 	.args_doc = "FILE",
 	.doc = "Strip what the target cannot load, losing nothing the guest can see, and write "
-	       "the same format to OUT.  Refuses (exit 1) when guest state would be lost.",
+	       "the same format to OUT (an image, or a copy of an ELF core with its notes "
+	       "rewritten).  Refuses (exit 1) when guest state would be lost.",
 	.children = children,
 };
 
 /* Parse the filtered image again and make sure it now loads as is. */
-static int verify(const struct xs_state *orig, uint8_t *img, const struct filter_args *a,
-		  uint64_t target)
+static int verify(const struct xs_state *orig, const struct filter_args *a)
 {
 	struct xs_parse_opts po = { .force = &orig->layout, .force_why = "same layout" };
 	struct xs_diag d = { 0 };
 	struct xs_state st;
 	struct xs_check c;
 
-	if (xs_state_parse(&st, img, orig->size, &po, &d)) {
+	if (xs_state_parse(&st, orig->img, orig->size, &po, &d)) {
 		msg_err("internal error: filtered image does not parse: %s", d.msg);
 		return EXIT_SOFTWARE;
 	}
 	st.guest_known = orig->guest_known;
 	st.guest_xcr0 = orig->guest_xcr0;
-	xs_check_state(&st, target, &c);
+	xs_check_state(&st, &a->target.t, &c);
 	if (c.verdict != XS_VERDICT_OK && !a->force) {
 		msg_err("internal error: filtered image is still '%s'", xs_verdict_name(c.verdict));
 		return EXIT_SOFTWARE;
@@ -119,33 +117,68 @@ static void show_change(struct out *o, const struct xs_state *st, uint64_t bv_be
 	out_end(o);
 }
 
-static int refuse(struct out *o, const struct filter_args *a, const struct xs_check *c)
+static void refusal(const struct filter_args *a, const struct input_state *s,
+		    const struct xs_check *c)
 {
-	char names[160];
+	char names[160], who[48] = "";
 
+	if (s->id >= 0)
+		snprintf(who, sizeof(who), " thread %ld", s->id);
 	if (c->lose | c->guest_outside) {
 		xs_mask_names(c->lose | c->guest_outside, names, sizeof(names));
-		msg_err("'%s': refusing to filter: the guest would lose %s; --force strips it",
-			a->file, names);
+		msg_err("'%s'%s: refusing to filter: the guest would lose %s; --force strips it",
+			a->file, who, names);
 	}
 	if (c->bad)
-		msg_err("'%s': refusing to filter: %s, which no filter can repair", a->file,
+		msg_err("'%s'%s: refusing to filter: %s, which no filter can repair", a->file, who,
 			xs_problem_desc(c->bad));
-	return common_finish(o) ? EXIT_IOERR : EXIT_NO;
+}
+
+/* Judge and (unless refused) fix every state; the report goes into @o. */
+static int filter_states(struct out *o, const struct filter_args *a, struct input *in,
+			 bool *refused)
+{
+	struct xs_check *c = xcalloc(in->nstates, sizeof(*c));
+	int rc = 0;
+
+	*refused = false;
+	for (unsigned i = 0; i < in->nstates; i++) {
+		xs_check_state(&in->s[i].st, &a->target.t, &c[i]);
+		if (c[i].verdict == XS_VERDICT_INCOMPATIBLE && !a->force) {
+			refusal(a, &in->s[i], &c[i]);
+			*refused = true;
+		}
+	}
+	for (unsigned i = 0; i < in->nstates && !rc; i++) {
+		struct xs_state *st = &in->s[i].st;
+		uint64_t before = st->xstate_bv, cleared = 0;
+
+		out_obj(o, NULL);
+		show_label(o, &in->s[i]);
+		show_verdict(o, st, &c[i]);
+		if (!*refused) {
+			rc = xs_filter_apply(st, &c[i], a->force, &cleared) ? EXIT_SOFTWARE : 0;
+			if (!rc)
+				rc = verify(st, a);
+			show_change(o, st, before, cleared, &c[i], a->force);
+		}
+		out_end(o);
+	}
+	free(c);
+	return rc;
 }
 
 static int run(int argc, char **argv)
 {
 	struct filter_args a = { 0 };
-	uint64_t target, bv_before, cleared = 0;
 	const char *dest;
 	struct input in;
-	struct xs_check c;
 	struct out *o;
+	bool refused;
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
-	rc = resolve_mask("--xcr0", a.xcr0_arg, &target);
+	rc = target_prepare(&a.target);
 	if (!rc)
 		rc = common_prepare(&a.common);
 	if (!rc)
@@ -153,47 +186,40 @@ static int run(int argc, char **argv)
 	if (rc)
 		return rc;
 	dest = a.in_place ? a.file : a.output;
-	if (!a.in_place && strcmp(dest, "-") && io_same_file(dest, &in.file)) {
+	if (!a.in_place && strcmp(dest, "-") && io_same_file(dest, &in.st)) {
 		msg_err("'%s': output is the input file; use --in-place to replace it", dest);
 		input_free(&in);
 		return EXIT_USAGE;
 	}
-	xs_check_state(&in.st[0], target, &c);
+	if (in.core && a.common.thread >= 0) {
+		msg_err("'%s': filter rewrites every thread of a core; --thread is for reading",
+			a.file);
+		input_free(&in);
+		return EXIT_USAGE;
+	}
 	o = common_out(&a.common);
+	show_target(o, &a.target);
 	out_arr(o, "inputs");
 	out_obj(o, NULL);
-	out_str(o, "file", a.file);
-	out_str(o, "format", in.container);
+	show_input(o, &in);
 	out_str(o, "output", dest);
 	out_arr(o, "states");
-	out_obj(o, NULL);
-	show_verdict(o, &in.st[0], &c);
-	if (c.verdict == XS_VERDICT_INCOMPATIBLE && !a.force) {
-		out_end(o), out_end(o), out_end(o), out_end(o);
-		rc = refuse(o, &a, &c);
-		input_free(&in);
-		return rc;
-	}
-	bv_before = in.st[0].xstate_bv;
-	rc = xs_filter_apply(&in.st[0], &c, a.force, &cleared);
-	if (rc)
-		rc = EXIT_SOFTWARE;
-	if (!rc)
-		rc = verify(&in.st[0], in.file.buf, &a, target);
-	if (!rc)
-		rc = io_write_atomic(dest, in.file.buf, in.file.len, in.file.gzip, &in.file.st);
+	rc = filter_states(o, &a, &in, &refused);
+	out_end(o), out_end(o), out_end(o);
+	if (!rc && !refused)
+		rc = in.core ? core_write(in.core, dest)
+			     : io_write_atomic(dest, in.file.buf, in.file.len, in.gzip, &in.st);
 	input_free(&in);
 	if (rc) {
 		out_free(o);
 		return rc;
 	}
-	show_change(o, &in.st[0], bv_before, cleared, &c, a.force);
-	out_end(o), out_end(o), out_end(o), out_end(o);
 	if (!strcmp(dest, "-")) {
 		out_free(o);
-		return EXIT_OK;
+		return refused ? EXIT_NO : EXIT_OK;
 	}
-	return common_finish(o);
+	rc = common_finish(o);
+	return rc ? rc : refused ? EXIT_NO : EXIT_OK;
 }
 
 const struct xs_cmd xs_cmd_filter = {

@@ -67,8 +67,8 @@ static int run(int argc, char **argv)
 	for (i = 0; i < a.nfiles && !rc; i++)
 		rc = input_load(&a.common, a.files[i], &in[i]);
 	if (rc) {
-		while (--i > 0)
-			input_free(&in[i - 1]);
+		for (int k = 0; k < i - 1; k++)
+			input_free(&in[k]);
 		free(in);
 		return rc;
 	}
@@ -76,15 +76,17 @@ static int run(int argc, char **argv)
 	out_arr(o, "inputs");
 	for (i = 0; i < a.nfiles; i++) {
 		out_obj(o, NULL);
-		out_str(o, "file", a.files[i]);
-		out_str(o, "format", in[i].container);
+		show_input(o, &in[i]);
 		out_arr(o, "states");
 		for (unsigned s = 0; s < in[i].nstates; s++) {
+			const struct input_state *is = &in[i].s[s];
+
 			out_obj(o, NULL);
-			show_state(o, &in[i].st[s], "image");
-			show_components(o, &in[i].st[s], NULL);
+			show_label(o, is);
+			show_state(o, &is->st, is->what);
+			show_components(o, &is->st, NULL);
 			if (a.registers)
-				show_registers(o, &in[i].st[s]);
+				show_registers(o, &is->st);
 			out_end(o);
 		}
 		out_end(o);

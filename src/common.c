@@ -6,13 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <xsave/host.h>
+#include <xsave/hostinfo.h>
 
 #include "cmd.h"
+#include "core.h"
 #include "exitcodes.h"
+#include "host_live.h"
+#include "profile.h"
 #include "util.h"
 
-enum { OPT_LAYOUT = 0x1000, OPT_GUEST };
+enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD };
 
 static const struct argp_option common_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", -1 },
@@ -21,6 +24,7 @@ static const struct argp_option common_options[] = {
 	  "written by `xsave-capture cpuid`)", -1 },
 	{ "guest-xcr0", OPT_GUEST, "MASK", 0,
 	  "The guest's XCR0, for raw images that do not carry it", -1 },
+	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core", -1 },
 	{ 0 }
 };
 
@@ -38,6 +42,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	case OPT_GUEST:
 		c->guest_arg = arg;
 		return 0;
+	case OPT_THREAD:
+		c->thread_arg = arg;
+		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -45,23 +52,52 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 
 const struct argp common_argp = { .options = common_options, .parser = common_parse };
 
-/*
- * This host's CPUID leaf 0xd and XCR0.  XSAVECTL_HOST_CPUID=FILE replaces the
- * live CPU with a recorded description (the tests use it to be hermetic).
- */
-static int host_cpuid(struct xs_cpuid_d *cd, struct xs_diag *d)
+int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **source)
 {
-	const char *path = getenv("XSAVECTL_HOST_CPUID");
+	struct profile p = { 0 };
 	struct io_file f;
+	struct xs_diag d = { 0 };
+	const char *text;
+	size_t len;
 	int rc;
 
-	if (!path || !*path)
-		return xs_host_cpuid_d(cd, d);
-	if (io_read(path, 1 << 20, &f))
-		return XS_FAIL(d, XS_EUNSUP, "XSAVECTL_HOST_CPUID '%s' cannot be read", path);
-	rc = xs_cpuid_d_parse((const char *)f.buf, f.len, cd, d);
+	if (!file) {
+		file = getenv("XSAVECTL_HOST_CPUID");
+		if (file && !*file)
+			file = NULL;
+	}
+	if (!file) {
+		if (source)
+			*source = "live";
+		if (host_live_gather(h, kvm)) {
+			msg_err("this CPU has no CPUID instruction");
+			return EXIT_UNAVAILABLE;
+		}
+		return 0;
+	}
+	if (source)
+		*source = "cpuid-file";
+	rc = io_read(file, 1 << 20, &f);
+	if (rc)
+		return rc;
+	text = (const char *)f.buf;
+	len = f.len;
+	if (profile_is_json(f.buf, f.len)) {
+		rc = profile_parse(file, f.buf, f.len, &p);
+		if (!rc && !p.record) {
+			msg_err("'%s': the profile has no \"record\" of the host's facts", file);
+			rc = EXIT_DATAERR;
+		}
+		text = p.record;
+		len = text ? strlen(text) : 0;
+	}
+	if (!rc && xs_hostinfo_parse(text, len, h, &d)) {
+		msg_diag(file, &d);
+		rc = EXIT_DATAERR;
+	}
+	profile_free(&p);
 	io_free(&f);
-	return rc ? XS_FAIL(d, XS_EUNSUP, "XSAVECTL_HOST_CPUID '%s': %s", path, d->msg) : 0;
+	return rc;
 }
 
 static int layout_from_file(struct xs_common *c)
@@ -87,13 +123,30 @@ static int layout_from_file(struct xs_common *c)
 
 int common_prepare(struct xs_common *c)
 {
-	struct xs_cpuid_d cd;
+	struct xs_hostinfo h;
 	struct xs_diag d = { 0 };
+	int rc;
 
-	if (!host_cpuid(&cd, &d) && !xs_layout_from_cpuid(&cd, "host", &c->host, &d))
+	c->thread = -1;
+	rc = host_facts(NULL, false, &h, NULL);
+	if (rc)
+		return rc;
+	if (!xs_host_has_xsave(&h))
+		snprintf(d.msg, sizeof(d.msg), "this host has no XSAVE (no CPUID leaf 0xd)");
+	else if (!xs_layout_from_cpuid(&h.d, "host", &c->host, &d))
 		c->have_host = true;
+	if (c->thread_arg) {
+		char *end;
+
+		errno = 0;
+		c->thread = strtol(c->thread_arg, &end, 10);
+		if (errno || end == c->thread_arg || *end || c->thread < 0) {
+			msg_err("--thread: '%s' is not a thread id", c->thread_arg);
+			return EXIT_USAGE;
+		}
+	}
 	if (c->guest_arg) {
-		int rc = resolve_mask("--guest-xcr0", c->guest_arg, &c->guest_xcr0);
+		rc = resolve_mask("--guest-xcr0", c->guest_arg, &c->guest_xcr0);
 
 		if (rc)
 			return rc;
@@ -126,19 +179,23 @@ int resolve_mask(const char *opt, const char *arg, uint64_t *mask)
 	struct xs_diag d = { 0 };
 
 	if (!strcmp(arg, "host")) {
-		struct xs_cpuid_d cd;
-		int rc = host_cpuid(&cd, &d);
+		struct xs_hostinfo h;
+		struct xs_host_target t;
+		int rc = host_facts(NULL, true, &h, NULL);
 
-		if (rc) {
-			msg_err("%s host: %s", opt, d.msg);
-			return EXIT_UNAVAILABLE;
-		}
-		if (!cd.have_xcr0) {
-			msg_err("%s host: the OS has not enabled XSAVE (CPUID.1:ECX.OSXSAVE clear)", opt);
-			return EXIT_UNAVAILABLE;
-		}
-		*mask = cd.xcr0;
+		if (rc)
+			return rc;
+		xs_host_target(&h, &t);
+		*mask = t.mask;
 		return 0;
+	}
+	if (arg[0] == '@') {
+		struct profile p;
+		int rc = profile_load(arg + 1, &p);
+
+		*mask = p.target;
+		profile_free(&p);
+		return rc;
 	}
 	if (xs_mask_parse(arg, mask, &d)) {
 		msg_err("%s: %s", opt, d.msg);
@@ -172,36 +229,218 @@ int common_finish(struct out *o)
 	return EXIT_OK;
 }
 
-int input_load(const struct xs_common *c, const char *path, struct input *in)
+static int parse_one(const struct xs_common *c, const char *path, struct input_state *s,
+		     uint8_t *img, size_t len, const struct xs_layout *producer,
+		     const char *producer_why)
 {
 	struct xs_parse_opts po = {
-		.force = c->layout_forced ? &c->layout : NULL,
-		.force_why = c->layout_why,
+		.force = c->layout_forced ? &c->layout : producer,
+		.force_why = c->layout_forced ? c->layout_why : producer_why,
 		.host = c->have_host ? &c->host : NULL,
 	};
 	struct xs_diag d = { 0 };
+	int rc = xs_state_parse(&s->st, img, len, &po, &d);
+
+	if (rc) {
+		if (d.has_off)
+			d.off += s->offset;
+		msg_diag(path, &d);
+		return exit_for_err(rc);
+	}
+	if (c->guest_set) {
+		s->st.guest_known = true;
+		s->st.guest_xcr0 = c->guest_xcr0;
+	}
+	return 0;
+}
+
+static int load_image(const struct xs_common *c, struct io_src *src, struct input *in)
+{
+	int rc = io_read_src(src, XS_IMAGE_MAX, &in->file);
+
+	if (rc)
+		return rc;
+	in->format = "image";
+	in->nstates = 1;
+	in->s = xcalloc(1, sizeof(*in->s));
+	in->s[0].what = "image";
+	in->s[0].id = -1;
+	return parse_one(c, in->path, &in->s[0], in->file.buf, in->file.len, NULL, NULL);
+}
+
+static int load_core(const struct xs_common *c, struct io_src *src, struct input *in)
+{
+	struct core *core;
+	char why[96];
+	int rc = core_open(src, &core);
+
+	if (rc)
+		return rc;
+	in->core = core;
+	in->format = "elf-core";
+	in->s = xcalloc(core->n, sizeof(*in->s));
+	snprintf(why, sizeof(why), "the core's NT_X86_XSAVE_LAYOUT note (offset 0x%llx)",
+		 (unsigned long long)core->layout_off);
+	for (unsigned i = 0; i < core->n; i++) {
+		struct core_thread *t = &core->t[i];
+		struct input_state *s = &in->s[in->nstates];
+
+		if (c->thread >= 0 && t->tid != c->thread)
+			continue;
+		s->what = "thread";
+		s->id = t->tid;
+		s->offset = t->xstate_off;
+		rc = parse_one(c, in->path, s, t->img, t->xstate_len,
+			       core->have_layout ? &core->layout : NULL, why);
+		if (rc)
+			return rc;
+		snprintf(s->crosscheck, sizeof(s->crosscheck), "%s",
+			 t->has_fpreg ? "agrees" : "absent");
+		/* Both notes come from one task state: bytes 0..463 must match. */
+		for (unsigned b = 0; t->has_fpreg && b < 464 && b < t->xstate_len; b++) {
+			if (t->fpreg[b] == t->img[b])
+				continue;
+			snprintf(s->crosscheck, sizeof(s->crosscheck),
+				 "differs at byte %u (NT_PRFPREG 0x%llx)", b,
+				 (unsigned long long)t->fpreg_off + b);
+			break;
+		}
+		in->nstates++;
+	}
+	if (!in->nstates) {
+		msg_err("'%s': no thread %ld in this core", in->path, c->thread);
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
+int input_load(const struct xs_common *c, const char *path, struct input *in)
+{
+	struct io_src src;
 	int rc;
 
 	memset(in, 0, sizeof(*in));
-	rc = io_read(path, XS_IMAGE_MAX, &in->file);
+	in->path = path;
+	rc = io_open(path, &src);
 	if (rc)
 		return rc;
-	in->container = in->file.gzip ? "gzip" : "raw";
-	rc = xs_state_parse(&in->st[0], in->file.buf, in->file.len, &po, &d);
-	if (rc) {
-		msg_diag(path, &d);
-		io_free(&in->file);
-		return exit_for_err(rc);
-	}
-	in->nstates = 1;
-	if (c->guest_set) {
-		in->st[0].guest_known = true;
-		in->st[0].guest_xcr0 = c->guest_xcr0;
-	}
-	return 0;
+	in->gzip = src.gzip;
+	in->st = src.st;
+	if (core_sniff(&src))
+		rc = load_core(c, &src, in);
+	else if (c->thread >= 0) {
+		msg_err("'%s': --thread selects a thread of an ELF core; this is an XSAVE image", path);
+		io_src_close(&src);
+		rc = EXIT_USAGE;
+	} else
+		rc = load_image(c, &src, in);
+	if (rc)
+		input_free(in);
+	return rc;
 }
 
 void input_free(struct input *in)
 {
 	io_free(&in->file);
+	core_close(in->core);
+	in->core = NULL;
+	free(in->s);
+	in->s = NULL;
+}
+
+void show_input(struct out *o, const struct input *in)
+{
+	out_str(o, "file", in->path);
+	out_str(o, "format", in->format);
+	out_str(o, "compression", in->gzip ? "gzip" : "none");
+	if (!in->core)
+		return;
+	out_str(o, "producer", in->core->producer);
+	if (!strcmp(in->core->producer, "gdb gcore"))
+		out_note(o, "(XSTATE_BV holds XCR0, not XINUSE: unused components are stored as init)");
+	out_u64(o, "threads", in->core->n);
+	out_bool(o, "xsave_layout_note", in->core->have_layout);
+}
+
+void show_label(struct out *o, const struct input_state *s)
+{
+	if (!strcmp(s->what, "thread")) {
+		if (s->id >= 0)
+			out_u64(o, "thread", (uint64_t)s->id);
+		else
+			out_null(o, "thread");
+		out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
+		out_str(o, "prfpreg", s->crosscheck);
+	}
+}
+
+/* ---- the target of check and filter: --xcr0 MASK or --target PROFILE ---- */
+
+enum { OPT_XCR0 = 0x1080, OPT_TARGET };
+
+static const struct argp_option target_options[] = {
+	{ "xcr0", OPT_XCR0, "MASK", 0,
+	  "Target XCR0: a number, names (x87,sse,avx,mpx,avx512,pkru,amx,apx), \"host\" (what "
+	  "KVM_SET_XSAVE accepts here) or @PROFILE", 0 },
+	{ "target", OPT_TARGET, "PROFILE", 0,
+	  "Target host profile written by `xsavectl host --save-profile` (mask and MXCSR_MASK)", 0 },
+	{ 0 }
+};
+
+static error_t target_parse(int key, char *arg, struct argp_state *state)
+{
+	struct xs_targetopt *t = state->input;
+
+	switch (key) {
+	case OPT_XCR0:
+		t->xcr0_arg = arg;
+		return 0;
+	case OPT_TARGET:
+		t->profile_arg = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (!t->xcr0_arg == !t->profile_arg)
+			argp_error(state, "give the target: one of --xcr0 MASK and --target PROFILE");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp target_argp = { .options = target_options, .parser = target_parse };
+
+int target_prepare(struct xs_targetopt *t)
+{
+	struct profile p;
+	int rc;
+
+	if (t->xcr0_arg) {
+		snprintf(t->from, sizeof(t->from), "--xcr0 %s", t->xcr0_arg);
+		return resolve_mask("--xcr0", t->xcr0_arg, &t->t.xcr0);
+	}
+	rc = profile_load(t->profile_arg, &p);
+	if (rc)
+		return rc;
+	t->t.xcr0 = p.target;
+	t->t.have_mxcsr_mask = p.have_mxcsr_mask;
+	t->t.mxcsr_mask = p.mxcsr_mask;
+	snprintf(t->from, sizeof(t->from), "profile %s", t->profile_arg);
+	snprintf(t->host, sizeof(t->host), "%s", p.hostname);
+	profile_free(&p);
+	return 0;
+}
+
+void show_target(struct out *o, const struct xs_targetopt *t)
+{
+	out_obj(o, "target");
+	out_mask(o, "xcr0", t->t.xcr0);
+	out_str(o, "from", t->from);
+	if (t->profile_arg) {
+		out_str(o, "host", t->host);
+		if (t->t.have_mxcsr_mask)
+			out_strf(o, "mxcsr_mask", "0x%08x", t->t.mxcsr_mask);
+		else
+			out_null(o, "mxcsr_mask");
+	}
+	out_end(o);
 }

@@ -18,6 +18,8 @@
  * One step of a reader: up to n bytes into p.  Returns the bytes read, 0 at
  * the end, or minus an exit code after printing the message.
  */
+static int write_all(int fd, const uint8_t *p, size_t n);
+
 typedef ssize_t (*read_step)(void *ctx, const struct io_file *f, uint8_t *p, size_t n);
 
 /* Read everything @step yields into f->buf, at most @max bytes. */
@@ -98,44 +100,152 @@ static ssize_t gzip_step(void *ctx, const struct io_file *f, uint8_t *p, size_t 
 	return 0;
 }
 
-int io_read(const char *path, size_t max, struct io_file *f)
+int io_open(const char *path, struct io_src *src)
 {
 	unsigned char magic[2];
-	ssize_t n;
-	int fd, rc;
 
-	memset(f, 0, sizeof(*f));
-	f->path = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
+	memset(src, 0, sizeof(*src));
+	src->path = path;
+	src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (src->fd < 0) {
 		msg_err("'%s': cannot open: %s", path, strerror(errno));
 		return EXIT_NOINPUT;
 	}
-	if (fstat(fd, &f->st) || !S_ISREG(f->st.st_mode)) {
+	if (fstat(src->fd, &src->st) || !S_ISREG(src->st.st_mode)) {
 		msg_err("'%s': not a regular file", path);
-		close(fd);
+		close(src->fd);
 		return EXIT_NOINPUT;
 	}
-	(void)fcntl(fd, F_SETFL, 0);
-	n = pread(fd, magic, 2, 0);
-	f->gzip = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+	(void)fcntl(src->fd, F_SETFL, 0);
+	src->gzip = pread(src->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+	if (!src->gzip) {
+		ssize_t n = pread(src->fd, src->magic, sizeof(src->magic), 0);
+
+		src->nmagic = n > 0 ? (size_t)n : 0;
+		return 0;
+	}
+	int dupfd = dup(src->fd);
+	gzFile gz = dupfd < 0 ? NULL : gzdopen(dupfd, "rb");
+
+	if (!gz) {
+		if (dupfd >= 0)
+			close(dupfd);
+		close(src->fd);
+		msg_err("'%s': cannot open: %s", path, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	int n = gzread(gz, src->magic, sizeof(src->magic));
+
+	src->nmagic = n > 0 ? (size_t)n : 0;
+	gzclose_r(gz);
+	return 0;
+}
+
+int io_read_src(struct io_src *src, size_t max, struct io_file *f)
+{
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->path = src->path;
+	f->gzip = src->gzip;
+	f->st = src->st;
+	if (lseek(src->fd, 0, SEEK_SET)) {
+		msg_err("'%s': cannot seek: %s", src->path, strerror(errno));
+		close(src->fd);
+		return EXIT_NOINPUT;
+	}
 	if (f->gzip) {
-		gzFile gz = gzdopen(fd, "rb");
+		gzFile gz = gzdopen(src->fd, "rb");
 
 		if (!gz) {
-			close(fd);
+			close(src->fd);
 			msg_err("out of memory");
 			return EXIT_SOFTWARE;
 		}
 		rc = read_all(f, max, gzip_step, gz, " (decompressed)");
 		gzclose_r(gz);	/* closes fd */
 	} else {
-		rc = read_all(f, max, plain_step, &fd, "");
-		close(fd);
+		rc = read_all(f, max, plain_step, &src->fd, "");
+		close(src->fd);
 	}
+	src->fd = -1;
 	if (rc)
 		io_free(f);	/* never hand back a partial input */
 	return rc;
+}
+
+int io_read(const char *path, size_t max, struct io_file *f)
+{
+	struct io_src src;
+	int rc = io_open(path, &src);
+
+	return rc ? rc : io_read_src(&src, max, f);
+}
+
+int io_gunzip_to_tmp(struct io_src *src)
+{
+	const char *dir = getenv("TMPDIR");
+	uint8_t *buf;
+	gzFile gz;
+	int out, rc = 0;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (out < 0) {
+		char *tmp = xasprintf("%s/xsavectl-XXXXXX", dir);
+
+		out = mkstemp(tmp);
+		if (out >= 0)
+			unlink(tmp);
+		free(tmp);
+	}
+	if (out < 0) {
+		msg_err("'%s': cannot create a temporary file in %s to decompress into: %s",
+			src->path, dir, strerror(errno));
+		return EXIT_CANTCREAT;
+	}
+	if (lseek(src->fd, 0, SEEK_SET) || !(gz = gzdopen(src->fd, "rb"))) {
+		msg_err("'%s': cannot read: %s", src->path, strerror(errno));
+		close(out);
+		return EXIT_NOINPUT;
+	}
+	gzbuffer(gz, 1 << 17);
+	buf = xmalloc(1 << 20);
+	struct io_file pos = { .path = src->path };
+
+	for (;;) {
+		ssize_t n = gzip_step(gz, &pos, buf, 1 << 20);
+
+		if (n < 0) {
+			rc = (int)-n;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (write_all(out, buf, (size_t)n)) {
+			msg_err("'%s': cannot decompress into a temporary file in %s: %s",
+				src->path, dir, strerror(errno));
+			rc = EXIT_IOERR;
+			break;
+		}
+		pos.len += (size_t)n;
+	}
+	free(buf);
+	gzclose_r(gz);	/* closes src->fd */
+	src->fd = out;
+	if (rc) {
+		close(out);
+		src->fd = -1;
+	}
+	return rc;
+}
+
+void io_src_close(struct io_src *src)
+{
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
 }
 
 void io_free(struct io_file *f)
@@ -144,37 +254,11 @@ void io_free(struct io_file *f)
 	f->buf = NULL;
 }
 
-bool io_same_file(const char *path, const struct io_file *in)
+bool io_same_file(const char *path, const struct stat *in)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && st.st_dev == in->st.st_dev && st.st_ino == in->st.st_ino;
-}
-
-/* gzip-compress into a new buffer (deflate with a gzip wrapper, RFC 1952). */
-static int gzip_buf(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
-{
-	z_stream z;
-	size_t cap;
-
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	cap = deflateBound(&z, len) + 64;
-	*out = xmalloc(cap);
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)len;
-	z.next_out = *out;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&z);
-		free(*out);
-		return -1;
-	}
-	*outlen = z.total_out;
-	deflateEnd(&z);
-	return 0;
+	return stat(path, &st) == 0 && st.st_dev == in->st_dev && st.st_ino == in->st_ino;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -207,63 +291,137 @@ static int sync_dir(const char *path)
 	return rc;
 }
 
-int io_write_atomic(const char *path, const uint8_t *buf, size_t len, bool gzip,
-		    const struct stat *mode_from)
+int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o)
 {
-	uint8_t *z = NULL;
-	size_t zlen;
-	char *tmp;
-	int fd, rc = 0;
-
-	if (gzip) {
-		if (gzip_buf(buf, len, &z, &zlen))
-			return msg_err("'%s': gzip compression failed", path), EXIT_SOFTWARE;
-		buf = z;
-		len = zlen;
-	}
+	memset(o, 0, sizeof(*o));
+	o->path = path;
 	if (!strcmp(path, "-")) {
-		rc = write_all(STDOUT_FILENO, buf, len) ? EXIT_IOERR : 0;
-		if (rc)
-			msg_err("write error on standard output: %s", strerror(errno));
-		free(z);
-		return rc;
-	}
-	tmp = xasprintf("%s.xsavectl-XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		msg_err("'%s': cannot create a temporary file beside it: %s", path, strerror(errno));
-		free(tmp);
-		free(z);
-		return EXIT_CANTCREAT;
-	}
-	if (mode_from) {
-		(void)fchmod(fd, mode_from->st_mode & 0666);
+		o->fd = STDOUT_FILENO;
 	} else {
-		mode_t um = umask(0);
+		o->tmp = xasprintf("%s.xsavectl-XXXXXX", path);
+		o->fd = mkstemp(o->tmp);
+		if (o->fd < 0) {
+			msg_err("'%s': cannot create a temporary file beside it: %s", path,
+				strerror(errno));
+			free(o->tmp);
+			o->tmp = NULL;
+			return EXIT_CANTCREAT;
+		}
+		if (mode_from) {
+			(void)fchmod(o->fd, mode_from->st_mode & 0666);
+		} else {
+			mode_t um = umask(0);
 
-		umask(um);
-		(void)fchmod(fd, 0666 & ~um);
+			umask(um);
+			(void)fchmod(o->fd, 0666 & ~um);
+		}
 	}
-	if (write_all(fd, buf, len) || fsync(fd)) {
-		msg_err("'%s': write error: %s", tmp, strerror(errno));
-		rc = EXIT_IOERR;
+	if (gzip) {
+		int fd = dup(o->fd);
+
+		o->gz = fd < 0 ? NULL : gzdopen(fd, "wb");
+		if (!o->gz) {
+			if (fd >= 0)
+				close(fd);
+			msg_err("'%s': cannot start gzip compression", path);
+			io_out_abort(o);
+			return EXIT_SOFTWARE;
+		}
 	}
-	if (close(fd) && !rc) {
-		msg_err("'%s': write error: %s", tmp, strerror(errno));
-		rc = EXIT_IOERR;
+	return 0;
+}
+
+static int out_error(struct io_out *o)
+{
+	if (o->tmp)
+		msg_err("'%s': write error: %s", o->tmp, strerror(errno));
+	else
+		msg_err("write error on standard output: %s", strerror(errno));
+	return EXIT_IOERR;
+}
+
+int io_out_write(struct io_out *o, const void *p, size_t n)
+{
+	if (o->gz) {
+		const uint8_t *q = p;
+
+		while (n) {
+			unsigned chunk = n > (1u << 30) ? 1u << 30 : (unsigned)n;
+
+			if (gzwrite(o->gz, q, chunk) != (int)chunk)
+				return out_error(o);
+			q += chunk;
+			n -= chunk;
+		}
+		return 0;
 	}
-	if (!rc && rename(tmp, path)) {
-		msg_err("'%s': cannot rename '%s' over it: %s", path, tmp, strerror(errno));
+	return write_all(o->fd, p, n) ? out_error(o) : 0;
+}
+
+int io_out_commit(struct io_out *o)
+{
+	int rc = 0;
+
+	if (o->gz) {
+		int z = gzclose_w(o->gz);
+
+		o->gz = NULL;
+		if (z != Z_OK) {
+			if (z != Z_ERRNO)
+				errno = EIO;
+			rc = out_error(o);
+		}
+	}
+	if (!o->tmp)
+		return rc;
+	if (!rc && fsync(o->fd))
+		rc = out_error(o);
+	if (close(o->fd) && !rc)
+		rc = out_error(o);
+	o->fd = -1;
+	if (!rc && rename(o->tmp, o->path)) {
+		msg_err("'%s': cannot rename '%s' over it: %s", o->path, o->tmp, strerror(errno));
 		rc = EXIT_CANTCREAT;
 	}
-	if (rc)
-		unlink(tmp);
-	else if (sync_dir(path)) {
-		msg_err("'%s': written, but syncing its directory failed: %s", path,
+	if (rc) {
+		unlink(o->tmp);
+	} else if (sync_dir(o->path)) {
+		msg_err("'%s': written, but syncing its directory failed: %s", o->path,
 			strerror(errno));
 		rc = EXIT_IOERR;
 	}
-	free(tmp);
-	free(z);
+	free(o->tmp);
+	o->tmp = NULL;
 	return rc;
+}
+
+void io_out_abort(struct io_out *o)
+{
+	if (o->gz)
+		gzclose_w(o->gz);
+	o->gz = NULL;
+	if (!o->tmp)
+		return;
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	unlink(o->tmp);
+	free(o->tmp);
+	o->tmp = NULL;
+}
+
+int io_write_atomic(const char *path, const uint8_t *buf, size_t len, bool gzip,
+		    const struct stat *mode_from)
+{
+	struct io_out o;
+	int rc = io_out_open(path, gzip, mode_from, &o);
+
+	if (rc)
+		return rc;
+	rc = io_out_write(&o, buf, len);
+	if (rc) {
+		io_out_abort(&o);
+		return rc;
+	}
+	return io_out_commit(&o);
 }

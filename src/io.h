@@ -16,13 +16,52 @@ struct io_file {
 	struct stat st;
 };
 
+/* An input opened and sniffed: gzip or not, and its first (decompressed) bytes. */
+struct io_src {
+	const char *path;
+	int fd;
+	bool gzip;
+	struct stat st;
+	uint8_t magic[16];
+	size_t nmagic;
+};
+
+/* Open @path (regular files only) and sniff it.  0 or an exit code (message printed). */
+int io_open(const char *path, struct io_src *src);
+/* Read an opened input whole (at most @max bytes decompressed); closes it. */
+int io_read_src(struct io_src *src, size_t max, struct io_file *f);
+/*
+ * Decompress a gzip input into an unlinked temporary file under $TMPDIR (or
+ * /tmp) and make src->fd that file, for readers that need to seek.
+ */
+int io_gunzip_to_tmp(struct io_src *src);
+void io_src_close(struct io_src *src);
+
 /* Read @path whole (at most @max bytes after decompression).  Returns 0 or an
  * exit code after printing one line on stderr. */
 int io_read(const char *path, size_t max, struct io_file *f);
 void io_free(struct io_file *f);
 
-/* Is @path the same file as the input (same device and inode)? */
-bool io_same_file(const char *path, const struct io_file *in);
+/* Is @path the same file as the input @in (same device and inode)? */
+bool io_same_file(const char *path, const struct stat *in);
+
+/*
+ * An output written atomically: a temporary file beside @path (or stdout for
+ * "-"), gzip-compressed when asked; commit fsyncs it, renames it over @path
+ * and fsyncs the directory; abort removes it.  Every call returns 0 or an
+ * exit code after printing one line.
+ */
+struct io_out {
+	const char *path;
+	char *tmp;
+	int fd;
+	void *gz;		/* gzFile */
+};
+
+int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o);
+int io_out_write(struct io_out *o, const void *p, size_t n);
+int io_out_commit(struct io_out *o);
+void io_out_abort(struct io_out *o);
 
 /*
  * Replace @path with @len bytes at @buf (gzip-compressed when @gzip): write a

@@ -21,7 +21,7 @@
 #define XS_MXCSR_MASK_DEFAULT 0xffbfu
 #define XS_MXCSR_INIT 0x1f80u
 /* Largest image accepted: KVM_GET_XSAVE2 with AMX is 11008 bytes. */
-#define XS_IMAGE_MAX (1u << 20)
+#define XS_IMAGE_MAX XS_IMAGE_LIMIT
 
 /* What bytes 464..511 (software-available) hold. */
 enum xs_sw_kind {

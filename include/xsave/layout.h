@@ -93,6 +93,17 @@ int xs_cpuid_d_parse(const char *text, size_t len, struct xs_cpuid_d *c, struct 
 int xs_layout_from_cpuid(const struct xs_cpuid_d *c, const char *name, struct xs_layout *l,
 			 struct xs_diag *d);
 
+/* No XSAVE area is larger than this (KVM_GET_XSAVE2 with AMX is 11008 bytes). */
+#define XS_IMAGE_LIMIT (1u << 20)
+
+/*
+ * Build a layout from the NT_X86_XSAVE_LAYOUT core note (Linux 6.12+): an
+ * array of {u32 type, size, offset, flags}, little-endian, one per extended
+ * user component.  -XS_EFORMAT (offset within @desc) when malformed.
+ */
+int xs_layout_from_xfeat_note(const uint8_t *desc, size_t len, struct xs_layout *l,
+			       struct xs_diag *d);
+
 /* Size of a standard-format area holding @mask (end of the furthest component). */
 uint32_t xs_layout_std_size(const struct xs_layout *l, uint64_t mask);
 

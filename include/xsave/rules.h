@@ -39,7 +39,19 @@ struct xs_check {
 	struct xs_bit_check bits[64];	/* one per XSTATE_BV bit, in bit order */
 };
 
-void xs_check_state(const struct xs_state *st, uint64_t target, struct xs_check *c);
+/* What the target host loads. */
+struct xs_target {
+	uint64_t xcr0;		/* XSTATE_BV bits KVM_SET_XSAVE accepts there */
+	bool have_mxcsr_mask;	/* the target CPU's MXCSR_MASK is known (a profile) */
+	uint32_t mxcsr_mask;	/* raw FXSAVE value; 0 means the default 0xffbf */
+};
+
+/*
+ * Judge @st against @t.  The MXCSR rule uses the target's MXCSR_MASK when
+ * known (the kernel checks MXCSR against its own mask when XSTATE_BV has x87,
+ * SSE or AVX), else the image's own mask.
+ */
+void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct xs_check *c);
 
 const char *xs_verdict_name(enum xs_verdict v);
 const char *xs_action_name(enum xs_action a);

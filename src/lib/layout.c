@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <xsave/layout.h>
+#include <xsave/rd.h>
 
 static const struct xs_comp_info comp_table[] = {
 	[XS_X87] = { .name = "x87", .desc = "x87 FPU", .size = 160 },
@@ -126,86 +127,6 @@ void xs_layout_builtin(enum xs_vendor v, struct xs_layout *l)
 	}
 }
 
-static int parse_hex_field(const char *line, const char *key, uint32_t *v)
-{
-	const char *p = strstr(line, key);
-	char *end;
-
-	if (!p)
-		return -1;
-	p += strlen(key);
-	unsigned long x = strtoul(p, &end, 0);
-	if (end == p || x > UINT32_MAX)
-		return -1;
-	*v = (uint32_t)x;
-	return 0;
-}
-
-static int cpuid_line(const char *line, struct xs_cpuid_d *c)
-{
-	char *end;
-
-	if (!strncmp(line, "0xd.", 4)) {
-		unsigned long sub = strtoul(line + 4, &end, 10);
-
-		if (end == line + 4 || sub >= XS_NCOMP ||
-		    parse_hex_field(line, "eax=", &c->eax[sub]) ||
-		    parse_hex_field(line, "ebx=", &c->ebx[sub]) ||
-		    parse_hex_field(line, "ecx=", &c->ecx[sub]) ||
-		    parse_hex_field(line, "edx=", &c->edx[sub]))
-			return -1;
-		c->valid |= XS_BIT(sub);
-	} else if (!strncmp(line, "xcr0=", 5)) {
-		unsigned long long x = strtoull(line + 5, &end, 0);
-
-		if (end == line + 5)
-			return -1;
-		c->xcr0 = x;
-		c->have_xcr0 = true;
-	} else if (!strncmp(line, "leaf0 ", 6)) {
-		const char *p = strstr(line, "vendor=");
-
-		if (p) {
-			size_t n = strcspn(p + 7, " \t\r\n");
-
-			if (n >= sizeof(c->vendor))
-				return -1;
-			memcpy(c->vendor, p + 7, n);
-			c->vendor[n] = 0;
-		}
-	}
-	return 0;
-}
-
-int xs_cpuid_d_parse(const char *text, size_t len, struct xs_cpuid_d *c, struct xs_diag *d)
-{
-	char line[256];
-	size_t pos = 0;
-	unsigned lineno = 0;
-
-	memset(c, 0, sizeof(*c));
-	while (pos < len) {
-		size_t n = 0;
-
-		while (pos + n < len && text[pos + n] != '\n')
-			n++;
-		lineno++;
-		if (n >= sizeof(line))
-			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: longer than %zu bytes",
-					  lineno, sizeof(line) - 1);
-		memcpy(line, text + pos, n);
-		line[n] = 0;
-		pos += n + 1;
-		if (cpuid_line(line, c))
-			return XS_FAIL_AT(d, XS_EINVAL, pos - n - 1,
-					  "line %u: expected \"0xd.N eax=.. ebx=.. ecx=.. edx=..\"",
-					  lineno);
-	}
-	if (!(c->valid & 1))
-		return XS_FAIL(d, XS_EINVAL, "no CPUID leaf 0xd sub-leaf 0 (\"0xd.0 eax=...\") found");
-	return 0;
-}
-
 int xs_layout_from_cpuid(const struct xs_cpuid_d *c, const char *name, struct xs_layout *l,
 			 struct xs_diag *d)
 {
@@ -236,6 +157,41 @@ int xs_layout_from_cpuid(const struct xs_cpuid_d *c, const char *name, struct xs
 			return XS_FAIL(d, XS_EINVAL,
 				       "CPUID 0xd.%u: offset %u is inside the legacy area or header",
 				       i, c->ebx[i]);
+	}
+	return 0;
+}
+
+int xs_layout_from_xfeat_note(const uint8_t *desc, size_t len, struct xs_layout *l,
+			       struct xs_diag *d)
+{
+	struct xs_rd rd = xs_rd_init(desc, len, 0);
+
+	if (len % 16 || !len)
+		return XS_FAIL(d, XS_EFORMAT,
+			       "NT_X86_XSAVE_LAYOUT is %zu bytes, not a multiple of 16", len);
+	layout_sizes(l);
+	snprintf(l->name, sizeof(l->name), "core-note");
+	for (size_t at = 0; at < len; at += 16) {
+		uint32_t type, size, offset;
+
+		if (!xs_rd_u32le_at(&rd, at, &type) || !xs_rd_u32le_at(&rd, at + 4, &size) ||
+		    !xs_rd_u32le_at(&rd, at + 8, &offset))
+			return XS_FAIL_AT(d, XS_ETRUNC, at, "NT_X86_XSAVE_LAYOUT entry is truncated");
+		if (type < 2 || type >= XS_NCOMP || (XS_MASK_SUPERVISOR & XS_BIT(type)))
+			return XS_FAIL_AT(d, XS_EFORMAT, at,
+					  "NT_X86_XSAVE_LAYOUT entry for component %u: not an extended user component",
+					  type);
+		if (!size || offset < XS_EXT_OFF || (uint64_t)offset + size > XS_IMAGE_LIMIT)
+			return XS_FAIL_AT(d, XS_EFORMAT, at,
+					  "NT_X86_XSAVE_LAYOUT: component %u at offset %u size %u lies outside an XSAVE area",
+					  type, offset, size);
+		if (l->placed & XS_BIT(type) & ~XS_MASK_FPSSE)
+			return XS_FAIL_AT(d, XS_EFORMAT, at,
+					  "NT_X86_XSAVE_LAYOUT lists component %u twice", type);
+		l->sized |= XS_BIT(type);
+		l->placed |= XS_BIT(type);
+		l->size[type] = size;
+		l->offset[type] = offset;
 	}
 	return 0;
 }

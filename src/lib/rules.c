@@ -35,9 +35,21 @@ static void judge_bit(const struct xs_state *st, unsigned bit, uint64_t target,
 			: "live guest state the target cannot load";
 }
 
-void xs_check_state(const struct xs_state *st, uint64_t target, struct xs_check *c)
+static bool mxcsr_reserved(const struct xs_state *st, const struct xs_target *t)
 {
-	uint64_t bv = st->xstate_bv;
+	uint32_t mask;
+
+	if (!t->have_mxcsr_mask)
+		return st->problems & XS_PROB_MXCSR;
+	if (!(st->xstate_bv & (XS_MASK_FPSSE | XS_BIT(XS_AVX))))
+		return false;
+	mask = t->mxcsr_mask ? t->mxcsr_mask : XS_MXCSR_MASK_DEFAULT;
+	return st->mxcsr & ~mask;
+}
+
+void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct xs_check *c)
+{
+	uint64_t bv = st->xstate_bv, target = t->xcr0;
 
 	memset(c, 0, sizeof(*c));
 	c->target = target;
@@ -59,7 +71,7 @@ void xs_check_state(const struct xs_state *st, uint64_t target, struct xs_check 
 	if (st->guest_known)
 		c->guest_outside = st->guest_xcr0 & ~target;
 	c->fix = st->problems & (XS_PROB_XCOMP_STD | XS_PROB_RESERVED);
-	c->bad = st->problems & XS_PROB_MXCSR;
+	c->bad = mxcsr_reserved(st, t) ? XS_PROB_MXCSR : 0;
 	if (c->lose || c->guest_outside || c->bad)
 		c->verdict = XS_VERDICT_INCOMPATIBLE;
 	else if (c->strip || c->fix)

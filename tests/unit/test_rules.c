@@ -40,7 +40,7 @@ static void judge(struct xs_state *st, struct xs_check *c, uint64_t target, bool
 		printf("# parse failed: %s\n", d.msg);
 	st->guest_known = guest;
 	st->guest_xcr0 = g;
-	xs_check_state(st, target, c);
+	xs_check_state(st, &(struct xs_target){ .xcr0 = target }, c);
 }
 
 static const struct xs_bit_check *bit(const struct xs_check *c, unsigned b)
@@ -155,11 +155,11 @@ static void compacted_supervisor(void)
 	put(520, 0x8000000000000807ULL, 8);
 	CHECK(xs_state_parse(&st, img, 848, &no_host, &d) == 0 && st.compacted &&
 	      st.off[XS_CET_U] == 832 && st.len[XS_CET_U] == 16, "compacted CET_U at 832");
-	xs_check_state(&st, 0x7, &c);
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x7 }, &c);
 	CHECK(c.verdict == XS_VERDICT_FIXABLE && c.strip == 0x800, "supervisor at init: strip");
 	img[840] = 1;
 	CHECK(xs_state_parse(&st, img, 848, &no_host, &d) == 0, "reparse");
-	xs_check_state(&st, 0x7 | 0x800, &c);
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x7 | 0x800 }, &c);
 	CHECK(c.verdict == XS_VERDICT_INCOMPATIBLE && c.lose == 0x800,
 	      "live supervisor state: incompatible even if the mask names it");
 	CHECK(xs_state_parse(&st, img, 847, &no_host, &d) == -XS_ETRUNC, "compacted truncated");
@@ -173,7 +173,7 @@ static void unmaintained(void)
 	build(0x0, 0x55555554);		/* TCG: XSTATE_BV 0, registers hold data */
 	judge(&st, &c, 0x7, true, 0x207);
 	st.bv_unmaintained = true;
-	xs_check_state(&st, 0x7, &c);
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x7 }, &c);
 	CHECK(c.verdict == XS_VERDICT_INCOMPATIBLE && c.lose == 0x200,
 	      "unmaintained XSTATE_BV: judged by the guest XCR0, live PKRU would be lost");
 }

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/* xsavectl extract: write one state of an input (a core's thread) as an XSAVE image. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "exitcodes.h"
+#include "util.h"
+
+struct extract_args {
+	struct xs_common common;
+	const char *output;
+	const char *file;
+};
+
+static const struct argp_option options[] = {
+	{ "output", 'o', "OUT", 0, "Write the image to OUT (\"-\": stdout, no report)", 0 },
+	{ 0 }
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct extract_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->common;
+		return 0;
+	case 'o':
+		a->output = arg;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (a->file)
+			argp_error(state, "one input file at a time");
+		a->file = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (!a->file)
+			argp_error(state, "no input file");
+		if (!a->output)
+			argp_error(state, "-o OUT is required");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
+
+static const struct argp argp = {
+	.options = options,
+	.parser = parse,
+	.args_doc = "FILE",
+	.doc = "Write one state as a standalone XSAVE image: a core thread's NT_X86_XSTATE "
+	       "note byte for byte (standard format, XCR0 at byte 464, as PTRACE_GETREGSET "
+	       "returns it).",
+	.children = children,
+};
+
+static void list_ids(const struct input *in, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < in->nstates && n + 24 < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%ld", i ? " " : "", in->s[i].id);
+}
+
+static int run(int argc, char **argv)
+{
+	struct extract_args a = { 0 };
+	const struct input_state *s;
+	struct input in;
+	struct out *o;
+	char ids[256];
+	int rc;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	rc = common_prepare(&a.common);
+	if (!rc)
+		rc = input_load(&a.common, a.file, &in);
+	if (rc)
+		return rc;
+	if (in.nstates != 1) {
+		list_ids(&in, ids, sizeof(ids));
+		msg_err("'%s' holds %u threads (%s): choose one with --thread", a.file, in.nstates,
+			ids);
+		input_free(&in);
+		return EXIT_USAGE;
+	}
+	s = &in.s[0];
+	if (strcmp(a.output, "-") && io_same_file(a.output, &in.st)) {
+		msg_err("'%s': output is the input file", a.output);
+		input_free(&in);
+		return EXIT_USAGE;
+	}
+	rc = io_write_atomic(a.output, s->st.img, s->st.size, false, NULL);
+	if (rc || !strcmp(a.output, "-")) {
+		input_free(&in);
+		return rc;
+	}
+	o = common_out(&a.common);
+	show_input(o, &in);
+	show_label(o, s);
+	out_str(o, "output", a.output);
+	out_u64(o, "size", s->st.size);
+	out_mask(o, "xstate_bv", s->st.xstate_bv);
+	input_free(&in);
+	return common_finish(o);
+}
+
+const struct xs_cmd xs_cmd_extract = {
+	.name = "extract",
+	.summary = "write one state (a core thread) as a standalone XSAVE image",
+	.argp = &argp,
+	.run = run,
+};

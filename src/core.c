@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ELF core files through libelf.  Notes are grouped per thread: NT_PRSTATUS
+ * opens a thread (Linux and gdb both write it first), the NT_PRFPREG,
+ * NT_X86_XSTATE ... notes after it belong to that thread.  gzip'ed cores are
+ * decompressed into an unlinked temporary file so libelf can map them.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xsave/area.h>
+
+#include "core.h"
+#include "exitcodes.h"
+#include "util.h"
+
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+#ifndef NT_X86_XSAVE_LAYOUT
+#define NT_X86_XSAVE_LAYOUT 0x205
+#endif
+#ifndef NT_PRXFPREG
+#define NT_PRXFPREG 0x46e62b7f
+#endif
+
+/* Bytes of the legacy area NT_PRFPREG and NT_X86_XSTATE share (464.. differ). */
+#define FPREG_SHARED 464
+
+bool core_sniff(const struct io_src *src)
+{
+	return src->nmagic >= 4 && !memcmp(src->magic, ELFMAG, SELFMAG);
+}
+
+static int bad_at(const struct core *c, uint64_t off, const char *what)
+{
+	msg_err("'%s': offset 0x%llx: %s", c->path, (unsigned long long)off, what);
+	return EXIT_DATAERR;
+}
+
+static bool name_is(const GElf_Nhdr *nh, const char *name, const char *want)
+{
+	size_t n = strlen(want) + 1;
+
+	return nh->n_namesz == n && !memcmp(name, want, n);
+}
+
+static struct core_thread *new_thread(struct core *c, long tid)
+{
+	c->t = xrealloc(c->t, (c->n + 1) * sizeof(*c->t));
+	memset(&c->t[c->n], 0, sizeof(c->t[0]));
+	c->t[c->n].tid = tid;
+	return &c->t[c->n++];
+}
+
+/* The thread the next per-thread note belongs to (one without NT_PRSTATUS if none). */
+static struct core_thread *cur_thread(struct core *c)
+{
+	return c->n ? &c->t[c->n - 1] : new_thread(c, -1);
+}
+
+static int on_prstatus(struct core *c, const uint8_t *desc, size_t len, uint64_t off)
+{
+	/* struct elf_prstatus: pr_info (12), pr_cursig (2, +2 pad), pr_sigpend, pr_sighold
+	 * (8 each on 64-bit, 4 on 32-bit), then pr_pid. */
+	size_t at = c->is64 ? 32 : 24;
+	int32_t pid;
+
+	if (len < at + 4)
+		return bad_at(c, off, "NT_PRSTATUS is too short to hold pr_pid");
+	memcpy(&pid, desc + at, 4);
+	new_thread(c, pid);
+	return 0;
+}
+
+static int on_xstate(struct core *c, const uint8_t *desc, size_t len, uint64_t off)
+{
+	struct core_thread *t = cur_thread(c);
+
+	if (t->img)
+		t = new_thread(c, -1);
+	if (len > XS_IMAGE_MAX)
+		return bad_at(c, off, "NT_X86_XSTATE is larger than any XSAVE area (1 MiB)");
+	t->img = xmalloc(len ? len : 1);
+	memcpy(t->img, desc, len);
+	t->xstate_len = len;
+	t->xstate_off = off;
+	return 0;
+}
+
+static int on_fpreg(struct core *c, const uint8_t *desc, size_t len, uint64_t off)
+{
+	struct core_thread *t = cur_thread(c);
+
+	if (len != 512)		/* 32-bit NT_PRFPREG is user_i387_struct: no XMM; skip */
+		return 0;
+	t->has_fpreg = true;
+	t->fpreg_off = off;
+	memcpy(t->fpreg, desc, 512);
+	return 0;
+}
+
+static int on_layout(struct core *c, const uint8_t *desc, size_t len, uint64_t off)
+{
+	struct xs_diag d = { 0 };
+
+	if (xs_layout_from_xfeat_note(desc, len, &c->layout, &d)) {
+		msg_err("'%s': offset 0x%llx: %s", c->path,
+			(unsigned long long)(off + (d.has_off ? d.off : 0)), d.msg);
+		return EXIT_DATAERR;
+	}
+	c->have_layout = true;
+	c->layout_off = off;
+	return 0;
+}
+
+static int one_note(struct core *c, const GElf_Nhdr *nh, const char *name, const uint8_t *desc,
+		    uint64_t off)
+{
+	bool core = name_is(nh, name, "CORE"), lnx = name_is(nh, name, "LINUX");
+
+	if (core && nh->n_type == NT_PRSTATUS)
+		return on_prstatus(c, desc, nh->n_descsz, off);
+	if ((core && nh->n_type == NT_PRFPREG && c->is64) ||
+	    (lnx && nh->n_type == NT_PRXFPREG && !c->is64))
+		return on_fpreg(c, desc, nh->n_descsz, off);
+	if (lnx && nh->n_type == NT_X86_XSTATE)
+		return on_xstate(c, desc, nh->n_descsz, off);
+	if (lnx && nh->n_type == NT_X86_XSAVE_LAYOUT)
+		return on_layout(c, desc, nh->n_descsz, off);
+	return 0;
+}
+
+static int note_segment(struct core *c, const GElf_Phdr *ph, size_t idx)
+{
+	Elf_Data *data;
+	GElf_Nhdr nh;
+	size_t pos = 0, next, name_off, desc_off;
+	char what[160];
+	int rc;
+
+	if (ph->p_offset > c->size || ph->p_filesz > c->size - ph->p_offset) {
+		snprintf(what, sizeof(what),
+			 "PT_NOTE segment %zu (%llu bytes) runs past the end of the file (%llu bytes)",
+			 idx, (unsigned long long)ph->p_filesz, (unsigned long long)c->size);
+		return bad_at(c, ph->p_offset, what);
+	}
+	if (!ph->p_filesz)
+		return 0;
+	data = elf_getdata_rawchunk(c->elf, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_NHDR);
+	if (!data)
+		return bad_at(c, ph->p_offset, elf_errmsg(-1));
+	while (pos < data->d_size && (next = gelf_getnote(data, pos, &nh, &name_off, &desc_off))) {
+		rc = one_note(c, &nh, (const char *)data->d_buf + name_off,
+			      (const uint8_t *)data->d_buf + desc_off, ph->p_offset + desc_off);
+		if (rc)
+			return rc;
+		pos = next;
+	}
+	/* gelf_getnote stops at a note that does not fit; only padding may remain. */
+	for (; pos < data->d_size; pos++)
+		if (((const uint8_t *)data->d_buf)[pos])
+			return bad_at(c, ph->p_offset + pos,
+				      "note header or data runs past the end of its PT_NOTE segment");
+	return 0;
+}
+
+static int read_notes(struct core *c)
+{
+	GElf_Ehdr eh;
+	size_t phnum;
+	int rc;
+
+	if (elf_kind(c->elf) != ELF_K_ELF || !gelf_getehdr(c->elf, &eh))
+		return bad_at(c, 0, "not a valid ELF file");
+	c->is64 = gelf_getclass(c->elf) == ELFCLASS64;
+	if (eh.e_type != ET_CORE)
+		return bad_at(c, 16, "an ELF file, but not a core dump (e_type is not ET_CORE)");
+	if (eh.e_machine != EM_X86_64 && eh.e_machine != EM_386)
+		return bad_at(c, 18, "a core dump of a non-x86 machine (e_machine)");
+	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return bad_at(c, 5, "big-endian ELF: x86 cores are little-endian");
+	if (elf_getphdrnum(c->elf, &phnum))
+		return bad_at(c, eh.e_phoff, elf_errmsg(-1));
+	/* The kernel writes no section headers (except one for > 65535 segments);
+	 * gdb's gcore, through BFD, always does. */
+	c->producer = eh.e_shoff && eh.e_phnum != PN_XNUM ? "gdb gcore" : "kernel";
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(c->elf, (int)i, &ph))
+			return bad_at(c, eh.e_phoff + i * eh.e_phentsize, elf_errmsg(-1));
+		if (ph.p_type == PT_NOTE && (rc = note_segment(c, &ph, i)))
+			return rc;
+	}
+	/* Threads without an XSAVE note (never used XSAVE, or not an x86 FPU user) drop out. */
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->t[i].img)
+			c->t[k++] = c->t[i];
+	c->n = k;
+	if (!c->n)
+		return bad_at(c, eh.e_phoff,
+			      "no NT_X86_XSTATE note: the core holds no XSAVE state");
+	return 0;
+}
+
+int core_open(struct io_src *src, struct core **out)
+{
+	struct core *c = xcalloc(1, sizeof(*c));
+	struct stat st;
+	int rc = 0;
+
+	c->path = src->path;
+	c->gzip = src->gzip;
+	c->st = src->st;
+	if (src->gzip)
+		rc = io_gunzip_to_tmp(src);
+	c->fd = src->fd;
+	src->fd = -1;
+	if (!rc && fstat(c->fd, &st)) {
+		msg_err("'%s': cannot stat: %s", c->path, strerror(errno));
+		rc = EXIT_NOINPUT;
+	}
+	if (!rc) {
+		c->size = (uint64_t)st.st_size;
+		elf_version(EV_CURRENT);
+		c->elf = elf_begin(c->fd, ELF_C_READ_MMAP, NULL);
+		if (!c->elf)
+			rc = bad_at(c, 0, elf_errmsg(-1));
+	}
+	if (!rc)
+		rc = read_notes(c);
+	if (rc) {
+		core_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void core_close(struct core *c)
+{
+	if (!c)
+		return;
+	if (c->elf)
+		elf_end(c->elf);
+	if (c->fd >= 0)
+		close(c->fd);
+	for (unsigned i = 0; i < c->n; i++)
+		free(c->t[i].img);
+	free(c->t);
+	free(c);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+struct patch {
+	uint64_t off;
+	const uint8_t *p;
+	size_t len;
+};
+
+static int patch_cmp(const void *a, const void *b)
+{
+	const struct patch *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void apply(uint8_t *buf, uint64_t pos, size_t n, const struct patch *p, size_t np)
+{
+	for (size_t i = 0; i < np; i++) {
+		uint64_t lo = p[i].off > pos ? p[i].off : pos;
+		uint64_t hi = p[i].off + p[i].len < pos + n ? p[i].off + p[i].len : pos + n;
+
+		if (lo < hi)
+			memcpy(buf + (lo - pos), p[i].p + (lo - p[i].off), hi - lo);
+	}
+}
+
+int core_write(const struct core *c, const char *dest)
+{
+	struct patch *p = xcalloc(2 * (size_t)c->n, sizeof(*p));
+	size_t np = 0, cap = 1 << 20;
+	uint8_t *buf = xmalloc(cap);
+	struct io_out o;
+	uint64_t pos = 0;
+	int rc;
+
+	for (unsigned i = 0; i < c->n; i++) {
+		const struct core_thread *t = &c->t[i];
+
+		p[np++] = (struct patch){ t->xstate_off, t->img, t->xstate_len };
+		if (t->has_fpreg && t->xstate_len >= FPREG_SHARED)
+			p[np++] = (struct patch){ t->fpreg_off, t->img, FPREG_SHARED };
+	}
+	qsort(p, np, sizeof(*p), patch_cmp);
+	rc = io_out_open(dest, c->gzip, &c->st, &o);
+	while (!rc && pos < c->size) {
+		size_t want = c->size - pos < cap ? (size_t)(c->size - pos) : cap;
+		ssize_t n = pread(c->fd, buf, want, (off_t)pos);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			msg_err("'%s': read error at offset 0x%llx: %s", c->path,
+				(unsigned long long)pos, n ? strerror(errno) : "file shrank");
+			rc = EXIT_NOINPUT;
+			break;
+		}
+		apply(buf, pos, (size_t)n, p, np);
+		rc = io_out_write(&o, buf, (size_t)n);
+		pos += (uint64_t)n;
+	}
+	if (rc)
+		io_out_abort(&o);
+	else
+		rc = io_out_commit(&o);
+	free(buf);
+	free(p);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Target profiles: the JSON document `xsavectl host --save-profile F` writes
+ * (the `host --json` document, with "profile_version"), read back by
+ * check/filter --target F and --xcr0 @F, and by host --cpuid-file F.
+ */
+#ifndef XSAVECTL_PROFILE_H
+#define XSAVECTL_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROFILE_VERSION 1
+
+struct profile {
+	const char *path;
+	uint64_t target;		/* target.mask */
+	bool have_mxcsr_mask;
+	uint32_t mxcsr_mask;
+	char hostname[128];
+	char cpu[160];			/* vendor and brand */
+	char *record;			/* the facts in CPUID-file text form (malloc'ed) */
+};
+
+/* Is this text a JSON document (a profile) rather than a CPUID file? */
+bool profile_is_json(const uint8_t *buf, size_t len);
+
+/* Parse a profile from @buf; 0 or an exit code after one line on stderr. */
+int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profile *p);
+/* Read and parse @path. */
+int profile_load(const char *path, struct profile *p);
+void profile_free(struct profile *p);
+
+#endif
