@@ -25,6 +25,7 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 GEN_BIN = $(BUILD)/tests/mkxsave
+COREPAT = $(BUILD)/tests/corepat
 
 .PHONY: all deps check check-asan update-golden install clean lint
 
@@ -52,12 +53,17 @@ $(GEN_BIN): tests/gen/mkxsave.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
 
+# Real-core test program: never sanitized (it must die of SIGSEGV with its registers intact).
+$(COREPAT): tests/gen/corepat.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $<
+
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
-		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc
+		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb
 
-check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN)
+check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) -s lint
 

@@ -71,7 +71,8 @@ void show_state(struct out *o, const struct xs_state *st, const char *source)
 		out_null(o, "guest_xcr0");
 	out_strf(o, "mxcsr_mask", "0x%08x", st->mxcsr_mask_raw);
 	if (!st->mxcsr_mask_raw)
-		out_note(o, "(0: the default 0x%04x applies)", XS_MXCSR_MASK_DEFAULT);
+		out_note(o, "(0: not recorded by the producer; judged as 0x%04x)",
+			 XS_MXCSR_MASK_UNRECORDED);
 	out_arr(o, "problems");
 	for (unsigned p = 1; p < 1u << XS_PROB_COUNT; p <<= 1) {
 		if (!(st->problems & p))

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run every unit test and the CLI golden tests; print one closing line
+# Run every unit test, the CLI golden tests and the live core tests; print one closing line
 # "N passed, N failed" and exit non-zero when anything failed.
 # usage: tests/run.sh BUILD_DIR
 set -u
@@ -13,6 +13,10 @@ for t in "$build"/tests/test_*; do
 done
 XSAVECTL=$(cd "$build" && pwd)/xsavectl MKXSAVE=$(cd "$build" && pwd)/tests/mkxsave \
 	sh "$(dirname "$0")/cli/run.sh" >"$log.1" 2>&1 || status=1
+grep -v -E '^ok [0-9]+ - ' "$log.1"
+cat "$log.1" >>"$log"
+XSAVECTL=$(cd "$build" && pwd)/xsavectl COREPAT=$(cd "$build" && pwd)/tests/corepat \
+	sh "$(dirname "$0")/live/cores.sh" >"$log.1" 2>&1 || status=1
 grep -v -E '^ok [0-9]+ - ' "$log.1"
 cat "$log.1" >>"$log"
 pass=$(grep -c '^ok ' "$log")

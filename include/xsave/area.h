@@ -19,6 +19,8 @@
 #define XS_SIGFRAME_MAGIC1 0x46505853u
 /* Default MXCSR_MASK when the image says 0 (SDM 11.6.6; Linux fpu__init_system_mxcsr). */
 #define XS_MXCSR_MASK_DEFAULT 0xffbfu
+/* What an image's MXCSR_MASK of 0 is judged with: it was not recorded (gdb gcore). */
+#define XS_MXCSR_MASK_UNRECORDED 0xffffu
 #define XS_MXCSR_INIT 0x1f80u
 /* Largest image accepted: KVM_GET_XSAVE2 with AMX is 11008 bytes. */
 #define XS_IMAGE_MAX XS_IMAGE_LIMIT
@@ -64,7 +66,7 @@ struct xs_state {
 	uint32_t used_size;		/* bytes the format needs; size may be larger (padding) */
 	uint64_t init;			/* located components whose data is the init value */
 
-	uint32_t mxcsr, mxcsr_mask;	/* mxcsr_mask: effective (0 -> 0xffbf) */
+	uint32_t mxcsr, mxcsr_mask;	/* mxcsr_mask: effective (0 -> 0xffff, see area.c) */
 	uint32_t mxcsr_mask_raw;
 	unsigned problems;		/* enum xs_problem */
 

@@ -216,7 +216,12 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 				  size);
 	if (!xs_rd_u32le_at(&rd, 24, &st->mxcsr) || !xs_rd_u32le_at(&rd, 28, &st->mxcsr_mask_raw))
 		return XS_FAIL_AT(d, XS_ETRUNC, 24, "cannot read MXCSR");
-	st->mxcsr_mask = st->mxcsr_mask_raw ? st->mxcsr_mask_raw : XS_MXCSR_MASK_DEFAULT;
+	/*
+	 * Hardware never writes 0 on a CPU with DAZ, but software producers do
+	 * (gdb's gcore zeroes the field): 0 is "not recorded", and only bits
+	 * 16..31, reserved on every x86-64 CPU but AMD's MM bit, are judged.
+	 */
+	st->mxcsr_mask = st->mxcsr_mask_raw ? st->mxcsr_mask_raw : XS_MXCSR_MASK_UNRECORDED;
 	st->compacted = (st->xcomp_bv & XS_XCOMP_COMPACTED) != 0;
 	read_sw_bytes(st, &rd);
 	if (st->sw == XS_SW_SIGFRAME && (st->sw_xstate_size < XS_EXT_OFF || st->sw_xstate_size > size))
