@@ -73,14 +73,10 @@ static void show_pair(struct out *o, const struct input_state *ia, const struct 
 {
 	const struct xs_state *sa = &ia->st, *sb = &ib->st;
 
-	if (ia->id >= 0 || ib->id >= 0) {
-		out_obj(o, "a");
-		show_label(o, ia);
-		out_end(o);
-		out_obj(o, "b");
-		show_label(o, ib);
-		out_end(o);
-	}
+	if (!strcmp(ia->what, "thread"))
+		out_u64(o, "thread_a", (uint64_t)ia->id);
+	if (!strcmp(ib->what, "thread"))
+		out_u64(o, "thread_b", (uint64_t)ib->id);
 	out_bool(o, "equal", d->n == 0);
 	out_mask(o, "xstate_bv_a", sa->xstate_bv);
 	out_mask(o, "xstate_bv_b", sb->xstate_bv);

@@ -381,6 +381,12 @@ static void sb_fact(struct sbuf *b, const char *key, const struct xs_fact *f)
 		sb_printf(b, "%s=0x%" PRIx64 "\n", key, f->v);
 }
 
+static void sb_count(struct sbuf *b, const char *key, const struct xs_fact *f)
+{
+	if (f->have)
+		sb_printf(b, "%s=%" PRIu64 "\n", key, f->v);
+}
+
 static void sb_leaf_d(struct sbuf *b, const char *prefix, const struct xs_cpuid_d *c)
 {
 	for (unsigned i = 0; i < XS_NCOMP; i++)
@@ -424,10 +430,10 @@ char *xs_hostinfo_format(const struct xs_hostinfo *h)
 	sb_fact(&b, "ARCH_GET_XCOMP_GUEST_PERM", &h->xcomp_guest_perm);
 	if (h->kvm.state != XS_KVM_UNKNOWN)
 		sb_printf(&b, "kvm=%s\n", kvm_names[h->kvm.state]);
-	sb_fact(&b, "kvm.api", &h->kvm.api);
-	sb_fact(&b, "kvm.cap_xsave", &h->kvm.cap_xsave);
-	sb_fact(&b, "kvm.cap_xcrs", &h->kvm.cap_xcrs);
-	sb_fact(&b, "kvm.cap_xsave2", &h->kvm.cap_xsave2);
+	sb_count(&b, "kvm.api", &h->kvm.api);
+	sb_count(&b, "kvm.cap_xsave", &h->kvm.cap_xsave);
+	sb_count(&b, "kvm.cap_xcrs", &h->kvm.cap_xcrs);
+	sb_count(&b, "kvm.cap_xsave2", &h->kvm.cap_xsave2);
 	sb_fact(&b, "kvm.xcomp_guest_supp", &h->kvm.guest_supp);
 	if (h->kvm.have_cpuid_d)
 		sb_leaf_d(&b, "kvm.", &h->kvm.d);
