@@ -1,24 +1,28 @@
 #!/bin/sh
-# Run every unit test, the CLI golden tests and the live core tests; print one closing line
-# "N passed, N failed" and exit non-zero when anything failed.
+# Run every unit test, the CLI golden tests and the live tests (real cores,
+# this machine's host facts); print one closing line "N passed, N failed" and
+# exit non-zero when anything failed.
 # usage: tests/run.sh BUILD_DIR
 set -u
 build=${1:-build}
+bin=$(cd "$build" && pwd)
+here=$(dirname "$0")
 log=$(mktemp)
 status=0
-for t in "$build"/tests/test_*; do
-	"$t" >"$log.1" 2>&1 || status=1
+
+# Run one suite; show everything but its passing lines, keep all for the count.
+suite() {
+	"$@" >"$log.1" 2>&1 || status=1
 	grep -v -E '^ok [0-9]+ - ' "$log.1"
 	cat "$log.1" >>"$log"
+}
+
+for t in "$build"/tests/test_*; do
+	suite "$t"
 done
-XSAVECTL=$(cd "$build" && pwd)/xsavectl MKXSAVE=$(cd "$build" && pwd)/tests/mkxsave \
-	sh "$(dirname "$0")/cli/run.sh" >"$log.1" 2>&1 || status=1
-grep -v -E '^ok [0-9]+ - ' "$log.1"
-cat "$log.1" >>"$log"
-XSAVECTL=$(cd "$build" && pwd)/xsavectl COREPAT=$(cd "$build" && pwd)/tests/corepat \
-	sh "$(dirname "$0")/live/cores.sh" >"$log.1" 2>&1 || status=1
-grep -v -E '^ok [0-9]+ - ' "$log.1"
-cat "$log.1" >>"$log"
+suite env XSAVECTL="$bin/xsavectl" MKXSAVE="$bin/tests/mkxsave" sh "$here/cli/run.sh"
+suite env XSAVECTL="$bin/xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
+suite env XSAVECTL="$bin/xsavectl" sh "$here/live/host.sh"
 pass=$(grep -c '^ok ' "$log")
 fail=$(grep -c '^not ok ' "$log")
 rm -f "$log" "$log.1"

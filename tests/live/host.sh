@@ -1,0 +1,31 @@
+#!/bin/sh
+# `xsavectl host` on the machine the tests run on (no XSAVECTL_HOST_CPUID):
+# whatever the CPU, it must succeed, record facts that read back unchanged,
+# and agree with itself on the target mask.
+# usage: XSAVECTL=... sh tests/live/host.sh
+set -u
+: "${XSAVECTL:?}"
+unset XSAVECTL_HOST_CPUID
+n=0
+fail=0
+check() {
+	n=$((n + 1))
+	if eval "$2"; then echo "ok $n - $1"; else fail=$((fail + 1)); echo "not ok $n - $1"; fi
+}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+check "live host: report succeeds, text and JSON" \
+	"'$XSAVECTL' host >h.txt && '$XSAVECTL' host --json >h.json && grep -q '\"target\"' h.json"
+check "live host: /dev/kvm is reported either way (present, absent or denied)" \
+	"grep -Eq '^  device: +(present|absent|denied)' h.txt"
+check "live host: --no-kvm does not open /dev/kvm" \
+	"'$XSAVECTL' host --no-kvm | grep -Eq '^  device: +not asked'"
+check "live host: --record reads back unchanged through --cpuid-file" \
+	"'$XSAVECTL' host --record >r.txt && '$XSAVECTL' host --cpuid-file r.txt --record | cmp -s - r.txt"
+check "live host: the saved profile's target is the report's target" \
+	"'$XSAVECTL' host --save-profile p.json >/dev/null &&
+	 [ \"\$('$XSAVECTL' host --cpuid-file p.json | grep -A1 '^target' | tail -1)\" = \"\$(grep -A1 '^target' h.txt | tail -1)\" ]"
+echo "# live host: $((n - fail)) passed, $fail failed"
+[ $fail = 0 ]
