@@ -13,7 +13,11 @@
  *
  * usage: mkxsave -o OUT [--vendor intel|amd] [--bv M] [--zero M] [--size N]
  *        [--xcr0-sw M] [--sigframe] [--compacted XCOMP] [--xcomp V] [--reserved]
- *        [--mxcsr V] [--mxcsr-mask V]
+ *        [--mxcsr V] [--mxcsr-mask V] [--core PID]
+ *
+ * --core PID writes a minimal one-thread x86-64 ELF core instead (ELF header,
+ * one PT_NOTE: NT_PRSTATUS with pr_pid = PID, NT_PRFPREG = the first 512
+ * bytes, NT_X86_XSTATE = the image), for layouts no producer here can dump.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -123,11 +127,60 @@ static void fill(uint64_t data)
 			img[off[i]] = 0xa5;
 }
 
+static size_t note(uint8_t *p, const char *name, uint32_t type, const void *desc, uint32_t len)
+{
+	uint32_t namesz = (uint32_t)strlen(name) + 1, at = 12;
+
+	memcpy(p, &namesz, 4);
+	memcpy(p + 4, &len, 4);
+	memcpy(p + 8, &type, 4);
+	memcpy(p + at, name, namesz);
+	at += (namesz + 3) & ~3u;
+	memcpy(p + at, desc, len);
+	return at + ((len + 3) & ~3u);
+}
+
+/* ELF64 header + one PT_NOTE program header + the notes (System V gABI, x86-64 psABI). */
+static int write_core(const char *out, uint32_t size, uint32_t pid)
+{
+	static uint8_t core[1 << 17];
+	uint8_t prstatus[336] = { 0 };
+	size_t n = 64 + 56;
+	uint64_t notes_off = n, notes_len;
+	uint16_t h16;
+	uint32_t h32;
+	uint64_t h64;
+
+	memcpy(prstatus + 32, &pid, 4);
+	n += note(core + n, "CORE", 1, prstatus, sizeof(prstatus));
+	n += note(core + n, "CORE", 2, img, 512);
+	n += note(core + n, "LINUX", 0x202, img, size);
+	notes_len = n - notes_off;
+	memcpy(core, "\177ELF\2\1\1", 7);
+#define H(off, v, w) (h##w = (v), memcpy(core + (off), &h##w, sizeof(h##w)))
+	H(16, 4, 16);		/* e_type ET_CORE */
+	H(18, 62, 16);		/* e_machine EM_X86_64 */
+	H(20, 1, 32);		/* e_version */
+	H(32, 64, 64);		/* e_phoff */
+	H(52, 64, 16);		/* e_ehsize */
+	H(54, 56, 16);		/* e_phentsize */
+	H(56, 1, 16);		/* e_phnum */
+	H(64, 4, 32);		/* p_type PT_NOTE */
+	H(64 + 8, notes_off, 64);
+	H(64 + 32, notes_len, 64);
+#undef H
+	FILE *f = fopen(out, "wb");
+	if (!f || fwrite(core, 1, n, f) != n || fclose(f))
+		return perror(out), 74;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t bv = 7, zero = 0, xcr0_sw = 0, xcomp = 0, raw_xcomp = 0;
 	uint32_t mxcsr = 0x9fc0, mxcsr_mask = 0xffff, size = 0;
 	int amd = 0, sigframe = 0, compacted = 0, reserved = 0, have_xcomp = 0;
+	long core_pid = -1;
 	const char *out = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -154,6 +207,8 @@ int main(int argc, char **argv)
 			mxcsr = (uint32_t)strtoul(v, NULL, 0);
 		else if (ARG("--mxcsr-mask"))
 			mxcsr_mask = (uint32_t)strtoul(v, NULL, 0);
+		else if (ARG("--core"))
+			core_pid = strtol(v, NULL, 0);
 		else if (!strcmp(a, "--sigframe"))
 			sigframe = 1;
 		else if (!strcmp(a, "--reserved"))
@@ -193,6 +248,8 @@ int main(int argc, char **argv)
 		put(520, raw_xcomp, 8);
 	if (reserved)
 		img[540] = 1;
+	if (core_pid >= 0)
+		return write_core(out, size, (uint32_t)core_pid);
 	FILE *f = fopen(out, "wb");
 	if (!f || fwrite(img, 1, size, f) != size || fclose(f))
 		return perror(out), 74;
