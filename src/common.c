@@ -19,8 +19,8 @@ enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD };
 static const struct argp_option common_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", -1 },
 	{ "layout", OPT_LAYOUT, "intel|amd|host|FILE", 0,
-	  "Standard-format offsets to use instead of inferring them (FILE: CPUID leaf 0xd as "
-	  "written by `xsave-capture cpuid`)", -1 },
+	  "Standard-format offsets to use instead of inferring them (FILE: a CPUID file, "
+	  "e.g. from `xsavectl host --record`, or a profile)", -1 },
 	{ "guest-xcr0", OPT_GUEST, "MASK", 0,
 	  "The guest's XCR0, for raw images that do not carry it", -1 },
 	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core", -1 },
@@ -99,20 +99,21 @@ int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **s
 	return rc;
 }
 
+/* --layout FILE: a CPUID file or a profile (the host it describes). */
 static int layout_from_file(struct xs_common *c)
 {
-	struct io_file f;
-	struct xs_cpuid_d cd;
+	struct xs_hostinfo h;
 	struct xs_diag d = { 0 };
-	int rc = io_read(c->layout_arg, 1 << 20, &f);
+	int rc = host_facts(c->layout_arg, false, &h, NULL);
 
 	if (rc)
 		return rc;
-	rc = xs_cpuid_d_parse((const char *)f.buf, f.len, &cd, &d);
-	if (!rc)
-		rc = xs_layout_from_cpuid(&cd, "file", &c->layout, &d);
-	io_free(&f);
-	if (rc) {
+	if (!(h.d.valid & 1)) {
+		msg_err("'%s': no CPUID leaf 0xd sub-leaf 0 (\"0xd.0 eax=...\"): no layout to use",
+			c->layout_arg);
+		return EXIT_DATAERR;
+	}
+	if (xs_layout_from_cpuid(&h.d, "file", &c->layout, &d)) {
 		msg_diag(c->layout_arg, &d);
 		return EXIT_DATAERR;
 	}
