@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <xsave/hostinfo.h>
 
@@ -119,7 +118,7 @@ static void show_flags(struct out *o, const struct xs_hostinfo *h)
 static void show_cpu(struct out *o, const struct xs_hostinfo *h)
 {
 	out_obj(o, "cpu");
-	out_str(o, "vendor", h->vendor);
+	out_str(o, "vendor", h->d.vendor);
 	out_str(o, "brand", h->brand);
 	out_str(o, "codename", h->codename);
 	if (h->have_fms) {
@@ -251,8 +250,6 @@ static void show_host_target(struct out *o, const struct xs_hostinfo *h)
 static void build(struct out *o, const struct host_args *a, const struct xs_hostinfo *h,
 		  const char *source, const char *record)
 {
-	char name[256];
-
 	out_u64(o, "profile_version", PROFILE_VERSION);
 	out_text_hide(o);
 	out_str(o, "source", source);
@@ -260,10 +257,8 @@ static void build(struct out *o, const struct host_args *a, const struct xs_host
 		out_str(o, "source_file", a->cpuid_file);
 	else
 		out_null(o, "source_file");
-	if (h->hostname[0])
+	if (h->hostname[0])	/* host_live_gather() and CPUID files fill it */
 		out_str(o, "hostname", h->hostname);
-	else if (!strcmp(source, "live") && !gethostname(name, sizeof(name)))
-		out_str(o, "hostname", (name[sizeof(name) - 1] = 0, name));
 	else
 		out_null(o, "hostname");
 	show_cpu(o, h);

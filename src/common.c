@@ -51,6 +51,36 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 
 const struct argp common_argp = { .options = common_options, .parser = common_parse };
 
+/* This machine's facts, gathered once per run (again only to add /dev/kvm). */
+static int this_host(bool kvm, struct xs_hostinfo *h, const char **source)
+{
+	static struct xs_hostinfo cache;
+	static const char *cache_source;
+	static bool have, have_kvm;
+	const char *file = getenv("XSAVECTL_HOST_CPUID");
+	int rc;
+
+	if (!have || (kvm && !have_kvm)) {
+		if (file && *file) {
+			rc = host_facts(file, kvm, &cache, &cache_source);
+			have_kvm = true;	/* a file holds every fact it will ever hold */
+		} else {
+			cache_source = "live";
+			rc = host_live_gather(&cache, kvm) ? EXIT_UNAVAILABLE : 0;
+			if (rc)
+				msg_err("this CPU has no CPUID instruction");
+			have_kvm = kvm;
+		}
+		if (rc)
+			return rc;
+		have = true;
+	}
+	*h = cache;
+	if (source)
+		*source = cache_source;
+	return 0;
+}
+
 int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **source)
 {
 	struct profile p = { 0 };
@@ -60,20 +90,8 @@ int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **s
 	size_t len;
 	int rc;
 
-	if (!file) {
-		file = getenv("XSAVECTL_HOST_CPUID");
-		if (file && !*file)
-			file = NULL;
-	}
-	if (!file) {
-		if (source)
-			*source = "live";
-		if (host_live_gather(h, kvm)) {
-			msg_err("this CPU has no CPUID instruction");
-			return EXIT_UNAVAILABLE;
-		}
-		return 0;
-	}
+	if (!file)
+		return this_host(kvm, h, source);
 	if (source)
 		*source = "cpuid-file";
 	rc = io_read(file, 1 << 20, &f);

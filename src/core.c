@@ -85,7 +85,7 @@ static int on_xstate(struct core *c, const uint8_t *desc, size_t len, uint64_t o
 
 	if (t->img)
 		t = new_thread(c, -1);
-	if (len > XS_IMAGE_MAX)
+	if (len > XS_IMAGE_LIMIT)
 		return bad_at(c, off, "NT_X86_XSTATE is larger than any XSAVE area (1 MiB)");
 	t->img = xmalloc(len ? len : 1);
 	memcpy(t->img, desc, len);

@@ -115,11 +115,10 @@ static void leaves(struct xs_hostinfo *h)
 
 	cpuid(0, 0, r);
 	h->leaf0_max = r[0];
-	memcpy(h->vendor, &r[1], 4);
-	memcpy(h->vendor + 4, &r[3], 4);
-	memcpy(h->vendor + 8, &r[2], 4);
-	h->vendor[12] = 0;
-	memcpy(h->d.vendor, h->vendor, sizeof(h->vendor));
+	memcpy(h->d.vendor, &r[1], 4);
+	memcpy(h->d.vendor + 4, &r[3], 4);
+	memcpy(h->d.vendor + 8, &r[2], 4);
+	h->d.vendor[12] = 0;
 	cpuid(1, 0, r);
 	h->have_leaf1 = true;
 	h->cpuid1_ecx = r[2];

@@ -40,7 +40,7 @@ static int parse_one(const struct xs_common *c, const char *path, struct input_s
 
 static int load_image(const struct xs_common *c, struct io_src *src, struct input *in)
 {
-	int rc = io_read_src(src, XS_IMAGE_MAX, &in->file);
+	int rc = io_read_src(src, XS_IMAGE_LIMIT, &in->file);
 
 	if (rc)
 		return rc;

@@ -93,10 +93,6 @@ int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profi
 		p->mxcsr_mask = (uint32_t)x;
 	}
 	copy_str(p->hostname, sizeof(p->hostname), json_object_get(root, "hostname"));
-	v = json_object_get(root, "cpu");
-	snprintf(p->cpu, sizeof(p->cpu), "%s %s",
-		 json_string_value(json_object_get(v, "vendor")) ?: "",
-		 json_string_value(json_object_get(v, "brand")) ?: "");
 	v = json_object_get(root, "record");
 	if (json_is_string(v))
 		p->record = xstrdup(json_string_value(v));

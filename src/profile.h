@@ -19,7 +19,6 @@ struct profile {
 	bool have_mxcsr_mask;
 	uint32_t mxcsr_mask;
 	char hostname[128];
-	char cpu[160];			/* vendor and brand */
 	char *record;			/* the facts in CPUID-file text form (malloc'ed) */
 };
 

@@ -22,8 +22,6 @@
 /* What an image's MXCSR_MASK of 0 is judged with: it was not recorded (gdb gcore). */
 #define XS_MXCSR_MASK_UNRECORDED 0xffffu
 #define XS_MXCSR_INIT 0x1f80u
-/* Largest image accepted: KVM_GET_XSAVE2 with AMX is 11008 bytes. */
-#define XS_IMAGE_MAX XS_IMAGE_LIMIT
 
 /* What bytes 464..511 (software-available) hold. */
 enum xs_sw_kind {

@@ -54,8 +54,7 @@ enum xs_kvm_state {
 };
 
 struct xs_hostinfo {
-	char hostname[64];
-	char vendor[13];
+	char hostname[64];	/* the vendor string is d.vendor */
 	char brand[64];
 	char codename[64];
 	bool have_fms;

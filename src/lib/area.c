@@ -206,9 +206,9 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 	memset(st, 0, sizeof(*st));
 	st->img = img;
 	st->size = size;
-	if (size > XS_IMAGE_MAX)
+	if (size > XS_IMAGE_LIMIT)
 		return XS_FAIL_AT(d, XS_ELIMIT, 0, "image of %zu bytes is over the %u-byte limit",
-				  size, XS_IMAGE_MAX);
+				  size, XS_IMAGE_LIMIT);
 	if (!xs_rd_u64le_at(&rd, 512, &st->xstate_bv) ||
 	    !xs_rd_u64le_at(&rd, 520, &st->xcomp_bv))
 		return XS_FAIL_AT(d, XS_ETRUNC, size,

@@ -236,7 +236,7 @@ static int key_line(struct xs_hostinfo *h, const char *line)
 	if (!strncmp(line, "kvm=", 4))
 		return kvm_state(h, line + 4);
 	if (!strncmp(line, "vendor=", 7))
-		return set_string(h->vendor, sizeof(h->vendor), line + 7);
+		return set_string(h->d.vendor, sizeof(h->d.vendor), line + 7);
 	if (!strncmp(line, "hostname=", 9))
 		return set_string(h->hostname, sizeof(h->hostname), line + 9);
 	if (!strncmp(line, "brand=", 6))
@@ -263,10 +263,10 @@ static int leaf0_line(struct xs_hostinfo *h, const char *line)
 	p += 7;
 	size_t n = strcspn(p, " \t\r");
 
-	if (n >= sizeof(h->vendor))
+	if (n >= sizeof(h->d.vendor))
 		return -1;
-	memcpy(h->vendor, p, n);
-	h->vendor[n] = 0;
+	memcpy(h->d.vendor, p, n);
+	h->d.vendor[n] = 0;
 	return 0;
 }
 
@@ -312,9 +312,6 @@ int xs_hostinfo_parse(const char *text, size_t len, struct xs_hostinfo *h, struc
 					  "\"key=value\" with a number", lineno);
 		pos += n + 1;
 	}
-	if (!h->vendor[0])
-		memcpy(h->vendor, h->d.vendor, sizeof(h->vendor));
-	memcpy(h->d.vendor, h->vendor, sizeof(h->vendor));
 	return 0;
 }
 
@@ -405,7 +402,7 @@ char *xs_hostinfo_format(const struct xs_hostinfo *h)
 	b.p[0] = 0;
 	if (h->hostname[0])
 		sb_printf(&b, "hostname=%s\n", h->hostname);
-	sb_printf(&b, "leaf0 max=%#x vendor=%s\n", h->leaf0_max, h->vendor);
+	sb_printf(&b, "leaf0 max=%#x vendor=%s\n", h->leaf0_max, h->d.vendor);
 	if (h->brand[0])
 		sb_printf(&b, "brand=%s\n", h->brand);
 	if (h->codename[0])
