@@ -32,6 +32,8 @@ struct xs_common {
 	const char *guest_arg;		/* --guest-xcr0 */
 	const char *thread_arg;		/* --thread */
 	long thread;			/* -1: every thread */
+	const char *vcpu_arg;		/* --vcpu */
+	long vcpu;			/* -1: every vCPU */
 	bool guest_set;
 	uint64_t guest_xcr0;
 	/* Resolved by common_prepare(). */
@@ -81,22 +83,27 @@ void show_target(struct out *o, const struct xs_targetopt *t);
 /* One state of an input, with where it came from. */
 struct input_state {
 	struct xs_state st;
-	const char *what;	/* "image", "thread" */
-	long id;		/* thread id; -1 for images */
-	uint64_t offset;	/* of the image in the (decompressed) file */
-	char crosscheck[64];	/* cores: NT_PRFPREG "agrees", "absent", "differs at byte N" */
+	const char *what;	/* "image", "thread", "vcpu" */
+	long id;		/* thread id, vCPU index; -1 for images */
+	uint64_t offset;	/* of the image (the cpu section) in the (decompressed) file */
+	unsigned cpu;		/* streams: index into the stream's cpu sections */
+	uint8_t *own;		/* streams: the image built from the section (owned) */
+	uint64_t cleared;	/* filter: XSTATE_BV bits cleared */
+	char crosscheck[96];	/* cores: NT_PRFPREG "agrees", "absent", "differs at byte N" */
 };
 
 struct core;
+struct stream;
 
 /* One input file and the states read from it. */
 struct input {
 	const char *path;
 	struct io_file file;	/* images: the bytes */
-	const char *format;	/* "image", "elf-core" */
+	const char *format;	/* "image", "elf-core", "qemu-stream" */
 	bool gzip;
 	struct stat st;		/* of the input file */
 	struct core *core;	/* elf-core: the open core */
+	struct stream *stream;	/* qemu-stream: the walked stream */
 	unsigned nstates;
 	struct input_state *s;
 };

@@ -14,7 +14,7 @@
 #include "profile.h"
 #include "util.h"
 
-enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD };
+enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU };
 
 static const struct argp_option common_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", -1 },
@@ -24,6 +24,7 @@ static const struct argp_option common_options[] = {
 	{ "guest-xcr0", OPT_GUEST, "MASK", 0,
 	  "The guest's XCR0, for raw images that do not carry it", -1 },
 	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core", -1 },
+	{ "vcpu", OPT_VCPU, "N", 0, "Only this vCPU (cpu_index) of a QEMU stream", -1 },
 	{ 0 }
 };
 
@@ -43,6 +44,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_THREAD:
 		c->thread_arg = arg;
+		return 0;
+	case OPT_VCPU:
+		c->vcpu_arg = arg;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -139,6 +143,19 @@ static int layout_from_file(struct xs_common *c)
 	return 0;
 }
 
+static int parse_id(const char *opt, const char *arg, const char *what, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || *v < 0) {
+		msg_err("%s: '%s' is not %s", opt, arg, what);
+		return -1;
+	}
+	return 0;
+}
+
 int common_prepare(struct xs_common *c)
 {
 	struct xs_hostinfo h;
@@ -146,6 +163,7 @@ int common_prepare(struct xs_common *c)
 	int rc;
 
 	c->thread = -1;
+	c->vcpu = -1;
 	rc = host_facts(NULL, false, &h, NULL);
 	if (rc)
 		return rc;
@@ -153,16 +171,10 @@ int common_prepare(struct xs_common *c)
 		snprintf(d.msg, sizeof(d.msg), "this host has no XSAVE (no CPUID leaf 0xd)");
 	else if (!xs_layout_from_cpuid(&h.d, "host", &c->host, &d))
 		c->have_host = true;
-	if (c->thread_arg) {
-		char *end;
-
-		errno = 0;
-		c->thread = strtol(c->thread_arg, &end, 10);
-		if (errno || end == c->thread_arg || *end || c->thread < 0) {
-			msg_err("--thread: '%s' is not a thread id", c->thread_arg);
-			return EXIT_USAGE;
-		}
-	}
+	if (c->thread_arg && parse_id("--thread", c->thread_arg, "a thread id", &c->thread))
+		return EXIT_USAGE;
+	if (c->vcpu_arg && parse_id("--vcpu", c->vcpu_arg, "a vCPU index", &c->vcpu))
+		return EXIT_USAGE;
 	if (c->guest_arg) {
 		rc = resolve_mask("--guest-xcr0", c->guest_arg, &c->guest_xcr0);
 

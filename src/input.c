@@ -11,16 +11,18 @@
 #include "cmd.h"
 #include "core.h"
 #include "exitcodes.h"
+#include "stream.h"
 #include "util.h"
 
 static int parse_one(const struct xs_common *c, const char *path, struct input_state *s,
 		     uint8_t *img, size_t len, const struct xs_layout *producer,
-		     const char *producer_why)
+		     const char *producer_why, uint64_t holds)
 {
 	struct xs_parse_opts po = {
 		.force = c->layout_forced ? &c->layout : producer,
 		.force_why = c->layout_forced ? c->layout_why : producer_why,
 		.host = c->have_host ? &c->host : NULL,
+		.locate_also = holds,
 	};
 	struct xs_diag d = { 0 };
 	int rc = xs_state_parse(&s->st, img, len, &po, &d);
@@ -49,7 +51,7 @@ static int load_image(const struct xs_common *c, struct io_src *src, struct inpu
 	in->s = xcalloc(1, sizeof(*in->s));
 	in->s[0].what = "image";
 	in->s[0].id = -1;
-	return parse_one(c, in->path, &in->s[0], in->file.buf, in->file.len, NULL, NULL);
+	return parse_one(c, in->path, &in->s[0], in->file.buf, in->file.len, NULL, NULL, 0);
 }
 
 static int load_core(const struct xs_common *c, struct io_src *src, struct input *in)
@@ -75,7 +77,7 @@ static int load_core(const struct xs_common *c, struct io_src *src, struct input
 		s->id = t->tid;
 		s->offset = t->xstate_off;
 		rc = parse_one(c, in->path, s, t->img, t->xstate_len,
-			       core->have_layout ? &core->layout : NULL, why);
+			       core->have_layout ? &core->layout : NULL, why, 0);
 		if (rc)
 			return rc;
 		snprintf(s->crosscheck, sizeof(s->crosscheck), "%s",
@@ -98,6 +100,57 @@ static int load_core(const struct xs_common *c, struct io_src *src, struct input
 	return 0;
 }
 
+static int load_stream(const struct xs_common *c, struct io_src *src, struct input *in)
+{
+	static const char why[] = "QEMU stream: registers placed at the Intel standard offsets "
+				  "(the stream carries no CPUID; --layout picks others)";
+	struct xs_layout intel;
+	const struct xs_layout *l = &intel;
+	struct stream *s;
+	int rc = stream_open(src, &s);
+
+	if (rc)
+		return rc;
+	in->stream = s;
+	in->format = "qemu-stream";
+	in->gzip = s->gzip;
+	in->s = xcalloc(s->qs.ncpu, sizeof(*in->s));
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
+	if (c->layout_forced)
+		l = &c->layout;
+	for (unsigned i = 0; i < s->qs.ncpu; i++) {
+		const struct xs_qcpu *cpu = &s->qs.cpu[i];
+		struct input_state *st = &in->s[in->nstates];
+		uint64_t holds;
+		size_t size;
+
+		if (c->vcpu >= 0 && cpu->instance != c->vcpu)
+			continue;
+		st->what = "vcpu";
+		st->id = cpu->instance;
+		st->offset = cpu->off;
+		st->cpu = i;
+		if (xs_qcpu_image(cpu, l, &st->own, &size, &holds))
+			return EXIT_SOFTWARE;
+		in->nstates++;
+		rc = parse_one(c, in->path, st, st->own, size, &intel, why, holds);
+		if (rc)
+			return rc;
+		xs_qcpu_state_facts(cpu, &st->st);
+		snprintf(st->crosscheck, sizeof(st->crosscheck), "%s", cpu->vmdesc_check);
+		if (c->guest_set) {
+			st->st.guest_known = true;
+			st->st.guest_xcr0 = c->guest_xcr0;
+		}
+	}
+	if (!in->nstates) {
+		msg_err("'%s': no vCPU %ld in this stream (it has %u)", in->path, c->vcpu,
+			s->qs.ncpu);
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
 int input_load(const struct xs_common *c, const char *path, struct input *in)
 {
 	struct io_src src;
@@ -110,10 +163,22 @@ int input_load(const struct xs_common *c, const char *path, struct input *in)
 		return rc;
 	in->gzip = src.gzip;
 	in->st = src.st;
-	if (core_sniff(&src))
+	if (c->thread >= 0 && c->vcpu >= 0) {
+		msg_err("--thread and --vcpu select from different kinds of input; give one");
+		io_src_close(&src);
+		rc = EXIT_USAGE;
+	} else if (stream_sniff(&src) && c->thread < 0)
+		rc = load_stream(c, &src, in);
+	else if (core_sniff(&src) && c->vcpu < 0)
 		rc = load_core(c, &src, in);
-	else if (c->thread >= 0) {
-		msg_err("'%s': --thread selects a thread of an ELF core; this is an XSAVE image", path);
+	else if (c->vcpu >= 0) {
+		msg_err("'%s': --vcpu selects a vCPU of a QEMU migration stream; this is %s", path,
+			core_sniff(&src) ? "an ELF core" : "an XSAVE image");
+		io_src_close(&src);
+		rc = EXIT_USAGE;
+	} else if (c->thread >= 0) {
+		msg_err("'%s': --thread selects a thread of an ELF core; this is %s", path,
+			stream_sniff(&src) ? "a QEMU migration stream" : "an XSAVE image");
 		io_src_close(&src);
 		rc = EXIT_USAGE;
 	} else
@@ -128,8 +193,49 @@ void input_free(struct input *in)
 	io_free(&in->file);
 	core_close(in->core);
 	in->core = NULL;
+	stream_close(in->stream);
+	in->stream = NULL;
+	for (unsigned i = 0; in->s && i < in->nstates; i++)
+		free(in->s[i].own);
 	free(in->s);
 	in->s = NULL;
+}
+
+static void show_stream(struct out *o, const struct stream *s)
+{
+	const struct xs_qstream *q = &s->qs;
+
+	out_str(o, "container", s->container);
+	if (!strcmp(s->container, "libvirt")) {
+		out_obj(o, "libvirt");
+		out_str(o, "domain", s->domain);
+		out_str(o, "image_format", s->gzip ? "gzip" : "raw");
+		out_bool(o, "was_running", s->lv_was_running);
+		out_strf(o, "stream_offset", "0x%llx", (unsigned long long)s->start);
+		out_end(o);
+	}
+	out_str(o, "machine", q->have_config ? q->machine : NULL);
+	out_bool(o, "vmdesc", q->have_vmdesc);
+	if (!q->have_vmdesc)
+		out_note(o, "(none: sections sized by the built-in cpu layout and their footers)");
+	out_bool(o, "section_footers", q->footers);
+	out_obj(o, "ram");
+	out_u64(o, "blocks", q->ram_blocks);
+	out_u64(o, "bytes", q->ram_total);
+	out_u64(o, "pages", q->pages);
+	out_u64(o, "zero_pages", q->zero_pages);
+	if (q->xbzrle_pages)
+		out_u64(o, "xbzrle_pages", q->xbzrle_pages);
+	if (q->compressed_pages)
+		out_u64(o, "compressed_pages", q->compressed_pages);
+	if (q->caps & XS_QCAP_MAPPED_RAM)
+		out_u64(o, "mapped_ram_bytes", q->mapped_pages_bytes);
+	out_end(o);
+	out_u64(o, "device_sections", q->full_sections);
+	if (q->packaged)
+		out_u64(o, "postcopy_packaged", q->packaged);
+	out_u64(o, "vcpus", q->ncpu);
+	out_strf(o, "stream_end", "0x%llx", (unsigned long long)q->end);
 }
 
 void show_input(struct out *o, const struct input *in)
@@ -137,6 +243,8 @@ void show_input(struct out *o, const struct input *in)
 	out_str(o, "file", in->path);
 	out_str(o, "format", in->format);
 	out_str(o, "compression", in->gzip ? "gzip" : "none");
+	if (in->stream)
+		show_stream(o, in->stream);
 	if (!in->core)
 		return;
 	out_str(o, "producer", in->core->producer);
@@ -148,6 +256,17 @@ void show_input(struct out *o, const struct input *in)
 
 void show_label(struct out *o, const struct input_state *s)
 {
+	if (!strcmp(s->what, "vcpu")) {
+		out_u64(o, "vcpu", (uint64_t)s->id);
+		out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
+		out_str(o, "vmdesc_check", s->crosscheck);
+		out_str(o, "accelerator", s->st.bv_unmaintained ? "tcg"
+					  : s->st.xstate_bv ? "kvm" : "unknown");
+		if (s->st.bv_unmaintained)
+			out_note(o, "(env.xstate_bv is 0 while registers hold data: written under "
+				 "TCG, which never updates it)");
+		return;
+	}
 	if (!strcmp(s->what, "thread")) {
 		if (s->id >= 0)
 			out_u64(o, "thread", (uint64_t)s->id);

@@ -78,6 +78,11 @@ static const char *gz_msg(gzFile gz, int *zerr)
 
 static ssize_t gzip_step(void *ctx, const struct io_file *f, uint8_t *p, size_t n)
 {
+	return io_gzread(ctx, f->path, p, n);
+}
+
+ssize_t io_gzread(void *ctx, const char *path, uint8_t *p, size_t n)
+{
 	gzFile gz = ctx;
 	int r = gzread(gz, p, (unsigned)n);
 	int zerr;
@@ -87,13 +92,13 @@ static ssize_t gzip_step(void *ctx, const struct io_file *f, uint8_t *p, size_t 
 		return r;
 	m = gz_msg(gz, &zerr);
 	if (r < 0) {
-		msg_err("'%s': offset 0x%llx (compressed): gzip data is corrupt: %s", f->path,
+		msg_err("'%s': offset 0x%llx (compressed): gzip data is corrupt: %s", path,
 			(long long)gzoffset(gz), m);
 		return -EXIT_DATAERR;
 	}
 	/* zlib reports a stream that stops early as Z_BUF_ERROR at EOF. */
 	if (zerr != Z_OK && zerr != Z_STREAM_END) {
-		msg_err("'%s': offset 0x%llx (compressed): gzip data ends early: %s", f->path,
+		msg_err("'%s': offset 0x%llx (compressed): gzip data ends early: %s", path,
 			(long long)gzoffset(gz), m);
 		return -EXIT_DATAERR;
 	}
@@ -316,17 +321,20 @@ int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struc
 			(void)fchmod(o->fd, 0666 & ~um);
 		}
 	}
-	if (gzip) {
-		int fd = dup(o->fd);
+	return gzip ? io_out_gzip(o) : 0;
+}
 
-		o->gz = fd < 0 ? NULL : gzdopen(fd, "wb");
-		if (!o->gz) {
-			if (fd >= 0)
-				close(fd);
-			msg_err("'%s': cannot start gzip compression", path);
-			io_out_abort(o);
-			return EXIT_SOFTWARE;
-		}
+int io_out_gzip(struct io_out *o)
+{
+	int fd = dup(o->fd);
+
+	o->gz = fd < 0 ? NULL : gzdopen(fd, "wb");
+	if (!o->gz) {
+		if (fd >= 0)
+			close(fd);
+		msg_err("'%s': cannot start gzip compression", o->path);
+		io_out_abort(o);
+		return EXIT_SOFTWARE;
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/stat.h>
 
 struct io_file {
@@ -36,6 +37,12 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f);
  */
 int io_gunzip_to_tmp(struct io_src *src);
 void io_src_close(struct io_src *src);
+/*
+ * One gzread() of up to @n bytes from the gzFile @gz: the bytes read, 0 at
+ * the end, or minus an exit code after printing the message (corrupt data,
+ * data that ends early).
+ */
+ssize_t io_gzread(void *gz, const char *path, uint8_t *p, size_t n);
 
 /* Read @path whole (at most @max bytes after decompression).  Returns 0 or an
  * exit code after printing one line on stderr. */
@@ -59,6 +66,8 @@ struct io_out {
 };
 
 int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o);
+/* From now on compress what is written (after a raw prefix such as a libvirt header). */
+int io_out_gzip(struct io_out *o);
 int io_out_write(struct io_out *o, const void *p, size_t n);
 int io_out_commit(struct io_out *o);
 void io_out_abort(struct io_out *o);

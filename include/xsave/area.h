@@ -79,6 +79,7 @@ struct xs_parse_opts {
 	const struct xs_layout *force;	/* --layout: use this one */
 	const char *force_why;		/* e.g. "--layout amd" */
 	const struct xs_layout *host;	/* this host's CPUID layout, NULL if none */
+	uint64_t locate_also;		/* components the container says the image holds */
 };
 
 /*

@@ -51,6 +51,9 @@ XS_MUST_CHECK bool xs_rd_u8_at(const struct xs_rd *rd, size_t off, uint8_t *v);
 XS_MUST_CHECK bool xs_rd_u16le_at(const struct xs_rd *rd, size_t off, uint16_t *v);
 XS_MUST_CHECK bool xs_rd_u32le_at(const struct xs_rd *rd, size_t off, uint32_t *v);
 XS_MUST_CHECK bool xs_rd_u64le_at(const struct xs_rd *rd, size_t off, uint64_t *v);
+XS_MUST_CHECK bool xs_rd_u16be_at(const struct xs_rd *rd, size_t off, uint16_t *v);
+XS_MUST_CHECK bool xs_rd_u32be_at(const struct xs_rd *rd, size_t off, uint32_t *v);
+XS_MUST_CHECK bool xs_rd_u64be_at(const struct xs_rd *rd, size_t off, uint64_t *v);
 /* Copy n bytes at off into dst. */
 XS_MUST_CHECK bool xs_rd_copy_at(const struct xs_rd *rd, size_t off, size_t n, void *dst);
 /* A bounded sub-window of n bytes at off (its base follows the parent's). */
@@ -73,6 +76,7 @@ static inline size_t xs_rd_left(const struct xs_rd *rd) { return rd->len - rd->p
 /* Writers. */
 XS_MUST_CHECK bool xs_wr_u32le_at(struct xs_wr *wr, size_t off, uint32_t v);
 XS_MUST_CHECK bool xs_wr_u64le_at(struct xs_wr *wr, size_t off, uint64_t v);
+XS_MUST_CHECK bool xs_wr_u64be_at(struct xs_wr *wr, size_t off, uint64_t v);
 XS_MUST_CHECK bool xs_wr_zero_at(struct xs_wr *wr, size_t off, size_t n);
 XS_MUST_CHECK bool xs_wr_copy_at(struct xs_wr *wr, size_t off, const void *src, size_t n);
 

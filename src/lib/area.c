@@ -252,7 +252,7 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 			rc = choose_std_layout(st, need, o, d);
 		}
 		if (!rc)
-			rc = locate_std(st, need, d);
+			rc = locate_std(st, need | (o->locate_also & st->layout.placed), d);
 	}
 	if (rc)
 		return rc;

@@ -67,6 +67,20 @@ bool xs_rd_u64le_at(const struct xs_rd *rd, size_t off, uint64_t *v)
 	return true;
 }
 
+#define RD_AT(name, type, conv)						\
+	bool name(const struct xs_rd *rd, size_t off, type *v)		\
+	{								\
+		type x;							\
+									\
+		if (!xs_rd_copy_at(rd, off, sizeof(x), &x))		\
+			return false;					\
+		*v = conv(x);						\
+		return true;						\
+	}
+RD_AT(xs_rd_u16be_at, uint16_t, be16toh)
+RD_AT(xs_rd_u32be_at, uint32_t, be32toh)
+RD_AT(xs_rd_u64be_at, uint64_t, be64toh)
+
 bool xs_rd_sub_at(const struct xs_rd *rd, size_t off, size_t n, struct xs_rd *sub)
 {
 	if (!xs_range_ok(rd->len, off, n))
@@ -168,6 +182,12 @@ bool xs_wr_u64le_at(struct xs_wr *wr, size_t off, uint64_t v)
 	uint64_t x = htole64(v);
 
 	return xs_wr_copy_at(wr, off, &x, sizeof(x));
+}
+
+bool xs_wr_u64be_at(struct xs_wr *wr, size_t off, uint64_t v)
+{
+	v = htobe64(v);
+	return xs_wr_copy_at(wr, off, &v, sizeof(v));
 }
 
 bool xs_wr_zero_at(struct xs_wr *wr, size_t off, size_t n)

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The x86_64 "cpu" section of a QEMU migration stream (target/i386/machine.c,
+ * vmstate_x86_cpu version 11/12): its subsections, the XSAVE image it stands
+ * for, and the same-length edits filter makes to it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <xsave/rd.h>
+
+#include "qpriv.h"
+
+/*
+ * Subsection body sizes on x86_64 (QEMU 7.2 .. 11.0).  @children: the name
+ * prefix of nested subsections that follow the body (a struct with
+ * subsections of its own).
+ */
+struct qsub_info {
+	const char *name;
+	uint32_t size;
+	int id;			/* enum xs_qsub, or -1 */
+	const char *children;
+};
+
+static const struct qsub_info qsubs[] = {
+	{ "cpu/exception_info", 11, -1, NULL },
+	{ "cpu/error_code", 4, -1, NULL },
+	{ "cpu/async_pf_msr", 8, -1, NULL },
+	{ "cpu/async_pf_int_msr", 8, -1, NULL },
+	{ "cpu/async_pv_eoi_msr", 8, -1, NULL },
+	{ "cpu/steal_time_msr", 8, -1, NULL },
+	{ "cpu/poll_control_msr", 8, -1, NULL },
+	{ "cpu/fpop_ip_dp", 18, XS_QSUB_FPOP, NULL },
+	{ "cpu/msr_tsc_adjust", 8, -1, NULL },
+	{ "cpu/msr_tscdeadline", 8, -1, NULL },
+	{ "cpu/msr_ia32_misc_enable", 8, -1, NULL },
+	{ "cpu/msr_ia32_feature_control", 8, -1, NULL },
+	{ "cpu/msr_architectural_pmu", 344, -1, NULL },
+	{ "cpu/mpx", 88, XS_QSUB_MPX, NULL },
+	{ "cpu/msr_hyperv_hypercall", 16, -1, NULL },
+	{ "cpu/msr_hyperv_vapic", 8, -1, NULL },
+	{ "cpu/msr_hyperv_time", 8, -1, NULL },
+	{ "cpu/msr_hyperv_crash", 40, -1, NULL },
+	{ "cpu/msr_hyperv_runtime", 8, -1, NULL },
+	{ "cpu/msr_hyperv_synic", 152, -1, NULL },
+	{ "cpu/msr_hyperv_stimer", 64, -1, NULL },
+	{ "cpu/msr_hyperv_reenlightenment", 24, -1, NULL },
+	{ "cpu/avx512", 1600, XS_QSUB_AVX512, NULL },
+	{ "cpu/xss", 8, XS_QSUB_XSS, NULL },
+	{ "cpu/umwait", 4, -1, NULL },
+	{ "cpu/tsc_khz", 8, -1, NULL },
+	{ "cpu/msr_smi_count", 8, -1, NULL },
+	{ "cpu/pkru", 4, XS_QSUB_PKRU, NULL },
+	{ "cpu/pkrs", 4, -1, NULL },
+	{ "cpu/spec_ctrl", 8, -1, NULL },
+	{ "cpu/amd_tsc_scale_msr", 8, -1, NULL },
+	{ "cpu/mcg_ext_ctl", 8, -1, NULL },
+	{ "cpu/intel_pt", 104, -1, NULL },
+	{ "cpu/virt_ssbd", 8, -1, NULL },
+	{ "cpu/svn_npt", 12, -1, NULL },
+	{ "cpu/svm_guest", 4, -1, NULL },
+	{ "cpu/nested_state", 8, -1, "cpu/kvm_nested_state/" },
+	{ "cpu/kvm_nested_state/vmx", 18, -1, "cpu/kvm_nested_state/vmx/" },
+	{ "cpu/kvm_nested_state/vmx/vmcs12", 4096, -1, NULL },
+	{ "cpu/kvm_nested_state/vmx/shadow_vmcs12", 4096, -1, NULL },
+	{ "cpu/kvm_nested_state/svm", 4104, -1, NULL },
+	{ "cpu/xen_vcpu", 97, -1, NULL },
+	{ "cpu/msr_tsx_ctrl", 4, -1, NULL },
+	{ "cpu/intel_sgx", 32, -1, NULL },
+	{ "cpu/pdptrs", 32, -1, NULL },
+	{ "cpu/msr_xfd", 16, XS_QSUB_XFD, NULL },
+	{ "cpu/msr_hwcr", 8, -1, NULL },
+	{ "cpu/fred", 72, -1, NULL },
+	{ "cpu/intel_amx_xtile", 8256, XS_QSUB_AMX, NULL },
+	{ "cpu/arch_lbr", 784, -1, NULL },
+	{ "cpu/triple_fault", 1, -1, NULL },
+	{ "cpu/apx", 128, XS_QSUB_APX, NULL },
+};
+
+static const struct qsub_info *qsub_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(qsubs) / sizeof(qsubs[0]); i++)
+		if (!strcmp(qsubs[i].name, name))
+			return &qsubs[i];
+	return NULL;
+}
+
+static bool name_char(uint8_t ch)
+{
+	return ch > 0x20 && ch < 0x7f;
+}
+
+long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix)
+{
+	size_t plen = prefix ? strlen(prefix) : 0;
+
+	for (size_t i = 0; i + 5 < avail; i++) {
+		const uint8_t *q = p + i;
+		size_t left = avail - i;
+
+		if (q[0] == QS_FOOTER && ((uint32_t)q[1] << 24 | q[2] << 16 | q[3] << 8 | q[4]) == sid) {
+			uint8_t next = left > 5 ? q[5] : 0;
+
+			/* What may follow a footer: another section, a command, EOF. */
+			if (left == 5 || next <= QS_FULL || next == QS_COMMAND)
+				return (long)i;
+		}
+		if (prefix && q[0] == QS_SUB && q[1] > plen && left >= 2u + q[1] + 4 &&
+		    !memcmp(q + 2, prefix, plen)) {
+			bool ok = true;
+
+			for (unsigned k = 0; k < q[1]; k++)
+				ok &= name_char(q[2 + k]);
+			if (ok)
+				return (long)i;
+		}
+	}
+	return -1;
+}
+
+/* Subsections at body[*pos] whose names start with @prefix; advances *pos. */
+static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, json_t *dev,
+		       int depth, struct xs_diag *d)
+{
+	size_t plen = strlen(prefix);
+
+	for (;;) {
+		uint8_t type, len;
+		uint32_t ver;
+		char name[256];
+		const struct qsub_info *info;
+		size_t at = rd->pos;
+		int64_t size;
+
+		if (!xs_rd_u8_at(rd, at, &type) || type != QS_SUB)
+			return 0;
+		if (!xs_rd_u8_at(rd, at + 1, &len) || !xs_rd_copy_at(rd, at + 2, len, name))
+			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at,
+					  "stream ends inside a cpu subsection header");
+		name[len] = 0;
+		if (len <= plen || memcmp(name, prefix, plen))
+			return 0;	/* the parent's, or the end of the section */
+		if (!xs_rd_skip(rd, 2u + len) || !xs_rd_u32be(rd, &ver))
+			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at,
+					  "stream ends inside subsection '%s'", name);
+		info = qsub_find(name);
+		size = info ? info->size : dev ? qvmdesc_sub_size(dev, name) : -1;
+		if (size < 0) {
+			/* Unknown and no vmdesc: the next subsection or the footer ends it. */
+			struct xs_rd rest;
+			long next;
+
+			if (!xs_rd_sub_at(rd, rd->pos, rd->len - rd->pos, &rest))
+				return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at, "truncated");
+			next = qscan_boundary(rest.p, rest.len, c->section_id, "cpu/");
+			if (next < 0)
+				return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at,
+						  "unknown cpu subsection '%s' and no end in sight",
+						  name);
+			size = next;
+		}
+		if (!xs_rd_skip(rd, (size_t)size))
+			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + rd->pos,
+					  "stream ends inside subsection '%s' (%lld bytes)", name,
+					  (long long)size);
+		if (ver != 1 && info)
+			return XS_FAIL_AT(d, XS_EUNSUP, rd->base + at,
+					  "subsection '%s' version %u (expected 1)", name, ver);
+		c->nsubs++;
+		if (info && info->id >= 0)
+			c->sub[info->id] = (int32_t)(rd->pos - (size_t)size);
+		if (info && info->children) {
+			int rc;
+
+			if (depth > 3)
+				return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at, "subsections nest too deep");
+			rc = subsections(c, rd, info->children, NULL, depth + 1, d);
+			if (rc)
+				return rc;
+		}
+	}
+}
+
+int qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
+	       json_t *dev, struct xs_diag *d)
+{
+	struct xs_rd rd = xs_rd_init(p, avail, base);
+	uint32_t fixed;
+	uint16_t fmt;
+	int rc;
+
+	for (unsigned i = 0; i < XS_QSUB_COUNT; i++)
+		c->sub[i] = -1;
+	if (c->version == 12)
+		fixed = QCPU_V12_LEN;
+	else if (c->version == 11)
+		fixed = QCPU_V11_LEN;
+	else
+		return XS_FAIL_AT(d, XS_EUNSUP, c->off, "cpu section version %u (expected 11 or "
+				  "12, x86_64)", c->version);
+	if (!xs_rd_skip(&rd, fixed))
+		return XS_FAIL_AT(d, XS_ETRUNC, base + avail, "stream ends inside cpu %u's "
+				  "section (expected %u bytes of fields)", c->instance, fixed);
+	if (!xs_rd_u16be_at(&rd, QCPU_FPFMT, &fmt) || fmt != 0)
+		return XS_FAIL_AT(d, XS_EFORMAT, base + QCPU_FPFMT, "cpu %u: x87 register format "
+				  "%u (expected 0: 80-bit)", c->instance, fmt);
+	rc = subsections(c, &rd, "cpu/", dev, 0, d);
+	if (rc)
+		return rc;
+	c->body_len = (uint32_t)rd.pos;
+	c->body = malloc(rd.pos);
+	if (!c->body)
+		return XS_FAIL(d, XS_ENOMEM, "out of memory");
+	memcpy(c->body, p, rd.pos);
+	snprintf(c->vmdesc_check, sizeof(c->vmdesc_check), "%s", dev ? "agrees" : "absent");
+	if (dev && !qvmdesc_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
+		return XS_FAIL_AT(d, XS_EFORMAT, base, "vmdesc disagrees with cpu %u: %s",
+				  c->instance, c->vmdesc_check);
+	return 0;
+}
+
+static uint64_t body_be(const struct xs_qcpu *c, uint32_t off, unsigned n)
+{
+	struct xs_rd rd = xs_rd_init(c->body, c->body_len, 0);
+	uint64_t v = 0;
+	uint32_t v32 = 0;
+	uint16_t v16 = 0;
+
+	if (n == 8 && xs_rd_u64be_at(&rd, off, &v))
+		return v;
+	if (n == 4 && xs_rd_u32be_at(&rd, off, &v32))
+		return v32;
+	if (n == 2 && xs_rd_u16be_at(&rd, off, &v16))
+		return v16;
+	return 0;
+}
+
+uint64_t xs_qcpu_xcr0(const struct xs_qcpu *c)
+{
+	return c->version >= 12 ? body_be(c, QCPU_XCR0, 8) : 0;
+}
+
+uint64_t xs_qcpu_xstate_bv(const struct xs_qcpu *c)
+{
+	return c->version >= 12 ? body_be(c, QCPU_XSTATE_BV, 8) : 0;
+}
+
+/*
+ * Copy @n 64-bit lanes stored big-endian at body[@from] into the image at
+ * @to as little-endian (how a register sits in memory).
+ */
+static void lanes(const struct xs_qcpu *c, uint32_t from, uint8_t *img, size_t size,
+		  uint32_t to, unsigned n)
+{
+	struct xs_wr wr = xs_wr_init(img, size);
+
+	for (unsigned i = 0; i < n; i++)
+		(void)!xs_wr_u64le_at(&wr, to + 8 * i, body_be(c, from + 8 * i, 8));
+}
+
+/* Registers of component @bit that the stream carries, as (body offset, lanes, image offset). */
+struct qmap {
+	unsigned bit;
+	int sub;		/* enum xs_qsub, or -1 for the top level */
+	uint32_t from;		/* offset in the top level or the subsection body */
+	unsigned lanes;		/* 64-bit lanes per register; 0: raw bytes */
+	unsigned count;		/* registers */
+	uint32_t to;		/* offset in the component */
+	uint32_t stride;	/* component bytes per register */
+	uint32_t raw;		/* raw byte count (lanes == 0) */
+};
+
+static const struct qmap qmaps[] = {
+	/* YMM_Hi128: env.xmm_regs[1] (Q2,Q3 of YMM0-15). */
+	{ XS_AVX, -1, QCPU_YMMH, 2, 16, 0, 16, 0 },
+	/* BNDREGS: bnd_regs[4] {lb, ub}; BNDCSR: cfgu, sts. */
+	{ XS_BNDREGS, XS_QSUB_MPX, 0, 2, 4, 0, 16, 0 },
+	{ XS_BNDCSR, XS_QSUB_MPX, 64, 2, 1, 0, 16, 0 },
+	/* opmask k0-7; ZMM_Hi256 (Q4..7 of ZMM0-15); Hi16_ZMM (Q0..7 of ZMM16-31). */
+	{ XS_OPMASK, XS_QSUB_AVX512, 0, 1, 8, 0, 8, 0 },
+	{ XS_ZMM_HI256, XS_QSUB_AVX512, 64, 4, 16, 0, 32, 0 },
+	{ XS_HI16_ZMM, XS_QSUB_AVX512, 576, 8, 16, 0, 64, 0 },
+	/* AMX tiles: raw bytes in XSAVE layout already. */
+	{ XS_TILECFG, XS_QSUB_AMX, 0, 0, 1, 0, 0, 64 },
+	{ XS_TILEDATA, XS_QSUB_AMX, 64, 0, 1, 0, 0, 8192 },
+	/* APX: R16-R31. */
+	{ XS_APX, XS_QSUB_APX, 0, 1, 16, 0, 8, 0 },
+};
+
+static bool map_src(const struct xs_qcpu *c, const struct qmap *m, uint32_t *from)
+{
+	if (m->sub < 0) {
+		*from = m->from;
+		return c->version >= 12;
+	}
+	if (c->sub[m->sub] < 0)
+		return false;
+	*from = (uint32_t)c->sub[m->sub] + m->from;
+	return true;
+}
+
+int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **img,
+		  size_t *size, uint64_t *holds)
+{
+	uint64_t want = XS_MASK_FPSSE | xs_qcpu_xcr0(c) | xs_qcpu_xstate_bv(c);
+	size_t n;
+	uint8_t *b;
+	struct xs_wr wr;
+	uint32_t from;
+
+	for (size_t i = 0; i < sizeof(qmaps) / sizeof(qmaps[0]); i++)
+		if (map_src(c, &qmaps[i], &from))
+			want |= XS_BIT(qmaps[i].bit);
+	if (c->sub[XS_QSUB_PKRU] >= 0)
+		want |= XS_BIT(XS_PKRU);
+	want &= l->placed | XS_MASK_FPSSE;
+	n = xs_layout_std_size(l, want);
+	n = n < 4096 ? 4096 : (n + 4095) & ~(size_t)4095;
+	if (!(b = calloc(1, n)))
+		return -XS_ENOMEM;
+	wr = xs_wr_init(b, n);
+	/* Legacy region (FXSAVE layout). */
+	{
+		uint16_t fcw = (uint16_t)body_be(c, QCPU_FPUC, 2);
+		uint16_t fsw = (uint16_t)body_be(c, QCPU_FPUS, 2);
+		uint8_t ftw = (uint8_t)body_be(c, QCPU_FPTAG, 2);
+		bool ok = xs_wr_copy_at(&wr, 0, &(uint16_t){ htole16(fcw) }, 2) &&
+			  xs_wr_copy_at(&wr, 2, &(uint16_t){ htole16(fsw) }, 2) &&
+			  xs_wr_copy_at(&wr, 4, &ftw, 1) &&
+			  xs_wr_u32le_at(&wr, 24, (uint32_t)body_be(c, QCPU_MXCSR, 4));
+
+		if (c->sub[XS_QSUB_FPOP] >= 0) {
+			uint32_t s = (uint32_t)c->sub[XS_QSUB_FPOP];
+			uint16_t fop = htole16((uint16_t)body_be(c, s, 2));
+
+			ok &= xs_wr_copy_at(&wr, 6, &fop, 2) &&
+			      xs_wr_u64le_at(&wr, 8, body_be(c, s + 2, 8)) &&
+			      xs_wr_u64le_at(&wr, 16, body_be(c, s + 10, 8));
+		}
+		for (unsigned i = 0; i < 8; i++) {
+			uint16_t exp = htole16((uint16_t)body_be(c, QCPU_FPREGS + 10 * i + 8, 2));
+
+			ok &= xs_wr_u64le_at(&wr, 32 + 16 * i, body_be(c, QCPU_FPREGS + 10 * i, 8)) &&
+			      xs_wr_copy_at(&wr, 40 + 16 * i, &exp, 2);
+		}
+		ok &= xs_wr_u64le_at(&wr, 512, xs_qcpu_xstate_bv(c));
+		(void)ok;	/* all offsets are inside the 4096 bytes */
+	}
+	lanes(c, QCPU_XMM, b, n, 160, 32);
+	for (size_t i = 0; i < sizeof(qmaps) / sizeof(qmaps[0]); i++) {
+		const struct qmap *m = &qmaps[i];
+		uint32_t to;
+
+		if (!(want & XS_BIT(m->bit)) || !map_src(c, m, &from))
+			continue;
+		to = l->offset[m->bit];
+		if (!m->lanes) {
+			(void)!xs_wr_copy_at(&wr, to, c->body + from, m->raw);
+			continue;
+		}
+		for (unsigned r = 0; r < m->count; r++)
+			lanes(c, from + r * m->lanes * 8, b, n, to + r * m->stride, m->lanes);
+	}
+	if (c->sub[XS_QSUB_PKRU] >= 0 && (want & XS_BIT(XS_PKRU)))
+		(void)!xs_wr_u32le_at(&wr, l->offset[XS_PKRU],
+				      (uint32_t)body_be(c, (uint32_t)c->sub[XS_QSUB_PKRU], 4));
+	*img = b;
+	*size = n;
+	*holds = want;
+	return 0;
+}
+
+void xs_qcpu_state_facts(const struct xs_qcpu *c, struct xs_state *st)
+{
+	if (c->version < 12)
+		return;
+	st->guest_known = true;
+	st->guest_xcr0 = xs_qcpu_xcr0(c);
+	/* TCG never updates env.xstate_bv: 0 while enabled registers hold data. */
+	if (!st->xstate_bv && (st->located & ~st->init & (st->guest_xcr0 | XS_MASK_FPSSE)))
+		st->bv_unmaintained = true;
+}
+
+static void zero(struct xs_qcpu *c, uint32_t off, uint32_t n, size_t *changed)
+{
+	for (uint32_t i = 0; i < n && off + i < c->body_len; i++) {
+		*changed += c->body[off + i] != 0;
+		c->body[off + i] = 0;
+	}
+}
+
+size_t xs_qcpu_filter(struct xs_qcpu *c, uint64_t bv, uint64_t zero_mask)
+{
+	size_t changed = 0;
+	uint32_t from;
+
+	if (c->version >= 12) {
+		uint8_t v[8];
+
+		for (unsigned i = 0; i < 8; i++)
+			v[i] = (uint8_t)(bv >> (56 - 8 * i));
+		for (unsigned i = 0; i < 8; i++) {
+			changed += c->body[QCPU_XSTATE_BV + i] != v[i];
+			c->body[QCPU_XSTATE_BV + i] = v[i];
+		}
+	}
+	if (zero_mask & XS_BIT(XS_X87)) {
+		static const uint8_t fcw[2] = { 0x03, 0x7f };
+
+		for (unsigned i = 0; i < 2; i++) {
+			changed += c->body[QCPU_FPUC + i] != fcw[i];
+			c->body[QCPU_FPUC + i] = fcw[i];
+		}
+		zero(c, QCPU_FPUS, 4, &changed);
+		zero(c, QCPU_FPREGS, 80, &changed);
+		if (c->sub[XS_QSUB_FPOP] >= 0)
+			zero(c, (uint32_t)c->sub[XS_QSUB_FPOP], 18, &changed);
+	}
+	if (zero_mask & XS_BIT(XS_SSE))
+		zero(c, QCPU_XMM, 256, &changed);
+	for (size_t i = 0; i < sizeof(qmaps) / sizeof(qmaps[0]); i++) {
+		const struct qmap *m = &qmaps[i];
+
+		if ((zero_mask & XS_BIT(m->bit)) && map_src(c, m, &from))
+			zero(c, from, m->lanes ? m->lanes * 8 * m->count : m->raw, &changed);
+	}
+	if ((zero_mask & XS_BIT(XS_PKRU)) && c->sub[XS_QSUB_PKRU] >= 0)
+		zero(c, (uint32_t)c->sub[XS_QSUB_PKRU], 4, &changed);
+	return changed;
+}
+
+unsigned xs_qcpu_patches(const struct xs_qcpu *c, const uint8_t *orig, struct xs_qpatch *p,
+			 unsigned max)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < c->body_len;) {
+		uint32_t j, last;
+
+		if (c->body[i] == orig[i]) {
+			i++;
+			continue;
+		}
+		/* Extend over differences closer than 16 bytes to each other. */
+		for (j = i, last = i; j < c->body_len && j - last < 16; j++)
+			if (c->body[j] != orig[j])
+				last = j;
+		if (n == max)
+			return n;
+		p[n].off = c->body_off + i;
+		p[n].data = c->body + i;
+		p[n].len = last - i + 1;
+		n++;
+		i = last + 1;
+	}
+	return n;
+}

@@ -1,0 +1,818 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The QEMU migration stream walk (see include/xsave/qstream.h and
+ * ../shared/reference/qemu-migration.md for the format): header,
+ * configuration, RAM records (skipped by their headers alone), device
+ * sections (cpu decoded, the rest sized from vmdesc or by their footer),
+ * commands with PACKAGED payloads walked in place, EOF, the vmdesc JSON.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "qpriv.h"
+
+/* RAM record flags (migration/ram.h). */
+enum {
+	RAM_FULL = 0x01, RAM_ZERO = 0x02, RAM_MEM_SIZE = 0x04, RAM_PAGE = 0x08, RAM_EOS = 0x10,
+	RAM_CONTINUE = 0x20, RAM_XBZRLE = 0x40, RAM_HOOK = 0x80, RAM_COMPRESS = 0x100,
+	RAM_MULTIFD_FLUSH = 0x200,
+};
+#define PAGE_SIZE 4096u
+#define PAGE_MASK (PAGE_SIZE - 1)
+#define COMPRESS_BOUND 4110u		/* zlib compressBound(4096) */
+#define MAX_BLOCKS 4096u
+#define MAX_ITER 256u
+#define MAX_SECTIONS (1u << 20)
+#define MAX_SCAN (256u << 20)
+#define MAX_DEPTH 2
+
+enum { CMD_OPEN_RP = 1, CMD_PING, CMD_ADVISE, CMD_LISTEN, CMD_RUN, CMD_DISCARD, CMD_PACKAGED,
+       CMD_COLO, CMD_RESUME, CMD_RECV_BITMAP, CMD_SWITCHOVER, CMD_MAX = CMD_SWITCHOVER };
+
+struct ramblk {
+	char name[256];
+	uint64_t len;
+};
+
+/* A FULL section as read, for the vmdesc cross-check. */
+struct seclog {
+	char name[64];
+	uint32_t instance;
+	uint64_t off, body_len;
+};
+
+struct qw {
+	struct xs_qstream *qs;
+	const struct xs_qsrc *src;
+	struct xs_diag *d;
+	uint64_t off;
+	int rc;
+	bool footers_known;
+	uint32_t iter[MAX_ITER];	/* ids of "ram" START sections */
+	unsigned niter;
+	struct ramblk *blk;
+	unsigned nblk;
+	int last_blk;
+	json_t *desc;			/* vmdesc "devices" (given ahead), or NULL */
+	size_t desc_idx;
+	struct seclog *log;
+	unsigned nlog, caplog;
+	int depth;
+};
+
+/* Record the first failure (with its offset) and return it. */
+#define fail(w, err, off, ...) \
+	((w)->rc ? (w)->rc : ((w)->rc = XS_FAIL_AT((w)->d, (err), (off), __VA_ARGS__)))
+
+/* @n bytes at @off, or NULL after recording "ends before WHAT". */
+static const uint8_t *need(struct qw *w, uint64_t off, size_t n, const char *what)
+{
+	size_t have = 0;
+	const uint8_t *p = w->src->get(w->src->ctx, off, n, &have);
+
+	if (p)
+		return p;
+	if (have == SIZE_MAX) {
+		if (!w->rc)
+			w->rc = -XS_EINVAL;
+	} else
+		fail(w, XS_ETRUNC, off + have, "stream ends: expected %s (%llu bytes)", what,
+		     (unsigned long long)n);
+	return NULL;
+}
+
+/* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */
+static const uint8_t *peek(struct qw *w, uint64_t off, size_t n, size_t *got)
+{
+	size_t have = 0;
+	const uint8_t *p = w->src->get(w->src->ctx, off, n, &have);
+
+	*got = n;
+	if (p)
+		return p;
+	if (have == SIZE_MAX) {
+		if (!w->rc)
+			w->rc = -XS_EINVAL;
+		return NULL;
+	}
+	*got = have;
+	if (!have)
+		return (const uint8_t *)"";
+	return w->src->get(w->src->ctx, off, have, &have);
+}
+
+static uint64_t be(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Read an n-byte big-endian number at w->off and advance. */
+static int rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what)
+{
+	const uint8_t *p = need(w, w->off, n, what);
+
+	*v = 0;
+	if (!p)
+		return w->rc;
+	*v = be(p, n);
+	w->off += n;
+	return 0;
+}
+
+/* u8 length + that many bytes, NUL-terminated into @out (which holds 256). */
+static int rdname(struct qw *w, char *out, const char *what)
+{
+	uint64_t n = 0;
+	const uint8_t *p;
+
+	if (rdbe(w, 1, &n, what))
+		return w->rc;
+	if (!(p = need(w, w->off, n, what)))
+		return w->rc;
+	memcpy(out, p, n);
+	out[n] = 0;
+	if (!n || strlen(out) != n)
+		return fail(w, XS_EFORMAT, w->off - 1, "bad %s: empty or NUL in the name", what);
+	w->off += n;
+	return 0;
+}
+
+static bool pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* ---- RAM ---------------------------------------------------------------- */
+
+static int ram_block_list(struct qw *w, uint64_t total)
+{
+	struct xs_qstream *qs = w->qs;
+	uint64_t sum = 0;
+
+	qs->ram_total = total;
+	while (sum < total) {
+		struct ramblk b;
+		uint64_t v, at = w->off;
+		const uint8_t *p;
+
+		if (rdname(w, b.name, "a RAM block name") || rdbe(w, 8, &b.len, "a RAM block length"))
+			return w->rc;
+		/* Hugepage blocks carry their page size after postcopy was advised. */
+		if (qs->postcopy_advised && (p = need(w, w->off, 8, "a RAM block entry"))) {
+			v = be(p, 8);
+			if (p[0] == 0 && pow2(v) && v != PAGE_SIZE && (v & qs->pagesize_summary))
+				w->off += 8;
+		}
+		if (w->rc)
+			return w->rc;
+		if ((qs->caps & XS_QCAP_IGNORE_SHARED) && rdbe(w, 8, &v, "a RAM block address"))
+			return w->rc;
+		if (qs->caps & XS_QCAP_MAPPED_RAM) {
+			uint64_t ver, psz, bmap, pages;
+
+			if (rdbe(w, 4, &ver, "a mapped-ram header") ||
+			    rdbe(w, 8, &psz, "a mapped-ram header") ||
+			    rdbe(w, 8, &bmap, "a mapped-ram header") ||
+			    rdbe(w, 8, &pages, "a mapped-ram header"))
+				return w->rc;
+			if (ver != 1 || psz != PAGE_SIZE || bmap < w->off || pages < bmap ||
+			    pages > UINT64_MAX - b.len)
+				return fail(w, XS_EFORMAT, w->off - 28,
+					    "bad mapped-ram header for block '%s' (version %llu)",
+					    b.name, (unsigned long long)ver);
+			/* The pages sit at pages_offset; the stream goes on after them. */
+			w->off = pages + b.len;
+			qs->mapped_pages_bytes += b.len;
+		}
+		if (w->nblk == MAX_BLOCKS)
+			return fail(w, XS_ELIMIT, at, "more RAM blocks than %llu", (unsigned long long)MAX_BLOCKS);
+		if (b.len > total - sum)
+			return fail(w, XS_EFORMAT, at,
+				    "RAM block '%s' makes the blocks larger than the total %llu",
+				    b.name, (unsigned long long)total);
+		sum += b.len;
+		w->blk[w->nblk++] = b;
+		qs->ram_blocks++;
+	}
+	return 0;
+}
+
+static int ram_page_block(struct qw *w, uint64_t flags, uint64_t addr, uint64_t at)
+{
+	char name[256];
+
+	if (!(flags & RAM_CONTINUE)) {
+		if (rdname(w, name, "a RAM block name"))
+			return w->rc;
+		w->last_blk = -1;
+		for (unsigned i = 0; i < w->nblk; i++)
+			if (!strcmp(w->blk[i].name, name))
+				w->last_blk = (int)i;
+		if (w->last_blk < 0)
+			return fail(w, XS_EFORMAT, at, "page for unknown RAM block '%s'", name);
+	} else if (w->last_blk < 0)
+		return fail(w, XS_EFORMAT, at, "CONTINUE page with no block before it");
+	if (addr >= w->blk[w->last_blk].len)
+		return fail(w, XS_EFORMAT, at, "page beyond the end of RAM block '%s' (0x%llx)",
+			    w->blk[w->last_blk].name, (unsigned long long)addr);
+	return 0;
+}
+
+/* One ram START/PART/END body: records up to EOS. */
+static int ram_body(struct qw *w)
+{
+	struct xs_qstream *qs = w->qs;
+	bool mapped = qs->caps & XS_QCAP_MAPPED_RAM;
+
+	for (;;) {
+		uint64_t hdr, flags, addr, v, at = w->off;
+
+		if (rdbe(w, 8, &hdr, "a RAM record"))
+			return w->rc;
+		flags = hdr & PAGE_MASK;
+		addr = hdr & ~(uint64_t)PAGE_MASK;
+		if ((flags & (RAM_ZERO | RAM_PAGE | RAM_XBZRLE | RAM_COMPRESS)) &&
+		    ram_page_block(w, flags, addr, at))
+			return w->rc;
+		flags &= ~(uint64_t)RAM_CONTINUE;
+		if (mapped && (flags & (RAM_ZERO | RAM_PAGE | RAM_XBZRLE | RAM_COMPRESS)))
+			return fail(w, XS_EFORMAT, at, "page record in a mapped-ram stream");
+		switch (flags) {
+		case RAM_MEM_SIZE:
+			if (ram_block_list(w, addr))
+				return w->rc;
+			break;
+		case RAM_ZERO:
+			if (rdbe(w, 1, &v, "a zero page's fill byte"))
+				return w->rc;
+			qs->zero_pages++;
+			break;
+		case RAM_PAGE:
+			w->off += PAGE_SIZE;
+			qs->pages++;
+			break;
+		case RAM_COMPRESS:
+			if (rdbe(w, 4, &v, "a compressed page length"))
+				return w->rc;
+			if (v > COMPRESS_BOUND)
+				return fail(w, XS_EFORMAT, at, "compressed page of %llu bytes", (unsigned long long)v);
+			w->off += v;
+			qs->compressed_pages++;
+			break;
+		case RAM_XBZRLE:
+			if (rdbe(w, 1, &v, "an XBZRLE encoding byte"))
+				return w->rc;
+			if (v != 1)
+				return fail(w, XS_EFORMAT, at, "XBZRLE page with encoding %llu", (unsigned long long)v);
+			if (rdbe(w, 2, &v, "an XBZRLE length"))
+				return w->rc;
+			if (v > PAGE_SIZE)
+				return fail(w, XS_EFORMAT, at, "XBZRLE page of %llu bytes", (unsigned long long)v);
+			w->off += v;
+			qs->xbzrle_pages++;
+			break;
+		case RAM_MULTIFD_FLUSH:
+			qs->flushes++;
+			break;
+		case RAM_EOS:
+			return 0;
+		case RAM_HOOK:
+			return fail(w, XS_EUNSUP, at, "RDMA RAM hook record: not in a file");
+		default:
+			return fail(w, XS_EFORMAT, at, "unknown RAM record flags 0x%llx", (unsigned long long)flags);
+		}
+		if (w->src->end != UINT64_MAX && w->off > w->src->end)
+			return fail(w, XS_ETRUNC, w->src->end,
+				    "stream ends inside a RAM record(offset 0x%llx)", (unsigned long long)at);
+	}
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static int footer(struct qw *w, uint32_t sid)
+{
+	size_t got;
+	const uint8_t *p = peek(w, w->off, 5, &got);
+
+	if (!p)
+		return w->rc;
+	if (!w->footers_known) {
+		w->footers_known = true;
+		w->qs->footers = got >= 1 && p[0] == QS_FOOTER;
+	}
+	if (!w->qs->footers)
+		return 0;
+	if (got < 5 || p[0] != QS_FOOTER)
+		return fail(w, got < 5 ? XS_ETRUNC : XS_EFORMAT, w->off,
+			    "expected the footer of section %llu (0x7e)", (unsigned long long)sid);
+	if (be(p + 1, 4) != sid)
+		return fail(w, XS_EFORMAT, w->off, "footer names section %llu, not the one before", (unsigned long long)be(p + 1, 4));
+	w->off += 5;
+	return 0;
+}
+
+static int log_section(struct qw *w, const char *name, uint32_t inst, uint64_t body_off)
+{
+	struct seclog *l;
+
+	if (w->nlog == w->caplog) {
+		unsigned cap = w->caplog ? 2 * w->caplog : 64;
+		void *n;
+
+		if (cap > MAX_SECTIONS)
+			return fail(w, XS_ELIMIT, body_off, "more device sections than %llu", (unsigned long long)MAX_SECTIONS);
+		if (!(n = realloc(w->log, cap * sizeof(*w->log))))
+			return fail(w, XS_ENOMEM, body_off, "out of memory");
+		w->log = n;
+		w->caplog = cap;
+	}
+	l = &w->log[w->nlog++];
+	snprintf(l->name, sizeof(l->name), "%.63s", name);
+	l->instance = inst;
+	l->off = body_off;
+	l->body_len = w->off - body_off;
+	return 0;
+}
+
+static json_t *next_desc(struct qw *w, const char *name, uint32_t inst, uint64_t at)
+{
+	json_t *dev;
+
+	if (!w->desc || w->depth)
+		return NULL;
+	dev = json_array_get(w->desc, w->desc_idx++);
+	if (!dev || strcmp(json_string_value(json_object_get(dev, "name")) ?: "", name) ||
+	    json_integer_value(json_object_get(dev, "instance_id")) != inst) {
+		fail(w, XS_EFORMAT, at, "vmdesc disagrees with the stream: it does not list "
+		     "section '%s' instance %llu here", name, (unsigned long long)inst);
+		return NULL;
+	}
+	return dev;
+}
+
+static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, uint64_t hdr,
+		       json_t *dev)
+{
+	struct xs_qstream *qs = w->qs;
+	struct xs_qcpu *c;
+	const uint8_t *p;
+	size_t got;
+	int rc;
+
+	if (qs->ncpu == XS_QCPU_MAX)
+		return fail(w, XS_ELIMIT, hdr, "more cpu sections than %llu", (unsigned long long)XS_QCPU_MAX);
+	if (!(p = peek(w, w->off, XS_QGET_MAX, &got)))
+		return w->rc;
+	c = &qs->cpu[qs->ncpu];
+	memset(c, 0, sizeof(*c));
+	c->instance = inst;
+	c->version = ver;
+	c->section_id = sid;
+	c->off = hdr;
+	c->body_off = w->off;
+	c->in_packaged = w->depth > 0;
+	rc = qcpu_parse(c, p, got, w->off, dev, w->d);
+	if (rc)
+		return w->rc = rc;
+	qs->ncpu++;
+	w->off += c->body_len;
+	return 0;
+}
+
+/* Skip a device section we do not decode: vmdesc's size, else find its footer. */
+static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev)
+{
+	uint64_t start = w->off;
+
+	if (dev) {
+		int64_t n = qvmdesc_size(dev, 0);
+
+		if (n < 0)
+			return fail(w, XS_EFORMAT, start, "vmdesc entry for '%s' is malformed",
+				    name);
+		w->off += (uint64_t)n;
+		return 0;
+	}
+	if (w->footers_known && !w->qs->footers)
+		return fail(w, XS_EUNSUP, start, "cannot size section '%s' (id %llu): the stream "
+			    "has neither section footers nor a vmdesc", name, (unsigned long long)sid);
+	while (w->off - start < MAX_SCAN) {
+		size_t got;
+		const uint8_t *p = peek(w, w->off, XS_QGET_MAX, &got);
+		long at;
+
+		if (!p)
+			return w->rc;
+		at = qscan_boundary(p, got, sid, NULL);
+		if (at >= 0) {
+			w->off += (uint64_t)at;
+			return 0;
+		}
+		if (got < XS_QGET_MAX)
+			break;
+		w->off += got - 512;	/* boundaries straddling the window are seen next time */
+	}
+	return fail(w, XS_EFORMAT, start, "cannot find the end of section '%s' (id %llu)", name,
+		    (unsigned long long)sid);
+}
+
+static int walk(struct qw *w, uint64_t end);
+
+static int command(struct qw *w, uint64_t at)
+{
+	struct xs_qstream *qs = w->qs;
+	uint64_t cmd, len, v;
+	const uint8_t *p;
+
+	if (rdbe(w, 2, &cmd, "a command number") || rdbe(w, 2, &len, "a command length"))
+		return w->rc;
+	if (!cmd || cmd > CMD_MAX)
+		return fail(w, XS_EFORMAT, at, "unknown command %llu", (unsigned long long)cmd);
+	if (!(p = need(w, w->off, len, "a command payload")))
+		return w->rc;
+	qs->commands++;
+	switch (cmd) {
+	case CMD_PING:
+	case CMD_PACKAGED:
+		if (len != 4)
+			return fail(w, XS_EFORMAT, at, "command %llu needs a 4-byte payload", (unsigned long long)cmd);
+		break;
+	case CMD_ADVISE:
+		if (len != 0 && len != 16)
+			return fail(w, XS_EFORMAT, at, "POSTCOPY_ADVISE with a %llu-byte payload", (unsigned long long)len);
+		qs->postcopy_advised = true;
+		if (len)
+			qs->pagesize_summary = be(p, 8);
+		break;
+	case CMD_DISCARD:
+	case CMD_RECV_BITMAP:
+		break;
+	default:
+		if (len)
+			return fail(w, XS_EFORMAT, at, "command %llu takes no payload", (unsigned long long)cmd);
+	}
+	v = cmd == CMD_PACKAGED ? be(p, 4) : 0;
+	w->off += len;
+	if (cmd != CMD_PACKAGED)
+		return 0;
+	/* The payload is a stream of its own (no header) that follows the command. */
+	if (w->depth >= MAX_DEPTH)
+		return fail(w, XS_EFORMAT, at, "PACKAGED nested too deep");
+	qs->packaged++;
+	w->depth++;
+	if (!walk(w, w->off + v))
+		w->depth--;
+	return w->rc;
+}
+
+static int section(struct qw *w, unsigned type, uint64_t at)
+{
+	char name[256];
+	uint64_t sid, inst = 0, ver = 0;
+	bool ram = false;
+
+	if (rdbe(w, 4, &sid, "a section id"))
+		return w->rc;
+	if (type == QS_START || type == QS_FULL) {
+		if (rdname(w, name, "a section name") ||
+		    rdbe(w, 4, &inst, "a section instance id") ||
+		    rdbe(w, 4, &ver, "a section version"))
+			return w->rc;
+	}
+	if (type == QS_START) {
+		if (strcmp(name, "ram"))
+			return fail(w, XS_EUNSUP, at, "iterative section '%s' (id %llu) cannot be "
+				    "read: only 'ram' can", name, (unsigned long long)sid);
+		if (ver != 4)
+			return fail(w, XS_EUNSUP, at, "ram section version %llu (expected 4)", (unsigned long long)ver);
+		if (w->niter == MAX_ITER)
+			return fail(w, XS_ELIMIT, at, "too many iterative sections");
+		w->iter[w->niter++] = (uint32_t)sid;
+		w->qs->iter_sections++;
+		ram = true;
+	} else if (type == QS_PART || type == QS_END) {
+		for (unsigned i = 0; i < w->niter; i++)
+			ram |= w->iter[i] == sid;
+		if (!ram)
+			return fail(w, XS_EFORMAT, at, "section part for id %llu, never started", (unsigned long long)sid);
+	}
+	if (ram) {
+		if (ram_body(w))
+			return w->rc;
+	} else {
+		uint64_t body = w->off;
+		json_t *dev = next_desc(w, name, (uint32_t)inst, at);
+
+		if (w->rc)
+			return w->rc;
+		w->qs->full_sections++;
+		if (!strcmp(name, "cpu")) {
+			if (cpu_section(w, (uint32_t)sid, (uint32_t)inst, (uint32_t)ver, at, dev))
+				return w->rc;
+		} else if (skip_device(w, name, (uint32_t)sid, dev))
+			return w->rc;
+		if (log_section(w, name, (uint32_t)inst, body))
+			return w->rc;
+	}
+	return footer(w, (uint32_t)sid);
+}
+
+/* Sections until EOF (top level) or until @end (a PACKAGED payload). */
+static int walk(struct qw *w, uint64_t end)
+{
+	for (;;) {
+		uint64_t at = w->off, type;
+
+		if (w->depth && at == end)
+			return 0;
+		if (w->depth && at > end)
+			return fail(w, XS_EFORMAT, end, "a section runs past the end of a PACKAGED "
+				    "payload(by %llu bytes)", (unsigned long long)at - end);
+		if (rdbe(w, 1, &type, "a section type"))
+			return w->rc;
+		switch (type) {
+		case QS_EOF:
+			if (w->depth)
+				return fail(w, XS_EFORMAT, at, "EOF inside a PACKAGED payload");
+			w->qs->eof_off = at;
+			return 0;
+		case QS_START:
+		case QS_PART:
+		case QS_END:
+		case QS_FULL:
+			if (section(w, (unsigned)type, at))
+				return w->rc;
+			break;
+		case QS_COMMAND:
+			if (command(w, at))
+				return w->rc;
+			break;
+		default:
+			return fail(w, XS_EFORMAT, at, "unknown section type 0x%02llx", (unsigned long long)type);
+		}
+	}
+}
+
+/* ---- header, configuration, tail --------------------------------------- */
+
+static int config_caps(struct qw *w)
+{
+	uint64_t n;
+	char cap[256];
+
+	if (rdbe(w, 4, &n, "the capability count"))
+		return w->rc;
+	if (n > 64)
+		return fail(w, XS_ELIMIT, w->off - 4, "%llu capabilities", (unsigned long long)n);
+	while (n--) {
+		if (rdname(w, cap, "a capability name"))
+			return w->rc;
+		if (!strcmp(cap, "x-ignore-shared"))
+			w->qs->caps |= XS_QCAP_IGNORE_SHARED;
+		else if (!strcmp(cap, "mapped-ram"))
+			w->qs->caps |= XS_QCAP_MAPPED_RAM;
+		else
+			w->qs->caps |= XS_QCAP_OTHER;
+	}
+	return 0;
+}
+
+static int configuration(struct qw *w)
+{
+	uint64_t len, ver;
+	const uint8_t *p;
+	char name[256];
+	size_t got;
+
+	if (rdbe(w, 4, &len, "the machine type length"))
+		return w->rc;
+	if (len == 0 || len >= sizeof(w->qs->machine))
+		return fail(w, XS_EFORMAT, w->off - 4, "machine type name of %llu bytes", (unsigned long long)len);
+	if (!(p = need(w, w->off, len, "the machine type")))
+		return w->rc;
+	memcpy(w->qs->machine, p, len);
+	w->qs->machine[len] = 0;
+	w->off += len;
+	w->qs->have_config = true;
+	for (;;) {
+		uint64_t at = w->off;
+
+		if (!(p = peek(w, w->off, 1, &got)))
+			return w->rc;
+		if (!got || p[0] != QS_SUB)
+			return 0;
+		w->off++;
+		if (rdname(w, name, "a configuration subsection name") ||
+		    rdbe(w, 4, &ver, "a subsection version"))
+			return w->rc;
+		if (!strcmp(name, "configuration/capabilities")) {
+			if (config_caps(w))
+				return w->rc;
+		} else if (!strcmp(name, "configuration/uuid"))
+			w->off += 16;
+		else if (!strcmp(name, "configuration/target-page-bits"))
+			w->off += 4;
+		else
+			return fail(w, XS_EUNSUP, at, "unknown configuration subsection '%s'",
+				    name);
+	}
+}
+
+/* Read the vmdesc at w->off (the 0x06 byte) whole into *json. */
+static int read_vmdesc(struct qw *w, char **json)
+{
+	uint64_t len, done = 0;
+	char *buf;
+
+	w->qs->vmdesc_off = w->off;
+	w->off++;
+	if (rdbe(w, 4, &len, "the vmdesc length"))
+		return w->rc;
+	if (len > XS_QVMDESC_MAX)
+		return fail(w, XS_ELIMIT, w->off - 4, "vmdesc of %llu bytes", (unsigned long long)len);
+	if (!(buf = malloc(len + 1)))
+		return fail(w, XS_ENOMEM, w->off, "out of memory");
+	while (done < len) {
+		size_t n = len - done < XS_QGET_MAX ? len - done : XS_QGET_MAX;
+		const uint8_t *p = need(w, w->off, n, "the vmdesc JSON");
+
+		if (!p) {
+			free(buf);
+			return w->rc;
+		}
+		memcpy(buf + done, p, n);
+		done += n;
+		w->off += n;
+	}
+	buf[len] = 0;
+	w->qs->have_vmdesc = true;
+	w->qs->vmdesc_len = (uint32_t)len;
+	*json = buf;
+	return 0;
+}
+
+/* Every device section read agrees with the trailing vmdesc. */
+static int cross_check(struct qw *w, const char *json)
+{
+	json_error_t jerr;
+	json_t *root = json_loads(json, 0, &jerr), *devs;
+	unsigned k = 0, ci = 0;
+
+	devs = json_object_get(root, "devices");
+	if (!root || !json_is_array(devs)) {
+		json_decref(root);
+		return fail(w, XS_EFORMAT, w->qs->vmdesc_off + 5 + (uint64_t)jerr.position,
+			    "vmdesc is not the JSON QEMU writes: %s",
+			    root ? "no \"devices\" array" : jerr.text);
+	}
+	for (; k < w->nlog && !w->rc; k++) {
+		const struct seclog *l = &w->log[k];
+		json_t *dev = json_array_get(devs, k);
+		int64_t n = dev ? qvmdesc_size(dev, 0) : -1;
+
+		if (!dev || strcmp(json_string_value(json_object_get(dev, "name")) ?: "", l->name) ||
+		    json_integer_value(json_object_get(dev, "instance_id")) != l->instance)
+			fail(w, XS_EFORMAT, l->off, "vmdesc disagrees with the stream: section '%s' "
+			     "instance %llu is not listed there", l->name, (unsigned long long)l->instance);
+		else if (n < 0 || (uint64_t)n != l->body_len)
+			fail(w, XS_EFORMAT, l->off, "vmdesc disagrees with the stream: section '%s' "
+			     "body is %llu bytes here", l->name, (unsigned long long)l->body_len);
+		else if (!strcmp(l->name, "cpu") && ci < w->qs->ncpu) {
+			struct xs_qcpu *c = &w->qs->cpu[ci++];
+
+			if (!qvmdesc_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
+				fail(w, XS_EFORMAT, c->body_off, "vmdesc disagrees with cpu %u: %s",
+				     c->instance, c->vmdesc_check);
+		}
+	}
+	if (!w->rc && k < json_array_size(devs))
+		fail(w, XS_EFORMAT, w->qs->vmdesc_off, "vmdesc lists %llu device sections more "
+		     "than the stream has", (unsigned long long)(json_array_size(devs) - k));
+	json_decref(root);
+	return w->rc;
+}
+
+static int tail(struct qw *w)
+{
+	struct xs_qstream *qs = w->qs;
+	char *json = NULL;
+	const uint8_t *p;
+	size_t got;
+
+	if (!(p = peek(w, w->off, 1, &got)))
+		return w->rc;
+	if (got && p[0] == QS_VMDESC) {
+		if (read_vmdesc(w, &json))
+			return w->rc;
+		cross_check(w, json);
+		free(json);
+		if (w->rc)
+			return w->rc;
+	}
+	qs->end = w->off;
+	/* Nothing may follow but zero padding. */
+	for (;;) {
+		if (!(p = peek(w, w->off, XS_QGET_MAX, &got)))
+			return w->rc;
+		if (!got)
+			return 0;
+		for (size_t i = 0; i < got; i++)
+			if (p[i])
+				return fail(w, XS_EFORMAT, w->off + i, "unexpected data after the "
+					    "end of the stream(byte 0x%02llx)", (unsigned long long)p[i]);
+		qs->trailing_zeros += got;
+		w->off += got;
+	}
+}
+
+static int header(struct qw *w)
+{
+	uint64_t magic, ver;
+	const uint8_t *p;
+	size_t got;
+
+	w->off = w->src->start;
+	if (rdbe(w, 4, &magic, "the QEVM magic"))
+		return w->rc;
+	if (magic != XS_QEVM_MAGIC)
+		return fail(w, XS_EFORMAT, w->off - 4, "not a QEMU migration stream (magic "
+			    "0x%08llx, expected \"QEVM\")", (unsigned long long)magic);
+	if (rdbe(w, 4, &ver, "the stream version"))
+		return w->rc;
+	w->qs->version = (uint32_t)ver;
+	if (ver != XS_QEVM_VERSION)
+		return fail(w, XS_EUNSUP, w->off - 4, "stream version %llu (expected 3)", (unsigned long long)ver);
+	if (!(p = peek(w, w->off, 1, &got)))
+		return w->rc;
+	if (got && p[0] == QS_CONFIG) {
+		w->off++;
+		return configuration(w);
+	}
+	return 0;
+}
+
+int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
+		     size_t vmdesc_len, struct xs_diag *d)
+{
+	struct qw w = { .qs = qs, .src = src, .d = d, .last_blk = -1 };
+	json_t *root = NULL;
+
+	memset(qs, 0, sizeof(*qs));
+	qs->cpu = calloc(XS_QCPU_MAX, sizeof(*qs->cpu));
+	w.blk = malloc(MAX_BLOCKS * sizeof(*w.blk));
+	if (!qs->cpu || !w.blk) {
+		free(w.blk);
+		return XS_FAIL(d, XS_ENOMEM, "out of memory");
+	}
+	if (vmdesc) {
+		root = json_loadb(vmdesc, vmdesc_len, 0, NULL);
+		w.desc = json_object_get(root, "devices");
+		if (!json_is_array(w.desc))
+			w.desc = NULL;
+		qs->vmdesc_used = w.desc != NULL;
+	}
+	if (!header(&w) && !walk(&w, UINT64_MAX))
+		tail(&w);
+	json_decref(root);
+	free(w.blk);
+	free(w.log);
+	return w.rc;
+}
+
+void xs_qstream_free(struct xs_qstream *qs)
+{
+	for (unsigned i = 0; qs->cpu && i < qs->ncpu; i++)
+		free(qs->cpu[i].body);
+	free(qs->cpu);
+	qs->cpu = NULL;
+	qs->ncpu = 0;
+}
+
+bool xs_qstream_find_vmdesc(const uint8_t *tail_buf, size_t len, size_t *json_off,
+			    size_t *json_len)
+{
+	size_t end = len;
+
+	while (end && !tail_buf[end - 1])
+		end--;
+	if (end < 7 || tail_buf[end - 1] != '}')
+		return false;
+	/* Try every 0x06 from the end: its be32 length must reach exactly the last '}'. */
+	for (size_t i = end - 6; i-- > 0;) {
+		const uint8_t *p = memrchr(tail_buf, QS_VMDESC, i + 1);
+
+		if (!p)
+			return false;
+		i = (size_t)(p - tail_buf);
+		if (be(p + 1, 4) == end - i - 5 && i && p[-1] == QS_EOF && p[5] == '{') {
+			*json_off = i + 5;
+			*json_len = end - i - 5;
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vmdesc JSON QEMU appends to a stream (migration/vmstate.c): every
+ * device section's fields with the bytes written for each, which sizes
+ * sections we do not decode and cross-checks the cpu section we do.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "qpriv.h"
+
+#define SIZE_CAP (1LL << 40)
+
+static int64_t field_size(json_t *f)
+{
+	json_t *n = json_object_get(f, "array_len");
+	json_int_t size = json_integer_value(json_object_get(f, "size"));
+	json_int_t count = n ? json_integer_value(n) : 1;
+
+	if (!json_is_integer(json_object_get(f, "size")) || size < 0 || count < 0 ||
+	    size > SIZE_CAP || count > SIZE_CAP || (count && size > SIZE_CAP / count))
+		return -1;
+	return (int64_t)(size * count);
+}
+
+int64_t qvmdesc_size(json_t *vmsd, int depth)
+{
+	json_t *fields = json_object_get(vmsd, "fields"), *subs, *v;
+	int64_t total = 0;
+	size_t i;
+
+	if (depth > 8 || !json_is_array(fields))
+		return -1;
+	json_array_foreach(fields, i, v) {
+		int64_t n = field_size(v);
+
+		if (n < 0 || (total += n) > SIZE_CAP)
+			return -1;
+	}
+	subs = json_object_get(vmsd, "subsections");
+	json_array_foreach(subs, i, v) {
+		const char *name = json_string_value(json_object_get(v, "vmsd_name"));
+		int64_t n = qvmdesc_size(v, depth + 1);
+
+		/* 0x05, name length, name, be32 version, then the body. */
+		if (!name || n < 0 || (total += 6 + (int64_t)strlen(name) + n) > SIZE_CAP)
+			return -1;
+	}
+	return total;
+}
+
+int64_t qvmdesc_sub_size(json_t *dev, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(dev, "subsections"), i, v) {
+		const char *n = json_string_value(json_object_get(v, "vmsd_name"));
+
+		if (n && !strcmp(n, name))
+			return qvmdesc_size(v, 1);
+	}
+	return -1;
+}
+
+/* Fields whose place the decoder relies on (version 12 offsets). */
+static const struct {
+	const char *name;
+	uint32_t off, size;
+} cpu_fields[] = {
+	{ "env.fpuc", QCPU_FPUC, 2 },
+	{ "env.fpus_vmstate", QCPU_FPUS, 2 },
+	{ "env.fptag_vmstate", QCPU_FPTAG, 2 },
+	{ "env.fpregs_format_vmstate", QCPU_FPFMT, 2 },
+	{ "env.mxcsr", QCPU_MXCSR, 4 },
+	{ "env.xmm_regs[0]", QCPU_XMM, 256 },
+	{ "env.xcr0", QCPU_XCR0, 8 },
+	{ "env.xstate_bv", QCPU_XSTATE_BV, 8 },
+	{ "env.xmm_regs[1]", QCPU_YMMH, 256 },
+};
+
+bool qvmdesc_check_cpu(json_t *dev, const struct xs_qcpu *c, char *out, size_t len)
+{
+	json_t *fields = json_object_get(dev, "fields"), *f;
+	uint32_t want = c->version == 12 ? QCPU_V12_LEN : QCPU_V11_LEN;
+	int64_t off = 0, total = qvmdesc_size(dev, 0);
+	unsigned seen = 0, nsub = 0;
+	size_t i;
+
+	if (json_integer_value(json_object_get(dev, "version")) != c->version) {
+		snprintf(out, len, "section version %u, vmdesc says %lld", c->version,
+			 (long long)json_integer_value(json_object_get(dev, "version")));
+		return false;
+	}
+	json_array_foreach(fields, i, f) {
+		const char *name = json_string_value(json_object_get(f, "name"));
+		int64_t n = field_size(f);
+
+		for (size_t k = 0; name && k < sizeof(cpu_fields) / sizeof(cpu_fields[0]); k++) {
+			if (strcmp(name, cpu_fields[k].name))
+				continue;
+			if (off != cpu_fields[k].off || n != cpu_fields[k].size) {
+				snprintf(out, len, "%s at %lld (%lld bytes), expected %u (%u)", name,
+					 (long long)off, (long long)n, cpu_fields[k].off,
+					 cpu_fields[k].size);
+				return false;
+			}
+			seen++;
+		}
+		off += n < 0 ? 0 : n;
+	}
+	if (off != want || (c->version == 12 && seen != sizeof(cpu_fields) / sizeof(cpu_fields[0]))) {
+		snprintf(out, len, "fields take %lld bytes, expected %u", (long long)off, want);
+		return false;
+	}
+	json_array_foreach(json_object_get(dev, "subsections"), i, f)
+		nsub++;
+	if (total != c->body_len || nsub > c->nsubs) {
+		snprintf(out, len, "section is %u bytes with %u subsections, vmdesc says %lld with %u",
+			 c->body_len, c->nsubs, (long long)total, nsub);
+		return false;
+	}
+	snprintf(out, len, "agrees");
+	return true;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * QEMU migration streams in their containers: a plain file (`migrate
+ * "exec:cat > F"`, `file:`), a gzip file (`exec:gzip`), a libvirt saved image
+ * (raw or gzip inside).  Reading walks the stream with constant memory (a
+ * sliding mmap window, or a gzip reader); writing copies the container with
+ * the cpu sections' changed bytes patched in, or (--in-place, uncompressed)
+ * rewrites just those bytes under a journal.
+ */
+#ifndef XSAVECTL_STREAM_H
+#define XSAVECTL_STREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <xsave/qstream.h>
+
+#include "io.h"
+
+/* libvirt's virQEMUSaveHeader (src/qemu/qemu_saveimage.h). */
+#define LIBVIRT_MAGIC "LibvirtQemudSave"
+#define LIBVIRT_MAGIC_PART "LibvirtQemudPart"
+#define LIBVIRT_HEADER_LEN 92u
+
+struct stream {
+	const char *path;
+	int fd;
+	struct stat st;
+	const char *container;	/* "raw", "gzip", "libvirt" */
+	bool gzip;		/* the stream bytes are gzip'ed */
+	uint64_t start;		/* file offset where the stream (or its gzip data) starts */
+	/* libvirt */
+	uint32_t lv_version, lv_format, lv_data_len, lv_was_running;
+	char domain[128];
+	struct xs_qstream qs;
+	uint8_t **orig;		/* each cpu body as read, for the patches */
+};
+
+/* Is @src a QEMU stream or a libvirt saved image? */
+bool stream_sniff(const struct io_src *src);
+/* Walk the stream behind @src (which it takes over).  0 or an exit code. */
+int stream_open(struct io_src *src, struct stream **out);
+void stream_close(struct stream *s);
+/* Write the same container to @dest with every cpu section's changes. */
+int stream_write(const struct stream *s, const char *dest);
+/* Rewrite only the changed bytes of the (uncompressed) input, under a journal. */
+int stream_write_in_place(const struct stream *s);
+/*
+ * Before `filter --in-place`: if an interrupted run left @path's journal,
+ * put the original bytes back and remove it.  0 or an exit code.
+ */
+int stream_recover(const char *path);
+/* The journal's name for @path (allocated). */
+char *stream_journal_name(const char *path);
+
+#endif
