@@ -16,6 +16,7 @@
 #include "util.h"
 
 #include "core.h"
+#include "stream.h"
 
 enum { OPT_FORCE = 0x1200, OPT_INPLACE };
 
@@ -158,6 +159,7 @@ static int filter_states(struct out *o, const struct filter_args *a, struct inpu
 		show_verdict(o, st, &c[i]);
 		if (!*refused) {
 			rc = xs_filter_apply(st, &c[i], a->force, &cleared) ? EXIT_SOFTWARE : 0;
+			in->s[i].cleared = cleared;
 			if (!rc)
 				rc = verify(st, a);
 			show_change(o, st, before, cleared, &c[i], a->force);
@@ -166,6 +168,50 @@ static int filter_states(struct out *o, const struct filter_args *a, struct inpu
 	}
 	free(c);
 	return rc;
+}
+
+/*
+ * Carry each vCPU's filtered state back into its cpu section, and check that
+ * the section now stands for exactly the filtered image.
+ */
+static int stream_apply(struct input *in)
+{
+	struct stream *s = in->stream;
+
+	for (unsigned i = 0; i < in->nstates; i++) {
+		struct input_state *is = &in->s[i];
+		struct xs_qcpu *cpu = &s->qs.cpu[is->cpu];
+		uint8_t *img;
+		size_t size;
+		uint64_t holds;
+		bool same;
+
+		xs_qcpu_filter(cpu, is->st.xstate_bv, is->cleared);
+		if (xs_qcpu_image(cpu, &is->st.layout, &img, &size, &holds))
+			return EXIT_SOFTWARE;
+		same = size == is->st.size && !memcmp(img, is->st.img, size);
+		free(img);
+		if (!same) {
+			msg_err("internal error: vCPU %ld's rewritten cpu section does not match "
+				"its filtered state", is->id);
+			return EXIT_SOFTWARE;
+		}
+	}
+	return 0;
+}
+
+static int write_output(struct input *in, const char *dest, bool in_place)
+{
+	if (in->core)
+		return core_write(in->core, dest);
+	if (in->stream) {
+		int rc = stream_apply(in);
+
+		if (rc)
+			return rc;
+		return in_place ? stream_write_in_place(in->stream) : stream_write(in->stream, dest);
+	}
+	return io_write_atomic(dest, in->file.buf, in->file.len, in->gzip, &in->st);
 }
 
 static int run(int argc, char **argv)
@@ -181,6 +227,9 @@ static int run(int argc, char **argv)
 	rc = target_prepare(&a.target);
 	if (!rc)
 		rc = common_prepare(&a.common);
+	/* A journal left by an interrupted --in-place run is rolled back first. */
+	if (!rc && a.in_place)
+		rc = stream_recover(a.file);
 	if (!rc)
 		rc = input_load(&a.common, a.file, &in);
 	if (rc)
@@ -191,9 +240,9 @@ static int run(int argc, char **argv)
 		input_free(&in);
 		return EXIT_USAGE;
 	}
-	if (in.core && a.common.thread >= 0) {
-		msg_err("'%s': filter rewrites every thread of a core; --thread is for reading",
-			a.file);
+	if ((in.core && a.common.thread >= 0) || (in.stream && a.common.vcpu >= 0)) {
+		msg_err("'%s': filter rewrites every %s; --%s is for reading", a.file,
+			in.core ? "thread of a core" : "vCPU of a stream", in.core ? "thread" : "vcpu");
 		input_free(&in);
 		return EXIT_USAGE;
 	}
@@ -207,8 +256,7 @@ static int run(int argc, char **argv)
 	rc = filter_states(o, &a, &in, &refused);
 	out_end(o), out_end(o), out_end(o);
 	if (!rc && !refused)
-		rc = in.core ? core_write(in.core, dest)
-			     : io_write_atomic(dest, in.file.buf, in.file.len, in.gzip, &in.st);
+		rc = write_output(&in, dest, a.in_place);
 	input_free(&in);
 	if (rc) {
 		out_free(o);
