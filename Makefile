@@ -25,7 +25,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-GEN_BIN = $(BUILD)/tests/mkxsave
+GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 
 .PHONY: all deps check check-asan update-golden install clean lint
@@ -50,9 +50,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libxsave.a $(LIBS)
 
-$(GEN_BIN): tests/gen/mkxsave.c
+$(BUILD)/tests/mkxsave: tests/gen/mkxsave.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
+
+$(BUILD)/tests/mkstream: tests/gen/mkstream.c
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< -lz
 
 # Real-core test program: never sanitized (it must die of SIGSEGV with its registers intact).
 $(COREPAT): tests/gen/corepat.c

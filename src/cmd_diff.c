@@ -106,7 +106,9 @@ static int diff_pair(struct out *o, const struct diff_args *a, const struct inpu
 	struct xs_diff d;
 
 	if (!a->all && ia->st.guest_known && ib->st.guest_known)
-		ignore = ~(ia->st.guest_xcr0 | ib->st.guest_xcr0 | XS_MASK_FPSSE);
+		ignore = ~(ia->st.guest_xcr0 | ib->st.guest_xcr0 | XS_MASK_FPSSE) &
+			 (xs_state_components(&ia->st) | xs_state_components(&ib->st)) &
+			 ~XS_BIT(63);
 	if (xs_diff_states(&ia->st, &ib->st, ignore, &d)) {
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;

@@ -91,21 +91,42 @@ static bool name_char(uint8_t ch)
 	return ch > 0x20 && ch < 0x7f;
 }
 
+/* Does what starts at @q (@left bytes) look like what may follow a footer? */
+static bool after_footer(const uint8_t *q, size_t left)
+{
+	if (!left)
+		return true;
+	switch (q[0]) {
+	case QS_EOF:
+		return left == 1 || q[1] == QS_VMDESC;
+	case QS_START:
+	case QS_FULL:
+		if (left < 7 || !q[5] || left < 6u + q[5])
+			return false;
+		for (unsigned k = 0; k < q[5]; k++)
+			if (!name_char(q[6 + k]))
+				return false;
+		return true;
+	case QS_PART:
+	case QS_END:
+		return left >= 5;
+	case QS_COMMAND:
+		return left >= 5 && q[1] == 0 && q[2] >= 1 && q[2] <= 11;
+	}
+	return false;
+}
+
 long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix)
 {
 	size_t plen = prefix ? strlen(prefix) : 0;
 
-	for (size_t i = 0; i + 5 < avail; i++) {
+	for (size_t i = 0; i + 5 <= avail; i++) {
 		const uint8_t *q = p + i;
 		size_t left = avail - i;
 
-		if (q[0] == QS_FOOTER && ((uint32_t)q[1] << 24 | q[2] << 16 | q[3] << 8 | q[4]) == sid) {
-			uint8_t next = left > 5 ? q[5] : 0;
-
-			/* What may follow a footer: another section, a command, EOF. */
-			if (left == 5 || next <= QS_FULL || next == QS_COMMAND)
-				return (long)i;
-		}
+		if (q[0] == QS_FOOTER && ((uint32_t)q[1] << 24 | q[2] << 16 | q[3] << 8 | q[4]) == sid &&
+		    after_footer(q + 5, left - 5))
+			return (long)i;
 		if (prefix && q[0] == QS_SUB && q[1] > plen && left >= 2u + q[1] + 4 &&
 		    !memcmp(q + 2, prefix, plen)) {
 			bool ok = true;
