@@ -27,6 +27,7 @@ CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
+GUEST = $(BUILD)/tests/guest.bin
 
 .PHONY: all deps check check-asan update-golden install clean lint
 
@@ -58,6 +59,12 @@ $(BUILD)/tests/mkstream: tests/gen/mkstream.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< -lz
 
+# The QEMU test guest: a flat multiboot kernel (tests/guest/guest.S).
+$(GUEST): tests/guest/guest.S tests/guest/guest.ld
+	@mkdir -p $(dir $@)
+	$(AS) --64 -o $(BUILD)/tests/guest.o tests/guest/guest.S
+	$(LD) -m elf_x86_64 -T tests/guest/guest.ld -o $@ $(BUILD)/tests/guest.o
+
 # Real-core test program: never sanitized (it must die of SIGSEGV with its registers intact).
 $(COREPAT): tests/gen/corepat.c
 	@mkdir -p $(dir $@)
@@ -66,14 +73,15 @@ $(COREPAT): tests/gen/corepat.c
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
-		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb
+		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb qemu-system-x86 strace
 
-check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT)
+check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) -s lint
 
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
-	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(GEN_BIN)) sh tests/cli/run.sh
+	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \
+		MKSTREAM=$(abspath $(BUILD)/tests/mkstream) sh tests/cli/run.sh
 
 # The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:

@@ -53,7 +53,9 @@ static const struct argp argp = {
 	.args_doc = "FILE",
 	.doc = "Write one state as a standalone XSAVE image: a core thread's NT_X86_XSTATE "
 	       "note byte for byte (standard format, XCR0 at byte 464, as PTRACE_GETREGSET "
-	       "returns it).",
+	       "returns it), or a QEMU stream vCPU's state as KVM_GET_XSAVE2 would hand it to "
+	       "QEMU (standard format, at least 4096 bytes, registers at the Intel offsets "
+	       "unless --layout).",
 	.children = children,
 };
 
@@ -83,8 +85,8 @@ static int run(int argc, char **argv)
 		return rc;
 	if (in.nstates != 1) {
 		list_ids(&in, ids, sizeof(ids));
-		msg_err("'%s' holds %u threads (%s): choose one with --thread", a.file, in.nstates,
-			ids);
+		msg_err("'%s' holds %u %s (%s): choose one with --%s", a.file, in.nstates,
+			in.stream ? "vCPUs" : "threads", ids, in.stream ? "vcpu" : "thread");
 		input_free(&in);
 		return EXIT_USAGE;
 	}
@@ -111,7 +113,7 @@ static int run(int argc, char **argv)
 
 const struct xs_cmd xs_cmd_extract = {
 	.name = "extract",
-	.summary = "write one state (a core thread) as a standalone XSAVE image",
+	.summary = "write one state (a core thread, a stream's vCPU) as a standalone XSAVE image",
 	.argp = &argp,
 	.run = run,
 };

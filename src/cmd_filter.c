@@ -124,7 +124,8 @@ static void refusal(const struct filter_args *a, const struct input_state *s,
 	char names[160], who[48] = "";
 
 	if (s->id >= 0)
-		snprintf(who, sizeof(who), " thread %ld", s->id);
+		snprintf(who, sizeof(who), " %s %ld", !strcmp(s->what, "vcpu") ? "vCPU" : "thread",
+			 s->id);
 	if (c->lose | c->guest_outside) {
 		xs_mask_names(c->lose | c->guest_outside, names, sizeof(names));
 		msg_err("'%s'%s: refusing to filter: the guest would lose %s; --force strips it",

@@ -228,6 +228,8 @@ static void show_stream(struct out *o, const struct stream *s)
 		out_u64(o, "xbzrle_pages", q->xbzrle_pages);
 	if (q->compressed_pages)
 		out_u64(o, "compressed_pages", q->compressed_pages);
+	if (q->flushes)
+		out_u64(o, "multifd_flushes", q->flushes);
 	if (q->caps & XS_QCAP_MAPPED_RAM)
 		out_u64(o, "mapped_ram_bytes", q->mapped_pages_bytes);
 	out_end(o);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run every unit test, the CLI golden tests and the live tests (real cores,
-# this machine's host facts); print one closing line "N passed, N failed" and
+# this machine's host facts, real QEMU streams); print one closing line "N passed, N failed" and
 # exit non-zero when anything failed.
 # usage: tests/run.sh BUILD_DIR
 set -u
@@ -20,9 +20,12 @@ suite() {
 for t in "$build"/tests/test_*; do
 	suite "$t"
 done
-suite env XSAVECTL="$bin/xsavectl" MKXSAVE="$bin/tests/mkxsave" sh "$here/cli/run.sh"
+suite env XSAVECTL="$bin/xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
+	sh "$here/cli/run.sh"
 suite env XSAVECTL="$bin/xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
 suite env XSAVECTL="$bin/xsavectl" sh "$here/live/host.sh"
+suite env XSAVECTL="$bin/xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
+	sh "$here/live/qemu.sh"
 pass=$(grep -c '^ok ' "$log")
 fail=$(grep -c '^not ok ' "$log")
 rm -f "$log" "$log.1"

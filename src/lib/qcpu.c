@@ -116,17 +116,21 @@ static bool after_footer(const uint8_t *q, size_t left)
 	return false;
 }
 
-long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix)
+long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix, long *weak)
 {
 	size_t plen = prefix ? strlen(prefix) : 0;
 
+	*weak = -1;
 	for (size_t i = 0; i + 5 <= avail; i++) {
 		const uint8_t *q = p + i;
 		size_t left = avail - i;
 
-		if (q[0] == QS_FOOTER && ((uint32_t)q[1] << 24 | q[2] << 16 | q[3] << 8 | q[4]) == sid &&
-		    after_footer(q + 5, left - 5))
-			return (long)i;
+		if (q[0] == QS_FOOTER && ((uint32_t)q[1] << 24 | q[2] << 16 | q[3] << 8 | q[4]) == sid) {
+			if (after_footer(q + 5, left - 5))
+				return (long)i;
+			if (*weak < 0)
+				*weak = (long)i;
+		}
 		if (prefix && q[0] == QS_SUB && q[1] > plen && left >= 2u + q[1] + 4 &&
 		    !memcmp(q + 2, prefix, plen)) {
 			bool ok = true;
@@ -170,11 +174,11 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, 
 		if (size < 0) {
 			/* Unknown and no vmdesc: the next subsection or the footer ends it. */
 			struct xs_rd rest;
-			long next;
+			long next, weak;
 
 			if (!xs_rd_sub_at(rd, rd->pos, rd->len - rd->pos, &rest))
 				return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at, "truncated");
-			next = qscan_boundary(rest.p, rest.len, c->section_id, "cpu/");
+			next = qscan_boundary(rest.p, rest.len, c->section_id, "cpu/", &weak);
 			if (next < 0)
 				return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at,
 						  "unknown cpu subsection '%s' and no end in sight",
@@ -335,6 +339,10 @@ int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **
 			want |= XS_BIT(qmaps[i].bit);
 	if (c->sub[XS_QSUB_PKRU] >= 0)
 		want |= XS_BIT(XS_PKRU);
+	/* APX reuses the MPX area: no CPU has both; keep the one the header names. */
+	if ((want & XS_MASK_MPX) && (want & XS_BIT(XS_APX)))
+		want &= (xs_qcpu_xcr0(c) | xs_qcpu_xstate_bv(c)) & XS_BIT(XS_APX) ? ~XS_MASK_MPX
+										  : ~XS_BIT(XS_APX);
 	want &= l->placed | XS_MASK_FPSSE;
 	n = xs_layout_std_size(l, want);
 	n = n < 4096 ? 4096 : (n + 4095) & ~(size_t)4095;

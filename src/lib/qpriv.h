@@ -37,9 +37,10 @@ int qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
 /*
  * Find the next structure boundary in @p[0..avail): a footer for section
  * @sid followed by a plausible section byte, or (with @prefix) a subsection
- * whose name starts with @prefix.  Returns its index, or -1.
+ * whose name starts with @prefix.  Returns its index, or -1; *weak is the
+ * first footer for @sid that is not followed by anything plausible (or -1).
  */
-long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix);
+long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix, long *weak);
 
 /* vmdesc helpers (qvmdesc.c). */
 /* Bytes a vmdesc device (or subsection) entry says were written; -1 when malformed. */

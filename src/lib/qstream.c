@@ -58,6 +58,7 @@ struct qw {
 	struct seclog *log;
 	unsigned nlog, caplog;
 	int depth;
+	const char *sized_by_vmdesc;	/* the section just skipped, when vmdesc sized it */
 };
 
 /* Record the first failure (with its offset) and return it. */
@@ -287,7 +288,7 @@ static int ram_body(struct qw *w)
 		}
 		if (w->src->end != UINT64_MAX && w->off > w->src->end)
 			return fail(w, XS_ETRUNC, w->src->end,
-				    "stream ends inside a RAM record(offset 0x%llx)", (unsigned long long)at);
+				    "stream ends inside a RAM record (offset 0x%llx)", (unsigned long long)at);
 	}
 }
 
@@ -306,6 +307,10 @@ static int footer(struct qw *w, uint32_t sid)
 	}
 	if (!w->qs->footers)
 		return 0;
+	if ((got < 5 || p[0] != QS_FOOTER) && w->sized_by_vmdesc)
+		return fail(w, XS_EFORMAT, w->off, "vmdesc disagrees with the stream: section '%s' "
+			    "(id %llu) does not end where vmdesc's sizes say", w->sized_by_vmdesc,
+			    (unsigned long long)sid);
 	if (got < 5 || p[0] != QS_FOOTER)
 		return fail(w, got < 5 ? XS_ETRUNC : XS_EFORMAT, w->off,
 			    "expected the footer of section %llu (0x7e)", (unsigned long long)sid);
@@ -395,6 +400,7 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev
 			return fail(w, XS_EFORMAT, start, "vmdesc entry for '%s' is malformed",
 				    name);
 		w->off += (uint64_t)n;
+		w->sized_by_vmdesc = name;
 		return 0;
 	}
 	if (w->footers_known && !w->qs->footers)
@@ -403,11 +409,16 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev
 	while (w->off - start < MAX_SCAN) {
 		size_t got;
 		const uint8_t *p = peek(w, w->off, XS_QGET_MAX, &got);
-		long at;
+		long at, weak = -1;
 
 		if (!p)
 			return w->rc;
-		at = qscan_boundary(p, got, sid, NULL);
+		at = qscan_boundary(p, got, sid, NULL, &weak);
+		if (at < 0 && weak >= 0 && (size_t)weak + 5 < got)
+			return fail(w, XS_EFORMAT, w->off + (uint64_t)weak + 5,
+				    "after the footer of section '%s' (id %llu): no section, command "
+				    "or EOF starts here (byte 0x%02x)", name, (unsigned long long)sid,
+				    p[weak + 5]);
 		if (at >= 0) {
 			w->off += (uint64_t)at;
 			return 0;
@@ -518,7 +529,9 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 		if (log_section(w, name, (uint32_t)inst, body))
 			return w->rc;
 	}
-	return footer(w, (uint32_t)sid);
+	footer(w, (uint32_t)sid);
+	w->sized_by_vmdesc = NULL;
+	return w->rc;
 }
 
 /* Sections until EOF (top level) or until @end (a PACKAGED payload). */

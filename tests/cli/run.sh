@@ -1,7 +1,7 @@
 #!/bin/sh
 # Golden CLI tests.  Each tests/cli/cases/NAME/ holds:
 #   cmd            a shell script run in a fresh directory that has data/ (tests/data)
-#                  and xsavectl and mkxsave on PATH; its exit status is the case's
+#                  and xsavectl, mkxsave and mkstream on PATH; its exit status is the case's
 #   expected.out   stdout, expected.err stderr, expected.rc the exit status
 # UPDATE=1 rewrites the expected files (review the diff before committing).
 # Host facts come from data/cpuid-amd-zen3.txt (XSAVECTL_HOST_CPUID), so no
@@ -10,6 +10,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 data=$(cd "$here/../data" && pwd)
 : "${XSAVECTL:?set XSAVECTL to the binary}" "${MKXSAVE:?set MKXSAVE to tests/gen/mkxsave}"
+: "${MKSTREAM:?set MKSTREAM to tests/gen/mkstream}"
 pass=0
 fail=0
 for dir in "$here"/cases/*/; do
@@ -18,6 +19,7 @@ for dir in "$here"/cases/*/; do
 	mkdir "$work/.bin"
 	ln -s "$XSAVECTL" "$work/.bin/xsavectl"
 	ln -s "$MKXSAVE" "$work/.bin/mkxsave"
+	ln -s "$MKSTREAM" "$work/.bin/mkstream"
 	ln -s "$data" "$work/data"
 	(cd "$work" && PATH="$work/.bin:$PATH" XSAVECTL_HOST_CPUID=data/cpuid-amd-zen3.txt \
 		sh "$dir/cmd") >"$work/.out" 2>"$work/.err" </dev/null

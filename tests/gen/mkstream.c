@@ -17,6 +17,7 @@
  *     --cpu-version V    11 or 12 (default 12)
  *     --libvirt raw|gzip wrap in a libvirt save header
  *     --gzip             gzip the whole file (exec:gzip)
+ *     --bad-vmdesc       a vmdesc whose "timer" entry is 8 bytes too long
  *   mkstream --patch IN OUT --xcr0 M --bv M
  *     every cpu section of IN gets the pattern in XMM/YMM, MXCSR 0x9fc0, the
  *     x87 stack of the fixtures, and these env.xcr0 / env.xstate_bv.
@@ -140,7 +141,7 @@ struct opts {
 	unsigned vcpus, cpu_version;
 	uint64_t xcr0, bv;
 	const char *subs, *ram, *libvirt;
-	bool postcopy, vmdesc, footers, gzip;
+	bool postcopy, vmdesc, footers, gzip, bad_vmdesc;
 };
 
 static bool has(const struct opts *o, const char *s)
@@ -289,7 +290,7 @@ static void devices(struct buf *b, struct buf *desc, const struct opts *o)
 	snprintf(j, sizeof(j), "{\"name\":\"timer\",\"instance_id\":0,\"vmsd_name\":\"timer\","
 		 "\"version\":2,\"fields\":[{\"name\":\"cpu_ticks_offset\",\"type\":\"int64\","
 		 "\"size\":8},{\"name\":\"dummy\",\"type\":\"int64\",\"size\":8},{\"name\":"
-		 "\"cpu_clock_offset\",\"type\":\"int64\",\"size\":8}]}");
+		 "\"cpu_clock_offset\",\"type\":\"int64\",\"size\":%d}]}", o->bad_vmdesc ? 16 : 8);
 	put(desc, j, strlen(j));
 	for (unsigned v = 0; v < o->vcpus; v++) {
 		full_header(b, 4 + 2 * v, "cpu_common", v, 1);
@@ -544,6 +545,8 @@ int main(int argc, char **argv)
 			o.vmdesc = false;
 		else if (!strcmp(a, "--no-footers"))
 			o.footers = false;
+		else if (!strcmp(a, "--bad-vmdesc"))
+			o.bad_vmdesc = true;
 		else if (!strcmp(a, "--gzip"))
 			o.gzip = true;
 		else if (a[0] != '-' && !out)
