@@ -166,6 +166,11 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, 
 		name[len] = 0;
 		if (len <= plen || memcmp(name, prefix, plen))
 			return 0;	/* the parent's, or the end of the section */
+		for (unsigned k = 0; k < len; k++)
+			if (!name_char((uint8_t)name[k]))
+				return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at + 2 + k,
+						  "cpu subsection name with byte 0x%02x in it",
+						  (uint8_t)name[k]);
 		if (!xs_rd_skip(rd, 2u + len) || !xs_rd_u32be(rd, &ver))
 			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at,
 					  "stream ends inside subsection '%s'", name);

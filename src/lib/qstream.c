@@ -134,10 +134,14 @@ static int rdname(struct qw *w, char *out, const char *what)
 		return w->rc;
 	if (!(p = need(w, w->off, n, what)))
 		return w->rc;
+	if (!n)
+		return fail(w, XS_EFORMAT, w->off - 1, "bad %s: empty", what);
+	/* QEMU's names are printable ASCII; anything else is not a name (and not printed). */
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return fail(w, XS_EFORMAT, w->off + i, "bad %s: byte 0x%02x in it", what, p[i]);
 	memcpy(out, p, n);
 	out[n] = 0;
-	if (!n || strlen(out) != n)
-		return fail(w, XS_EFORMAT, w->off - 1, "bad %s: empty or NUL in the name", what);
 	w->off += n;
 	return 0;
 }
@@ -381,8 +385,11 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	c->body_off = w->off;
 	c->in_packaged = w->depth > 0;
 	rc = qcpu_parse(c, p, got, w->off, dev, w->d);
-	if (rc)
+	if (rc) {
+		free(c->body);
+		c->body = NULL;
 		return w->rc = rc;
+	}
 	qs->ncpu++;
 	w->off += c->body_len;
 	return 0;

@@ -55,6 +55,8 @@ static void need(struct buf *b, size_t n)
 
 static void put(struct buf *b, const void *p, size_t n)
 {
+	if (!n)
+		return;
 	need(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;

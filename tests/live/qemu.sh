@@ -20,7 +20,11 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
 skip() { echo "# SKIP live qemu: $1"; }
-finish() { [ "$fail" = 0 ]; exit; }
+finish() {
+	echo "# live qemu: $((n - fail)) passed, $fail failed"
+	[ "$fail" = 0 ]
+	exit
+}
 
 QEMU=qemu-system-x86_64
 if ! command -v $QEMU >/dev/null 2>&1; then
