@@ -29,7 +29,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: all deps check check-asan update-golden install clean lint
+.PHONY: all deps check check-asan update-golden install clean lint bench
 
 all: xsavectl
 
@@ -64,6 +64,15 @@ $(GUEST): tests/guest/guest.S tests/guest/guest.ld
 	@mkdir -p $(dir $@)
 	$(AS) --64 -o $(BUILD)/tests/guest.o tests/guest/guest.S
 	$(LD) -m elf_x86_64 -T tests/guest/guest.ld -o $@ $(BUILD)/tests/guest.o
+
+$(BUILD)/tests/maxrss: tests/gen/maxrss.c
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
+
+# Speed and memory on a multi-GiB real stream (needs qemu-system-x86 and bc; minutes).
+bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
+		MAXRSS=$(abspath $(BUILD)/tests/maxrss) sh tests/bench/bench.sh
 
 # Real-core test program: never sanitized (it must die of SIGSEGV with its registers intact).
 $(COREPAT): tests/gen/corepat.c

@@ -15,7 +15,7 @@
 #include "stream.h"
 #include "util.h"
 
-#define WINDOW (64u << 20)		/* mmap window: bounds the pages mapped at once */
+#define WINDOW (16u << 20)		/* mmap window: bounds the pages mapped at once */
 #define GZBUF (2u << 20)
 #define TAIL_MAX (16u << 20)		/* how far from the end a vmdesc is looked for */
 #define COPY_CHUNK (1u << 20)

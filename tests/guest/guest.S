@@ -10,8 +10,8 @@
  *   MXCSR 0x9fc0; x87: fninit, fld1 fldpi fldl2t fldl2e fldlg2 fldln2 fldz fld1;
  *   PKRU 0x55555554 where CPUID has PKU; XCR0 = every user component CPUID
  *   offers among x87 SSE AVX MPX AVX-512 PKRU AMX.
- * With the multiboot command line "fill", the boot vCPU first writes
- * pseudo-random data over its RAM above 16 MiB (for large streams).
+ * With "fill" in the multiboot command line (-append fill), the boot vCPU first writes
+ * pseudo-random data (4 bits a byte) over its RAM above 16 MiB (for large streams).
  */
 	.set MB_MAGIC, 0x1badb002
 	.set MB_FLAGS, 0x00010000		/* load addresses in the header */
@@ -222,14 +222,19 @@ long64:
 	hlt
 	jmp 9b
 
-/* Multiboot command line "fill...": xorshift64 over RAM from 16 MiB up (at most 3 GiB). */
+/* "fill" in the multiboot command line: xorshift64 over RAM from 16 MiB up (at most 3 GiB). */
 fill:
 	mov mbi, %esi
 	testl $4, (%rsi)
 	jz 9f
-	mov 16(%rsi), %esi
-	cmpb $'f', (%rsi)
-	jne 9f
+	mov 16(%rsi), %esi			/* QEMU: "<kernel path> <-append>" */
+0:	cmpb $0, (%rsi)
+	je 9f
+	cmpl $0x6c6c6966, (%rsi)		/* "fill" */
+	je 3f
+	inc %rsi
+	jmp 0b
+3:
 	mov $0x510, %dx				/* FW_CFG_RAM_SIZE (0x03) */
 	mov $0x03, %ax
 	outw %ax, %dx
@@ -244,6 +249,7 @@ fill:
 	cmova %rax, %rbx
 	mov $FILL_FROM, %rdi
 	mov $0x9e3779b97f4a7c15, %rax
+	mov $0x0f0f0f0f0f0f0f0f, %r8		/* 4 random bits a byte: compressible, like RAM */
 2:	cmp %rbx, %rdi
 	jae 9f
 	mov %rax, %rcx
@@ -255,7 +261,9 @@ fill:
 	mov %rax, %rcx
 	shl $17, %rcx
 	xor %rcx, %rax
-	mov %rax, (%rdi)
+	mov %rax, %rcx
+	and %r8, %rcx
+	mov %rcx, (%rdi)
 	add $8, %rdi
 	jmp 2b
 9:	ret

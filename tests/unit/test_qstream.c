@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/* QEMU stream pieces: the walk over a memory source, vmdesc sizes, the cpu section edits. */
+#include <string.h>
+
+#include <xsave/qstream.h>
+
+#include "../../src/lib/qpriv.h"
+#include "check.h"
+
+struct mem {
+	const uint8_t *p;
+	size_t len;
+};
+
+static const uint8_t *mem_get(void *ctx, uint64_t off, size_t n, size_t *have)
+{
+	struct mem *m = ctx;
+
+	if (off > m->len || m->len - off < n) {
+		*have = off < m->len ? m->len - off : 0;
+		return NULL;
+	}
+	return m->p + off;
+}
+
+static size_t put(uint8_t *b, size_t at, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		b[at + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	return at + n;
+}
+
+static size_t name(uint8_t *b, size_t at, const char *s)
+{
+	b[at++] = (uint8_t)strlen(s);
+	memcpy(b + at, s, strlen(s));
+	return at + strlen(s);
+}
+
+/* A minimal stream: header, one RAM block with a page and a zero page, one cpu section, EOF. */
+static size_t build(uint8_t *b, uint64_t xcr0, uint64_t bv)
+{
+	size_t at = 0;
+
+	at = put(b, at, 0x5145564d, 4);
+	at = put(b, at, 3, 4);
+	at = put(b, at, 0x01, 1);		/* ram START */
+	at = put(b, at, 1, 4);
+	at = name(b, at, "ram");
+	at = put(b, at, 0, 4);
+	at = put(b, at, 4, 4);
+	at = put(b, at, 0x2000 | 0x04, 8);
+	at = name(b, at, "pc.ram");
+	at = put(b, at, 0x2000, 8);
+	at = put(b, at, 0x08, 8);		/* PAGE 0 */
+	at = name(b, at, "pc.ram");
+	memset(b + at, 0x7e, 4096);		/* page data full of footer bytes */
+	at += 4096;
+	at = put(b, at, 0x1000 | 0x02 | 0x20, 8);	/* ZERO, CONTINUE */
+	at = put(b, at, 0, 1);
+	at = put(b, at, 0x10, 8);		/* EOS */
+	at = put(b, at, 0x7e, 1);
+	at = put(b, at, 1, 4);
+	at = put(b, at, 0x04, 1);		/* cpu FULL */
+	at = put(b, at, 2, 4);
+	at = name(b, at, "cpu");
+	at = put(b, at, 0, 4);
+	at = put(b, at, 12, 4);
+	memset(b + at, 0, QCPU_V12_LEN);
+	put(b, at + QCPU_FPUC, 0x037f, 2);
+	put(b, at + QCPU_MXCSR, 0x1f80, 4);
+	put(b, at + QCPU_XMM, 0x1122334455667788ull, 8);	/* XMM0 low lane */
+	put(b, at + QCPU_XCR0, xcr0, 8);
+	put(b, at + QCPU_XSTATE_BV, bv, 8);
+	put(b, at + QCPU_YMMH + 8, 0xa1a2a3a4a5a6a7a8ull, 8);	/* YMM0 bits 255:192 */
+	at += QCPU_V12_LEN;
+	at = put(b, at, 0x05, 1);		/* cpu/pkru */
+	at = name(b, at, "cpu/pkru");
+	at = put(b, at, 1, 4);
+	at = put(b, at, 0x55555554, 4);
+	at = put(b, at, 0x7e, 1);
+	at = put(b, at, 2, 4);
+	return put(b, at, 0x00, 1);		/* EOF */
+}
+
+static void test_walk(void)
+{
+	static uint8_t b[8192];
+	size_t len = build(b, 0x7, 0x207);
+	struct mem m = { b, len };
+	struct xs_qsrc src = { .get = mem_get, .ctx = &m, .start = 0, .end = len };
+	struct xs_qstream qs;
+	struct xs_diag d = { 0 };
+	struct xs_layout intel;
+	uint8_t *img, orig[4096];
+	size_t size;
+	uint64_t holds;
+	struct xs_qpatch p[8];
+	unsigned np;
+
+	CHECK(xs_qstream_parse(&qs, &src, NULL, 0, &d) == 0, "walk: %s", d.msg);
+	CHECK_U64(qs.ncpu, 1, "one cpu section");
+	CHECK_U64(qs.pages, 1, "one page");
+	CHECK_U64(qs.zero_pages, 1, "one zero page");
+	CHECK_U64(qs.ram_total, 0x2000, "RAM total");
+	CHECK(qs.footers && !qs.have_vmdesc, "footers, no vmdesc");
+	CHECK_U64(qs.cpu[0].body_len, QCPU_V12_LEN + 1 + 1 + 8 + 4 + 4, "cpu body with pkru");
+	CHECK_U64(qs.cpu[0].sub[XS_QSUB_PKRU], QCPU_V12_LEN + 14, "pkru body offset");
+	CHECK_U64(xs_qcpu_xcr0(&qs.cpu[0]), 0x7, "env.xcr0");
+	CHECK_U64(xs_qcpu_xstate_bv(&qs.cpu[0]), 0x207, "env.xstate_bv");
+
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
+	CHECK(xs_qcpu_image(&qs.cpu[0], &intel, &img, &size, &holds) == 0, "image");
+	CHECK_U64(size, 4096, "image size");
+	CHECK_U64(holds & 0x207, 0x207, "image holds x87 sse avx pkru");
+	CHECK_U64(img[0] | img[1] << 8, 0x037f, "FCW little-endian");
+	CHECK_U64(img[160], 0x88, "XMM0 byte 0");
+	CHECK_U64(img[576 + 8], 0xa8, "YMM0 byte 24");
+	CHECK_U64(img[2688] | img[2689] << 8 | img[2690] << 16 | (uint64_t)img[2691] << 24,
+		  0x55555554, "PKRU");
+	CHECK_U64(img[512] | img[513] << 8, 0x207, "XSTATE_BV");
+	free(img);
+
+	memcpy(orig, qs.cpu[0].body, qs.cpu[0].body_len);
+	CHECK_U64(xs_qcpu_filter(&qs.cpu[0], 0x7, 0x200), 5, "filter: bv byte + 4 PKRU bytes");
+	np = xs_qcpu_patches(&qs.cpu[0], orig, p, 8);
+	CHECK_U64(np, 2, "two ranges (bv, pkru)");
+	CHECK_U64(p[0].off, qs.cpu[0].body_off + QCPU_XSTATE_BV + 6, "first range at bv byte 6");
+	CHECK_U64(p[1].len, 4, "pkru range is 4 bytes");
+	xs_qstream_free(&qs);
+
+	/* Truncated anywhere: an error with an offset inside the input, never a crash. */
+	for (size_t cut = 0; cut < len; cut += 97) {
+		struct mem mc = { b, cut };
+		struct xs_qsrc sc = { .get = mem_get, .ctx = &mc, .start = 0, .end = cut };
+		int rc = xs_qstream_parse(&qs, &sc, NULL, 0, &d);
+
+		xs_qstream_free(&qs);
+		if (rc != -XS_ETRUNC || d.off > cut) {
+			CHECK(0, "cut at %zu: rc %d off %llu", cut, rc, (unsigned long long)d.off);
+			return;
+		}
+	}
+	CHECK(1, "every 97th truncation is -XS_ETRUNC within the input");
+}
+
+static void test_vmdesc(void)
+{
+	const char *dev = "{\"name\":\"x\",\"fields\":[{\"name\":\"a\",\"array_len\":16,\"size\":8},"
+			  "{\"name\":\"b\",\"size\":3}],\"subsections\":[{\"vmsd_name\":\"x/s\","
+			  "\"fields\":[{\"name\":\"c\",\"size\":4}]}]}";
+	json_t *j = json_loads(dev, 0, NULL);
+	uint8_t tail[64] = { 0 };
+	size_t off, len;
+
+	CHECK_U64(qvmdesc_size(j, 0), 128 + 3 + (6 + 3 + 4), "fields x array_len + subsection");
+	CHECK_U64(qvmdesc_sub_size(j, "x/s"), 4, "subsection size");
+	CHECK(qvmdesc_sub_size(j, "x/t") < 0, "absent subsection");
+	json_decref(j);
+	memcpy(tail + 10, "\x00\x06\x00\x00\x00\x02{}", 8);
+	CHECK(xs_qstream_find_vmdesc(tail, 18, &off, &len) && off == 16 && len == 2, "vmdesc at end");
+	CHECK(xs_qstream_find_vmdesc(tail, 40, &off, &len) && off == 16, "vmdesc before zero padding");
+	tail[14] = 3;
+	CHECK(!xs_qstream_find_vmdesc(tail, 18, &off, &len), "length that does not reach the end");
+}
+
+static void test_scan(void)
+{
+	const uint8_t a[] = { 1, 0x7e, 0, 0, 0, 9, 0x00, 0x00, 0x7e, 0, 0, 0, 9, 0x00, 0x06 };
+	const uint8_t b[] = { 0x7e, 0, 0, 0, 9, 0x04, 0, 0, 0, 1, 3, 'c', 'p', 'u', 0, 0 };
+	long weak;
+
+	CHECK_U64(qscan_boundary(a, sizeof(a), 9, NULL, &weak), 8,
+		  "footer followed by EOF + vmdesc, not EOF + junk");
+	CHECK_U64(weak, 1, "the first footer is remembered as weak");
+	CHECK_U64(qscan_boundary(b, sizeof(b), 9, NULL, &weak), 0, "footer followed by a section");
+	CHECK(qscan_boundary(b, sizeof(b), 8, NULL, &weak) < 0, "another section's footer");
+}
+
+int main(void)
+{
+	test_walk();
+	test_vmdesc();
+	test_scan();
+	return t_done("test_qstream");
+}
