@@ -24,8 +24,9 @@ suite env XSAVECTL="$bin/xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/t
 	sh "$here/cli/run.sh"
 suite env XSAVECTL="$bin/xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
 suite env XSAVECTL="$bin/xsavectl" sh "$here/live/host.sh"
+fixtures=$(cd "$here/../.." && cd ../shared/fixtures 2>/dev/null && pwd)
 suite env XSAVECTL="$bin/xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
-	sh "$here/live/qemu.sh"
+	FIXTURES="$fixtures" sh "$here/live/qemu.sh"
 pass=$(grep -c '^ok ' "$log")
 fail=$(grep -c '^not ok ' "$log")
 rm -f "$log" "$log.1"

@@ -10,7 +10,9 @@
  *     --vcpus N          cpu sections (default 1)
  *     --xcr0 M --bv M    env.xcr0 / env.xstate_bv (default 0x7 / 0x7)
  *     --subs LIST        cpu subsections: avx512,pkru,mpx,amx,apx,xss,fpop,future
- *     --ram KIND         plain (default), zero, xbzrle, compress, flush, mapped
+ *     --ram KIND         plain (default), zero, xbzrle, compress, flush, mapped,
+ *                        ignore-shared (x-ignore-shared: block addresses)
+ *     --switchover       a SWITCHOVER_START command (QEMU 10.0+) before the last RAM part
  *     --postcopy         ADVISE, hugepage block, cpu sections inside PACKAGED
  *     --no-vmdesc        omit the trailing vmdesc
  *     --no-footers       omit section footers (pc-*-2.3 style)
@@ -143,7 +145,7 @@ struct opts {
 	unsigned vcpus, cpu_version;
 	uint64_t xcr0, bv;
 	const char *subs, *ram, *libvirt;
-	bool postcopy, vmdesc, footers, gzip, bad_vmdesc;
+	bool postcopy, vmdesc, footers, gzip, bad_vmdesc, switchover;
 };
 
 static bool has(const struct opts *o, const char *s)
@@ -338,6 +340,8 @@ static void ram(struct buf *b, const struct opts *o, unsigned phase)
 		be(b, (RAM_LEN + (o->postcopy ? HUGE_LEN : 0)) | 0x04, 8);
 		name8(b, "pc.ram");
 		be(b, RAM_LEN, 8);
+		if (!strcmp(k, "ignore-shared"))
+			be(b, 0, 8);		/* the block's guest address */
 		if (mapped) {
 			uint64_t bitmap = b->len + 28, pages = (bitmap + 8 + 0xfffff) & ~0xfffffull;
 
@@ -412,7 +416,8 @@ static void command(struct buf *b, unsigned cmd, const void *p, unsigned len)
 static void synth(const struct opts *o, struct buf *b)
 {
 	struct buf desc = { 0 }, pk = { 0 };
-	const char *caps = !strcmp(o->ram, "mapped") ? "mapped-ram" : NULL;
+	const char *caps = !strcmp(o->ram, "mapped") ? "mapped-ram"
+			   : !strcmp(o->ram, "ignore-shared") ? "x-ignore-shared" : NULL;
 
 	if (o->libvirt) {
 		static const char xml[] = "<domain type='kvm'>\n  <name>synthetic</name>\n</domain>\n";
@@ -461,6 +466,8 @@ static void synth(const struct opts *o, struct buf *b)
 		ram(b, o, 1);
 		ram(b, o, 2);
 	} else {
+		if (o->switchover)
+			command(b, 11, NULL, 0);	/* SWITCHOVER_START */
 		ram(b, o, 2);
 		devices(b, &desc, o);
 	}
@@ -547,6 +554,8 @@ int main(int argc, char **argv)
 			o.vmdesc = false;
 		else if (!strcmp(a, "--no-footers"))
 			o.footers = false;
+		else if (!strcmp(a, "--switchover"))
+			o.switchover = true;
 		else if (!strcmp(a, "--bad-vmdesc"))
 			o.bad_vmdesc = true;
 		else if (!strcmp(a, "--gzip"))
