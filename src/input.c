@@ -214,7 +214,10 @@ static void show_stream(struct out *o, const struct stream *s)
 		out_strf(o, "stream_offset", "0x%llx", (unsigned long long)s->start);
 		out_end(o);
 	}
-	out_str(o, "machine", q->have_config ? q->machine : NULL);
+	if (q->have_config)
+		out_str(o, "machine", q->machine);
+	else
+		out_null(o, "machine");
 	out_bool(o, "vmdesc", q->have_vmdesc);
 	if (!q->have_vmdesc)
 		out_note(o, "(none: sections sized by the built-in cpu layout and their footers)");

@@ -16,6 +16,7 @@
  *     --postcopy         ADVISE, hugepage block, cpu sections inside PACKAGED
  *     --no-vmdesc        omit the trailing vmdesc
  *     --no-footers       omit section footers (pc-*-2.3 style)
+ *     --no-config        omit the configuration section (send-configuration=off)
  *     --cpu-version V    11 or 12 (default 12)
  *     --libvirt raw|gzip wrap in a libvirt save header
  *     --gzip             gzip the whole file (exec:gzip)
@@ -145,7 +146,7 @@ struct opts {
 	unsigned vcpus, cpu_version;
 	uint64_t xcr0, bv;
 	const char *subs, *ram, *libvirt;
-	bool postcopy, vmdesc, footers, gzip, bad_vmdesc, switchover;
+	bool postcopy, vmdesc, footers, gzip, bad_vmdesc, switchover, no_config;
 };
 
 static bool has(const struct opts *o, const char *s)
@@ -431,10 +432,12 @@ static void synth(const struct opts *o, struct buf *b)
 	}
 	be(b, 0x5145564d, 4);
 	be(b, 3, 4);
-	be(b, 0x07, 1);
-	be(b, 13, 4);
-	put(b, "pc-i440fx-7.2", 13);
-	if (caps) {
+	if (!o->no_config) {
+		be(b, 0x07, 1);
+		be(b, 13, 4);
+		put(b, "pc-i440fx-7.2", 13);
+	}
+	if (caps && !o->no_config) {
 		be(b, 0x05, 1);
 		name8(b, "configuration/capabilities");
 		be(b, 1, 4);
@@ -554,6 +557,8 @@ int main(int argc, char **argv)
 			o.vmdesc = false;
 		else if (!strcmp(a, "--no-footers"))
 			o.footers = false;
+		else if (!strcmp(a, "--no-config"))
+			o.no_config = true;
 		else if (!strcmp(a, "--switchover"))
 			o.switchover = true;
 		else if (!strcmp(a, "--bad-vmdesc"))

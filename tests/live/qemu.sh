@@ -227,7 +227,7 @@ check "leaky stream (XSTATE_BV 0x$(printf %x $((0x7 | leak))), guest XCR0 0x7): 
 vm_cmds='migrate "exec:cat > lost.bin"'
 check "QEMU+KVM loads it unfiltered and saves it again" 'vm log6 kvm $kcpu 1 pc "exec:cat leak.bin"; [ -s lost.bin ]'
 check "unfiltered: KVM_SET_XSAVE failed silently, the registers are gone (diff exit 1)" \
-	'xs diff leak.bin lost.bin >/dev/null; [ $? = 1 ] && ! pattern_ok lost.bin 0 ymm'
+	'xs diff leak.bin lost.bin >/dev/null; [ $? = 1 ] && ! pattern_ok lost.bin 0 ymm >/dev/null'
 check "filter --xcr0 host: lossless (exit 0)" 'xs filter --xcr0 host leak.bin -o fixed.bin >/dev/null'
 vm_cmds='migrate "exec:cat > kept.bin"'
 check "QEMU+KVM loads the filtered stream and saves it again" 'vm log7 kvm $kcpu 1 pc "exec:cat fixed.bin" && [ -s kept.bin ]'
