@@ -3,6 +3,7 @@
 #   make           build ./xsavectl
 #   make check     unit tests + CLI golden tests (+ ASan/UBSan run with make check-asan)
 #   make install   PREFIX=/usr/local
+#   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
 
 PREFIX ?= /usr/local
 BUILD ?= build
