@@ -42,9 +42,11 @@ bool stream_sniff(const struct io_src *src);
 /* Walk the stream behind @src (which it takes over).  0 or an exit code. */
 int stream_open(struct io_src *src, struct stream **out);
 void stream_close(struct stream *s);
+/* Every changed range of every cpu section, in stream order (allocated). */
+struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n);
 /* Write the same container to @dest with every cpu section's changes. */
 int stream_write(const struct stream *s, const char *dest);
-/* Rewrite only the changed bytes of the (uncompressed) input, under a journal. */
+/* Rewrite only the changed bytes of the (uncompressed) input, under a journal (journal.c). */
 int stream_write_in_place(const struct stream *s);
 /*
  * Before `filter --in-place`: if an interrupted run left @path's journal,

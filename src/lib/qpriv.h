@@ -24,6 +24,61 @@ enum {
 	QCPU_YMMH = 1561,
 };
 
+/* The walk's state (qstream.c), shared with the RAM reader (qram.c). */
+#define MAX_BLOCKS 4096u
+#define MAX_ITER 256u
+#define MAX_SECTIONS (1u << 20)
+#define MAX_SCAN (256u << 20)
+#define MAX_DEPTH 2
+
+struct ramblk {
+	char name[256];
+	uint64_t len;
+};
+
+/* A FULL section as read, for the vmdesc cross-check. */
+struct seclog {
+	char name[64];
+	uint32_t instance;
+	uint64_t off, body_len;
+};
+
+struct qw {
+	struct xs_qstream *qs;
+	const struct xs_qsrc *src;
+	struct xs_diag *d;
+	uint64_t off;
+	int rc;
+	bool footers_known;
+	uint32_t iter[MAX_ITER];	/* ids of "ram" START sections */
+	unsigned niter;
+	struct ramblk *blk;
+	unsigned nblk;
+	int last_blk;
+	json_t *desc;			/* vmdesc "devices" (given ahead), or NULL */
+	size_t desc_idx;
+	struct seclog *log;
+	unsigned nlog, caplog;
+	int depth;
+	const char *sized_by_vmdesc;	/* the section just skipped, when vmdesc sized it */
+};
+
+/* Record the first failure (with its offset) and return it. */
+#define fail(w, err, off, ...) \
+	((w)->rc ? (w)->rc : ((w)->rc = XS_FAIL_AT((w)->d, (err), (off), __VA_ARGS__)))
+
+/* @n bytes at @off, or NULL after recording "stream ends: expected WHAT". */
+const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what);
+/* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */
+const uint8_t *qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got);
+uint64_t qw_be(const uint8_t *p, unsigned n);
+/* An n-byte big-endian number at w->off, advancing. */
+int qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what);
+/* A u8-length printable name at w->off into @out (256 bytes), advancing. */
+int qw_rdname(struct qw *w, char *out, const char *what);
+/* One ram START/PART/END body: records up to EOS (qram.c). */
+int qram_body(struct qw *w);
+
 /*
  * Parse a cpu section body at @p (@avail bytes readable, @base its source
  * offset): the fixed fields for @c->version, then the subsections (sized from

@@ -11,62 +11,11 @@
 
 #include "qpriv.h"
 
-/* RAM record flags (migration/ram.h). */
-enum {
-	RAM_FULL = 0x01, RAM_ZERO = 0x02, RAM_MEM_SIZE = 0x04, RAM_PAGE = 0x08, RAM_EOS = 0x10,
-	RAM_CONTINUE = 0x20, RAM_XBZRLE = 0x40, RAM_HOOK = 0x80, RAM_COMPRESS = 0x100,
-	RAM_MULTIFD_FLUSH = 0x200,
-};
-#define PAGE_SIZE 4096u
-#define PAGE_MASK (PAGE_SIZE - 1)
-#define COMPRESS_BOUND 4110u		/* zlib compressBound(4096) */
-#define MAX_BLOCKS 4096u
-#define MAX_ITER 256u
-#define MAX_SECTIONS (1u << 20)
-#define MAX_SCAN (256u << 20)
-#define MAX_DEPTH 2
-
 enum { CMD_OPEN_RP = 1, CMD_PING, CMD_ADVISE, CMD_LISTEN, CMD_RUN, CMD_DISCARD, CMD_PACKAGED,
        CMD_COLO, CMD_RESUME, CMD_RECV_BITMAP, CMD_SWITCHOVER, CMD_MAX = CMD_SWITCHOVER };
 
-struct ramblk {
-	char name[256];
-	uint64_t len;
-};
-
-/* A FULL section as read, for the vmdesc cross-check. */
-struct seclog {
-	char name[64];
-	uint32_t instance;
-	uint64_t off, body_len;
-};
-
-struct qw {
-	struct xs_qstream *qs;
-	const struct xs_qsrc *src;
-	struct xs_diag *d;
-	uint64_t off;
-	int rc;
-	bool footers_known;
-	uint32_t iter[MAX_ITER];	/* ids of "ram" START sections */
-	unsigned niter;
-	struct ramblk *blk;
-	unsigned nblk;
-	int last_blk;
-	json_t *desc;			/* vmdesc "devices" (given ahead), or NULL */
-	size_t desc_idx;
-	struct seclog *log;
-	unsigned nlog, caplog;
-	int depth;
-	const char *sized_by_vmdesc;	/* the section just skipped, when vmdesc sized it */
-};
-
-/* Record the first failure (with its offset) and return it. */
-#define fail(w, err, off, ...) \
-	((w)->rc ? (w)->rc : ((w)->rc = XS_FAIL_AT((w)->d, (err), (off), __VA_ARGS__)))
-
 /* @n bytes at @off, or NULL after recording "ends before WHAT". */
-static const uint8_t *need(struct qw *w, uint64_t off, size_t n, const char *what)
+const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what)
 {
 	size_t have = 0;
 	const uint8_t *p = w->src->get(w->src->ctx, off, n, &have);
@@ -83,7 +32,7 @@ static const uint8_t *need(struct qw *w, uint64_t off, size_t n, const char *wha
 }
 
 /* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */
-static const uint8_t *peek(struct qw *w, uint64_t off, size_t n, size_t *got)
+const uint8_t *qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got)
 {
 	size_t have = 0;
 	const uint8_t *p = w->src->get(w->src->ctx, off, n, &have);
@@ -102,7 +51,7 @@ static const uint8_t *peek(struct qw *w, uint64_t off, size_t n, size_t *got)
 	return w->src->get(w->src->ctx, off, have, &have);
 }
 
-static uint64_t be(const uint8_t *p, unsigned n)
+uint64_t qw_be(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
 
@@ -112,27 +61,27 @@ static uint64_t be(const uint8_t *p, unsigned n)
 }
 
 /* Read an n-byte big-endian number at w->off and advance. */
-static int rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what)
+int qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what)
 {
-	const uint8_t *p = need(w, w->off, n, what);
+	const uint8_t *p = qw_need(w, w->off, n, what);
 
 	*v = 0;
 	if (!p)
 		return w->rc;
-	*v = be(p, n);
+	*v = qw_be(p, n);
 	w->off += n;
 	return 0;
 }
 
 /* u8 length + that many bytes, NUL-terminated into @out (which holds 256). */
-static int rdname(struct qw *w, char *out, const char *what)
+int qw_rdname(struct qw *w, char *out, const char *what)
 {
 	uint64_t n = 0;
 	const uint8_t *p;
 
-	if (rdbe(w, 1, &n, what))
+	if (qw_rdbe(w, 1, &n, what))
 		return w->rc;
-	if (!(p = need(w, w->off, n, what)))
+	if (!(p = qw_need(w, w->off, n, what)))
 		return w->rc;
 	if (!n)
 		return fail(w, XS_EFORMAT, w->off - 1, "bad %s: empty", what);
@@ -146,162 +95,12 @@ static int rdname(struct qw *w, char *out, const char *what)
 	return 0;
 }
 
-static bool pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
-/* ---- RAM ---------------------------------------------------------------- */
-
-static int ram_block_list(struct qw *w, uint64_t total)
-{
-	struct xs_qstream *qs = w->qs;
-	uint64_t sum = 0;
-
-	qs->ram_total = total;
-	while (sum < total) {
-		struct ramblk b;
-		uint64_t v, at = w->off;
-		const uint8_t *p;
-
-		if (rdname(w, b.name, "a RAM block name") || rdbe(w, 8, &b.len, "a RAM block length"))
-			return w->rc;
-		/* Hugepage blocks carry their page size after postcopy was advised. */
-		if (qs->postcopy_advised && (p = need(w, w->off, 8, "a RAM block entry"))) {
-			v = be(p, 8);
-			if (p[0] == 0 && pow2(v) && v != PAGE_SIZE && (v & qs->pagesize_summary))
-				w->off += 8;
-		}
-		if (w->rc)
-			return w->rc;
-		if ((qs->caps & XS_QCAP_IGNORE_SHARED) && rdbe(w, 8, &v, "a RAM block address"))
-			return w->rc;
-		if (qs->caps & XS_QCAP_MAPPED_RAM) {
-			uint64_t ver, psz, bmap, pages;
-
-			if (rdbe(w, 4, &ver, "a mapped-ram header") ||
-			    rdbe(w, 8, &psz, "a mapped-ram header") ||
-			    rdbe(w, 8, &bmap, "a mapped-ram header") ||
-			    rdbe(w, 8, &pages, "a mapped-ram header"))
-				return w->rc;
-			if (ver != 1 || psz != PAGE_SIZE || bmap < w->off || pages < bmap ||
-			    pages > UINT64_MAX - b.len)
-				return fail(w, XS_EFORMAT, w->off - 28,
-					    "bad mapped-ram header for block '%s' (version %llu)",
-					    b.name, (unsigned long long)ver);
-			/* The pages sit at pages_offset; the stream goes on after them. */
-			w->off = pages + b.len;
-			qs->mapped_pages_bytes += b.len;
-		}
-		if (w->nblk == MAX_BLOCKS)
-			return fail(w, XS_ELIMIT, at, "more RAM blocks than %llu", (unsigned long long)MAX_BLOCKS);
-		if (b.len > total - sum)
-			return fail(w, XS_EFORMAT, at,
-				    "RAM block '%s' makes the blocks larger than the total %llu",
-				    b.name, (unsigned long long)total);
-		sum += b.len;
-		w->blk[w->nblk++] = b;
-		qs->ram_blocks++;
-	}
-	return 0;
-}
-
-static int ram_page_block(struct qw *w, uint64_t flags, uint64_t addr, uint64_t at)
-{
-	char name[256];
-
-	if (!(flags & RAM_CONTINUE)) {
-		if (rdname(w, name, "a RAM block name"))
-			return w->rc;
-		w->last_blk = -1;
-		for (unsigned i = 0; i < w->nblk; i++)
-			if (!strcmp(w->blk[i].name, name))
-				w->last_blk = (int)i;
-		if (w->last_blk < 0)
-			return fail(w, XS_EFORMAT, at, "page for unknown RAM block '%s'", name);
-	} else if (w->last_blk < 0)
-		return fail(w, XS_EFORMAT, at, "CONTINUE page with no block before it");
-	if (addr >= w->blk[w->last_blk].len)
-		return fail(w, XS_EFORMAT, at, "page beyond the end of RAM block '%s' (0x%llx)",
-			    w->blk[w->last_blk].name, (unsigned long long)addr);
-	return 0;
-}
-
-/* One ram START/PART/END body: records up to EOS. */
-static int ram_body(struct qw *w)
-{
-	struct xs_qstream *qs = w->qs;
-	bool mapped = qs->caps & XS_QCAP_MAPPED_RAM;
-
-	for (;;) {
-		uint64_t hdr, flags, addr, v, at = w->off;
-
-		if (rdbe(w, 8, &hdr, "a RAM record"))
-			return w->rc;
-		flags = hdr & PAGE_MASK;
-		addr = hdr & ~(uint64_t)PAGE_MASK;
-		if ((flags & (RAM_ZERO | RAM_PAGE | RAM_XBZRLE | RAM_COMPRESS)) &&
-		    ram_page_block(w, flags, addr, at))
-			return w->rc;
-		flags &= ~(uint64_t)RAM_CONTINUE;
-		if (mapped && (flags & (RAM_ZERO | RAM_PAGE | RAM_XBZRLE | RAM_COMPRESS)))
-			return fail(w, XS_EFORMAT, at, "page record in a mapped-ram stream");
-		switch (flags) {
-		case RAM_MEM_SIZE:
-			if (ram_block_list(w, addr))
-				return w->rc;
-			break;
-		case RAM_ZERO:
-			if (rdbe(w, 1, &v, "a zero page's fill byte"))
-				return w->rc;
-			qs->zero_pages++;
-			break;
-		case RAM_PAGE:
-			w->off += PAGE_SIZE;
-			qs->pages++;
-			break;
-		case RAM_COMPRESS:
-			if (rdbe(w, 4, &v, "a compressed page length"))
-				return w->rc;
-			if (v > COMPRESS_BOUND)
-				return fail(w, XS_EFORMAT, at, "compressed page of %llu bytes", (unsigned long long)v);
-			w->off += v;
-			qs->compressed_pages++;
-			break;
-		case RAM_XBZRLE:
-			if (rdbe(w, 1, &v, "an XBZRLE encoding byte"))
-				return w->rc;
-			if (v != 1)
-				return fail(w, XS_EFORMAT, at, "XBZRLE page with encoding %llu", (unsigned long long)v);
-			if (rdbe(w, 2, &v, "an XBZRLE length"))
-				return w->rc;
-			if (v > PAGE_SIZE)
-				return fail(w, XS_EFORMAT, at, "XBZRLE page of %llu bytes", (unsigned long long)v);
-			w->off += v;
-			qs->xbzrle_pages++;
-			break;
-		case RAM_MULTIFD_FLUSH:
-			qs->flushes++;
-			break;
-		case RAM_EOS:
-			return 0;
-		case RAM_HOOK:
-			return fail(w, XS_EUNSUP, at, "RDMA RAM hook record: not in a file");
-		default:
-			return fail(w, XS_EFORMAT, at, "unknown RAM record flags 0x%llx", (unsigned long long)flags);
-		}
-		if (w->src->end != UINT64_MAX && w->off > w->src->end)
-			return fail(w, XS_ETRUNC, w->src->end,
-				    "stream ends inside a RAM record (offset 0x%llx)", (unsigned long long)at);
-	}
-}
-
 /* ---- sections ---------------------------------------------------------- */
 
 static int footer(struct qw *w, uint32_t sid)
 {
 	size_t got;
-	const uint8_t *p = peek(w, w->off, 5, &got);
+	const uint8_t *p = qw_peek(w, w->off, 5, &got);
 
 	if (!p)
 		return w->rc;
@@ -318,8 +117,9 @@ static int footer(struct qw *w, uint32_t sid)
 	if (got < 5 || p[0] != QS_FOOTER)
 		return fail(w, got < 5 ? XS_ETRUNC : XS_EFORMAT, w->off,
 			    "expected the footer of section %llu (0x7e)", (unsigned long long)sid);
-	if (be(p + 1, 4) != sid)
-		return fail(w, XS_EFORMAT, w->off, "footer names section %llu, not the one before", (unsigned long long)be(p + 1, 4));
+	if (qw_be(p + 1, 4) != sid)
+		return fail(w, XS_EFORMAT, w->off, "footer names section %llu, not the one before",
+			    (unsigned long long)qw_be(p + 1, 4));
 	w->off += 5;
 	return 0;
 }
@@ -333,7 +133,8 @@ static int log_section(struct qw *w, const char *name, uint32_t inst, uint64_t b
 		void *n;
 
 		if (cap > MAX_SECTIONS)
-			return fail(w, XS_ELIMIT, body_off, "more device sections than %llu", (unsigned long long)MAX_SECTIONS);
+			return fail(w, XS_ELIMIT, body_off, "more device sections than %llu",
+				    (unsigned long long)MAX_SECTIONS);
 		if (!(n = realloc(w->log, cap * sizeof(*w->log))))
 			return fail(w, XS_ENOMEM, body_off, "out of memory");
 		w->log = n;
@@ -373,8 +174,9 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	int rc;
 
 	if (qs->ncpu == XS_QCPU_MAX)
-		return fail(w, XS_ELIMIT, hdr, "more cpu sections than %llu", (unsigned long long)XS_QCPU_MAX);
-	if (!(p = peek(w, w->off, XS_QGET_MAX, &got)))
+		return fail(w, XS_ELIMIT, hdr, "more cpu sections than %llu",
+			    (unsigned long long)XS_QCPU_MAX);
+	if (!(p = qw_peek(w, w->off, XS_QGET_MAX, &got)))
 		return w->rc;
 	c = &qs->cpu[qs->ncpu];
 	memset(c, 0, sizeof(*c));
@@ -412,10 +214,11 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev
 	}
 	if (w->footers_known && !w->qs->footers)
 		return fail(w, XS_EUNSUP, start, "cannot size section '%s' (id %llu): the stream "
-			    "has neither section footers nor a vmdesc", name, (unsigned long long)sid);
+			    "has neither section footers nor a vmdesc", name,
+				    (unsigned long long)sid);
 	while (w->off - start < MAX_SCAN) {
 		size_t got;
-		const uint8_t *p = peek(w, w->off, XS_QGET_MAX, &got);
+		const uint8_t *p = qw_peek(w, w->off, XS_QGET_MAX, &got);
 		long at, weak = -1;
 
 		if (!p)
@@ -424,7 +227,8 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev
 		if (at < 0 && weak >= 0 && (size_t)weak + 5 < got)
 			return fail(w, XS_EFORMAT, w->off + (uint64_t)weak + 5,
 				    "after the footer of section '%s' (id %llu): no section, command "
-				    "or EOF starts here (byte 0x%02x)", name, (unsigned long long)sid,
+				    "or EOF starts here (byte 0x%02x)", name,
+					    (unsigned long long)sid,
 				    p[weak + 5]);
 		if (at >= 0) {
 			w->off += (uint64_t)at;
@@ -446,34 +250,37 @@ static int command(struct qw *w, uint64_t at)
 	uint64_t cmd, len, v;
 	const uint8_t *p;
 
-	if (rdbe(w, 2, &cmd, "a command number") || rdbe(w, 2, &len, "a command length"))
+	if (qw_rdbe(w, 2, &cmd, "a command number") || qw_rdbe(w, 2, &len, "a command length"))
 		return w->rc;
 	if (!cmd || cmd > CMD_MAX)
 		return fail(w, XS_EFORMAT, at, "unknown command %llu", (unsigned long long)cmd);
-	if (!(p = need(w, w->off, len, "a command payload")))
+	if (!(p = qw_need(w, w->off, len, "a command payload")))
 		return w->rc;
 	qs->commands++;
 	switch (cmd) {
 	case CMD_PING:
 	case CMD_PACKAGED:
 		if (len != 4)
-			return fail(w, XS_EFORMAT, at, "command %llu needs a 4-byte payload", (unsigned long long)cmd);
+			return fail(w, XS_EFORMAT, at, "command %llu needs a 4-byte payload",
+				    (unsigned long long)cmd);
 		break;
 	case CMD_ADVISE:
 		if (len != 0 && len != 16)
-			return fail(w, XS_EFORMAT, at, "POSTCOPY_ADVISE with a %llu-byte payload", (unsigned long long)len);
+			return fail(w, XS_EFORMAT, at, "POSTCOPY_ADVISE with a %llu-byte payload",
+				    (unsigned long long)len);
 		qs->postcopy_advised = true;
 		if (len)
-			qs->pagesize_summary = be(p, 8);
+			qs->pagesize_summary = qw_be(p, 8);
 		break;
 	case CMD_DISCARD:
 	case CMD_RECV_BITMAP:
 		break;
 	default:
 		if (len)
-			return fail(w, XS_EFORMAT, at, "command %llu takes no payload", (unsigned long long)cmd);
+			return fail(w, XS_EFORMAT, at, "command %llu takes no payload",
+				    (unsigned long long)cmd);
 	}
-	v = cmd == CMD_PACKAGED ? be(p, 4) : 0;
+	v = cmd == CMD_PACKAGED ? qw_be(p, 4) : 0;
 	w->off += len;
 	if (cmd != CMD_PACKAGED)
 		return 0;
@@ -493,12 +300,12 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 	uint64_t sid, inst = 0, ver = 0;
 	bool ram = false;
 
-	if (rdbe(w, 4, &sid, "a section id"))
+	if (qw_rdbe(w, 4, &sid, "a section id"))
 		return w->rc;
 	if (type == QS_START || type == QS_FULL) {
-		if (rdname(w, name, "a section name") ||
-		    rdbe(w, 4, &inst, "a section instance id") ||
-		    rdbe(w, 4, &ver, "a section version"))
+		if (qw_rdname(w, name, "a section name") ||
+		    qw_rdbe(w, 4, &inst, "a section instance id") ||
+		    qw_rdbe(w, 4, &ver, "a section version"))
 			return w->rc;
 	}
 	if (type == QS_START) {
@@ -506,7 +313,8 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 			return fail(w, XS_EUNSUP, at, "iterative section '%s' (id %llu) cannot be "
 				    "read: only 'ram' can", name, (unsigned long long)sid);
 		if (ver != 4)
-			return fail(w, XS_EUNSUP, at, "ram section version %llu (expected 4)", (unsigned long long)ver);
+			return fail(w, XS_EUNSUP, at, "ram section version %llu (expected 4)",
+				    (unsigned long long)ver);
 		if (w->niter == MAX_ITER)
 			return fail(w, XS_ELIMIT, at, "too many iterative sections");
 		w->iter[w->niter++] = (uint32_t)sid;
@@ -516,10 +324,11 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 		for (unsigned i = 0; i < w->niter; i++)
 			ram |= w->iter[i] == sid;
 		if (!ram)
-			return fail(w, XS_EFORMAT, at, "section part for id %llu, never started", (unsigned long long)sid);
+			return fail(w, XS_EFORMAT, at, "section part for id %llu, never started",
+				    (unsigned long long)sid);
 	}
 	if (ram) {
-		if (ram_body(w))
+		if (qram_body(w))
 			return w->rc;
 	} else {
 		uint64_t body = w->off;
@@ -552,7 +361,7 @@ static int walk(struct qw *w, uint64_t end)
 		if (w->depth && at > end)
 			return fail(w, XS_EFORMAT, end, "a section runs past the end of a PACKAGED "
 				    "payload(by %llu bytes)", (unsigned long long)at - end);
-		if (rdbe(w, 1, &type, "a section type"))
+		if (qw_rdbe(w, 1, &type, "a section type"))
 			return w->rc;
 		switch (type) {
 		case QS_EOF:
@@ -572,7 +381,8 @@ static int walk(struct qw *w, uint64_t end)
 				return w->rc;
 			break;
 		default:
-			return fail(w, XS_EFORMAT, at, "unknown section type 0x%02llx", (unsigned long long)type);
+			return fail(w, XS_EFORMAT, at, "unknown section type 0x%02llx",
+				    (unsigned long long)type);
 		}
 	}
 }
@@ -584,12 +394,12 @@ static int config_caps(struct qw *w)
 	uint64_t n;
 	char cap[256];
 
-	if (rdbe(w, 4, &n, "the capability count"))
+	if (qw_rdbe(w, 4, &n, "the capability count"))
 		return w->rc;
 	if (n > 64)
 		return fail(w, XS_ELIMIT, w->off - 4, "%llu capabilities", (unsigned long long)n);
 	while (n--) {
-		if (rdname(w, cap, "a capability name"))
+		if (qw_rdname(w, cap, "a capability name"))
 			return w->rc;
 		if (!strcmp(cap, "x-ignore-shared"))
 			w->qs->caps |= XS_QCAP_IGNORE_SHARED;
@@ -608,11 +418,12 @@ static int configuration(struct qw *w)
 	char name[256];
 	size_t got;
 
-	if (rdbe(w, 4, &len, "the machine type length"))
+	if (qw_rdbe(w, 4, &len, "the machine type length"))
 		return w->rc;
 	if (len == 0 || len >= sizeof(w->qs->machine))
-		return fail(w, XS_EFORMAT, w->off - 4, "machine type name of %llu bytes", (unsigned long long)len);
-	if (!(p = need(w, w->off, len, "the machine type")))
+		return fail(w, XS_EFORMAT, w->off - 4, "machine type name of %llu bytes",
+			    (unsigned long long)len);
+	if (!(p = qw_need(w, w->off, len, "the machine type")))
 		return w->rc;
 	memcpy(w->qs->machine, p, len);
 	w->qs->machine[len] = 0;
@@ -621,13 +432,13 @@ static int configuration(struct qw *w)
 	for (;;) {
 		uint64_t at = w->off;
 
-		if (!(p = peek(w, w->off, 1, &got)))
+		if (!(p = qw_peek(w, w->off, 1, &got)))
 			return w->rc;
 		if (!got || p[0] != QS_SUB)
 			return 0;
 		w->off++;
-		if (rdname(w, name, "a configuration subsection name") ||
-		    rdbe(w, 4, &ver, "a subsection version"))
+		if (qw_rdname(w, name, "a configuration subsection name") ||
+		    qw_rdbe(w, 4, &ver, "a subsection version"))
 			return w->rc;
 		if (!strcmp(name, "configuration/capabilities")) {
 			if (config_caps(w))
@@ -650,15 +461,16 @@ static int read_vmdesc(struct qw *w, char **json)
 
 	w->qs->vmdesc_off = w->off;
 	w->off++;
-	if (rdbe(w, 4, &len, "the vmdesc length"))
+	if (qw_rdbe(w, 4, &len, "the vmdesc length"))
 		return w->rc;
 	if (len > XS_QVMDESC_MAX)
-		return fail(w, XS_ELIMIT, w->off - 4, "vmdesc of %llu bytes", (unsigned long long)len);
+		return fail(w, XS_ELIMIT, w->off - 4, "vmdesc of %llu bytes",
+			    (unsigned long long)len);
 	if (!(buf = malloc(len + 1)))
 		return fail(w, XS_ENOMEM, w->off, "out of memory");
 	while (done < len) {
 		size_t n = len - done < XS_QGET_MAX ? len - done : XS_QGET_MAX;
-		const uint8_t *p = need(w, w->off, n, "the vmdesc JSON");
+		const uint8_t *p = qw_need(w, w->off, n, "the vmdesc JSON");
 
 		if (!p) {
 			free(buf);
@@ -697,7 +509,8 @@ static int cross_check(struct qw *w, const char *json)
 		if (!dev || strcmp(json_string_value(json_object_get(dev, "name")) ?: "", l->name) ||
 		    json_integer_value(json_object_get(dev, "instance_id")) != l->instance)
 			fail(w, XS_EFORMAT, l->off, "vmdesc disagrees with the stream: section '%s' "
-			     "instance %llu is not listed there", l->name, (unsigned long long)l->instance);
+			     "instance %llu is not listed there", l->name,
+				    (unsigned long long)l->instance);
 		else if (n < 0 || (uint64_t)n != l->body_len)
 			fail(w, XS_EFORMAT, l->off, "vmdesc disagrees with the stream: section '%s' "
 			     "body is %llu bytes here", l->name, (unsigned long long)l->body_len);
@@ -723,7 +536,7 @@ static int tail(struct qw *w)
 	const uint8_t *p;
 	size_t got;
 
-	if (!(p = peek(w, w->off, 1, &got)))
+	if (!(p = qw_peek(w, w->off, 1, &got)))
 		return w->rc;
 	if (got && p[0] == QS_VMDESC) {
 		if (read_vmdesc(w, &json))
@@ -736,14 +549,15 @@ static int tail(struct qw *w)
 	qs->end = w->off;
 	/* Nothing may follow but zero padding. */
 	for (;;) {
-		if (!(p = peek(w, w->off, XS_QGET_MAX, &got)))
+		if (!(p = qw_peek(w, w->off, XS_QGET_MAX, &got)))
 			return w->rc;
 		if (!got)
 			return 0;
 		for (size_t i = 0; i < got; i++)
 			if (p[i])
 				return fail(w, XS_EFORMAT, w->off + i, "unexpected data after the "
-					    "end of the stream(byte 0x%02llx)", (unsigned long long)p[i]);
+					    "end of the stream(byte 0x%02llx)",
+						    (unsigned long long)p[i]);
 		qs->trailing_zeros += got;
 		w->off += got;
 	}
@@ -756,17 +570,18 @@ static int header(struct qw *w)
 	size_t got;
 
 	w->off = w->src->start;
-	if (rdbe(w, 4, &magic, "the QEVM magic"))
+	if (qw_rdbe(w, 4, &magic, "the QEVM magic"))
 		return w->rc;
 	if (magic != XS_QEVM_MAGIC)
 		return fail(w, XS_EFORMAT, w->off - 4, "not a QEMU migration stream (magic "
 			    "0x%08llx, expected \"QEVM\")", (unsigned long long)magic);
-	if (rdbe(w, 4, &ver, "the stream version"))
+	if (qw_rdbe(w, 4, &ver, "the stream version"))
 		return w->rc;
 	w->qs->version = (uint32_t)ver;
 	if (ver != XS_QEVM_VERSION)
-		return fail(w, XS_EUNSUP, w->off - 4, "stream version %llu (expected 3)", (unsigned long long)ver);
-	if (!(p = peek(w, w->off, 1, &got)))
+		return fail(w, XS_EUNSUP, w->off - 4, "stream version %llu (expected 3)",
+			    (unsigned long long)ver);
+	if (!(p = qw_peek(w, w->off, 1, &got)))
 		return w->rc;
 	if (got && p[0] == QS_CONFIG) {
 		w->off++;
@@ -828,7 +643,7 @@ bool xs_qstream_find_vmdesc(const uint8_t *tail_buf, size_t len, size_t *json_of
 		if (!p)
 			return false;
 		i = (size_t)(p - tail_buf);
-		if (be(p + 1, 4) == end - i - 5 && i && p[-1] == QS_EOF && p[5] == '{') {
+		if (qw_be(p + 1, 4) == end - i - 5 && i && p[-1] == QS_EOF && p[5] == '{') {
 			*json_off = i + 5;
 			*json_len = end - i - 5;
 			return true;
