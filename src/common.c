@@ -252,8 +252,9 @@ int common_finish(struct out *o)
 	out_free(o);
 	if (rc || fclose(stdout)) {
 		if (errno == EPIPE)
-			return EXIT_OK;
-		msg_err("write error on standard output: %s", strerror(errno));
+			msg_err("standard output is a closed pipe: the output was cut short");
+		else
+			msg_err("write error on standard output: %s", strerror(errno));
 		return EXIT_IOERR;
 	}
 	return EXIT_OK;

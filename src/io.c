@@ -296,6 +296,33 @@ static int sync_dir(const char *path)
 	return rc;
 }
 
+/*
+ * The output's file: unnamed (O_TMPFILE) in the destination directory when
+ * the filesystem can, so that a process killed before commit leaves nothing
+ * behind; else a named temporary file beside the destination.
+ */
+static int out_create(struct io_out *o, mode_t mode)
+{
+	char *copy = xstrdup(o->path);
+	const char *dir = dirname(copy);
+
+	o->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	free(copy);
+	if (o->fd >= 0) {
+		o->anon = true;
+		return 0;
+	}
+	o->tmp = xasprintf("%s.xsavectl-XXXXXX", o->path);
+	o->fd = mkstemp(o->tmp);
+	if (o->fd < 0) {
+		free(o->tmp);
+		o->tmp = NULL;
+		return -1;
+	}
+	(void)fchmod(o->fd, mode);
+	return 0;
+}
+
 int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -303,22 +330,13 @@ int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struc
 	if (!strcmp(path, "-")) {
 		o->fd = STDOUT_FILENO;
 	} else {
-		o->tmp = xasprintf("%s.xsavectl-XXXXXX", path);
-		o->fd = mkstemp(o->tmp);
-		if (o->fd < 0) {
+		mode_t um = umask(0);
+
+		umask(um);
+		if (out_create(o, mode_from ? mode_from->st_mode & 0666 : 0666 & ~um)) {
 			msg_err("'%s': cannot create a temporary file beside it: %s", path,
 				strerror(errno));
-			free(o->tmp);
-			o->tmp = NULL;
 			return EXIT_CANTCREAT;
-		}
-		if (mode_from) {
-			(void)fchmod(o->fd, mode_from->st_mode & 0666);
-		} else {
-			mode_t um = umask(0);
-
-			umask(um);
-			(void)fchmod(o->fd, 0666 & ~um);
 		}
 	}
 	return gzip ? io_out_gzip(o) : 0;
@@ -341,11 +359,29 @@ int io_out_gzip(struct io_out *o)
 
 static int out_error(struct io_out *o)
 {
-	if (o->tmp)
-		msg_err("'%s': write error: %s", o->tmp, strerror(errno));
+	if (o->tmp || o->anon)
+		msg_err("'%s': write error: %s", o->path, strerror(errno));
 	else
 		msg_err("write error on standard output: %s", strerror(errno));
 	return EXIT_IOERR;
+}
+
+/* Give the unnamed file a temporary name beside the destination (linkat fails on EEXIST). */
+static int out_name(struct io_out *o)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+	for (unsigned i = 0; i < 100; i++) {
+		o->tmp = xasprintf("%s.xsavectl-%ld-%u", o->path, (long)getpid(), i);
+		if (!linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW))
+			return 0;
+		free(o->tmp);
+		o->tmp = NULL;
+		if (errno != EEXIST)
+			break;
+	}
+	return -1;
 }
 
 int io_out_write(struct io_out *o, const void *p, size_t n)
@@ -380,10 +416,15 @@ int io_out_commit(struct io_out *o)
 			rc = out_error(o);
 		}
 	}
-	if (!o->tmp)
+	if (!o->tmp && !o->anon)
 		return rc;
 	if (!rc && fsync(o->fd))
 		rc = out_error(o);
+	if (!rc && o->anon && out_name(o)) {
+		msg_err("'%s': cannot link the written file into its directory: %s", o->path,
+			strerror(errno));
+		rc = EXIT_CANTCREAT;
+	}
 	if (close(o->fd) && !rc)
 		rc = out_error(o);
 	o->fd = -1;
@@ -392,7 +433,8 @@ int io_out_commit(struct io_out *o)
 		rc = EXIT_CANTCREAT;
 	}
 	if (rc) {
-		unlink(o->tmp);
+		if (o->tmp)
+			unlink(o->tmp);
 	} else if (sync_dir(o->path)) {
 		msg_err("'%s': written, but syncing its directory failed: %s", o->path,
 			strerror(errno));
@@ -408,12 +450,13 @@ void io_out_abort(struct io_out *o)
 	if (o->gz)
 		gzclose_w(o->gz);
 	o->gz = NULL;
-	if (!o->tmp)
+	if (!o->tmp && !o->anon)
 		return;
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
-	unlink(o->tmp);
+	if (o->tmp)
+		unlink(o->tmp);
 	free(o->tmp);
 	o->tmp = NULL;
 }

@@ -53,14 +53,17 @@ void io_free(struct io_file *f);
 bool io_same_file(const char *path, const struct stat *in);
 
 /*
- * An output written atomically: a temporary file beside @path (or stdout for
- * "-"), gzip-compressed when asked; commit fsyncs it, renames it over @path
- * and fsyncs the directory; abort removes it.  Every call returns 0 or an
+ * An output written atomically: an unnamed file (O_TMPFILE) in @path's
+ * directory, or where the filesystem cannot, a temporary file beside @path
+ * (stdout for "-"), gzip-compressed when asked; commit fsyncs it, names it,
+ * renames it over @path and fsyncs the directory; abort removes it.  Killed
+ * before commit, an unnamed file leaves nothing behind.  Every call returns 0 or an
  * exit code after printing one line.
  */
 struct io_out {
 	const char *path;
-	char *tmp;
+	char *tmp;		/* the temporary name, once it has one */
+	bool anon;		/* written unnamed (O_TMPFILE) until commit */
 	int fd;
 	void *gz;		/* gzFile */
 };

@@ -5,6 +5,7 @@
  * `xsavectl CMD --help`.
  */
 #include <argp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,8 @@ int main(int argc, char **argv)
 	const struct xs_cmd *cmd;
 	int first = -1;
 
+	/* A closed stdout pipe is an error to report (exit 74), not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 	argp_err_exit_status = EXIT_USAGE;
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &first);
 	if (first < 0)

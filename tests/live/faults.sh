@@ -1,0 +1,132 @@
+#!/bin/sh
+# Faults while writing: stdout that is full or a closed pipe, a full disk
+# (file-size limit; a 16 KiB tmpfs when root), a read-only directory, the
+# output being the input, another filesystem, and SIGKILL at each step of an
+# atomic write (strace fault injection).  In every case: the input is intact,
+# nothing partial is left under the output's name, the exit code says what
+# happened.  Parts that need strace or root print a visible SKIP line.
+# usage: XSAVECTL=... MKXSAVE=... MKSTREAM=... DATA=tests/data sh tests/live/faults.sh
+set -u
+: "${XSAVECTL:?}" "${MKSTREAM:?}" "${DATA:?}"
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
+check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+skip() { echo "# SKIP live faults: $1"; }
+xs() { "$XSAVECTL" "$@"; }
+work=$(mktemp -d)
+mnt=
+cleanup() {
+	[ -n "$mnt" ] && umount "$mnt" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 1
+
+"$MKSTREAM" --vcpus 4 --xcr0 0x7 --bv 0x207 --subs pkru,avx512 s.bin
+cp "$DATA/kvm-get-xsave.bin" img.bin
+cp "$DATA/core.gz" core.gz
+cp s.bin s.orig
+cp img.bin img.orig
+cp core.gz core.orig
+# One line on stderr naming the output (or stdout), and the exit code.
+one_line() { [ "$(wc -l <err.txt)" = 1 ] && grep -q "$1" err.txt; }
+intact() { cmp -s s.bin s.orig && cmp -s img.bin img.orig && cmp -s core.gz core.orig; }
+no_debris() { ! ls -A "${1:-.}" | grep -q xsavectl-; }
+
+# --- stdout ------------------------------------------------------------------
+check "inspect > /dev/full: exit 74, 'No space left on device'" \
+	'xs inspect s.bin >/dev/full 2>err.txt; [ $? = 74 ] && one_line "No space left"'
+check "filter -o - > /dev/full: exit 74" \
+	'xs filter --xcr0 0x7 -o - s.bin >/dev/full 2>err.txt; [ $? = 74 ] && one_line "standard output"'
+check "inspect into a closed pipe: exit 74, 'closed pipe' (not killed by SIGPIPE)" \
+	'{ sleep 0.3; xs inspect -r s.bin 2>err.txt; echo $? >rc.txt; } | true; [ "$(cat rc.txt)" = 74 ] &&
+	 one_line "closed pipe"'
+check "filter -o - into a closed pipe: exit 74" \
+	'{ sleep 0.3; xs filter --xcr0 0x7 -o - s.bin 2>err.txt; echo $? >rc.txt; } | true;
+	 [ "$(cat rc.txt)" = 74 ] && one_line "standard output"'
+
+# --- full disk: a file-size limit (any user) ----------------------------------
+check "filter to a full disk (ulimit -f 8): exit 74, no output, no temp file" \
+	'(trap "" XFSZ; ulimit -f 8; exec "$XSAVECTL" filter --xcr0 0x7 -o out.bin s.bin) \
+	 >/dev/null 2>err.txt; [ $? = 74 ] && one_line "out.bin" && [ ! -e out.bin ] && no_debris &&
+	 intact'
+check "a full disk leaves an existing output as it was" \
+	'echo old >out.bin; (trap "" XFSZ; ulimit -f 8; exec "$XSAVECTL" filter --xcr0 0x7 \
+	 -o out.bin s.bin) >/dev/null 2>err.txt; [ $? = 74 ] && [ "$(cat out.bin)" = old ] && no_debris;
+	 r=$?; rm -f out.bin; [ $r = 0 ]'
+check "filter --in-place of a core on a full disk: exit 74, the core intact" \
+	'cp core.gz c2.gz; (trap "" XFSZ; ulimit -f 4; exec "$XSAVECTL" filter --force --xcr0 0x3 \
+	 --in-place c2.gz) >/dev/null 2>err.txt; [ $? = 74 ] && cmp -s c2.gz core.orig && no_debris'
+
+# --- root: a real full filesystem and a read-only one ----------------------------
+if [ "$(id -u)" = 0 ] && mkdir m && mount -t tmpfs -o size=16k tmpfs m 2>/dev/null; then
+	mnt=$work/m
+	check "filter onto a full 16 KiB tmpfs: exit 74, nothing left there" \
+		'xs filter --xcr0 0x7 -o m/out.bin s.bin >/dev/null 2>err.txt; [ $? = 74 ] &&
+		 one_line "m/out.bin" && [ ! -e m/out.bin ] && [ -z "$(ls -A m)" ] && intact'
+	umount m
+	mount -t tmpfs -o ro tmpfs m
+	check "filter into a read-only directory: exit 73, one line" \
+		'xs filter --xcr0 0x7 -o m/out.bin s.bin >/dev/null 2>err.txt; [ $? = 73 ] &&
+		 one_line "m/out.bin" && intact'
+	umount m
+	mnt=
+else
+	skip "not root (or no tmpfs mount): full and read-only filesystems not tested"
+fi
+if [ "$(id -u)" != 0 ]; then
+	mkdir ro && chmod 555 ro
+	check "filter into a read-only directory: exit 73, one line" \
+		'xs filter --xcr0 0x7 -o ro/out.bin s.bin >/dev/null 2>err.txt; [ $? = 73 ] &&
+		 one_line "ro/out.bin" && intact'
+fi
+
+# --- the output is the input; another filesystem ------------------------------------
+ln s.bin hard.bin
+check "output is the input through a hard link: exit 64, nothing written" \
+	'xs filter --xcr0 0x7 -o hard.bin s.bin >/dev/null 2>err.txt; [ $? = 64 ] && one_line "in-place" &&
+	 intact'
+rm -f hard.bin
+other=/dev/shm
+if [ -d "$other" ] && [ -w "$other" ] && [ "$(stat -f -c %T "$other")" != "$(stat -f -c %T .)" ]; then
+	check "output on another filesystem ($other): written, same bytes as beside the input" \
+		'xs filter --xcr0 0x7 -o here.bin s.bin >/dev/null &&
+		 xs filter --xcr0 0x7 -o "$other/xsavectl-faults-$$.bin" s.bin >/dev/null &&
+		 cmp -s here.bin "$other/xsavectl-faults-$$.bin"; r=$?;
+		 rm -f "$other/xsavectl-faults-$$.bin" here.bin; [ $r = 0 ]'
+else
+	skip "no second filesystem at $other"
+fi
+
+# --- SIGKILL at each step of an atomic write ----------------------------------------
+if ! command -v strace >/dev/null 2>&1; then
+	skip "strace is not installed: kill tests not run"
+else
+	# (a stream or an image is one write; a gzip'ed core many)
+	for input in s.bin img.bin core.gz; do
+		points="write:1 fsync:1 linkat:1 rename:1"
+		[ "$input" = core.gz ] && points="write:1 write:3 $points"
+		for point in $points; do
+			out=out.${input#*.}
+			echo old >"$out"
+			strace -f -o /dev/null -e inject="${point%:*}:signal=KILL:when=${point#*:}" \
+				"$XSAVECTL" filter --force --xcr0 0x3 -o "$out" "$input" >/dev/null 2>&1
+			st=$?
+			debris=$(ls -A | grep -c "^$out\.xsavectl-")
+			check "filter $input killed at $point: input intact, '$out' still the old file" \
+				'[ $st = 137 ] && intact && [ "$(cat "$out")" = old ] &&
+				 { [ $debris = 0 ] || [ "${point%:*}" = rename ]; }'
+			rm -f "$out" "$out".xsavectl-*
+		done
+	done
+	cp img.bin ip.bin
+	strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
+		"$XSAVECTL" filter --force --xcr0 0x3 --in-place ip.bin >/dev/null 2>&1
+	check "filter --in-place of an image killed before its rename: the image as it was" \
+		'cmp -s ip.bin img.orig'
+	rm -f ip.bin*
+fi
+echo "# live faults: $((n - fail)) passed, $fail failed"
+[ "$fail" = 0 ]
