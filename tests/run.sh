@@ -24,7 +24,7 @@ suite env XSAVECTL="$bin/xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/t
 	sh "$here/cli/run.sh"
 suite env XSAVECTL="$bin/xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
 suite env XSAVECTL="$bin/xsavectl" sh "$here/live/host.sh"
-suite env XSAVECTL="$bin/xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$here/data" \
+suite env XSAVECTL="$bin/xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \
 	sh "$here/live/faults.sh"
 fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
 suite env XSAVECTL="$bin/xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
