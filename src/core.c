@@ -186,8 +186,20 @@ static int read_notes(struct core *c)
 		return bad_at(c, 18, "a core dump of a non-x86 machine (e_machine)");
 	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
 		return bad_at(c, 5, "big-endian ELF: x86 cores are little-endian");
-	if (elf_getphdrnum(c->elf, &phnum))
+	/* libelf says only "invalid data" for a table cut short: say what is wrong. */
+	if (eh.e_phnum != PN_XNUM)
+		phnum = eh.e_phnum;
+	else if (elf_getphdrnum(c->elf, &phnum))
 		return bad_at(c, eh.e_phoff, elf_errmsg(-1));
+	if (phnum && (eh.e_phoff > c->size ||
+		      (c->size - eh.e_phoff) / (eh.e_phentsize ? eh.e_phentsize : 1) < phnum)) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "program header table (%zu entries of %u bytes) runs "
+			 "past the end of the file (%llu bytes)", phnum, eh.e_phentsize,
+			 (unsigned long long)c->size);
+		return bad_at(c, eh.e_phoff, why);
+	}
 	/* The kernel writes no section headers (except one for > 65535 segments);
 	 * gdb's gcore, through BFD, always does. */
 	c->producer = eh.e_shoff && eh.e_phnum != PN_XNUM ? "gdb gcore" : "kernel";
@@ -198,6 +210,9 @@ static int read_notes(struct core *c)
 			return bad_at(c, eh.e_phoff + i * eh.e_phentsize, elf_errmsg(-1));
 		if (ph.p_type == PT_NOTE && (rc = note_segment(c, &ph, i)))
 			return rc;
+		/* A core cut short (RLIMIT_CORE, a full disk) still has whole notes. */
+		if (ph.p_filesz && ph.p_offset + ph.p_filesz > c->expected)
+			c->expected = ph.p_offset + ph.p_filesz;
 	}
 	/* Threads without an XSAVE note (never used XSAVE, or not an x86 FPU user) drop out. */
 	unsigned k = 0;

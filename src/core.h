@@ -33,6 +33,7 @@ struct core {
 	bool gzip;
 	struct stat st;
 	uint64_t size;
+	uint64_t expected;	/* where the last segment ends: > size when the core was cut short */
 	void *elf;		/* Elf * */
 	bool is64;
 	const char *producer;	/* "kernel" or "gdb gcore" */

@@ -256,6 +256,11 @@ void show_input(struct out *o, const struct input *in)
 	if (!strcmp(in->core->producer, "gdb gcore"))
 		out_note(o, "(XSTATE_BV holds XCR0, not XINUSE: unused components are stored as init)");
 	out_u64(o, "threads", in->core->n);
+	out_bool(o, "complete", in->core->expected <= in->core->size);
+	if (in->core->expected > in->core->size)
+		out_note(o, "(cut short: segments end at 0x%llx, the file at 0x%llx; the notes are "
+			 "whole)", (unsigned long long)in->core->expected,
+			 (unsigned long long)in->core->size);
 	out_bool(o, "xsave_layout_note", in->core->have_layout);
 }
 

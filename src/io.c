@@ -67,42 +67,140 @@ static ssize_t plain_step(void *ctx, const struct io_file *f, uint8_t *p, size_t
 	return r;
 }
 
-/* zlib prefixes its messages with the path it was given ("<fd:3>: "): drop it. */
-static const char *gz_msg(gzFile gz, int *zerr)
-{
-	const char *m = gzerror(gz, zerr);
-	const char *p = strncmp(m, "<fd:", 4) ? NULL : strstr(m, ": ");
-
-	return p ? p + 2 : m;
-}
-
 static ssize_t gzip_step(void *ctx, const struct io_file *f, uint8_t *p, size_t n)
 {
-	return io_gzread(ctx, f->path, p, n);
+	(void)f;
+	return io_gzread(ctx, p, n);
 }
 
-ssize_t io_gzread(void *ctx, const char *path, uint8_t *p, size_t n)
-{
-	gzFile gz = ctx;
-	int r = gzread(gz, p, (unsigned)n);
-	int zerr;
-	const char *m;
+#define GZ_IN (256u * 1024)
 
-	if (r > 0)
-		return r;
-	m = gz_msg(gz, &zerr);
-	if (r < 0) {
-		msg_err("'%s': offset 0x%llx (compressed): gzip data is corrupt: %s", path,
-			(long long)gzoffset(gz), m);
-		return -EXIT_DATAERR;
-	}
-	/* zlib reports a stream that stops early as Z_BUF_ERROR at EOF. */
-	if (zerr != Z_OK && zerr != Z_STREAM_END) {
-		msg_err("'%s': offset 0x%llx (compressed): gzip data ends early: %s", path,
-			(long long)gzoffset(gz), m);
-		return -EXIT_DATAERR;
+/* Messages of the gzip reader, unless it only sniffs the first bytes. */
+#define gz_err(z, ...) ((z)->quiet ? (void)0 : msg_err(__VA_ARGS__))
+
+int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size)
+{
+	memset(z, 0, sizeof(*z));
+	z->fd = fd;
+	z->path = path;
+	z->size = size;
+	z->in_off = at;
+	z->in = xmalloc(GZ_IN);
+	z->strm = xcalloc(1, sizeof(z_stream));
+	if (inflateInit2((z_stream *)z->strm, 16 + MAX_WBITS) != Z_OK) {
+		io_gz_close(z);
+		msg_err("'%s': cannot start gzip decompression", path);
+		return EXIT_SOFTWARE;
 	}
 	return 0;
+}
+
+void io_gz_close(struct io_gz *z)
+{
+	if (z->strm)
+		inflateEnd((z_stream *)z->strm);
+	free(z->strm);
+	free(z->in);
+	z->strm = NULL;
+	z->in = NULL;
+}
+
+/* Refill the input; 0 at the end of the file, -1 on a read error (message printed). */
+static int gz_fill(struct io_gz *z)
+{
+	z_stream *s = z->strm;
+	ssize_t r;
+
+	do
+		r = pread(z->fd, z->in, GZ_IN, (off_t)z->in_off);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		gz_err(z, "'%s': read error at offset 0x%llx: %s", z->path,
+			(unsigned long long)z->in_off, strerror(errno));
+		return -1;
+	}
+	s->next_in = z->in;
+	s->avail_in = (uInt)r;
+	z->in_off += (uint64_t)r;
+	return r > 0;
+}
+
+/* Offset in the compressed file of the next unread input byte. */
+static uint64_t gz_pos(const struct io_gz *z)
+{
+	return z->in_off - ((z_stream *)z->strm)->avail_in;
+}
+
+/*
+ * After a gzip member: another member (as gzip -dc reads concatenated files),
+ * or nothing but zero padding.  1: another member follows; 0: the end;
+ * negative: an exit code.
+ */
+static int gz_after_member(struct io_gz *z)
+{
+	z_stream *s = z->strm;
+
+	for (;;) {
+		if (!s->avail_in) {
+			int r = gz_fill(z);
+
+			if (r <= 0)
+				return r < 0 ? -EXIT_NOINPUT : 0;
+		}
+		if (s->next_in[0] == 0x1f) {
+			inflateReset(s);
+			return 1;
+		}
+		if (s->next_in[0]) {
+			gz_err(z, "'%s': offset 0x%llx (compressed): data after the end of the gzip "
+				"stream (byte 0x%02x)", z->path, (unsigned long long)gz_pos(z),
+				s->next_in[0]);
+			return -EXIT_DATAERR;
+		}
+		s->next_in++;
+		s->avail_in--;
+	}
+}
+
+ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n)
+{
+	z_stream *s = z->strm;
+
+	if (z->done || !n)
+		return 0;
+	s->next_out = p;
+	s->avail_out = n > (1u << 30) ? 1u << 30 : (uInt)n;
+	while (s->avail_out) {
+		int r;
+
+		if (!s->avail_in) {
+			r = gz_fill(z);
+			if (r < 0)
+				return -EXIT_NOINPUT;
+			if (r == 0) {
+				gz_err(z, "'%s': offset 0x%llx (compressed): gzip data ends early",
+					z->path, (unsigned long long)z->in_off);
+				return -EXIT_DATAERR;
+			}
+		}
+		r = inflate(s, Z_NO_FLUSH);
+		if (r == Z_STREAM_END) {
+			r = gz_after_member(z);
+			if (r < 0)
+				return r;
+			if (r == 0) {
+				z->done = true;
+				break;
+			}
+			continue;
+		}
+		if (r != Z_OK && r != Z_BUF_ERROR) {
+			gz_err(z, "'%s': offset 0x%llx (compressed): gzip data is corrupt: %s",
+				z->path, (unsigned long long)gz_pos(z), s->msg ? s->msg : "bad data");
+			return -EXIT_DATAERR;
+		}
+	}
+	return (ssize_t)((uInt)(n > (1u << 30) ? 1u << 30 : n) - s->avail_out);
 }
 
 int io_open(const char *path, struct io_src *src)
@@ -129,20 +227,18 @@ int io_open(const char *path, struct io_src *src)
 		src->nmagic = n > 0 ? (size_t)n : 0;
 		return 0;
 	}
-	int dupfd = dup(src->fd);
-	gzFile gz = dupfd < 0 ? NULL : gzdopen(dupfd, "rb");
+	struct io_gz z;
+	ssize_t n;
 
-	if (!gz) {
-		if (dupfd >= 0)
-			close(dupfd);
+	if (io_gz_open(&z, src->fd, 0, path, (uint64_t)src->st.st_size)) {
 		close(src->fd);
-		msg_err("'%s': cannot open: %s", path, strerror(errno));
-		return EXIT_NOINPUT;
+		return EXIT_SOFTWARE;
 	}
-	int n = gzread(gz, src->magic, sizeof(src->magic));
-
+	/* The first bytes only: errors further in are the reader's to report. */
+	z.quiet = true;
+	n = io_gzread(&z, src->magic, sizeof(src->magic));
 	src->nmagic = n > 0 ? (size_t)n : 0;
-	gzclose_r(gz);
+	io_gz_close(&z);
 	return 0;
 }
 
@@ -160,15 +256,13 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f)
 		return EXIT_NOINPUT;
 	}
 	if (f->gzip) {
-		gzFile gz = gzdopen(src->fd, "rb");
+		struct io_gz z;
 
-		if (!gz) {
-			close(src->fd);
-			msg_err("out of memory");
-			return EXIT_SOFTWARE;
-		}
-		rc = read_all(f, max, gzip_step, gz, " (decompressed)");
-		gzclose_r(gz);	/* closes fd */
+		rc = io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size);
+		if (!rc)
+			rc = read_all(f, max, gzip_step, &z, " (decompressed)");
+		io_gz_close(&z);
+		close(src->fd);
 	} else {
 		rc = read_all(f, max, plain_step, &src->fd, "");
 		close(src->fd);
@@ -190,8 +284,8 @@ int io_read(const char *path, size_t max, struct io_file *f)
 int io_gunzip_to_tmp(struct io_src *src)
 {
 	const char *dir = getenv("TMPDIR");
+	struct io_gz z;
 	uint8_t *buf;
-	gzFile gz;
 	int out, rc = 0;
 
 	if (!dir || !*dir)
@@ -210,17 +304,13 @@ int io_gunzip_to_tmp(struct io_src *src)
 			src->path, dir, strerror(errno));
 		return EXIT_CANTCREAT;
 	}
-	if (lseek(src->fd, 0, SEEK_SET) || !(gz = gzdopen(src->fd, "rb"))) {
-		msg_err("'%s': cannot read: %s", src->path, strerror(errno));
+	if (io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size)) {
 		close(out);
-		return EXIT_NOINPUT;
+		return EXIT_SOFTWARE;
 	}
-	gzbuffer(gz, 1 << 17);
 	buf = xmalloc(1 << 20);
-	struct io_file pos = { .path = src->path };
-
 	for (;;) {
-		ssize_t n = gzip_step(gz, &pos, buf, 1 << 20);
+		ssize_t n = io_gzread(&z, buf, 1 << 20);
 
 		if (n < 0) {
 			rc = (int)-n;
@@ -234,10 +324,10 @@ int io_gunzip_to_tmp(struct io_src *src)
 			rc = EXIT_IOERR;
 			break;
 		}
-		pos.len += (size_t)n;
 	}
 	free(buf);
-	gzclose_r(gz);	/* closes src->fd */
+	io_gz_close(&z);
+	close(src->fd);
 	src->fd = out;
 	if (rc) {
 		close(out);

@@ -38,11 +38,29 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f);
 int io_gunzip_to_tmp(struct io_src *src);
 void io_src_close(struct io_src *src);
 /*
- * One gzread() of up to @n bytes from the gzFile @gz: the bytes read, 0 at
- * the end, or minus an exit code after printing the message (corrupt data,
- * data that ends early).
+ * A gzip input being read with zlib's inflate, straight from the file (pread
+ * from @at): members one after another as gzip -dc reads them; after the
+ * last, only zero padding may follow.
  */
-ssize_t io_gzread(void *gz, const char *path, uint8_t *p, size_t n);
+struct io_gz {
+	int fd;
+	const char *path;
+	uint64_t size;
+	uint64_t in_off;	/* next byte of the file to read */
+	uint8_t *in;
+	void *strm;		/* z_stream */
+	bool done;
+	bool quiet;		/* no messages (sniffing) */
+};
+
+int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size);
+void io_gz_close(struct io_gz *z);
+/*
+ * Up to @n decompressed bytes: the count, 0 at the end, or minus an exit code
+ * after printing the message (corrupt data, data that ends early, anything but
+ * zero padding after the last member, a read error).
+ */
+ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n);
 
 /* Read @path whole (at most @max bytes after decompression).  Returns 0 or an
  * exit code after printing one line on stderr. */

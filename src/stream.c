@@ -62,7 +62,7 @@ static const uint8_t *msrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 /* A forward-only window over decompressed gzip data. */
 struct gsrc {
 	const char *path;
-	gzFile gz;
+	struct io_gz z;
 	uint8_t *buf;
 	uint64_t base;		/* offset of buf[0] */
 	size_t len;
@@ -72,7 +72,7 @@ struct gsrc {
 
 static bool gsrc_fill(struct gsrc *g)
 {
-	ssize_t r = io_gzread(g->gz, g->path, g->buf + g->len, GZBUF - g->len);
+	ssize_t r = io_gzread(&g->z, g->buf + g->len, GZBUF - g->len);
 
 	if (r < 0) {
 		g->failed = true;
@@ -218,17 +218,11 @@ static int parse_stream(struct stream *s)
 	struct xs_diag d = { 0 };
 	char *vmdesc = NULL;
 	size_t vlen = 0;
-	int rc, fd;
+	int rc;
 
 	if (s->gzip) {
-		fd = dup(s->fd);
-		if (fd < 0 || lseek(fd, (off_t)s->start, SEEK_SET) < 0 || !(g.gz = gzdopen(fd, "rb"))) {
-			msg_err("'%s': cannot read: %s", s->path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return EXIT_NOINPUT;
-		}
-		gzbuffer(g.gz, 1 << 18);
+		if (io_gz_open(&g.z, s->fd, s->start, s->path, (uint64_t)s->st.st_size))
+			return EXIT_SOFTWARE;
 		g.buf = xmalloc(GZBUF);
 		src.get = gsrc_get;
 		src.ctx = &g;
@@ -244,8 +238,8 @@ static int parse_stream(struct stream *s)
 	free(vmdesc);
 	if (m.map)
 		munmap(m.map, m.len);
-	if (g.gz)
-		gzclose_r(g.gz);
+	if (s->gzip)
+		io_gz_close(&g.z);
 	free(g.buf);
 	if (rc == -XS_EINVAL && !d.msg[0])
 		return g.failed ? EXIT_DATAERR : EXIT_NOINPUT;	/* the source printed it */
@@ -370,22 +364,17 @@ static int copy_plain(const struct stream *s, struct io_out *o, uint64_t from, u
 static int copy_gzip(const struct stream *s, struct io_out *o, const struct xs_qpatch *p,
 		     unsigned n)
 {
-	uint8_t *buf = xmalloc(COPY_CHUNK);
+	uint8_t *buf;
 	uint64_t off = 0;
-	int fd = dup(s->fd), rc = 0;
-	gzFile gz;
+	struct io_gz z;
+	int rc = io_gz_open(&z, s->fd, s->start, s->path, (uint64_t)s->st.st_size);
 
-	if (fd < 0 || lseek(fd, (off_t)s->start, SEEK_SET) < 0 || !(gz = gzdopen(fd, "rb"))) {
-		msg_err("'%s': cannot read: %s", s->path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		return EXIT_NOINPUT;
-	}
-	gzbuffer(gz, 1 << 18);
+	if (rc)
+		return rc;
+	buf = xmalloc(COPY_CHUNK);
 	rc = io_out_gzip(o);
 	while (!rc) {
-		ssize_t r = io_gzread(gz, s->path, buf, COPY_CHUNK);
+		ssize_t r = io_gzread(&z, buf, COPY_CHUNK);
 
 		if (r <= 0) {
 			rc = (int)-r;
@@ -395,7 +384,7 @@ static int copy_gzip(const struct stream *s, struct io_out *o, const struct xs_q
 		rc = io_out_write(o, buf, (size_t)r);
 		off += (uint64_t)r;
 	}
-	gzclose_r(gz);
+	io_gz_close(&z);
 	free(buf);
 	return rc;
 }
