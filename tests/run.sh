@@ -26,6 +26,8 @@ suite env XSAVECTL="$bin/xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/c
 suite env XSAVECTL="$bin/xsavectl" sh "$here/live/host.sh"
 suite env XSAVECTL="$bin/xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \
 	sh "$here/live/faults.sh"
+suite env XSAVECTL="$bin/xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
+	DATA="$(cd "$here/data" && pwd)" sh "$here/malformed/run.sh"
 fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
 suite env XSAVECTL="$bin/xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
 	FIXTURES="$fixtures" sh "$here/live/qemu.sh"

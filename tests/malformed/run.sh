@@ -1,0 +1,164 @@
+#!/bin/sh
+# Malformed inputs for every reader: each is built here from real data or the
+# generators, read with `xsavectl inspect` (and `check` or `filter` where the
+# reader differs), and must give its exit code and, on an error, exactly one
+# line on stderr naming the file (and, for bad data, the offset), with nothing
+# on stdout.  Sweeps truncate images, streams (plain, gzip, libvirt), cores,
+# profiles and CPUID files at every structural boundary.
+# usage: XSAVECTL=... MKXSAVE=... MKSTREAM=... DATA=tests/data sh tests/malformed/run.sh
+set -u
+: "${XSAVECTL:?}" "${MKXSAVE:?}" "${MKSTREAM:?}" "${DATA:?}"
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+# expect LABEL RC REGEX CMD...: run CMD; RC must match, and for RC >= 64 stderr
+# must be one line matching REGEX (and holding "offset 0x" for RC 65 unless
+# REGEX starts with "!"); stdout must then be empty.  Returns 0 when all hold.
+expect() {
+	label=$1 rc=$2 re=$3
+	shift 3
+	"$@" >out.txt 2>err.txt
+	got=$?
+	why=
+	if [ "$got" != "$rc" ]; then
+		why="exit $got, expected $rc"
+	elif [ "$rc" -ge 64 ]; then
+		if [ "$(wc -l <err.txt)" != 1 ]; then
+			why="$(wc -l <err.txt) lines on stderr"
+		elif ! grep -Eq -- "${re#!}" err.txt; then
+			why="stderr does not match /${re#!}/"
+		elif [ "$rc" = 65 ] && [ "${re#!}" = "$re" ] && ! grep -q "offset 0x" err.txt; then
+			why="no offset in the message"
+		elif [ -s out.txt ]; then
+			why="stdout not empty"
+		fi
+	fi
+	if [ -n "$why" ]; then
+		no "$label: $why"
+		sed 's/^/#   /' err.txt | head -3
+		return 1
+	fi
+	return 0
+}
+case_() { expect "$@" && ok "$1"; }
+# sweep LABEL RC REGEX FILE STEP [FROM [TO]]: FILE cut at FROM, FROM+STEP, ... < TO.
+sweep() {
+	what=$1 rc=$2 re=$3 file=$4 step=$5 from=${6:-0} to=${7:-$(stat -c %s "$4")}
+	bad=0 cuts=0 cut=$from
+	ext=${file##*.}
+	while [ "$cut" -lt "$to" ]; do
+		head -c "$cut" "$file" >"cut.$ext"
+		expect "$what at $cut" "$rc" "$re" "$XSAVECTL" inspect "cut.$ext" || bad=1
+		[ $bad = 1 ] && break
+		cuts=$((cuts + 1))
+		cut=$((cut + step))
+	done
+	[ $bad = 0 ] && ok "$what: $cuts cuts, each exit $rc with one line"
+}
+patch() {	# patch FILE OFFSET HEXBYTES (octal escapes: dash's printf has no \x)
+	hex=$3 esc=
+	while [ -n "$hex" ]; do
+		esc="$esc\\$(printf %o $((0x${hex%"${hex#??}"})))"
+		hex=${hex#??}
+	done
+	printf "$esc" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# --- inputs -------------------------------------------------------------------
+cp "$DATA/kvm-get-xsave.bin" img.bin
+gzip -dc "$DATA/core.gz" >core.elf
+"$MKSTREAM" --vcpus 2 --subs avx512,pkru,fpop,future --xcr0 0x2e7 --bv 0x2e7 s.bin
+"$MKSTREAM" --vcpus 2 --subs avx512,pkru,fpop,future --xcr0 0x2e7 --bv 0x2e7 --no-vmdesc nv.bin
+"$MKSTREAM" --vcpus 2 --subs pkru --gzip s.gz
+"$MKSTREAM" --libvirt raw lv.bin
+"$XSAVECTL" host --cpuid-file "$DATA/cpuid-intel-emr.txt" --save-profile prof.json >/dev/null
+eof=$(stat -c %s nv.bin)	# the streams agree up to EOF: the vmdesc starts here
+
+# --- truncated at every structural boundary ---------------------------------------
+sweep "image truncated" 65 "'cut.bin'" img.bin 16 0 832
+sweep "stream truncated before EOF" 65 "'cut.bin'" s.bin 23 0 "$eof"
+sweep "stream truncated inside its vmdesc" 65 "'cut.bin'" s.bin 211 $((eof + 1))
+expect "stream cut right after EOF (no vmdesc left)" 0 "" sh -c "head -c $eof s.bin >c.bin &&
+	\"$XSAVECTL\" inspect c.bin" && ok "stream cut right after EOF reads as a stream without vmdesc"
+sweep "gzip stream truncated" 65 "'cut.gz'" s.gz 41 1
+sweep "libvirt header truncated" 65 "'cut.bin'" lv.bin 5 16 96
+# (the kernel puts PT_NOTE first: p_offset at 64 + 8, p_filesz at 64 + 32)
+notes_end=$(( $(od -An -t u8 -j 72 -N 8 core.elf) + $(od -An -t u8 -j 96 -N 8 core.elf) ))
+sweep "core truncated before its notes end" 65 "'cut.elf'" core.elf 61 4 "$notes_end"
+head -c $((notes_end + 100)) core.elf >late.elf
+expect "core cut after its notes" 0 "" "$XSAVECTL" inspect late.elf &&
+	grep -q "complete: *no" out.txt && ok "core cut after its notes: read, and said to be cut short"
+sweep "profile truncated" 65 "'cut.json'" prof.json 97 0 "$(stat -c %s prof.json)"
+# A CPUID file is text: cut before leaf 0xd it has no layout, cut inside a line it is bad.
+cp "$DATA/cpuid-intel-emr.txt" cpuid.txt
+d0=$(grep -b -m1 '^0xd\.0 ' cpuid.txt | cut -d: -f1)
+bad=0
+for cut in 10 40 $((d0 - 1)) $((d0 + 5)) $((d0 + 20)); do
+	head -c $cut cpuid.txt >cut.txt
+	expect "CPUID file cut at $cut" 65 "!'cut.txt'" "$XSAVECTL" check --xcr0 x87 --layout cut.txt \
+		img.bin || bad=1
+done
+[ $bad = 0 ] && ok "CPUID file truncated (before leaf 0xd, inside its line): exit 65, one line"
+
+# --- one of each kind ---------------------------------------------------------------
+: >empty.bin
+case_ "empty file" 65 "'empty.bin'.*offset 0x0" "$XSAVECTL" inspect empty.bin
+mkdir dir.bin
+case_ "directory" 66 "!'dir.bin': not a regular file" "$XSAVECTL" inspect dir.bin
+mkfifo fifo.bin
+case_ "FIFO (no hang)" 66 "!'fifo.bin': not a regular file" timeout 10 "$XSAVECTL" inspect fifo.bin
+case_ "missing file" 66 "!'nope.bin': cannot open" "$XSAVECTL" inspect nope.bin
+cp s.bin v.bin && patch v.bin 7 02
+case_ "stream of version 2" 65 "'v.bin'.*stream version 2" "$XSAVECTL" inspect v.bin
+cp lv.bin lvv.bin && patch lvv.bin 16 09000000
+case_ "libvirt header of version 9" 65 "'lvv.bin'.*version 9" "$XSAVECTL" inspect lvv.bin
+cp lv.bin lvx.bin && patch lvx.bin 28 05000000
+case_ "libvirt image compressed with zstd" 65 "'lvx.bin'.*zstd" "$XSAVECTL" inspect lvx.bin
+cp lv.bin lvl.bin && patch lvl.bin 20 ffffff7f
+case_ "libvirt XML length past the end" 65 "'lvl.bin'.*past the end" "$XSAVECTL" inspect lvl.bin
+"$MKSTREAM" --ram mapped m.bin
+cp m.bin mc.bin && patch mc.bin 58 000003e8
+case_ "capability count 1000" 65 "'mc.bin'.*1000 capabilities" "$XSAVECTL" inspect mc.bin
+cp s.bin nl.bin && patch nl.bin 31 ff
+case_ "section name length 255 over the data" 65 "'nl.bin'" "$XSAVECTL" inspect nl.bin
+cp s.bin vl.bin && patch vl.bin $((eof + 1)) 7fffffff
+case_ "vmdesc length 2 GiB" 65 "'vl.bin'.*vmdesc" "$XSAVECTL" inspect vl.bin
+cp s.bin tt.bin && patch tt.bin $((eof - 1)) 09
+case_ "unknown section type where EOF was" 65 "'tt.bin'.*0x09" "$XSAVECTL" inspect tt.bin
+"$MKSTREAM" --bad-vmdesc bd.bin
+case_ "vmdesc that disagrees with the body" 65 "'bd.bin'.*vmdesc disagrees" "$XSAVECTL" inspect bd.bin
+"$MKSTREAM" --cpu-version 13 cv.bin
+case_ "cpu section of version 13" 65 "'cv.bin'.*cpu section version 13" "$XSAVECTL" inspect cv.bin
+"$MKSTREAM" --no-footers --no-vmdesc nf.bin
+case_ "no footers and no vmdesc" 65 "'nf.bin'.*neither section footers nor a vmdesc" \
+	"$XSAVECTL" inspect nf.bin
+expect "unknown cpu subsection (vmdesc sizes it)" 0 "" "$XSAVECTL" inspect s.bin &&
+	expect "unknown cpu subsection (no vmdesc)" 0 "" "$XSAVECTL" inspect nv.bin &&
+	ok "unknown cpu subsections are skipped, with and without vmdesc"
+echo garbage >>s.gz
+case_ "gzip stream followed by garbage" 65 "'s.gz'.*data after the end of the gzip stream" \
+	"$XSAVECTL" inspect s.gz
+printf '\037\213\010\000garbage-garbage-garbage' >bad.gz
+case_ "gzip header, then garbage" 65 "'bad.gz'.*gzip data is corrupt" "$XSAVECTL" inspect bad.gz
+"$MKXSAVE" -o xc.bin --bv 0x7 --xcr0-sw 0x7 --compacted 0x207 >/dev/null
+expect "XCOMP_BV with bits beyond XCR0" 0 "" "$XSAVECTL" inspect xc.bin &&
+	grep -q "xcomp_beyond_xcr0" out.txt && ok "XCOMP_BV with bits beyond XCR0: read, the problem named"
+cp core.elf far.elf && patch far.elf 72 0000001000000000
+case_ "core note segment far outside the file" 65 "'far.elf'.*runs past the end" \
+	"$XSAVECTL" inspect far.elf
+cp core.elf ph.elf && patch ph.elf 32 00ffffff00000000
+case_ "core program headers outside the file" 65 "'ph.elf'.*program header table" \
+	"$XSAVECTL" inspect ph.elf
+cp core.elf ns.elf && patch ns.elf 56 ffff
+case_ "core claiming 65535 program headers" 65 "'ns.elf'" "$XSAVECTL" inspect ns.elf
+head -c 2000000 /dev/zero >big.bin
+case_ "image over the size limit" 65 "'big.bin'.*limit" "$XSAVECTL" inspect big.bin
+printf '{"profile_version": 1, "target": {"mask": "0x7"}' >pj.json
+case_ "profile that is not JSON" 65 "!'pj.json'" "$XSAVECTL" check --target pj.json img.bin
+echo "# malformed: $((n - fail)) passed, $fail failed"
+[ "$fail" = 0 ]
