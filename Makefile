@@ -1,7 +1,8 @@
 # xsavectl: non-recursive Makefile.
 #   make deps      install the build dependencies (Debian/Ubuntu, needs root or sudo)
 #   make           build ./xsavectl
-#   make check     unit tests + CLI golden tests (+ ASan/UBSan run with make check-asan)
+#   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck)
+#   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
 
@@ -30,7 +31,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: all deps check check-asan update-golden install clean lint bench
+.PHONY: all deps check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
 
 all: xsavectl
 
@@ -75,6 +76,36 @@ bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss
 	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
 		MAXRSS=$(abspath $(BUILD)/tests/maxrss) sh tests/bench/bench.sh
 
+# libFuzzer targets (clang with libclang-rt): one per reader and one for the rules.
+# make fuzz replays tests/fuzz/regress/TARGET/* (every crash ever found), then fuzzes
+# each target for FUZZ_TIME seconds from tests/fuzz/seeds plus inputs built from
+# tests/data and mkstream.  New crashes land in $(FUZZ_BUILD)/crashes/TARGET/.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_BUILD = build-fuzz
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS = image rules qstream cpuid profile files
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_CLI_OBJ = $(filter-out $(FUZZ_BUILD)/src/main.o,$(CLI_SRC:%.c=$(FUZZ_BUILD)/%.o))
+FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument $(FUZZ_FLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
+	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< \
+		$(FUZZ_CLI_OBJ) $(FUZZ_LIB_OBJ) $(LIBS)
+
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
+
+fuzz-build: $(FUZZ_BIN) $(BUILD)/tests/mkstream $(BUILD)/xsavectl
+
+fuzz: fuzz-build
+	@FUZZ_TIME=$(FUZZ_TIME) FUZZ_BUILD=$(FUZZ_BUILD) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		XSAVECTL=$(abspath $(BUILD)/xsavectl) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 # Real-core test program: never sanitized (it must die of SIGSEGV with its registers intact).
 $(COREPAT): tests/gen/corepat.c
 	@mkdir -p $(dir $@)
@@ -83,7 +114,8 @@ $(COREPAT): tests/gen/corepat.c
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
-		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb qemu-system-x86 strace
+		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb qemu-system-x86 strace \
+		valgrind clang libclang-rt-14-dev
 
 check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
@@ -96,6 +128,10 @@ update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 # The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+
+# The whole suite again with every xsavectl run under valgrind's memcheck.
+check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
+	@VALGRIND=1 sh tests/run.sh $(BUILD)
 
 # Man pages must be clean for mandoc; every long option must be documented.
 lint: $(BUILD)/xsavectl
@@ -110,6 +146,6 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xsavectl
 
 clean:
-	rm -rf build build-asan xsavectl
+	rm -rf build build-asan build-fuzz xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

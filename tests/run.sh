@@ -1,14 +1,28 @@
 #!/bin/sh
-# Run every unit test, the CLI golden tests and the live tests (real cores,
-# this machine's host facts, real QEMU streams); print one closing line "N passed, N failed" and
-# exit non-zero when anything failed.
-# usage: tests/run.sh BUILD_DIR
+# Run every unit test, the CLI golden tests, the malformed-input catalogue and
+# the live tests (real cores, this machine's host facts, real QEMU streams,
+# write faults); print one closing line "N passed, N failed" and exit non-zero
+# when anything failed.  VALGRIND=1 runs every xsavectl under valgrind
+# (memcheck; any error or definite leak fails the run, its report is shown).
+# usage: [VALGRIND=1] tests/run.sh BUILD_DIR
 set -u
 build=${1:-build}
 bin=$(cd "$build" && pwd)
 here=$(dirname "$0")
 log=$(mktemp)
 status=0
+xsavectl=$bin/xsavectl
+if [ "${VALGRIND:-}" = 1 ]; then
+	vg=$(mktemp -d)
+	cat >"$vg/xsavectl" <<EOT
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+	--log-file="$vg/vg.%p.log" "$bin/xsavectl" "\$@"
+EOT
+	chmod +x "$vg/xsavectl"
+	xsavectl=$vg/xsavectl
+	export SWEEP_SCALE=7	# fewer truncation points: each run costs a valgrind start
+fi
 
 # Run one suite; show everything but its passing lines, keep all for the count.
 suite() {
@@ -20,19 +34,31 @@ suite() {
 for t in "$build"/tests/test_*; do
 	suite "$t"
 done
-suite env XSAVECTL="$bin/xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
+suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
 	sh "$here/cli/run.sh"
-suite env XSAVECTL="$bin/xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
-suite env XSAVECTL="$bin/xsavectl" sh "$here/live/host.sh"
-suite env XSAVECTL="$bin/xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \
+suite env XSAVECTL="$xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
+suite env XSAVECTL="$xsavectl" sh "$here/live/host.sh"
+suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \
 	sh "$here/live/faults.sh"
-suite env XSAVECTL="$bin/xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
+suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
 	DATA="$(cd "$here/data" && pwd)" sh "$here/malformed/run.sh"
 fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
-suite env XSAVECTL="$bin/xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
+suite env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
 	FIXTURES="$fixtures" sh "$here/live/qemu.sh"
 pass=$(grep -c '^ok ' "$log")
 fail=$(grep -c '^not ok ' "$log")
 rm -f "$log" "$log.1"
+if [ -n "${vg:-}" ]; then
+	reports=$(find "$vg" -name 'vg.*.log' -size +0 | wc -l)
+	if [ "$reports" = 0 ]; then
+		echo "ok - valgrind: no memcheck error or definite leak in any run"
+		pass=$((pass + 1))
+	else
+		echo "not ok - valgrind: $reports runs reported errors:"
+		find "$vg" -name 'vg.*.log' -size +0 -exec head -n 30 {} \; | sed 's/^/#   /'
+		fail=$((fail + 1))
+	fi
+	rm -rf "$vg"
+fi
 echo "xsavectl tests: $pass passed, $fail failed"
 [ "$status" = 0 ] && [ "$fail" = 0 ]

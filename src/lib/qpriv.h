@@ -53,7 +53,8 @@ struct qw {
 	uint32_t iter[MAX_ITER];	/* ids of "ram" START sections */
 	unsigned niter;
 	struct ramblk *blk;
-	unsigned nblk;
+	unsigned nblk, capblk;
+	unsigned capcpu;			/* of qs->cpu */
 	int last_blk;
 	json_t *desc;			/* vmdesc "devices" (given ahead), or NULL */
 	size_t desc_idx;
@@ -67,6 +68,8 @@ struct qw {
 #define fail(w, err, off, ...) \
 	((w)->rc ? (w)->rc : ((w)->rc = XS_FAIL_AT((w)->d, (err), (off), __VA_ARGS__)))
 
+/* Make room for element @n of *arr (capacity *cap, doubling).  False when out of memory. */
+bool qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem);
 /* @n bytes at @off, or NULL after recording "stream ends: expected WHAT". */
 const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what);
 /* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */

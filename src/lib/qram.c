@@ -73,6 +73,8 @@ static int ram_block_list(struct qw *w, uint64_t total)
 				    "RAM block '%s' makes the blocks larger than the total %llu",
 				    b.name, (unsigned long long)total);
 		sum += b.len;
+		if (!qw_grow((void **)&w->blk, &w->capblk, w->nblk, sizeof(*w->blk)))
+			return fail(w, XS_ENOMEM, at, "out of memory");
 		w->blk[w->nblk++] = b;
 		qs->ram_blocks++;
 	}

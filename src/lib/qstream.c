@@ -14,6 +14,21 @@
 enum { CMD_OPEN_RP = 1, CMD_PING, CMD_ADVISE, CMD_LISTEN, CMD_RUN, CMD_DISCARD, CMD_PACKAGED,
        CMD_COLO, CMD_RESUME, CMD_RECV_BITMAP, CMD_SWITCHOVER, CMD_MAX = CMD_SWITCHOVER };
 
+bool qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem)
+{
+	unsigned ncap;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	ncap = *cap ? 2 * *cap : 8;
+	if (!(p = realloc(*arr, (size_t)ncap * elem)))
+		return false;
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
 /* @n bytes at @off, or NULL after recording "ends before WHAT". */
 const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what)
 {
@@ -84,11 +99,12 @@ int qw_rdname(struct qw *w, char *out, const char *what)
 	if (!(p = qw_need(w, w->off, n, what)))
 		return w->rc;
 	if (!n)
-		return fail(w, XS_EFORMAT, w->off - 1, "bad %s: empty", what);
+		return fail(w, XS_EFORMAT, w->off - 1, "%s that is empty", what);
 	/* QEMU's names are printable ASCII; anything else is not a name (and not printed). */
 	for (size_t i = 0; i < n; i++)
 		if (p[i] < 0x20 || p[i] > 0x7e)
-			return fail(w, XS_EFORMAT, w->off + i, "bad %s: byte 0x%02x in it", what, p[i]);
+			return fail(w, XS_EFORMAT, w->off + i, "%s with byte 0x%02x in it", what,
+				    p[i]);
 	memcpy(out, p, n);
 	out[n] = 0;
 	w->off += n;
@@ -178,6 +194,8 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 			    (unsigned long long)XS_QCPU_MAX);
 	if (!(p = qw_peek(w, w->off, XS_QGET_MAX, &got)))
 		return w->rc;
+	if (!qw_grow((void **)&qs->cpu, &w->capcpu, qs->ncpu, sizeof(*qs->cpu)))
+		return fail(w, XS_ENOMEM, hdr, "out of memory");
 	c = &qs->cpu[qs->ncpu];
 	memset(c, 0, sizeof(*c));
 	c->instance = inst;
@@ -597,12 +615,6 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 	json_t *root = NULL;
 
 	memset(qs, 0, sizeof(*qs));
-	qs->cpu = calloc(XS_QCPU_MAX, sizeof(*qs->cpu));
-	w.blk = malloc(MAX_BLOCKS * sizeof(*w.blk));
-	if (!qs->cpu || !w.blk) {
-		free(w.blk);
-		return XS_FAIL(d, XS_ENOMEM, "out of memory");
-	}
 	if (vmdesc) {
 		root = json_loadb(vmdesc, vmdesc_len, 0, NULL);
 		w.desc = json_object_get(root, "devices");

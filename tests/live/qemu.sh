@@ -173,7 +173,10 @@ check "filter --in-place gives the same bytes as -o" \
 	'xs filter --in-place --force --xcr0 0x7 ip.bin >/dev/null && cmp -s ip.bin f.bin &&
 	 [ ! -e ip.bin.xsavectl-journal ]'
 if command -v strace >/dev/null 2>&1; then
-	for point in pwrite64:1 pwrite64:2 unlink:1; do
+	points="pwrite64:1 pwrite64:2 unlink:1"
+	# (valgrind makes unlink calls of its own: that kill point would count them)
+	[ "${VALGRIND:-}" = 1 ] && points="pwrite64:1 pwrite64:2"
+	for point in $points; do
 		cp max2.bin k.bin
 		strace -f -o /dev/null -e inject="${point%:*}:signal=KILL:when=${point#*:}" \
 			"$XSAVECTL" filter --in-place --force --xcr0 0x7 k.bin >/dev/null 2>&1

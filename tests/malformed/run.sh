@@ -48,7 +48,8 @@ expect() {
 case_() { expect "$@" && ok "$1"; }
 # sweep LABEL RC REGEX FILE STEP [FROM [TO]]: FILE cut at FROM, FROM+STEP, ... < TO.
 sweep() {
-	what=$1 rc=$2 re=$3 file=$4 step=$5 from=${6:-0} to=${7:-$(stat -c %s "$4")}
+	what=$1 rc=$2 re=$3 file=$4 step=$(($5 * ${SWEEP_SCALE:-1})) from=${6:-0}
+	to=${7:-$(stat -c %s "$4")}
 	bad=0 cuts=0 cut=$from
 	ext=${file##*.}
 	while [ "$cut" -lt "$to" ]; do
@@ -160,5 +161,17 @@ head -c 2000000 /dev/zero >big.bin
 case_ "image over the size limit" 65 "'big.bin'.*limit" "$XSAVECTL" inspect big.bin
 printf '{"profile_version": 1, "target": {"mask": "0x7"}' >pj.json
 case_ "profile that is not JSON" 65 "!'pj.json'" "$XSAVECTL" check --target pj.json img.bin
+# Every input the fuzzers (or earlier mutation runs) ever broke us with, through the CLI.
+bad=0 count=0
+for f in "$(dirname "$0")"/../fuzz/regress/*/*; do
+	[ -f "$f" ] || continue
+	case $f in *.md) continue ;; esac
+	count=$((count + 1))
+	"$XSAVECTL" inspect -r "$f" >/dev/null 2>err.txt
+	rc=$?
+	case $rc in 0 | 1 | 2 | 65) ;; *) bad=1; echo "# $f: exit $rc" ;; esac
+	[ "$(wc -l <err.txt)" -le 1 ] || { bad=1; echo "# $f: more than one line on stderr"; }
+done
+[ $bad = 0 ] && ok "fuzz regression inputs ($count): no crash, at most one line each"
 echo "# malformed: $((n - fail)) passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/* Target profiles (host --save-profile JSON, jansson), and the CPUID facts inside them. */
+#include <xsave/hostinfo.h>
+
+#include "../../src/profile.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct profile p;
+	struct xs_hostinfo h;
+	struct xs_diag d;
+
+	if (!profile_is_json(data, size))
+		return 0;
+	if (profile_parse("fuzz.json", data, size, &p))
+		return 0;
+	if (p.record)
+		(void)xs_hostinfo_parse(p.record, strlen(p.record), &h, &d);
+	profile_free(&p);
+	return 0;
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The QEMU stream walk over memory (the library reader), with and without a
+ * vmdesc found ahead, then every vCPU's image, its decode and filter's edits.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <xsave/qstream.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct mem {
+	const uint8_t *p;
+	size_t len;
+};
+
+static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
+{
+	struct mem *m = ctx;
+
+	if (off > m->len || m->len - off < n) {
+		*have = off < m->len ? m->len - off : 0;
+		return NULL;
+	}
+	return m->p + off;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mem m = { data, size };
+	struct xs_qsrc src = { .get = get, .ctx = &m, .start = 0, .end = size };
+	struct xs_layout intel;
+	size_t joff, jlen;
+	bool have = xs_qstream_find_vmdesc(data, size, &joff, &jlen);
+
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
+	for (int pass = 0; pass < 1 + have; pass++) {
+		struct xs_qstream qs;
+		struct xs_diag d;
+
+		if (xs_qstream_parse(&qs, &src, pass ? (const char *)data + joff : NULL,
+				     pass ? jlen : 0, &d)) {
+			xs_qstream_free(&qs);
+			continue;
+		}
+		for (unsigned i = 0; i < qs.ncpu; i++) {
+			struct xs_qcpu *c = &qs.cpu[i];
+			struct xs_parse_opts po = { .force = &intel, .force_why = "fuzz" };
+			struct xs_qpatch p[64];
+			struct xs_state st;
+			uint8_t *img, *orig;
+			uint64_t holds;
+			size_t n;
+
+			if (xs_qcpu_image(c, &intel, &img, &n, &holds))
+				continue;
+			po.locate_also = holds;
+			if (!xs_state_parse(&st, img, n, &po, &d))
+				xs_qcpu_state_facts(c, &st);
+			free(img);
+			orig = malloc(c->body_len);
+			memcpy(orig, c->body, c->body_len);
+			xs_qcpu_filter(c, xs_qcpu_xstate_bv(c) & 0x3, ~0x3ull);
+			xs_qcpu_patches(c, orig, p, 64);
+			free(orig);
+		}
+		xs_qstream_free(&qs);
+	}
+	return 0;
+}

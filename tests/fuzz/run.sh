@@ -1,0 +1,73 @@
+#!/bin/sh
+# make fuzz: for each target, replay every regression input (crashes found
+# before: each must now pass), then fuzz for FUZZ_TIME seconds starting from
+# the seeds (tests/fuzz/seeds/TARGET) and inputs built from tests/data and
+# mkstream.  A new crash is kept in $FUZZ_BUILD/crashes/TARGET/ and fails the
+# run; copy it into tests/fuzz/regress/TARGET/ with the fix.
+# usage: FUZZ_TIME=S FUZZ_BUILD=DIR MKSTREAM=... XSAVECTL=... sh tests/fuzz/run.sh TARGET...
+set -u
+: "${FUZZ_TIME:?}" "${FUZZ_BUILD:?}" "${MKSTREAM:?}" "${XSAVECTL:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+data=$(cd "$here/../data" && pwd)
+build=$(cd "$FUZZ_BUILD" && pwd)
+status=0
+
+# Seeds built from the real data and the generators (not kept in git).
+gen="$build/gen-seeds"
+rm -rf "$gen"
+mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/files"
+for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin; do
+	cp "$data/$f" "$gen/image/"
+	{ printf '\007\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000'; cat "$data/$f"; } \
+		>"$gen/rules/$f"
+	cp "$data/$f" "$gen/files/"
+done
+gzip -dc "$data/core.gz" >"$gen/files/core.elf"
+cp "$data/core.gz" "$gen/files/"
+i=0
+for args in "" "--no-vmdesc" "--postcopy" "--ram mapped" "--ram xbzrle" "--ram compress" \
+	"--subs avx512,pkru,amx,apx,fpop,future --xcr0 0x602e7 --bv 0x602e7" "--cpu-version 11" \
+	"--no-footers" "--ram ignore-shared --switchover --vcpus 2"; do
+	# shellcheck disable=SC2086
+	"$MKSTREAM" $args "$gen/qstream/s$i.bin"
+	cp "$gen/qstream/s$i.bin" "$gen/files/"
+	i=$((i + 1))
+done
+"$MKSTREAM" --libvirt raw "$gen/files/lv-raw.bin"
+"$MKSTREAM" --libvirt gzip "$gen/files/lv-gzip.bin"
+"$MKSTREAM" --gzip "$gen/files/s.gz"
+cp "$data"/cpuid-*.txt "$data"/host-*.txt "$gen/cpuid/"
+for f in "$data"/cpuid-*.txt; do
+	"$XSAVECTL" host --cpuid-file "$f" --save-profile "$gen/profile/$(basename "$f" .txt).json" \
+		>/dev/null 2>&1
+done
+
+for t in "$@"; do
+	bin="$build/fuzz_$t"
+	reg="$here/regress/$t"
+	work="$build/corpus/$t"
+	crashes="$build/crashes/$t"
+	mkdir -p "$work" "$crashes"
+	if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
+		if "$bin" -close_fd_mask=2 "$reg"/* >"$build/$t.replay.log" 2>&1; then
+			echo "ok - fuzz_$t: $(ls "$reg" | wc -l) regression inputs replayed"
+		else
+			echo "not ok - fuzz_$t: a regression input fails again (see $build/$t.replay.log)"
+			status=1
+		fi
+	fi
+	seeds="$gen/$t"
+	[ -d "$here/seeds/$t" ] && seeds="$seeds $here/seeds/$t"
+	# shellcheck disable=SC2086
+	if "$bin" -max_total_time="$FUZZ_TIME" -rss_limit_mb=2048 -timeout=10 -close_fd_mask=2 \
+		-artifact_prefix="$crashes/" -print_final_stats=1 "$work" $seeds \
+		>"$build/$t.log" 2>&1; then
+		echo "ok - fuzz_$t: $(grep -m1 'stat::number_of_executed_units' "$build/$t.log" |
+			awk '{print $2}') runs in ${FUZZ_TIME}s, $(ls "$work" | wc -l) corpus inputs, no crash"
+	else
+		echo "not ok - fuzz_$t: crash, see $build/$t.log and $crashes/"
+		tail -n 30 "$build/$t.log" | sed 's/^/#   /'
+		status=1
+	fi
+done
+exit $status
