@@ -84,7 +84,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 FUZZ_BUILD = build-fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS = image rules qstream cpuid profile files
+FUZZ_TARGETS = image rules qstream cpuid profile core gzip stream
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_CLI_OBJ = $(filter-out $(FUZZ_BUILD)/src/main.o,$(CLI_SRC:%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -99,6 +99,14 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FU
 		$(FUZZ_CLI_OBJ) $(FUZZ_LIB_OBJ) $(LIBS)
 
 .SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
+
+# The CLI's file readers, one campaign each (tests/fuzz/fuzz_files.c).
+$(FUZZ_BUILD)/fuzz_core $(FUZZ_BUILD)/fuzz_gzip $(FUZZ_BUILD)/fuzz_stream: \
+		tests/fuzz/fuzz_files.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
+	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument -g -O1 \
+		-DFUZZ_READER=READ_$(shell echo $(@:$(FUZZ_BUILD)/fuzz_%=%) | tr a-z A-Z) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< \
+		$(FUZZ_CLI_OBJ) $(FUZZ_LIB_OBJ) $(LIBS)
 
 fuzz-build: $(FUZZ_BIN) $(BUILD)/tests/mkstream $(BUILD)/xsavectl
 

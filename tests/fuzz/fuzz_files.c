@@ -3,8 +3,9 @@
  * The CLI's file readers on one input, as `xsavectl inspect` and `filter`
  * use them: sniffing, gzip (inflate straight from the file), raw images, ELF
  * cores (libelf), QEMU streams in their containers (mmap window, gzip,
- * libvirt), and writing the filtered copy of a core or stream.  FUZZ_READER
- * picks one: image, core, stream, or all (default).
+ * libvirt), and writing the filtered copy of a core or stream.  Built once per
+ * reader (fuzz_core, fuzz_gzip, fuzz_stream: -DFUZZ_READER=...), each keeping
+ * only inputs that reader takes, so that each campaign stays on its reader.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,30 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+enum { READ_CORE = 1, READ_GZIP, READ_STREAM };
+
+/* Does the input go to this target's reader? */
+static bool mine(const char *path)
+{
+	struct io_src src;
+	bool ok;
+
+	if (io_open(path, &src))
+		return false;
+	switch (FUZZ_READER) {
+	case READ_CORE:
+		ok = core_sniff(&src) && !src.gzip;
+		break;
+	case READ_GZIP:
+		ok = src.gzip;
+		break;
+	default:
+		ok = stream_sniff(&src) && !src.gzip;
+	}
+	io_src_close(&src);
+	return ok;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xs_common c = { .thread = -1, .vcpu = -1 };
@@ -34,6 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0)
 		return 0;
+	if (!mine(path)) {
+		close(fd);
+		return 0;
+	}
 	xs_layout_builtin(XS_VENDOR_INTEL, &c.host);
 	c.have_host = true;
 	if (!input_load(&c, path, &in)) {

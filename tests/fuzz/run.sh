@@ -15,27 +15,28 @@ status=0
 # Seeds built from the real data and the generators (not kept in git).
 gen="$build/gen-seeds"
 rm -rf "$gen"
-mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/files"
+mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/core" \
+	"$gen/gzip" "$gen/stream"
 for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin; do
 	cp "$data/$f" "$gen/image/"
 	{ printf '\007\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000'; cat "$data/$f"; } \
 		>"$gen/rules/$f"
-	cp "$data/$f" "$gen/files/"
+	gzip -c "$data/$f" >"$gen/gzip/$f.gz"
 done
-gzip -dc "$data/core.gz" >"$gen/files/core.elf"
-cp "$data/core.gz" "$gen/files/"
+gzip -dc "$data/core.gz" >"$gen/core/core.elf"
+cp "$data/core.gz" "$gen/gzip/"
 i=0
 for args in "" "--no-vmdesc" "--postcopy" "--ram mapped" "--ram xbzrle" "--ram compress" \
 	"--subs avx512,pkru,amx,apx,fpop,future --xcr0 0x602e7 --bv 0x602e7" "--cpu-version 11" \
 	"--no-footers" "--ram ignore-shared --switchover --vcpus 2"; do
 	# shellcheck disable=SC2086
 	"$MKSTREAM" $args "$gen/qstream/s$i.bin"
-	cp "$gen/qstream/s$i.bin" "$gen/files/"
+	cp "$gen/qstream/s$i.bin" "$gen/stream/"
 	i=$((i + 1))
 done
-"$MKSTREAM" --libvirt raw "$gen/files/lv-raw.bin"
-"$MKSTREAM" --libvirt gzip "$gen/files/lv-gzip.bin"
-"$MKSTREAM" --gzip "$gen/files/s.gz"
+"$MKSTREAM" --libvirt raw "$gen/stream/lv-raw.bin"
+"$MKSTREAM" --libvirt gzip "$gen/stream/lv-gzip.bin"
+"$MKSTREAM" --gzip "$gen/gzip/s.gz"
 cp "$data"/cpuid-*.txt "$data"/host-*.txt "$gen/cpuid/"
 for f in "$data"/cpuid-*.txt; do
 	"$XSAVECTL" host --cpuid-file "$f" --save-profile "$gen/profile/$(basename "$f" .txt).json" \
