@@ -80,10 +80,15 @@ extern const struct argp target_argp;
 int target_prepare(struct xs_targetopt *t);
 void show_target(struct out *o, const struct xs_targetopt *t);
 
+/* What a state of an input is. */
+enum state_kind { STATE_IMAGE, STATE_THREAD, STATE_VCPU };
+/* "image", "thread", "vcpu": the "source" of a state in the output. */
+const char *state_kind_name(enum state_kind k);
+
 /* One state of an input, with where it came from. */
 struct input_state {
 	struct xs_state st;
-	const char *what;	/* "image", "thread", "vcpu" */
+	enum state_kind kind;
 	long id;		/* thread id, vCPU index; -1 for images */
 	uint64_t offset;	/* of the image (the cpu section) in the (decompressed) file */
 	unsigned cpu;		/* streams: index into the stream's cpu sections */

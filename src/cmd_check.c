@@ -92,7 +92,7 @@ static int run(int argc, char **argv)
 			out_obj(o, NULL);
 			show_label(o, is);
 			show_verdict(o, &is->st, &c);
-			show_state(o, &is->st, is->what);
+			show_state(o, &is->st, state_kind_name(is->kind));
 			show_components(o, &is->st, &c);
 			out_end(o);
 			verdict = worse(verdict, verdict_exit(c.verdict));

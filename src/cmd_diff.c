@@ -73,10 +73,10 @@ static void show_pair(struct out *o, const struct input_state *ia, const struct 
 {
 	const struct xs_state *sa = &ia->st, *sb = &ib->st;
 
-	if (!strcmp(ia->what, "thread"))
-		out_u64(o, "thread_a", (uint64_t)ia->id);
-	if (!strcmp(ib->what, "thread"))
-		out_u64(o, "thread_b", (uint64_t)ib->id);
+	if (ia->kind != STATE_IMAGE)
+		out_u64(o, ia->kind == STATE_THREAD ? "thread_a" : "vcpu_a", (uint64_t)ia->id);
+	if (ib->kind != STATE_IMAGE)
+		out_u64(o, ib->kind == STATE_THREAD ? "thread_b" : "vcpu_b", (uint64_t)ib->id);
 	out_bool(o, "equal", d->n == 0);
 	out_mask(o, "xstate_bv_a", sa->xstate_bv);
 	out_mask(o, "xstate_bv_b", sb->xstate_bv);

@@ -124,7 +124,7 @@ static void refusal(const struct filter_args *a, const struct input_state *s,
 	char names[160], who[48] = "";
 
 	if (s->id >= 0)
-		snprintf(who, sizeof(who), " %s %ld", !strcmp(s->what, "vcpu") ? "vCPU" : "thread",
+		snprintf(who, sizeof(who), " %s %ld", s->kind == STATE_VCPU ? "vCPU" : "thread",
 			 s->id);
 	if (c->lose | c->guest_outside) {
 		xs_mask_names(c->lose | c->guest_outside, names, sizeof(names));

@@ -83,7 +83,7 @@ static int run(int argc, char **argv)
 
 			out_obj(o, NULL);
 			show_label(o, is);
-			show_state(o, &is->st, is->what);
+			show_state(o, &is->st, state_kind_name(is->kind));
 			show_components(o, &is->st, NULL);
 			if (a.registers)
 				show_registers(o, &is->st);

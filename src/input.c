@@ -49,7 +49,7 @@ static int load_image(const struct xs_common *c, struct io_src *src, struct inpu
 	in->format = "image";
 	in->nstates = 1;
 	in->s = xcalloc(1, sizeof(*in->s));
-	in->s[0].what = "image";
+	in->s[0].kind = STATE_IMAGE;
 	in->s[0].id = -1;
 	return parse_one(c, in->path, &in->s[0], in->file.buf, in->file.len, NULL, NULL, 0);
 }
@@ -73,7 +73,7 @@ static int load_core(const struct xs_common *c, struct io_src *src, struct input
 
 		if (c->thread >= 0 && t->tid != c->thread)
 			continue;
-		s->what = "thread";
+		s->kind = STATE_THREAD;
 		s->id = t->tid;
 		s->offset = t->xstate_off;
 		rc = parse_one(c, in->path, s, t->img, t->xstate_len,
@@ -126,7 +126,7 @@ static int load_stream(const struct xs_common *c, struct io_src *src, struct inp
 
 		if (c->vcpu >= 0 && cpu->instance != c->vcpu)
 			continue;
-		st->what = "vcpu";
+		st->kind = STATE_VCPU;
 		st->id = cpu->instance;
 		st->offset = cpu->off;
 		st->cpu = i;
@@ -264,9 +264,16 @@ void show_input(struct out *o, const struct input *in)
 	out_bool(o, "xsave_layout_note", in->core->have_layout);
 }
 
+const char *state_kind_name(enum state_kind k)
+{
+	static const char *const names[] = { "image", "thread", "vcpu" };
+
+	return names[k];
+}
+
 void show_label(struct out *o, const struct input_state *s)
 {
-	if (!strcmp(s->what, "vcpu")) {
+	if (s->kind == STATE_VCPU) {
 		out_u64(o, "vcpu", (uint64_t)s->id);
 		out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
 		out_str(o, "vmdesc_check", s->crosscheck);
@@ -277,7 +284,7 @@ void show_label(struct out *o, const struct input_state *s)
 				 "TCG, which never updates it)");
 		return;
 	}
-	if (!strcmp(s->what, "thread")) {
+	if (s->kind == STATE_THREAD) {
 		if (s->id >= 0)
 			out_u64(o, "thread", (uint64_t)s->id);
 		else
