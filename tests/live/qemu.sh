@@ -146,6 +146,24 @@ check "suppress-vmdesc=on: saved" 'vm log3 tcg max 1 pc,suppress-vmdesc=on - && 
 check "stream without vmdesc: read with the built-in layout, pattern intact" \
 	'[ "$(field novmdesc.bin vmdesc)" = no ] && pattern_ok novmdesc.bin 0 ymm'
 
+# --- q35 with more devices (slirp's old-style sections), 3 vCPUs, with and without vmdesc
+devs="-device ahci -device qemu-xhci"
+if $QEMU -netdev help 2>/dev/null | grep -qx user; then
+	devs="$devs -netdev user,id=n0 -device e1000,netdev=n0 -netdev user,id=n1"
+	devs="$devs -device virtio-net-pci,netdev=n1"
+fi
+vm_cmds='migrate "exec:cat > q35.bin"'
+# shellcheck disable=SC2086
+check "tcg q35, 3 vCPUs, AHCI, xHCI, e1000 and virtio-net on slirp: saved" \
+	'vm log9 tcg max 3 q35 - $devs && [ -s q35.bin ]'
+vm_cmds='migrate "exec:cat > q35nv.bin"'
+# shellcheck disable=SC2086
+check "the same without vmdesc: saved" 'vm log10 tcg max 3 q35,suppress-vmdesc=on - $devs && [ -s q35nv.bin ]'
+check "q35: every section sized by vmdesc; without it, by footers alone: same sections, same vCPUs" \
+	'[ "$(field q35.bin device_sections)" = "$(field q35nv.bin device_sections)" ] &&
+	 [ "$(field q35nv.bin vmdesc)" = no ] && [ "$(field q35.bin vcpus)" = 3 ] &&
+	 xs diff q35.bin q35nv.bin >/dev/null && pattern_ok q35nv.bin 2 ymm'
+
 # --- filter, and QEMU loads the result ------------------------------------------
 check "filter refuses to drop PKRU/MPX the guest enabled (exit 1)" \
 	'xs filter --xcr0 0x7 max2.bin -o f.bin >/dev/null 2>&1; [ $? = 1 ] && [ ! -e f.bin ]'
