@@ -103,6 +103,8 @@ fi
 # --- SIGKILL at each step of an atomic write ----------------------------------------
 if ! command -v strace >/dev/null 2>&1; then
 	skip "strace is not installed: kill tests not run"
+elif ! strace -f -o /dev/null true 2>/dev/null; then
+	skip "strace cannot trace here (no ptrace permission): kill tests not run"
 else
 	# (a stream or an image is one write; a gzip'ed core many)
 	for input in s.bin img.bin core.gz; do
