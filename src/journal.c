@@ -13,6 +13,8 @@
 
 #include <zlib.h>
 
+#include <xsave/rd.h>
+
 #include "exitcodes.h"
 #include "stream.h"
 #include "util.h"
@@ -30,20 +32,11 @@ char *stream_journal_name(const char *path)
  */
 #define JOURNAL_MAGIC "XSAVECTL-JOURNAL 1\n"
 
+/* Append an @n-byte big-endian number at *q. */
 static void put_be(uint8_t **q, uint64_t v, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		(*q)[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	xs_be_put(*q, v, n);
 	*q += n;
-}
-
-static uint64_t get_be(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 static int sync_parent(const char *path)
@@ -167,15 +160,15 @@ int stream_recover(const char *path)
 	end = f.buf + f.len;
 	if (f.len < sizeof(JOURNAL_MAGIC) - 1 + 16 ||
 	    memcmp(q, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1) ||
-	    get_be(end - 4, 4) != crc32(0, f.buf, (uInt)(f.len - 4))) {
+	    xs_be_get(end - 4, 4) != crc32(0, f.buf, (uInt)(f.len - 4))) {
 		msg_err("'%s': not a valid xsavectl journal (bad magic or CRC); '%s' left as is",
 			journal, path);
 		rc = EXIT_DATAERR;
 		goto out;
 	}
 	q += sizeof(JOURNAL_MAGIC) - 1;
-	size = get_be(q, 8);
-	count = get_be(q + 8, 4);
+	size = xs_be_get(q, 8);
+	count = xs_be_get(q + 8, 4);
 	q += 12;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || (uint64_t)st.st_size != size) {
@@ -187,7 +180,7 @@ int stream_recover(const char *path)
 	for (uint64_t i = 0; i < count && !rc; i++) {
 		uint64_t off, len;
 
-		if (end - 4 - q < 12 || (off = get_be(q, 8), len = get_be(q + 8, 4),
+		if (end - 4 - q < 12 || (off = xs_be_get(q, 8), len = xs_be_get(q + 8, 4),
 					 (uint64_t)(end - 4 - q - 12) < 2 * len)) {
 			msg_err("'%s': journal entry %llu is truncated", journal,
 				(unsigned long long)i);

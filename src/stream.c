@@ -41,6 +41,8 @@ static const uint8_t *msrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 		*have = off < m->size ? (size_t)(m->size - off) : 0;
 		return NULL;
 	}
+	if (!n)
+		return (const uint8_t *)"";	/* nothing to map (maybe at the very end) */
 	if (m->map && off >= m->base && off + n <= m->base + m->len)
 		return m->map + (off - m->base);
 	if (m->map)

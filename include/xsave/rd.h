@@ -73,6 +73,13 @@ XS_MUST_CHECK bool xs_rd_sub(struct xs_rd *rd, size_t n, struct xs_rd *sub);
 static inline uint64_t xs_rd_abs(const struct xs_rd *rd) { return rd->base + rd->pos; }
 static inline size_t xs_rd_left(const struct xs_rd *rd) { return rd->len - rd->pos; }
 
+/*
+ * An @n-byte (1..8) big-endian number at @p, for callers that already hold a
+ * checked range (a stream window, a journal entry), and its writer.
+ */
+uint64_t xs_be_get(const void *p, unsigned n);
+void xs_be_put(void *p, uint64_t v, unsigned n);
+
 /* Writers. */
 XS_MUST_CHECK bool xs_wr_u32le_at(struct xs_wr *wr, size_t off, uint32_t v);
 XS_MUST_CHECK bool xs_wr_u64le_at(struct xs_wr *wr, size_t off, uint64_t v);

@@ -125,7 +125,7 @@ long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *pr
 		const uint8_t *q = p + i;
 		size_t left = avail - i;
 
-		if (q[0] == QS_FOOTER && ((uint32_t)q[1] << 24 | q[2] << 16 | q[3] << 8 | q[4]) == sid) {
+		if (q[0] == QS_FOOTER && xs_be_get(q + 1, 4) == sid) {
 			if (after_footer(q + 5, left - 5))
 				return (long)i;
 			if (*weak < 0)
@@ -432,8 +432,7 @@ size_t xs_qcpu_filter(struct xs_qcpu *c, uint64_t bv, uint64_t zero_mask)
 	if (c->version >= 12) {
 		uint8_t v[8];
 
-		for (unsigned i = 0; i < 8; i++)
-			v[i] = (uint8_t)(bv >> (56 - 8 * i));
+		xs_be_put(v, bv, 8);
 		for (unsigned i = 0; i < 8; i++) {
 			changed += c->body[QCPU_XSTATE_BV + i] != v[i];
 			c->body[QCPU_XSTATE_BV + i] = v[i];

@@ -74,7 +74,6 @@ bool qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem);
 const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what);
 /* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */
 const uint8_t *qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got);
-uint64_t qw_be(const uint8_t *p, unsigned n);
 /* An n-byte big-endian number at w->off, advancing. */
 int qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what);
 /* A u8-length printable name at w->off into @out (256 bytes), advancing. */

@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <xsave/rd.h>
+
 #include "qpriv.h"
 
 /* RAM record flags (migration/ram.h). */
@@ -40,7 +42,7 @@ static int ram_block_list(struct qw *w, uint64_t total)
 			return w->rc;
 		/* Hugepage blocks carry their page size after postcopy was advised. */
 		if (qs->postcopy_advised && (p = qw_need(w, w->off, 8, "a RAM block entry"))) {
-			v = qw_be(p, 8);
+			v = xs_be_get(p, 8);
 			if (p[0] == 0 && pow2(v) && v != PAGE_SIZE && (v & qs->pagesize_summary))
 				w->off += 8;
 		}

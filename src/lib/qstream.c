@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xsave/rd.h>
+
 #include "qpriv.h"
 
 enum { CMD_OPEN_RP = 1, CMD_PING, CMD_ADVISE, CMD_LISTEN, CMD_RUN, CMD_DISCARD, CMD_PACKAGED,
@@ -27,23 +29,6 @@ bool qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem)
 	*arr = p;
 	*cap = ncap;
 	return true;
-}
-
-/* @n bytes at @off, or NULL after recording "ends before WHAT". */
-const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what)
-{
-	size_t have = 0;
-	const uint8_t *p = w->src->get(w->src->ctx, off, n, &have);
-
-	if (p)
-		return p;
-	if (have == SIZE_MAX) {
-		if (!w->rc)
-			w->rc = -XS_EINVAL;
-	} else
-		fail(w, XS_ETRUNC, off + have, "stream ends: expected %s (%llu bytes)", what,
-		     (unsigned long long)n);
-	return NULL;
 }
 
 /* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */
@@ -66,13 +51,18 @@ const uint8_t *qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got)
 	return w->src->get(w->src->ctx, off, have, &have);
 }
 
-uint64_t qw_be(const uint8_t *p, unsigned n)
+/* @n bytes at @off, or NULL after recording "stream ends: expected WHAT". */
+const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what)
 {
-	uint64_t v = 0;
+	size_t got;
+	const uint8_t *p = qw_peek(w, off, n, &got);
 
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
+	if (p && got < n) {
+		fail(w, XS_ETRUNC, off + got, "stream ends: expected %s (%llu bytes)", what,
+		     (unsigned long long)n);
+		return NULL;
+	}
+	return p;
 }
 
 /* Read an n-byte big-endian number at w->off and advance. */
@@ -83,7 +73,7 @@ int qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what)
 	*v = 0;
 	if (!p)
 		return w->rc;
-	*v = qw_be(p, n);
+	*v = xs_be_get(p, n);
 	w->off += n;
 	return 0;
 }
@@ -133,9 +123,9 @@ static int footer(struct qw *w, uint32_t sid)
 	if (got < 5 || p[0] != QS_FOOTER)
 		return fail(w, got < 5 ? XS_ETRUNC : XS_EFORMAT, w->off,
 			    "expected the footer of section %llu (0x7e)", (unsigned long long)sid);
-	if (qw_be(p + 1, 4) != sid)
+	if (xs_be_get(p + 1, 4) != sid)
 		return fail(w, XS_EFORMAT, w->off, "footer names section %llu, not the one before",
-			    (unsigned long long)qw_be(p + 1, 4));
+			    (unsigned long long)xs_be_get(p + 1, 4));
 	w->off += 5;
 	return 0;
 }
@@ -288,7 +278,7 @@ static int command(struct qw *w, uint64_t at)
 				    (unsigned long long)len);
 		qs->postcopy_advised = true;
 		if (len)
-			qs->pagesize_summary = qw_be(p, 8);
+			qs->pagesize_summary = xs_be_get(p, 8);
 		break;
 	case CMD_DISCARD:
 	case CMD_RECV_BITMAP:
@@ -298,7 +288,7 @@ static int command(struct qw *w, uint64_t at)
 			return fail(w, XS_EFORMAT, at, "command %llu takes no payload",
 				    (unsigned long long)cmd);
 	}
-	v = cmd == CMD_PACKAGED ? qw_be(p, 4) : 0;
+	v = cmd == CMD_PACKAGED ? xs_be_get(p, 4) : 0;
 	w->off += len;
 	if (cmd != CMD_PACKAGED)
 		return 0;
@@ -655,7 +645,7 @@ bool xs_qstream_find_vmdesc(const uint8_t *tail_buf, size_t len, size_t *json_of
 		if (!p)
 			return false;
 		i = (size_t)(p - tail_buf);
-		if (qw_be(p + 1, 4) == end - i - 5 && i && p[-1] == QS_EOF && p[5] == '{') {
+		if (xs_be_get(p + 1, 4) == end - i - 5 && i && p[-1] == QS_EOF && p[5] == '{') {
 			*json_off = i + 5;
 			*json_len = end - i - 5;
 			return true;

@@ -161,6 +161,24 @@ bool xs_rd_sub(struct xs_rd *rd, size_t n, struct xs_rd *sub)
 	return true;
 }
 
+uint64_t xs_be_get(const void *p, unsigned n)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n && i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+void xs_be_put(void *p, uint64_t v, unsigned n)
+{
+	uint8_t *b = p;
+
+	for (unsigned i = 0; i < n && i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
 bool xs_wr_copy_at(struct xs_wr *wr, size_t off, const void *src, size_t n)
 {
 	if (!xs_range_ok(wr->len, off, n))
