@@ -356,10 +356,12 @@ bool io_same_file(const char *path, const struct stat *in)
 	return stat(path, &st) == 0 && st.st_dev == in->st_dev && st.st_ino == in->st_ino;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int io_write_full(int fd, const void *buf, size_t n, int64_t at)
 {
+	const uint8_t *p = buf;
+
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = at < 0 ? write(fd, p, n) : pwrite(fd, p, n, (off_t)at);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -367,11 +369,18 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 			return -1;
 		p += w;
 		n -= (size_t)w;
+		if (at >= 0)
+			at += w;
 	}
 	return 0;
 }
 
-static int sync_dir(const char *path)
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	return io_write_full(fd, p, n, -1);
+}
+
+int io_sync_dir(const char *path)
 {
 	char *copy = xstrdup(path);
 	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -525,7 +534,7 @@ int io_out_commit(struct io_out *o)
 	if (rc) {
 		if (o->tmp)
 			unlink(o->tmp);
-	} else if (sync_dir(o->path)) {
+	} else if (io_sync_dir(o->path)) {
 		msg_err("'%s': written, but syncing its directory failed: %s", o->path,
 			strerror(errno));
 		rc = EXIT_IOERR;

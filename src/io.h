@@ -67,6 +67,11 @@ ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n);
 int io_read(const char *path, size_t max, struct io_file *f);
 void io_free(struct io_file *f);
 
+/* Write all @n bytes to @fd (at offset @at with pwrite, or at its position when @at < 0). */
+int io_write_full(int fd, const void *buf, size_t n, int64_t at);
+/* fsync the directory holding @path (its new or removed entry).  0 or -1. */
+int io_sync_dir(const char *path);
+
 /* Is @path the same file as the input @in (same device and inode)? */
 bool io_same_file(const char *path, const struct stat *in);
 

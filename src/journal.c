@@ -39,38 +39,6 @@ static void put_be(uint8_t **q, uint64_t v, unsigned n)
 	*q += n;
 }
 
-static int sync_parent(const char *path)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	int fd, rc;
-
-	if (slash)
-		slash[slash == dir ? 1 : 0] = 0;
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd) && errno != EINVAL ? -1 : 0;
-	close(fd);
-	return rc;
-}
-
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 int stream_write_in_place(const struct stream *s)
 {
 	unsigned n;
@@ -93,15 +61,9 @@ int stream_write_in_place(const struct stream *s)
 	put_be(&q, (uint64_t)s->st.st_size, 8);
 	put_be(&q, n, 4);
 	for (unsigned i = 0; i < n; i++) {
-		unsigned c;
-
-		for (c = 0; c < s->qs.ncpu; c++)
-			if (p[i].data >= s->qs.cpu[c].body &&
-			    p[i].data < s->qs.cpu[c].body + s->qs.cpu[c].body_len)
-				break;
 		put_be(&q, p[i].off, 8);
 		put_be(&q, p[i].len, 4);
-		memcpy(q, s->orig[c] + (p[i].data - s->qs.cpu[c].body), p[i].len);
+		memcpy(q, p[i].orig, p[i].len);
 		memcpy(q + p[i].len, p[i].data, p[i].len);
 		q += 2 * (size_t)p[i].len;
 	}
@@ -114,7 +76,7 @@ int stream_write_in_place(const struct stream *s)
 	if (!rc && n)
 		rc = io_write_atomic(journal, j, jlen, false, NULL);
 	for (unsigned i = 0; i < n && !rc; i++)
-		if (pwrite_all(fd, p[i].data, p[i].len, p[i].off)) {
+		if (io_write_full(fd, p[i].data, p[i].len, (int64_t)p[i].off)) {
 			msg_err("'%s': write error at offset 0x%llx: %s (the journal '%s' holds the "
 				"original bytes; 'filter --in-place' again rolls them back)", s->path,
 				(unsigned long long)p[i].off, strerror(errno), journal);
@@ -125,7 +87,7 @@ int stream_write_in_place(const struct stream *s)
 			journal);
 		rc = EXIT_IOERR;
 	}
-	if (!rc && n && (unlink(journal) || sync_parent(journal))) {
+	if (!rc && n && (unlink(journal) || io_sync_dir(journal))) {
 		msg_err("'%s': written, but removing its journal failed: %s", journal,
 			strerror(errno));
 		rc = EXIT_IOERR;
@@ -143,8 +105,9 @@ int stream_recover(const char *path)
 	char *journal = stream_journal_name(path);
 	struct io_file f;
 	struct stat st;
-	uint64_t size, count;
-	const uint8_t *q, *end;
+	struct xs_rd rd;
+	uint64_t size;
+	uint32_t count = 0;
 	int fd = -1, rc;
 
 	if (access(journal, F_OK)) {
@@ -156,20 +119,18 @@ int stream_recover(const char *path)
 		free(journal);
 		return rc;
 	}
-	q = f.buf;
-	end = f.buf + f.len;
+	/* Everything but the trailing CRC, read with the bounds-checked cursor. */
+	rd = xs_rd_init(f.buf, f.len >= 4 ? f.len - 4 : 0, 0);
 	if (f.len < sizeof(JOURNAL_MAGIC) - 1 + 16 ||
-	    memcmp(q, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1) ||
-	    xs_be_get(end - 4, 4) != crc32(0, f.buf, (uInt)(f.len - 4))) {
+	    !xs_rd_equal_at(&rd, 0, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1) ||
+	    xs_be_get(f.buf + f.len - 4, 4) != crc32(0, f.buf, (uInt)(f.len - 4)) ||
+	    !xs_rd_skip(&rd, sizeof(JOURNAL_MAGIC) - 1) || !xs_rd_u64be(&rd, &size) ||
+	    !xs_rd_u32be(&rd, &count)) {
 		msg_err("'%s': not a valid xsavectl journal (bad magic or CRC); '%s' left as is",
 			journal, path);
 		rc = EXIT_DATAERR;
 		goto out;
 	}
-	q += sizeof(JOURNAL_MAGIC) - 1;
-	size = xs_be_get(q, 8);
-	count = xs_be_get(q + 8, 4);
-	q += 12;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || (uint64_t)st.st_size != size) {
 		msg_err("'%s': cannot roll back from '%s': %s", path, journal,
@@ -177,31 +138,32 @@ int stream_recover(const char *path)
 		rc = fd < 0 ? EXIT_NOINPUT : EXIT_DATAERR;
 		goto out;
 	}
-	for (uint64_t i = 0; i < count && !rc; i++) {
-		uint64_t off, len;
+	for (uint32_t i = 0; i < count && !rc; i++) {
+		uint64_t off;
+		uint32_t len;
+		struct xs_rd old;
 
-		if (end - 4 - q < 12 || (off = xs_be_get(q, 8), len = xs_be_get(q + 8, 4),
-					 (uint64_t)(end - 4 - q - 12) < 2 * len)) {
-			msg_err("'%s': journal entry %llu is truncated", journal,
-				(unsigned long long)i);
+		/* Each entry: be64 offset, be32 length, the old bytes (written back), the new. */
+		if (!xs_rd_u64be(&rd, &off) || !xs_rd_u32be(&rd, &len) ||
+		    !xs_rd_sub(&rd, len, &old) || !xs_rd_skip(&rd, len)) {
+			msg_err("'%s': journal entry %u is truncated", journal, i);
 			rc = EXIT_DATAERR;
 			break;
 		}
-		if (pwrite_all(fd, q + 12, (size_t)len, off)) {
+		if (io_write_full(fd, old.p, old.len, (int64_t)off)) {
 			msg_err("'%s': write error at offset 0x%llx: %s", path,
 				(unsigned long long)off, strerror(errno));
 			rc = EXIT_IOERR;
 		}
-		q += 12 + 2 * len;
 	}
-	if (!rc && (fsync(fd) || unlink(journal) || sync_parent(journal))) {
+	if (!rc && (fsync(fd) || unlink(journal) || io_sync_dir(journal))) {
 		msg_err("'%s': rolled back, but syncing or removing '%s' failed: %s", path, journal,
 			strerror(errno));
 		rc = EXIT_IOERR;
 	}
 	if (!rc)
-		msg_err("'%s': rolled back an interrupted 'filter --in-place' (%llu ranges) from "
-			"'%s'", path, (unsigned long long)count, journal);
+		msg_err("'%s': rolled back an interrupted 'filter --in-place' (%u ranges) from '%s'",
+			path, count, journal);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -41,6 +41,13 @@ struct xs_qsrc {
 	uint64_t end;
 };
 
+/* A source over bytes in memory (the whole stream at hand: tests, fuzzing, small files). */
+struct xs_qmem {
+	const uint8_t *p;
+	size_t len;
+};
+void xs_qsrc_mem(struct xs_qsrc *src, struct xs_qmem *m, const uint8_t *p, size_t len);
+
 /* Capabilities named in configuration/capabilities. */
 enum { XS_QCAP_IGNORE_SHARED = 1 << 0, XS_QCAP_MAPPED_RAM = 1 << 1, XS_QCAP_OTHER = 1 << 2 };
 
@@ -144,7 +151,8 @@ size_t xs_qcpu_filter(struct xs_qcpu *c, uint64_t bv, uint64_t zero);
 /* One changed range of a cpu section, for writers: body[off..off+len). */
 struct xs_qpatch {
 	uint64_t off;		/* source offset */
-	const uint8_t *data;
+	const uint8_t *data;	/* the new bytes */
+	const uint8_t *orig;	/* the bytes as read (for a journal) */
 	uint32_t len;
 };
 

@@ -483,6 +483,7 @@ unsigned xs_qcpu_patches(const struct xs_qcpu *c, const uint8_t *orig, struct xs
 			return n;
 		p[n].off = c->body_off + i;
 		p[n].data = c->body + i;
+		p[n].orig = orig + i;
 		p[n].len = last - i + 1;
 		n++;
 		i = last + 1;

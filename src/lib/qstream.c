@@ -629,6 +629,27 @@ void xs_qstream_free(struct xs_qstream *qs)
 	qs->ncpu = 0;
 }
 
+static const uint8_t *mem_get(void *ctx, uint64_t off, size_t n, size_t *have)
+{
+	const struct xs_qmem *m = ctx;
+
+	if (off > m->len || m->len - off < n) {
+		*have = off < m->len ? (size_t)(m->len - off) : 0;
+		return NULL;
+	}
+	return m->p + off;
+}
+
+void xs_qsrc_mem(struct xs_qsrc *src, struct xs_qmem *m, const uint8_t *p, size_t len)
+{
+	m->p = p;
+	m->len = len;
+	src->get = mem_get;
+	src->ctx = m;
+	src->start = 0;
+	src->end = len;
+}
+
 bool xs_qstream_find_vmdesc(const uint8_t *tail_buf, size_t len, size_t *json_off,
 			    size_t *json_len)
 {

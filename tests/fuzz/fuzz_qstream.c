@@ -10,30 +10,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct mem {
-	const uint8_t *p;
-	size_t len;
-};
-
-static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
-{
-	struct mem *m = ctx;
-
-	if (off > m->len || m->len - off < n) {
-		*have = off < m->len ? m->len - off : 0;
-		return NULL;
-	}
-	return m->p + off;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mem m = { data, size };
-	struct xs_qsrc src = { .get = get, .ctx = &m, .start = 0, .end = size };
+	struct xs_qmem m;
+	struct xs_qsrc src;
 	struct xs_layout intel;
 	size_t joff, jlen;
 	bool have = xs_qstream_find_vmdesc(data, size, &joff, &jlen);
 
+	xs_qsrc_mem(&src, &m, data, size);
 	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
 	for (int pass = 0; pass < 1 + have; pass++) {
 		struct xs_qstream qs;

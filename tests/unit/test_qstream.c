@@ -7,22 +7,6 @@
 #include "../../src/lib/qpriv.h"
 #include "check.h"
 
-struct mem {
-	const uint8_t *p;
-	size_t len;
-};
-
-static const uint8_t *mem_get(void *ctx, uint64_t off, size_t n, size_t *have)
-{
-	struct mem *m = ctx;
-
-	if (off > m->len || m->len - off < n) {
-		*have = off < m->len ? m->len - off : 0;
-		return NULL;
-	}
-	return m->p + off;
-}
-
 static size_t put(uint8_t *b, size_t at, uint64_t v, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -87,8 +71,8 @@ static void test_walk(void)
 {
 	static uint8_t b[8192];
 	size_t len = build(b, 0x7, 0x207);
-	struct mem m = { b, len };
-	struct xs_qsrc src = { .get = mem_get, .ctx = &m, .start = 0, .end = len };
+	struct xs_qmem m;
+	struct xs_qsrc src;
 	struct xs_qstream qs;
 	struct xs_diag d = { 0 };
 	struct xs_layout intel;
@@ -98,6 +82,7 @@ static void test_walk(void)
 	struct xs_qpatch p[8];
 	unsigned np;
 
+	xs_qsrc_mem(&src, &m, b, len);
 	CHECK(xs_qstream_parse(&qs, &src, NULL, 0, &d) == 0, "walk: %s", d.msg);
 	CHECK_U64(qs.ncpu, 1, "one cpu section");
 	CHECK_U64(qs.pages, 1, "one page");
@@ -131,9 +116,12 @@ static void test_walk(void)
 
 	/* Truncated anywhere: an error with an offset inside the input, never a crash. */
 	for (size_t cut = 0; cut < len; cut += 97) {
-		struct mem mc = { b, cut };
-		struct xs_qsrc sc = { .get = mem_get, .ctx = &mc, .start = 0, .end = cut };
-		int rc = xs_qstream_parse(&qs, &sc, NULL, 0, &d);
+		struct xs_qmem mc;
+		struct xs_qsrc sc;
+		int rc;
+
+		xs_qsrc_mem(&sc, &mc, b, cut);
+		rc = xs_qstream_parse(&qs, &sc, NULL, 0, &d);
 
 		xs_qstream_free(&qs);
 		if (rc != -XS_ETRUNC || d.off > cut) {
