@@ -33,10 +33,6 @@ static int parse_one(const struct xs_common *c, const char *path, struct input_s
 		msg_diag(path, &d);
 		return exit_for_err(rc);
 	}
-	if (c->guest_set) {
-		s->st.guest_known = true;
-		s->st.guest_xcr0 = c->guest_xcr0;
-	}
 	return 0;
 }
 
@@ -138,10 +134,6 @@ static int load_stream(const struct xs_common *c, struct io_src *src, struct inp
 			return rc;
 		xs_qcpu_state_facts(cpu, &st->st);
 		snprintf(st->crosscheck, sizeof(st->crosscheck), "%s", cpu->vmdesc_check);
-		if (c->guest_set) {
-			st->st.guest_known = true;
-			st->st.guest_xcr0 = c->guest_xcr0;
-		}
 	}
 	if (!in->nstates) {
 		msg_err("'%s': no vCPU %ld in this stream (it has %u)", in->path, c->vcpu,
@@ -183,9 +175,16 @@ int input_load(const struct xs_common *c, const char *path, struct input *in)
 		rc = EXIT_USAGE;
 	} else
 		rc = load_image(c, &src, in);
-	if (rc)
+	if (rc) {
 		input_free(in);
-	return rc;
+		return rc;
+	}
+	/* --guest-xcr0 overrides what the container says. */
+	for (unsigned i = 0; c->guest_set && i < in->nstates; i++) {
+		in->s[i].st.guest_known = true;
+		in->s[i].st.guest_xcr0 = c->guest_xcr0;
+	}
+	return 0;
 }
 
 void input_free(struct input *in)

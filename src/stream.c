@@ -193,22 +193,30 @@ static int libvirt_header(struct stream *s)
 	return 0;
 }
 
-/* Find the vmdesc from the end of a plain stream (one pread of the tail). */
+/*
+ * Find the vmdesc from the end of a plain stream: read the last 64 KiB, then
+ * 1 MiB, then TAIL_MAX, until it is in view (most are well under 64 KiB).
+ */
 static char *tail_vmdesc(struct stream *s, size_t *len)
 {
 	uint64_t size = (uint64_t)s->st.st_size - s->start;
-	size_t n = size < TAIL_MAX ? (size_t)size : TAIL_MAX, off, jl;
-	uint8_t *buf = xmalloc(n ? n : 1);
 	char *json = NULL;
 
-	if (pread(s->fd, buf, n, (off_t)(s->st.st_size - (off_t)n)) == (ssize_t)n &&
-	    xs_qstream_find_vmdesc(buf, n, &off, &jl)) {
-		json = xmalloc(jl + 1);
-		memcpy(json, buf + off, jl);
-		json[jl] = 0;
-		*len = jl;
+	for (size_t want = 64u << 10; !json; want *= 16) {
+		size_t n = size < want ? (size_t)size : want, off, jl;
+		uint8_t *buf = xmalloc(n ? n : 1);
+
+		if (pread(s->fd, buf, n, (off_t)(s->st.st_size - (off_t)n)) == (ssize_t)n &&
+		    xs_qstream_find_vmdesc(buf, n, &off, &jl)) {
+			json = xmalloc(jl + 1);
+			memcpy(json, buf + off, jl);
+			json[jl] = 0;
+			*len = jl;
+		}
+		free(buf);
+		if (n == size || want >= TAIL_MAX)
+			break;
 	}
-	free(buf);
 	return json;
 }
 

@@ -537,6 +537,28 @@ static int cross_check(struct qw *w, const char *json)
 	return w->rc;
 }
 
+/* The vmdesc the walk was given ahead, met again at the end: step over it. */
+static int skip_vmdesc(struct qw *w)
+{
+	uint64_t len;
+	size_t listed = json_array_size(w->desc);
+
+	w->qs->vmdesc_off = w->off;
+	w->off++;
+	if (qw_rdbe(w, 4, &len, "the vmdesc length"))
+		return w->rc;
+	if (w->src->end != UINT64_MAX && len > w->src->end - w->off)
+		return fail(w, XS_ETRUNC, w->src->end, "stream ends inside the vmdesc (%llu bytes)",
+			    (unsigned long long)len);
+	w->off += len;
+	w->qs->have_vmdesc = true;
+	w->qs->vmdesc_len = (uint32_t)len;
+	if (w->desc_idx < listed)
+		return fail(w, XS_EFORMAT, w->qs->vmdesc_off, "vmdesc lists %llu device sections "
+			    "more than the stream has", (unsigned long long)(listed - w->desc_idx));
+	return 0;
+}
+
 static int tail(struct qw *w)
 {
 	struct xs_qstream *qs = w->qs;
@@ -547,12 +569,18 @@ static int tail(struct qw *w)
 	if (!(p = qw_peek(w, w->off, 1, &got)))
 		return w->rc;
 	if (got && p[0] == QS_VMDESC) {
-		if (read_vmdesc(w, &json))
-			return w->rc;
-		cross_check(w, json);
-		free(json);
-		if (w->rc)
-			return w->rc;
+		if (w->desc) {
+			/* Sized and checked by it all along: only the count is left. */
+			if (skip_vmdesc(w))
+				return w->rc;
+		} else {
+			if (read_vmdesc(w, &json))
+				return w->rc;
+			cross_check(w, json);
+			free(json);
+			if (w->rc)
+				return w->rc;
+		}
 	}
 	qs->end = w->off;
 	/* Nothing may follow but zero padding. */
