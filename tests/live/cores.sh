@@ -8,12 +8,8 @@
 # usage: XSAVECTL=... COREPAT=... sh tests/live/cores.sh
 set -u
 : "${XSAVECTL:?}" "${COREPAT:?}"
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
-skip() { echo "# SKIP live cores: $1"; }
+TAP_NAME="live cores"
+. "$(dirname "$0")/../tap.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -161,5 +157,4 @@ else
 	run_kernel_core
 	run_gcore
 fi
-echo "# live cores: $((n - fail)) passed, $fail failed"
-[ $fail = 0 ]
+tap_done

@@ -8,12 +8,8 @@
 # usage: XSAVECTL=... MKXSAVE=... MKSTREAM=... DATA=tests/data sh tests/live/faults.sh
 set -u
 : "${XSAVECTL:?}" "${MKSTREAM:?}" "${DATA:?}"
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
-skip() { echo "# SKIP live faults: $1"; }
+TAP_NAME="live faults"
+. "$(dirname "$0")/../tap.sh"
 xs() { "$XSAVECTL" "$@"; }
 work=$(mktemp -d)
 mnt=
@@ -130,5 +126,4 @@ else
 		'cmp -s ip.bin img.orig'
 	rm -f ip.bin*
 fi
-echo "# live faults: $((n - fail)) passed, $fail failed"
-[ "$fail" = 0 ]
+tap_done

@@ -6,12 +6,8 @@
 set -u
 : "${XSAVECTL:?}"
 unset XSAVECTL_HOST_CPUID
-n=0
-fail=0
-check() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else fail=$((fail + 1)); echo "not ok $n - $1"; fi
-}
+TAP_NAME="live host"
+. "$(dirname "$0")/../tap.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -27,5 +23,4 @@ check "live host: --record reads back unchanged through --cpuid-file" \
 check "live host: the saved profile's target is the report's target" \
 	"'$XSAVECTL' host --save-profile p.json >/dev/null &&
 	 [ \"\$('$XSAVECTL' host --cpuid-file p.json | grep -A1 '^target' | tail -1)\" = \"\$(grep -A1 '^target' h.txt | tail -1)\" ]"
-echo "# live host: $((n - fail)) passed, $fail failed"
-[ $fail = 0 ]
+tap_done

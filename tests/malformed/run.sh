@@ -8,10 +8,9 @@
 # usage: XSAVECTL=... MKXSAVE=... MKSTREAM=... DATA=tests/data sh tests/malformed/run.sh
 set -u
 : "${XSAVECTL:?}" "${MKXSAVE:?}" "${MKSTREAM:?}" "${DATA:?}"
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
+TAP_NAME="malformed"
+. "$(dirname "$0")/../tap.sh"
+regress=$(cd "$(dirname "$0")/../fuzz/regress" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -59,7 +58,7 @@ sweep() {
 		cuts=$((cuts + 1))
 		cut=$((cut + step))
 	done
-	[ $bad = 0 ] && ok "$what: $cuts cuts, each exit $rc with one line"
+	[ $bad = 0 ] && check "$what: $cuts cuts, each exit $rc with one line" '[ $cuts -gt 0 ]'
 }
 patch() {	# patch FILE OFFSET HEXBYTES (octal escapes: dash's printf has no \x)
 	hex=$3 esc=
@@ -163,7 +162,7 @@ printf '{"profile_version": 1, "target": {"mask": "0x7"}' >pj.json
 case_ "profile that is not JSON" 65 "!'pj.json'" "$XSAVECTL" check --target pj.json img.bin
 # Every input the fuzzers (or earlier mutation runs) ever broke us with, through the CLI.
 bad=0 count=0
-for f in "$(dirname "$0")"/../fuzz/regress/*/*; do
+for f in "$regress"/*/*; do
 	[ -f "$f" ] || continue
 	case $f in *.md) continue ;; esac
 	count=$((count + 1))
@@ -172,6 +171,5 @@ for f in "$(dirname "$0")"/../fuzz/regress/*/*; do
 	case $rc in 0 | 1 | 2 | 65) ;; *) bad=1; echo "# $f: exit $rc" ;; esac
 	[ "$(wc -l <err.txt)" -le 1 ] || { bad=1; echo "# $f: more than one line on stderr"; }
 done
-[ $bad = 0 ] && ok "fuzz regression inputs ($count): no crash, at most one line each"
-echo "# malformed: $((n - fail)) passed, $fail failed"
-[ "$fail" = 0 ]
+check "fuzz regression inputs ($count): no crash, at most one line each" '[ $bad = 0 ] && [ $count -gt 0 ]'
+tap_done
