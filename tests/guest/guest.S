@@ -20,6 +20,16 @@
 	.set TRAMP, 0x8000			/* SIPI vector 0x08 */
 	.set FILL_FROM, 0x1000000
 
+/* Flat data segment (GDT 0x10) in every data segment register. */
+	.macro DATA_SEGMENTS
+	mov $0x10, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+	mov %ax, %fs
+	mov %ax, %gs
+	.endm
+
 	.text
 	.code32
 	.globl _start
@@ -33,12 +43,7 @@ entry32:
 	mov %ebx, mbi
 	lgdt gdtr
 	ljmp $0x08, $1f
-1:	mov $0x10, %ax
-	mov %ax, %ds
-	mov %ax, %es
-	mov %ax, %ss
-	mov %ax, %fs
-	mov %ax, %gs
+1:	DATA_SEGMENTS
 	mov $stack_top, %esp
 	/* Identity map the low 4 GiB with 2 MiB pages. */
 	mov $pdpt + 3, %eax
@@ -96,12 +101,7 @@ delay:
 	ret
 
 ap32:
-	mov $0x10, %ax
-	mov %ax, %ds
-	mov %ax, %es
-	mov %ax, %ss
-	mov %ax, %fs
-	mov %ax, %gs
+	DATA_SEGMENTS
 	xor %ebp, %ebp
 
 common32:
@@ -121,10 +121,7 @@ common32:
 
 	.code64
 long64:
-	mov $0x10, %ax
-	mov %ax, %ds
-	mov %ax, %es
-	mov %ax, %ss
+	DATA_SEGMENTS
 	mov $1, %eax
 	cpuid
 	shr $24, %ebx
