@@ -65,7 +65,6 @@ struct xs_qcpu {
 	uint64_t body_off;	/* the section body (field 0) */
 	uint32_t body_len;	/* up to the footer, subsections included */
 	uint8_t *body;		/* owned copy of the body */
-	bool in_packaged;	/* inside a postcopy PACKAGED command */
 	int32_t sub[XS_QSUB_COUNT];	/* body offset of each subsection body; -1 absent */
 	unsigned nsubs;		/* subsections of any kind */
 	char vmdesc_check[96];	/* "agrees", "absent", or what differs */
@@ -84,16 +83,13 @@ struct xs_qstream {
 	uint64_t pages, zero_pages, xbzrle_pages, compressed_pages, flushes;
 	uint64_t mapped_pages_bytes;	/* mapped-ram page regions seeked past */
 	/* sections and commands */
-	unsigned full_sections, iter_sections, commands, packaged;
+	unsigned full_sections, packaged;
 	bool postcopy_advised;
 	uint64_t pagesize_summary;
-	uint64_t eof_off;
 	bool have_vmdesc;
 	uint64_t vmdesc_off;		/* the 0x06 byte */
 	uint32_t vmdesc_len;
-	bool vmdesc_used;		/* sections were sized from it */
 	uint64_t end;			/* first byte after the stream */
-	uint64_t trailing_zeros;	/* zero padding after it */
 	unsigned ncpu;
 	struct xs_qcpu *cpu;
 	/* private */

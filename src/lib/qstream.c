@@ -193,7 +193,6 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	c->section_id = sid;
 	c->off = hdr;
 	c->body_off = w->off;
-	c->in_packaged = w->depth > 0;
 	rc = qcpu_parse(c, p, got, w->off, dev, w->d);
 	if (rc) {
 		free(c->body);
@@ -264,7 +263,6 @@ static int command(struct qw *w, uint64_t at)
 		return fail(w, XS_EFORMAT, at, "unknown command %llu", (unsigned long long)cmd);
 	if (!(p = qw_need(w, w->off, len, "a command payload")))
 		return w->rc;
-	qs->commands++;
 	switch (cmd) {
 	case CMD_PING:
 	case CMD_PACKAGED:
@@ -326,7 +324,6 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 		if (w->niter == MAX_ITER)
 			return fail(w, XS_ELIMIT, at, "too many iterative sections");
 		w->iter[w->niter++] = (uint32_t)sid;
-		w->qs->iter_sections++;
 		ram = true;
 	} else if (type == QS_PART || type == QS_END) {
 		for (unsigned i = 0; i < w->niter; i++)
@@ -375,7 +372,6 @@ static int walk(struct qw *w, uint64_t end)
 		case QS_EOF:
 			if (w->depth)
 				return fail(w, XS_EFORMAT, at, "EOF inside a PACKAGED payload");
-			w->qs->eof_off = at;
 			return 0;
 		case QS_START:
 		case QS_PART:
@@ -592,9 +588,7 @@ static int tail(struct qw *w)
 		for (size_t i = 0; i < got; i++)
 			if (p[i])
 				return fail(w, XS_EFORMAT, w->off + i, "unexpected data after the "
-					    "end of the stream(byte 0x%02llx)",
-						    (unsigned long long)p[i]);
-		qs->trailing_zeros += got;
+					    "end of the stream (byte 0x%02x)", p[i]);
 		w->off += got;
 	}
 }
@@ -638,7 +632,6 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 		w.desc = json_object_get(root, "devices");
 		if (!json_is_array(w.desc))
 			w.desc = NULL;
-		qs->vmdesc_used = w.desc != NULL;
 	}
 	if (!header(&w) && !walk(&w, UINT64_MAX))
 		tail(&w);
