@@ -45,6 +45,13 @@ expect() {
 	return 0
 }
 case_() { expect "$@" && ok "$1"; }
+# expect_out LABEL RC GREP CMD...: as expect, and stdout must hold a line matching GREP.
+expect_out() {
+	eo_label=$1 eo_rc=$2 eo_re=$3
+	shift 3
+	expect "$eo_label" "$eo_rc" "" "$@" || return 0	# (expect said "not ok")
+	if grep -Eq -- "$eo_re" out.txt; then ok "$eo_label"; else no "$eo_label: no /$eo_re/"; fi
+}
 # sweep LABEL RC REGEX FILE STEP [FROM [TO]]: FILE cut at FROM, FROM+STEP, ... < TO.
 sweep() {
 	what=$1 rc=$2 re=$3 file=$4 step=$(($5 * ${SWEEP_SCALE:-1})) from=${6:-0}
@@ -91,8 +98,8 @@ sweep "libvirt header truncated" 65 "'cut.bin'" lv.bin 5 16 96
 notes_end=$(( $(od -An -t u8 -j 72 -N 8 core.elf) + $(od -An -t u8 -j 96 -N 8 core.elf) ))
 sweep "core truncated before its notes end" 65 "'cut.elf'" core.elf 61 4 "$notes_end"
 head -c $((notes_end + 100)) core.elf >late.elf
-expect "core cut after its notes" 0 "" "$XSAVECTL" inspect late.elf &&
-	grep -q "complete: *no" out.txt && ok "core cut after its notes: read, and said to be cut short"
+expect_out "core cut after its notes: read, and said to be cut short" 0 "complete: *no" \
+	"$XSAVECTL" inspect late.elf
 sweep "profile truncated" 65 "'cut.json'" prof.json 97 0 "$(stat -c %s prof.json)"
 # A CPUID file is text: cut before leaf 0xd it has no layout, cut inside a line it is bad.
 cp "$DATA/cpuid-intel-emr.txt" cpuid.txt
@@ -140,14 +147,20 @@ case_ "no footers and no vmdesc" 65 "'nf.bin'.*neither section footers nor a vmd
 expect "unknown cpu subsection (vmdesc sizes it)" 0 "" "$XSAVECTL" inspect s.bin &&
 	expect "unknown cpu subsection (no vmdesc)" 0 "" "$XSAVECTL" inspect nv.bin &&
 	ok "unknown cpu subsections are skipped, with and without vmdesc"
+cp s.bin tr.bin && printf 'zz' >>tr.bin
+case_ "stream followed by data" 65 "'tr.bin'.*unexpected data after the end of the stream" \
+	"$XSAVECTL" inspect tr.bin
+cp s.bin pad.bin && head -c 4096 /dev/zero >>pad.bin
+expect_out "stream followed by zero padding (O_DIRECT tails): read with its vmdesc" 0 \
+	"^vmdesc: *yes" "$XSAVECTL" inspect pad.bin
 echo garbage >>s.gz
 case_ "gzip stream followed by garbage" 65 "'s.gz'.*data after the end of the gzip stream" \
 	"$XSAVECTL" inspect s.gz
 printf '\037\213\010\000garbage-garbage-garbage' >bad.gz
 case_ "gzip header, then garbage" 65 "'bad.gz'.*gzip data is corrupt" "$XSAVECTL" inspect bad.gz
 "$MKXSAVE" -o xc.bin --bv 0x7 --xcr0-sw 0x7 --compacted 0x207 >/dev/null
-expect "XCOMP_BV with bits beyond XCR0" 0 "" "$XSAVECTL" inspect xc.bin &&
-	grep -q "xcomp_beyond_xcr0" out.txt && ok "XCOMP_BV with bits beyond XCR0: read, the problem named"
+expect_out "XCOMP_BV with bits beyond XCR0: read, the problem named" 0 "xcomp_bv_beyond_xcr0" \
+	"$XSAVECTL" inspect xc.bin
 cp core.elf far.elf && patch far.elf 72 0000001000000000
 case_ "core note segment far outside the file" 65 "'far.elf'.*runs past the end" \
 	"$XSAVECTL" inspect far.elf
