@@ -12,16 +12,17 @@ CC ?= cc
 PKGS = zlib libcpuid libelf jansson
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS))
+XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) \
+	  -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"' $(shell pkg-config --cflags $(PKGS))
 LIBS = $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
 	  src/lib/diff.c src/lib/hostinfo.c src/lib/qstream.c src/lib/qram.c src/lib/qcpu.c \
-	  src/lib/qvmdesc.c
+	  src/lib/qvmdesc.c src/lib/sbuf.c src/lib/kprobe.c
 CLI_SRC = src/main.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
 	  src/common.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/journal.c src/profile.c src/host_live.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
-	  src/cmd_extract.c src/cmd_host.c
+	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/probe_live.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -16,7 +16,7 @@
 
 static const struct xs_cmd *const commands[] = {
 	&xs_cmd_inspect, &xs_cmd_check, &xs_cmd_filter, &xs_cmd_diff, &xs_cmd_extract,
-	&xs_cmd_host,
+	&xs_cmd_host, &xs_cmd_probe,
 };
 #define NCMDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -62,9 +62,10 @@ static char *help_filter(int key, const char *text, void *input)
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\n`xsavectl CMD --help` (or `xsavectl help CMD`) describes a command. Exit status: "
-	      "0 ok, 1 no (incompatible, differs, refused), 2 fixable, 64 usage, 65 bad input, "
-	      "66 cannot open input, 69 host lacks XSAVE, 70 internal, 73 cannot create output, "
-	      "74 write error.",
+	      "0 ok, 1 no (incompatible, differs, refused, needs the kernel patch), 2 fixable "
+	      "(probe: leaks), 3 probe inconclusive, 64 usage, 65 bad input, 66 cannot open input, "
+	      "69 host lacks XSAVE or KVM, 70 internal, 73 cannot create output, 74 write error, "
+	      "77 no permission for /dev/kvm.",
 	      f);
 	fclose(f);
 	return s;

@@ -81,6 +81,7 @@ uint64_t xs_be_get(const void *p, unsigned n);
 void xs_be_put(void *p, uint64_t v, unsigned n);
 
 /* Writers. */
+XS_MUST_CHECK bool xs_wr_u16le_at(struct xs_wr *wr, size_t off, uint16_t v);
 XS_MUST_CHECK bool xs_wr_u32le_at(struct xs_wr *wr, size_t off, uint32_t v);
 XS_MUST_CHECK bool xs_wr_u64le_at(struct xs_wr *wr, size_t off, uint64_t v);
 XS_MUST_CHECK bool xs_wr_u64be_at(struct xs_wr *wr, size_t off, uint64_t v);

@@ -2,12 +2,13 @@
 /* Host facts: the CPUID file text form and the target mask; see include/xsave/hostinfo.h. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <xsave/hostinfo.h>
+
+#include "sbuf.h"
 
 bool xs_host_has_xsave(const struct xs_hostinfo *h)
 {
@@ -333,45 +334,6 @@ int xs_cpuid_d_parse(const char *text, size_t len, struct xs_cpuid_d *c, struct 
 
 /* ---- writing the text form ---------------------------------------------- */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = 2 * b->cap + (size_t)n + 64;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
 static void sb_fact(struct sbuf *b, const char *key, const struct xs_fact *f)
 {
 	if (f->have)
@@ -395,11 +357,9 @@ static void sb_leaf_d(struct sbuf *b, const char *prefix, const struct xs_cpuid_
 char *xs_hostinfo_format(const struct xs_hostinfo *h)
 {
 	static const char *const kvm_names[] = { "unknown", "absent", "denied", "present" };
-	struct sbuf b = { .p = malloc(1024), .cap = 1024 };
+	struct sbuf b;
 
-	if (!b.p)
-		return NULL;
-	b.p[0] = 0;
+	sb_init(&b);
 	if (h->hostname[0])
 		sb_printf(&b, "hostname=%s\n", h->hostname);
 	sb_printf(&b, "leaf0 max=%#x vendor=%s\n", h->leaf0_max, h->d.vendor);
@@ -434,9 +394,5 @@ char *xs_hostinfo_format(const struct xs_hostinfo *h)
 	sb_fact(&b, "kvm.xcomp_guest_supp", &h->kvm.guest_supp);
 	if (h->kvm.have_cpuid_d)
 		sb_leaf_d(&b, "kvm.", &h->kvm.d);
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	return sb_take(&b);
 }

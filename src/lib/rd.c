@@ -188,6 +188,13 @@ bool xs_wr_copy_at(struct xs_wr *wr, size_t off, const void *src, size_t n)
 	return true;
 }
 
+bool xs_wr_u16le_at(struct xs_wr *wr, size_t off, uint16_t v)
+{
+	uint16_t x = htole16(v);
+
+	return xs_wr_copy_at(wr, off, &x, sizeof(x));
+}
+
 bool xs_wr_u32le_at(struct xs_wr *wr, size_t off, uint32_t v)
 {
 	uint32_t x = htole32(v);

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Does this kernel's KVM have the KVM_SET_XSAVE regression?  The probe asks
+ * /dev/kvm a fixed list of questions on throwaway vCPUs that never run
+ * (src/probe_live.c does the ioctls); this module holds the answers (a
+ * "record"), reads and writes their text form, and judges them.
+ *
+ * Kernel classes (../shared/reference/kernel-xsave.md sections 2.3, 2.4, 3):
+ *   fixed        v6.6+, 6.1.60+, 6.5.9+: KVM_SET_XSAVE takes any state the
+ *                host supports; KVM_GET_XSAVE reports only the guest's features
+ *   needs-patch  v5.17 .. v6.6-rc6, 6.1.0-6.1.59, 6.5.0-6.5.8 (ad856280ddea
+ *                without 8647c52e9504): KVM_SET_XSAVE refuses features the
+ *                guest CPUID lacks once KVM_SET_CPUID2 ran
+ *   leaks        v5.16 .. v5.17-rc5: KVM_GET_XSAVE reports host features the
+ *                guest lacks (the dumps that need `xsavectl filter`)
+ *   pre-5.16     the old fill_xsave/load_xsave code: accepts, hides
+ * and "inconclusive" when an answer cannot be trusted (a KVM that rewrites
+ * the guest CPUID, answers that contradict each other, nothing to test).
+ */
+#ifndef XSAVE_KPROBE_H
+#define XSAVE_KPROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xsave/err.h>
+#include <xsave/hostinfo.h>
+
+/* The questions, in the order the probe asks them. */
+enum xs_kp_step {
+	XS_KP_SUPPORTED,	/* KVM_GET_SUPPORTED_CPUID: v = 0xD.0 XCR0 ("S") */
+	XS_KP_CREATE_VM,	/* KVM_CREATE_VM; v = KVM_CAP_XSAVE2 on the VM (buffer size) */
+	/* vCPU 0: guest CPUID limits XCR0 to x87|sse */
+	XS_KP_LIM_SET_CPUID,	/* KVM_SET_CPUID2 */
+	XS_KP_LIM_GET_CPUID,	/* KVM_GET_CPUID2: v = 0xD.0 XCR0 read back */
+	XS_KP_LIM_SET_XSAVE,	/* KVM_SET_XSAVE, XSTATE_BV = S */
+	XS_KP_LIM_GET_XSAVE,	/* KVM_GET_XSAVE: v = XSTATE_BV */
+	XS_KP_LIM_SET_XCRS,	/* KVM_SET_XCRS, XCR0 = S: refused where the CPUID applies */
+	/* vCPU 1: state loaded before the CPUID is set */
+	XS_KP_LEAK_SET_XSAVE,	/* KVM_SET_XSAVE, XSTATE_BV = S, no CPUID yet */
+	XS_KP_LEAK_SET_CPUID,	/* KVM_SET_CPUID2, XCR0 limited to x87|sse */
+	XS_KP_LEAK_GET_XSAVE,	/* KVM_GET_XSAVE: v = XSTATE_BV */
+	/* vCPU 2: CPUID without XSAVE and without leaf 0xD */
+	XS_KP_NOX_SET_CPUID,
+	XS_KP_NOX_GET_CPUID,	/* v = 0xD.0 XCR0 read back (0: none) */
+	XS_KP_NOX_SET_XSAVE,	/* XSTATE_BV = x87|sse */
+	XS_KP_NOX_GET_XSAVE,	/* v = XSTATE_BV */
+	/* vCPU 0 again: how strictly the XSAVE header is checked */
+	XS_KP_HDR_BASE,		/* XSTATE_BV = x87|sse, clean header (the baseline) */
+	XS_KP_HDR_XCOMP,	/* XCOMP_BV = bit 63 | XSTATE_BV */
+	XS_KP_HDR_RESERVED,	/* header byte 528 nonzero */
+	XS_KP_HDR_MXCSR,	/* XSTATE_BV = 0 with MXCSR bit 31 (reserved) set */
+	XS_KP_NSTEPS
+};
+
+/* One answer: not asked, or 0 / the errno the ioctl returned, and its value. */
+struct xs_kp_answer {
+	bool asked;
+	int err;
+	uint64_t v;
+};
+
+/* Everything the probe learned on one host. */
+struct xs_kp_record {
+	char release[65];	/* uname -r */
+	char version[129];	/* uname -v */
+	char module[32];	/* the KVM vendor module loaded: kvm_intel, kvm_amd, kvm_pvm, ... */
+	struct xs_fact api, cap_xcrs, cap_xsave2;
+	struct xs_kp_answer a[XS_KP_NSTEPS];
+};
+
+enum xs_kp_class {
+	XS_KP_FIXED,
+	XS_KP_NEEDS_PATCH,
+	XS_KP_LEAKS,
+	XS_KP_PRE_5_16,
+	XS_KP_INCONCLUSIVE,
+};
+
+/* What the header checks say about the KVM/FPU code. */
+enum xs_kp_style { XS_KP_STYLE_UNKNOWN, XS_KP_STYLE_OLD, XS_KP_STYLE_516 };
+
+struct xs_kp_verdict {
+	enum xs_kp_class cls;
+	char reason[320];		/* one line: what decided it */
+	uint64_t tested;		/* S without dynamic (AMX) features */
+	int cpuid_applied;		/* 1 yes, 0 no (rewritten or ignored), -1 unknown */
+	enum xs_kp_style style;
+	bool fpsse_bug;			/* x87/SSE refused without XSAVE in CPUID */
+	char finding[XS_KP_NSTEPS][192];	/* what each answer means ("" not asked) */
+};
+
+/* Judge a record. */
+void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v);
+
+/* "fixed", "needs-patch", "leaks", "pre-5.16", "inconclusive". */
+const char *xs_kp_class_name(enum xs_kp_class c);
+/* The step's name in records and output ("limited.set_xsave") and its ioctl. */
+const char *xs_kp_step_name(enum xs_kp_step s);
+const char *xs_kp_step_ioctl(enum xs_kp_step s);
+/* Does the step's answer carry a value (a mask, a size)? */
+bool xs_kp_step_has_value(enum xs_kp_step s);
+
+/*
+ * The class a kernel version implies (mainline and the stable lines named
+ * above).  From "Debian X.Y.Z" in @version when present, else the numbers
+ * at the start of @release.  Distributions backport, so this is a hint.
+ * Returns false when no version can be read; *label gets "6.1.55" or
+ * "6.6.0-rc3".
+ */
+bool xs_kp_class_for_version(const char *release, const char *version,
+			     enum xs_kp_class *cls, char label[32]);
+
+/*
+ * The record's text form (`xsavectl probe --record`), one fact a line:
+ *   kernel.release=R  kernel.version=V  kvm.module=M  kvm.api=12
+ *   kvm.cap_xcrs=N  kvm.cap_xsave2=N  STEP ok|ERRNO [0xVALUE]
+ * where ERRNO is a name such as EINVAL.  '#' comments and blank lines are
+ * ignored; anything else is an error naming the line's offset.
+ */
+int xs_kp_parse(const char *text, size_t len, struct xs_kp_record *r, struct xs_diag *d);
+/* Write @r in that form into a malloc'ed string (NULL on out of memory). */
+char *xs_kp_format(const struct xs_kp_record *r);
+
+#endif

@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: MIT
+/* The KVM_SET_XSAVE regression probe: records and their judgement; see include/xsave/kprobe.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xsave/kprobe.h>
+#include <xsave/layout.h>
+
+#include "sbuf.h"
+
+static const struct {
+	const char *name, *ioctl;
+} steps[XS_KP_NSTEPS] = {
+	[XS_KP_SUPPORTED] = { "supported_cpuid", "KVM_GET_SUPPORTED_CPUID" },
+	[XS_KP_CREATE_VM] = { "create_vm", "KVM_CREATE_VM" },
+	[XS_KP_LIM_SET_CPUID] = { "limited.set_cpuid2", "KVM_SET_CPUID2" },
+	[XS_KP_LIM_GET_CPUID] = { "limited.get_cpuid2", "KVM_GET_CPUID2" },
+	[XS_KP_LIM_SET_XSAVE] = { "limited.set_xsave", "KVM_SET_XSAVE" },
+	[XS_KP_LIM_GET_XSAVE] = { "limited.get_xsave", "KVM_GET_XSAVE" },
+	[XS_KP_LIM_SET_XCRS] = { "limited.set_xcrs", "KVM_SET_XCRS" },
+	[XS_KP_LEAK_SET_XSAVE] = { "leak.set_xsave", "KVM_SET_XSAVE" },
+	[XS_KP_LEAK_SET_CPUID] = { "leak.set_cpuid2", "KVM_SET_CPUID2" },
+	[XS_KP_LEAK_GET_XSAVE] = { "leak.get_xsave", "KVM_GET_XSAVE" },
+	[XS_KP_NOX_SET_CPUID] = { "noxsave.set_cpuid2", "KVM_SET_CPUID2" },
+	[XS_KP_NOX_GET_CPUID] = { "noxsave.get_cpuid2", "KVM_GET_CPUID2" },
+	[XS_KP_NOX_SET_XSAVE] = { "noxsave.set_xsave", "KVM_SET_XSAVE" },
+	[XS_KP_NOX_GET_XSAVE] = { "noxsave.get_xsave", "KVM_GET_XSAVE" },
+	[XS_KP_HDR_BASE] = { "header.baseline", "KVM_SET_XSAVE" },
+	[XS_KP_HDR_XCOMP] = { "header.xcomp_bv", "KVM_SET_XSAVE" },
+	[XS_KP_HDR_RESERVED] = { "header.reserved", "KVM_SET_XSAVE" },
+	[XS_KP_HDR_MXCSR] = { "header.mxcsr", "KVM_SET_XSAVE" },
+};
+
+/* Steps whose answer carries a value. */
+static const uint32_t has_value = 1u << XS_KP_SUPPORTED | 1u << XS_KP_CREATE_VM |
+				  1u << XS_KP_LIM_GET_CPUID | 1u << XS_KP_LIM_GET_XSAVE |
+				  1u << XS_KP_LEAK_GET_XSAVE | 1u << XS_KP_NOX_GET_CPUID |
+				  1u << XS_KP_NOX_GET_XSAVE;
+
+const char *xs_kp_step_name(enum xs_kp_step s)
+{
+	return s < XS_KP_NSTEPS ? steps[s].name : "?";
+}
+
+bool xs_kp_step_has_value(enum xs_kp_step s)
+{
+	return s < XS_KP_NSTEPS && (has_value & 1u << s);
+}
+
+const char *xs_kp_step_ioctl(enum xs_kp_step s)
+{
+	return s < XS_KP_NSTEPS ? steps[s].ioctl : "?";
+}
+
+const char *xs_kp_class_name(enum xs_kp_class c)
+{
+	static const char *const names[] = {
+		[XS_KP_FIXED] = "fixed",
+		[XS_KP_NEEDS_PATCH] = "needs-patch",
+		[XS_KP_LEAKS] = "leaks",
+		[XS_KP_PRE_5_16] = "pre-5.16",
+		[XS_KP_INCONCLUSIVE] = "inconclusive",
+	};
+
+	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
+}
+
+/* ---- judging ------------------------------------------------------------ */
+
+static bool ok(const struct xs_kp_answer *a)
+{
+	return a->asked && !a->err;
+}
+
+static bool refused(const struct xs_kp_answer *a)
+{
+	return a->asked && a->err == EINVAL;
+}
+
+/* "ok", "EINVAL", or "errno N" for a number glibc has no name for. */
+static const char *err_name(int err)
+{
+	static __thread char buf[24];
+	const char *n = err ? strerrorname_np(err) : "ok";
+
+	if (n)
+		return n;
+	snprintf(buf, sizeof(buf), "errno%d", err);
+	return buf;
+}
+
+static void masktxt(uint64_t m, char *buf, size_t len)
+{
+	char names[80];
+
+	xs_mask_names(m, names, sizeof(names));
+	snprintf(buf, len, "0x%" PRIx64 " (%s)", m, names);
+}
+
+static void header_style(const struct xs_kp_answer *a, struct xs_kp_verdict *v)
+{
+	const struct xs_kp_answer *x = &a[XS_KP_HDR_XCOMP], *r = &a[XS_KP_HDR_RESERVED],
+				  *m = &a[XS_KP_HDR_MXCSR];
+
+	v->style = XS_KP_STYLE_UNKNOWN;
+	if (!ok(&a[XS_KP_HDR_BASE]))
+		return;
+	if (refused(x) && refused(r) && ok(m))
+		v->style = XS_KP_STYLE_516;
+	else if (ok(x) && ok(r) && refused(m))
+		v->style = XS_KP_STYLE_OLD;
+}
+
+/* Can the CPUID-dependent answers be trusted?  1 yes, 0 no, -1 unknown (reason set). */
+static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_verdict *v)
+{
+	const struct xs_kp_answer *set = &r->a[XS_KP_LIM_SET_CPUID], *get = &r->a[XS_KP_LIM_GET_CPUID],
+				  *xcrs = &r->a[XS_KP_LIM_SET_XCRS];
+	const char *mod = r->module[0] ? r->module : NULL;
+
+	if (!ok(set)) {
+		snprintf(v->reason, sizeof(v->reason), "KVM_SET_CPUID2 with a limited XCR0 %s",
+			 set->asked ? err_name(set->err) : "was not asked");
+		return -1;
+	}
+	if (!ok(get)) {
+		snprintf(v->reason, sizeof(v->reason),
+			 "the guest CPUID could not be read back (KVM_GET_CPUID2: %s)",
+			 get->asked ? err_name(get->err) : "not asked");
+		return -1;
+	}
+	if (get->v != XS_MASK_FPSSE) {
+		snprintf(v->reason, sizeof(v->reason),
+			 "KVM rewrote the guest CPUID: leaf 0xd.0 was set to 0x3 and reads back 0x%" PRIx64
+			 "%s%s%s, so the CPUID-dependent answers mean nothing",
+			 get->v, mod ? " (module " : "", mod ? mod : "", mod ? ")" : "");
+		return 0;
+	}
+	if (ok(xcrs)) {
+		snprintf(v->reason, sizeof(v->reason),
+			 "KVM accepted XCR0 0x%" PRIx64 " for a guest whose CPUID allows 0x3: it does "
+			 "not apply the guest CPUID%s%s%s",
+			 s, mod ? " (module " : "", mod ? mod : "", mod ? ")" : "");
+		return 0;
+	}
+	if (xcrs->asked && !refused(xcrs)) {
+		snprintf(v->reason, sizeof(v->reason), "KVM_SET_XCRS failed with %s",
+			 err_name(xcrs->err));
+		return -1;
+	}
+	return 1;
+}
+
+static void findings(const struct xs_kp_record *r, struct xs_kp_verdict *v)
+{
+	const struct xs_kp_answer *a = r->a;
+	char m[104];
+
+	for (unsigned i = 0; i < XS_KP_NSTEPS; i++) {
+		char *f = v->finding[i];
+		size_t n = sizeof(v->finding[i]);
+
+		if (!a[i].asked)
+			continue;
+		if (a[i].err && !(refused(&a[i]) && i >= XS_KP_LIM_SET_XSAVE)) {
+			snprintf(f, n, "failed: %s", err_name(a[i].err));
+			continue;
+		}
+		masktxt(a[i].v, m, sizeof(m));
+		switch (i) {
+		case XS_KP_SUPPORTED:
+			snprintf(f, n, "KVM supports XCR0 %s", m);
+			break;
+		case XS_KP_CREATE_VM:
+			snprintf(f, n, "XSAVE buffer %" PRIu64 " bytes", a[i].v);
+			break;
+		case XS_KP_LIM_SET_CPUID:
+		case XS_KP_LEAK_SET_CPUID:
+			snprintf(f, n, "guest XCR0 limited to 0x3 (x87 sse)");
+			break;
+		case XS_KP_NOX_SET_CPUID:
+			snprintf(f, n, "guest without XSAVE and without leaf 0xd");
+			break;
+		case XS_KP_LIM_GET_CPUID:
+		case XS_KP_NOX_GET_CPUID:
+			snprintf(f, n, "guest XCR0 reads back %s%s", m,
+				 a[i].v == (i == XS_KP_LIM_GET_CPUID ? XS_MASK_FPSSE : 0)
+					 ? ": as set"
+					 : ": REWRITTEN by KVM");
+			break;
+		case XS_KP_LIM_SET_XSAVE:
+		case XS_KP_LEAK_SET_XSAVE:
+			masktxt(v->tested, m, sizeof(m));
+			snprintf(f, n, "XSTATE_BV %s %s", m,
+				 a[i].err ? "refused (EINVAL)" : "accepted");
+			break;
+		case XS_KP_NOX_SET_XSAVE:
+			snprintf(f, n, "XSTATE_BV 0x3 (x87 sse) %s",
+				 a[i].err ? "refused (EINVAL)" : "accepted");
+			break;
+		case XS_KP_LIM_GET_XSAVE:
+		case XS_KP_LEAK_GET_XSAVE:
+		case XS_KP_NOX_GET_XSAVE:
+			snprintf(f, n, "reports XSTATE_BV %s%s", m,
+				 a[i].v & ~XS_MASK_FPSSE ? ": beyond the guest's x87|sse" : "");
+			break;
+		case XS_KP_LIM_SET_XCRS:
+			masktxt(v->tested, m, sizeof(m));
+			snprintf(f, n, "XCR0 %s %s", m,
+				 a[i].err ? "refused: the guest CPUID applies" : "accepted");
+			break;
+		case XS_KP_HDR_BASE:
+			snprintf(f, n, "clean header %s", a[i].err ? "refused" : "accepted");
+			break;
+		case XS_KP_HDR_XCOMP:
+			snprintf(f, n, "XCOMP_BV set %s", a[i].err ? "refused (5.16+)" : "accepted (<= 5.15)");
+			break;
+		case XS_KP_HDR_RESERVED:
+			snprintf(f, n, "reserved header byte %s",
+				 a[i].err ? "refused (5.16+)" : "accepted (<= 5.15)");
+			break;
+		case XS_KP_HDR_MXCSR:
+			snprintf(f, n, "reserved MXCSR bit with XSTATE_BV 0 %s",
+				 a[i].err ? "refused (<= 5.15)" : "accepted (5.16+)");
+			break;
+		}
+	}
+}
+
+static void verdict(struct xs_kp_verdict *v, enum xs_kp_class c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void verdict(struct xs_kp_verdict *v, enum xs_kp_class c, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->cls = c;
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* The answers CPUID cannot spoil: does the kernel take the state at all, and what does it report? */
+static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
+{
+	const struct xs_kp_answer *a = r->a, *set = &a[XS_KP_LIM_SET_XSAVE];
+	char s[104], got[104];
+
+	masktxt(v->tested, s, sizeof(s));
+	if (!set->asked) {
+		verdict(v, XS_KP_INCONCLUSIVE, "the KVM_SET_XSAVE test was not asked");
+		return;
+	}
+	if (refused(set)) {
+		if (v->style == XS_KP_STYLE_OLD) {
+			verdict(v, XS_KP_INCONCLUSIVE,
+				"KVM_SET_XSAVE refused guest-unsupported state, but the header checks "
+				"are those of a kernel before 5.16, which never does");
+			return;
+		}
+		verdict(v, XS_KP_NEEDS_PATCH,
+			"KVM_SET_XSAVE refused XSTATE_BV %s for a guest whose CPUID allows only "
+			"x87|sse%s",
+			s, v->fpsse_bug ? "; it also refuses x87/sse for a guest without XSAVE" : "");
+		return;
+	}
+	if (set->err) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XSAVE failed with %s", err_name(set->err));
+		return;
+	}
+	uint64_t leaked = 0;
+	bool answered = false;
+
+	for (int i = XS_KP_LIM_GET_XSAVE; i <= XS_KP_LEAK_GET_XSAVE; i += 4)
+		if (ok(&a[i])) {
+			answered = true;
+			leaked |= a[i].v & ~XS_MASK_FPSSE;
+		}
+	if (!answered) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_XSAVE gave no answer");
+		return;
+	}
+	if (leaked) {
+		masktxt(leaked, got, sizeof(got));
+		if (v->style == XS_KP_STYLE_OLD)
+			verdict(v, XS_KP_INCONCLUSIVE,
+				"KVM_GET_XSAVE reported %s beyond the guest CPUID, but the header "
+				"checks are those of a kernel before 5.16, which hides them", got);
+		else
+			verdict(v, XS_KP_LEAKS,
+				"KVM_GET_XSAVE reported %s for a guest whose CPUID allows only x87|sse: "
+				"its dumps carry host features the guest lacks", got);
+		return;
+	}
+	if (v->fpsse_bug) {
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"x87/sse state is refused for a guest without XSAVE, yet guest-unsupported "
+			"state is accepted: no known kernel does both");
+		return;
+	}
+	switch (v->style) {
+	case XS_KP_STYLE_516:
+		verdict(v, XS_KP_FIXED,
+			"KVM_SET_XSAVE accepted XSTATE_BV %s for a guest whose CPUID allows only "
+			"x87|sse and KVM_GET_XSAVE reported only x87|sse; header checks of 5.16+",
+			s);
+		break;
+	case XS_KP_STYLE_OLD:
+		verdict(v, XS_KP_PRE_5_16,
+			"KVM_SET_XSAVE accepted XSTATE_BV %s and KVM_GET_XSAVE hid it; header checks "
+			"of a kernel before 5.16", s);
+		break;
+	default:
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"KVM_SET_XSAVE accepts and KVM_GET_XSAVE hides guest-unsupported state, but "
+			"the header checks match no known kernel");
+		break;
+	}
+}
+
+void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
+{
+	const struct xs_kp_answer *a = r->a;
+
+	memset(v, 0, sizeof(*v));
+	v->cpuid_applied = -1;
+	v->tested = a[XS_KP_SUPPORTED].v & ~XS_MASK_AMX;
+	findings(r, v);
+	header_style(a, v);
+	v->fpsse_bug = ok(&a[XS_KP_NOX_SET_CPUID]) && ok(&a[XS_KP_NOX_GET_CPUID]) &&
+		       a[XS_KP_NOX_GET_CPUID].v == 0 && refused(&a[XS_KP_NOX_SET_XSAVE]);
+	v->cls = XS_KP_INCONCLUSIVE;
+	if (!r->api.have) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_API_VERSION gave no answer");
+		return;
+	}
+	if (r->api.v != 12) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM API version %" PRIu64 ", expected 12", r->api.v);
+		return;
+	}
+	if (r->cap_xcrs.have && r->cap_xcrs.v == 0) {
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"the host has no XSAVE (KVM_CAP_XCRS 0): no state can hold a feature the "
+			"guest lacks, nothing to test");
+		return;
+	}
+	if (!ok(&a[XS_KP_SUPPORTED])) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_SUPPORTED_CPUID %s",
+			a[XS_KP_SUPPORTED].asked ? err_name(a[XS_KP_SUPPORTED].err) : "was not asked");
+		return;
+	}
+	if (!(v->tested & ~XS_MASK_FPSSE)) {
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"KVM supports no XSAVE feature beyond x87|sse here, so no guest can lack one");
+		return;
+	}
+	if (!ok(&a[XS_KP_CREATE_VM])) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_CREATE_VM %s",
+			a[XS_KP_CREATE_VM].asked ? err_name(a[XS_KP_CREATE_VM].err) : "was not asked");
+		return;
+	}
+	v->cpuid_applied = cpuid_applied(r, v->tested, v);
+	if (v->cpuid_applied != 1) {
+		v->cls = XS_KP_INCONCLUSIVE;
+		return;
+	}
+	judge_applied(r, v);
+}
+
+/* ---- the version hint --------------------------------------------------- */
+
+static enum xs_kp_class class_of(unsigned maj, unsigned min, unsigned sub, unsigned rc)
+{
+	unsigned k = maj * 1000 + min;
+
+	if (k < 5016)
+		return XS_KP_PRE_5_16;
+	if (k == 5016 || (k == 5017 && rc && rc < 6))
+		return XS_KP_LEAKS;
+	if (k == 6001)
+		return sub >= 60 ? XS_KP_FIXED : XS_KP_NEEDS_PATCH;
+	if (k == 6005)
+		return sub >= 9 ? XS_KP_FIXED : XS_KP_NEEDS_PATCH;
+	if (k < 6006 || (k == 6006 && rc && rc < 7))
+		return XS_KP_NEEDS_PATCH;
+	return XS_KP_FIXED;
+}
+
+bool xs_kp_class_for_version(const char *release, const char *version,
+			     enum xs_kp_class *cls, char label[32])
+{
+	const char *p = version ? strstr(version, "Debian ") : NULL;
+	unsigned maj = 0, min = 0, sub = 0, rc = 0;
+	int n = 0;
+
+	if (p && p[7] >= '0' && p[7] <= '9')
+		p += 7;
+	else
+		p = release;
+	if (!p || sscanf(p, "%u.%u%n", &maj, &min, &n) != 2)
+		return false;
+	p += n;
+	if (sscanf(p, ".%u%n", &sub, &n) == 1)
+		p += n;
+	if (sscanf(p, "-rc%u", &rc) != 1)
+		rc = 0;
+	if (maj > 99 || min > 999 || sub > 9999 || rc > 99)
+		return false;
+	*cls = class_of(maj, min, sub, rc);
+	if (rc)
+		snprintf(label, 32, "%u.%u.%u-rc%u", maj, min, sub, rc);
+	else
+		snprintf(label, 32, "%u.%u.%u", maj, min, sub);
+	return true;
+}
+
+/* ---- the text form ------------------------------------------------------ */
+
+static int parse_num(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	while (*end == ' ' || *end == '\t' || *end == '\r')
+		end++;
+	return errno || *end ? -1 : 0;
+}
+
+static int parse_err(const char *s, size_t n, int *err)
+{
+	if (n == 2 && !memcmp(s, "ok", 2)) {
+		*err = 0;
+		return 0;
+	}
+	if (n > 5 && n < 12 && !memcmp(s, "errno", 5)) {
+		char num[8];
+		uint64_t v;
+
+		memcpy(num, s + 5, n - 5);
+		num[n - 5] = 0;
+		if (parse_num(num, &v) || v == 0 || v > 4095)
+			return -1;
+		*err = (int)v;
+		return 0;
+	}
+	for (int e = 1; e < 4096; e++) {
+		const char *name = strerrorname_np(e);
+
+		if (name && strlen(name) == n && !memcmp(name, s, n)) {
+			*err = e;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int step_line(struct xs_kp_record *r, const char *line)
+{
+	size_t n = strcspn(line, " \t");
+
+	for (unsigned i = 0; i < XS_KP_NSTEPS; i++) {
+		struct xs_kp_answer *a = &r->a[i];
+
+		if (strlen(steps[i].name) != n || memcmp(steps[i].name, line, n))
+			continue;
+		line += n + strspn(line + n, " \t");
+		n = strcspn(line, " \t\r");
+		if (a->asked || parse_err(line, n, &a->err))
+			return -1;
+		a->asked = true;
+		line += n + strspn(line + n, " \t\r");
+		if (!*line)
+			return a->err || !(has_value & 1u << i) ? 0 : -1;
+		return parse_num(line, &a->v);
+	}
+	return -1;
+}
+
+static int set_str(char *dst, size_t size, const char *v)
+{
+	size_t n = strcspn(v, "\r");
+
+	if (n >= size)
+		return -1;
+	memcpy(dst, v, n);
+	dst[n] = 0;
+	return 0;
+}
+
+static int set_fact(struct xs_fact *f, const char *v)
+{
+	if (parse_num(v, &f->v))
+		return -1;
+	f->have = true;
+	return 0;
+}
+
+static int one_line(struct xs_kp_record *r, const char *line)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} facts[] = {
+		{ "kvm.api=", offsetof(struct xs_kp_record, api) },
+		{ "kvm.cap_xcrs=", offsetof(struct xs_kp_record, cap_xcrs) },
+		{ "kvm.cap_xsave2=", offsetof(struct xs_kp_record, cap_xsave2) },
+	};
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (!*line || *line == '#' || *line == '\r')
+		return 0;
+	if (!strncmp(line, "kernel.release=", 15))
+		return set_str(r->release, sizeof(r->release), line + 15);
+	if (!strncmp(line, "kernel.version=", 15))
+		return set_str(r->version, sizeof(r->version), line + 15);
+	if (!strncmp(line, "kvm.module=", 11))
+		return set_str(r->module, sizeof(r->module), line + 11);
+	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
+		size_t n = strlen(facts[i].key);
+
+		if (!strncmp(line, facts[i].key, n))
+			return set_fact((struct xs_fact *)((char *)r + facts[i].off), line + n);
+	}
+	return step_line(r, line);
+}
+
+int xs_kp_parse(const char *text, size_t len, struct xs_kp_record *r, struct xs_diag *d)
+{
+	char line[256];
+	size_t pos = 0;
+	unsigned lineno = 0;
+
+	memset(r, 0, sizeof(*r));
+	while (pos < len) {
+		size_t n = 0;
+
+		while (pos + n < len && text[pos + n] != '\n')
+			n++;
+		lineno++;
+		if (n >= sizeof(line))
+			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: longer than %zu bytes", lineno,
+					  sizeof(line) - 1);
+		memcpy(line, text + pos, n);
+		line[n] = 0;
+		if (memchr(line, 0, n))
+			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: NUL byte in a text file",
+					  lineno);
+		if (one_line(r, line))
+			return XS_FAIL_AT(d, XS_EINVAL, pos,
+					  "line %u: expected \"key=value\" or \"STEP ok|ERRNO [VALUE]\" "
+					  "(each step once)", lineno);
+		pos += n + 1;
+	}
+	if (!r->api.have)
+		return XS_FAIL_AT(d, XS_EINVAL, len, "no kvm.api= line: not a probe record");
+	return 0;
+}
+
+char *xs_kp_format(const struct xs_kp_record *r)
+{
+	struct sbuf b;
+
+	sb_init(&b);
+	sb_printf(&b, "# xsavectl probe record (xsavectl probe --from reads it)\n");
+	if (r->release[0])
+		sb_printf(&b, "kernel.release=%s\n", r->release);
+	if (r->version[0])
+		sb_printf(&b, "kernel.version=%s\n", r->version);
+	if (r->module[0])
+		sb_printf(&b, "kvm.module=%s\n", r->module);
+	if (r->api.have)
+		sb_printf(&b, "kvm.api=%" PRIu64 "\n", r->api.v);
+	if (r->cap_xcrs.have)
+		sb_printf(&b, "kvm.cap_xcrs=%" PRIu64 "\n", r->cap_xcrs.v);
+	if (r->cap_xsave2.have)
+		sb_printf(&b, "kvm.cap_xsave2=%" PRIu64 "\n", r->cap_xsave2.v);
+	for (unsigned i = 0; i < XS_KP_NSTEPS; i++) {
+		const struct xs_kp_answer *a = &r->a[i];
+
+		if (!a->asked)
+			continue;
+		sb_printf(&b, "%s %s", steps[i].name, err_name(a->err));
+		if (!a->err && (has_value & 1u << i))
+			sb_printf(&b, " 0x%" PRIx64, a->v);
+		sb_printf(&b, "\n");
+	}
+	return sb_take(&b);
+}
