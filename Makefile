@@ -3,7 +3,8 @@
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
-#   make install   PREFIX=/usr/local
+#   make install   PREFIX=/usr/local (also the kernel patch series, share/xsavectl/kernel)
+#   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
 
 PREFIX ?= /usr/local
@@ -32,7 +33,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: all deps check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
+.PHONY: all deps kernel-deps kernel-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
 
 all: xsavectl
 
@@ -126,6 +127,16 @@ deps:
 		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb qemu-system-x86 strace \
 		valgrind clang libclang-rt-14-dev
 
+# The kernel patch series (kernel/6.1.y) against Debian's linux-source-6.1: reverse-apply,
+# compile the touched objects, forward-apply patch by patch (git am too), compare.
+kernel-deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q linux-source-6.1 bc bison flex \
+		libssl-dev libelf-dev git xz-utils
+
+kernel-check:
+	@sh kernel/check.sh build-kernel
+
 check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) -s lint
@@ -153,8 +164,11 @@ install: all
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -D -m 0644 completions/xsavectl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xsavectl
+	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y
+	install -m 0644 kernel/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/
+	install -m 0644 kernel/6.1.y/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y/
 
 clean:
-	rm -rf build build-asan build-fuzz xsavectl
+	rm -rf build build-asan build-fuzz build-kernel xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
