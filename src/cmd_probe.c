@@ -111,27 +111,34 @@ static const char *advice(enum xs_kp_class c)
 		return "no regression: states load whatever the guest CPUID and are saved as the "
 		       "guest sees them";
 	default:
-		return "run the probe where KVM applies the guest CPUID (kvm_intel, kvm_amd), or go "
-		       "by the version hint";
+		return "these answers decide nothing: go by the version hint, or run the probe where "
+		       "KVM applies the guest CPUID (kvm_intel, kvm_amd)";
 	}
 }
 
-/* The series for a needs-patch kernel: the 6.1.y one for 6.1, the mainline one otherwise. */
+/*
+ * Where the series for a needs-patch kernel is ($XSAVECTL_KERNEL_DIR, else
+ * where make install put it): written for 6.1.y, meant for 6.2-6.5 too.
+ */
 static void show_patch(struct out *o, enum xs_kp_class c, const char *label)
 {
-	const char *series = label && !strncmp(label, "6.1.", 4) ? "6.1.y" : "mainline";
+	const char *dir = getenv("XSAVECTL_KERNEL_DIR");
 	char *path;
 
 	if (c != XS_KP_NEEDS_PATCH) {
 		out_null(o, "patch");
 		return;
 	}
-	path = xasprintf("%s/%s", XSAVECTL_KERNEL_DIR, series);
+	if (!dir || !*dir)
+		dir = XSAVECTL_KERNEL_DIR;
+	path = xasprintf("%s/6.1.y", dir);
 	out_str(o, "patch", path);
 	if (access(path, R_OK))
-		out_note(o, "(not installed here: kernel/%s in the xsavectl source)", series);
+		out_note(o, "(not installed here: kernel/6.1.y in the xsavectl source)");
+	else if (label && strncmp(label, "6.1.", 4))
+		out_note(o, "(written for 6.1.y, untried on %s: read %s/README.md)", label, dir);
 	else
-		out_note(o, "(how to apply: %s/README.md)", XSAVECTL_KERNEL_DIR);
+		out_note(o, "(how to apply it: %s/README.md)", dir);
 	free(path);
 }
 
@@ -140,15 +147,23 @@ static const char *style_name(enum xs_kp_style s)
 	return s == XS_KP_STYLE_516 ? "5.16+" : s == XS_KP_STYLE_OLD ? "before 5.16" : "unknown";
 }
 
+static void str_or_null(struct out *o, const char *key, const char *v)
+{
+	if (*v)
+		out_str(o, key, v);
+	else
+		out_null(o, key);
+}
+
 static void show_kernel(struct out *o, const struct xs_kp_record *r, enum xs_kp_class *hint,
 			char label[32])
 {
 	bool have = xs_kp_class_for_version(r->release, r->version, hint, label);
 
 	out_obj(o, "kernel");
-	out_str(o, "release", r->release);
-	out_str(o, "version", r->version);
-	out_str(o, "module", r->module);
+	str_or_null(o, "release", r->release);
+	str_or_null(o, "version", r->version);
+	str_or_null(o, "module", r->module);
 	if (have) {
 		out_str(o, "by_version", xs_kp_class_name(*hint));
 		out_note(o, "(%s; a hint only: distributions backport)", label);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run every unit test, the CLI golden tests, the malformed-input catalogue and
-# the live tests (real cores, this machine's host facts, real QEMU streams,
+# the live tests (real cores, this machine's host facts and KVM probe, real QEMU streams,
 # write faults); print one closing line "N passed, N failed" and exit non-zero
 # when anything failed.  VALGRIND=1 runs every xsavectl under valgrind
 # (memcheck; any error or definite leak fails the run, its report is shown).
@@ -38,6 +38,7 @@ suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests
 	sh "$here/cli/run.sh"
 suite env XSAVECTL="$xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
 suite env XSAVECTL="$xsavectl" sh "$here/live/host.sh"
+suite env XSAVECTL="$xsavectl" sh "$here/live/probe.sh"
 suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \
 	sh "$here/live/faults.sh"
 suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \

@@ -98,7 +98,7 @@ static void masktxt(uint64_t m, char *buf, size_t len)
 	char names[80];
 
 	xs_mask_names(m, names, sizeof(names));
-	snprintf(buf, len, "0x%" PRIx64 " (%s)", m, names);
+	snprintf(buf, len, "0x%" PRIx64 " (%s)", m, m ? names : "none");
 }
 
 static void header_style(const struct xs_kp_answer *a, struct xs_kp_verdict *v)
@@ -123,8 +123,8 @@ static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_
 	const char *mod = r->module[0] ? r->module : NULL;
 
 	if (!ok(set)) {
-		snprintf(v->reason, sizeof(v->reason), "KVM_SET_CPUID2 with a limited XCR0 %s",
-			 set->asked ? err_name(set->err) : "was not asked");
+		snprintf(v->reason, sizeof(v->reason), "KVM_SET_CPUID2 with a limited XCR0 %s%s",
+			 set->asked ? "failed: " : "was not asked", set->asked ? err_name(set->err) : "");
 		return -1;
 	}
 	if (!ok(get)) {
@@ -196,11 +196,11 @@ static void findings(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		case XS_KP_LEAK_SET_XSAVE:
 			masktxt(v->tested, m, sizeof(m));
 			snprintf(f, n, "XSTATE_BV %s %s", m,
-				 a[i].err ? "refused (EINVAL)" : "accepted");
+				 a[i].err ? "refused" : "accepted");
 			break;
 		case XS_KP_NOX_SET_XSAVE:
 			snprintf(f, n, "XSTATE_BV 0x3 (x87 sse) %s",
-				 a[i].err ? "refused (EINVAL)" : "accepted");
+				 a[i].err ? "refused" : "accepted");
 			break;
 		case XS_KP_LIM_GET_XSAVE:
 		case XS_KP_LEAK_GET_XSAVE:
@@ -349,8 +349,9 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		return;
 	}
 	if (!ok(&a[XS_KP_SUPPORTED])) {
-		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_SUPPORTED_CPUID %s",
-			a[XS_KP_SUPPORTED].asked ? err_name(a[XS_KP_SUPPORTED].err) : "was not asked");
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_SUPPORTED_CPUID %s%s",
+			a[XS_KP_SUPPORTED].asked ? "failed: " : "was not asked",
+			a[XS_KP_SUPPORTED].asked ? err_name(a[XS_KP_SUPPORTED].err) : "");
 		return;
 	}
 	if (!(v->tested & ~XS_MASK_FPSSE)) {
@@ -359,8 +360,9 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		return;
 	}
 	if (!ok(&a[XS_KP_CREATE_VM])) {
-		verdict(v, XS_KP_INCONCLUSIVE, "KVM_CREATE_VM %s",
-			a[XS_KP_CREATE_VM].asked ? err_name(a[XS_KP_CREATE_VM].err) : "was not asked");
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_CREATE_VM %s%s",
+			a[XS_KP_CREATE_VM].asked ? "failed: " : "was not asked",
+			a[XS_KP_CREATE_VM].asked ? err_name(a[XS_KP_CREATE_VM].err) : "");
 		return;
 	}
 	v->cpuid_applied = cpuid_applied(r, v->tested, v);
@@ -461,26 +463,31 @@ static int parse_err(const char *s, size_t n, int *err)
 	return -1;
 }
 
-static int step_line(struct xs_kp_record *r, const char *line)
+/* One "STEP RESULT [VALUE]" line: NULL, or what was expected. */
+static const char *step_line(struct xs_kp_record *r, const char *line)
 {
-	size_t n = strcspn(line, " \t");
+	size_t n = strcspn(line, " \t=");
 
 	for (unsigned i = 0; i < XS_KP_NSTEPS; i++) {
 		struct xs_kp_answer *a = &r->a[i];
 
 		if (strlen(steps[i].name) != n || memcmp(steps[i].name, line, n))
 			continue;
+		if (a->asked)
+			return "each step once";
 		line += n + strspn(line + n, " \t");
 		n = strcspn(line, " \t\r");
-		if (a->asked || parse_err(line, n, &a->err))
-			return -1;
+		if (parse_err(line, n, &a->err))
+			return "\"ok\" or an errno name (EINVAL) after the step";
 		a->asked = true;
 		line += n + strspn(line + n, " \t\r");
 		if (!*line)
-			return a->err || !(has_value & 1u << i) ? 0 : -1;
-		return parse_num(line, &a->v);
+			return a->err || !(has_value & 1u << i) ? NULL : "a value (0x..) after \"ok\"";
+		if (a->err || !(has_value & 1u << i))
+			return "no value after this step's result";
+		return parse_num(line, &a->v) ? "a number (0x..) as the value" : NULL;
 	}
-	return -1;
+	return "\"key=value\" or a step name (see man xsavectl, PROBE RECORDS)";
 }
 
 static int set_str(char *dst, size_t size, const char *v)
@@ -502,7 +509,8 @@ static int set_fact(struct xs_fact *f, const char *v)
 	return 0;
 }
 
-static int one_line(struct xs_kp_record *r, const char *line)
+/* One line: NULL, or what was expected. */
+static const char *one_line(struct xs_kp_record *r, const char *line)
 {
 	static const struct {
 		const char *key;
@@ -512,22 +520,37 @@ static int one_line(struct xs_kp_record *r, const char *line)
 		{ "kvm.cap_xcrs=", offsetof(struct xs_kp_record, cap_xcrs) },
 		{ "kvm.cap_xsave2=", offsetof(struct xs_kp_record, cap_xsave2) },
 	};
+	static const struct {
+		const char *key;
+		size_t off, size;
+	} strs[] = {
+		{ "kernel.release=", offsetof(struct xs_kp_record, release),
+		  sizeof(((struct xs_kp_record *)0)->release) },
+		{ "kernel.version=", offsetof(struct xs_kp_record, version),
+		  sizeof(((struct xs_kp_record *)0)->version) },
+		{ "kvm.module=", offsetof(struct xs_kp_record, module),
+		  sizeof(((struct xs_kp_record *)0)->module) },
+	};
 
 	while (*line == ' ' || *line == '\t')
 		line++;
 	if (!*line || *line == '#' || *line == '\r')
-		return 0;
-	if (!strncmp(line, "kernel.release=", 15))
-		return set_str(r->release, sizeof(r->release), line + 15);
-	if (!strncmp(line, "kernel.version=", 15))
-		return set_str(r->version, sizeof(r->version), line + 15);
-	if (!strncmp(line, "kvm.module=", 11))
-		return set_str(r->module, sizeof(r->module), line + 11);
+		return NULL;
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		size_t n = strlen(strs[i].key);
+
+		if (!strncmp(line, strs[i].key, n))
+			return set_str((char *)r + strs[i].off, strs[i].size, line + n)
+				       ? "a shorter value"
+				       : NULL;
+	}
 	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
 		size_t n = strlen(facts[i].key);
 
 		if (!strncmp(line, facts[i].key, n))
-			return set_fact((struct xs_fact *)((char *)r + facts[i].off), line + n);
+			return set_fact((struct xs_fact *)((char *)r + facts[i].off), line + n)
+				       ? "a number after '='"
+				       : NULL;
 	}
 	return step_line(r, line);
 }
@@ -553,14 +576,15 @@ int xs_kp_parse(const char *text, size_t len, struct xs_kp_record *r, struct xs_
 		if (memchr(line, 0, n))
 			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: NUL byte in a text file",
 					  lineno);
-		if (one_line(r, line))
-			return XS_FAIL_AT(d, XS_EINVAL, pos,
-					  "line %u: expected \"key=value\" or \"STEP ok|ERRNO [VALUE]\" "
-					  "(each step once)", lineno);
+		const char *want = one_line(r, line);
+
+		if (want)
+			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: expected %s", lineno, want);
 		pos += n + 1;
 	}
 	if (!r->api.have)
-		return XS_FAIL_AT(d, XS_EINVAL, len, "no kvm.api= line: not a probe record");
+		return XS_FAIL_AT(d, XS_EINVAL, len,
+				  "expected a kvm.api= line: this is not a probe record");
 	return 0;
 }
 

@@ -4,8 +4,9 @@
 #                  and xsavectl, mkxsave and mkstream on PATH; its exit status is the case's
 #   expected.out   stdout, expected.err stderr, expected.rc the exit status
 # UPDATE=1 rewrites the expected files (review the diff before committing).
-# Host facts come from data/cpuid-amd-zen3.txt (XSAVECTL_HOST_CPUID), so no
-# case depends on the machine it runs on.
+# Host facts come from data/cpuid-amd-zen3.txt (XSAVECTL_HOST_CPUID) and the
+# kernel series from kernel/ (XSAVECTL_KERNEL_DIR), so no case depends on the
+# machine it runs on.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 data=$(cd "$here/../data" && pwd)
@@ -21,7 +22,9 @@ for dir in "$here"/cases/*/; do
 	ln -s "$MKXSAVE" "$work/.bin/mkxsave"
 	ln -s "$MKSTREAM" "$work/.bin/mkstream"
 	ln -s "$data" "$work/data"
+	ln -s "$here/../../kernel" "$work/kernel"
 	(cd "$work" && PATH="$work/.bin:$PATH" XSAVECTL_HOST_CPUID=data/cpuid-amd-zen3.txt \
+		XSAVECTL_KERNEL_DIR=kernel \
 		sh "$dir/cmd") >"$work/.out" 2>"$work/.err" </dev/null
 	echo $? >"$work/.rc"
 	if [ "${UPDATE:-}" = 1 ]; then

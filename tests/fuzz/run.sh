@@ -15,7 +15,7 @@ status=0
 # Seeds built from the real data and the generators (not kept in git).
 gen="$build/gen-seeds"
 rm -rf "$gen"
-mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/core" \
+mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/kprobe" "$gen/core" \
 	"$gen/gzip" "$gen/stream"
 for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin; do
 	cp "$data/$f" "$gen/image/"
@@ -38,6 +38,7 @@ done
 "$MKSTREAM" --libvirt gzip "$gen/stream/lv-gzip.bin"
 "$MKSTREAM" --gzip "$gen/gzip/s.gz"
 cp "$data"/cpuid-*.txt "$data"/host-*.txt "$gen/cpuid/"
+cp "$data"/probe/*.rec "$gen/kprobe/"
 for f in "$data"/cpuid-*.txt; do
 	"$XSAVECTL" host --cpuid-file "$f" --save-profile "$gen/profile/$(basename "$f" .txt).json" \
 		>/dev/null 2>&1
