@@ -5,6 +5,7 @@
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local (also the kernel patch series, share/xsavectl/kernel)
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
+#   make nested-check  the probe against real KVM builds in a TCG-booted Debian kernel
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
 
 PREFIX ?= /usr/local
@@ -33,7 +34,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: all deps kernel-deps kernel-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
+.PHONY: all deps kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
 
 all: xsavectl
 
@@ -132,10 +133,15 @@ deps:
 kernel-deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q linux-source-6.1 bc bison flex \
-		libssl-dev libelf-dev git xz-utils
+		libssl-dev libelf-dev git xz-utils cpio qemu-system-x86
 
 kernel-check:
 	@sh kernel/check.sh build-kernel
+
+# The probe against real KVM code: Debian's kernel booted under QEMU (TCG, nested SVM) with its
+# own kvm modules and three rebuilt variants (needs kernel-deps, qemu-system-x86, network).
+nested-check: $(BUILD)/xsavectl
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) sh tests/nested/run.sh build-nested
 
 check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
@@ -169,6 +175,6 @@ install: all
 	install -m 0644 kernel/6.1.y/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y/
 
 clean:
-	rm -rf build build-asan build-fuzz build-kernel xsavectl
+	rm -rf build build-asan build-fuzz build-kernel build-nested xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

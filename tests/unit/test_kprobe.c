@@ -45,11 +45,18 @@ static void recorded(void)
 		enum xs_kp_style style;
 		bool fpsse_bug;
 	} cases[] = {
+		/* real: probe --record against real KVM builds (make nested-check) */
+		{ "nested-6.1.192-stock.rec", XS_KP_FIXED, 1, XS_KP_STYLE_516, false },
+		{ "nested-6.1.192-leaky.rec", XS_KP_LEAKS, 1, XS_KP_STYLE_516, false },
+		{ "nested-6.1.192-affected.rec", XS_KP_NEEDS_PATCH, 1, XS_KP_STYLE_516, false },
+		{ "nested-6.1.192-no-fpsse.rec", XS_KP_NEEDS_PATCH, 1, XS_KP_STYLE_516, true },
+		/* synthetic: what kernel-xsave.md documents */
 		{ "fixed-6.1.64.rec", XS_KP_FIXED, 1, XS_KP_STYLE_516, false },
 		{ "needs-patch-6.1.55.rec", XS_KP_NEEDS_PATCH, 1, XS_KP_STYLE_516, false },
 		{ "needs-patch-5.18.rec", XS_KP_NEEDS_PATCH, 1, XS_KP_STYLE_516, true },
 		{ "leaks-5.16.rec", XS_KP_LEAKS, 1, XS_KP_STYLE_516, false },
 		{ "pre-5.16-5.10.rec", XS_KP_PRE_5_16, 1, XS_KP_STYLE_OLD, false },
+		/* real: this machine's kvm_pvm */
 		{ "pvm-zen3.rec", XS_KP_INCONCLUSIVE, 0, XS_KP_STYLE_516, false },
 		{ "inconclusive-xcrs.rec", XS_KP_INCONCLUSIVE, 0, XS_KP_STYLE_516, false },
 		{ "inconclusive-contradiction.rec", XS_KP_INCONCLUSIVE, 1, XS_KP_STYLE_OLD, false },
