@@ -34,7 +34,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: all deps kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
+.PHONY: FORCE all deps kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
 
 all: xsavectl
 
@@ -43,6 +43,13 @@ xsavectl: $(BUILD)/xsavectl
 
 $(BUILD)/xsavectl: $(CLI_OBJ) $(BUILD)/libxsave.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# probe names the installed kernel series: rebuild it when PREFIX changes.
+$(BUILD)/prefix: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
+$(BUILD)/src/cmd_probe.o: $(BUILD)/prefix
+FORCE:
 
 $(BUILD)/libxsave.a: $(LIB_OBJ)
 	rm -f $@

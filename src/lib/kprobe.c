@@ -256,6 +256,15 @@ static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		return;
 	}
 	if (refused(set)) {
+		/* The control: the same state on a vCPU without CPUID must load. */
+		if (!ok(&a[XS_KP_LEAK_SET_XSAVE])) {
+			verdict(v, XS_KP_INCONCLUSIVE,
+				"KVM_SET_XSAVE refused XSTATE_BV %s even for a vCPU without CPUID "
+				"(%s): the refusal is not about the guest CPUID", s,
+				a[XS_KP_LEAK_SET_XSAVE].asked ? err_name(a[XS_KP_LEAK_SET_XSAVE].err)
+							      : "not asked");
+			return;
+		}
 		if (v->style == XS_KP_STYLE_OLD) {
 			verdict(v, XS_KP_INCONCLUSIVE,
 				"KVM_SET_XSAVE refused guest-unsupported state, but the header checks "

@@ -93,6 +93,11 @@ static void mutations(void)
 	r.a[XS_KP_LIM_GET_XSAVE].asked = false;
 	CHECK(judge(&r, &v) == XS_KP_NEEDS_PATCH, "SET refused: needs-patch (%s)", v.reason);
 
+	r = load("needs-patch-6.1.55.rec");
+	r.a[XS_KP_LEAK_SET_XSAVE].err = EINVAL;
+	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "without CPUID"),
+	      "SET refused without any CPUID too: not the regression (%s)", v.reason);
+
 	r = base;
 	r.a[XS_KP_LEAK_GET_XSAVE].v = 0x2e7;
 	CHECK(judge(&r, &v) == XS_KP_LEAKS, "GET beyond x87|sse: leaks (%s)", v.reason);
