@@ -221,6 +221,9 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 	out_str(o, "source", source);
 	show_kernel(o, r, &hint, label);
 	out_str(o, "class", xs_kp_class_name(v.cls));
+	if (label[0] && v.cls != XS_KP_INCONCLUSIVE && hint != v.cls)
+		out_note(o, "(the version suggests %s: this KVM is not what its version number says)",
+			 xs_kp_class_name(hint));
 	out_str(o, "reason", v.reason);
 	out_str(o, "advice", advice(v.cls));
 	show_patch(o, v.cls, label[0] ? label : NULL);
