@@ -30,6 +30,10 @@ die() { say "FAILED: $*"; exit 1; }
 [ -r "$tarball" ] || die "$tarball not found: install Debian's linux-source-6.1 (make kernel-deps)"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+# The work directory may sit inside xsavectl's own git checkout: git apply must
+# not take that repository for the kernel tree's (it would skip every path).
+GIT_CEILING_DIRECTORIES=$work
+export GIT_CEILING_DIRECTORIES
 rm -rf "$work/src" "$work/orig" "$work/am"
 mkdir -p "$work/src"
 say "extracting $(basename "$tarball")"

@@ -23,6 +23,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-build-nested}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+# The work directory may sit inside xsavectl's own git checkout: git apply must
+# not take that repository for the kernel tree's (it would skip every path).
+GIT_CEILING_DIRECTORIES=$work
+export GIT_CEILING_DIRECTORIES
 tarball=${KERNEL_SRC:-/usr/src/linux-source-6.1.tar.xz}
 jobs=${JOBS:-$(nproc)}
 TAP_NAME="nested probe"
@@ -78,7 +82,7 @@ boot() {
 verdict() {
 	name=$1 want_rc=$2 want_class=$3 extra=$4
 	rc=$(sed -n 's/^NEST-PROBE-EXIT //p' "$name.out")
-	class=$(sed -n 's/^class: *//p' "$name.out")
+	class=$(sed -n 's/^class: *\([^ ]*\).*/\1/p' "$name.out")
 	echo "# nested probe: $name: $(grep -E '^reason:' "$name.out" | sed 's/^reason: *//')"
 	check "nested probe: $name build: class $want_class, exit $want_rc" \
 		"[ '$rc' = $want_rc ] && [ '$class' = '$want_class' ] && grep -q 'cpuid_applied: *yes' $name.out $extra"
@@ -106,7 +110,12 @@ if [ ! -f src/.xsavectl-prepared ]; then
 	touch src/.xsavectl-prepared
 fi
 patch2=$(ls "$here"/../../kernel/6.1.y/0002-*.patch)
-for f in x86.c cpuid.c; do cp "src/arch/x86/kvm/$f" "src/arch/x86/kvm/$f.orig"; done
+for f in x86.c cpuid.c; do
+	# An interrupted run left its edits and the originals beside them.
+	[ ! -f "src/arch/x86/kvm/$f.orig" ] || mv "src/arch/x86/kvm/$f.orig" "src/arch/x86/kvm/$f"
+	cp "src/arch/x86/kvm/$f" "src/arch/x86/kvm/$f.orig"
+	touch "src/arch/x86/kvm/$f"	# objects left by an interrupted run are stale
+done
 (cd src && git apply -R -C2 --include=arch/x86/kvm/x86.c "$patch2" 2>/dev/null) || die "cannot reverse patch 2 (x86.c)"
 build() {
 	(cd src && make -s KERNELRELEASE="$abi-amd64" -j"$jobs" M=arch/x86/kvm) >"build-$1.log" 2>&1 ||
@@ -122,8 +131,11 @@ sed -i 's/user_xfeatures = vcpu->arch.guest_supported_xcr0 |$/user_xfeatures = v
 grep -q 'user_xfeatures = vcpu->arch.guest_supported_xcr0;' src/arch/x86/kvm/cpuid.c ||
 	die "cannot drop | XFEATURE_MASK_FPSSE from cpuid.c"
 build no-fpsse
-# Leave the source as extracted for the next run.
-for f in x86.c cpuid.c; do mv "src/arch/x86/kvm/$f.orig" "src/arch/x86/kvm/$f"; done
+# Leave the source as extracted for the next run, newer than the variant's objects.
+for f in x86.c cpuid.c; do
+	mv "src/arch/x86/kvm/$f.orig" "src/arch/x86/kvm/$f"
+	touch "src/arch/x86/kvm/$f"
+done
 
 boot leaky ko-leaky
 verdict leaky 2 leaks ""
