@@ -114,8 +114,8 @@ n=0
 for p in $patches; do
 	n=$((n + 1))
 	ctx=$(apply "$tree" "$p") || die "cannot apply $(basename "$p")"
-	(cd "$work/am" && git -c user.name=check -c user.email=check@invalid am -q -C"$ctx" "$p") ||
-		die "git am -C$ctx refused $(basename "$p")"
+	(cd "$work/am" && git -c user.name=check -c user.email=check@invalid am -q -C"$ctx" "$p") \
+		2>"$work/am.log" || { cat "$work/am.log"; die "git am -C$ctx refused $(basename "$p")"; }
 	say "applied $(basename "$p") (context $ctx lines; git am too)"
 	build "after patch $n"
 done
