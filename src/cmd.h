@@ -52,6 +52,8 @@ int common_prepare(struct xs_common *c);
 struct out *common_out(const struct xs_common *c);
 /* Render @o to stdout and close stdout checking for errors.  0 or EXIT_IOERR. */
 int common_finish(struct out *o);
+/* Print @text (a record) on stdout and close it the same way.  0 or EXIT_IOERR. */
+int common_print(const char *text);
 
 /*
  * Resolve a mask argument: a number, component names, "host" (what

@@ -322,9 +322,7 @@ static int run(int argc, char **argv)
 		return rc;
 	}
 	if (a.record) {
-		rc = fputs(record, stdout) < 0 || fflush(stdout) ? EXIT_IOERR : 0;
-		if (rc)
-			msg_err("write error on standard output: %s", strerror(errno));
+		rc = common_print(record);
 		free(record);
 		return rc;
 	}

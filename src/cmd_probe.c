@@ -192,9 +192,7 @@ static void show_steps(struct out *o, const struct xs_kp_record *r, const struct
 		out_obj(o, NULL);
 		out_str(o, "step", xs_kp_step_name(i));
 		out_str(o, "ioctl", xs_kp_step_ioctl(i));
-		out_str(o, "result", a->err ? strerrorname_np(a->err) ? strerrorname_np(a->err)
-								       : "error"
-					    : "ok");
+		out_str(o, "result", xs_kp_err_name(a->err));
 		if (!a->err && xs_kp_step_has_value(i)) {
 			out_strf(o, "value", "0x%" PRIx64, a->v);
 			out_text_hide(o);
@@ -265,20 +263,15 @@ static int from_file(const struct probe_args *a)
 static int print_record(const struct xs_kp_record *r)
 {
 	char *text = xs_kp_format(r);
+	int rc;
 
 	if (!text) {
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;
 	}
-	fputs(text, stdout);
+	rc = common_print(text);
 	free(text);
-	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
-		msg_err(errno == EPIPE ? "standard output is a closed pipe: the output was cut short"
-				       : "write error on standard output: %s",
-			strerror(errno));
-		return EXIT_IOERR;
-	}
-	return EXIT_OK;
+	return rc;
 }
 
 static int run(int argc, char **argv)

@@ -245,11 +245,9 @@ struct out *common_out(const struct xs_common *c)
 	return o;
 }
 
-int common_finish(struct out *o)
+/* Close stdout after a write that returned @rc (0 or -1): 0 or EXIT_IOERR (message printed). */
+static int close_stdout(int rc)
 {
-	int rc = out_write(o, stdout);
-
-	out_free(o);
 	if (rc || fclose(stdout)) {
 		if (errno == EPIPE)
 			msg_err("standard output is a closed pipe: the output was cut short");
@@ -258,6 +256,19 @@ int common_finish(struct out *o)
 		return EXIT_IOERR;
 	}
 	return EXIT_OK;
+}
+
+int common_finish(struct out *o)
+{
+	int rc = out_write(o, stdout);
+
+	out_free(o);
+	return close_stdout(rc);
+}
+
+int common_print(const char *text)
+{
+	return close_stdout(fputs(text, stdout) < 0 ? -1 : 0);
 }
 
 /* ---- the target of check and filter: --xcr0 MASK or --target PROFILE ---- */

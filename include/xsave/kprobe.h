@@ -99,6 +99,8 @@ const char *xs_kp_class_name(enum xs_kp_class c);
 /* The step's name in records and output ("limited.set_xsave") and its ioctl. */
 const char *xs_kp_step_name(enum xs_kp_step s);
 const char *xs_kp_step_ioctl(enum xs_kp_step s);
+/* An answer's result as records write it: "ok", "EINVAL", "errno200" (not thread-safe). */
+const char *xs_kp_err_name(int err);
 /* Does the step's answer carry a value (a mask, a size)? */
 bool xs_kp_step_has_value(enum xs_kp_step s);
 

@@ -81,10 +81,10 @@ static bool refused(const struct xs_kp_answer *a)
 	return a->asked && a->err == EINVAL;
 }
 
-/* "ok", "EINVAL", or "errno N" for a number glibc has no name for. */
-static const char *err_name(int err)
+/* glibc names most errnos; the rest are written "errnoN", which parse_err() reads back. */
+const char *xs_kp_err_name(int err)
 {
-	static __thread char buf[24];
+	static char buf[24];
 	const char *n = err ? strerrorname_np(err) : "ok";
 
 	if (n)
@@ -124,13 +124,13 @@ static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_
 
 	if (!ok(set)) {
 		snprintf(v->reason, sizeof(v->reason), "KVM_SET_CPUID2 with a limited XCR0 %s%s",
-			 set->asked ? "failed: " : "was not asked", set->asked ? err_name(set->err) : "");
+			 set->asked ? "failed: " : "was not asked", set->asked ? xs_kp_err_name(set->err) : "");
 		return -1;
 	}
 	if (!ok(get)) {
 		snprintf(v->reason, sizeof(v->reason),
 			 "the guest CPUID could not be read back (KVM_GET_CPUID2: %s)",
-			 get->asked ? err_name(get->err) : "not asked");
+			 get->asked ? xs_kp_err_name(get->err) : "not asked");
 		return -1;
 	}
 	if (get->v != XS_MASK_FPSSE) {
@@ -149,7 +149,7 @@ static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_
 	}
 	if (xcrs->asked && !refused(xcrs)) {
 		snprintf(v->reason, sizeof(v->reason), "KVM_SET_XCRS failed with %s",
-			 err_name(xcrs->err));
+			 xs_kp_err_name(xcrs->err));
 		return -1;
 	}
 	return 1;
@@ -167,7 +167,7 @@ static void findings(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		if (!a[i].asked)
 			continue;
 		if (a[i].err && !(refused(&a[i]) && i >= XS_KP_LIM_SET_XSAVE)) {
-			snprintf(f, n, "failed: %s", err_name(a[i].err));
+			snprintf(f, n, "failed: %s", xs_kp_err_name(a[i].err));
 			continue;
 		}
 		masktxt(a[i].v, m, sizeof(m));
@@ -261,7 +261,7 @@ static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 			verdict(v, XS_KP_INCONCLUSIVE,
 				"KVM_SET_XSAVE refused XSTATE_BV %s even for a vCPU without CPUID "
 				"(%s): the refusal is not about the guest CPUID", s,
-				a[XS_KP_LEAK_SET_XSAVE].asked ? err_name(a[XS_KP_LEAK_SET_XSAVE].err)
+				a[XS_KP_LEAK_SET_XSAVE].asked ? xs_kp_err_name(a[XS_KP_LEAK_SET_XSAVE].err)
 							      : "not asked");
 			return;
 		}
@@ -278,7 +278,7 @@ static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		return;
 	}
 	if (set->err) {
-		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XSAVE failed with %s", err_name(set->err));
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XSAVE failed with %s", xs_kp_err_name(set->err));
 		return;
 	}
 	uint64_t leaked = 0;
@@ -360,7 +360,7 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 	if (!ok(&a[XS_KP_SUPPORTED])) {
 		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_SUPPORTED_CPUID %s%s",
 			a[XS_KP_SUPPORTED].asked ? "failed: " : "was not asked",
-			a[XS_KP_SUPPORTED].asked ? err_name(a[XS_KP_SUPPORTED].err) : "");
+			a[XS_KP_SUPPORTED].asked ? xs_kp_err_name(a[XS_KP_SUPPORTED].err) : "");
 		return;
 	}
 	if (!(v->tested & ~XS_MASK_FPSSE)) {
@@ -371,7 +371,7 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 	if (!ok(&a[XS_KP_CREATE_VM])) {
 		verdict(v, XS_KP_INCONCLUSIVE, "KVM_CREATE_VM %s%s",
 			a[XS_KP_CREATE_VM].asked ? "failed: " : "was not asked",
-			a[XS_KP_CREATE_VM].asked ? err_name(a[XS_KP_CREATE_VM].err) : "");
+			a[XS_KP_CREATE_VM].asked ? xs_kp_err_name(a[XS_KP_CREATE_VM].err) : "");
 		return;
 	}
 	v->cpuid_applied = cpuid_applied(r, v->tested, v);
@@ -620,7 +620,7 @@ char *xs_kp_format(const struct xs_kp_record *r)
 
 		if (!a->asked)
 			continue;
-		sb_printf(&b, "%s %s", steps[i].name, err_name(a->err));
+		sb_printf(&b, "%s %s", steps[i].name, xs_kp_err_name(a->err));
 		if (!a->err && (has_value & 1u << i))
 			sb_printf(&b, " 0x%" PRIx64, a->v);
 		sb_printf(&b, "\n");
