@@ -4,7 +4,7 @@
 # reader differs), and must give its exit code and, on an error, exactly one
 # line on stderr naming the file (and, for bad data, the offset), with nothing
 # on stdout.  Sweeps truncate images, streams (plain, gzip, libvirt), cores,
-# profiles and CPUID files at every structural boundary.
+# profiles, CPUID files and probe records at every structural boundary.
 # usage: XSAVECTL=... MKXSAVE=... MKSTREAM=... DATA=tests/data sh tests/malformed/run.sh
 set -u
 : "${XSAVECTL:?}" "${MKXSAVE:?}" "${MKSTREAM:?}" "${DATA:?}"
@@ -111,6 +111,30 @@ for cut in 10 40 $((d0 - 1)) $((d0 + 5)) $((d0 + 20)); do
 		img.bin || bad=1
 done
 [ $bad = 0 ] && ok "CPUID file truncated (before leaf 0xd, inside its line): exit 65, one line"
+# A probe record is text too: a cut either still reads (a shorter record, judged: exit 0-3,
+# a report, nothing on stderr) or is exit 65 with one line naming the offset.
+cp "$DATA/probe/nested-6.1.192-affected.rec" rec.txt
+bad=0 cuts=0 read=0
+size=$(stat -c %s rec.txt)
+cut=0
+while [ $cut -lt "$size" ]; do
+	head -c $cut rec.txt >cut.rec
+	"$XSAVECTL" probe --from cut.rec >out.txt 2>err.txt
+	got=$?
+	if [ $got -le 3 ]; then
+		[ -s out.txt ] && [ ! -s err.txt ] || { bad=1; break; }
+		read=$((read + 1))
+	else
+		expect "probe record cut at $cut" 65 "'cut.rec'" "$XSAVECTL" probe --from cut.rec || {
+			bad=1
+			break
+		}
+	fi
+	cuts=$((cuts + 1))
+	cut=$((cut + 7 * ${SWEEP_SCALE:-1}))
+done
+[ $bad = 0 ] && check "probe record truncated: $cuts cuts ($read still read), none crashes or half-writes" \
+	'[ $read -gt 0 ] && [ $read -lt $cuts ]'
 
 # --- one of each kind ---------------------------------------------------------------
 : >empty.bin
