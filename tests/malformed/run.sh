@@ -117,7 +117,7 @@ cp "$DATA/probe/nested-6.1.192-affected.rec" rec.txt
 bad=0 cuts=0 read=0
 size=$(stat -c %s rec.txt)
 cut=0
-while [ $cut -lt "$size" ]; do
+while [ $cut -le "$size" ]; do
 	head -c $cut rec.txt >cut.rec
 	"$XSAVECTL" probe --from cut.rec >out.txt 2>err.txt
 	got=$?
@@ -131,7 +131,9 @@ while [ $cut -lt "$size" ]; do
 		}
 	fi
 	cuts=$((cuts + 1))
+	[ $cut = "$size" ] && break
 	cut=$((cut + 7 * ${SWEEP_SCALE:-1}))
+	[ $cut -le "$size" ] || cut=$size	# the last cut is the whole record, which reads
 done
 [ $bad = 0 ] && check "probe record truncated: $cuts cuts ($read still read), none crashes or half-writes" \
 	'[ $read -gt 0 ] && [ $read -lt $cuts ]'
