@@ -8,7 +8,7 @@
 
 #include <xsave/hostinfo.h>
 
-#include "sbuf.h"
+#include "text.h"
 
 bool xs_host_has_xsave(const struct xs_hostinfo *h)
 {
@@ -72,15 +72,13 @@ void xs_host_target(const struct xs_hostinfo *h, struct xs_host_target *t)
 
 /* ---- text form ---------------------------------------------------------- */
 
+/* A number ending the value: at the end, or before a blank (more fields follow). */
 static int parse_u64(const char *s, uint64_t *v)
 {
-	char *end;
+	const char *end;
+	uint64_t x;
 
-	if (!*s || *s == '-' || *s == ' ')
-		return -1;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 0);
-	if (errno || end == s || (*end && *end != ' ' && *end != '\t' && *end != '\r'))
+	if (!xs_text_u64(s, &x, &end) || (*end && *end != ' ' && *end != '\t' && *end != '\r'))
 		return -1;
 	*v = x;
 	return 0;
@@ -155,19 +153,6 @@ static int cpuid_record(struct xs_hostinfo *h, const char *line, bool kvm)
 	return 0;
 }
 
-static int set_string(char *dst, size_t cap, const char *v)
-{
-	size_t n = strlen(v);
-
-	while (n && (v[n - 1] == '\r' || v[n - 1] == ' '))
-		n--;
-	if (n >= cap)
-		return -1;
-	memcpy(dst, v, n);
-	dst[n] = 0;
-	return 0;
-}
-
 static int set_fact(struct xs_fact *f, const char *v)
 {
 	f->err = 0;
@@ -237,13 +222,13 @@ static int key_line(struct xs_hostinfo *h, const char *line)
 	if (!strncmp(line, "kvm=", 4))
 		return kvm_state(h, line + 4);
 	if (!strncmp(line, "vendor=", 7))
-		return set_string(h->d.vendor, sizeof(h->d.vendor), line + 7);
+		return xs_text_str(h->d.vendor, sizeof(h->d.vendor), line + 7) ? 0 : -1;
 	if (!strncmp(line, "hostname=", 9))
-		return set_string(h->hostname, sizeof(h->hostname), line + 9);
+		return xs_text_str(h->hostname, sizeof(h->hostname), line + 9) ? 0 : -1;
 	if (!strncmp(line, "brand=", 6))
-		return set_string(h->brand, sizeof(h->brand), line + 6);
+		return xs_text_str(h->brand, sizeof(h->brand), line + 6) ? 0 : -1;
 	if (!strncmp(line, "codename=", 9))
-		return set_string(h->codename, sizeof(h->codename), line + 9);
+		return xs_text_str(h->codename, sizeof(h->codename), line + 9) ? 0 : -1;
 	if (!strncmp(line, "family=", 7))
 		return set_int(&h->family, line + 7, &h->have_fms);
 	if (!strncmp(line, "model=", 6))
@@ -271,49 +256,27 @@ static int leaf0_line(struct xs_hostinfo *h, const char *line)
 	return 0;
 }
 
-static int one_line(struct xs_hostinfo *h, const char *line)
+/* One line (leading blanks, blank lines and comments already skipped): NULL or what was expected. */
+static const char *one_line(void *ctx, const char *line)
 {
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (!*line || *line == '#' || *line == '\r')
-		return 0;
+	struct xs_hostinfo *h = ctx;
+	int rc;
+
 	if (!strncmp(line, "0x", 2))
-		return cpuid_record(h, line, false);
-	if (!strncmp(line, "kvm.0x", 6))
-		return cpuid_record(h, line + 4, true);
-	if (!strncmp(line, "leaf0 ", 6))
-		return leaf0_line(h, line + 6);
-	return key_line(h, line);
+		rc = cpuid_record(h, line, false);
+	else if (!strncmp(line, "kvm.0x", 6))
+		rc = cpuid_record(h, line + 4, true);
+	else if (!strncmp(line, "leaf0 ", 6))
+		rc = leaf0_line(h, line + 6);
+	else
+		rc = key_line(h, line);
+	return rc ? "\"0xL.S eax=.. ebx=.. ecx=.. edx=..\" or \"key=value\" with a number" : NULL;
 }
 
 int xs_hostinfo_parse(const char *text, size_t len, struct xs_hostinfo *h, struct xs_diag *d)
 {
-	char line[256];
-	size_t pos = 0;
-	unsigned lineno = 0;
-
 	memset(h, 0, sizeof(*h));
-	while (pos < len) {
-		size_t n = 0;
-
-		while (pos + n < len && text[pos + n] != '\n')
-			n++;
-		lineno++;
-		if (n >= sizeof(line))
-			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: longer than %zu bytes", lineno,
-					  sizeof(line) - 1);
-		memcpy(line, text + pos, n);
-		line[n] = 0;
-		if (memchr(line, 0, n))
-			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: NUL byte in a text file",
-					  lineno);
-		if (one_line(h, line))
-			return XS_FAIL_AT(d, XS_EINVAL, pos,
-					  "line %u: expected \"0xL.S eax=.. ebx=.. ecx=.. edx=..\" or "
-					  "\"key=value\" with a number", lineno);
-		pos += n + 1;
-	}
-	return 0;
+	return xs_text_lines(text, len, one_line, h, d);
 }
 
 int xs_cpuid_d_parse(const char *text, size_t len, struct xs_cpuid_d *c, struct xs_diag *d)

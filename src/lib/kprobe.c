@@ -10,7 +10,7 @@
 #include <xsave/kprobe.h>
 #include <xsave/layout.h>
 
-#include "sbuf.h"
+#include "text.h"
 
 static const struct {
 	const char *name, *ioctl;
@@ -431,17 +431,14 @@ bool xs_kp_class_for_version(const char *release, const char *version,
 
 /* ---- the text form ------------------------------------------------------ */
 
+/* A value that starts with a digit and ends the line. */
 static int parse_num(const char *s, uint64_t *v)
 {
-	char *end;
+	const char *end;
 
-	if (*s < '0' || *s > '9')
+	if (*s < '0' || *s > '9' || !xs_text_u64(s, v, &end))
 		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	while (*end == ' ' || *end == '\t' || *end == '\r')
-		end++;
-	return errno || *end ? -1 : 0;
+	return end[strspn(end, " \t\r")] ? -1 : 0;
 }
 
 static int parse_err(const char *s, size_t n, int *err)
@@ -499,17 +496,6 @@ static const char *step_line(struct xs_kp_record *r, const char *line)
 	return "\"key=value\" or a step name (see man xsavectl, PROBE RECORDS)";
 }
 
-static int set_str(char *dst, size_t size, const char *v)
-{
-	size_t n = strcspn(v, "\r");
-
-	if (n >= size)
-		return -1;
-	memcpy(dst, v, n);
-	dst[n] = 0;
-	return 0;
-}
-
 static int set_fact(struct xs_fact *f, const char *v)
 {
 	if (parse_num(v, &f->v))
@@ -518,9 +504,10 @@ static int set_fact(struct xs_fact *f, const char *v)
 	return 0;
 }
 
-/* One line: NULL, or what was expected. */
-static const char *one_line(struct xs_kp_record *r, const char *line)
+/* One line (leading blanks, blank lines and comments already skipped): NULL or what was expected. */
+static const char *one_line(void *ctx, const char *line)
 {
+	struct xs_kp_record *r = ctx;
 	static const struct {
 		const char *key;
 		size_t off;
@@ -541,17 +528,13 @@ static const char *one_line(struct xs_kp_record *r, const char *line)
 		  sizeof(((struct xs_kp_record *)0)->module) },
 	};
 
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (!*line || *line == '#' || *line == '\r')
-		return NULL;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		size_t n = strlen(strs[i].key);
 
 		if (!strncmp(line, strs[i].key, n))
-			return set_str((char *)r + strs[i].off, strs[i].size, line + n)
-				       ? "a shorter value"
-				       : NULL;
+			return xs_text_str((char *)r + strs[i].off, strs[i].size, line + n)
+				       ? NULL
+				       : "a shorter value";
 	}
 	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
 		size_t n = strlen(facts[i].key);
@@ -566,35 +549,14 @@ static const char *one_line(struct xs_kp_record *r, const char *line)
 
 int xs_kp_parse(const char *text, size_t len, struct xs_kp_record *r, struct xs_diag *d)
 {
-	char line[256];
-	size_t pos = 0;
-	unsigned lineno = 0;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
-	while (pos < len) {
-		size_t n = 0;
-
-		while (pos + n < len && text[pos + n] != '\n')
-			n++;
-		lineno++;
-		if (n >= sizeof(line))
-			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: longer than %zu bytes", lineno,
-					  sizeof(line) - 1);
-		memcpy(line, text + pos, n);
-		line[n] = 0;
-		if (memchr(line, 0, n))
-			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: NUL byte in a text file",
-					  lineno);
-		const char *want = one_line(r, line);
-
-		if (want)
-			return XS_FAIL_AT(d, XS_EINVAL, pos, "line %u: expected %s", lineno, want);
-		pos += n + 1;
-	}
-	if (!r->api.have)
-		return XS_FAIL_AT(d, XS_EINVAL, len,
-				  "expected a kvm.api= line: this is not a probe record");
-	return 0;
+	rc = xs_text_lines(text, len, one_line, r, d);
+	if (!rc && !r->api.have)
+		rc = XS_FAIL_AT(d, XS_EINVAL, len,
+				"expected a kvm.api= line: this is not a probe record");
+	return rc;
 }
 
 char *xs_kp_format(const struct xs_kp_record *r)
