@@ -69,6 +69,9 @@ int resolve_mask(const char *opt, const char *arg, uint64_t *mask);
  */
 struct xs_hostinfo;
 int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **source);
+/* Emit a host fact's value, or null when it was not learned. */
+struct xs_fact;
+void show_fact(struct out *o, const char *key, const struct xs_fact *f);
 
 /* check/filter's target: --xcr0 MASK or --target PROFILE (argp child target_argp). */
 struct xs_targetopt {

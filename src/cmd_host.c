@@ -82,14 +82,6 @@ static void fact_mask(struct out *o, const char *key, const struct xs_fact *f)
 		out_note(o, "(%s)", strerror(f->err));
 }
 
-static void fact_u64(struct out *o, const char *key, const struct xs_fact *f)
-{
-	if (f->have)
-		out_u64(o, key, f->v);
-	else
-		out_null(o, key);
-}
-
 static void show_flags(struct out *o, const struct xs_hostinfo *h)
 {
 	static const struct {
@@ -211,10 +203,10 @@ static void show_kvm(struct out *o, const struct xs_hostinfo *h)
 	out_str(o, "device", state[h->kvm.state]);
 	if (h->kvm.err)
 		out_note(o, "(/dev/kvm: %s)", strerror(h->kvm.err));
-	fact_u64(o, "api_version", &h->kvm.api);
-	fact_u64(o, "cap_xsave", &h->kvm.cap_xsave);
-	fact_u64(o, "cap_xcrs", &h->kvm.cap_xcrs);
-	fact_u64(o, "cap_xsave2", &h->kvm.cap_xsave2);
+	show_fact(o, "api_version", &h->kvm.api);
+	show_fact(o, "cap_xsave", &h->kvm.cap_xsave);
+	show_fact(o, "cap_xcrs", &h->kvm.cap_xcrs);
+	show_fact(o, "cap_xsave2", &h->kvm.cap_xsave2);
 	if (h->kvm.cap_xsave2.have)
 		out_note(o, "(KVM_GET_XSAVE2 buffer size)");
 	fact_mask(o, "xcomp_guest_supp", &h->kvm.guest_supp);

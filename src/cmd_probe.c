@@ -173,14 +173,6 @@ static void show_kernel(struct out *o, const struct xs_kp_record *r, enum xs_kp_
 	out_end(o);
 }
 
-static void show_fact(struct out *o, const char *key, const struct xs_fact *f)
-{
-	if (f->have)
-		out_u64(o, key, f->v);
-	else
-		out_null(o, key);
-}
-
 static void show_steps(struct out *o, const struct xs_kp_record *r, const struct xs_kp_verdict *v)
 {
 	out_arr(o, "steps");
@@ -208,14 +200,11 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 	struct xs_kp_verdict v;
 	enum xs_kp_class hint = XS_KP_INCONCLUSIVE;
 	char label[32] = "";
-	struct out *o = out_new(a->json ? OUT_JSON : OUT_TEXT);
+	struct xs_common c = { .json = a->json };
+	struct out *o = common_out(&c);
 	int rc;
 
 	xs_kp_judge(r, &v);
-	out_u64(o, "schema", 1);
-	out_text_hide(o);
-	out_str(o, "xsavectl_version", XSAVECTL_VERSION);
-	out_text_hide(o);
 	out_str(o, "source", source);
 	show_kernel(o, r, &hint, label);
 	out_str(o, "class", xs_kp_class_name(v.cls));

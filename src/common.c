@@ -121,6 +121,14 @@ int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **s
 	return rc;
 }
 
+void show_fact(struct out *o, const char *key, const struct xs_fact *f)
+{
+	if (f->have)
+		out_u64(o, key, f->v);
+	else
+		out_null(o, key);
+}
+
 /* --layout FILE: a CPUID file or a profile (the host it describes). */
 static int layout_from_file(struct xs_common *c)
 {
