@@ -115,46 +115,6 @@ static void header_style(const struct xs_kp_answer *a, struct xs_kp_verdict *v)
 		v->style = XS_KP_STYLE_OLD;
 }
 
-/* Can the CPUID-dependent answers be trusted?  1 yes, 0 no, -1 unknown (reason set). */
-static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_verdict *v)
-{
-	const struct xs_kp_answer *set = &r->a[XS_KP_LIM_SET_CPUID], *get = &r->a[XS_KP_LIM_GET_CPUID],
-				  *xcrs = &r->a[XS_KP_LIM_SET_XCRS];
-	const char *mod = r->module[0] ? r->module : NULL;
-
-	if (!ok(set)) {
-		snprintf(v->reason, sizeof(v->reason), "KVM_SET_CPUID2 with a limited XCR0 %s%s",
-			 set->asked ? "failed: " : "was not asked", set->asked ? xs_kp_err_name(set->err) : "");
-		return -1;
-	}
-	if (!ok(get)) {
-		snprintf(v->reason, sizeof(v->reason),
-			 "the guest CPUID could not be read back (KVM_GET_CPUID2: %s)",
-			 get->asked ? xs_kp_err_name(get->err) : "not asked");
-		return -1;
-	}
-	if (get->v != XS_MASK_FPSSE) {
-		snprintf(v->reason, sizeof(v->reason),
-			 "KVM rewrote the guest CPUID: leaf 0xd.0 was set to 0x3 and reads back 0x%" PRIx64
-			 "%s%s%s, so the CPUID-dependent answers mean nothing",
-			 get->v, mod ? " (module " : "", mod ? mod : "", mod ? ")" : "");
-		return 0;
-	}
-	if (ok(xcrs)) {
-		snprintf(v->reason, sizeof(v->reason),
-			 "KVM accepted XCR0 0x%" PRIx64 " for a guest whose CPUID allows 0x3: it does "
-			 "not apply the guest CPUID%s%s%s",
-			 s, mod ? " (module " : "", mod ? mod : "", mod ? ")" : "");
-		return 0;
-	}
-	if (xcrs->asked && !refused(xcrs)) {
-		snprintf(v->reason, sizeof(v->reason), "KVM_SET_XCRS failed with %s",
-			 xs_kp_err_name(xcrs->err));
-		return -1;
-	}
-	return 1;
-}
-
 static void findings(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 {
 	const struct xs_kp_answer *a = r->a;
@@ -242,6 +202,52 @@ static void verdict(struct xs_kp_verdict *v, enum xs_kp_class c, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
 	va_end(ap);
+}
+
+/* An answer needed for any verdict is missing: "WHAT failed: ERRNO" or "WHAT was not asked". */
+static void unanswered(struct xs_kp_verdict *v, const char *what, const struct xs_kp_answer *a)
+{
+	verdict(v, XS_KP_INCONCLUSIVE, "%s %s%s", what, a->asked ? "failed: " : "was not asked",
+		a->asked ? xs_kp_err_name(a->err) : "");
+}
+
+/* Can the CPUID-dependent answers be trusted?  1 yes; 0 no, -1 unknown (verdict set). */
+static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_verdict *v)
+{
+	const struct xs_kp_answer *set = &r->a[XS_KP_LIM_SET_CPUID], *get = &r->a[XS_KP_LIM_GET_CPUID],
+				  *xcrs = &r->a[XS_KP_LIM_SET_XCRS];
+	char mod[48] = "";
+
+	if (r->module[0])
+		snprintf(mod, sizeof(mod), " (module %s)", r->module);
+	if (!ok(set)) {
+		unanswered(v, "KVM_SET_CPUID2 with a limited XCR0", set);
+		return -1;
+	}
+	if (!ok(get)) {
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"the guest CPUID could not be read back (KVM_GET_CPUID2: %s)",
+			get->asked ? xs_kp_err_name(get->err) : "not asked");
+		return -1;
+	}
+	if (get->v != XS_MASK_FPSSE) {
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"KVM rewrote the guest CPUID: leaf 0xd.0 was set to 0x3 and reads back 0x%" PRIx64
+			"%s, so the CPUID-dependent answers mean nothing", get->v, mod);
+		return 0;
+	}
+	if (ok(xcrs)) {
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"KVM accepted XCR0 0x%" PRIx64 " for a guest whose CPUID allows 0x3: it does "
+			"not apply the guest CPUID%s", s, mod);
+		return 0;
+	}
+	if (xcrs->asked && !refused(xcrs)) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XCRS failed with %s",
+			xs_kp_err_name(xcrs->err));
+		return -1;
+	}
+	return 1;
 }
 
 /* The answers CPUID cannot spoil: does the kernel take the state at all, and what does it report? */
@@ -358,9 +364,7 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		return;
 	}
 	if (!ok(&a[XS_KP_SUPPORTED])) {
-		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_SUPPORTED_CPUID %s%s",
-			a[XS_KP_SUPPORTED].asked ? "failed: " : "was not asked",
-			a[XS_KP_SUPPORTED].asked ? xs_kp_err_name(a[XS_KP_SUPPORTED].err) : "");
+		unanswered(v, "KVM_GET_SUPPORTED_CPUID", &a[XS_KP_SUPPORTED]);
 		return;
 	}
 	if (!(v->tested & ~XS_MASK_FPSSE)) {
@@ -369,17 +373,12 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		return;
 	}
 	if (!ok(&a[XS_KP_CREATE_VM])) {
-		verdict(v, XS_KP_INCONCLUSIVE, "KVM_CREATE_VM %s%s",
-			a[XS_KP_CREATE_VM].asked ? "failed: " : "was not asked",
-			a[XS_KP_CREATE_VM].asked ? xs_kp_err_name(a[XS_KP_CREATE_VM].err) : "");
+		unanswered(v, "KVM_CREATE_VM", &a[XS_KP_CREATE_VM]);
 		return;
 	}
 	v->cpuid_applied = cpuid_applied(r, v->tested, v);
-	if (v->cpuid_applied != 1) {
-		v->cls = XS_KP_INCONCLUSIVE;
-		return;
-	}
-	judge_applied(r, v);
+	if (v->cpuid_applied == 1)
+		judge_applied(r, v);
 }
 
 /* ---- the version hint --------------------------------------------------- */
