@@ -160,34 +160,42 @@ static void kvm_ext(int fd, long cap, struct xs_fact *f)
 	}
 }
 
-static void kvm_supported_cpuid(int fd, struct xs_hostinfo *h)
+struct kvm_cpuid2 *host_kvm_supported_cpuid(int kvm_fd)
 {
 	for (uint32_t n = 128; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 
 		if (!c)
-			return;
+			return NULL;
 		c->nent = n;
-		if (ioctl(fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-			for (uint32_t i = 0; i < c->nent; i++) {
-				const struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-				if (e->function != 0xd || e->index >= XS_NCOMP)
-					continue;
-				h->kvm.have_cpuid_d = true;
-				h->kvm.d.valid |= XS_BIT(e->index);
-				h->kvm.d.eax[e->index] = e->eax;
-				h->kvm.d.ebx[e->index] = e->ebx;
-				h->kvm.d.ecx[e->index] = e->ecx;
-				h->kvm.d.edx[e->index] = e->edx;
-			}
-			free(c);
-			return;
-		}
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
 		free(c);
 		if (errno != E2BIG)
-			return;
+			return NULL;
 	}
+	return NULL;
+}
+
+static void kvm_supported_cpuid(int fd, struct xs_hostinfo *h)
+{
+	struct kvm_cpuid2 *c = host_kvm_supported_cpuid(fd);
+
+	if (!c)
+		return;
+	for (uint32_t i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function != 0xd || e->index >= XS_NCOMP)
+			continue;
+		h->kvm.have_cpuid_d = true;
+		h->kvm.d.valid |= XS_BIT(e->index);
+		h->kvm.d.eax[e->index] = e->eax;
+		h->kvm.d.ebx[e->index] = e->ebx;
+		h->kvm.d.ecx[e->index] = e->ecx;
+		h->kvm.d.edx[e->index] = e->edx;
+	}
+	free(c);
 }
 
 static void kvm_facts(struct xs_hostinfo *h)

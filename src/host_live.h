@@ -13,4 +13,11 @@
  */
 int host_live_gather(struct xs_hostinfo *h, bool kvm);
 
+/*
+ * KVM_GET_SUPPORTED_CPUID on an open /dev/kvm, the list grown until it fits:
+ * malloc'ed, or NULL with errno set.
+ */
+struct kvm_cpuid2;
+struct kvm_cpuid2 *host_kvm_supported_cpuid(int kvm_fd);
+
 #endif

@@ -21,6 +21,7 @@
 #include <xsave/layout.h>
 #include <xsave/rd.h>
 
+#include "host_live.h"
 #include "probe_live.h"
 #include "util.h"
 
@@ -31,7 +32,6 @@
 #define KVM_GET_XSAVE2 _IOR(KVMIO, 0xcf, struct kvm_xsave)
 #endif
 
-#define CPUID_MAX 512		/* entries: KVM_MAX_CPUID_ENTRIES is 256 */
 #define LIMITED_XCR0 XS_MASK_FPSSE
 
 struct vm {
@@ -42,11 +42,12 @@ struct vm {
 	uint8_t *buf;
 };
 
-static struct kvm_cpuid2 *cpuid_alloc(void)
+/* A CPUID list with room for @n entries. */
+static struct kvm_cpuid2 *cpuid_alloc(uint32_t n)
 {
-	struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + CPUID_MAX * sizeof(c->entries[0]));
+	struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 
-	c->nent = CPUID_MAX;
+	c->nent = n;
 	return c;
 }
 
@@ -69,7 +70,7 @@ static uint64_t list_xcr0(const struct kvm_cpuid2 *c)
 /* The supported list with the guest's XCR0 limited to x87|sse, or with no XSAVE at all. */
 static struct kvm_cpuid2 *guest_cpuid(const struct kvm_cpuid2 *sup, int xsave)
 {
-	struct kvm_cpuid2 *c = cpuid_alloc();
+	struct kvm_cpuid2 *c = cpuid_alloc(sup->nent);
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < sup->nent; i++) {
@@ -99,7 +100,7 @@ static void set_cpuid(struct vm *m, int vcpu, int xsave, struct xs_kp_answer *a)
 
 static void get_cpuid(struct vm *m, int vcpu, struct xs_kp_answer *a)
 {
-	struct kvm_cpuid2 *c = cpuid_alloc();
+	struct kvm_cpuid2 *c = cpuid_alloc(m->supported->nent);	/* no more than was set */
 	int rc = ioctl(m->vcpu[vcpu], KVM_GET_CPUID2, c);
 
 	answer(a, rc, rc < 0 ? 0 : list_xcr0(c));
@@ -149,14 +150,9 @@ static void get_xsave(struct vm *m, int vcpu, struct xs_kp_answer *a)
 
 static void supported(struct vm *m, struct xs_kp_record *r)
 {
-	struct kvm_cpuid2 *c = cpuid_alloc();
-	int rc = ioctl(m->kvm, KVM_GET_SUPPORTED_CPUID, c);
-
-	answer(&r->a[XS_KP_SUPPORTED], rc, rc < 0 ? 0 : list_xcr0(c));
-	if (rc < 0)
-		free(c);
-	else
-		m->supported = c;
+	m->supported = host_kvm_supported_cpuid(m->kvm);
+	answer(&r->a[XS_KP_SUPPORTED], m->supported ? 0 : -1,
+	       m->supported ? list_xcr0(m->supported) : 0);
 }
 
 static void create_vm(struct vm *m, struct xs_kp_record *r)
