@@ -89,7 +89,9 @@ grep -q 'fpstate->user_xfeatures = vcpu->arch.guest_supported_xcr0' "$tree/arch/
 	die "the reverse-applied cpuid.c does not narrow user_xfeatures"
 grep -q 'unsigned int size, u32 pkru);' "$tree/arch/x86/include/asm/fpu/api.h" ||
 	die "the reverse-applied api.h still has the xfeatures parameter"
-grep -q 'if (!guest_fpu)' "$tree/arch/x86/kernel/fpu/xstate.c" ||
+# (xstate.c has another "if (!guest_fpu)" in __xfd_enable_feature(): look for the guarded line.)
+grep -A1 'if (!guest_fpu)$' "$tree/arch/x86/kernel/fpu/xstate.c" |
+	grep -q 'newfps->user_xfeatures = curfps->user_xfeatures | xfeatures;' ||
 	die "the reverse-applied fpstate_realloc() lacks the guest_fpu guard"
 say "affected code recreated (6.1.0-6.1.59 behaviour: KVM_SET_CPUID2 narrows user_xfeatures)"
 
