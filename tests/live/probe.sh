@@ -51,10 +51,9 @@ grep -v '^source:' from.txt >b
 check "live probe: the record judged with --from gives the live verdict and exit code" \
 	"[ $frc = $rc ] && cmp -s a b"
 "$x" probe --json >live.json
-check "live probe: --json has the class, the reason and every step" \
-	"grep -q '\"class\": ' live.json && grep -q '\"reason\": ' live.json &&
-	 [ \$(grep -c '\"step\": ' live.json) = \$(grep -c '^[a-z_]*\\.[a-z_0-9]* \\|^supported_cpuid \\|^create_vm ' r1.rec) ]"
-check "live probe: every step was asked (18 answers)" "[ \$(grep -vc '^#\\|=' r1.rec) = 18 ]"
+check "live probe: every step was asked: 18 answers in the record, 18 steps in --json" \
+	"[ \$(grep -vc '^#\\|=' r1.rec) = 18 ] && [ \$(grep -c '\"step\": ' live.json) = 18 ] &&
+	 grep -q '\"class\": ' live.json && grep -q '\"reason\": ' live.json"
 
 # Cross-checks with what this kernel is known to be.
 release=$(uname -r)
