@@ -12,17 +12,28 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
 PKGS = zlib libcpuid libelf jansson
+# The codecs of libvirt's save images, each used when its library is installed (make deps
+# installs all); WITHOUT="zstd lzop" builds without those, to test the refusals.
+WITHOUT ?=
+have_pkg = $(if $(filter $(1),$(WITHOUT)),,$(shell pkg-config --exists $(2) && echo $(2)))
+CODEC_PKGS := $(call have_pkg,xz,liblzma) $(call have_pkg,zstd,libzstd) $(call have_pkg,lzop,lzo2)
+HAVE_BZIP2 := $(if $(filter bzip2,$(WITHOUT)),,$(shell printf '\043include <bzlib.h>\n' | \
+	$(CC) -E -x c - >/dev/null 2>&1 && echo 1))
+CODEC_DEFS = $(if $(filter liblzma,$(CODEC_PKGS)),-DHAVE_LZMA) \
+	     $(if $(filter libzstd,$(CODEC_PKGS)),-DHAVE_ZSTD) \
+	     $(if $(filter lzo2,$(CODEC_PKGS)),-DHAVE_LZO) $(if $(HAVE_BZIP2),-DHAVE_BZIP2)
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
 XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) \
-	  -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"' $(shell pkg-config --cflags $(PKGS))
-LIBS = $(shell pkg-config --libs $(PKGS))
+	  -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"' $(shell pkg-config --cflags $(PKGS)) \
+	  $(CODEC_DEFS)
+LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS)) $(if $(HAVE_BZIP2),-lbz2)
 
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
 	  src/lib/diff.c src/lib/hostinfo.c src/lib/qstream.c src/lib/qram.c src/lib/qcpu.c \
 	  src/lib/qvmdesc.c src/lib/text.c src/lib/kprobe.c
 CLI_SRC = src/main.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
-	  src/common.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/journal.c src/profile.c src/host_live.c \
+	  src/common.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/codec.c src/libvirt.c src/journal.c src/profile.c src/host_live.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/probe_live.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -133,7 +144,8 @@ deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
 		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb qemu-system-x86 strace \
-		valgrind clang libclang-rt-14-dev
+		valgrind clang libclang-rt-14-dev libbz2-dev liblzma-dev liblzo2-dev libzstd-dev \
+		bzip2 xz-utils lzop zstd
 
 # The kernel patch series (kernel/6.1.y) against Debian's linux-source-6.1: reverse-apply,
 # compile the touched objects, forward-apply patch by patch (git am too), compare.

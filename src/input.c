@@ -208,9 +208,33 @@ static void show_stream(struct out *o, const struct stream *s)
 	if (!strcmp(s->container, "libvirt")) {
 		out_obj(o, "libvirt");
 		out_str(o, "domain", s->domain);
-		out_str(o, "image_format", s->gzip ? "gzip" : "raw");
+		out_str(o, "image_format", libvirt_format_name(s->lv_format));
+		out_u64(o, "image_format_number", s->lv_format);
 		out_bool(o, "was_running", s->lv_was_running);
+		out_u64(o, "xml_bytes", s->lv_xml_len);
+		out_u64(o, "data_len", s->lv_data_len);
+		if (s->lv_cookie_off)
+			out_strf(o, "cookie_offset", "0x%x", s->lv_cookie_off);
+		else
+			out_null(o, "cookie_offset");
 		out_strf(o, "stream_offset", "0x%llx", (unsigned long long)s->start);
+		if (s->sparse)
+			out_u64(o, "allocated_bytes", (uint64_t)s->st.st_blocks * 512);
+		out_obj(o, "cpu");
+		if (s->lv_have_cpu) {
+			out_str(o, "mode", s->cpu_mode);
+			if (s->cpu_model[0])
+				out_str(o, "model", s->cpu_model);
+			else
+				out_null(o, "model");
+			if (s->cpu_vendor[0])
+				out_str(o, "vendor", s->cpu_vendor);
+			else
+				out_null(o, "vendor");
+		} else {
+			out_null(o, "mode");
+		}
+		out_end(o);
 		out_end(o);
 	}
 	if (q->have_config)
@@ -246,7 +270,8 @@ void show_input(struct out *o, const struct input *in)
 {
 	out_str(o, "file", in->path);
 	out_str(o, "format", in->format);
-	out_str(o, "compression", in->gzip ? "gzip" : "none");
+	out_str(o, "compression", in->stream ? codec_name(in->stream->codec) :
+				  in->gzip ? "gzip" : "none");
 	if (in->stream)
 		show_stream(o, in->stream);
 	if (!in->core)

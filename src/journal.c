@@ -48,7 +48,7 @@ int stream_write_in_place(const struct stream *s)
 	uint8_t *j, *q;
 	int fd, rc = 0;
 
-	if (s->gzip) {
+	if (s->codec != CODEC_NONE) {
 		free(p);
 		free(journal);
 		return stream_write(s, s->path);	/* compressed: rewrite whole, atomically */

@@ -9,8 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
+#include "codec.h"
 #include "exitcodes.h"
 #include "stream.h"
 #include "util.h"
@@ -61,23 +60,23 @@ static const uint8_t *msrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 	return m->map + (off - m->base);
 }
 
-/* A forward-only window over decompressed gzip data. */
+/* A forward-only window over decompressed data (any codec). */
 struct gsrc {
 	const char *path;
-	struct io_gz z;
+	struct codec_rd *z;
 	uint8_t *buf;
 	uint64_t base;		/* offset of buf[0] */
 	size_t len;
 	bool eof;
-	bool failed;
+	int failed;		/* exit code of a codec failure (message printed) */
 };
 
 static bool gsrc_fill(struct gsrc *g)
 {
-	ssize_t r = io_gzread(&g->z, g->buf + g->len, GZBUF - g->len);
+	ssize_t r = codec_read(g->z, g->buf + g->len, GZBUF - g->len);
 
 	if (r < 0) {
-		g->failed = true;
+		g->failed = (int)-r;
 		return false;
 	}
 	g->eof = r == 0;
@@ -122,6 +121,18 @@ static const uint8_t *gsrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 	return NULL;
 }
 
+/* After the stream is parsed: decompress the rest, so that a bad checksum or garbage after
+ * the compressed data is found by every reader, not only by the writer. */
+static int gsrc_drain(struct gsrc *g)
+{
+	while (!g->eof && !g->failed) {
+		g->base += g->len;
+		g->len = 0;
+		gsrc_fill(g);
+	}
+	return g->failed;
+}
+
 /* ---- containers ---------------------------------------------------------- */
 
 bool stream_sniff(const struct io_src *src)
@@ -129,68 +140,6 @@ bool stream_sniff(const struct io_src *src)
 	return (src->nmagic >= 4 && !memcmp(src->magic, "QEVM", 4)) ||
 	       (!src->gzip && src->nmagic >= 16 &&
 		(!memcmp(src->magic, LIBVIRT_MAGIC, 16) || !memcmp(src->magic, LIBVIRT_MAGIC_PART, 16)));
-}
-
-static const char *const lv_formats[] = { "raw", "gzip", "bzip2", "xz", "lzop", "zstd", "sparse" };
-
-static int libvirt_header(struct stream *s)
-{
-	uint8_t h[LIBVIRT_HEADER_LEN];
-	uint32_t v[5];
-	char xml[4096];
-	const char *p, *q;
-	ssize_t n;
-
-	if (pread(s->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		msg_err("'%s': offset 0x0: libvirt header shorter than %u bytes", s->path,
-			LIBVIRT_HEADER_LEN);
-		return EXIT_DATAERR;
-	}
-	if (!memcmp(h, LIBVIRT_MAGIC_PART, 16)) {
-		msg_err("'%s': offset 0x0: libvirt save image is incomplete (\"%s\": the save "
-			"did not finish)", s->path, LIBVIRT_MAGIC_PART);
-		return EXIT_DATAERR;
-	}
-	memcpy(v, h + 16, sizeof(v));
-	/* Host byte order: a version that reads as 2 only byte-swapped was written big-endian. */
-	if (le32toh(v[0]) != 2 && be32toh(v[0]) == 2)
-		for (unsigned i = 0; i < 5; i++)
-			v[i] = be32toh(v[i]);
-	else
-		for (unsigned i = 0; i < 5; i++)
-			v[i] = le32toh(v[i]);
-	s->lv_version = v[0];
-	s->lv_data_len = v[1];
-	s->lv_was_running = v[2];
-	s->lv_format = v[3];
-	if (s->lv_version != 2) {
-		msg_err("'%s': offset 0x10: libvirt save image version %u (expected 2)", s->path,
-			s->lv_version);
-		return EXIT_DATAERR;
-	}
-	if (s->lv_format >= sizeof(lv_formats) / sizeof(lv_formats[0])) {
-		msg_err("'%s': offset 0x1c: unknown libvirt image format %u", s->path, s->lv_format);
-		return EXIT_DATAERR;
-	}
-	if (s->lv_format > 1 && s->lv_format != 6) {
-		msg_err("'%s': offset 0x1c: libvirt image compressed with %s: xsavectl reads raw "
-			"and gzip only (decompress it with '%s -dc')", s->path,
-			lv_formats[s->lv_format], lv_formats[s->lv_format]);
-		return EXIT_DATAERR;
-	}
-	s->start = LIBVIRT_HEADER_LEN + (uint64_t)s->lv_data_len;
-	if (s->start > (uint64_t)s->st.st_size) {
-		msg_err("'%s': offset 0x14: libvirt header's XML length %u runs past the end of "
-			"the file", s->path, s->lv_data_len);
-		return EXIT_DATAERR;
-	}
-	s->gzip = s->lv_format == 1;
-	/* The domain's <name>, for the report. */
-	n = pread(s->fd, xml, sizeof(xml) - 1, LIBVIRT_HEADER_LEN);
-	xml[n > 0 ? n : 0] = 0;
-	if ((p = strstr(xml, "<name>")) && (q = strstr(p, "</name>")))
-		snprintf(s->domain, sizeof(s->domain), "%.*s", (int)(q - p - 6), p + 6);
-	return 0;
 }
 
 /*
@@ -230,9 +179,10 @@ static int parse_stream(struct stream *s)
 	size_t vlen = 0;
 	int rc;
 
-	if (s->gzip) {
-		if (io_gz_open(&g.z, s->fd, s->start, s->path, (uint64_t)s->st.st_size))
-			return EXIT_SOFTWARE;
+	if (s->codec != CODEC_NONE) {
+		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &g.z);
+		if (rc)
+			return rc;
 		g.buf = xmalloc(GZBUF);
 		src.get = gsrc_get;
 		src.ctx = &g;
@@ -248,15 +198,16 @@ static int parse_stream(struct stream *s)
 	free(vmdesc);
 	if (m.map)
 		munmap(m.map, m.len);
-	if (s->gzip)
-		io_gz_close(&g.z);
+	if (!rc && g.z && gsrc_drain(&g))
+		rc = -XS_EINVAL;
+	codec_rd_close(g.z);
 	free(g.buf);
 	if (rc == -XS_EINVAL && !d.msg[0])
-		return g.failed ? EXIT_DATAERR : EXIT_NOINPUT;	/* the source printed it */
+		return g.failed ? g.failed : EXIT_NOINPUT;	/* the source printed it */
 	if (rc) {
-		if (s->gzip)
+		if (s->codec != CODEC_NONE)
 			snprintf(d.msg + strlen(d.msg), sizeof(d.msg) - strlen(d.msg),
-				 " (offset in the decompressed stream)");
+				 " (offset in the decompressed %s stream)", codec_name(s->codec));
 		msg_diag(s->path, &d);
 		return rc == -XS_EUNSUP ? EXIT_DATAERR : exit_for_err(rc);
 	}
@@ -286,6 +237,7 @@ int stream_open(struct io_src *src, struct stream **out)
 	} else if (!rc) {
 		s->container = src->gzip ? "gzip" : "raw";
 		s->gzip = src->gzip;
+		s->codec = src->gzip ? CODEC_GZIP : CODEC_NONE;
 	}
 	if (!rc)
 		rc = parse_stream(s);
@@ -371,30 +323,94 @@ static int copy_plain(const struct stream *s, struct io_out *o, uint64_t from, u
 	return rc;
 }
 
-static int copy_gzip(const struct stream *s, struct io_out *o, const struct xs_qpatch *p,
-		     unsigned n)
+/* Decompress the stream, patch it, compress it again with the same codec into @o. */
+static int copy_codec(const struct stream *s, struct io_out *o, const struct xs_qpatch *p,
+		      unsigned n)
 {
+	struct codec_rd *r;
+	struct codec_wr *w = NULL;
 	uint8_t *buf;
 	uint64_t off = 0;
-	struct io_gz z;
-	int rc = io_gz_open(&z, s->fd, s->start, s->path, (uint64_t)s->st.st_size);
+	int rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &r);
 
 	if (rc)
 		return rc;
 	buf = xmalloc(COPY_CHUNK);
-	rc = io_out_gzip(o);
-	while (!rc) {
-		ssize_t r = io_gzread(&z, buf, COPY_CHUNK);
+	for (;;) {
+		ssize_t got = codec_read(r, buf, COPY_CHUNK);
 
-		if (r <= 0) {
-			rc = (int)-r;
+		if (got < 0) {
+			rc = (int)-got;
 			break;
 		}
-		apply(p, n, off, buf, (size_t)r);
-		rc = io_out_write(o, buf, (size_t)r);
-		off += (uint64_t)r;
+		/* After the first read: the writer keeps the input's container settings (lzop). */
+		if (!w && (rc = codec_wr_open(s->codec, o->fd, o->path, r, &w)))
+			break;
+		if (got == 0)
+			break;
+		apply(p, n, off, buf, (size_t)got);
+		rc = codec_write(w, buf, (size_t)got);
+		if (rc)
+			break;
+		off += (uint64_t)got;
 	}
-	io_gz_close(&z);
+	if (w && !rc) {
+		rc = codec_wr_finish(w);
+		w = NULL;
+	}
+	codec_wr_free(w);
+	codec_rd_close(r);
+	free(buf);
+	return rc;
+}
+
+/*
+ * A sparse file copied extent by extent (SEEK_DATA/SEEK_HOLE) to the same
+ * offsets of @o, its holes left holes, the patches written over it; then sized.
+ */
+static int copy_sparse(const struct stream *s, struct io_out *o, const struct xs_qpatch *p,
+		       unsigned n)
+{
+	uint64_t size = (uint64_t)s->st.st_size;
+	uint8_t *buf = xmalloc(COPY_CHUNK);
+	int rc = 0;
+
+	for (uint64_t off = 0; off < size && !rc;) {
+		off_t data = lseek(s->fd, (off_t)off, SEEK_DATA), hole;
+
+		if (data < 0)
+			break;	/* ENXIO: only a hole is left */
+		hole = lseek(s->fd, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = (off_t)size;
+		for (off = (uint64_t)data; off < (uint64_t)hole && !rc;) {
+			size_t want = (uint64_t)hole - off < COPY_CHUNK ? (size_t)((uint64_t)hole - off)
+								     : COPY_CHUNK;
+			ssize_t r = pread(s->fd, buf, want, (off_t)off);
+
+			if (r <= 0) {
+				msg_err("'%s': read error at offset 0x%llx: %s", s->path,
+					(unsigned long long)off, r ? strerror(errno) : "file shrank");
+				rc = EXIT_NOINPUT;
+				break;
+			}
+			if (io_write_full(o->fd, buf, (size_t)r, (int64_t)off)) {
+				msg_err("'%s': write error: %s", o->path, strerror(errno));
+				rc = EXIT_IOERR;
+			}
+			off += (uint64_t)r;
+		}
+	}
+	for (unsigned i = 0; i < n && !rc; i++)
+		if (io_write_full(o->fd, p[i].data, p[i].len, (int64_t)p[i].off)) {
+			msg_err("'%s': write error: %s", o->path, strerror(errno));
+			rc = EXIT_IOERR;
+		}
+	if (!rc && ftruncate(o->fd, (off_t)size)) {
+		msg_err("'%s': cannot size it to %llu bytes: %s", o->path,
+			(unsigned long long)size, strerror(errno));
+		rc = EXIT_IOERR;
+	}
 	free(buf);
 	return rc;
 }
@@ -406,11 +422,13 @@ int stream_write(const struct stream *s, const char *dest)
 	struct io_out o;
 	int rc = io_out_open(dest, false, &s->st, &o);
 
-	if (!rc && s->gzip) {
+	if (!rc && s->codec != CODEC_NONE) {
 		/* A libvirt header stays raw; the stream after it is compressed again. */
 		rc = copy_plain(s, &o, 0, s->start, NULL, 0, 0);
 		if (!rc)
-			rc = copy_gzip(s, &o, p, n);
+			rc = copy_codec(s, &o, p, n);
+	} else if (!rc && s->sparse && (o.tmp || o.anon)) {
+		rc = copy_sparse(s, &o, p, n);
 	} else if (!rc)
 		rc = copy_plain(s, &o, 0, (uint64_t)s->st.st_size, p, n, 0);
 	free(p);

@@ -2,10 +2,12 @@
 /*
  * QEMU migration streams in their containers: a plain file (`migrate
  * "exec:cat > F"`, `file:`), a gzip file (`exec:gzip`), a libvirt saved image
- * (raw or gzip inside).  Reading walks the stream with constant memory (a
- * sliding mmap window, or a gzip reader); writing copies the container with
- * the cpu sections' changed bytes patched in, or (--in-place, uncompressed)
- * rewrites just those bytes under a journal.
+ * (raw, sparse/mapped-ram, or compressed with gzip, bzip2, xz, lzop or zstd:
+ * codec.c).  Reading walks the stream with constant memory (a sliding mmap
+ * window, or a decompressor); writing copies the container with the cpu
+ * sections' changed bytes patched in (compressed again with the same codec; a
+ * sparse file's holes kept), or (--in-place, uncompressed) rewrites just those
+ * bytes under a journal.
  */
 #ifndef XSAVECTL_STREAM_H
 #define XSAVECTL_STREAM_H
@@ -16,6 +18,7 @@
 
 #include <xsave/qstream.h>
 
+#include "codec.h"
 #include "io.h"
 
 /* libvirt's virQEMUSaveHeader (src/qemu/qemu_saveimage.h). */
@@ -28,15 +31,24 @@ struct stream {
 	int fd;
 	struct stat st;
 	const char *container;	/* "raw", "gzip", "libvirt" */
-	bool gzip;		/* the stream bytes are gzip'ed */
-	uint64_t start;		/* file offset where the stream (or its gzip data) starts */
+	bool gzip;		/* the stream bytes are gzip'ed (codec == CODEC_GZIP) */
+	enum codec codec;	/* what the stream bytes are compressed with */
+	bool sparse;		/* libvirt's sparse format: holes to keep */
+	uint64_t start;		/* file offset where the stream (or its compressed data) starts */
 	/* libvirt */
-	uint32_t lv_version, lv_format, lv_data_len, lv_was_running;
-	char domain[128];
+	uint32_t lv_version, lv_format, lv_data_len, lv_was_running, lv_cookie_off;
+	uint32_t lv_xml_len;	/* the domain XML's length (with any cookie, without its NUL) */
+	char domain[256];	/* <name>, unescaped */
+	bool lv_have_cpu;	/* the domain XML has a <cpu> */
+	char cpu_mode[32], cpu_model[64], cpu_vendor[32];
 	struct xs_qstream qs;
 	uint8_t **orig;		/* each cpu body as read, for the patches */
 };
 
+/* libvirt's header at the start of s->fd (libvirt.c).  0 or an exit code. */
+int libvirt_header(struct stream *s);
+/* "raw", "gzip", ... "sparse" for a header's format number. */
+const char *libvirt_format_name(uint32_t format);
 /* Is @src a QEMU stream or a libvirt saved image? */
 bool stream_sniff(const struct io_src *src);
 /* Walk the stream behind @src (which it takes over).  0 or an exit code. */

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libvirt's save image header (virQEMUSaveHeader, src/qemu/qemu_saveimage.h):
+ * 92 bytes in the host's byte order, then the domain XML, an optional cookie
+ * XML and zero padding, data_len bytes in all; the QEMU stream (raw, sparse
+ * or compressed) follows.  Read here for stream.c, with what the XML says of
+ * the domain (its name, unescaped as libvirt reads it, and its <cpu>).
+ */
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "exitcodes.h"
+#include "stream.h"
+#include "util.h"
+
+#define XML_MAX (1u << 20)	/* how much of the XML is read for the report */
+
+static const struct {
+	const char *name;
+	enum codec codec;
+} formats[] = {
+	{ "raw", CODEC_NONE }, { "gzip", CODEC_GZIP }, { "bzip2", CODEC_BZIP2 },
+	{ "xz", CODEC_XZ }, { "lzop", CODEC_LZOP }, { "zstd", CODEC_ZSTD },
+	{ "sparse", CODEC_NONE },
+};
+
+const char *libvirt_format_name(uint32_t format)
+{
+	return format < sizeof(formats) / sizeof(formats[0]) ? formats[format].name : "unknown";
+}
+
+/* Copy @n bytes of XML text at @p into @dst (size @cap), the five entities and &#N; decoded. */
+static void xml_unescape(char *dst, size_t cap, const char *p, size_t n)
+{
+	static const struct {
+		const char *ent;
+		char c;
+	} ents[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
+		     { "&apos;", '\'' } };
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < cap;) {
+		bool done = false;
+
+		if (p[i] == '&') {
+			for (unsigned k = 0; k < sizeof(ents) / sizeof(ents[0]) && !done; k++) {
+				size_t l = strlen(ents[k].ent);
+
+				if (n - i >= l && !memcmp(p + i, ents[k].ent, l)) {
+					dst[o++] = ents[k].c;
+					i += l;
+					done = true;
+				}
+			}
+			if (!done && n - i > 3 && p[i + 1] == '#') {
+				char *end;
+				bool hex = p[i + 2] == 'x';
+				unsigned long v = strtoul(p + i + 2 + hex, &end, hex ? 16 : 10);
+
+				if (end < p + n && *end == ';' && v > 0 && v < 0x80) {
+					dst[o++] = (char)v;
+					i = (size_t)(end - p) + 1;
+					done = true;
+				}
+			}
+		}
+		if (!done)
+			dst[o++] = p[i++];
+	}
+	dst[o] = 0;
+}
+
+/* The text of the first <tag>...</tag> (or <tag attr...>...</tag>) in [p, end). */
+static bool xml_text(const char *p, const char *end, const char *tag, char *dst, size_t cap)
+{
+	size_t tl = strlen(tag);
+
+	for (const char *q = p; (q = memmem(q, (size_t)(end - q), "<", 1)) && q + tl + 1 < end; q++) {
+		const char *gt, *close;
+
+		if (memcmp(q + 1, tag, tl) || (q[tl + 1] != '>' && q[tl + 1] != ' '))
+			continue;
+		gt = memchr(q, '>', (size_t)(end - q));
+		if (!gt || gt[-1] == '/')
+			return false;
+		close = memmem(gt, (size_t)(end - gt), "</", 2);
+		if (!close)
+			return false;
+		xml_unescape(dst, cap, gt + 1, (size_t)(close - gt - 1));
+		return true;
+	}
+	return false;
+}
+
+/* The value of attribute @attr in the start tag at @p (up to its '>'). */
+static bool xml_attr(const char *p, const char *end, const char *attr, char *dst, size_t cap)
+{
+	const char *gt = memchr(p, '>', (size_t)(end - p));
+	size_t al = strlen(attr);
+
+	if (!gt)
+		return false;
+	for (const char *q = p; q + al + 2 < gt; q++) {
+		const char *v, *ve;
+
+		if (q[-1] != ' ' || memcmp(q, attr, al) || q[al] != '=' ||
+		    (q[al + 1] != '\'' && q[al + 1] != '"'))
+			continue;
+		v = q + al + 2;
+		ve = memchr(v, q[al + 1], (size_t)(gt - v));
+		if (!ve)
+			return false;
+		xml_unescape(dst, cap, v, (size_t)(ve - v));
+		return true;
+	}
+	return false;
+}
+
+/* Name and <cpu> from the domain XML. */
+static void domain_facts(struct stream *s, const char *xml, size_t len)
+{
+	const char *end = xml + len, *cpu, *cpu_end;
+
+	xml_text(xml, end, "name", s->domain, sizeof(s->domain));
+	cpu = memmem(xml, len, "<cpu", 4);
+	while (cpu && cpu[4] != ' ' && cpu[4] != '>' && cpu[4] != '/')
+		cpu = memmem(cpu + 4, (size_t)(end - cpu - 4), "<cpu", 4);
+	if (!cpu)
+		return;
+	s->lv_have_cpu = true;
+	if (!xml_attr(cpu + 1, end, "mode", s->cpu_mode, sizeof(s->cpu_mode)))
+		snprintf(s->cpu_mode, sizeof(s->cpu_mode), "custom");	/* libvirt's default */
+	cpu_end = memmem(cpu, (size_t)(end - cpu), "</cpu>", 6);
+	if (!cpu_end)
+		return;
+	xml_text(cpu, cpu_end, "model", s->cpu_model, sizeof(s->cpu_model));
+	xml_text(cpu, cpu_end, "vendor", s->cpu_vendor, sizeof(s->cpu_vendor));
+}
+
+int libvirt_header(struct stream *s)
+{
+	uint8_t h[LIBVIRT_HEADER_LEN];
+	uint32_t v[5];
+	size_t xn;
+	char *xml;
+	ssize_t n;
+
+	if (pread(s->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		msg_err("'%s': offset 0x0: libvirt header shorter than %u bytes", s->path,
+			LIBVIRT_HEADER_LEN);
+		return EXIT_DATAERR;
+	}
+	if (!memcmp(h, LIBVIRT_MAGIC_PART, 16)) {
+		msg_err("'%s': offset 0x0: libvirt save image is incomplete (\"%s\": the save "
+			"did not finish)", s->path, LIBVIRT_MAGIC_PART);
+		return EXIT_DATAERR;
+	}
+	memcpy(v, h + 16, sizeof(v));
+	/* Host byte order: a version that reads as 2 only byte-swapped was written big-endian. */
+	if (le32toh(v[0]) != 2 && be32toh(v[0]) == 2)
+		for (unsigned i = 0; i < 5; i++)
+			v[i] = be32toh(v[i]);
+	else
+		for (unsigned i = 0; i < 5; i++)
+			v[i] = le32toh(v[i]);
+	s->lv_version = v[0];
+	s->lv_data_len = v[1];
+	s->lv_was_running = v[2];
+	s->lv_format = v[3];
+	s->lv_cookie_off = v[4];
+	if (s->lv_version != 2) {
+		msg_err("'%s': offset 0x10: libvirt save image version %u (expected 2)", s->path,
+			s->lv_version);
+		return EXIT_DATAERR;
+	}
+	if (s->lv_format >= sizeof(formats) / sizeof(formats[0])) {
+		msg_err("'%s': offset 0x1c: unknown libvirt image format %u (known: 0 raw to 6 "
+			"sparse)", s->path, s->lv_format);
+		return EXIT_DATAERR;
+	}
+	s->codec = formats[s->lv_format].codec;
+	s->sparse = s->lv_format == 6;
+	if (!codec_available(s->codec)) {
+		msg_err("'%s': offset 0x1c: libvirt image compressed with %s (format %u): this "
+			"xsavectl was built without %s", s->path, formats[s->lv_format].name,
+			s->lv_format, codec_library(s->codec));
+		return EXIT_DATAERR;
+	}
+	s->start = LIBVIRT_HEADER_LEN + (uint64_t)s->lv_data_len;
+	if (s->start > (uint64_t)s->st.st_size) {
+		msg_err("'%s': offset 0x14: libvirt header's XML length %u runs past the end of "
+			"the file", s->path, s->lv_data_len);
+		return EXIT_DATAERR;
+	}
+	if (s->lv_cookie_off >= s->lv_data_len && s->lv_cookie_off) {
+		msg_err("'%s': offset 0x20: libvirt header's cookie offset %u lies past its XML "
+			"length %u", s->path, s->lv_cookie_off, s->lv_data_len);
+		return EXIT_DATAERR;
+	}
+	s->gzip = s->codec == CODEC_GZIP;
+	xn = s->lv_data_len < XML_MAX ? s->lv_data_len : XML_MAX;
+	xml = xmalloc(xn + 1);
+	n = pread(s->fd, xml, xn, LIBVIRT_HEADER_LEN);
+	xml[n > 0 ? n : 0] = 0;
+	s->lv_xml_len = (uint32_t)strlen(xml);
+	/* The domain XML ends at the cookie (or its NUL). */
+	domain_facts(s, xml, s->lv_cookie_off && s->lv_cookie_off < s->lv_xml_len ?
+				     s->lv_cookie_off : s->lv_xml_len);
+	free(xml);
+	return 0;
+}
