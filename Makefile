@@ -1,5 +1,6 @@
 # xsavectl: non-recursive Makefile.
-#   make deps      install the build dependencies (Debian/Ubuntu, needs root or sudo)
+#   make deps      install the build dependencies (Debian/Ubuntu, needs root or sudo), with
+#                  the codec libraries and libvirt for tests/live/libvirt.sh
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
@@ -145,7 +146,9 @@ deps:
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
 		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb qemu-system-x86 strace \
 		valgrind clang libclang-rt-14-dev libbz2-dev liblzma-dev liblzo2-dev libzstd-dev \
-		bzip2 xz-utils lzop zstd
+		bzip2 xz-utils lzop zstd && \
+	$$SUDO apt-get install -y -q --no-install-recommends libvirt-daemon-system libvirt-clients \
+		libvirt-daemon-driver-qemu debootstrap
 
 # The kernel patch series (kernel/6.1.y) against Debian's linux-source-6.1: reverse-apply,
 # compile the touched objects, forward-apply patch by patch (git am too), compare.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run every unit test, the CLI golden tests, the malformed-input catalogue and
 # the live tests (real cores, this machine's host facts and KVM probe, real QEMU streams,
-# write faults); print one closing line "N passed, N failed" and exit non-zero
+# real libvirt save images, write faults); print one closing line "N passed, N failed" and exit non-zero
 # when anything failed.  VALGRIND=1 runs every xsavectl under valgrind
 # (memcheck; any error or definite leak fails the run, its report is shown).
 # usage: [VALGRIND=1] tests/run.sh BUILD_DIR
@@ -46,6 +46,7 @@ suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests
 fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
 suite env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
 	FIXTURES="$fixtures" sh "$here/live/qemu.sh"
+suite env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/libvirt.sh"
 pass=$(grep -c '^ok ' "$log")
 fail=$(grep -c '^not ok ' "$log")
 rm -f "$log" "$log.1"
