@@ -205,8 +205,9 @@ static int rd_next_member(struct codec_rd *r)
 			return 1;
 		}
 		if (r->in[r->in_pos])
-			return (int)rd_bad(r, EXIT_DATAERR, "is followed by garbage (byte 0x%02x after "
-					   "the end of the compressed stream)", r->in[r->in_pos]);
+			return (int)rd_bad(r, EXIT_DATAERR, "ends, and data after the end of the %s "
+					   "stream follows (byte 0x%02x)", codec_name(r->c),
+					   r->in[r->in_pos]);
 		r->in_pos++;
 	}
 }
@@ -341,7 +342,7 @@ static const char *lzma_text(lzma_ret ret)
 	}
 }
 
-/* liblzma reads concatenated streams and stream padding itself (LZMA_CONCATENATED). */
+/* One xz stream per member, as for the others (not LZMA_CONCATENATED: garbage after it is named). */
 static ssize_t xz_step(struct codec_rd *r, uint8_t *p, size_t n)
 {
 	lzma_stream *x = &r->x;
@@ -349,25 +350,36 @@ static ssize_t xz_step(struct codec_rd *r, uint8_t *p, size_t n)
 	x->next_out = p;
 	x->avail_out = n;
 	while (x->avail_out && !r->done) {
-		int f = rd_fill(r);
 		lzma_ret ret;
 		size_t before = x->avail_out;
+		int f;
 
+		if (!r->member) {
+			f = rd_next_member(r);
+			if (f <= 0) {
+				r->done = f == 0;
+				if (f < 0)
+					return f;
+				break;
+			}
+			if (lzma_stream_decoder(x, UINT64_MAX, 0) != LZMA_OK)
+				return rd_bad(r, EXIT_SOFTWARE, "cannot be decompressed: out of memory");
+			r->member = true;
+		}
+		f = rd_fill(r);
 		if (f < 0)
 			return f;
+		if (f == 0)
+			return rd_bad(r, EXIT_DATAERR, TRUNCATED);
 		x->next_in = r->in + r->in_pos;
 		x->avail_in = r->in_len - r->in_pos;
-		ret = lzma_code(x, f == 0 ? LZMA_FINISH : LZMA_RUN);
+		ret = lzma_code(x, LZMA_RUN);
 		r->in_pos = r->in_len - x->avail_in;
 		r->out_pos += before - x->avail_out;
 		if (ret == LZMA_STREAM_END)
-			r->done = true;
-		else if (ret == LZMA_BUF_ERROR && f == 0)
-			return rd_bad(r, EXIT_DATAERR, TRUNCATED);
+			r->member = false;
 		else if (ret != LZMA_OK && ret != LZMA_BUF_ERROR)
 			return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", lzma_text(ret));
-		else if (f == 0 && before == x->avail_out)
-			return rd_bad(r, EXIT_DATAERR, TRUNCATED);
 	}
 	return (ssize_t)(n - x->avail_out);
 }
@@ -639,9 +651,7 @@ int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct co
 		break;
 #ifdef HAVE_LZMA
 	case CODEC_XZ:
-		r->x = (lzma_stream)LZMA_STREAM_INIT;
-		if (lzma_stream_decoder(&r->x, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
-			goto nomem;
+		r->x = (lzma_stream)LZMA_STREAM_INIT;	/* the decoder starts with each member */
 		break;
 #endif
 #ifdef HAVE_ZSTD

@@ -3,8 +3,9 @@
  * The compressors of libvirt's save images (and of `exec:gzip` streams), each
  * through its own library: zlib (gzip), libbz2 (bzip2), liblzma (xz), liblzo2
  * inside lzop's file format (lzop), libzstd (zstd).  A reader decompresses
- * straight from a file (pread from an offset), members one after another as
- * `PROG -dc` reads them, zero padding after the last tolerated; a writer
+ * straight from a file (pread from an offset), members (gzip members, bzip2
+ * and xz streams, zstd frames, lzop files) one after another as `PROG -dc`
+ * reads them, zero padding after the last tolerated, anything else refused; a writer
  * compresses into an output file descriptor.  Every call that can fail
  * prints one line naming the file, the offset in the decompressed stream and
  * the codec's own message, and returns an exit code (65 for bad data).
