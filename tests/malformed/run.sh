@@ -3,7 +3,8 @@
 # generators, read with `xsavectl inspect` (and `check` or `filter` where the
 # reader differs), and must give its exit code and, on an error, exactly one
 # line on stderr naming the file (and, for bad data, the offset), with nothing
-# on stdout.  Sweeps truncate images, streams (plain, gzip, libvirt), cores,
+# on stdout.  Sweeps truncate images, streams (plain, gzip, libvirt raw and in each
+# codec: gzip, bzip2, xz, lzop, zstd), cores,
 # profiles, CPUID files and probe records at every structural boundary.
 # usage: XSAVECTL=... MKXSAVE=... MKSTREAM=... DATA=tests/data sh tests/malformed/run.sh
 set -u
@@ -151,7 +152,8 @@ case_ "stream of version 2" 65 "'v.bin'.*stream version 2" "$XSAVECTL" inspect v
 cp lv.bin lvv.bin && patch lvv.bin 16 09000000
 case_ "libvirt header of version 9" 65 "'lvv.bin'.*version 9" "$XSAVECTL" inspect lvv.bin
 cp lv.bin lvx.bin && patch lvx.bin 28 05000000
-case_ "libvirt image compressed with zstd" 65 "'lvx.bin'.*zstd" "$XSAVECTL" inspect lvx.bin
+case_ "libvirt header saying zstd over raw data" 65 "'lvx.bin'.*zstd data is corrupt" \
+	"$XSAVECTL" inspect lvx.bin
 cp lv.bin lvl.bin && patch lvl.bin 20 ffffff7f
 case_ "libvirt XML length past the end" 65 "'lvl.bin'.*past the end" "$XSAVECTL" inspect lvl.bin
 "$MKSTREAM" --ram mapped m.bin
@@ -184,6 +186,45 @@ case_ "gzip stream followed by garbage" 65 "'s.gz'.*data after the end of the gz
 	"$XSAVECTL" inspect s.gz
 printf '\037\213\010\000garbage-garbage-garbage' >bad.gz
 case_ "gzip header, then garbage" 65 "'bad.gz'.*gzip data is corrupt" "$XSAVECTL" inspect bad.gz
+# libvirt images in every compressed format: lv.bin's stream recompressed with each codec's
+# own program (what libvirt's pipe to `PROG -c` writes), the header's format field set.
+lvstart=$(( $("$XSAVECTL" inspect lv.bin | awk '$1 == "stream_offset:" { print $2 }') ))
+num=0
+for c in gzip bzip2 xz lzop zstd; do
+	num=$((num + 1))
+	if ! command -v $c >/dev/null 2>&1; then
+		skip "$c is not installed: no malformed libvirt $c images"
+		continue
+	fi
+	head -c "$lvstart" lv.bin >lv.$c && patch lv.$c 28 0${num}000000 &&
+		tail -c +$((lvstart + 1)) lv.bin | $c -c >>lv.$c
+	size=$(stat -c %s lv.$c)
+	expect_out "libvirt $c image (format $num): read" 0 "image_format: *$c\$" \
+		"$XSAVECTL" inspect lv.$c
+	sweep "libvirt $c image truncated" 65 "'cut.$c'.*offset 0x" lv.$c $(((size - lvstart) / 9 + 1)) \
+		"$lvstart"
+	cp lv.$c c.$c && patch c.$c $((lvstart + (size - lvstart) / 2)) ffffffff
+	case_ "libvirt $c image corrupt mid-stream" 65 \
+		"'c.$c': offset 0x[0-9a-f]+ in the decompressed stream.*$c data is corrupt" \
+		"$XSAVECTL" inspect c.$c
+	cp lv.$c g.$c && printf garbage >>g.$c
+	case_ "libvirt $c image followed by garbage" 65 "'g.$c'.*data after the end of the $c stream" \
+		"$XSAVECTL" inspect g.$c
+	expect "filter refuses garbage after libvirt $c data, writing nothing" 65 "'g.$c'" \
+		"$XSAVECTL" filter --xcr0 0x7 --force g.$c -o gf.$c &&
+		check "filter refuses garbage after libvirt $c data, writing nothing" '[ ! -e gf.$c ]'
+	cp lv.$c z.$c && head -c 512 /dev/zero >>z.$c
+	expect "libvirt $c image with zero padding" 0 "" "$XSAVECTL" inspect z.$c &&
+		ok "libvirt $c image followed by zero padding: read"
+	check "filter -o writes $c again, which '$c -dc' reads back to the stream" \
+		'"$XSAVECTL" filter --xcr0 0x7 --force lv.$c -o f.$c >/dev/null &&
+		 cmp -s -n "$lvstart" lv.$c f.$c && tail -c +$((lvstart + 1)) f.$c | $c -dc >f.raw &&
+		 "$XSAVECTL" diff f.$c f.raw >/dev/null'
+done
+cp lv.bin lv7.bin && patch lv7.bin 28 07000000
+case_ "libvirt image format 7" 65 "'lv7.bin'.*unknown libvirt image format 7" "$XSAVECTL" inspect lv7.bin
+cp lv.bin lvc.bin && patch lvc.bin 32 ffffff00
+case_ "libvirt cookie offset past the XML" 65 "'lvc.bin'.*cookie offset" "$XSAVECTL" inspect lvc.bin
 "$MKXSAVE" -o xc.bin --bv 0x7 --xcr0-sw 0x7 --compacted 0x207 >/dev/null
 expect_out "XCOMP_BV with bits beyond XCR0: read, the problem named" 0 "xcomp_bv_beyond_xcr0" \
 	"$XSAVECTL" inspect xc.bin
