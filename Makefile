@@ -106,7 +106,8 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 FUZZ_BUILD = build-fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream
+FUZZ_CODECS = gzipc bzip2 xz lzop zstd
+FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream $(FUZZ_CODECS)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_CLI_OBJ = $(filter-out $(FUZZ_BUILD)/src/main.o,$(CLI_SRC:%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -127,6 +128,15 @@ $(FUZZ_BUILD)/fuzz_core $(FUZZ_BUILD)/fuzz_gzip $(FUZZ_BUILD)/fuzz_stream: \
 		tests/fuzz/fuzz_files.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
 	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument -g -O1 \
 		-DFUZZ_READER=READ_$(shell echo $(@:$(FUZZ_BUILD)/fuzz_%=%) | tr a-z A-Z) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< \
+		$(FUZZ_CLI_OBJ) $(FUZZ_LIB_OBJ) $(LIBS)
+
+# Each compressor's reader and writer on raw bytes (tests/fuzz/fuzz_codec.c; gzipc: the gzip codec).
+codec_macro = CODEC_$(shell echo $(1) | sed 's/gzipc/gzip/' | tr a-z A-Z)
+$(FUZZ_CODECS:%=$(FUZZ_BUILD)/fuzz_%): tests/fuzz/fuzz_codec.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) \
+		$(FUZZ_CLI_OBJ)
+	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument -g -O1 \
+		-DFUZZ_CODEC=$(call codec_macro,$(@:$(FUZZ_BUILD)/fuzz_%=%)) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< \
 		$(FUZZ_CLI_OBJ) $(FUZZ_LIB_OBJ) $(LIBS)
 

@@ -16,7 +16,7 @@ status=0
 gen="$build/gen-seeds"
 rm -rf "$gen"
 mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/kprobe" "$gen/core" \
-	"$gen/gzip" "$gen/stream"
+	"$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd"
 for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin; do
 	cp "$data/$f" "$gen/image/"
 	{ printf '\007\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000'; cat "$data/$f"; } \
@@ -37,6 +37,21 @@ done
 "$MKSTREAM" --libvirt raw "$gen/stream/lv-raw.bin"
 "$MKSTREAM" --libvirt gzip "$gen/stream/lv-gzip.bin"
 "$MKSTREAM" --gzip "$gen/gzip/s.gz"
+# Each codec's seeds: its own program's output for a stream and an image, and libvirt
+# images of the stream in that format (for fuzz_stream).
+lvstart=$(( $("$XSAVECTL" inspect "$gen/stream/lv-raw.bin" | awk '$1 == "stream_offset:" { print $2 }') ))
+num=0
+for c in gzip bzip2 xz lzop zstd; do
+	num=$((num + 1))
+	command -v $c >/dev/null 2>&1 || continue
+	d=$gen/$c
+	[ $c = gzip ] && d=$gen/gzipc
+	$c -c "$gen/qstream/s0.bin" >"$d/s0.$c"
+	$c -c "$data/kvm-get-xsave.bin" >"$d/kvm.$c"
+	{ head -c 28 "$gen/stream/lv-raw.bin"; printf "\\$(printf %o $num)\\000\\000\\000"
+	  tail -c +33 "$gen/stream/lv-raw.bin" | head -c $((lvstart - 32))
+	  tail -c +$((lvstart + 1)) "$gen/stream/lv-raw.bin" | $c -c; } >"$gen/stream/lv-$c.bin"
+done
 cp "$data"/cpuid-*.txt "$data"/host-*.txt "$gen/cpuid/"
 cp "$data"/probe/*.rec "$gen/kprobe/"
 for f in "$data"/cpuid-*.txt; do
