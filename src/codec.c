@@ -93,12 +93,12 @@ const char *codec_level(enum codec c)
 	return codecs[c].level;
 }
 
-static uint32_t get_be32(const uint8_t *p)
+__attribute__((unused)) static uint32_t get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
+__attribute__((unused)) static void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -921,6 +921,7 @@ int codec_wr_open(enum codec c, int fd, const char *path, const struct codec_rd 
 	struct codec_wr *w = xcalloc(1, sizeof(*w));
 	int rc = 0;
 
+	(void)like;	/* (lzop's settings only) */
 	w->c = c;
 	w->fd = fd;
 	w->path = path;

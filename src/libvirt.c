@@ -186,8 +186,9 @@ int libvirt_header(struct stream *s)
 	s->sparse = s->lv_format == 6;
 	if (!codec_available(s->codec)) {
 		msg_err("'%s': offset 0x1c: libvirt image compressed with %s (format %u): this "
-			"xsavectl was built without %s", s->path, formats[s->lv_format].name,
-			s->lv_format, codec_library(s->codec));
+			"xsavectl was built without %s (Debian: %s-dev; make deps)", s->path,
+			formats[s->lv_format].name, s->lv_format, codec_library(s->codec),
+			codec_library(s->codec));
 		return EXIT_DATAERR;
 	}
 	s->start = LIBVIRT_HEADER_LEN + (uint64_t)s->lv_data_len;
