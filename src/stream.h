@@ -37,7 +37,7 @@ struct stream {
 	uint64_t start;		/* file offset where the stream (or its compressed data) starts */
 	/* libvirt */
 	uint32_t lv_version, lv_format, lv_data_len, lv_was_running, lv_cookie_off;
-	uint32_t lv_xml_len;	/* the domain XML's length (with any cookie, without its NUL) */
+	uint32_t lv_xml_len;	/* the domain XML's length (up to its NUL: without the cookie) */
 	char domain[256];	/* <name>, unescaped */
 	bool lv_have_cpu;	/* the domain XML has a <cpu> */
 	char cpu_mode[32], cpu_model[64], cpu_vendor[32];

@@ -29,7 +29,7 @@ xs() { "$XSAVECTL" "$@"; }
 NAME='xs&1 <test>'
 NAME_XML='xs&amp;1 &lt;test&gt;'
 work=$(mktemp -d /tmp/xsavectl-libvirt.XXXXXX)
-dpid= root= d= P=
+dpid='' root='' d='' P=''
 
 # Every QEMU of the daemon's domains (its pid files), then the daemon, by pid.
 lv_stop() {
@@ -152,7 +152,7 @@ expect() {
 }
 
 # Every vector register of every one of the $2 vCPUs in $1 holds the guest's pattern,
-# with MXCSR and the x87 stack.
+# with MXCSR, the x87 stack (fld1 ... fld1: st0 and st7 1.0, st2 ln 2, st6 pi) and PKRU.
 pattern_all() {
 	k=0
 	while [ $k -lt "$2" ]; do
@@ -162,8 +162,13 @@ pattern_all() {
 				{ echo "# $1: vcpu $k ymm$i"; return 1; }
 		done
 		grep -q '^    mxcsr: *0x00009fc0 ' regs.txt &&
+			grep -q '^    st0: *0x3fff8000000000000000 ' regs.txt &&
 			grep -q '^    st2: *0x3ffeb17217f7d1cf79ac ' regs.txt &&
-			grep -q '^    st6: *0x4000c90fdaa22168c235 ' regs.txt || return 1
+			grep -q '^    st6: *0x4000c90fdaa22168c235 ' regs.txt &&
+			grep -q '^    st7: *0x3fff8000000000000000 ' regs.txt || return 1
+		# PKRU where the CPU has PKU (maximum; SandyBridge has none)
+		[ "$STRIP" != pkru ] || grep -q '^    pkru: *0x55555554' regs.txt ||
+			{ echo "# $1: vcpu $k pkru"; return 1; }
 		k=$((k + 1))
 	done
 }
