@@ -207,6 +207,6 @@ install: all
 	install -m 0644 kernel/6.1.y/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y/
 
 clean:
-	rm -rf build build-asan build-fuzz build-kernel build-nested xsavectl
+	rm -rf build build-asan build-fuzz build-kernel build-nested build-nocodec xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -58,8 +58,8 @@ fi
 for t in unshare nsenter; do
 	command -v $t >/dev/null 2>&1 || { skip "$t is missing (util-linux)"; finish; }
 done
-if ! unshare -m true 2>/dev/null; then
-	skip "unshare -m fails here: no private mount namespace for the daemon"
+if ! unshare -m --propagation private sh -c "mount --bind '$work' '$work'" 2>/dev/null; then
+	skip "no private mount namespace with bind mounts here (unshare -m): the daemon cannot run"
 	finish
 fi
 
