@@ -63,6 +63,9 @@ struct xs_state {
 	uint32_t len[XS_NCOMP];
 	uint32_t used_size;		/* bytes the format needs; size may be larger (padding) */
 	uint64_t init;			/* located components whose data is the init value */
+	/* A kernel buffer shorter than its XCR0's area (KVM_GET_XSAVE on an AMX host). */
+	uint32_t full_size;		/* the XCR0's standard size; 0 when the image is whole */
+	uint64_t beyond;		/* components of that XCR0 past the end of the buffer */
 
 	uint32_t mxcsr, mxcsr_mask;	/* mxcsr_mask: effective (0 -> 0xffff, see area.c) */
 	uint32_t mxcsr_mask_raw;
