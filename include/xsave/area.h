@@ -96,6 +96,14 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 /* Components to report: the image's XCR0 (if any), XSTATE_BV and XCOMP_BV. */
 uint64_t xs_state_components(const struct xs_state *st);
 
+/*
+ * User components whose stored data differs from the init value, within the
+ * guest XCR0 where it is known: what XSTATE_BV must say for a load to keep
+ * every register.  SSE counts when MXCSR is not 0x1f80 (KVM_SET_XSAVE loads
+ * MXCSR only with SSE or AVX in XSTATE_BV).
+ */
+uint64_t xs_state_data_mask(const struct xs_state *st);
+
 /* Is component @bit's data in the image equal to its init value (SDM 13.6)? */
 bool xs_comp_data_init(const struct xs_state *st, unsigned bit);
 

@@ -267,6 +267,17 @@ bool xs_comp_data_init(const struct xs_state *st, unsigned bit)
 	return xs_rd_zero_at(&rd, st->off[bit], st->len[bit]);
 }
 
+uint64_t xs_state_data_mask(const struct xs_state *st)
+{
+	uint64_t m = st->located & ~st->init;
+
+	if ((st->located & XS_BIT(XS_SSE)) && st->mxcsr != XS_MXCSR_INIT)
+		m |= XS_BIT(XS_SSE);
+	if (st->guest_known)
+		m &= st->guest_xcr0 | XS_MASK_FPSSE;
+	return m & ~XS_MASK_SUPERVISOR;
+}
+
 static void find_problems(struct xs_state *st, const struct xs_rd *rd)
 {
 	uint64_t own_xcr0 = st->sw == XS_SW_XCR0 || st->sw == XS_SW_SIGFRAME ? st->sw_xcr0 : 0;
