@@ -91,7 +91,7 @@ static int run(int argc, char **argv)
 			xs_check_state(&is->st, &a.target.t, &c);
 			out_obj(o, NULL);
 			show_label(o, is);
-			show_verdict(o, &is->st, &c);
+			show_verdict(o, &c);
 			show_state(o, &is->st, state_kind_name(is->kind));
 			show_components(o, &is->st, &c);
 			out_end(o);

@@ -208,7 +208,7 @@ static int filter_states(struct out *o, const struct filter_args *a, struct inpu
 
 		out_obj(o, NULL);
 		show_label(o, is);
-		show_verdict(o, &is->st, &c[i]);
+		show_verdict(o, &c[i]);
 		rc = xs_filter_apply(&is->st, &c[i], a->force, &is->cleared) ? EXIT_SOFTWARE : 0;
 		if (!rc && a->force)
 			rc = drop_enabled(a, in, is, &c[i]);
@@ -226,7 +226,7 @@ static void refused_states(struct out *o, struct input *in, const struct xs_chec
 	for (unsigned i = 0; i < in->nstates; i++) {
 		out_obj(o, NULL);
 		show_label(o, &in->s[i]);
-		show_verdict(o, &in->s[i].st, &c[i]);
+		show_verdict(o, &c[i]);
 		out_end(o);
 	}
 }

@@ -15,9 +15,9 @@ static void finding(struct out *o, const char *what, const char *action, const c
 	out_end(o);
 }
 
-void show_verdict(struct out *o, const struct xs_state *st, const struct xs_check *c)
+void show_verdict(struct out *o, const struct xs_check *c)
 {
-	char names[160], reason[256];
+	char names[160], reason[320];
 
 	out_str(o, "verdict", xs_verdict_name(c->verdict));
 	out_mask(o, "target_xcr0", c->target);
@@ -41,9 +41,13 @@ void show_verdict(struct out *o, const struct xs_state *st, const struct xs_chec
 		else if (c->bad & p)
 			finding(o, xs_problem_name(p), "incompatible", xs_problem_desc(p));
 	}
-	if (st->bv_unmaintained)
-		finding(o, "xstate_bv", "note",
-			"XSTATE_BV is not maintained by the producer: judged by the guest XCR0");
+	if (c->bv_rebuild) {
+		xs_mask_names(c->bv_data, names, sizeof(names));
+		snprintf(reason, sizeof(reason),
+			 "not maintained (TCG): KVM_SET_XSAVE would load every register at init; "
+			 "filter sets it to the components holding data (%s)", names);
+		finding(o, "xstate_bv", "fix", reason);
+	}
 	out_end(o);
 }
 

@@ -44,13 +44,29 @@ void show_state(struct out *o, const struct xs_state *st, const char *source)
 {
 	out_str(o, "source", source);
 	out_u64(o, "size", st->size);
-	if (st->used_size < st->size)
+	if (st->full_size) {
+		char names[96];
+
+		xs_mask_names(st->beyond, names, sizeof(names));
+		out_note(o, "(%s; the host's area is %u bytes: %s beyond the buffer)",
+			 st->size == XS_KVM_XSAVE_SIZE ? "struct kvm_xsave" : "a kernel buffer cut short",
+			 st->full_size, names);
+	} else if (st->used_size < st->size) {
 		out_note(o, "(%u used, the rest is padding)", st->used_size);
+	}
 	out_str(o, "format", st->compacted ? "compacted" : "standard");
 	out_obj(o, "layout");
 	out_str(o, "name", st->layout.name);
 	out_str(o, "reason", st->layout_reason);
 	out_end(o);
+	if (st->full_size) {
+		out_obj(o, "cut_short");
+		out_u64(o, "area_size", st->full_size);
+		out_mask(o, "beyond", st->beyond);
+		out_end(o);
+	} else {
+		out_null(o, "cut_short");
+	}
 	out_mask(o, "xstate_bv", st->xstate_bv);
 	if (st->bv_unmaintained)
 		out_note(o, "(not maintained by the producer: registers show stored values)");
