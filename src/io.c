@@ -203,6 +203,22 @@ ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n)
 	return (ssize_t)((uInt)(n > (1u << 30) ? 1u << 30 : n) - s->avail_out);
 }
 
+/* What a non-regular file is, for the message that refuses it. */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory (inspect and check read the files under it with --recursive)";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
 int io_open(const char *path, struct io_src *src)
 {
 	unsigned char magic[2];
@@ -215,7 +231,7 @@ int io_open(const char *path, struct io_src *src)
 		return EXIT_NOINPUT;
 	}
 	if (fstat(src->fd, &src->st) || !S_ISREG(src->st.st_mode)) {
-		msg_err("'%s': not a regular file", path);
+		msg_err("'%s': %s, not a file to read", path, file_kind(src->st.st_mode));
 		close(src->fd);
 		return EXIT_NOINPUT;
 	}
@@ -458,10 +474,14 @@ int io_out_gzip(struct io_out *o)
 
 static int out_error(struct io_out *o)
 {
-	if (o->tmp || o->anon)
+	if (o->tmp || o->anon) {
 		msg_err("'%s': write error: %s", o->path, strerror(errno));
-	else
+	} else {
+		/* The reader closed the pipe early: it wanted no more (see common.c). */
+		if (errno == EPIPE)
+			return EXIT_OK;
 		msg_err("write error on standard output: %s", strerror(errno));
+	}
 	return EXIT_IOERR;
 }
 

@@ -72,11 +72,17 @@ void show_state(struct out *o, const struct xs_state *st, const char *source)
 		out_note(o, "(not maintained by the producer: registers show stored values)");
 	out_mask(o, "xcomp_bv", st->xcomp_bv);
 	if (st->sw == XS_SW_XCR0)
-		out_mask(o, "xcr0", st->sw_xcr0);
+		out_mask(o, "host_xcr0", st->sw_xcr0);
 	else
-		out_null(o, "xcr0");
-	out_str(o, "sw_bytes", sw_name(st->sw));
-	out_note(o, "%s", sw_desc(st->sw));
+		out_null(o, "host_xcr0");
+	/* A stream's image is our reconstruction: its bytes 464..511 say nothing. */
+	if (strcmp(source, "vcpu")) {
+		out_str(o, "sw_bytes", sw_name(st->sw));
+		out_note(o, "%s", sw_desc(st->sw));
+	} else {
+		out_null(o, "sw_bytes");
+		out_text_hide(o);
+	}
 	if (st->sw == XS_SW_SIGFRAME) {
 		out_mask(o, "sigframe_xfeatures", st->sw_xcr0);
 		out_u64(o, "sigframe_xstate_size", st->sw_xstate_size);

@@ -197,6 +197,12 @@ static int locate_std(struct xs_state *st, uint64_t need, struct xs_diag *d)
 	char names[96];
 	int rc;
 
+	if (missing & ~XS_MASK_KNOWN) {
+		xs_mask_names(missing & ~XS_MASK_KNOWN, names, sizeof(names));
+		return XS_FAIL_AT(d, XS_EFORMAT, 512,
+				  "not an XSAVE image: XSTATE_BV 0x%" PRIx64 " sets bits no CPU defines (%s)",
+				  st->xstate_bv, names);
+	}
 	if (missing) {
 		xs_mask_names(missing, names, sizeof(names));
 		return XS_FAIL_AT(d, XS_ELAYOUT, 512, "layout %s has no standard offset for %s",
