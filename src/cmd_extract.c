@@ -30,8 +30,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &a->common;
 		return 0;
 	case 'o':
-		a->output = arg;
-		return 0;
+		return once(state, "--output", &a->output, arg);
 	case ARGP_KEY_ARG:
 		if (a->file)
 			argp_error(state, "one input file at a time");

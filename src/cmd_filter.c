@@ -48,8 +48,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		state->child_inputs[1] = &a->common;
 		return 0;
 	case 'o':
-		a->output = arg;
-		return 0;
+		return once(state, "--output", &a->output, arg);
 	case OPT_FORCE:
 		a->force = true;
 		return 0;

@@ -154,7 +154,14 @@ static int layout_from_file(struct xs_common *c)
 {
 	struct xs_hostinfo h;
 	struct xs_diag d = { 0 };
-	int rc = host_facts(c->layout_arg, false, &h, NULL);
+	int rc;
+
+	if (access(c->layout_arg, R_OK)) {
+		msg_err("--layout '%s': not intel, amd or host, and no CPUID file or profile to read "
+			"(%s)", c->layout_arg, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	rc = host_facts(c->layout_arg, false, &h, NULL);
 
 	if (rc)
 		return rc;

@@ -438,10 +438,37 @@ static int out_create(struct io_out *o, mode_t mode)
 	return 0;
 }
 
+/* Can @path name a new file?  Says why not (a directory, a missing directory). */
+static int out_path_ok(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path);
+	char *dir;
+	int rc = 0;
+
+	if ((n && path[n - 1] == '/') || (!stat(path, &st) && S_ISDIR(st.st_mode))) {
+		msg_err("'%s': a directory: the output must name a file", path);
+		return EXIT_CANTCREAT;
+	}
+	dir = xstrdup(path);
+	if (strrchr(dir, '/')) {
+		*strrchr(dir, '/') = 0;
+		if (dir[0] && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
+			msg_err("'%s': '%s' %s", path, dir,
+				errno == ENOENT ? "does not exist" : "is not a directory");
+			rc = EXIT_CANTCREAT;
+		}
+	}
+	free(dir);
+	return rc;
+}
+
 int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->path = path;
+	if (strcmp(path, "-") && out_path_ok(path))
+		return EXIT_CANTCREAT;
 	if (!strcmp(path, "-")) {
 		o->fd = STDOUT_FILENO;
 	} else {

@@ -153,17 +153,22 @@ static void pkru_note(struct out *o, uint32_t v)
 	out_note(o, "(%s)", buf);
 }
 
+/* TILECFG (SDM Vol. 1 18.2): palette, start_row, colsb[16] (u16) at 16, rows[16] at 48. */
 static void tilecfg_note(struct out *o, const uint8_t *v)
 {
-	char buf[256];
-	size_t n = (size_t)snprintf(buf, sizeof(buf), "palette %u start_row %u", v[0], v[1]);
+	char buf[400];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "palette %u, start_row %u", v[0], v[1]);
 
-	for (unsigned t = 0; t < 8; t++) {
-		unsigned colsb = v[16 + 2 * t] | (unsigned)v[17 + 2 * t] << 8;
+	for (unsigned t = 0; t < 8 && n < sizeof(buf); t++) {
+		unsigned colsb = v[16 + 2 * t] | (unsigned)v[17 + 2 * t] << 8, rows = v[48 + t];
 
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, ", tmm%u %ux%u", t, v[48 + t], colsb);
+		if (!rows && !colsb)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, ", tmm%u unused", t);
+		else
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, ", tmm%u %u rows of %u bytes",
+					      t, rows, colsb);
 	}
-	out_note(o, "(%s: rows x colsb)", buf);
+	out_note(o, "(%s)", buf);
 }
 
 static void reg_notes(struct out *o, const struct xs_reg *r)

@@ -230,9 +230,18 @@ static int locate_std(struct xs_state *st, uint64_t need, struct xs_diag *d)
 static int locate_compacted(struct xs_state *st, struct xs_diag *d)
 {
 	uint64_t incl = (st->xcomp_bv & ~XS_XCOMP_COMPACTED) | XS_MASK_FPSSE;
+	uint64_t unknown = (incl | st->xstate_bv) & ~XS_MASK_KNOWN;
 	uint32_t total;
-	int rc = xs_layout_compacted(&st->layout, incl, st->off, &total, d);
+	char names[96];
+	int rc;
 
+	if (unknown) {
+		xs_mask_names(unknown, names, sizeof(names));
+		return XS_FAIL_AT(d, XS_EFORMAT, 512,
+				  "not an XSAVE image: XSTATE_BV/XCOMP_BV set bits no CPU defines (%s)",
+				  names);
+	}
+	rc = xs_layout_compacted(&st->layout, incl, st->off, &total, d);
 	if (rc)
 		return rc;
 	if (st->size < total) {
