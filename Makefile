@@ -14,8 +14,9 @@ CC ?= cc
 PKGS = zlib libcpuid libelf jansson
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) \
-	  -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"' $(shell pkg-config --cflags $(PKGS))
+XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS))
+# Where probe says the installed patch series are (src/cmd_probe.c only).
+SHARE_DEFS = -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"'
 LIBS = $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
@@ -34,7 +35,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all deps kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
+.PHONY: FORCE all deps uninstall kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
 
 all: xsavectl
 
@@ -49,6 +50,7 @@ $(BUILD)/prefix: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
 $(BUILD)/src/cmd_probe.o: $(BUILD)/prefix
+$(BUILD)/src/cmd_probe.o: XCFLAGS += $(SHARE_DEFS)
 FORCE:
 
 $(BUILD)/libxsave.a: $(LIB_OBJ)
@@ -152,6 +154,7 @@ nested-check: $(BUILD)/xsavectl
 
 check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
+	@sh tests/install.sh $(BUILD)
 	@$(MAKE) -s lint
 
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
@@ -174,8 +177,18 @@ lint: $(BUILD)/xsavectl
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; fi
 	@sh tests/docsync.sh $(BUILD)/xsavectl
 
-install: all
-	install -D -m 0755 xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl
+# make install links its own binary for PREFIX (only cmd_probe.o differs) and leaves the
+# in-tree ./xsavectl as it was built; make uninstall removes exactly what install wrote.
+INST = $(BUILD)/install
+INSTALLED = bin/xsavectl share/man/man1/xsavectl.1 share/bash-completion/completions/xsavectl \
+	share/xsavectl/kernel/README.md $(addprefix share/xsavectl/kernel/6.1.y/,$(notdir $(wildcard kernel/6.1.y/*.patch)))
+
+install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) $(BUILD)/libxsave.a
+	@mkdir -p $(INST)
+	$(CC) $(XCFLAGS) $(SHARE_DEFS) $(CFLAGS) -c -o $(INST)/cmd_probe.o src/cmd_probe.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $(INST)/xsavectl $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) \
+		$(INST)/cmd_probe.o $(BUILD)/libxsave.a $(LIBS)
+	install -D -m 0755 $(INST)/xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -D -m 0644 completions/xsavectl.bash \
@@ -183,6 +196,12 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y
 	install -m 0644 kernel/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/
 	install -m 0644 kernel/6.1.y/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	@# our own directories only; bin/, man1/ and completions/ are the system's
+	-rmdir $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y $(DESTDIR)$(PREFIX)/share/xsavectl/kernel \
+		$(DESTDIR)$(PREFIX)/share/xsavectl 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz build-kernel build-nested xsavectl
