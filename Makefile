@@ -35,7 +35,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all deps uninstall kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
+.PHONY: FORCE all deps uninstall kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix fuzz fuzz-build
 
 all: xsavectl
 
@@ -84,9 +84,14 @@ $(BUILD)/tests/maxrss: tests/gen/maxrss.c
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
 
 # Speed and memory on a multi-GiB real stream (needs qemu-system-x86 and bc; minutes).
-bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss
+bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss bench-matrix
 	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
 		MAXRSS=$(abspath $(BUILD)/tests/maxrss) sh tests/bench/bench.sh
+
+# The fleet matrix alone: 1,000 states x 100 profiles (seconds).
+bench-matrix: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		DATA=$(abspath tests/data) sh tests/bench/matrix.sh
 
 # libFuzzer targets (clang with libclang-rt): one per reader and one for the rules.
 # make fuzz replays tests/fuzz/regress/TARGET/* (every crash ever found), then fuzzes
