@@ -121,7 +121,7 @@ printf '%s\n' \
 cmp -s "$work/devices.mak" "$src/$devices" || cp "$work/devices.mak" "$src/$devices"
 conf="--target-list=x86_64-softmmu --without-default-features --without-default-devices
 --with-devices-x86_64=xsavectl --enable-kvm --disable-tcg --disable-docs --disable-tools
---disable-debug-info --disable-install-blobs"
+--disable-debug-info --disable-install-blobs --enable-werror"
 obj=$work/obj
 start=$(date +%s)
 if ! [ -f "$obj/.xsavectl-configure" ] || [ "$(cat "$obj/.xsavectl-configure")" != "$conf" ]; then
