@@ -19,7 +19,12 @@
 #          saves again has lost every register (the bug);
 #        - the patched binary exits non-zero, naming XSAVE and the errno;
 #        - the patched binary loads `xsavectl filter --xcr0 host`'s output,
-#          and saves it again with every register intact.
+#          and saves it again with every register intact;
+#        - before KVM_RUN (with gdb): gdb sets a reserved MXCSR bit in the
+#          loaded, paused vCPU, and `cont` puts it; Debian's QEMU runs on
+#          silently, the patched one stops the VM (internal-error) naming XSAVE.
+#      The path after a reset is compiled, not exercised: no reset state is
+#      one that KVM refuses.
 # Without a usable /dev/kvm, or on a host whose KVM loads every component,
 # step 4 is skipped with a visible "# SKIP" line.
 #
@@ -278,6 +283,56 @@ check "patched: loads the filtered stream (exit $st) and saves it again" '[ $st 
 st=$?
 check "patched, filtered: every register intact (diff exit $st, $(pattern kept.bin) of 18 kept)" \
 	'[ $st = 0 ] && [ "$(pattern kept.bin)" = 18 ]'
+
+# The path before KVM_RUN: gdb writes a reserved MXCSR bit into the loaded, paused
+# vCPU (QEMU then holds its registers dirty), and `cont` puts them before running.
+# dirty QEMU LOG [OPTION...]: the VM status that follows, "running" or "paused (...)".
+dirty() {
+	q=$1 log=$2
+	shift 2
+	port=$((20000 + $$ % 20000))
+	rm -f mon.in "$log"
+	mkfifo mon.in
+	timeout 120 "$q" $common "$@" -S -gdb tcp:127.0.0.1:$port -incoming "exec:cat fixed.bin" \
+		-monitor stdio <mon.in >"$log" 2>&1 &
+	pid=$!
+	exec 3>mon.in
+	for want in loaded cont; do
+		[ $want = cont ] && echo cont >&3 2>/dev/null
+		i=0
+		while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
+			echo "info status" >&3 2>/dev/null || break
+			status=$(tr -d '\r' <"$log" | grep -ao 'VM status: .*' | tail -n 1)
+			case $want:$status in
+			loaded:*inmigrate* | loaded: | cont:*prelaunch*) ;;
+			*) break ;;
+			esac
+			sleep 0.2
+			i=$((i + 1))
+		done
+		[ $want = loaded ] && timeout 60 gdb -q -batch -ex 'set architecture i386:x86-64' \
+			-ex "target remote 127.0.0.1:$port" -ex 'set $mxcsr = 0xffffffff' -ex detach \
+			>gdb.log 2>&1
+	done
+	echo quit >&3 2>/dev/null
+	exec 3>&-
+	wait $pid
+	rm -f mon.in
+	echo "${status#VM status: }"
+}
+if command -v gdb >/dev/null 2>&1; then
+	st=$(dirty "$debian_qemu" dirty-debian.log)
+	check "unpatched: a dirty vCPU whose XSAVE KVM refuses (MXCSR 0xffffffff set by gdb) runs on ($st, nothing said)" \
+		'[ "$st" = running ] && [ -z "$(said dirty-debian.log)" ]'
+	st=$(dirty "$qemu" dirty-patched.log $firmware)
+	said dirty-patched.log | sed 's/^/#   /'
+	check "patched: the same vCPU is not run: the VM stops ($st), naming XSAVE and the errno" \
+		'[ "$st" = "paused (internal-error)" ] &&
+		 said dirty-patched.log | grep -q "^qemu-system-x86_64: Failed to set XSAVE: Invalid argument$" &&
+		 said dirty-patched.log | grep -q "^qemu-system-x86_64: Putting registers before running the vCPU: Invalid argument$"'
+else
+	skip "gdb is not installed: the path before KVM_RUN is not checked"
+fi
 
 # --- 5. newer QEMU releases, which have upstream's fix (chroots) ---------------------
 # The same two streams through Debian trixie's and sid's QEMU, in the chroots of
