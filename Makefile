@@ -164,7 +164,7 @@ qemu-deps:
 	fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends build-essential \
 		pkg-config python3 ninja-build meson libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev \
-		dpkg-dev quilt git xz-utils qemu-system-x86
+		dpkg-dev quilt git xz-utils qemu-system-x86 gdb
 
 qemu-check: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
 	@XSAVECTL=$(abspath $(BUILD)/xsavectl) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
