@@ -3,8 +3,9 @@
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
-#   make install   PREFIX=/usr/local (also the kernel patch series, share/xsavectl/kernel)
+#   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
+#   make qemu-check    the QEMU patch series: Debian's qemu 7.2 built with it, loads through KVM (make qemu-deps)
 #   make nested-check  the probe against real KVM builds in a TCG-booted Debian kernel
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
 
@@ -35,7 +36,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all deps uninstall kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix fuzz fuzz-build
+.PHONY: FORCE all deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix fuzz fuzz-build
 
 all: xsavectl
 
@@ -152,6 +153,30 @@ kernel-deps:
 kernel-check:
 	@sh kernel/check.sh build-kernel
 
+# The QEMU patch series (qemu/7.2) against Debian 12's qemu source: applied with quilt and
+# git am, qemu-system-x86_64 built (KVM only, cached in build-qemu/), and streams loaded
+# through /dev/kvm by Debian's QEMU and the patched one.  qemu-deps also adds deb-src
+# lines for the mirror apt uses when none are configured (apt-get source needs them).
+qemu-deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+		if [ -f /etc/apt/sources.list.d/debian.sources ]; then \
+			sed -n 's/^Types: *deb$$/Types: deb-src/; /^Types:\|^URIs:\|^Suites:\|^Components:\|^Signed-By:\|^$$/p' \
+				/etc/apt/sources.list.d/debian.sources | \
+				$$SUDO tee /etc/apt/sources.list.d/xsavectl-deb-src.sources >/dev/null; \
+		else \
+			sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list | \
+				$$SUDO tee /etc/apt/sources.list.d/xsavectl-deb-src.list >/dev/null; \
+		fi; \
+	fi; \
+	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends build-essential \
+		pkg-config python3 ninja-build meson libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev \
+		dpkg-dev quilt git xz-utils qemu-system-x86 gdb
+
+qemu-check: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		sh qemu/check.sh build-qemu
+
 # The probe against real KVM code: Debian's kernel booted under QEMU (TCG, nested SVM) with its
 # own kvm modules and three rebuilt variants (needs kernel-deps, qemu-system-x86, network).
 nested-check: $(BUILD)/xsavectl
@@ -185,7 +210,8 @@ lint: $(BUILD)/xsavectl
 # in-tree ./xsavectl as it was built; make uninstall removes exactly what install wrote.
 INST = $(BUILD)/install
 INSTALLED = bin/xsavectl share/man/man1/xsavectl.1 share/bash-completion/completions/xsavectl \
-	share/xsavectl/kernel/README.md $(addprefix share/xsavectl/kernel/6.1.y/,$(notdir $(wildcard kernel/6.1.y/*.patch)))
+	share/xsavectl/kernel/README.md $(addprefix share/xsavectl/kernel/6.1.y/,$(notdir $(wildcard kernel/6.1.y/*.patch))) \
+	share/xsavectl/qemu/README.md $(addprefix share/xsavectl/qemu/7.2/,$(notdir $(wildcard qemu/7.2/*.patch)))
 
 install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) $(BUILD)/libxsave.a
 	@mkdir -p $(INST)
@@ -200,14 +226,18 @@ install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) $(BUILD)/libxsave.a
 	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y
 	install -m 0644 kernel/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/
 	install -m 0644 kernel/6.1.y/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y/
+	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2
+	install -m 0644 qemu/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/
+	install -m 0644 qemu/7.2/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
 	@# our own directories only; bin/, man1/ and completions/ are the system's
 	-rmdir $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y $(DESTDIR)$(PREFIX)/share/xsavectl/kernel \
+		$(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2 $(DESTDIR)$(PREFIX)/share/xsavectl/qemu \
 		$(DESTDIR)$(PREFIX)/share/xsavectl 2>/dev/null
 
 clean:
-	rm -rf build build-asan build-fuzz build-kernel build-nested xsavectl
+	rm -rf build build-asan build-fuzz build-kernel build-qemu build-nested xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

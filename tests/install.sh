@@ -15,10 +15,11 @@ before=$(cksum <xsavectl 2>/dev/null)
 check "make install DESTDIR PREFIX=/opt/xs" \
 	'make -s BUILD="$build" install DESTDIR="$dest" PREFIX=/opt/xs >"$dest.log" 2>&1'
 check "the in-tree ./xsavectl is untouched" '[ "$(cksum <xsavectl 2>/dev/null)" = "$before" ]'
-check "the installed binary, man page, completion and kernel series are there" \
+check "the installed binary, man page, completion, kernel and QEMU series are there" \
 	'[ -x "$dest/opt/xs/bin/xsavectl" ] && [ -f "$dest/opt/xs/share/man/man1/xsavectl.1" ] &&
 	 [ -f "$dest/opt/xs/share/bash-completion/completions/xsavectl" ] &&
-	 ls "$dest"/opt/xs/share/xsavectl/kernel/6.1.y/*.patch >/dev/null'
+	 ls "$dest"/opt/xs/share/xsavectl/kernel/6.1.y/*.patch >/dev/null &&
+	 ls "$dest"/opt/xs/share/xsavectl/qemu/7.2/*.patch >/dev/null'
 check "the installed probe names /opt/xs's kernel series" \
 	'strings "$dest/opt/xs/bin/xsavectl" | grep -q "^/opt/xs/share/xsavectl/kernel"'
 check "make uninstall leaves nothing behind" \
