@@ -36,7 +36,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix fuzz fuzz-build
+.PHONY: FORCE all deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl
 
@@ -189,6 +189,10 @@ check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \
 		MKSTREAM=$(abspath $(BUILD)/tests/mkstream) sh tests/cli/run.sh
+
+# Mutants the suite must kill (tests/mutants.sh): each breaks one guarded rule.
+mutants:
+	@sh tests/mutants.sh
 
 # The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
