@@ -20,12 +20,16 @@
 #ifndef XSAVE_KPROBE_H
 #define XSAVE_KPROBE_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/err.h>
 #include <xsave/hostinfo.h>
+
+XS_BEGIN_DECLS
 
 /* The questions, in the order the probe asks them. */
 enum xs_kp_step {
@@ -126,5 +130,7 @@ bool xs_kp_class_for_version(const char *release, const char *version,
 int xs_kp_parse(const char *text, size_t len, struct xs_kp_record *r, struct xs_diag *d);
 /* Write @r in that form into a malloc'ed string (NULL on out of memory). */
 char *xs_kp_format(const struct xs_kp_record *r);
+
+XS_END_DECLS
 
 #endif

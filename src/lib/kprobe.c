@@ -570,29 +570,29 @@ char *xs_kp_format(const struct xs_kp_record *r)
 {
 	struct sbuf b;
 
-	sb_init(&b);
-	sb_printf(&b, "# xsavectl probe record (xsavectl probe --from reads it)\n");
+	xsp_sb_init(&b);
+	xsp_sb_printf(&b, "# xsavectl probe record (xsavectl probe --from reads it)\n");
 	if (r->release[0])
-		sb_printf(&b, "kernel.release=%s\n", r->release);
+		xsp_sb_printf(&b, "kernel.release=%s\n", r->release);
 	if (r->version[0])
-		sb_printf(&b, "kernel.version=%s\n", r->version);
+		xsp_sb_printf(&b, "kernel.version=%s\n", r->version);
 	if (r->module[0])
-		sb_printf(&b, "kvm.module=%s\n", r->module);
+		xsp_sb_printf(&b, "kvm.module=%s\n", r->module);
 	if (r->api.have)
-		sb_printf(&b, "kvm.api=%" PRIu64 "\n", r->api.v);
+		xsp_sb_printf(&b, "kvm.api=%" PRIu64 "\n", r->api.v);
 	if (r->cap_xcrs.have)
-		sb_printf(&b, "kvm.cap_xcrs=%" PRIu64 "\n", r->cap_xcrs.v);
+		xsp_sb_printf(&b, "kvm.cap_xcrs=%" PRIu64 "\n", r->cap_xcrs.v);
 	if (r->cap_xsave2.have)
-		sb_printf(&b, "kvm.cap_xsave2=%" PRIu64 "\n", r->cap_xsave2.v);
+		xsp_sb_printf(&b, "kvm.cap_xsave2=%" PRIu64 "\n", r->cap_xsave2.v);
 	for (unsigned i = 0; i < XS_KP_NSTEPS; i++) {
 		const struct xs_kp_answer *a = &r->a[i];
 
 		if (!a->asked)
 			continue;
-		sb_printf(&b, "%s %s", steps[i].name, xs_kp_err_name(a->err));
+		xsp_sb_printf(&b, "%s %s", steps[i].name, xs_kp_err_name(a->err));
 		if (!a->err && (has_value & 1u << i))
-			sb_printf(&b, " 0x%" PRIx64, a->v);
-		sb_printf(&b, "\n");
+			xsp_sb_printf(&b, " 0x%" PRIx64, a->v);
+		xsp_sb_printf(&b, "\n");
 	}
-	return sb_take(&b);
+	return xsp_sb_take(&b);
 }
