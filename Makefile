@@ -4,8 +4,9 @@
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
-#   make install   PREFIX=/usr/local (also the kernel patch series, share/xsavectl/kernel)
+#   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
+#   make qemu-check    the QEMU patch series: Debian's qemu 7.2 built with it, loads through KVM (make qemu-deps)
 #   make nested-check  the probe against real KVM builds in a TCG-booted Debian kernel
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
 
@@ -25,16 +26,16 @@ CODEC_DEFS = $(if $(filter liblzma,$(CODEC_PKGS)),-DHAVE_LZMA) \
 	     $(if $(filter lzo2,$(CODEC_PKGS)),-DHAVE_LZO) $(if $(HAVE_BZIP2),-DHAVE_BZIP2)
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) \
-	  -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"' $(shell pkg-config --cflags $(PKGS)) \
-	  $(CODEC_DEFS)
+XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS)) $(CODEC_DEFS)
+# Where probe says the installed patch series are (src/cmd_probe.c only).
+SHARE_DEFS = -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"'
 LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS)) $(if $(HAVE_BZIP2),-lbz2)
 
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
 	  src/lib/diff.c src/lib/hostinfo.c src/lib/qstream.c src/lib/qram.c src/lib/qcpu.c \
-	  src/lib/qvmdesc.c src/lib/text.c src/lib/kprobe.c
+	  src/lib/qvmdesc.c src/lib/text.c src/lib/kprobe.c src/lib/version.c
 CLI_SRC = src/main.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
-	  src/common.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/codec.c src/libvirt.c src/journal.c src/profile.c src/host_live.c \
+	  src/common.c src/batch.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/codec.c src/libvirt.c src/journal.c src/profile.c src/host_live.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/probe_live.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -46,9 +47,9 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all deps kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
+.PHONY: FORCE all lib deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
-all: xsavectl
+all: xsavectl lib
 
 xsavectl: $(BUILD)/xsavectl
 	cp $< $@
@@ -61,11 +62,34 @@ $(BUILD)/prefix: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
 $(BUILD)/src/cmd_probe.o: $(BUILD)/prefix
+$(BUILD)/src/cmd_probe.o: XCFLAGS += $(SHARE_DEFS)
 FORCE:
+
+# libxsave: exports only what its public headers declare (include/xsave/export.h).
+LIB_VERSION = 0.1.0
+LIB_SONAME = libxsave.so.0
+LIBDIR ?= $(PREFIX)/lib
+LIB_PIC_OBJ = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+$(LIB_OBJ) $(LIB_PIC_OBJ): XCFLAGS += -fvisibility=hidden
 
 $(BUILD)/libxsave.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(BUILD)/libxsave.so.$(LIB_VERSION): $(LIB_PIC_OBJ) src/lib/libxsave.sym
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=src/lib/libxsave.sym -o $@ $(LIB_PIC_OBJ) \
+		$(shell pkg-config --libs jansson)
+
+$(BUILD)/libxsave.pc: src/lib/libxsave.pc.in FORCE
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+		$< >$@.tmp && (cmp -s $@.tmp $@ || mv $@.tmp $@) && rm -f $@.tmp
+
+lib: $(BUILD)/libxsave.a $(BUILD)/libxsave.so.$(LIB_VERSION) $(BUILD)/libxsave.pc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -94,9 +118,14 @@ $(BUILD)/tests/maxrss: tests/gen/maxrss.c
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
 
 # Speed and memory on a multi-GiB real stream (needs qemu-system-x86 and bc; minutes).
-bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss
+bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss bench-matrix
 	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
 		MAXRSS=$(abspath $(BUILD)/tests/maxrss) sh tests/bench/bench.sh
+
+# The fleet matrix alone: 1,000 states x 100 profiles (seconds).
+bench-matrix: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		DATA=$(abspath tests/data) sh tests/bench/matrix.sh
 
 # libFuzzer targets (clang with libclang-rt): one per reader and one for the rules.
 # make fuzz replays tests/fuzz/regress/TARGET/* (every crash ever found), then fuzzes
@@ -170,6 +199,30 @@ kernel-deps:
 kernel-check:
 	@sh kernel/check.sh build-kernel
 
+# The QEMU patch series (qemu/7.2) against Debian 12's qemu source: applied with quilt and
+# git am, qemu-system-x86_64 built (KVM only, cached in build-qemu/), and streams loaded
+# through /dev/kvm by Debian's QEMU and the patched one.  qemu-deps also adds deb-src
+# lines for the mirror apt uses when none are configured (apt-get source needs them).
+qemu-deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+		if [ -f /etc/apt/sources.list.d/debian.sources ]; then \
+			sed -n 's/^Types: *deb$$/Types: deb-src/; /^Types:\|^URIs:\|^Suites:\|^Components:\|^Signed-By:\|^$$/p' \
+				/etc/apt/sources.list.d/debian.sources | \
+				$$SUDO tee /etc/apt/sources.list.d/xsavectl-deb-src.sources >/dev/null; \
+		else \
+			sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list | \
+				$$SUDO tee /etc/apt/sources.list.d/xsavectl-deb-src.list >/dev/null; \
+		fi; \
+	fi; \
+	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends build-essential \
+		pkg-config python3 ninja-build meson libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev \
+		dpkg-dev quilt git xz-utils qemu-system-x86 gdb
+
+qemu-check: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		sh qemu/check.sh build-qemu
+
 # The probe against real KVM code: Debian's kernel booted under QEMU (TCG, nested SVM) with its
 # own kvm modules and three rebuilt variants (needs kernel-deps, qemu-system-x86, network).
 nested-check: $(BUILD)/xsavectl
@@ -183,6 +236,10 @@ update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \
 		MKSTREAM=$(abspath $(BUILD)/tests/mkstream) sh tests/cli/run.sh
 
+# Mutants the suite must kill (tests/mutants.sh): each breaks one guarded rule.
+mutants:
+	@sh tests/mutants.sh
+
 # The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
@@ -193,11 +250,37 @@ check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 
 # Man pages must be clean for mandoc; every long option must be documented.
 lint: $(BUILD)/xsavectl
-	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning man/*.1; fi
+	@# every mandoc message, STYLE included (only the system's stale mandoc.db is not ours)
+	@if command -v mandoc >/dev/null; then \
+		out=$$(mandoc -Tlint man/*.1 2>&1 | grep -v 'outdated mandoc.db'); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; fi
 	@sh tests/docsync.sh $(BUILD)/xsavectl
 
-install: all
-	install -D -m 0755 xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl
+# make install links its own binary for PREFIX (only cmd_probe.o differs) and leaves the
+# in-tree ./xsavectl as it was built; make uninstall removes exactly what install wrote.
+INST = $(BUILD)/install
+LIB_HEADERS = $(wildcard include/xsave/*.h)
+INSTALLED = bin/xsavectl include/xsave.h $(addprefix include/xsave/,$(notdir $(LIB_HEADERS))) \
+	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.a $(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.so.$(LIB_VERSION) \
+	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/$(LIB_SONAME) $(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.so \
+	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/pkgconfig/libxsave.pc share/man/man1/xsavectl.1 share/bash-completion/completions/xsavectl \
+	share/xsavectl/kernel/README.md $(addprefix share/xsavectl/kernel/6.1.y/,$(notdir $(wildcard kernel/6.1.y/*.patch))) \
+	share/xsavectl/qemu/README.md $(addprefix share/xsavectl/qemu/7.2/,$(notdir $(wildcard qemu/7.2/*.patch)))
+
+install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) lib
+	@mkdir -p $(INST)
+	$(CC) $(XCFLAGS) $(SHARE_DEFS) $(CFLAGS) -c -o $(INST)/cmd_probe.o src/cmd_probe.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $(INST)/xsavectl $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) \
+		$(INST)/cmd_probe.o $(BUILD)/libxsave.a $(LIBS)
+	install -D -m 0755 $(INST)/xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl
+	install -D -m 0644 $(BUILD)/libxsave.a $(DESTDIR)$(LIBDIR)/libxsave.a
+	install -D -m 0755 $(BUILD)/libxsave.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libxsave.so.$(LIB_VERSION)
+	ln -sf libxsave.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libxsave.so
+	install -D -m 0644 $(BUILD)/libxsave.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libxsave.pc
+	install -D -m 0644 include/xsave.h $(DESTDIR)$(PREFIX)/include/xsave.h
+	install -d $(DESTDIR)$(PREFIX)/include/xsave
+	install -m 0644 $(LIB_HEADERS) $(DESTDIR)$(PREFIX)/include/xsave/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -D -m 0644 completions/xsavectl.bash \
@@ -205,8 +288,19 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y
 	install -m 0644 kernel/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/
 	install -m 0644 kernel/6.1.y/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y/
+	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2
+	install -m 0644 qemu/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/
+	install -m 0644 qemu/7.2/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	@# our own directories only; bin/, man1/ and completions/ are the system's
+	-rmdir $(DESTDIR)$(PREFIX)/include/xsave 2>/dev/null
+	-rmdir $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y $(DESTDIR)$(PREFIX)/share/xsavectl/kernel \
+		$(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2 $(DESTDIR)$(PREFIX)/share/xsavectl/qemu \
+		$(DESTDIR)$(PREFIX)/share/xsavectl 2>/dev/null
 
 clean:
-	rm -rf build build-asan build-fuzz build-kernel build-nested build-nocodec xsavectl
+	rm -rf build build-asan build-fuzz build-kernel build-qemu build-nested build-nocodec xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -51,11 +51,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->record = true;
 		return 0;
 	case OPT_FROM:
-		a->from = arg;
-		return 0;
+		return once(state, "--from", &a->from, arg);
 	case OPT_DEVICE:
-		a->device = arg;
-		return 0;
+		return once(state, "--device", &a->device, arg);
 	case ARGP_KEY_ARG:
 		argp_error(state, "probe takes no file arguments (did you mean --from?)");
 		return 0;
@@ -64,6 +62,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--from and --device exclude each other");
 		if (a->from && a->record)
 			argp_error(state, "--record writes what --from reads: use one");
+		if (a->record && a->json)
+			argp_error(state, "--record writes the text record; --json does not apply");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -111,8 +111,9 @@ static const char *advice(enum xs_kp_class c)
 		return "no regression: states load whatever the guest CPUID and are saved as the "
 		       "guest sees them";
 	default:
-		return "these answers decide nothing: go by the version hint, or run the probe where "
-		       "KVM applies the guest CPUID (kvm_intel, kvm_amd)";
+		return "these answers decide nothing: run the probe where KVM applies the guest "
+		       "CPUID (kvm_intel, kvm_amd); the version hint holds for mainline and stable "
+		       "kernels only";
 	}
 }
 
@@ -166,7 +167,8 @@ static void show_kernel(struct out *o, const struct xs_kp_record *r, enum xs_kp_
 	str_or_null(o, "module", r->module);
 	if (have) {
 		out_str(o, "by_version", xs_kp_class_name(*hint));
-		out_note(o, "(%s; a hint only: distributions backport)", label);
+		out_note(o, "(%s; a hint for mainline and stable kernels only: distribution "
+			 "kernels backport, the measured class decides)", label);
 	} else {
 		out_null(o, "by_version");
 	}
@@ -184,7 +186,7 @@ static void show_steps(struct out *o, const struct xs_kp_record *r, const struct
 		out_obj(o, NULL);
 		out_str(o, "step", xs_kp_step_name(i));
 		out_str(o, "ioctl", xs_kp_step_ioctl(i));
-		out_str(o, "result", xs_kp_err_name(a->err));
+		out_str(o, "result", XS_KP_ERR_NAME(a->err));
 		if (!a->err && xs_kp_step_has_value(i)) {
 			out_strf(o, "value", "0x%" PRIx64, a->v);
 			out_text_hide(o);
@@ -209,7 +211,8 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 	show_kernel(o, r, &hint, label);
 	out_str(o, "class", xs_kp_class_name(v.cls));
 	if (label[0] && v.cls != XS_KP_INCONCLUSIVE && hint != v.cls)
-		out_note(o, "(the version suggests %s: this KVM is not what its version number says)",
+		out_note(o, "(the version suggests %s; the measured class decides: a distribution "
+			 "kernel with backports, or a KVM that is not what its version says)",
 			 xs_kp_class_name(hint));
 	out_str(o, "reason", v.reason);
 	out_str(o, "advice", advice(v.cls));

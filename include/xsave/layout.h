@@ -11,11 +11,15 @@
 #ifndef XSAVE_LAYOUT_H
 #define XSAVE_LAYOUT_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/err.h>
+
+XS_BEGIN_DECLS
 
 #define XS_NCOMP 64
 #define XS_LEGACY_SIZE 512
@@ -39,6 +43,8 @@ enum xs_comp_id {
 /* IA32_XSS-managed components (CPUID.(0xD,i).ECX[0]=1): 8 and 10-16. */
 #define XS_MASK_SUPERVISOR (XS_BIT(XS_PT) | (0x7fULL << XS_PASID))
 /* User components this version knows (XCR0-managed). */
+/* Every component some CPU defines: bits 0..19, and AMD's LWP (bit 62). */
+#define XS_MASK_KNOWN (((1ULL << 20) - 1) | XS_BIT(62))
 #define XS_MASK_USER_KNOWN (XS_MASK_FPSSE | XS_BIT(XS_AVX) | XS_MASK_MPX | XS_MASK_AVX512 | \
 			    XS_BIT(XS_PKRU) | XS_MASK_AMX | XS_BIT(XS_APX))
 
@@ -124,5 +130,9 @@ void xs_mask_names(uint64_t mask, char *buf, size_t len);
  * "bitN").  "host" is not handled here (the CLI resolves it).
  */
 int xs_mask_parse(const char *s, uint64_t *mask, struct xs_diag *d);
+/* The @i-th word xs_mask_parse() knows (components, then groups); NULL past the last. */
+const char *xs_mask_word(unsigned i);
+
+XS_END_DECLS
 
 #endif

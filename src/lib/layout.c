@@ -49,20 +49,22 @@ static const struct xs_comp_info comp_table[] = {
 	[XS_APX] = { .name = "apx", .desc = "APX R16-R31", .size = 128 },
 };
 
+/* Components no CPU defines yet: named bitN, read-only like the rest. */
+#define U(n) { .name = "bit" #n, .desc = "unknown component" }
+static const struct xs_comp_info unknown_table[XS_NCOMP] = {
+	U(0), U(1), U(2), U(3), U(4), U(5), U(6), U(7), U(8), U(9), U(10), U(11), U(12), U(13),
+	U(14), U(15), U(16), U(17), U(18), U(19), U(20), U(21), U(22), U(23), U(24), U(25), U(26),
+	U(27), U(28), U(29), U(30), U(31), U(32), U(33), U(34), U(35), U(36), U(37), U(38), U(39),
+	U(40), U(41), U(42), U(43), U(44), U(45), U(46), U(47), U(48), U(49), U(50), U(51), U(52),
+	U(53), U(54), U(55), U(56), U(57), U(58), U(59), U(60), U(61), U(62), U(63),
+};
+#undef U
+
 const struct xs_comp_info *xs_comp_info(unsigned bit)
 {
-	static struct xs_comp_info unknown[XS_NCOMP];
-	static char names[XS_NCOMP][8];
-
 	if (bit < sizeof(comp_table) / sizeof(comp_table[0]) && comp_table[bit].name)
 		return &comp_table[bit];
-	bit &= XS_NCOMP - 1;
-	if (!unknown[bit].name) {
-		snprintf(names[bit], sizeof(names[bit]), "bit%u", bit);
-		unknown[bit].name = names[bit];
-		unknown[bit].desc = "unknown component";
-	}
-	return &unknown[bit];
+	return &unknown_table[bit & (XS_NCOMP - 1)];
 }
 
 int xs_comp_by_name(const char *name, size_t len)
@@ -232,21 +234,27 @@ int xs_layout_compacted(const struct xs_layout *l, uint64_t xcomp, uint32_t off[
 void xs_mask_names(uint64_t mask, char *buf, size_t len)
 {
 	size_t used = 0;
+	unsigned left = (unsigned)__builtin_popcountll(mask);
 
 	if (!len)
 		return;
 	buf[0] = 0;
-	for (unsigned i = 0; i < XS_NCOMP && used < len; i++) {
+	for (unsigned i = 0; i < XS_NCOMP; i++) {
+		const char *name;
+		size_t need;
+
 		if (!(mask & XS_BIT(i)))
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "",
-				 xs_comp_info(i)->name);
-		if (n < 0)
-			break;
-		used += (size_t)n;
+		name = xs_comp_info(i)->name;
+		/* Room for this name, and for " +N more" should another not fit. */
+		need = (used ? 1 : 0) + strlen(name) + (left > 1 ? 10 : 0);
+		if (used + need >= len) {
+			snprintf(buf + used, len - used, "%s+%u more", used ? " " : "", left);
+			return;
+		}
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", name);
+		left--;
 	}
-	if (used >= len && len > 4)
-		memcpy(buf + len - 4, "...", 4);
 }
 
 struct mask_group {
@@ -263,6 +271,17 @@ static const struct mask_group groups[] = {
 	{ "cet", XS_BIT(XS_CET_U) | XS_BIT(XS_CET_S) },
 	{ "all", XS_MASK_USER_KNOWN },
 };
+
+const char *xs_mask_word(unsigned i)
+{
+	for (unsigned bit = 0; bit < XS_NCOMP; bit++) {
+		const char *name = xs_comp_info(bit)->name;
+
+		if (strncmp(name, "bit", 3) && i-- == 0)
+			return name;
+	}
+	return i < sizeof(groups) / sizeof(groups[0]) ? groups[i].name : NULL;
+}
 
 static int mask_word(const char *w, size_t n, uint64_t *mask)
 {

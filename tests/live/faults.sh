@@ -34,14 +34,19 @@ no_debris() { ! ls -A "${1:-.}" | grep -q xsavectl-; }
 # --- stdout ------------------------------------------------------------------
 check "inspect > /dev/full: exit 74, 'No space left on device'" \
 	'xs inspect s.bin >/dev/full 2>err.txt; [ $? = 74 ] && one_line "No space left"'
+check "host --record > /dev/full: exit 74 (fclose of stdout is checked)" \
+	'xs host --record >/dev/full 2>err.txt; [ $? = 74 ] && one_line "No space left"'
 check "filter -o - > /dev/full: exit 74" \
 	'xs filter --xcr0 0x7 -o - s.bin >/dev/full 2>err.txt; [ $? = 74 ] && one_line "standard output"'
-check "inspect into a closed pipe: exit 74, 'closed pipe' (not killed by SIGPIPE)" \
-	'{ sleep 0.3; xs inspect -r s.bin 2>err.txt; echo $? >rc.txt; } | true; [ "$(cat rc.txt)" = 74 ] &&
-	 one_line "closed pipe"'
-check "filter -o - into a closed pipe: exit 74" \
+check "inspect into a closed pipe (| true): exit 0, quiet (not killed by SIGPIPE)" \
+	'{ sleep 0.3; xs inspect -r s.bin 2>err.txt; echo $? >rc.txt; } | true; [ "$(cat rc.txt)" = 0 ] &&
+	 [ ! -s err.txt ]'
+check "check into a closed pipe keeps its verdict's status (2 fixable), quiet" \
+	'{ sleep 0.3; xs check --xcr0 0x7 s.bin 2>err.txt; echo $? >rc.txt; } | true;
+	 [ "$(cat rc.txt)" = 2 ] && [ ! -s err.txt ]'
+check "filter -o - into a closed pipe: exit 0, quiet" \
 	'{ sleep 0.3; xs filter --xcr0 0x7 -o - s.bin 2>err.txt; echo $? >rc.txt; } | true;
-	 [ "$(cat rc.txt)" = 74 ] && one_line "standard output"'
+	 [ "$(cat rc.txt)" = 0 ] && [ ! -s err.txt ]'
 
 # --- full disk: a file-size limit (any user) ----------------------------------
 check "filter to a full disk (ulimit -f 8): exit 74, no output, no temp file" \
@@ -119,6 +124,19 @@ else
 			rm -f "$out" "$out".xsavectl-*
 		done
 	done
+	# A journal left by a run killed midway, then damaged: never used.
+	cp s.bin j.bin
+	strace -f -o /dev/null -e inject=pwrite64:signal=KILL:when=2 \
+		"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>&1
+	cp j.bin j.left
+	check "stream --in-place killed at its second pwrite: a journal is left" \
+		'[ -s j.bin.xsavectl-journal ] && ! cmp -s j.bin s.orig'
+	size=$(stat -c %s j.bin.xsavectl-journal)
+	printf '\377' | dd of=j.bin.xsavectl-journal bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	check "a journal with one byte changed (bad CRC) is refused (65), the stream left as it is" \
+		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
+		 grep -q "bad magic or CRC" err.txt && cmp -s j.bin j.left'
+	rm -f j.bin j.left j.bin.xsavectl-journal
 	cp img.bin ip.bin
 	strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
 		"$XSAVECTL" filter --force --xcr0 0x3 --in-place ip.bin >/dev/null 2>&1

@@ -142,8 +142,8 @@ check "guest XCR0 is env.xcr0 = 0x21f, PKRU 0x55555554" \
 	 xs inspect -r --vcpu 1 max2.bin | grep -q "pkru: *0x55555554"'
 check "exec:gzip stream: same vCPU states as the plain one" \
 	'[ "$(field max2.gz compression)" = gzip ] && xs diff max2.bin max2.gz >/dev/null'
-check "check: ok for 0x21f (exit 0), incompatible for 0x7 (exit 1)" \
-	'xs check --xcr0 0x21f max2.bin >/dev/null; a=$?; xs check --xcr0 0x7 max2.bin >/dev/null; [ $a$? = 01 ]'
+check "check: fixable for 0x21f (exit 2: XSTATE_BV not maintained), incompatible for 0x7 (exit 1)" \
+	'xs check --xcr0 0x21f max2.bin >/dev/null; a=$?; xs check --xcr0 0x7 max2.bin >/dev/null; [ $a$? = 21 ]'
 
 # --- no AVX; no vmdesc ----------------------------------------------------------
 vm_cmds='migrate "exec:cat > noavx.bin"'
@@ -189,7 +189,7 @@ vm_cmds='migrate "exec:cat > resaved2.bin"'
 check "gzip stream filtered to gzip, the same stream inside" \
 	'xs filter --force --xcr0 0x7 max2.gz -o f.gz >/dev/null &&
 	 [ "$(field f.gz compression)" = gzip ] && gzip -dc max2.gz >a.raw && gzip -dc f.gz >b.raw &&
-	 [ "$(cmp -l a.raw b.raw | wc -l)" -ge 1 ] && [ "$(cmp -l a.raw b.raw | wc -l)" -le 8 ]'
+	 [ "$(cmp -l a.raw b.raw | wc -l)" -ge 1 ] && [ "$(cmp -l a.raw b.raw | wc -l)" -le 20 ]'
 check "QEMU loads the filtered gzip stream through exec:gzip -dc" \
 	'vm log8 tcg max 2 pc "exec:gzip -dc f.gz" && xs diff f.bin resaved2.bin >/dev/null'
 
@@ -217,8 +217,9 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null;
 	cp max2.bin k.bin
 	strace -f -o /dev/null -e inject=pwrite64:signal=KILL:when=2 \
 		"$XSAVECTL" filter --in-place --force --xcr0 0x7 k.bin >/dev/null 2>&1
-	check "killed midway, then rolled back without filtering: the input's bytes again" \
-		'xs filter --in-place --xcr0 0x21f k.bin >/dev/null 2>&1 && cmp -s k.bin max2.bin'
+	check "killed midway, then rolled back: the next filter starts from the input's bytes" \
+		'xs filter --xcr0 0x21f -o ref.bin max2.bin >/dev/null &&
+		 xs filter --in-place --xcr0 0x21f k.bin >/dev/null 2>&1 && cmp -s k.bin ref.bin'
 else
 	skip "strace is not installed or cannot trace here: --in-place crash tests not run"
 fi
