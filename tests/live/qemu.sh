@@ -409,30 +409,47 @@ migrate_set_capability mapped-ram off
 		skip "[$V] this host's KVM loads PKRU, AVX-512 and AMX: no component to leak"
 		return
 	fi
-	for machine in pc q35,suppress-vmdesc=on; do
-		m=${machine%%,*}
-		vm_pre= vm_cmds="migrate \"exec:cat > reset.$m\""
+	# pc and q35 without vmdesc through exec:cat; pc through mapped-ram with multifd
+	mrmf="migrate_set_capability mapped-ram on
+migrate_set_capability multifd on
+migrate_set_parameter multifd-channels 2"
+	runs="pc:cat q35,suppress-vmdesc=on:cat"
+	[ $has_mapped = yes ] && runs="$runs pc:mrmf"
+	for run in $runs; do
+		machine=${run%:*} how=${run##*:}
+		m=${machine%%,*}.$how
+		if [ $how = cat ]; then
+			save= off= in="exec:cat" pre= what=$machine
+		else
+			save=$mrmf off="migrate_set_capability multifd off
+migrate_set_capability mapped-ram off
+" in=defer pre="$mrmf
+migrate_incoming file:" what="$machine, mapped-ram+multifd"
+		fi
+		vm_pre= vm_cmds="${save:+$save
+}migrate \"$([ $how = cat ] && echo "exec:cat > " || echo "file:")reset.$m\""
 		if ! vm log5$m kvm $kcpu 1 "$machine" none || ! [ -s reset.$m ]; then
-			no "[$V] $machine: QEMU+KVM saves a reset vCPU ($(grep -a -m1 -i error log5$m))"
+			no "[$V] $what: QEMU+KVM saves a reset vCPU ($(grep -a -m1 -i error log5$m))"
 			continue
 		fi
 		"$MKSTREAM" --patch reset.$m leak.$m --xcr0 0x7 --bv $((0x7 | leak))
-		c "$machine: leaky stream (XSTATE_BV 0x$(printf %x $((0x7 | leak))), guest XCR0 0x7): check says fixable (exit 2)" \
+		c "$what: leaky stream (XSTATE_BV 0x$(printf %x $((0x7 | leak))), guest XCR0 0x7): check says fixable (exit 2)" \
 			'xs check --xcr0 host leak.$m >/dev/null; [ $? = 2 ] && pattern_ok leak.$m 0 ymm'
-		vm_cmds="migrate \"exec:cat > lost.$m\""
-		vm log6$m kvm $kcpu 1 "$machine" "exec:cat leak.$m"
+		vm_pre=${pre:+${pre}leak.$m} vm_cmds="${off}migrate \"exec:cat > lost.$m\""
+		vm log6$m kvm $kcpu 1 "$machine" "$([ $how = cat ] && echo "exec:cat leak.$m" || echo defer)"
 		if [ -z "$(put_error XSAVE)" ]; then
-			c "$machine: unfiltered, KVM_SET_XSAVE fails, QEMU $V runs on: re-saved with every register at init" \
+			c "$what: unfiltered, KVM_SET_XSAVE fails, QEMU $V runs on: re-saved with every register at init" \
 				'unloadable log6$m lost.$m XSAVE && { xs diff leak.$m lost.$m >/dev/null; [ $? = 1 ]; }'
 		else
-			c "$machine: unfiltered, QEMU $V exits 1: \"$(put_error XSAVE)\"" 'unloadable log6$m lost.$m XSAVE'
+			c "$what: unfiltered, QEMU $V exits 1: \"$(put_error XSAVE)\"" 'unloadable log6$m lost.$m XSAVE'
 		fi
-		c "$machine: filter --xcr0 host: lossless (exit 0)" 'xs filter --xcr0 host leak.$m -o fixed.$m >/dev/null'
-		vm_cmds="migrate \"exec:cat > kept.$m\""
-		c "$machine: QEMU+KVM loads the filtered stream: every register survives (diff equal)" \
-			'vm log7$m kvm $kcpu 1 "$machine" "exec:cat fixed.$m" && xs diff fixed.$m kept.$m >/dev/null &&
-			 xs diff leak.$m kept.$m >/dev/null && pattern_ok kept.$m 0 ymm'
+		c "$what: filter --xcr0 host: lossless (exit 0)" 'xs filter --xcr0 host leak.$m -o fixed.$m >/dev/null'
+		vm_pre=${pre:+${pre}fixed.$m} vm_cmds="${off}migrate \"exec:cat > kept.$m\""
+		c "$what: QEMU+KVM loads the filtered stream: every register survives (diff equal)" \
+			'vm log7$m kvm $kcpu 1 "$machine" "$([ $how = cat ] && echo "exec:cat fixed.$m" || echo defer)" &&
+			 xs diff fixed.$m kept.$m >/dev/null && xs diff leak.$m kept.$m >/dev/null && pattern_ok kept.$m 0 ymm'
 	done
+	vm_pre=
 
 	# --- a guest XCR0 the target lacks: refusal, --force, and KVM loads it -------
 	c "filter --xcr0 host on -cpu max (guest XCR0 0x21f): refused (exit 1), the guest XCR0 named, no output: line" \
@@ -454,7 +471,7 @@ migrate_set_capability mapped-ram off
 	c "QEMU+KVM loads the --force output (exit 0) and re-saves it equal" \
 		'vm log14 kvm $kcpu 2 pc "exec:cat F.bin" && xs diff F.bin Fkvm.bin >/dev/null'
 	c "--force on KVM: the re-saved state differs from the input only in PKRU, the pattern intact" \
-		'xs diff --all max2.bin Fkvm.bin >d.txt; [ $? = 1 ] && [ "$(diff_regs d.txt)" = pkru ] &&
+		'xs diff --all max2.bin Fkvm.bin >d.txt 2>&1; [ $? = 1 ] && [ "$(diff_regs d.txt)" = pkru ] &&
 		 pattern_ok Fkvm.bin 0 ymm && pattern_ok Fkvm.bin 1 ymm'
 }
 
