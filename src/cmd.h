@@ -10,6 +10,7 @@
 
 #include <xsave/area.h>
 #include <xsave/layout.h>
+#include <xsave/qstream.h>
 #include <xsave/rules.h>
 
 #include "io.h"
@@ -99,6 +100,8 @@ struct input_state {
 	unsigned cpu;		/* streams: index into the stream's cpu sections */
 	uint8_t *own;		/* streams: the image built from the section (owned) */
 	uint64_t cleared;	/* filter: XSTATE_BV bits cleared */
+	unsigned nchanges;	/* filter --force on a stream: guest values changed */
+	struct xs_qcpu_change changes[XS_QCPU_MAX_CHANGES];
 	char crosscheck[96];	/* cores: NT_PRFPREG "agrees", "absent", "differs at byte N" */
 };
 

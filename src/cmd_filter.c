@@ -31,7 +31,9 @@ struct filter_args {
 static const struct argp_option options[] = {
 	{ "output", 'o', "OUT", 0, "Write the filtered input to OUT (\"-\": stdout, no report)", 0 },
 	{ "in-place", OPT_INPLACE, NULL, 0, "Replace the input file (atomically)", 0 },
-	{ "force", OPT_FORCE, NULL, 0, "Also strip live guest state the target cannot load", 0 },
+	{ "force", OPT_FORCE, NULL, 0,
+	  "Also strip live guest state the target cannot load, and (streams) take it out of the "
+	  "guest XCR0, CR4 and MSRs", 0 },
 	{ 0 }
 };
 
@@ -105,16 +107,30 @@ static int verify(const struct xs_state *orig, const struct filter_args *a)
 	return 0;
 }
 
-static void show_change(struct out *o, const struct xs_state *st, uint64_t bv_before,
-			uint64_t cleared, const struct xs_check *c, bool force)
+static void show_change(struct out *o, const struct input_state *s, uint64_t bv_before,
+			const struct xs_check *c, bool force)
 {
+	const struct xs_state *st = &s->st;
+
 	out_obj(o, "changes");
 	out_mask(o, "xstate_bv_before", bv_before);
 	out_mask(o, "xstate_bv_after", st->xstate_bv);
-	out_mask(o, "cleared", cleared);
-	out_mask(o, "lost", force ? c->lose & cleared : 0);
+	out_bool(o, "xstate_bv_from_data", c->bv_rebuild);
+	if (c->bv_rebuild)
+		out_note(o, "(XSTATE_BV was not maintained (TCG): set to the components holding data)");
+	out_mask(o, "cleared", s->cleared);
+	out_mask(o, "lost", force ? c->lose & s->cleared : 0);
 	out_bool(o, "xcomp_bv_cleared", c->fix & XS_PROB_XCOMP_STD);
 	out_bool(o, "reserved_bytes_zeroed", c->fix & XS_PROB_RESERVED);
+	out_arr(o, "guest_changes");
+	for (unsigned k = 0; k < s->nchanges; k++) {
+		out_obj(o, NULL);
+		out_str(o, "what", s->changes[k].what);
+		out_strf(o, "before", "0x%llx", (unsigned long long)s->changes[k].before);
+		out_strf(o, "after", "0x%llx", (unsigned long long)s->changes[k].after);
+		out_end(o);
+	}
+	out_end(o);
 	out_end(o);
 }
 
@@ -122,53 +138,97 @@ static void refusal(const struct filter_args *a, const struct input_state *s,
 		    const struct xs_check *c)
 {
 	char names[160], who[48] = "";
+	uint64_t enabled = c->guest_outside & ~c->lose;
 
 	if (s->id >= 0)
 		snprintf(who, sizeof(who), " %s %ld", s->kind == STATE_VCPU ? "vCPU" : "thread",
 			 s->id);
-	if (c->lose | c->guest_outside) {
-		xs_mask_names(c->lose | c->guest_outside, names, sizeof(names));
-		msg_err("'%s'%s: refusing to filter: the guest would lose %s; --force strips it",
-			a->file, who, names);
+	if (c->lose) {
+		xs_mask_names(c->lose, names, sizeof(names));
+		msg_err("'%s'%s: refusing to filter: %s hold%s live guest data the target cannot load; "
+			"--force strips it (the data is lost)", a->file, who, names,
+			c->lose & (c->lose - 1) ? "" : "s");
+	}
+	if (enabled) {
+		xs_mask_names(enabled, names, sizeof(names));
+		msg_err("'%s'%s: refusing to filter: the guest XCR0 enables %s, which the target "
+			"cannot load; --force takes %s out of the guest's state", a->file, who, names,
+			enabled & (enabled - 1) ? "them" : "it");
 	}
 	if (c->bad)
 		msg_err("'%s'%s: refusing to filter: %s, which no filter can repair", a->file, who,
 			xs_problem_desc(c->bad));
 }
 
-/* Judge and (unless refused) fix every state; the report goes into @o. */
-static int filter_states(struct out *o, const struct filter_args *a, struct input *in,
-			 bool *refused)
+/* Judge every state; false when one is refused (each refusal said on stderr). */
+static bool judge_states(const struct filter_args *a, struct input *in, struct xs_check *c)
 {
-	struct xs_check *c = xcalloc(in->nstates, sizeof(*c));
-	int rc = 0;
+	bool ok = true;
 
-	*refused = false;
 	for (unsigned i = 0; i < in->nstates; i++) {
 		xs_check_state(&in->s[i].st, &a->target.t, &c[i]);
 		if (c[i].verdict == XS_VERDICT_INCOMPATIBLE && !a->force) {
 			refusal(a, &in->s[i], &c[i]);
-			*refused = true;
+			ok = false;
 		}
 	}
+	return ok;
+}
+
+/*
+ * --force on a stream: what the guest enabled for the stripped components
+ * goes too (XCR0, CR4.PKE, their MSRs), or the state still cannot load.
+ */
+static int drop_enabled(const struct filter_args *a, struct input *in, struct input_state *is,
+			const struct xs_check *c)
+{
+	struct xs_diag d = { 0 };
+
+	if (!in->stream || !c->guest_outside)
+		return 0;
+	if (xs_qcpu_drop(&in->stream->qs.cpu[is->cpu], c->guest_outside, is->changes,
+			 &is->nchanges, &d)) {
+		msg_err("'%s' vCPU %ld: --force cannot make the state loadable: %s", a->file, is->id,
+			d.msg);
+		return EXIT_NO;
+	}
+	is->st.guest_xcr0 &= ~c->guest_outside;
+	return 0;
+}
+
+/* Fix every state (none refused); the report goes into @o. */
+static int filter_states(struct out *o, const struct filter_args *a, struct input *in,
+			 const struct xs_check *c)
+{
+	int rc = 0;
+
 	for (unsigned i = 0; i < in->nstates && !rc; i++) {
-		struct xs_state *st = &in->s[i].st;
-		uint64_t before = st->xstate_bv, cleared = 0;
+		struct input_state *is = &in->s[i];
+		uint64_t before = is->st.xstate_bv;
 
 		out_obj(o, NULL);
-		show_label(o, &in->s[i]);
-		show_verdict(o, st, &c[i]);
-		if (!*refused) {
-			rc = xs_filter_apply(st, &c[i], a->force, &cleared) ? EXIT_SOFTWARE : 0;
-			in->s[i].cleared = cleared;
-			if (!rc)
-				rc = verify(st, a);
-			show_change(o, st, before, cleared, &c[i], a->force);
-		}
+		show_label(o, is);
+		show_verdict(o, &is->st, &c[i]);
+		rc = xs_filter_apply(&is->st, &c[i], a->force, &is->cleared) ? EXIT_SOFTWARE : 0;
+		if (!rc && a->force)
+			rc = drop_enabled(a, in, is, &c[i]);
+		if (!rc)
+			rc = verify(&is->st, a);
+		show_change(o, is, before, &c[i], a->force);
 		out_end(o);
 	}
-	free(c);
 	return rc;
+}
+
+/* A refused filter reports every verdict, and writes nothing. */
+static void refused_states(struct out *o, struct input *in, const struct xs_check *c)
+{
+	for (unsigned i = 0; i < in->nstates; i++) {
+		out_obj(o, NULL);
+		show_label(o, &in->s[i]);
+		show_verdict(o, &in->s[i].st, &c[i]);
+		out_end(o);
+	}
 }
 
 /*
@@ -220,6 +280,7 @@ static int run(int argc, char **argv)
 	struct filter_args a = { 0 };
 	const char *dest;
 	struct input in;
+	struct xs_check *c;
 	struct out *o;
 	bool refused;
 	int rc;
@@ -247,15 +308,26 @@ static int run(int argc, char **argv)
 		input_free(&in);
 		return EXIT_USAGE;
 	}
+	c = xcalloc(in.nstates, sizeof(*c));
+	refused = !judge_states(&a, &in, c);
 	o = common_out(&a.common);
 	show_target(o, &a.target);
 	out_arr(o, "inputs");
 	out_obj(o, NULL);
 	show_input(o, &in);
-	out_str(o, "output", dest);
+	if (refused) {
+		out_null(o, "output");
+		out_note(o, "(nothing written: refused)");
+	} else {
+		out_str(o, "output", dest);
+	}
 	out_arr(o, "states");
-	rc = filter_states(o, &a, &in, &refused);
+	if (refused)
+		refused_states(o, &in, c);
+	else
+		rc = filter_states(o, &a, &in, c);
 	out_end(o), out_end(o), out_end(o);
+	free(c);
 	if (!rc && !refused)
 		rc = write_output(&in, dest, a.in_place);
 	input_free(&in);

@@ -179,10 +179,23 @@ int input_load(const struct xs_common *c, const char *path, struct input *in)
 		input_free(in);
 		return rc;
 	}
-	/* --guest-xcr0 overrides what the container says. */
+	/*
+	 * --guest-xcr0 tells what a raw image cannot; where the input records the
+	 * guest XCR0 itself (a stream's env.xcr0), it must agree.
+	 */
 	for (unsigned i = 0; c->guest_set && i < in->nstates; i++) {
-		in->s[i].st.guest_known = true;
-		in->s[i].st.guest_xcr0 = c->guest_xcr0;
+		struct xs_state *st = &in->s[i].st;
+
+		if (st->guest_known && st->guest_xcr0 != c->guest_xcr0) {
+			msg_err("'%s' vCPU %ld: --guest-xcr0 0x%llx contradicts the guest XCR0 0x%llx "
+				"that the stream records (env.xcr0)", path, in->s[i].id,
+				(unsigned long long)c->guest_xcr0,
+				(unsigned long long)st->guest_xcr0);
+			input_free(in);
+			return EXIT_USAGE;
+		}
+		st->guest_known = true;
+		st->guest_xcr0 = c->guest_xcr0;
 	}
 	return 0;
 }

@@ -63,6 +63,9 @@ struct xs_state {
 	uint32_t len[XS_NCOMP];
 	uint32_t used_size;		/* bytes the format needs; size may be larger (padding) */
 	uint64_t init;			/* located components whose data is the init value */
+	/* A kernel buffer shorter than its XCR0's area (KVM_GET_XSAVE on an AMX host). */
+	uint32_t full_size;		/* the XCR0's standard size; 0 when the image is whole */
+	uint64_t beyond;		/* components of that XCR0 past the end of the buffer */
 
 	uint32_t mxcsr, mxcsr_mask;	/* mxcsr_mask: effective (0 -> 0xffff, see area.c) */
 	uint32_t mxcsr_mask_raw;
@@ -92,6 +95,14 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 
 /* Components to report: the image's XCR0 (if any), XSTATE_BV and XCOMP_BV. */
 uint64_t xs_state_components(const struct xs_state *st);
+
+/*
+ * User components whose stored data differs from the init value, within the
+ * guest XCR0 where it is known: what XSTATE_BV must say for a load to keep
+ * every register.  SSE counts when MXCSR is not 0x1f80 (KVM_SET_XSAVE loads
+ * MXCSR only with SSE or AVX in XSTATE_BV).
+ */
+uint64_t xs_state_data_mask(const struct xs_state *st);
 
 /* Is component @bit's data in the image equal to its init value (SDM 13.6)? */
 bool xs_comp_data_init(const struct xs_state *st, unsigned bit);

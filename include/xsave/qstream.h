@@ -144,6 +144,25 @@ void xs_qcpu_state_facts(const struct xs_qcpu *c, struct xs_state *st);
  */
 size_t xs_qcpu_filter(struct xs_qcpu *c, uint64_t bv, uint64_t zero);
 
+/* One guest-visible value filter --force changed in a cpu section. */
+struct xs_qcpu_change {
+	const char *what;	/* "xcr0", "cr4", "msr_bndcfgs", "msr_xfd" */
+	uint64_t before, after;
+};
+#define XS_QCPU_MAX_CHANGES 4
+
+/*
+ * Take the components in @drop out of what the guest enabled, so that a vCPU
+ * without them accepts the state: env.xcr0 (KVM_SET_XCRS refuses bits the
+ * guest CPUID lacks), CR4.PKE with PKRU (KVM_SET_SREGS refuses it without
+ * PKU), MSR_IA32_BNDCFGS with MPX and the components' IA32_XFD bits.  The
+ * changes are listed in @ch (*n of them).  -XS_EINVAL (message in @d, nothing
+ * changed) when the XCR0 left breaks the XSETBV rules or the section has no
+ * env.xcr0 (version 11).
+ */
+int xs_qcpu_drop(struct xs_qcpu *c, uint64_t drop, struct xs_qcpu_change ch[XS_QCPU_MAX_CHANGES],
+		 unsigned *n, struct xs_diag *d);
+
 /* One changed range of a cpu section, for writers: body[off..off+len). */
 struct xs_qpatch {
 	uint64_t off;		/* source offset */

@@ -34,6 +34,8 @@ struct xs_check {
 	uint64_t lose;		/* XSTATE_BV bits whose live data would be lost */
 	uint64_t guest_outside;	/* guest XCR0 bits the target lacks */
 	unsigned fix;		/* enum xs_problem bits filter repairs */
+	bool bv_rebuild;	/* XSTATE_BV is not maintained (QEMU TCG): filter sets it */
+	uint64_t bv_data;	/* with bv_rebuild: the components holding data */
 	unsigned bad;		/* enum xs_problem bits filter cannot repair */
 	unsigned nbits;
 	struct xs_bit_check bits[64];	/* one per XSTATE_BV bit, in bit order */
@@ -53,11 +55,19 @@ struct xs_target {
  */
 void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct xs_check *c);
 
+/*
+ * Would XSETBV (and KVM_SET_XCRS) accept @xcr0?  Bit 0 set, AVX needs SSE,
+ * MPX and AMX in pairs, AVX-512 all three bits and AVX.  When not, @why (may
+ * be NULL) receives the broken rule.
+ */
+bool xs_xcr0_valid(uint64_t xcr0, char *why, size_t len);
+
 const char *xs_verdict_name(enum xs_verdict v);
 const char *xs_action_name(enum xs_action a);
 
 /*
  * Apply the lossless fixes of @c to the image behind @st (the caller's copy):
+ * set XSTATE_BV to the components holding data where c->bv_rebuild (TCG),
  * clear the stripped XSTATE_BV bits and zero their areas, clear XCOMP_BV in a
  * standard image, zero the reserved header bytes.  With @force, also strip the
  * bits in c->lose (their data is lost).  *cleared receives the bits cleared.

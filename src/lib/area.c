@@ -40,6 +40,59 @@ static void read_sw_bytes(struct xs_state *st, const struct xs_rd *rd)
 	st->sw = XS_SW_OTHER;
 }
 
+/*
+ * Components an XCR0 holding @m must also hold (SDM 13.3: AVX needs SSE,
+ * AVX-512 is all three bits and needs AVX, MPX and AMX are pairs): a standard
+ * image reserves their areas even where XSTATE_BV leaves them at init.
+ */
+static uint64_t xcr0_closure(uint64_t m)
+{
+	if (m & XS_MASK_AVX512)
+		m |= XS_MASK_AVX512 | XS_BIT(XS_AVX);
+	if (m & XS_BIT(XS_AVX))
+		m |= XS_BIT(XS_SSE);
+	if (m & XS_MASK_MPX)
+		m |= XS_MASK_MPX;
+	if (m & XS_MASK_AMX)
+		m |= XS_MASK_AMX;
+	return m;
+}
+
+/*
+ * Could layout @l have written this image?  Kernel buffers (KVM_GET_XSAVE,
+ * ptrace, cores) are zeroed outside the components they report, so a
+ * non-zero byte past the header that lies in none of @need's areas under @l
+ * rules @l out.
+ */
+static bool bytes_fit_layout(const struct xs_state *st, const struct xs_layout *l, uint64_t need)
+{
+	for (size_t i = XS_EXT_OFF; i < st->size; i++) {
+		bool inside = false;
+
+		if (!st->img[i])
+			continue;
+		for (unsigned c = 2; c < XS_NCOMP && !inside; c++)
+			inside = (need & l->placed & XS_BIT(c)) && i >= l->offset[c] &&
+				 i < (size_t)l->offset[c] + l->size[c];
+		if (!inside)
+			return false;
+	}
+	return true;
+}
+
+/* Are the vendor-dependent components all zero under @l (so either layout decodes the same)? */
+static bool vendor_areas_zero(const struct xs_state *st, const struct xs_layout *l, uint64_t need)
+{
+	struct xs_rd rd = xs_rd_init(st->img, st->size, 0);
+
+	for (unsigned c = 0; c < XS_NCOMP; c++)
+		if ((need & VENDOR_DEPENDENT & XS_BIT(c)) &&
+		    (l->offset[c] + l->size[c] > st->size ||
+		     !xs_rd_zero_at(&rd, l->offset[c], l->size[c])))
+			return false;
+	return true;
+}
+
 static void use_builtin(struct xs_state *st, enum xs_vendor v, const char *name)
 {
 	xs_layout_builtin(v, &st->layout);
@@ -79,6 +132,23 @@ static int choose_std_layout(struct xs_state *st, uint64_t need, const struct xs
 			 st->size == si ? "Intel" : "AMD", names);
 		return 0;
 	}
+	/* Sizes do not tell: the image's own bytes may (a kernel zeroes what it does not report). */
+	bool fi = bytes_fit_layout(st, &intel, need), fa = bytes_fit_layout(st, &amd, need);
+
+	if (fi != fa) {
+		use_builtin(st, fi ? XS_VENDOR_INTEL : XS_VENDOR_AMD, NULL);
+		snprintf(st->layout_reason, sizeof(st->layout_reason),
+			 "size %zu fits the Intel (%u) and AMD (%u) layouts; only the %s one has an area under every non-zero byte",
+			 st->size, si, sa, fi ? "Intel" : "AMD");
+		return 0;
+	}
+	if (fi && vendor_areas_zero(st, &intel, need) && vendor_areas_zero(st, &amd, need)) {
+		use_builtin(st, XS_VENDOR_INTEL, NULL);
+		snprintf(st->layout_reason, sizeof(st->layout_reason),
+			 "size %zu fits the Intel (%u) and AMD (%u) layouts; AVX-512 and PKRU are zero under both, so every register reads the same",
+			 st->size, si, sa);
+		return 0;
+	}
 	if (o->host && (o->host->placed & need) == need) {
 		st->layout = *o->host;
 		snprintf(st->layout_reason, sizeof(st->layout_reason),
@@ -91,12 +161,41 @@ static int choose_std_layout(struct xs_state *st, uint64_t need, const struct xs
 			  si, sa, names, st->size);
 }
 
+/*
+ * A kernel buffer shorter than its XCR0's standard area (KVM_GET_XSAVE's 4096
+ * bytes on an AMX host): the kernel copied the first st->size bytes and
+ * stopped, so components that do not fit are absent.  Fine unless XSTATE_BV
+ * says one of them holds data.
+ */
+static int cut_short(struct xs_state *st, uint64_t *need, uint32_t *end, struct xs_diag *d)
+{
+	const struct xs_layout *l = &st->layout;
+	uint64_t beyond = 0;
+	char names[96];
+
+	for (unsigned i = 2; i < XS_NCOMP; i++)
+		if ((*need & XS_BIT(i)) && (size_t)l->offset[i] + l->size[i] > st->size)
+			beyond |= XS_BIT(i);
+	if (beyond & st->xstate_bv) {
+		xs_mask_names(beyond & st->xstate_bv, names, sizeof(names));
+		return XS_FAIL_AT(d, XS_ETRUNC, st->size,
+				  "XSTATE_BV has %s, which layout %s places beyond the end of the %zu-byte buffer",
+				  names, l->name, st->size);
+	}
+	st->full_size = *end;
+	st->beyond = beyond;
+	*need &= ~beyond;
+	*end = xs_layout_std_size(l, *need);
+	return 0;
+}
+
 static int locate_std(struct xs_state *st, uint64_t need, struct xs_diag *d)
 {
 	const struct xs_layout *l = &st->layout;
 	uint64_t missing = need & ~l->placed;
 	uint32_t end;
 	char names[96];
+	int rc;
 
 	if (missing) {
 		xs_mask_names(missing, names, sizeof(names));
@@ -104,6 +203,8 @@ static int locate_std(struct xs_state *st, uint64_t need, struct xs_diag *d)
 				  l->name, names);
 	}
 	end = xs_layout_std_size(l, need);
+	if (st->size < end && st->sw == XS_SW_XCR0 && (rc = cut_short(st, &need, &end, d)))
+		return rc;
 	if (st->size < end) {
 		xs_mask_names(need, names, sizeof(names));
 		return XS_FAIL_AT(d, XS_ETRUNC, st->size,
@@ -164,6 +265,17 @@ bool xs_comp_data_init(const struct xs_state *st, unsigned bit)
 	if (bit == XS_SSE)
 		return xs_rd_zero_at(&rd, 160, 256);
 	return xs_rd_zero_at(&rd, st->off[bit], st->len[bit]);
+}
+
+uint64_t xs_state_data_mask(const struct xs_state *st)
+{
+	uint64_t m = st->located & ~st->init;
+
+	if ((st->located & XS_BIT(XS_SSE)) && st->mxcsr != XS_MXCSR_INIT)
+		m |= XS_BIT(XS_SSE);
+	if (st->guest_known)
+		m &= st->guest_xcr0 | XS_MASK_FPSSE;
+	return m & ~XS_MASK_SUPERVISOR;
 }
 
 static void find_problems(struct xs_state *st, const struct xs_rd *rd)
@@ -230,7 +342,7 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 				  st->sw_xstate_size, size);
 
 	need = st->xstate_bv | (st->sw != XS_SW_NONE && st->sw != XS_SW_OTHER ? st->sw_xcr0 : 0);
-	need = (need & ~XS_MASK_SUPERVISOR & ~XS_BIT(63)) | XS_MASK_FPSSE;
+	need = xcr0_closure((need & ~XS_MASK_SUPERVISOR & ~XS_BIT(63)) | XS_MASK_FPSSE);
 	if (st->compacted) {
 		if (o->force)
 			st->layout = *o->force;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <xsave/rd.h>
+#include <xsave/rules.h>
 
 #include "qpriv.h"
 
@@ -461,6 +462,59 @@ size_t xs_qcpu_filter(struct xs_qcpu *c, uint64_t bv, uint64_t zero_mask)
 	if ((zero_mask & XS_BIT(XS_PKRU)) && c->sub[XS_QSUB_PKRU] >= 0)
 		zero(c, (uint32_t)c->sub[XS_QSUB_PKRU], 4, &changed);
 	return changed;
+}
+
+/* Store @v as an @n-byte big-endian field at body[@off]; the old value in *old. */
+static void body_put(struct xs_qcpu *c, uint32_t off, unsigned n, uint64_t v, uint64_t *old)
+{
+	*old = body_be(c, off, n);
+	if (off + n <= c->body_len)
+		xs_be_put(c->body + off, v, n);
+}
+
+static void note_change(struct xs_qcpu_change *ch, unsigned *n, const char *what,
+			uint64_t before, uint64_t after)
+{
+	if (before == after || *n == XS_QCPU_MAX_CHANGES)
+		return;
+	ch[*n] = (struct xs_qcpu_change){ what, before, after };
+	(*n)++;
+}
+
+int xs_qcpu_drop(struct xs_qcpu *c, uint64_t drop, struct xs_qcpu_change ch[XS_QCPU_MAX_CHANGES],
+		 unsigned *n, struct xs_diag *d)
+{
+	uint64_t xcr0 = xs_qcpu_xcr0(c), after = xcr0 & ~drop, old;
+	char why[96];
+
+	*n = 0;
+	if (c->version < 12)
+		return XS_FAIL_AT(d, XS_EINVAL, c->body_off,
+				  "cpu section version %u carries no XCR0 to lower", c->version);
+	if (!xs_xcr0_valid(after, why, sizeof(why)))
+		return XS_FAIL_AT(d, XS_EINVAL, c->body_off + QCPU_XCR0,
+				  "the guest XCR0 0x%llx without the stripped components is 0x%llx, which no CPU accepts: %s",
+				  (unsigned long long)xcr0, (unsigned long long)after, why);
+	body_put(c, QCPU_XCR0, 8, after, &old);
+	note_change(ch, n, "xcr0", old, after);
+	if (drop & XS_BIT(XS_PKRU)) {
+		uint64_t cr4 = body_be(c, QCPU_CR4, 8);
+
+		body_put(c, QCPU_CR4, 8, cr4 & ~QCPU_CR4_PKE, &old);
+		note_change(ch, n, "cr4", old, cr4 & ~QCPU_CR4_PKE);
+	}
+	if ((drop & XS_MASK_MPX) && c->sub[XS_QSUB_MPX] >= 0) {
+		body_put(c, (uint32_t)c->sub[XS_QSUB_MPX] + QSUB_MPX_BNDCFGS, 8, 0, &old);
+		note_change(ch, n, "msr_bndcfgs", old, 0);
+	}
+	if (c->sub[XS_QSUB_XFD] >= 0) {
+		uint32_t at = (uint32_t)c->sub[XS_QSUB_XFD] + QSUB_XFD_MSR;
+		uint64_t xfd = body_be(c, at, 8);
+
+		body_put(c, at, 8, xfd & ~drop, &old);
+		note_change(ch, n, "msr_xfd", old, xfd & ~drop);
+	}
+	return 0;
 }
 
 unsigned xs_qcpu_patches(const struct xs_qcpu *c, const uint8_t *orig, struct xs_qpatch *p,

@@ -20,9 +20,15 @@ enum {
 /* Field offsets in the top-level cpu body (version 12). */
 enum {
 	QCPU_FPUC = 148, QCPU_FPUS = 150, QCPU_FPTAG = 152, QCPU_FPFMT = 154, QCPU_FPREGS = 156,
-	QCPU_MXCSR = 556, QCPU_XMM = 560, QCPU_XCR0 = 1545, QCPU_XSTATE_BV = 1553,
+	QCPU_CR4 = 480, QCPU_MXCSR = 556, QCPU_XMM = 560, QCPU_XCR0 = 1545, QCPU_XSTATE_BV = 1553,
 	QCPU_YMMH = 1561,
 };
+
+/* CR4.PKE (SDM Vol. 3 2.5): protection keys enabled, needs PKRU in XCR0. */
+#define QCPU_CR4_PKE (1ull << 22)
+/* Subsection field offsets: cpu/mpx env.msr_bndcfgs, cpu/msr_xfd env.msr_xfd. */
+#define QSUB_MPX_BNDCFGS 80u
+#define QSUB_XFD_MSR 0u
 
 /* The walk's state (qstream.c), shared with the RAM reader (qram.c). */
 #define MAX_BLOCKS 4096u

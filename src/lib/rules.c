@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The check/filter rules: see include/xsave/rules.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include <xsave/rd.h>
@@ -53,9 +54,15 @@ void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct
 
 	memset(c, 0, sizeof(*c));
 	c->target = target;
-	/* TCG streams: XSTATE_BV is stale, so judge every component the guest enabled. */
-	if (st->bv_unmaintained && st->guest_known)
-		bv = st->guest_xcr0 & st->located;
+	/*
+	 * TCG streams: XSTATE_BV is 0 while the registers are live, and
+	 * KVM_SET_XSAVE would load every component at init.  Judge what it must
+	 * say instead: the components holding data.
+	 */
+	if (st->bv_unmaintained) {
+		c->bv_rebuild = true;
+		c->bv_data = bv = xs_state_data_mask(st);
+	}
 	for (unsigned i = 0; i < XS_NCOMP; i++) {
 		struct xs_bit_check *b;
 
@@ -74,10 +81,30 @@ void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct
 	c->bad = mxcsr_reserved(st, t) ? XS_PROB_MXCSR : 0;
 	if (c->lose || c->guest_outside || c->bad)
 		c->verdict = XS_VERDICT_INCOMPATIBLE;
-	else if (c->strip || c->fix)
+	else if (c->strip || c->fix || c->bv_rebuild)
 		c->verdict = XS_VERDICT_FIXABLE;
 	else
 		c->verdict = XS_VERDICT_OK;
+}
+
+bool xs_xcr0_valid(uint64_t xcr0, char *why, size_t len)
+{
+	const char *rule = NULL;
+
+	if (!(xcr0 & XS_BIT(XS_X87)))
+		rule = "x87 (bit 0) must be set";
+	else if ((xcr0 & XS_BIT(XS_AVX)) && !(xcr0 & XS_BIT(XS_SSE)))
+		rule = "avx needs sse";
+	else if ((xcr0 & XS_MASK_MPX) && (xcr0 & XS_MASK_MPX) != XS_MASK_MPX)
+		rule = "bndregs and bndcsr go together";
+	else if ((xcr0 & XS_MASK_AVX512) &&
+		 ((xcr0 & XS_MASK_AVX512) != XS_MASK_AVX512 || !(xcr0 & XS_BIT(XS_AVX))))
+		rule = "opmask, zmm_hi256 and hi16_zmm go together, with avx";
+	else if ((xcr0 & XS_MASK_AMX) && (xcr0 & XS_MASK_AMX) != XS_MASK_AMX)
+		rule = "tilecfg and tiledata go together";
+	if (rule && why)
+		snprintf(why, len, "%s", rule);
+	return !rule;
 }
 
 const char *xs_verdict_name(enum xs_verdict v)
@@ -123,6 +150,10 @@ int xs_filter_apply(struct xs_state *st, const struct xs_check *c, bool force, u
 	}
 	if (clear & XS_BIT(XS_SSE))
 		ok &= xs_wr_zero_at(&wr, 160, 256);
+	if (c->bv_rebuild) {
+		st->xstate_bv = c->bv_data;
+		st->bv_unmaintained = false;
+	}
 	st->xstate_bv &= ~clear;
 	ok &= xs_wr_u64le_at(&wr, 512, st->xstate_bv);
 	if (c->fix & XS_PROB_XCOMP_STD) {
