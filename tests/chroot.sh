@@ -20,6 +20,13 @@ root=${XSAVECTL_CHROOTS:-$top/build-chroot}
 dir=$root/$name
 pkgs=$(echo $pkgs | tr ' ' '\n' | sort -u | tr '\n' ',' | sed 's/,$//')
 want="$suite $pkgs"
+# One maker at a time (several suites may ask at once); the others wait, then
+# find it made.
+if [ -d "$root" ] || mkdir -p "$root" 2>/dev/null; then
+	if command -v flock >/dev/null && exec 9>>"$root/.$name.lock" 2>/dev/null; then
+		flock 9
+	fi
+fi
 if [ -f "$dir/.xsavectl-chroot" ] && [ "$(cat "$dir/.xsavectl-chroot")" = "$want" ]; then
 	echo "$dir"
 	exit 0
