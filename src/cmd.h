@@ -29,6 +29,7 @@ extern const struct xs_cmd xs_cmd_inspect, xs_cmd_check, xs_cmd_filter, xs_cmd_d
 /* Options shared by every command that reads states (argp child "common_argp"). */
 struct xs_common {
 	bool json;
+	bool brief;			/* -q, --brief: one line per state */
 	const char *layout_arg;		/* --layout */
 	const char *guest_arg;		/* --guest-xcr0 */
 	const char *thread_arg;		/* --thread */
@@ -46,6 +47,9 @@ struct xs_common {
 };
 
 extern const struct argp common_argp;
+
+/* argp: store a single-value option's @arg in *@slot, refusing a second one. */
+error_t once(struct argp_state *state, const char *opt, const char **slot, const char *arg);
 
 /* Resolve --layout, --guest-xcr0 and this host's layout.  0 or an exit code. */
 int common_prepare(struct xs_common *c);
@@ -74,17 +78,30 @@ int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **s
 struct xs_fact;
 void show_fact(struct out *o, const char *key, const struct xs_fact *f);
 
-/* check/filter's target: --xcr0 MASK or --target PROFILE (argp child target_argp). */
+/* One target of check/filter: --xcr0 MASK or --target PROFILE. */
 struct xs_targetopt {
 	const char *xcr0_arg, *profile_arg;
 	struct xs_target t;
 	char from[256];
 	char host[128];
+	char name[128];		/* column name in a matrix: the profile's host, else the mask */
+};
+
+/*
+ * The targets given (argp child target_argp, input struct xs_targets): one
+ * for filter; with @many (check), every --xcr0 and --target adds one.
+ */
+struct xs_targets {
+	bool many;
+	unsigned n;
+	struct xs_targetopt *v;
 };
 
 extern const struct argp target_argp;
-int target_prepare(struct xs_targetopt *t);
-void show_target(struct out *o, const struct xs_targetopt *t);
+int targets_prepare(struct xs_targets *t);
+void targets_free(struct xs_targets *t);
+/* The target as an object under @key (NULL: an array element, with its name). */
+void show_target(struct out *o, const char *key, const struct xs_targetopt *t);
 
 /* What a state of an input is. */
 enum state_kind { STATE_IMAGE, STATE_THREAD, STATE_VCPU };

@@ -1,19 +1,35 @@
 // SPDX-License-Identifier: MIT
-/* xsavectl check: can these states load on a target with this XCR0? */
+/*
+ * xsavectl check: can these states load on a target?  Every input gets its
+ * answer (an error entry where it cannot be read); with several targets, every
+ * state is judged against every one (a matrix).  The exit status is the worst.
+ */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <xsave/rules.h>
 
+#include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
 #include "judge.h"
 #include "util.h"
 
+enum { OPT_RECURSIVE = 'R' };
+
 struct check_args {
 	struct xs_common common;
-	struct xs_targetopt target;
+	struct xs_targets targets;
+	bool recursive;
 	char **files;
 	int nfiles;
+};
+
+static const struct argp_option options[] = {
+	{ "recursive", OPT_RECURSIVE, NULL, 0,
+	  "Read every regular file under a directory argument", 0 },
+	{ 0 }
 };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
@@ -23,8 +39,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	(void)arg;
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->target;
+		a->targets.many = true;
+		state->child_inputs[0] = &a->targets;
 		state->child_inputs[1] = &a->common;
+		return 0;
+	case OPT_RECURSIVE:
+		a->recursive = true;
 		return 0;
 	case ARGP_KEY_ARGS:
 		a->files = state->argv + state->next;
@@ -43,72 +63,175 @@ static const struct argp_child children[] = {
 };
 
 static const struct argp argp = {
+	.options = options,
 	.parser = parse,
 	.args_doc = "FILE...",
 	.doc = "Judge whether each state loads on the target as is (exit 0), loads after "
-	       "`xsavectl filter` with nothing lost (exit 2), or would lose guest state (exit 1).",
+	       "`xsavectl filter` with nothing lost (exit 2), or would lose guest state (exit 1). "
+	       "Several --xcr0/--target options judge every state against every target (a "
+	       "matrix).  An input that cannot be read gets an error entry; the exit status is "
+	       "the worst of all (see EXIT STATUS in the man page).",
 	.children = children,
 };
 
-static int worse(int a, int b)
+/* One state against one target, in full (a single target). */
+static void show_one(struct out *o, const struct input_state *is, const struct xs_check *c)
 {
-	/* 1 (incompatible) outranks 2 (fixable) outranks 0. */
-	if (a == 1 || b == 1)
-		return 1;
-	return a > b ? a : b;
+	out_obj(o, NULL);
+	out_str(o, "verdict", xs_verdict_name(c->verdict));
+	show_label(o, is);
+	show_verdict(o, c);
+	show_state(o, &is->st, state_kind_name(is->kind));
+	show_components(o, &is->st, NULL);
+	out_end(o);
+}
+
+/* One state against every target: a row of the matrix (text) or verdicts (JSON). */
+static void show_row(struct out *o, const struct check_args *a, const char *name,
+		     const struct xs_check *c)
+{
+	char cell[256];
+
+	if (out_mode(o) == OUT_JSON) {
+		for (unsigned t = 0; t < a->targets.n; t++) {
+			out_obj(o, NULL);
+			out_str(o, "state", name);
+			out_str(o, "target", a->targets.v[t].name);
+			out_str(o, "verdict", xs_verdict_name(c[t].verdict));
+			out_mask(o, "strip", c[t].strip);
+			out_mask(o, "lose", c[t].lose);
+			out_mask(o, "guest_outside", c[t].guest_outside);
+			out_end(o);
+		}
+		return;
+	}
+	out_obj(o, NULL);
+	out_str(o, "state", name);
+	for (unsigned t = 0; t < a->targets.n; t++) {
+		verdict_cell(cell, sizeof(cell), &c[t]);
+		out_str(o, a->targets.v[t].name, cell);
+	}
+	out_end(o);
+}
+
+static void brief(const struct check_args *a, const char *name, const struct xs_check *c)
+{
+	char line[640];
+
+	for (unsigned t = 0; t < a->targets.n; t++) {
+		verdict_line(line, sizeof(line), &c[t]);
+		if (a->targets.n > 1)
+			printf("%s on %s: %s\n", name, a->targets.v[t].name, line);
+		else
+			printf("%s: %s\n", name, line);
+	}
+}
+
+/* Judge every state of @in; the worst verdict's exit code. */
+static int judge_input(struct out *o, const struct check_args *a, const struct input *in,
+		       const char *file, struct xs_check *c)
+{
+	bool matrix = a->targets.n > 1;
+	int worst = EXIT_OK;
+	char name[512];
+
+	for (unsigned s = 0; s < in->nstates; s++) {
+		const struct input_state *is = &in->s[s];
+
+		for (unsigned t = 0; t < a->targets.n; t++) {
+			xs_check_state(&is->st, &a->targets.v[t].t, &c[t]);
+			worst = exit_worst(worst, verdict_exit(c[t].verdict));
+		}
+		state_name(name, sizeof(name), file, is);
+		if (a->common.brief)
+			brief(a, name, c);
+		else if (matrix)
+			show_row(o, a, name, c);
+		else
+			show_one(o, is, c);
+	}
+	return worst;
+}
+
+static int check(struct check_args *a)
+{
+	struct xs_check *c;
+	struct batch b;
+	struct out *o;
+	int rc, status = EXIT_OK;
+	size_t answered = 0;
+	bool matrix = a->targets.n > 1;
+
+	rc = targets_prepare(&a->targets);
+	if (!rc)
+		rc = common_prepare(&a->common);
+	if (rc)
+		return rc;
+	batch_expand(a->files, a->nfiles, a->recursive, &b);
+	c = xcalloc(a->targets.n, sizeof(*c));
+	o = common_out(&a->common);
+	if (matrix) {
+		out_arr(o, "targets");
+		out_text_table(o);
+		for (unsigned t = 0; t < a->targets.n; t++)
+			show_target(o, NULL, &a->targets.v[t]);
+		out_end(o);
+	} else {
+		show_target(o, "target", a->targets.v);
+	}
+	out_arr(o, matrix ? (out_mode(o) == OUT_JSON ? "verdicts" : "matrix") : "inputs");
+	if (matrix)
+		out_text_table(o);
+	for (size_t i = 0; i < b.n; i++) {
+		struct input in;
+
+		msg_last_clear();
+		rc = input_load(&a->common, b.files[i], &in);
+		if (rc) {
+			batch_error(o, &a->common, b.files[i], rc);
+			status = exit_worst(status, rc);
+			continue;
+		}
+		if (!matrix) {
+			out_obj(o, NULL);
+			show_input(o, &in);
+			out_arr(o, "states");
+		}
+		status = exit_worst(status, judge_input(o, a, &in, b.files[i], c));
+		answered++;
+		if (!matrix) {
+			out_end(o);
+			out_end(o);
+		}
+		input_free(&in);
+	}
+	out_end(o);
+	free(c);
+	batch_free(&b);
+	/* Text says nothing on stdout for inputs that could not be read. */
+	if (a->common.brief || (!a->common.json && !answered)) {
+		out_free(o);
+		rc = common_print("");
+	} else {
+		rc = common_finish(o);
+	}
+	return exit_worst(status, rc);
 }
 
 static int run(int argc, char **argv)
 {
 	struct check_args a = { 0 };
-	int rc, verdict = 0;
-	struct out *o;
+	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
-	rc = target_prepare(&a.target);
-	if (!rc)
-		rc = common_prepare(&a.common);
-	if (rc)
-		return rc;
-	o = common_out(&a.common);
-	show_target(o, &a.target);
-	out_arr(o, "inputs");
-	for (int i = 0; i < a.nfiles; i++) {
-		struct input in;
-
-		rc = input_load(&a.common, a.files[i], &in);
-		if (rc) {
-			out_free(o);
-			return rc;
-		}
-		out_obj(o, NULL);
-		show_input(o, &in);
-		out_arr(o, "states");
-		for (unsigned s = 0; s < in.nstates; s++) {
-			const struct input_state *is = &in.s[s];
-			struct xs_check c;
-
-			xs_check_state(&is->st, &a.target.t, &c);
-			out_obj(o, NULL);
-			show_label(o, is);
-			show_verdict(o, &is->st, &c);
-			show_state(o, &is->st, state_kind_name(is->kind));
-			show_components(o, &is->st, &c);
-			out_end(o);
-			verdict = worse(verdict, verdict_exit(c.verdict));
-		}
-		out_end(o);
-		out_end(o);
-		input_free(&in);
-	}
-	out_end(o);
-	rc = common_finish(o);
-	return rc ? rc : verdict;
+	rc = check(&a);
+	targets_free(&a.targets);
+	return rc;
 }
 
 const struct xs_cmd xs_cmd_check = {
 	.name = "check",
-	.summary = "judge whether states load on a target XCR0 (exit 0 ok, 2 fixable, 1 incompatible)",
+	.summary = "judge whether states load on targets (exit 0 ok, 2 fixable, 1 incompatible)",
 	.argp = &argp,
 	.run = run,
 };

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* xsavectl extract: write one state of an input (a core's thread) as an XSAVE image. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <xsave/rd.h>
 
 #include "cmd.h"
 #include "exitcodes.h"
@@ -27,8 +30,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &a->common;
 		return 0;
 	case 'o':
-		a->output = arg;
-		return 0;
+		return once(state, "--output", &a->output, arg);
 	case ARGP_KEY_ARG:
 		if (a->file)
 			argp_error(state, "one input file at a time");
@@ -68,6 +70,25 @@ static void list_ids(const struct input *in, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%s%ld", i ? " " : "", in->s[i].id);
 }
 
+/*
+ * The image as KVM_GET_XSAVE2 would have handed it over: a kernel buffer cut
+ * short grows to its XCR0's whole area (what lies past the cut is init), and
+ * an XSTATE_BV that was never maintained (TCG) says what holds data.
+ */
+static uint8_t *standalone(const struct xs_state *st, size_t *size, uint64_t *bv)
+{
+	struct xs_wr wr;
+	uint8_t *img;
+
+	*size = st->full_size > st->size ? st->full_size : st->size;
+	img = xcalloc(1, *size);
+	memcpy(img, st->img, st->size);
+	*bv = st->bv_unmaintained ? xs_state_data_mask(st) : st->xstate_bv;
+	wr = xs_wr_init(img, *size);
+	(void)!xs_wr_u64le_at(&wr, XS_HDR_OFF, *bv);	/* *size >= 576 */
+	return img;
+}
+
 static int run(int argc, char **argv)
 {
 	struct extract_args a = { 0 };
@@ -75,6 +96,9 @@ static int run(int argc, char **argv)
 	struct input in;
 	struct out *o;
 	char ids[256];
+	uint8_t *img;
+	uint64_t bv;
+	size_t size;
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
@@ -96,7 +120,9 @@ static int run(int argc, char **argv)
 		input_free(&in);
 		return EXIT_USAGE;
 	}
-	rc = io_write_atomic(a.output, s->st.img, s->st.size, false, NULL);
+	img = standalone(&s->st, &size, &bv);
+	rc = io_write_atomic(a.output, img, size, false, NULL);
+	free(img);
 	if (rc || !strcmp(a.output, "-")) {
 		input_free(&in);
 		return rc;
@@ -105,8 +131,14 @@ static int run(int argc, char **argv)
 	show_input(o, &in);
 	show_label(o, s);
 	out_str(o, "output", a.output);
-	out_u64(o, "size", s->st.size);
-	out_mask(o, "xstate_bv", s->st.xstate_bv);
+	out_u64(o, "size", size);
+	if (s->st.full_size)
+		out_note(o, "(the %zu-byte kernel buffer grown to its XCR0's whole area; %s)",
+			 s->st.size, "the components past its end written at init");
+	out_mask(o, "xstate_bv", bv);
+	if (s->st.bv_unmaintained)
+		out_note(o, "(the stream's XSTATE_BV is not maintained (TCG): set to the components "
+			 "holding data)");
 	input_free(&in);
 	return common_finish(o);
 }

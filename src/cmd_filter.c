@@ -22,7 +22,8 @@ enum { OPT_FORCE = 0x1200, OPT_INPLACE };
 
 struct filter_args {
 	struct xs_common common;
-	struct xs_targetopt target;
+	struct xs_targets targets;
+	struct xs_targetopt *target;
 	const char *output;
 	bool force, in_place;
 	const char *file;
@@ -43,12 +44,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->target;
+		state->child_inputs[0] = &a->targets;
 		state->child_inputs[1] = &a->common;
 		return 0;
 	case 'o':
-		a->output = arg;
-		return 0;
+		return once(state, "--output", &a->output, arg);
 	case OPT_FORCE:
 		a->force = true;
 		return 0;
@@ -99,7 +99,7 @@ static int verify(const struct xs_state *orig, const struct filter_args *a)
 	}
 	st.guest_known = orig->guest_known;
 	st.guest_xcr0 = orig->guest_xcr0;
-	xs_check_state(&st, &a->target.t, &c);
+	xs_check_state(&st, &a->target->t, &c);
 	if (c.verdict != XS_VERDICT_OK && !a->force) {
 		msg_err("internal error: filtered image is still '%s'", xs_verdict_name(c.verdict));
 		return EXIT_SOFTWARE;
@@ -166,7 +166,7 @@ static bool judge_states(const struct filter_args *a, struct input *in, struct x
 	bool ok = true;
 
 	for (unsigned i = 0; i < in->nstates; i++) {
-		xs_check_state(&in->s[i].st, &a->target.t, &c[i]);
+		xs_check_state(&in->s[i].st, &a->target->t, &c[i]);
 		if (c[i].verdict == XS_VERDICT_INCOMPATIBLE && !a->force) {
 			refusal(a, &in->s[i], &c[i]);
 			ok = false;
@@ -207,8 +207,9 @@ static int filter_states(struct out *o, const struct filter_args *a, struct inpu
 		uint64_t before = is->st.xstate_bv;
 
 		out_obj(o, NULL);
+		out_str(o, "verdict", xs_verdict_name(c[i].verdict));
 		show_label(o, is);
-		show_verdict(o, &is->st, &c[i]);
+		show_verdict(o, &c[i]);
 		rc = xs_filter_apply(&is->st, &c[i], a->force, &is->cleared) ? EXIT_SOFTWARE : 0;
 		if (!rc && a->force)
 			rc = drop_enabled(a, in, is, &c[i]);
@@ -225,8 +226,9 @@ static void refused_states(struct out *o, struct input *in, const struct xs_chec
 {
 	for (unsigned i = 0; i < in->nstates; i++) {
 		out_obj(o, NULL);
+		out_str(o, "verdict", xs_verdict_name(c[i].verdict));
 		show_label(o, &in->s[i]);
-		show_verdict(o, &in->s[i].st, &c[i]);
+		show_verdict(o, &c[i]);
 		out_end(o);
 	}
 }
@@ -275,9 +277,9 @@ static int write_output(struct input *in, const char *dest, bool in_place)
 	return io_write_atomic(dest, in->file.buf, in->file.len, in->gzip, &in->st);
 }
 
-static int run(int argc, char **argv)
+static int filter(struct filter_args *ap)
 {
-	struct filter_args a = { 0 };
+	struct filter_args a = *ap;
 	const char *dest;
 	struct input in;
 	struct xs_check *c;
@@ -285,8 +287,8 @@ static int run(int argc, char **argv)
 	bool refused;
 	int rc;
 
-	argp_parse(&argp, argc, argv, 0, NULL, &a);
-	rc = target_prepare(&a.target);
+	rc = targets_prepare(&a.targets);
+	a.target = a.targets.v;
 	if (!rc)
 		rc = common_prepare(&a.common);
 	/* A journal left by an interrupted --in-place run is rolled back first. */
@@ -311,7 +313,7 @@ static int run(int argc, char **argv)
 	c = xcalloc(in.nstates, sizeof(*c));
 	refused = !judge_states(&a, &in, c);
 	o = common_out(&a.common);
-	show_target(o, &a.target);
+	show_target(o, "target", a.target);
 	out_arr(o, "inputs");
 	out_obj(o, NULL);
 	show_input(o, &in);
@@ -341,6 +343,17 @@ static int run(int argc, char **argv)
 	}
 	rc = common_finish(o);
 	return rc ? rc : refused ? EXIT_NO : EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+	struct filter_args a = { 0 };
+	int rc;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	rc = filter(&a);
+	targets_free(&a.targets);
+	return rc;
 }
 
 const struct xs_cmd xs_cmd_filter = {

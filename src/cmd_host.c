@@ -45,11 +45,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->json = true;
 		return 0;
 	case OPT_CPUID_FILE:
-		a->cpuid_file = arg;
-		return 0;
+		return once(state, "--cpuid-file", &a->cpuid_file, arg);
 	case OPT_SAVE:
-		a->save = arg;
-		return 0;
+		return once(state, "--save-profile", &a->save, arg);
 	case OPT_RECORD:
 		a->record = true;
 		return 0;
@@ -58,6 +56,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "host takes no file arguments (did you mean --cpuid-file?)");
+		return 0;
+	case ARGP_KEY_END:
+		if (a->record && a->json)
+			argp_error(state, "--record writes the text record (a CPUID file); --json does "
+					  "not apply (the JSON report has it as \"record\")");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: MIT
 /* xsavectl inspect: decode XSTATE_BV per component, and the registers. */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
 #include "util.h"
 
 struct inspect_args {
 	struct xs_common common;
-	bool registers;
+	bool registers, recursive;
 	char **files;
 	int nfiles;
 };
 
 static const struct argp_option options[] = {
 	{ "registers", 'r', NULL, 0, "Decode register contents", 0 },
+	{ "recursive", 'R', NULL, 0, "Read every regular file under a directory argument", 0 },
 	{ 0 }
 };
 
@@ -29,6 +32,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'r':
 		a->registers = true;
+		return 0;
+	case 'R':
+		a->recursive = true;
 		return 0;
 	case ARGP_KEY_ARGS:
 		a->files = state->argv + state->next;
@@ -48,54 +54,93 @@ static const struct argp argp = {
 	.options = options,
 	.parser = parse,
 	.args_doc = "FILE...",
-	.doc = "Show what an XSAVE state holds: header, components, registers.",
+	.doc = "Show what an XSAVE state holds: header, components, registers.  An input that "
+	       "cannot be read gets an error entry; the exit status is the worst of all.",
 	.children = children,
 };
+
+/* One line: what the state holds, how it was read. */
+static void brief(const char *name, const struct input_state *is)
+{
+	const struct xs_state *st = &is->st;
+	char bv[160], guest[160] = "-";
+
+	xs_mask_names(st->xstate_bv, bv, sizeof(bv));
+	if (st->guest_known)
+		snprintf(guest, sizeof(guest), "0x%llx", (unsigned long long)st->guest_xcr0);
+	printf("%s: xstate_bv 0x%llx (%s)%s, guest_xcr0 %s, layout %s, %zu bytes%s\n", name,
+	       (unsigned long long)st->xstate_bv, bv[0] ? bv : "none",
+	       st->bv_unmaintained ? " not maintained (tcg)" : "", guest, st->layout.name,
+	       st->size, st->full_size ? " (a kernel buffer cut short)" : "");
+}
+
+static void show_states(struct out *o, const struct inspect_args *a, const struct input *in,
+			const char *file)
+{
+	char name[512];
+
+	out_obj(o, NULL);
+	show_input(o, in);
+	out_arr(o, "states");
+	for (unsigned s = 0; s < in->nstates; s++) {
+		const struct input_state *is = &in->s[s];
+
+		if (a->common.brief) {
+			state_name(name, sizeof(name), file, is);
+			brief(name, is);
+			continue;
+		}
+		out_obj(o, NULL);
+		show_label(o, is);
+		show_state(o, &is->st, state_kind_name(is->kind));
+		show_components(o, &is->st, NULL);
+		if (a->registers)
+			show_registers(o, &is->st);
+		out_end(o);
+	}
+	out_end(o);
+	out_end(o);
+}
 
 static int run(int argc, char **argv)
 {
 	struct inspect_args a = { 0 };
-	struct input *in;
+	struct batch b;
 	struct out *o;
-	int rc = 0, i;
+	int rc, status = EXIT_OK;
+	size_t answered = 0;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	rc = common_prepare(&a.common);
 	if (rc)
 		return rc;
-	in = xcalloc((size_t)a.nfiles, sizeof(*in));
-	for (i = 0; i < a.nfiles && !rc; i++)
-		rc = input_load(&a.common, a.files[i], &in[i]);
-	if (rc) {
-		for (int k = 0; k < i - 1; k++)
-			input_free(&in[k]);
-		free(in);
-		return rc;
-	}
+	batch_expand(a.files, a.nfiles, a.recursive, &b);
 	o = common_out(&a.common);
 	out_arr(o, "inputs");
-	for (i = 0; i < a.nfiles; i++) {
-		out_obj(o, NULL);
-		show_input(o, &in[i]);
-		out_arr(o, "states");
-		for (unsigned s = 0; s < in[i].nstates; s++) {
-			const struct input_state *is = &in[i].s[s];
+	for (size_t i = 0; i < b.n; i++) {
+		struct input in;
 
-			out_obj(o, NULL);
-			show_label(o, is);
-			show_state(o, &is->st, state_kind_name(is->kind));
-			show_components(o, &is->st, NULL);
-			if (a.registers)
-				show_registers(o, &is->st);
-			out_end(o);
+		msg_last_clear();
+		rc = input_load(&a.common, b.files[i], &in);
+		if (rc) {
+			batch_error(o, &a.common, b.files[i], rc);
+			status = exit_worst(status, rc);
+			continue;
 		}
-		out_end(o);
-		out_end(o);
-		input_free(&in[i]);
+		show_states(o, &a, &in, b.files[i]);
+		answered++;
+		input_free(&in);
 	}
 	out_end(o);
-	free(in);
-	return common_finish(o);
+	batch_free(&b);
+	/* Text says nothing on stdout for inputs that could not be read. */
+	if (a.common.brief || (!a.common.json && !answered)) {
+		out_free(o);
+		rc = common_print("");
+	} else {
+		rc = common_finish(o);
+	}
+	return exit_worst(status, rc);
 }
 
 const struct xs_cmd xs_cmd_inspect = {

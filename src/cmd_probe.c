@@ -51,11 +51,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->record = true;
 		return 0;
 	case OPT_FROM:
-		a->from = arg;
-		return 0;
+		return once(state, "--from", &a->from, arg);
 	case OPT_DEVICE:
-		a->device = arg;
-		return 0;
+		return once(state, "--device", &a->device, arg);
 	case ARGP_KEY_ARG:
 		argp_error(state, "probe takes no file arguments (did you mean --from?)");
 		return 0;
@@ -64,6 +62,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--from and --device exclude each other");
 		if (a->from && a->record)
 			argp_error(state, "--record writes what --from reads: use one");
+		if (a->record && a->json)
+			argp_error(state, "--record writes the text record; --json does not apply");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;

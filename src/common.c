@@ -14,10 +14,19 @@
 #include "profile.h"
 #include "util.h"
 
+/*
+ * The JSON schema version.  2: states carry "host_xcr0" (was "xcr0"), "verdict"
+ * first, findings without the components kept, components without
+ * action/reason in check; check with several targets has "targets" and
+ * "verdicts"; unreadable inputs are {"file", "error"} entries.
+ */
+#define XSAVECTL_SCHEMA 2
+
 enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU };
 
 static const struct argp_option common_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", -1 },
+	{ "brief", 'q', NULL, 0, "One line per state (and per input that cannot be read)", -1 },
 	{ "layout", OPT_LAYOUT, "intel|amd|host|FILE", 0,
 	  "Standard-format offsets to use instead of inferring them (FILE: a CPUID file, "
 	  "e.g. from `xsavectl host --record`, or a profile)", -1 },
@@ -28,26 +37,37 @@ static const struct argp_option common_options[] = {
 	{ 0 }
 };
 
+error_t once(struct argp_state *state, const char *opt, const char **slot, const char *arg)
+{
+	if (*slot)
+		argp_error(state, "%s given twice ('%s', then '%s')", opt, *slot, arg);
+	*slot = arg;
+	return 0;
+}
+
 static error_t common_parse(int key, char *arg, struct argp_state *state)
 {
 	struct xs_common *c = state->input;
 
 	switch (key) {
 	case 'j':
+		if (c->brief)
+			argp_error(state, "--json and --brief exclude each other");
 		c->json = true;
 		return 0;
+	case 'q':
+		if (c->json)
+			argp_error(state, "--json and --brief exclude each other");
+		c->brief = true;
+		return 0;
 	case OPT_LAYOUT:
-		c->layout_arg = arg;
-		return 0;
+		return once(state, "--layout", &c->layout_arg, arg);
 	case OPT_GUEST:
-		c->guest_arg = arg;
-		return 0;
+		return once(state, "--guest-xcr0", &c->guest_arg, arg);
 	case OPT_THREAD:
-		c->thread_arg = arg;
-		return 0;
+		return once(state, "--thread", &c->thread_arg, arg);
 	case OPT_VCPU:
-		c->vcpu_arg = arg;
-		return 0;
+		return once(state, "--vcpu", &c->vcpu_arg, arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -134,7 +154,14 @@ static int layout_from_file(struct xs_common *c)
 {
 	struct xs_hostinfo h;
 	struct xs_diag d = { 0 };
-	int rc = host_facts(c->layout_arg, false, &h, NULL);
+	int rc;
+
+	if (access(c->layout_arg, R_OK)) {
+		msg_err("--layout '%s': not intel, amd or host, and no CPUID file or profile to read "
+			"(%s)", c->layout_arg, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	rc = host_facts(c->layout_arg, false, &h, NULL);
 
 	if (rc)
 		return rc;
@@ -246,21 +273,24 @@ struct out *common_out(const struct xs_common *c)
 {
 	struct out *o = out_new(c->json ? OUT_JSON : OUT_TEXT);
 
-	out_u64(o, "schema", 1);
+	out_u64(o, "schema", XSAVECTL_SCHEMA);
 	out_text_hide(o);
 	out_str(o, "xsavectl_version", XSAVECTL_VERSION);
 	out_text_hide(o);
 	return o;
 }
 
-/* Close stdout after a write that returned @rc (0 or -1): 0 or EXIT_IOERR (message printed). */
+/*
+ * Close stdout after a write that returned @rc (0 or -1): 0 or EXIT_IOERR
+ * (message printed).  A reader that closed the pipe early (`| head`) wanted
+ * no more: that is no error, and the command keeps the status it has.
+ */
 static int close_stdout(int rc)
 {
 	if (rc || fclose(stdout)) {
 		if (errno == EPIPE)
-			msg_err("standard output is a closed pipe: the output was cut short");
-		else
-			msg_err("write error on standard output: %s", strerror(errno));
+			return EXIT_OK;
+		msg_err("write error on standard output: %s", strerror(errno));
 		return EXIT_IOERR;
 	}
 	return EXIT_OK;
@@ -294,18 +324,25 @@ static const struct argp_option target_options[] = {
 
 static error_t target_parse(int key, char *arg, struct argp_state *state)
 {
-	struct xs_targetopt *t = state->input;
+	struct xs_targets *t = state->input;
+	struct xs_targetopt *n;
 
 	switch (key) {
 	case OPT_XCR0:
-		t->xcr0_arg = arg;
-		return 0;
 	case OPT_TARGET:
-		t->profile_arg = arg;
+		if (t->n && !t->many)
+			argp_error(state, "one target: --xcr0 or --target given twice");
+		t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+		n = &t->v[t->n++];
+		memset(n, 0, sizeof(*n));
+		if (key == OPT_XCR0)
+			n->xcr0_arg = arg;
+		else
+			n->profile_arg = arg;
 		return 0;
 	case ARGP_KEY_END:
-		if (!t->xcr0_arg == !t->profile_arg)
-			argp_error(state, "give the target: one of --xcr0 MASK and --target PROFILE");
+		if (!t->n)
+			argp_error(state, "give the target: --xcr0 MASK or --target PROFILE");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -314,14 +351,16 @@ static error_t target_parse(int key, char *arg, struct argp_state *state)
 
 const struct argp target_argp = { .options = target_options, .parser = target_parse };
 
-int target_prepare(struct xs_targetopt *t)
+static int target_prepare(struct xs_targetopt *t)
 {
 	struct profile p;
 	int rc;
 
 	if (t->xcr0_arg) {
 		snprintf(t->from, sizeof(t->from), "--xcr0 %s", t->xcr0_arg);
-		return resolve_mask("--xcr0", t->xcr0_arg, &t->t.xcr0);
+		rc = resolve_mask("--xcr0", t->xcr0_arg, &t->t.xcr0);
+		snprintf(t->name, sizeof(t->name), "%s", t->xcr0_arg);
+		return rc;
 	}
 	rc = profile_load(t->profile_arg, &p);
 	if (rc)
@@ -331,17 +370,38 @@ int target_prepare(struct xs_targetopt *t)
 	t->t.mxcsr_mask = p.mxcsr_mask;
 	snprintf(t->from, sizeof(t->from), "profile %s", t->profile_arg);
 	snprintf(t->host, sizeof(t->host), "%s", p.hostname);
+	snprintf(t->name, sizeof(t->name), "%s", p.hostname[0] ? p.hostname : t->profile_arg);
 	profile_free(&p);
 	return 0;
 }
 
-void show_target(struct out *o, const struct xs_targetopt *t)
+int targets_prepare(struct xs_targets *t)
 {
-	out_obj(o, "target");
+	for (unsigned i = 0; i < t->n; i++) {
+		int rc = target_prepare(&t->v[i]);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void targets_free(struct xs_targets *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+void show_target(struct out *o, const char *key, const struct xs_targetopt *t)
+{
+	out_obj(o, key);
+	if (!key)
+		out_str(o, "name", t->name);
 	out_mask(o, "xcr0", t->t.xcr0);
 	out_str(o, "from", t->from);
-	if (t->profile_arg) {
-		out_str(o, "host", t->host);
+	if (t->profile_arg || !key) {
+		out_str(o, "host", t->host[0] ? t->host : "-");
 		if (t->t.have_mxcsr_mask)
 			out_strf(o, "mxcsr_mask", "0x%08x", t->t.mxcsr_mask);
 		else

@@ -203,6 +203,22 @@ ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n)
 	return (ssize_t)((uInt)(n > (1u << 30) ? 1u << 30 : n) - s->avail_out);
 }
 
+/* What a non-regular file is, for the message that refuses it. */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory (inspect and check read the files under it with --recursive)";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
 int io_open(const char *path, struct io_src *src)
 {
 	unsigned char magic[2];
@@ -215,7 +231,7 @@ int io_open(const char *path, struct io_src *src)
 		return EXIT_NOINPUT;
 	}
 	if (fstat(src->fd, &src->st) || !S_ISREG(src->st.st_mode)) {
-		msg_err("'%s': not a regular file", path);
+		msg_err("'%s': %s, not a file to read", path, file_kind(src->st.st_mode));
 		close(src->fd);
 		return EXIT_NOINPUT;
 	}
@@ -422,10 +438,37 @@ static int out_create(struct io_out *o, mode_t mode)
 	return 0;
 }
 
+/* Can @path name a new file?  Says why not (a directory, a missing directory). */
+static int out_path_ok(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path);
+	char *dir;
+	int rc = 0;
+
+	if ((n && path[n - 1] == '/') || (!stat(path, &st) && S_ISDIR(st.st_mode))) {
+		msg_err("'%s': a directory: the output must name a file", path);
+		return EXIT_CANTCREAT;
+	}
+	dir = xstrdup(path);
+	if (strrchr(dir, '/')) {
+		*strrchr(dir, '/') = 0;
+		if (dir[0] && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
+			msg_err("'%s': '%s' %s", path, dir,
+				errno == ENOENT ? "does not exist" : "is not a directory");
+			rc = EXIT_CANTCREAT;
+		}
+	}
+	free(dir);
+	return rc;
+}
+
 int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->path = path;
+	if (strcmp(path, "-") && out_path_ok(path))
+		return EXIT_CANTCREAT;
 	if (!strcmp(path, "-")) {
 		o->fd = STDOUT_FILENO;
 	} else {
@@ -458,10 +501,14 @@ int io_out_gzip(struct io_out *o)
 
 static int out_error(struct io_out *o)
 {
-	if (o->tmp || o->anon)
+	if (o->tmp || o->anon) {
 		msg_err("'%s': write error: %s", o->path, strerror(errno));
-	else
+	} else {
+		/* The reader closed the pipe early: it wanted no more (see common.c). */
+		if (errno == EPIPE)
+			return EXIT_OK;
 		msg_err("write error on standard output: %s", strerror(errno));
+	}
 	return EXIT_IOERR;
 }
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The verdict of one state against a target, as check and filter print it. */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <xsave/rules.h>
 
@@ -15,11 +18,10 @@ static void finding(struct out *o, const char *what, const char *action, const c
 	out_end(o);
 }
 
-void show_verdict(struct out *o, const struct xs_state *st, const struct xs_check *c)
+void show_verdict(struct out *o, const struct xs_check *c)
 {
-	char names[160], reason[256];
+	char names[160], reason[320];
 
-	out_str(o, "verdict", xs_verdict_name(c->verdict));
 	out_mask(o, "target_xcr0", c->target);
 	out_mask(o, "strip", c->strip);
 	out_mask(o, "lose", c->lose);
@@ -27,6 +29,8 @@ void show_verdict(struct out *o, const struct xs_state *st, const struct xs_chec
 	for (unsigned k = 0; k < c->nbits; k++) {
 		const struct xs_bit_check *b = &c->bits[k];
 
+		if (b->action == XS_ACT_KEEP)
+			continue;
 		finding(o, xs_comp_info(b->bit)->name, xs_action_name(b->action), b->reason);
 	}
 	if (c->guest_outside) {
@@ -41,10 +45,110 @@ void show_verdict(struct out *o, const struct xs_state *st, const struct xs_chec
 		else if (c->bad & p)
 			finding(o, xs_problem_name(p), "incompatible", xs_problem_desc(p));
 	}
-	if (st->bv_unmaintained)
-		finding(o, "xstate_bv", "note",
-			"XSTATE_BV is not maintained by the producer: judged by the guest XCR0");
+	if (c->bv_rebuild) {
+		xs_mask_names(c->bv_data, names, sizeof(names));
+		snprintf(reason, sizeof(reason),
+			 "not maintained (TCG): KVM_SET_XSAVE would load every register at init; "
+			 "filter sets it to the components holding data (%s)", names);
+		finding(o, "xstate_bv", "fix", reason);
+	}
 	out_end(o);
+}
+
+/* Append ", " (unless nothing follows @start yet) and the formatted text to @buf. */
+static void part(char *buf, size_t len, size_t *n, size_t start, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void part(char *buf, size_t len, size_t *n, size_t start, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*n >= len)
+		return;
+	if (*n > start) {
+		w = snprintf(buf + *n, len - *n, ", ");
+		*n += w > 0 ? (size_t)w : 0;
+		if (*n >= len)
+			return;
+	}
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	*n += w > 0 ? (size_t)w : 0;
+}
+
+/* The components @c strips for the same reason as bit @k, and that reason up to its ':'. */
+static uint64_t same_reason(const struct xs_check *c, unsigned k, int *reason_len)
+{
+	const char *r = c->bits[k].reason, *colon = strchr(r, ':');
+	uint64_t m = 0;
+
+	for (unsigned j = 0; j < c->nbits; j++)
+		if (c->bits[j].action == XS_ACT_STRIP && c->bits[j].reason == r)
+			m |= XS_BIT(c->bits[j].bit);
+	*reason_len = colon ? (int)(colon - r) : (int)strlen(r);
+	return m;
+}
+
+void verdict_line(char *buf, size_t len, const struct xs_check *c)
+{
+	char names[160];
+	uint64_t done = 0;
+	size_t n = 0;
+	int w;
+
+	size_t start;
+
+	w = snprintf(buf, len, "%s", xs_verdict_name(c->verdict));
+	n = w > 0 ? (size_t)w : 0;
+	if (c->verdict == XS_VERDICT_OK)
+		return;
+	w = snprintf(buf + n, len > n ? len - n : 0, ": ");
+	start = n += w > 0 ? (size_t)w : 0;
+	if (c->lose) {
+		xs_mask_names(c->lose, names, sizeof(names));
+		part(buf, len, &n, start, "lose %s (live data the target cannot load)", names);
+	}
+	if (c->guest_outside & ~c->lose) {
+		xs_mask_names(c->guest_outside & ~c->lose, names, sizeof(names));
+		part(buf, len, &n, start, "the guest XCR0 enables %s", names);
+	}
+	if (c->bad)
+		part(buf, len, &n, start, "%s", xs_problem_desc(c->bad));
+	if (c->verdict == XS_VERDICT_INCOMPATIBLE)
+		return;
+	for (unsigned k = 0; k < c->nbits; k++) {
+		int rl;
+		uint64_t m;
+
+		if (c->bits[k].action != XS_ACT_STRIP || (done & XS_BIT(c->bits[k].bit)))
+			continue;
+		m = same_reason(c, k, &rl);
+		done |= m;
+		xs_mask_names(m, names, sizeof(names));
+		part(buf, len, &n, start, "strip %s (%.*s)", names, rl, c->bits[k].reason);
+	}
+	if (c->bv_rebuild) {
+		xs_mask_names(c->bv_data, names, sizeof(names));
+		part(buf, len, &n, start, "set XSTATE_BV to %s (not maintained: TCG)", names[0] ? names : "0");
+	}
+	for (unsigned p = 1; p < 1u << XS_PROB_COUNT; p <<= 1)
+		if (c->fix & p)
+			part(buf, len, &n, start, "fix %s", xs_problem_name(p));
+	part(buf, len, &n, start, "lose nothing");
+}
+
+void verdict_cell(char *buf, size_t len, const struct xs_check *c)
+{
+	char names[160];
+
+	if (c->verdict != XS_VERDICT_INCOMPATIBLE) {
+		snprintf(buf, len, "%s", xs_verdict_name(c->verdict));
+		return;
+	}
+	xs_mask_names(c->lose | c->guest_outside, names, sizeof(names));
+	snprintf(buf, len, "incompatible%s%s%s", names[0] ? " (lose " : "", names,
+		 names[0] ? ")" : "");
 }
 
 int verdict_exit(enum xs_verdict v)

@@ -184,6 +184,11 @@ void out_text_hide(struct out *o)
 		o->last->text_hidden = true;
 }
 
+void out_text_table(struct out *o)
+{
+	o->cur->text_table = true;
+}
+
 int out_write(struct out *o, FILE *f)
 {
 	if (o->mode == OUT_JSON)

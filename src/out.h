@@ -42,6 +42,8 @@ void out_hexle(struct out *o, const char *key, const uint8_t *le, size_t n);
 void out_show(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_note(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_text_hide(struct out *o);
+/* Show the array being built as one table in text, even at the top level. */
+void out_text_table(struct out *o);
 
 /* Render to @f; 0, or -1 with errno on a write error. */
 int out_write(struct out *o, FILE *f);
@@ -56,6 +58,7 @@ struct out_node {
 	char *show;		/* text: replaces val */
 	char *note;		/* text: appended */
 	bool text_hidden;
+	bool text_table;	/* a top-level array shown as one table */
 	struct out_node *child, *last, *next, *parent;
 };
 

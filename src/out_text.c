@@ -115,7 +115,7 @@ static void render_arr(const struct out_node *arr, int indent, bool top, FILE *f
 		fputc('\n', f);
 		return;
 	}
-	if (all(arr, is_flat_obj) && !top) {
+	if (all(arr, is_flat_obj) && (!top || arr->text_table)) {
 		fprintf(f, "%*s%s:\n", indent, "", arr->key);
 		render_table(arr, indent + 2, f);
 		return;

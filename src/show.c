@@ -44,23 +44,45 @@ void show_state(struct out *o, const struct xs_state *st, const char *source)
 {
 	out_str(o, "source", source);
 	out_u64(o, "size", st->size);
-	if (st->used_size < st->size)
+	if (st->full_size) {
+		char names[96];
+
+		xs_mask_names(st->beyond, names, sizeof(names));
+		out_note(o, "(%s; the host's area is %u bytes: %s beyond the buffer)",
+			 st->size == XS_KVM_XSAVE_SIZE ? "struct kvm_xsave" : "a kernel buffer cut short",
+			 st->full_size, names);
+	} else if (st->used_size < st->size) {
 		out_note(o, "(%u used, the rest is padding)", st->used_size);
+	}
 	out_str(o, "format", st->compacted ? "compacted" : "standard");
 	out_obj(o, "layout");
 	out_str(o, "name", st->layout.name);
 	out_str(o, "reason", st->layout_reason);
 	out_end(o);
+	if (st->full_size) {
+		out_obj(o, "cut_short");
+		out_u64(o, "area_size", st->full_size);
+		out_mask(o, "beyond", st->beyond);
+		out_end(o);
+	} else {
+		out_null(o, "cut_short");
+	}
 	out_mask(o, "xstate_bv", st->xstate_bv);
 	if (st->bv_unmaintained)
 		out_note(o, "(not maintained by the producer: registers show stored values)");
 	out_mask(o, "xcomp_bv", st->xcomp_bv);
 	if (st->sw == XS_SW_XCR0)
-		out_mask(o, "xcr0", st->sw_xcr0);
+		out_mask(o, "host_xcr0", st->sw_xcr0);
 	else
-		out_null(o, "xcr0");
-	out_str(o, "sw_bytes", sw_name(st->sw));
-	out_note(o, "%s", sw_desc(st->sw));
+		out_null(o, "host_xcr0");
+	/* A stream's image is our reconstruction: its bytes 464..511 say nothing. */
+	if (strcmp(source, "vcpu")) {
+		out_str(o, "sw_bytes", sw_name(st->sw));
+		out_note(o, "%s", sw_desc(st->sw));
+	} else {
+		out_null(o, "sw_bytes");
+		out_text_hide(o);
+	}
 	if (st->sw == XS_SW_SIGFRAME) {
 		out_mask(o, "sigframe_xfeatures", st->sw_xcr0);
 		out_u64(o, "sigframe_xstate_size", st->sw_xstate_size);
@@ -131,17 +153,22 @@ static void pkru_note(struct out *o, uint32_t v)
 	out_note(o, "(%s)", buf);
 }
 
+/* TILECFG (SDM Vol. 1 18.2): palette, start_row, colsb[16] (u16) at 16, rows[16] at 48. */
 static void tilecfg_note(struct out *o, const uint8_t *v)
 {
-	char buf[256];
-	size_t n = (size_t)snprintf(buf, sizeof(buf), "palette %u start_row %u", v[0], v[1]);
+	char buf[400];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "palette %u, start_row %u", v[0], v[1]);
 
-	for (unsigned t = 0; t < 8; t++) {
-		unsigned colsb = v[16 + 2 * t] | (unsigned)v[17 + 2 * t] << 8;
+	for (unsigned t = 0; t < 8 && n < sizeof(buf); t++) {
+		unsigned colsb = v[16 + 2 * t] | (unsigned)v[17 + 2 * t] << 8, rows = v[48 + t];
 
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, ", tmm%u %ux%u", t, v[48 + t], colsb);
+		if (!rows && !colsb)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, ", tmm%u unused", t);
+		else
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, ", tmm%u %u rows of %u bytes",
+					      t, rows, colsb);
 	}
-	out_note(o, "(%s: rows x colsb)", buf);
+	out_note(o, "(%s)", buf);
 }
 
 static void reg_notes(struct out *o, const struct xs_reg *r)

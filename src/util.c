@@ -76,6 +76,18 @@ static void prefix(void)
 		fprintf(stderr, "%s: ", xs_cmd_name);
 }
 
+static struct msg_last last;
+
+const struct msg_last *msg_last(void)
+{
+	return &last;
+}
+
+void msg_last_clear(void)
+{
+	memset(&last, 0, sizeof(last));
+}
+
 void msg_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -85,16 +97,41 @@ void msg_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	va_start(ap, fmt);
+	vsnprintf(last.text, sizeof(last.text), fmt, ap);
+	va_end(ap);
+	last.set = true;
+	last.has_off = false;
 }
 
 void msg_diag(const char *file, const struct xs_diag *d)
 {
+	last.set = true;
+	last.has_off = d->has_off;
+	last.off = d->off;
+	snprintf(last.text, sizeof(last.text), "%s", d->msg);
 	prefix();
 	if (file)
 		fprintf(stderr, "'%s': ", file);
 	if (d->has_off)
 		fprintf(stderr, "offset 0x%llx: ", (unsigned long long)d->off);
 	fprintf(stderr, "%s\n", d->msg);
+}
+
+int exit_worst(int a, int b)
+{
+	static const int rank[] = { EXIT_OK, EXIT_FIXABLE, EXIT_INCONCLUSIVE, EXIT_NO,
+				    EXIT_DATAERR, EXIT_NOINPUT, EXIT_NOPERM, EXIT_UNAVAILABLE,
+				    EXIT_CANTCREAT, EXIT_IOERR, EXIT_SOFTWARE, EXIT_USAGE };
+	int ra = -1, rb = -1;
+
+	for (int i = 0; i < (int)(sizeof(rank) / sizeof(rank[0])); i++) {
+		if (rank[i] == a)
+			ra = i;
+		if (rank[i] == b)
+			rb = i;
+	}
+	return ra >= rb ? a : b;
 }
 
 int exit_for_err(int err)

@@ -4,6 +4,7 @@
 #define XSAVECTL_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <xsave/err.h>
@@ -24,5 +25,25 @@ void msg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_diag(const char *file, const struct xs_diag *d);
 /* Exit code for a library error. */
 int exit_for_err(int err);
+
+/*
+ * The last message msg_err()/msg_diag() printed, for batch answers that
+ * report an unreadable input in JSON: its text (without the "xsavectl: CMD: "
+ * prefix, the file name or the offset, where msg_diag() had them apart) and
+ * offset.  msg_last_clear() forgets it.
+ */
+struct msg_last {
+	bool set, has_off;
+	unsigned long long off;
+	char text[512];
+};
+const struct msg_last *msg_last(void);
+void msg_last_clear(void);
+
+/*
+ * The worse of two exit statuses of a batch (man xsavectl, EXIT STATUS):
+ * 64 > 70 > 74 > 73 > 69 > 77 > 66 > 65 > 1 > 3 > 2 > 0.
+ */
+int exit_worst(int a, int b);
 
 #endif

@@ -15,6 +15,8 @@
 #include <xsave/err.h>
 #include <xsave/layout.h>
 
+/* sizeof(struct kvm_xsave): what KVM_GET_XSAVE (and KVM_GET_XSAVE2 without AMX) returns. */
+#define XS_KVM_XSAVE_SIZE 4096u
 /* Linux FP_XSTATE_MAGIC1, at byte 464 of a signal frame's fpstate. */
 #define XS_SIGFRAME_MAGIC1 0x46505853u
 /* Default MXCSR_MASK when the image says 0 (SDM 11.6.6; Linux fpu__init_system_mxcsr). */

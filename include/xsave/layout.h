@@ -39,6 +39,8 @@ enum xs_comp_id {
 /* IA32_XSS-managed components (CPUID.(0xD,i).ECX[0]=1): 8 and 10-16. */
 #define XS_MASK_SUPERVISOR (XS_BIT(XS_PT) | (0x7fULL << XS_PASID))
 /* User components this version knows (XCR0-managed). */
+/* Every component some CPU defines: bits 0..19, and AMD's LWP (bit 62). */
+#define XS_MASK_KNOWN (((1ULL << 20) - 1) | XS_BIT(62))
 #define XS_MASK_USER_KNOWN (XS_MASK_FPSSE | XS_BIT(XS_AVX) | XS_MASK_MPX | XS_MASK_AVX512 | \
 			    XS_BIT(XS_PKRU) | XS_MASK_AMX | XS_BIT(XS_APX))
 

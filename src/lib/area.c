@@ -197,6 +197,12 @@ static int locate_std(struct xs_state *st, uint64_t need, struct xs_diag *d)
 	char names[96];
 	int rc;
 
+	if (missing & ~XS_MASK_KNOWN) {
+		xs_mask_names(missing & ~XS_MASK_KNOWN, names, sizeof(names));
+		return XS_FAIL_AT(d, XS_EFORMAT, 512,
+				  "not an XSAVE image: XSTATE_BV 0x%" PRIx64 " sets bits no CPU defines (%s)",
+				  st->xstate_bv, names);
+	}
 	if (missing) {
 		xs_mask_names(missing, names, sizeof(names));
 		return XS_FAIL_AT(d, XS_ELAYOUT, 512, "layout %s has no standard offset for %s",
@@ -224,9 +230,18 @@ static int locate_std(struct xs_state *st, uint64_t need, struct xs_diag *d)
 static int locate_compacted(struct xs_state *st, struct xs_diag *d)
 {
 	uint64_t incl = (st->xcomp_bv & ~XS_XCOMP_COMPACTED) | XS_MASK_FPSSE;
+	uint64_t unknown = (incl | st->xstate_bv) & ~XS_MASK_KNOWN;
 	uint32_t total;
-	int rc = xs_layout_compacted(&st->layout, incl, st->off, &total, d);
+	char names[96];
+	int rc;
 
+	if (unknown) {
+		xs_mask_names(unknown, names, sizeof(names));
+		return XS_FAIL_AT(d, XS_EFORMAT, 512,
+				  "not an XSAVE image: XSTATE_BV/XCOMP_BV set bits no CPU defines (%s)",
+				  names);
+	}
+	rc = xs_layout_compacted(&st->layout, incl, st->off, &total, d);
 	if (rc)
 		return rc;
 	if (st->size < total) {

@@ -275,8 +275,16 @@ static const char *one_line(void *ctx, const char *line)
 
 int xs_hostinfo_parse(const char *text, size_t len, struct xs_hostinfo *h, struct xs_diag *d)
 {
+	int rc;
+
 	memset(h, 0, sizeof(*h));
-	return xs_text_lines(text, len, one_line, h, d);
+	rc = xs_text_lines(text, len, one_line, h, d);
+	/* Unknown keys are ignored, so a file of none but those is no CPUID file. */
+	if (!rc && !h->leaf0_max && !h->have_leaf1 && !h->have_leaf7 && !h->d.valid &&
+	    !h->kvm.have_cpuid_d)
+		rc = XS_FAIL_AT(d, XS_EFORMAT, 0,
+				"no CPUID fact in it: not a CPUID file (lines such as \"leaf0 max=0xd vendor=...\" and \"0xd.0 eax=...\")");
+	return rc;
 }
 
 int xs_cpuid_d_parse(const char *text, size_t len, struct xs_cpuid_d *c, struct xs_diag *d)

@@ -492,7 +492,7 @@ static const char *step_line(struct xs_kp_record *r, const char *line)
 			return "no value after this step's result";
 		return parse_num(line, &a->v) ? "a number (0x..) as the value" : NULL;
 	}
-	return "\"key=value\" or a step name (see man xsavectl, PROBE RECORDS)";
+	return "\"key=value\" or a step name (a record written by probe --record)";
 }
 
 static int set_fact(struct xs_fact *f, const char *v)

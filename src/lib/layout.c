@@ -232,21 +232,27 @@ int xs_layout_compacted(const struct xs_layout *l, uint64_t xcomp, uint32_t off[
 void xs_mask_names(uint64_t mask, char *buf, size_t len)
 {
 	size_t used = 0;
+	unsigned left = (unsigned)__builtin_popcountll(mask);
 
 	if (!len)
 		return;
 	buf[0] = 0;
-	for (unsigned i = 0; i < XS_NCOMP && used < len; i++) {
+	for (unsigned i = 0; i < XS_NCOMP; i++) {
+		const char *name;
+		size_t need;
+
 		if (!(mask & XS_BIT(i)))
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "",
-				 xs_comp_info(i)->name);
-		if (n < 0)
-			break;
-		used += (size_t)n;
+		name = xs_comp_info(i)->name;
+		/* Room for this name, and for " +N more" should another not fit. */
+		need = (used ? 1 : 0) + strlen(name) + (left > 1 ? 10 : 0);
+		if (used + need >= len) {
+			snprintf(buf + used, len - used, "%s+%u more", used ? " " : "", left);
+			return;
+		}
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", name);
+		left--;
 	}
-	if (used >= len && len > 4)
-		memcpy(buf + len - 4, "...", 4);
 }
 
 struct mask_group {

@@ -142,9 +142,9 @@ done
 : >empty.bin
 case_ "empty file" 65 "'empty.bin'.*offset 0x0" "$XSAVECTL" inspect empty.bin
 mkdir dir.bin
-case_ "directory" 66 "!'dir.bin': not a regular file" "$XSAVECTL" inspect dir.bin
+case_ "directory" 66 "!'dir.bin': a directory .inspect and check read the files under it with --recursive., not a file to read" "$XSAVECTL" inspect dir.bin
 mkfifo fifo.bin
-case_ "FIFO (no hang)" 66 "!'fifo.bin': not a regular file" timeout 10 "$XSAVECTL" inspect fifo.bin
+case_ "FIFO (no hang)" 66 "!'fifo.bin': a FIFO, not a file to read" timeout 10 "$XSAVECTL" inspect fifo.bin
 case_ "missing file" 66 "!'nope.bin': cannot open" "$XSAVECTL" inspect nope.bin
 cp s.bin v.bin && patch v.bin 7 02
 case_ "stream of version 2" 65 "'v.bin'.*stream version 2" "$XSAVECTL" inspect v.bin

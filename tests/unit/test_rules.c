@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Every check/filter rule, on small images built here from the SDM layout. */
+#include <stdbool.h>
 #include <string.h>
 
 #include <xsave/area.h>
@@ -180,6 +181,54 @@ static void unmaintained(void)
 	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x7 }, &c);
 	CHECK(c.verdict == XS_VERDICT_INCOMPATIBLE && c.lose == 0x200,
 	      "unmaintained XSTATE_BV: judged by the guest XCR0, live PKRU would be lost");
+
+	/* A target that loads everything: still fixable, XSTATE_BV must be set. */
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x207 }, &c);
+	CHECK(c.verdict == XS_VERDICT_FIXABLE && c.bv_rebuild && c.bv_data == 0x206 && !c.strip,
+	      "TCG state on a target that has everything: fixable, XSTATE_BV from data 0x%llx",
+	      (unsigned long long)c.bv_data);
+	uint64_t cleared = 1;
+	CHECK(xs_filter_apply(&st, &c, false, &cleared) == 0 && st.xstate_bv == 0x206 &&
+	      !st.bv_unmaintained && cleared == 0 && img[512] == 0x06 && img[513] == 0x02,
+	      "filter writes XSTATE_BV 0x206 (x87 at init: FCW 0x37f only) into the image");
+
+	/* Components at init stay out; MXCSR alone keeps SSE in. */
+	build(0x0, 0);
+	img[160] = 0;
+	put(24, 0x9fc0, 4);
+	judge(&st, &c, 0x207, true, 0x207);
+	st.bv_unmaintained = true;
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x207 }, &c);
+	CHECK_U64(c.bv_data, 0x6, "x87 (FCW only) and PKRU 0 at init; SSE by MXCSR 0x9fc0, AVX data");
+	CHECK_U64(xs_state_data_mask(&st), 0x6, "xs_state_data_mask");
+	st.guest_xcr0 = 0x3;
+	CHECK_U64(xs_state_data_mask(&st), 0x2, "data outside the guest XCR0 does not count");
+}
+
+static void xcr0_rules(void)
+{
+	static const struct {
+		uint64_t xcr0;
+		bool ok;
+	} cases[] = {
+		{ 0x1, true }, { 0x3, true }, { 0x7, true }, { 0x1f, true }, { 0x2e7, true },
+		{ 0x602e7, true }, { 0x802e7, true }, { 0x6, false }, { 0x5, false },
+		{ 0xf, false }, { 0x17, false }, { 0x27, false }, { 0x67, false }, { 0xe3, false },
+		{ 0x20007, false }, { 0x40007, false },
+	};
+	int wrong = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[96] = "";
+		bool ok = xs_xcr0_valid(cases[i].xcr0, why, sizeof(why));
+
+		if (ok != cases[i].ok || (!ok && !why[0])) {
+			printf("# XCR0 0x%llx: %s\n", (unsigned long long)cases[i].xcr0,
+			       ok ? "accepted" : why);
+			wrong++;
+		}
+	}
+	CHECK(wrong == 0, "XSETBV rules on 16 XCR0 values (%d wrong)", wrong);
 }
 
 int main(void)
@@ -188,5 +237,6 @@ int main(void)
 	filters();
 	compacted_supervisor();
 	unmaintained();
+	xcr0_rules();
 	return t_done("test_rules");
 }

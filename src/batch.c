@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/* Batches of inputs: see batch.h. */
+#include <fts.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "util.h"
+
+static void add(char ***v, size_t *n, char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+static int by_name(const FTSENT **a, const FTSENT **b)
+{
+	return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+/* Every regular file under @dir; false when it is no directory (or cannot be walked). */
+static bool walk(char *dir, struct batch *b)
+{
+	char *roots[] = { dir, NULL };
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, by_name);
+	FTSENT *e;
+	bool isdir = false;
+
+	if (!fts)
+		return false;
+	while ((e = fts_read(fts))) {
+		if (e->fts_level == 0 && e->fts_info != FTS_D)
+			break;
+		isdir = true;
+		if (e->fts_info == FTS_F) {
+			char *p = xstrdup(e->fts_path);
+
+			add(&b->owned, &b->nowned, p);
+			add(&b->files, &b->n, p);
+		} else if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR) {
+			/* input_load() will say why it cannot be read */
+			char *p = xstrdup(e->fts_path);
+
+			add(&b->owned, &b->nowned, p);
+			add(&b->files, &b->n, p);
+		}
+	}
+	fts_close(fts);
+	return isdir;
+}
+
+void batch_expand(char **args, int nargs, bool recursive, struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	for (int i = 0; i < nargs; i++)
+		if (!recursive || !walk(args[i], b))
+			add(&b->files, &b->n, args[i]);
+}
+
+void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->nowned; i++)
+		free(b->owned[i]);
+	free(b->owned);
+	free(b->files);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The last message without the "'FILE': " it starts with when it names @file. */
+static const char *message(const char *file)
+{
+	const struct msg_last *m = msg_last();
+	size_t n = strlen(file);
+
+	if (!m->set)
+		return "cannot be read";
+	if (m->text[0] == '\'' && !strncmp(m->text + 1, file, n) && !strncmp(m->text + 1 + n, "': ", 3))
+		return m->text + n + 4;
+	return m->text;
+}
+
+void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc)
+{
+	const struct msg_last *m = msg_last();
+
+	if (c->brief) {
+		printf("%s: error: %s\n", file, message(file));
+		return;
+	}
+	if (!c->json)
+		return;
+	out_obj(o, NULL);
+	out_str(o, "file", file);
+	out_obj(o, "error");
+	out_u64(o, "code", (uint64_t)rc);
+	if (m->has_off)
+		out_u64(o, "offset", m->off);
+	else
+		out_null(o, "offset");
+	out_str(o, "message", message(file));
+	out_end(o);
+	out_end(o);
+}
+
+void state_name(char *buf, size_t len, const char *file, const struct input_state *s)
+{
+	if (s->kind == STATE_VCPU)
+		snprintf(buf, len, "%s vcpu%ld", file, s->id);
+	else if (s->kind == STATE_THREAD && s->id >= 0)
+		snprintf(buf, len, "%s thread %ld", file, s->id);
+	else
+		snprintf(buf, len, "%s", file);
+}
