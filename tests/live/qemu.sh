@@ -335,7 +335,7 @@ cont
 migrate_set_capability multifd on
 migrate_set_parameter multifd-channels 2
 migrate \"file:t.mrmf\""
-	tr=cat
+	tr="cat"
 	[ $has_file = yes ] && tr="$tr file"
 	[ $has_mapped = yes ] && tr="$tr mr mrmf"
 	c "tcg -cpu max,-mpx,-pku: saved through exec:cat, exec:gzip$([ $has_file = yes ] && echo ", file:")$(
