@@ -150,6 +150,20 @@ init_ok() {
 		grep -q '^    st6: *0x00000000000000000000 ' regs.txt
 }
 
+# upper_ymm FILE: what the upper YMM halves of vCPU 0 in FILE (a re-save after
+# a TCG stream was loaded into KVM with XSTATE_BV 0) are: "kept" (the stream's
+# pattern, QEMU 7.2's own copy), "zero" (10.0, 11.1) or "other".
+upper_ymm() {
+	xs inspect -r --vcpu 0 "$1" >regs.txt || return 1
+	z=00000000000000000000000000000000 kept=0 zero=0
+	for i in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		hi=$(expect 0 ymm $i | cut -c1-34)
+		grep -q "^    ymm$i: *$hi$z\>" regs.txt && kept=$((kept + 1))
+		grep -q "^    ymm$i: *0x$z$z\>" regs.txt && zero=$((zero + 1))
+	done
+	if [ $kept = 16 ]; then echo kept; elif [ $zero = 16 ]; then echo zero; else echo other; fi
+}
+
 # Every byte where $2 differs from $1 (cmp -l counts from 1) lies in one of $1's cpu
 # sections, counted from the section header (cpu sections are under 20 KiB here).
 only_in_cpu_sections() {
@@ -389,6 +403,12 @@ migrate_set_capability mapped-ram off
 			vm_cmds="${off}migrate \"exec:cat > lost.$t\""
 			c "[$name] QEMU+KVM loads the unfiltered TCG stream: every register at its init value" \
 				'vm logk1$t kvm $kcpu 1 pc "$(echo "$in" | sed "s/f\.t\./u.t./")" && init_ok lost.$t 0'
+			if [ $t = cat ]; then
+				ymmh=zero
+				[ "$major" -lt 8 ] && ymmh=kept
+				c "[$name] ... and the re-save's upper YMM halves are $ymmh (7.2 re-saves its own copy of what KVM reports absent)" \
+					'[ "$(upper_ymm lost.$t)" = $ymmh ]'
+			fi
 			vm_pre=$pre vm_cmds="${off}migrate \"exec:cat > kept.$t\""
 			c "[$name] QEMU+KVM loads the filtered stream: every register survives (diff equal)" \
 				'vm logk2$t kvm $kcpu 1 pc "$in" && xs diff t.$t kept.$t >/dev/null &&
