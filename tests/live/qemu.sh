@@ -511,6 +511,13 @@ migrate_incoming file:" what="$machine, mapped-ram+multifd"
 	c "--force on KVM: the re-saved state differs from the input only in PKRU, the pattern intact" \
 		'xs diff --all max2.bin Fkvm.bin >d.txt 2>&1; [ $? = 1 ] && [ "$(diff_regs d.txt)" = pkru ] &&
 		 pattern_ok Fkvm.bin 0 ymm && pattern_ok Fkvm.bin 1 ymm'
+	vm_cmds='migrate "exec:cat > q35kvm.bin"'
+	# shellcheck disable=SC2086
+	c "q35 TCG stream (3 vCPUs, AHCI, xHCI, NICs) after --force --xcr0 host: QEMU+KVM loads it, only PKRU differs" \
+		'xs filter --force --xcr0 host -o q35F.bin q35.bin >/dev/null 2>&1 &&
+		 vm log15 kvm $kcpu 3 q35 "exec:cat q35F.bin" $devs && xs diff q35F.bin q35kvm.bin >/dev/null &&
+		 { xs diff --all q35.bin q35kvm.bin >d.txt 2>&1; [ $? = 1 ]; } && [ "$(diff_regs d.txt)" = pkru ] &&
+		 pattern_ok q35kvm.bin 2 ymm'
 }
 
 inplace_checks() {
