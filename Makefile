@@ -3,8 +3,9 @@
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
-#   make install   PREFIX=/usr/local (also the kernel patch series, share/xsavectl/kernel)
+#   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
+#   make qemu-check    the QEMU patch series: Debian's qemu 7.2 built with it, loads through KVM (make qemu-deps)
 #   make nested-check  the probe against real KVM builds in a TCG-booted Debian kernel
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
 
@@ -14,8 +15,9 @@ CC ?= cc
 PKGS = zlib libcpuid libelf jansson
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) \
-	  -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"' $(shell pkg-config --cflags $(PKGS))
+XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS))
+# Where probe says the installed patch series are (src/cmd_probe.c only).
+SHARE_DEFS = -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"'
 LIBS = $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
@@ -34,7 +36,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all deps kernel-deps kernel-check nested-check check check-asan check-valgrind update-golden install clean lint bench fuzz fuzz-build
+.PHONY: FORCE all deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl
 
@@ -49,6 +51,7 @@ $(BUILD)/prefix: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
 $(BUILD)/src/cmd_probe.o: $(BUILD)/prefix
+$(BUILD)/src/cmd_probe.o: XCFLAGS += $(SHARE_DEFS)
 FORCE:
 
 $(BUILD)/libxsave.a: $(LIB_OBJ)
@@ -82,9 +85,14 @@ $(BUILD)/tests/maxrss: tests/gen/maxrss.c
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
 
 # Speed and memory on a multi-GiB real stream (needs qemu-system-x86 and bc; minutes).
-bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss
+bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss bench-matrix
 	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
 		MAXRSS=$(abspath $(BUILD)/tests/maxrss) sh tests/bench/bench.sh
+
+# The fleet matrix alone: 1,000 states x 100 profiles (seconds).
+bench-matrix: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		DATA=$(abspath tests/data) sh tests/bench/matrix.sh
 
 # libFuzzer targets (clang with libclang-rt): one per reader and one for the rules.
 # make fuzz replays tests/fuzz/regress/TARGET/* (every crash ever found), then fuzzes
@@ -145,6 +153,30 @@ kernel-deps:
 kernel-check:
 	@sh kernel/check.sh build-kernel
 
+# The QEMU patch series (qemu/7.2) against Debian 12's qemu source: applied with quilt and
+# git am, qemu-system-x86_64 built (KVM only, cached in build-qemu/), and streams loaded
+# through /dev/kvm by Debian's QEMU and the patched one.  qemu-deps also adds deb-src
+# lines for the mirror apt uses when none are configured (apt-get source needs them).
+qemu-deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+		if [ -f /etc/apt/sources.list.d/debian.sources ]; then \
+			sed -n 's/^Types: *deb$$/Types: deb-src/; /^Types:\|^URIs:\|^Suites:\|^Components:\|^Signed-By:\|^$$/p' \
+				/etc/apt/sources.list.d/debian.sources | \
+				$$SUDO tee /etc/apt/sources.list.d/xsavectl-deb-src.sources >/dev/null; \
+		else \
+			sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list | \
+				$$SUDO tee /etc/apt/sources.list.d/xsavectl-deb-src.list >/dev/null; \
+		fi; \
+	fi; \
+	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends build-essential \
+		pkg-config python3 ninja-build meson libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev \
+		dpkg-dev quilt git xz-utils qemu-system-x86 gdb
+
+qemu-check: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		sh qemu/check.sh build-qemu
+
 # The probe against real KVM code: Debian's kernel booted under QEMU (TCG, nested SVM) with its
 # own kvm modules and three rebuilt variants (needs kernel-deps, qemu-system-x86, network).
 nested-check: $(BUILD)/xsavectl
@@ -158,6 +190,10 @@ update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \
 		MKSTREAM=$(abspath $(BUILD)/tests/mkstream) sh tests/cli/run.sh
 
+# Mutants the suite must kill (tests/mutants.sh): each breaks one guarded rule.
+mutants:
+	@sh tests/mutants.sh
+
 # The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
@@ -168,11 +204,25 @@ check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 
 # Man pages must be clean for mandoc; every long option must be documented.
 lint: $(BUILD)/xsavectl
-	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning man/*.1; fi
+	@# every mandoc message, STYLE included (only the system's stale mandoc.db is not ours)
+	@if command -v mandoc >/dev/null; then \
+		out=$$(mandoc -Tlint man/*.1 2>&1 | grep -v 'outdated mandoc.db'); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; fi
 	@sh tests/docsync.sh $(BUILD)/xsavectl
 
-install: all
-	install -D -m 0755 xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl
+# make install links its own binary for PREFIX (only cmd_probe.o differs) and leaves the
+# in-tree ./xsavectl as it was built; make uninstall removes exactly what install wrote.
+INST = $(BUILD)/install
+INSTALLED = bin/xsavectl share/man/man1/xsavectl.1 share/bash-completion/completions/xsavectl \
+	share/xsavectl/kernel/README.md $(addprefix share/xsavectl/kernel/6.1.y/,$(notdir $(wildcard kernel/6.1.y/*.patch))) \
+	share/xsavectl/qemu/README.md $(addprefix share/xsavectl/qemu/7.2/,$(notdir $(wildcard qemu/7.2/*.patch)))
+
+install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) $(BUILD)/libxsave.a
+	@mkdir -p $(INST)
+	$(CC) $(XCFLAGS) $(SHARE_DEFS) $(CFLAGS) -c -o $(INST)/cmd_probe.o src/cmd_probe.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $(INST)/xsavectl $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) \
+		$(INST)/cmd_probe.o $(BUILD)/libxsave.a $(LIBS)
+	install -D -m 0755 $(INST)/xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -D -m 0644 completions/xsavectl.bash \
@@ -180,8 +230,18 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y
 	install -m 0644 kernel/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/
 	install -m 0644 kernel/6.1.y/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y/
+	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2
+	install -m 0644 qemu/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/
+	install -m 0644 qemu/7.2/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	@# our own directories only; bin/, man1/ and completions/ are the system's
+	-rmdir $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y $(DESTDIR)$(PREFIX)/share/xsavectl/kernel \
+		$(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2 $(DESTDIR)$(PREFIX)/share/xsavectl/qemu \
+		$(DESTDIR)$(PREFIX)/share/xsavectl 2>/dev/null
 
 clean:
-	rm -rf build build-asan build-fuzz build-kernel build-nested xsavectl
+	rm -rf build build-asan build-fuzz build-kernel build-qemu build-nested xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

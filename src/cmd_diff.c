@@ -4,6 +4,7 @@
 
 #include <xsave/diff.h>
 
+#include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
 #include "util.h"
@@ -97,6 +98,24 @@ static void show_pair(struct out *o, const struct input_state *ia, const struct 
 	out_end(o);
 }
 
+/* "A vcpu0 B vcpu0: differ: ymm1 zmm3 (2 registers)" */
+static void brief(const struct diff_args *a, const struct input_state *ia,
+		  const struct input_state *ib, const struct xs_diff *d)
+{
+	char na[512], nb[512];
+
+	state_name(na, sizeof(na), a->file[0], ia);
+	state_name(nb, sizeof(nb), a->file[1], ib);
+	printf("%s %s: %s", na, nb, d->n ? "differ:" : "equal");
+	for (size_t k = 0; k < d->n && k < 8; k++)
+		printf(" %s", d->regs[k].name);
+	if (d->n > 8)
+		printf(" +%zu more", d->n - 8);
+	if (d->n)
+		printf(" (%zu register%s)", d->n, d->n > 1 ? "s" : "");
+	putchar('\n');
+}
+
 /* Compare state @i of both inputs into @o; *equal is cleared on a difference. */
 static int diff_pair(struct out *o, const struct diff_args *a, const struct input in[2],
 		     unsigned i, bool *equal)
@@ -113,9 +132,13 @@ static int diff_pair(struct out *o, const struct diff_args *a, const struct inpu
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;
 	}
-	out_obj(o, NULL);
-	show_pair(o, ia, ib, &d);
-	out_end(o);
+	if (a->common.brief)
+		brief(a, ia, ib, &d);
+	else {
+		out_obj(o, NULL);
+		show_pair(o, ia, ib, &d);
+		out_end(o);
+	}
 	*equal &= d.n == 0;
 	xs_diff_free(&d);
 	return 0;
@@ -161,7 +184,12 @@ static int run(int argc, char **argv)
 		out_free(o);
 		return rc;
 	}
-	rc = common_finish(o);
+	if (a.common.brief) {
+		out_free(o);
+		rc = common_print("");
+	} else {
+		rc = common_finish(o);
+	}
 	return rc ? rc : equal ? EXIT_OK : EXIT_NO;
 }
 

@@ -6,6 +6,7 @@
 
 #include <xsave/rd.h>
 
+#include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
 #include "util.h"
@@ -126,6 +127,15 @@ static int run(int argc, char **argv)
 	if (rc || !strcmp(a.output, "-")) {
 		input_free(&in);
 		return rc;
+	}
+	if (a.common.brief) {
+		char name[512];
+
+		state_name(name, sizeof(name), a.file, s);
+		printf("%s: wrote %s (%zu bytes, xstate_bv 0x%llx)\n", name, a.output, size,
+		       (unsigned long long)bv);
+		input_free(&in);
+		return common_print("");
 	}
 	o = common_out(&a.common);
 	show_input(o, &in);

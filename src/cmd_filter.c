@@ -5,11 +5,13 @@
  * --force.  The output is written atomically; the input is never modified
  * unless --in-place, which replaces it atomically too.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <xsave/rules.h>
 
+#include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
 #include "judge.h"
@@ -158,6 +160,23 @@ static void refusal(const struct filter_args *a, const struct input_state *s,
 	if (c->bad)
 		msg_err("'%s'%s: refusing to filter: %s, which no filter can repair", a->file, who,
 			xs_problem_desc(c->bad));
+}
+
+/* One line per state (and "nothing written" when refused). */
+static void brief(const struct filter_args *a, const struct input *in, const struct xs_check *c,
+		  bool refused, const char *dest)
+{
+	char name[512], line[640];
+
+	if (!strcmp(dest, "-"))
+		return;		/* stdout is the output */
+	for (unsigned i = 0; i < in->nstates; i++) {
+		state_name(name, sizeof(name), a->file, &in->s[i]);
+		verdict_line(line, sizeof(line), &c[i]);
+		printf("%s: %s\n", name, line);
+	}
+	if (refused)
+		printf("%s: nothing written (refused)\n", a->file);
 }
 
 /* Judge every state; false when one is refused (each refusal said on stderr). */
@@ -312,6 +331,8 @@ static int filter(struct filter_args *ap)
 	}
 	c = xcalloc(in.nstates, sizeof(*c));
 	refused = !judge_states(&a, &in, c);
+	if (a.common.brief)
+		brief(&a, &in, c, refused, dest);
 	o = common_out(&a.common);
 	show_target(o, "target", a.target);
 	out_arr(o, "inputs");
@@ -341,7 +362,14 @@ static int filter(struct filter_args *ap)
 		out_free(o);
 		return refused ? EXIT_NO : EXIT_OK;
 	}
-	rc = common_finish(o);
+	if (a.common.brief) {
+		out_free(o);
+		if (!refused)
+			printf("%s: written to %s\n", a.file, dest);
+		rc = common_print("");
+	} else {
+		rc = common_finish(o);
+	}
 	return rc ? rc : refused ? EXIT_NO : EXIT_OK;
 }
 

@@ -111,8 +111,9 @@ static const char *advice(enum xs_kp_class c)
 		return "no regression: states load whatever the guest CPUID and are saved as the "
 		       "guest sees them";
 	default:
-		return "these answers decide nothing: go by the version hint, or run the probe where "
-		       "KVM applies the guest CPUID (kvm_intel, kvm_amd)";
+		return "these answers decide nothing: run the probe where KVM applies the guest "
+		       "CPUID (kvm_intel, kvm_amd); the version hint holds for mainline and stable "
+		       "kernels only";
 	}
 }
 
@@ -166,7 +167,8 @@ static void show_kernel(struct out *o, const struct xs_kp_record *r, enum xs_kp_
 	str_or_null(o, "module", r->module);
 	if (have) {
 		out_str(o, "by_version", xs_kp_class_name(*hint));
-		out_note(o, "(%s; a hint only: distributions backport)", label);
+		out_note(o, "(%s; a hint for mainline and stable kernels only: distribution "
+			 "kernels backport, the measured class decides)", label);
 	} else {
 		out_null(o, "by_version");
 	}
@@ -209,7 +211,8 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 	show_kernel(o, r, &hint, label);
 	out_str(o, "class", xs_kp_class_name(v.cls));
 	if (label[0] && v.cls != XS_KP_INCONCLUSIVE && hint != v.cls)
-		out_note(o, "(the version suggests %s: this KVM is not what its version number says)",
+		out_note(o, "(the version suggests %s; the measured class decides: a distribution "
+			 "kernel with backports, or a KVM that is not what its version says)",
 			 xs_kp_class_name(hint));
 	out_str(o, "reason", v.reason);
 	out_str(o, "advice", advice(v.cls));

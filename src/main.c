@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xsave/layout.h>
+
 #include "cmd.h"
 #include "exitcodes.h"
 #include "util.h"
@@ -23,10 +25,11 @@ static const struct xs_cmd *const commands[] = {
 const char *argp_program_version = "xsavectl " XSAVECTL_VERSION;
 const char *argp_program_bug_address = NULL;
 
-enum { OPT_LIST_COMMANDS = 0x2000, OPT_LIST_OPTIONS };
+enum { OPT_LIST_COMMANDS = 0x2000, OPT_LIST_OPTIONS, OPT_LIST_COMPONENTS };
 
 static const struct argp_option options[] = {
 	{ "list-commands", OPT_LIST_COMMANDS, NULL, OPTION_HIDDEN, NULL, 0 },
+	{ "list-components", OPT_LIST_COMPONENTS, NULL, OPTION_HIDDEN, NULL, 0 },
 	{ 0 }
 };
 
@@ -78,6 +81,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_LIST_COMMANDS:
 		for (size_t i = 0; i < NCMDS; i++)
 			printf("%s\n", commands[i]->name);
+		exit(EXIT_OK);
+	case OPT_LIST_COMPONENTS:
+		for (unsigned i = 0; xs_mask_word(i); i++)
+			printf("%s\n", xs_mask_word(i));
 		exit(EXIT_OK);
 	case ARGP_KEY_ARG:
 		/* The command word: remember it and stop, the rest belongs to it. */

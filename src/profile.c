@@ -104,7 +104,12 @@ out:
 int profile_load(const char *path, struct profile *p)
 {
 	struct io_file f;
-	int rc = io_read(path, PROFILE_MAX, &f);
+	int rc;
+
+	/* *p is valid for profile_free() on every path, failures included. */
+	memset(p, 0, sizeof(*p));
+	p->path = path;
+	rc = io_read(path, PROFILE_MAX, &f);
 
 	if (rc)
 		return rc;

@@ -107,7 +107,9 @@ bool xs_kp_step_has_value(enum xs_kp_step s);
 /*
  * The class a kernel version implies (mainline and the stable lines named
  * above).  From "Debian X.Y.Z" in @version when present, else the numbers
- * at the start of @release.  Distributions backport, so this is a hint.
+ * at the start of @release.  A hint for mainline and stable kernels only:
+ * distribution kernels backport (Ubuntu 22.04's 5.15 carries ad856280ddea;
+ * Proxmox VE 7.4's 5.15 leaked host PKRU), so the measured class decides.
  * Returns false when no version can be read; *label gets "6.1.55" or
  * "6.6.0-rc3".
  */

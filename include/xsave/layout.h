@@ -126,5 +126,7 @@ void xs_mask_names(uint64_t mask, char *buf, size_t len);
  * "bitN").  "host" is not handled here (the CLI resolves it).
  */
 int xs_mask_parse(const char *s, uint64_t *mask, struct xs_diag *d);
+/* The @i-th word xs_mask_parse() knows (components, then groups); NULL past the last. */
+const char *xs_mask_word(unsigned i);
 
 #endif

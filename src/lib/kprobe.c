@@ -383,6 +383,14 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 
 /* ---- the version hint --------------------------------------------------- */
 
+/*
+ * Mainline and the stable lines only.  Distribution kernels backport: Ubuntu
+ * 22.04's 5.15 is reported to carry ad856280ddea (a 5.15 that refuses like
+ * needs-patch), Proxmox VE 7.4's 5.15 leaked host PKRU (pve-kernel masks PKRU
+ * on KVM_SET_XSAVE to compensate).  The caller says so; the probe's answers
+ * decide.
+ */
+
 static enum xs_kp_class class_of(unsigned maj, unsigned min, unsigned sub, unsigned rc)
 {
 	unsigned k = maj * 1000 + min;

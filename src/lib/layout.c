@@ -270,6 +270,17 @@ static const struct mask_group groups[] = {
 	{ "all", XS_MASK_USER_KNOWN },
 };
 
+const char *xs_mask_word(unsigned i)
+{
+	for (unsigned bit = 0; bit < XS_NCOMP; bit++) {
+		const char *name = xs_comp_info(bit)->name;
+
+		if (strncmp(name, "bit", 3) && i-- == 0)
+			return name;
+	}
+	return i < sizeof(groups) / sizeof(groups[0]) ? groups[i].name : NULL;
+}
+
 static int mask_word(const char *w, size_t n, uint64_t *mask)
 {
 	int bit = xs_comp_by_name(w, n);

@@ -34,6 +34,8 @@ no_debris() { ! ls -A "${1:-.}" | grep -q xsavectl-; }
 # --- stdout ------------------------------------------------------------------
 check "inspect > /dev/full: exit 74, 'No space left on device'" \
 	'xs inspect s.bin >/dev/full 2>err.txt; [ $? = 74 ] && one_line "No space left"'
+check "host --record > /dev/full: exit 74 (fclose of stdout is checked)" \
+	'xs host --record >/dev/full 2>err.txt; [ $? = 74 ] && one_line "No space left"'
 check "filter -o - > /dev/full: exit 74" \
 	'xs filter --xcr0 0x7 -o - s.bin >/dev/full 2>err.txt; [ $? = 74 ] && one_line "standard output"'
 check "inspect into a closed pipe (| true): exit 0, quiet (not killed by SIGPIPE)" \
@@ -122,6 +124,19 @@ else
 			rm -f "$out" "$out".xsavectl-*
 		done
 	done
+	# A journal left by a run killed midway, then damaged: never used.
+	cp s.bin j.bin
+	strace -f -o /dev/null -e inject=pwrite64:signal=KILL:when=2 \
+		"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>&1
+	cp j.bin j.left
+	check "stream --in-place killed at its second pwrite: a journal is left" \
+		'[ -s j.bin.xsavectl-journal ] && ! cmp -s j.bin s.orig'
+	size=$(stat -c %s j.bin.xsavectl-journal)
+	printf '\377' | dd of=j.bin.xsavectl-journal bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	check "a journal with one byte changed (bad CRC) is refused (65), the stream left as it is" \
+		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
+		 grep -q "bad magic or CRC" err.txt && cmp -s j.bin j.left'
+	rm -f j.bin j.left j.bin.xsavectl-journal
 	cp img.bin ip.bin
 	strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
 		"$XSAVECTL" filter --force --xcr0 0x3 --in-place ip.bin >/dev/null 2>&1

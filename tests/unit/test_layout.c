@@ -66,7 +66,10 @@ static void from_cpuid(void)
 	const char bad[] = "0xd.0 eax=zz\n";
 	CHECK(xs_cpuid_d_parse(bad, sizeof(bad) - 1, &cd, &d) == -XS_EINVAL, "bad line rejected");
 	const char none[] = "hello\n";
-	CHECK(xs_cpuid_d_parse(none, sizeof(none) - 1, &cd, &d) == -XS_EINVAL, "no 0xd.0 rejected");
+	CHECK(xs_cpuid_d_parse(none, sizeof(none) - 1, &cd, &d) == -XS_EFORMAT,
+	      "no CPUID fact at all: not a CPUID file");
+	const char no_d[] = "leaf0 max=0xd vendor=GenuineIntel\n";
+	CHECK(xs_cpuid_d_parse(no_d, sizeof(no_d) - 1, &cd, &d) == -XS_EINVAL, "no 0xd.0 rejected");
 	const char missing[] = "0xd.0 eax=0x207 ebx=0 ecx=0 edx=0\n";
 	CHECK(xs_cpuid_d_parse(missing, sizeof(missing) - 1, &cd, &d) == 0 &&
 	      xs_layout_from_cpuid(&cd, "x", &l, &d) == -XS_EINVAL,

@@ -1,0 +1,32 @@
+#!/bin/bash
+# The bash completion, driven as bash drives it, against the binary under test
+# (named as a build-tree ./xsavectl would be: the completion asks that binary).
+# usage: XSAVECTL=... bash tests/completion.sh
+set -u
+: "${XSAVECTL:?}"
+TAP_NAME="completion"
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/../completions/xsavectl.bash"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+ln -s "$XSAVECTL" xsavectl
+touch dst.json vm.mig
+# complete WORD...: what _xsavectl offers for the last word
+complete_() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_xsavectl 2>/dev/null
+	echo "${COMPREPLY[*]}"
+}
+check "commands from the build tree's ./xsavectl (set -u clean)" '[ "$(complete_ ./xsavectl ch)" = check ]'
+check "options of a command" '[ "$(complete_ ./xsavectl inspect --re)" = "--registers --recursive" ]'
+check "--xcr0 component names after a comma" '[ "$(complete_ ./xsavectl check --xcr0 x87,ss)" = x87,sse ]'
+check "--xcr0 offers host" 'complete_ ./xsavectl check --xcr0 ho | grep -qw host'
+check "--xcr0 @FILE completes profile files" '[ "$(complete_ ./xsavectl check --xcr0 @ds)" = @dst.json ]'
+check "--guest-xcr0 groups (avx512)" 'complete_ ./xsavectl check --guest-xcr0 x87,sse,avx5 | grep -qx "x87,sse,avx512"'
+check "--vcpu offers no file names" '[ -z "$(complete_ ./xsavectl inspect --vcpu "")" ]'
+check "--thread offers no file names" '[ -z "$(complete_ ./xsavectl inspect --thread v)" ]'
+check "file arguments" '[ "$(complete_ ./xsavectl inspect vm)" = vm.mig ]'
+tap_done

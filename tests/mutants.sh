@@ -1,0 +1,70 @@
+#!/bin/sh
+# make mutants: break the code in ways the suite must notice, one at a time, in
+# a copy of the tree; each mutant must make its guarding test fail.  A mutant
+# that survives is a test that cannot fail.  Prints "N passed, N failed"
+# (a pass is a killed mutant).
+# usage: sh tests/mutants.sh
+set -u
+TAP_NAME="mutants"
+. "$(dirname "$0")/tap.sh"
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# The tracked tree, built once; each mutant is a copy of it (timestamps kept, so
+# only the mutated file is compiled again).
+mkdir -p "$work/base"
+(cd "$top" && git ls-files -z | xargs -0 cp --parents -t "$work/base" 2>/dev/null)
+(cd "$work/base" && make -s -j2 >/dev/null 2>&1) || { echo "mutants: the tree does not build" >&2; exit 1; }
+
+# mutant NAME FILE OLD NEW TEST...: replace the line fragment OLD (fixed string)
+# by NEW in FILE, build, and expect TEST (a shell command in the tree) to fail.
+mutant() {
+	name=$1 file=$2 old=$3 new=$4
+	shift 4
+	rm -rf "$work/m" && cp -a "$work/base" "$work/m"
+	if ! grep -qF -- "$old" "$work/m/$file"; then
+		no "$name: '$old' is not in $file any more (update the mutant)"
+		return
+	fi
+	OLD=$old NEW=$new perl -0pi -e 's/\Q$ENV{OLD}\E/$ENV{NEW}/' "$work/m/$file"
+	touch "$work/m/$file"
+	if ! (cd "$work/m" && make -s -j2 >/dev/null 2>&1); then
+		no "$name: the mutant does not build"
+		return
+	fi
+	# The guarding test must pass on the tree as it is, or its failure proves nothing.
+	if ! (cd "$work/base" && eval "$*" >/dev/null 2>&1); then
+		no "$name: its test fails without the mutant: $*"
+		return
+	fi
+	check "$name: killed" "! (cd '$work/m' && $* >/dev/null 2>&1)"
+}
+
+cli() {	# the golden CLI cases of one name
+	echo "env XSAVECTL=\$PWD/build/xsavectl MKXSAVE=\$PWD/build/tests/mkxsave MKSTREAM=\$PWD/build/tests/mkstream make -s build/tests/mkxsave build/tests/mkstream >/dev/null && env XSAVECTL=\$PWD/build/xsavectl MKXSAVE=\$PWD/build/tests/mkxsave MKSTREAM=\$PWD/build/tests/mkstream CASES='$1' sh tests/cli/run.sh"
+}
+faults='make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream DATA=$PWD/tests/data sh tests/live/faults.sh'
+
+mutant "reserved header bytes: only 40 of 48 zeroed" src/lib/rules.c \
+	'xs_wr_zero_at(&wr, 528, 48)' 'xs_wr_zero_at(&wr, 528, 40)' "$(cli filter-reserved-all-48)"
+mutant "fclose(stdout) failure ignored" src/common.c \
+	'if (rc || fclose(stdout)) {' 'if (rc || (fclose(stdout), 0)) {' "$faults"
+mutant "journal CRC not checked" src/journal.c \
+	'xs_be_get(f.buf + f.len - 4, 4) != crc32(0, f.buf, (uInt)(f.len - 4)) ||' '' "$faults"
+mutant "layout from bytes: never rules a vendor out" src/lib/area.c \
+	'bool fi = bytes_fit_layout(st, &intel, need), fa = bytes_fit_layout(st, &amd, need);' \
+	'bool fi = true, fa = true; (void)bytes_fit_layout;' 'make -s build/tests/test_zen4 >/dev/null && build/tests/test_zen4'
+mutant "cut-short kernel buffers refused again" src/lib/area.c \
+	'if (st->size < end && st->sw == XS_SW_XCR0 && (rc = cut_short(st, &need, &end, d)))' \
+	'if (0 && (rc = cut_short(st, &need, &end, d)))' 'make -s build/tests/test_cutshort >/dev/null && build/tests/test_cutshort'
+mutant "TCG XSTATE_BV left at 0 by filter" src/lib/rules.c \
+	'st->xstate_bv = c->bv_data;' '(void)0;' "$(cli filter-stream-tcg)"
+mutant "--guest-xcr0 may contradict the stream" src/input.c \
+	'if (st->guest_known && st->guest_xcr0 != c->guest_xcr0) {' 'if (0) {' "$(cli err-stream-guest-xcr0-contradicts)"
+mutant "--force keeps env.xcr0" src/lib/qcpu.c \
+	'body_put(c, QCPU_XCR0, 8, after, &old);' 'old = after;' "$(cli filter-stream-force-xcr0)"
+mutant "a batch stops at the first unreadable input" src/cmd_check.c \
+	'			status = exit_worst(status, rc);
+			continue;' '			status = exit_worst(status, rc);
+			break;' "$(cli check-batch-errors)"
+tap_done
