@@ -12,10 +12,12 @@
 #    vCPU is checked; filter's output is loaded back (-incoming) and saved again.
 #  - TCG streams on KVM: under TCG, QEMU never maintains env.xstate_bv (0).
 #    Loaded as is into a KVM vCPU, the registers come back at their init values
-#    (every version: XSTATE_BV 0 is valid); after `filter --xcr0 host` (which
+#    (every version: XSTATE_BV 0 is valid; 7.2's re-save still shows the upper
+#    YMM halves it had loaded, 10.0/11.1 zero them); after `filter --xcr0 host` (which
 #    sets XSTATE_BV) every register survives, and the filtered stream still
 #    loads under TCG and re-saves equal.  Through every transport.
-#  - KVM, unloadable state (pc, and q35 with suppress-vmdesc=on): a reset vCPU
+#  - KVM, unloadable state (pc, q35 with suppress-vmdesc=on, and pc through
+#    mapped-ram with 2 multifd channels where the version has it): a reset vCPU
 #    saved by QEMU+KVM gets the pattern and an XSTATE_BV bit this host's KVM
 #    cannot load.  KVM_SET_XSAVE fails: 7.2 ignores it and runs on with the
 #    registers reset; 10.0 and 11.1 exit 1 with their own message.  After
@@ -23,7 +25,8 @@
 #  - A guest XCR0 the target lacks (-cpu max: MPX and PKRU): filter refuses
 #    without --force, naming the guest XCR0; 10.0/11.1 refuse the unfiltered
 #    stream (KVM_SET_XCRS); `filter --force` lowers XCR0 (and CR4.PKE) and
-#    lists it, and every version loads the result with the rest intact.
+#    lists it, and every version loads the result with the rest intact (pc with
+#    2 vCPUs, and q35 with 3 vCPUs and devices).
 #  - --guest-xcr0 against the guest XCR0 a stream records: a usage error
 #    naming both when they differ, no change when they agree.
 #  - filter --in-place killed at several points (strace fault injection), and
@@ -32,7 +35,8 @@
 # mirror for debootstrap), no strace or no /dev/kvm: a visible SKIP line for
 # that part; with XSAVECTL_QEMU_REQUIRE=1 (CI) a missing version fails instead.
 # XSAVECTL_QEMU="7.2 10.0 11.1" picks the versions; XSAVECTL_CHROOTS is where
-# tests/chroot.sh keeps (or finds) the chroots.
+# tests/chroot.sh keeps (or finds) the chroots; XSAVECTL_KEEP=1 keeps the work
+# directory (streams, QEMU logs) and names it.
 # usage: XSAVECTL=... GUEST=... MKSTREAM=... sh tests/live/qemu.sh
 set -u
 : "${XSAVECTL:?}" "${GUEST:?}" "${MKSTREAM:?}"
