@@ -22,7 +22,7 @@ LIBS = $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
 	  src/lib/diff.c src/lib/hostinfo.c src/lib/qstream.c src/lib/qram.c src/lib/qcpu.c \
-	  src/lib/qvmdesc.c src/lib/text.c src/lib/kprobe.c
+	  src/lib/qvmdesc.c src/lib/text.c src/lib/kprobe.c src/lib/version.c
 CLI_SRC = src/main.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
 	  src/common.c src/batch.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/journal.c src/profile.c src/host_live.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
@@ -36,9 +36,9 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
+.PHONY: FORCE all lib deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
-all: xsavectl
+all: xsavectl lib
 
 xsavectl: $(BUILD)/xsavectl
 	cp $< $@
@@ -54,9 +54,31 @@ $(BUILD)/src/cmd_probe.o: $(BUILD)/prefix
 $(BUILD)/src/cmd_probe.o: XCFLAGS += $(SHARE_DEFS)
 FORCE:
 
+# libxsave: exports only what its public headers declare (include/xsave/export.h).
+LIB_VERSION = 0.1.0
+LIB_SONAME = libxsave.so.0
+LIBDIR ?= $(PREFIX)/lib
+LIB_PIC_OBJ = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+$(LIB_OBJ) $(LIB_PIC_OBJ): XCFLAGS += -fvisibility=hidden
+
 $(BUILD)/libxsave.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(BUILD)/libxsave.so.$(LIB_VERSION): $(LIB_PIC_OBJ) src/lib/libxsave.sym
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=src/lib/libxsave.sym -o $@ $(LIB_PIC_OBJ) \
+		$(shell pkg-config --libs jansson)
+
+$(BUILD)/libxsave.pc: src/lib/libxsave.pc.in FORCE
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+		$< >$@.tmp && (cmp -s $@.tmp $@ || mv $@.tmp $@) && rm -f $@.tmp
+
+lib: $(BUILD)/libxsave.a $(BUILD)/libxsave.so.$(LIB_VERSION) $(BUILD)/libxsave.pc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -213,16 +235,28 @@ lint: $(BUILD)/xsavectl
 # make install links its own binary for PREFIX (only cmd_probe.o differs) and leaves the
 # in-tree ./xsavectl as it was built; make uninstall removes exactly what install wrote.
 INST = $(BUILD)/install
-INSTALLED = bin/xsavectl share/man/man1/xsavectl.1 share/bash-completion/completions/xsavectl \
+LIB_HEADERS = $(wildcard include/xsave/*.h)
+INSTALLED = bin/xsavectl include/xsave.h $(addprefix include/xsave/,$(notdir $(LIB_HEADERS))) \
+	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.a $(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.so.$(LIB_VERSION) \
+	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/$(LIB_SONAME) $(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.so \
+	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/pkgconfig/libxsave.pc share/man/man1/xsavectl.1 share/bash-completion/completions/xsavectl \
 	share/xsavectl/kernel/README.md $(addprefix share/xsavectl/kernel/6.1.y/,$(notdir $(wildcard kernel/6.1.y/*.patch))) \
 	share/xsavectl/qemu/README.md $(addprefix share/xsavectl/qemu/7.2/,$(notdir $(wildcard qemu/7.2/*.patch)))
 
-install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) $(BUILD)/libxsave.a
+install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) lib
 	@mkdir -p $(INST)
 	$(CC) $(XCFLAGS) $(SHARE_DEFS) $(CFLAGS) -c -o $(INST)/cmd_probe.o src/cmd_probe.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $(INST)/xsavectl $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) \
 		$(INST)/cmd_probe.o $(BUILD)/libxsave.a $(LIBS)
 	install -D -m 0755 $(INST)/xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl
+	install -D -m 0644 $(BUILD)/libxsave.a $(DESTDIR)$(LIBDIR)/libxsave.a
+	install -D -m 0755 $(BUILD)/libxsave.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libxsave.so.$(LIB_VERSION)
+	ln -sf libxsave.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libxsave.so
+	install -D -m 0644 $(BUILD)/libxsave.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libxsave.pc
+	install -D -m 0644 include/xsave.h $(DESTDIR)$(PREFIX)/include/xsave.h
+	install -d $(DESTDIR)$(PREFIX)/include/xsave
+	install -m 0644 $(LIB_HEADERS) $(DESTDIR)$(PREFIX)/include/xsave/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -D -m 0644 completions/xsavectl.bash \
@@ -237,6 +271,7 @@ install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) $(BUILD)/libxsave.a
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
 	@# our own directories only; bin/, man1/ and completions/ are the system's
+	-rmdir $(DESTDIR)$(PREFIX)/include/xsave 2>/dev/null
 	-rmdir $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y $(DESTDIR)$(PREFIX)/share/xsavectl/kernel \
 		$(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2 $(DESTDIR)$(PREFIX)/share/xsavectl/qemu \
 		$(DESTDIR)$(PREFIX)/share/xsavectl 2>/dev/null

@@ -186,7 +186,7 @@ static void show_steps(struct out *o, const struct xs_kp_record *r, const struct
 		out_obj(o, NULL);
 		out_str(o, "step", xs_kp_step_name(i));
 		out_str(o, "ioctl", xs_kp_step_ioctl(i));
-		out_str(o, "result", xs_kp_err_name(a->err));
+		out_str(o, "result", XS_KP_ERR_NAME(a->err));
 		if (!a->err && xs_kp_step_has_value(i)) {
 			out_strf(o, "value", "0x%" PRIx64, a->v);
 			out_text_hide(o);

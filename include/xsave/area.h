@@ -8,12 +8,16 @@
 #ifndef XSAVE_AREA_H
 #define XSAVE_AREA_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/err.h>
 #include <xsave/layout.h>
+
+XS_BEGIN_DECLS
 
 /* sizeof(struct kvm_xsave): what KVM_GET_XSAVE (and KVM_GET_XSAVE2 without AMX) returns. */
 #define XS_KVM_XSAVE_SIZE 4096u
@@ -119,5 +123,7 @@ static inline bool xs_state_live(const struct xs_state *st, unsigned bit)
 /* Short name (snake_case) and one-line description of a problem bit. */
 const char *xs_problem_name(unsigned prob);
 const char *xs_problem_desc(unsigned prob);
+
+XS_END_DECLS
 
 #endif

@@ -9,10 +9,14 @@
 #ifndef XSAVE_DIFF_H
 #define XSAVE_DIFF_H
 
+#include <xsave/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/regs.h>
+
+XS_BEGIN_DECLS
 
 struct xs_diff_reg {
 	const char *name;
@@ -36,5 +40,7 @@ struct xs_diff {
 int xs_diff_states(const struct xs_state *a, const struct xs_state *b, uint64_t ignore,
 		   struct xs_diff *out);
 void xs_diff_free(struct xs_diff *d);
+
+XS_END_DECLS
 
 #endif

@@ -8,8 +8,12 @@
 #ifndef XSAVE_ERR_H
 #define XSAVE_ERR_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stdint.h>
+
+XS_BEGIN_DECLS
 
 enum xs_err {
 	XS_OK = 0,
@@ -34,5 +38,7 @@ int xs_fail(struct xs_diag *d, int err, bool has_off, uint64_t off, const char *
 
 #define XS_FAIL_AT(d, err, off, ...) xs_fail((d), (err), true, (off), __VA_ARGS__)
 #define XS_FAIL(d, err, ...) xs_fail((d), (err), false, 0, __VA_ARGS__)
+
+XS_END_DECLS
 
 #endif

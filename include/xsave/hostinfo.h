@@ -11,12 +11,16 @@
 #ifndef XSAVE_HOSTINFO_H
 #define XSAVE_HOSTINFO_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/err.h>
 #include <xsave/layout.h>
+
+XS_BEGIN_DECLS
 
 /* CPUID bits the host report uses (SDM Vol. 2 CPUID). */
 #define XS_CPUID1_ECX_XSAVE (1u << 26)
@@ -116,5 +120,7 @@ int xs_hostinfo_parse(const char *text, size_t len, struct xs_hostinfo *h, struc
  * xs_hostinfo_parse() of the result gives @h back.
  */
 char *xs_hostinfo_format(const struct xs_hostinfo *h);
+
+XS_END_DECLS
 
 #endif

@@ -20,12 +20,16 @@
 #ifndef XSAVE_KPROBE_H
 #define XSAVE_KPROBE_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/err.h>
 #include <xsave/hostinfo.h>
+
+XS_BEGIN_DECLS
 
 /* The questions, in the order the probe asks them. */
 enum xs_kp_step {
@@ -100,7 +104,11 @@ const char *xs_kp_class_name(enum xs_kp_class c);
 const char *xs_kp_step_name(enum xs_kp_step s);
 const char *xs_kp_step_ioctl(enum xs_kp_step s);
 /* An answer's result as records write it: "ok", "EINVAL", "errno200" (not thread-safe). */
-const char *xs_kp_err_name(int err);
+#define XS_KP_ERRNAME_LEN 24
+/* The errno's name ("EINVAL"), "ok" for 0, else "errnoN" written into @buf. */
+const char *xs_kp_err_name(int err, char buf[XS_KP_ERRNAME_LEN]);
+/* The same with a buffer that lives to the end of the enclosing block (C). */
+#define XS_KP_ERR_NAME(err) xs_kp_err_name((err), (char[XS_KP_ERRNAME_LEN]){ 0 })
 /* Does the step's answer carry a value (a mask, a size)? */
 bool xs_kp_step_has_value(enum xs_kp_step s);
 
@@ -126,5 +134,7 @@ bool xs_kp_class_for_version(const char *release, const char *version,
 int xs_kp_parse(const char *text, size_t len, struct xs_kp_record *r, struct xs_diag *d);
 /* Write @r in that form into a malloc'ed string (NULL on out of memory). */
 char *xs_kp_format(const struct xs_kp_record *r);
+
+XS_END_DECLS
 
 #endif

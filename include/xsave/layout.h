@@ -11,11 +11,15 @@
 #ifndef XSAVE_LAYOUT_H
 #define XSAVE_LAYOUT_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/err.h>
+
+XS_BEGIN_DECLS
 
 #define XS_NCOMP 64
 #define XS_LEGACY_SIZE 512
@@ -128,5 +132,7 @@ void xs_mask_names(uint64_t mask, char *buf, size_t len);
 int xs_mask_parse(const char *s, uint64_t *mask, struct xs_diag *d);
 /* The @i-th word xs_mask_parse() knows (components, then groups); NULL past the last. */
 const char *xs_mask_word(unsigned i);
+
+XS_END_DECLS
 
 #endif

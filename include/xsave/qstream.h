@@ -12,6 +12,8 @@
 #ifndef XSAVE_QSTREAM_H
 #define XSAVE_QSTREAM_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +21,8 @@
 #include <xsave/area.h>
 #include <xsave/err.h>
 #include <xsave/layout.h>
+
+XS_BEGIN_DECLS
 
 #define XS_QEVM_MAGIC 0x5145564du	/* "QEVM" */
 #define XS_QEVM_VERSION 3u
@@ -177,5 +181,7 @@ struct xs_qpatch {
  */
 unsigned xs_qcpu_patches(const struct xs_qcpu *c, const uint8_t *orig, struct xs_qpatch *p,
 			 unsigned max);
+
+XS_END_DECLS
 
 #endif

@@ -9,9 +9,13 @@
 #ifndef XSAVE_RD_H
 #define XSAVE_RD_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+XS_BEGIN_DECLS
 
 #define XS_MUST_CHECK __attribute__((warn_unused_result))
 
@@ -31,13 +35,13 @@ struct xs_wr {
 
 static inline struct xs_rd xs_rd_init(const void *p, size_t len, uint64_t base)
 {
-	struct xs_rd rd = { .p = p, .len = len, .pos = 0, .base = base };
+	struct xs_rd rd = { .p = (const uint8_t *)p, .len = len, .pos = 0, .base = base };
 	return rd;
 }
 
 static inline struct xs_wr xs_wr_init(void *p, size_t len)
 {
-	struct xs_wr wr = { .p = p, .len = len };
+	struct xs_wr wr = { .p = (uint8_t *)p, .len = len };
 	return wr;
 }
 
@@ -87,5 +91,7 @@ XS_MUST_CHECK bool xs_wr_u64le_at(struct xs_wr *wr, size_t off, uint64_t v);
 XS_MUST_CHECK bool xs_wr_u64be_at(struct xs_wr *wr, size_t off, uint64_t v);
 XS_MUST_CHECK bool xs_wr_zero_at(struct xs_wr *wr, size_t off, size_t n);
 XS_MUST_CHECK bool xs_wr_copy_at(struct xs_wr *wr, size_t off, const void *src, size_t n);
+
+XS_END_DECLS
 
 #endif

@@ -9,11 +9,15 @@
 #ifndef XSAVE_REGS_H
 #define XSAVE_REGS_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/area.h>
+
+XS_BEGIN_DECLS
 
 #define XS_REG_MAX 1024	/* widest register: one AMX tile, 16 rows x 64 bytes */
 
@@ -54,5 +58,7 @@ void xs_x87_decimal(const uint8_t v[10], char *buf, size_t len);
 uint16_t xs_x87_full_tag(uint8_t ftw_abridged, uint16_t fsw, const uint8_t st[8][10]);
 /* "FZ DAZ PM UM OM ZM DM IM RC=nearest" style description of MXCSR. */
 void xs_mxcsr_describe(uint32_t mxcsr, char *buf, size_t len);
+
+XS_END_DECLS
 
 #endif

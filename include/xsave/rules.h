@@ -13,10 +13,14 @@
 #ifndef XSAVE_RULES_H
 #define XSAVE_RULES_H
 
+#include <xsave/export.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <xsave/area.h>
+
+XS_BEGIN_DECLS
 
 enum xs_verdict { XS_VERDICT_OK, XS_VERDICT_FIXABLE, XS_VERDICT_INCOMPATIBLE };
 enum xs_action { XS_ACT_KEEP, XS_ACT_STRIP, XS_ACT_LOSE };
@@ -75,5 +79,7 @@ const char *xs_action_name(enum xs_action a);
  * image again to judge the result.
  */
 int xs_filter_apply(struct xs_state *st, const struct xs_check *c, bool force, uint64_t *cleared);
+
+XS_END_DECLS
 
 #endif

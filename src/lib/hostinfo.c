@@ -308,20 +308,20 @@ int xs_cpuid_d_parse(const char *text, size_t len, struct xs_cpuid_d *c, struct 
 static void sb_fact(struct sbuf *b, const char *key, const struct xs_fact *f)
 {
 	if (f->have)
-		sb_printf(b, "%s=0x%" PRIx64 "\n", key, f->v);
+		xsp_sb_printf(b, "%s=0x%" PRIx64 "\n", key, f->v);
 }
 
 static void sb_count(struct sbuf *b, const char *key, const struct xs_fact *f)
 {
 	if (f->have)
-		sb_printf(b, "%s=%" PRIu64 "\n", key, f->v);
+		xsp_sb_printf(b, "%s=%" PRIu64 "\n", key, f->v);
 }
 
 static void sb_leaf_d(struct sbuf *b, const char *prefix, const struct xs_cpuid_d *c)
 {
 	for (unsigned i = 0; i < XS_NCOMP; i++)
 		if (c->valid & XS_BIT(i))
-			sb_printf(b, "%s0xd.%u eax=%#x ebx=%#x ecx=%#x edx=%#x\n", prefix, i,
+			xsp_sb_printf(b, "%s0xd.%u eax=%#x ebx=%#x ecx=%#x edx=%#x\n", prefix, i,
 				  c->eax[i], c->ebx[i], c->ecx[i], c->edx[i]);
 }
 
@@ -330,34 +330,34 @@ char *xs_hostinfo_format(const struct xs_hostinfo *h)
 	static const char *const kvm_names[] = { "unknown", "absent", "denied", "present" };
 	struct sbuf b;
 
-	sb_init(&b);
+	xsp_sb_init(&b);
 	if (h->hostname[0])
-		sb_printf(&b, "hostname=%s\n", h->hostname);
-	sb_printf(&b, "leaf0 max=%#x vendor=%s\n", h->leaf0_max, h->d.vendor);
+		xsp_sb_printf(&b, "hostname=%s\n", h->hostname);
+	xsp_sb_printf(&b, "leaf0 max=%#x vendor=%s\n", h->leaf0_max, h->d.vendor);
 	if (h->brand[0])
-		sb_printf(&b, "brand=%s\n", h->brand);
+		xsp_sb_printf(&b, "brand=%s\n", h->brand);
 	if (h->codename[0])
-		sb_printf(&b, "codename=%s\n", h->codename);
+		xsp_sb_printf(&b, "codename=%s\n", h->codename);
 	if (h->have_fms)
-		sb_printf(&b, "family=%d\nmodel=%d\nstepping=%d\n", h->family, h->model,
+		xsp_sb_printf(&b, "family=%d\nmodel=%d\nstepping=%d\n", h->family, h->model,
 			  h->stepping);
 	if (h->have_leaf1)
-		sb_printf(&b, "0x1.0 eax=0 ebx=0 ecx=%#x edx=0\n", h->cpuid1_ecx);
+		xsp_sb_printf(&b, "0x1.0 eax=0 ebx=0 ecx=%#x edx=0\n", h->cpuid1_ecx);
 	if (h->have_leaf7)
-		sb_printf(&b, "0x7.0 eax=0 ebx=%#x ecx=%#x edx=%#x\n", h->cpuid7_ebx,
+		xsp_sb_printf(&b, "0x7.0 eax=0 ebx=%#x ecx=%#x edx=%#x\n", h->cpuid7_ebx,
 			  h->cpuid7_ecx, h->cpuid7_edx);
 	if (h->have_leaf7_1)
-		sb_printf(&b, "0x7.1 eax=0 ebx=0 ecx=0 edx=%#x\n", h->cpuid7_1_edx);
+		xsp_sb_printf(&b, "0x7.1 eax=0 ebx=0 ecx=0 edx=%#x\n", h->cpuid7_1_edx);
 	sb_leaf_d(&b, "", &h->d);
 	if (h->d.have_xcr0)
-		sb_printf(&b, "xcr0=0x%" PRIx64 "\n", h->d.xcr0);
+		xsp_sb_printf(&b, "xcr0=0x%" PRIx64 "\n", h->d.xcr0);
 	sb_fact(&b, "xgetbv1", &h->xgetbv1);
 	sb_fact(&b, "mxcsr_mask", &h->mxcsr_mask);
 	sb_fact(&b, "ARCH_GET_XCOMP_SUPP", &h->xcomp_supp);
 	sb_fact(&b, "ARCH_GET_XCOMP_PERM", &h->xcomp_perm);
 	sb_fact(&b, "ARCH_GET_XCOMP_GUEST_PERM", &h->xcomp_guest_perm);
 	if (h->kvm.state != XS_KVM_UNKNOWN)
-		sb_printf(&b, "kvm=%s\n", kvm_names[h->kvm.state]);
+		xsp_sb_printf(&b, "kvm=%s\n", kvm_names[h->kvm.state]);
 	sb_count(&b, "kvm.api", &h->kvm.api);
 	sb_count(&b, "kvm.cap_xsave", &h->kvm.cap_xsave);
 	sb_count(&b, "kvm.cap_xcrs", &h->kvm.cap_xcrs);
@@ -365,5 +365,5 @@ char *xs_hostinfo_format(const struct xs_hostinfo *h)
 	sb_fact(&b, "kvm.xcomp_guest_supp", &h->kvm.guest_supp);
 	if (h->kvm.have_cpuid_d)
 		sb_leaf_d(&b, "kvm.", &h->kvm.d);
-	return sb_take(&b);
+	return xsp_sb_take(&b);
 }

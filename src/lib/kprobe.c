@@ -82,14 +82,13 @@ static bool refused(const struct xs_kp_answer *a)
 }
 
 /* glibc names most errnos; the rest are written "errnoN", which parse_err() reads back. */
-const char *xs_kp_err_name(int err)
+const char *xs_kp_err_name(int err, char buf[XS_KP_ERRNAME_LEN])
 {
-	static char buf[24];
 	const char *n = err ? strerrorname_np(err) : "ok";
 
 	if (n)
 		return n;
-	snprintf(buf, sizeof(buf), "errno%d", err);
+	snprintf(buf, XS_KP_ERRNAME_LEN, "errno%d", err);
 	return buf;
 }
 
@@ -127,7 +126,7 @@ static void findings(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		if (!a[i].asked)
 			continue;
 		if (a[i].err && !(refused(&a[i]) && i >= XS_KP_LIM_SET_XSAVE)) {
-			snprintf(f, n, "failed: %s", xs_kp_err_name(a[i].err));
+			snprintf(f, n, "failed: %s", XS_KP_ERR_NAME(a[i].err));
 			continue;
 		}
 		masktxt(a[i].v, m, sizeof(m));
@@ -208,7 +207,7 @@ static void verdict(struct xs_kp_verdict *v, enum xs_kp_class c, const char *fmt
 static void unanswered(struct xs_kp_verdict *v, const char *what, const struct xs_kp_answer *a)
 {
 	verdict(v, XS_KP_INCONCLUSIVE, "%s %s%s", what, a->asked ? "failed: " : "was not asked",
-		a->asked ? xs_kp_err_name(a->err) : "");
+		a->asked ? XS_KP_ERR_NAME(a->err) : "");
 }
 
 /* Can the CPUID-dependent answers be trusted?  1 yes; 0 no, -1 unknown (verdict set). */
@@ -227,7 +226,7 @@ static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_
 	if (!ok(get)) {
 		verdict(v, XS_KP_INCONCLUSIVE,
 			"the guest CPUID could not be read back (KVM_GET_CPUID2: %s)",
-			get->asked ? xs_kp_err_name(get->err) : "not asked");
+			get->asked ? XS_KP_ERR_NAME(get->err) : "not asked");
 		return -1;
 	}
 	if (get->v != XS_MASK_FPSSE) {
@@ -244,7 +243,7 @@ static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_
 	}
 	if (xcrs->asked && !refused(xcrs)) {
 		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XCRS failed with %s",
-			xs_kp_err_name(xcrs->err));
+			XS_KP_ERR_NAME(xcrs->err));
 		return -1;
 	}
 	return 1;
@@ -267,7 +266,7 @@ static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 			verdict(v, XS_KP_INCONCLUSIVE,
 				"KVM_SET_XSAVE refused XSTATE_BV %s even for a vCPU without CPUID "
 				"(%s): the refusal is not about the guest CPUID", s,
-				a[XS_KP_LEAK_SET_XSAVE].asked ? xs_kp_err_name(a[XS_KP_LEAK_SET_XSAVE].err)
+				a[XS_KP_LEAK_SET_XSAVE].asked ? XS_KP_ERR_NAME(a[XS_KP_LEAK_SET_XSAVE].err)
 							      : "not asked");
 			return;
 		}
@@ -284,16 +283,18 @@ static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 		return;
 	}
 	if (set->err) {
-		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XSAVE failed with %s", xs_kp_err_name(set->err));
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XSAVE failed with %s", XS_KP_ERR_NAME(set->err));
 		return;
 	}
 	uint64_t leaked = 0;
 	bool answered = false;
 
-	for (int i = XS_KP_LIM_GET_XSAVE; i <= XS_KP_LEAK_GET_XSAVE; i += 4)
-		if (ok(&a[i])) {
+	static const enum xs_kp_step gets[] = { XS_KP_LIM_GET_XSAVE, XS_KP_LEAK_GET_XSAVE };
+
+	for (size_t k = 0; k < sizeof(gets) / sizeof(gets[0]); k++)
+		if (ok(&a[gets[k]])) {
 			answered = true;
-			leaked |= a[i].v & ~XS_MASK_FPSSE;
+			leaked |= a[gets[k]].v & ~XS_MASK_FPSSE;
 		}
 	if (!answered) {
 		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_XSAVE gave no answer");
@@ -570,29 +571,29 @@ char *xs_kp_format(const struct xs_kp_record *r)
 {
 	struct sbuf b;
 
-	sb_init(&b);
-	sb_printf(&b, "# xsavectl probe record (xsavectl probe --from reads it)\n");
+	xsp_sb_init(&b);
+	xsp_sb_printf(&b, "# xsavectl probe record (xsavectl probe --from reads it)\n");
 	if (r->release[0])
-		sb_printf(&b, "kernel.release=%s\n", r->release);
+		xsp_sb_printf(&b, "kernel.release=%s\n", r->release);
 	if (r->version[0])
-		sb_printf(&b, "kernel.version=%s\n", r->version);
+		xsp_sb_printf(&b, "kernel.version=%s\n", r->version);
 	if (r->module[0])
-		sb_printf(&b, "kvm.module=%s\n", r->module);
+		xsp_sb_printf(&b, "kvm.module=%s\n", r->module);
 	if (r->api.have)
-		sb_printf(&b, "kvm.api=%" PRIu64 "\n", r->api.v);
+		xsp_sb_printf(&b, "kvm.api=%" PRIu64 "\n", r->api.v);
 	if (r->cap_xcrs.have)
-		sb_printf(&b, "kvm.cap_xcrs=%" PRIu64 "\n", r->cap_xcrs.v);
+		xsp_sb_printf(&b, "kvm.cap_xcrs=%" PRIu64 "\n", r->cap_xcrs.v);
 	if (r->cap_xsave2.have)
-		sb_printf(&b, "kvm.cap_xsave2=%" PRIu64 "\n", r->cap_xsave2.v);
+		xsp_sb_printf(&b, "kvm.cap_xsave2=%" PRIu64 "\n", r->cap_xsave2.v);
 	for (unsigned i = 0; i < XS_KP_NSTEPS; i++) {
 		const struct xs_kp_answer *a = &r->a[i];
 
 		if (!a->asked)
 			continue;
-		sb_printf(&b, "%s %s", steps[i].name, xs_kp_err_name(a->err));
+		xsp_sb_printf(&b, "%s %s", steps[i].name, XS_KP_ERR_NAME(a->err));
 		if (!a->err && (has_value & 1u << i))
-			sb_printf(&b, " 0x%" PRIx64, a->v);
-		sb_printf(&b, "\n");
+			xsp_sb_printf(&b, " 0x%" PRIx64, a->v);
+		xsp_sb_printf(&b, "\n");
 	}
-	return sb_take(&b);
+	return xsp_sb_take(&b);
 }

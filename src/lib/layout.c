@@ -49,20 +49,22 @@ static const struct xs_comp_info comp_table[] = {
 	[XS_APX] = { .name = "apx", .desc = "APX R16-R31", .size = 128 },
 };
 
+/* Components no CPU defines yet: named bitN, read-only like the rest. */
+#define U(n) { .name = "bit" #n, .desc = "unknown component" }
+static const struct xs_comp_info unknown_table[XS_NCOMP] = {
+	U(0), U(1), U(2), U(3), U(4), U(5), U(6), U(7), U(8), U(9), U(10), U(11), U(12), U(13),
+	U(14), U(15), U(16), U(17), U(18), U(19), U(20), U(21), U(22), U(23), U(24), U(25), U(26),
+	U(27), U(28), U(29), U(30), U(31), U(32), U(33), U(34), U(35), U(36), U(37), U(38), U(39),
+	U(40), U(41), U(42), U(43), U(44), U(45), U(46), U(47), U(48), U(49), U(50), U(51), U(52),
+	U(53), U(54), U(55), U(56), U(57), U(58), U(59), U(60), U(61), U(62), U(63),
+};
+#undef U
+
 const struct xs_comp_info *xs_comp_info(unsigned bit)
 {
-	static struct xs_comp_info unknown[XS_NCOMP];
-	static char names[XS_NCOMP][8];
-
 	if (bit < sizeof(comp_table) / sizeof(comp_table[0]) && comp_table[bit].name)
 		return &comp_table[bit];
-	bit &= XS_NCOMP - 1;
-	if (!unknown[bit].name) {
-		snprintf(names[bit], sizeof(names[bit]), "bit%u", bit);
-		unknown[bit].name = names[bit];
-		unknown[bit].desc = "unknown component";
-	}
-	return &unknown[bit];
+	return &unknown_table[bit & (XS_NCOMP - 1)];
 }
 
 int xs_comp_by_name(const char *name, size_t len)

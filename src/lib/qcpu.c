@@ -117,7 +117,7 @@ static bool after_footer(const uint8_t *q, size_t left)
 	return false;
 }
 
-long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix, long *weak)
+long xsp_qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix, long *weak)
 {
 	size_t plen = prefix ? strlen(prefix) : 0;
 
@@ -176,7 +176,7 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, 
 			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at,
 					  "stream ends inside subsection '%s'", name);
 		info = qsub_find(name);
-		size = info ? info->size : dev ? qvmdesc_sub_size(dev, name) : -1;
+		size = info ? info->size : dev ? xsp_qvmdesc_sub_size(dev, name) : -1;
 		if (size < 0) {
 			/* Unknown and no vmdesc: the next subsection or the footer ends it. */
 			struct xs_rd rest;
@@ -184,7 +184,7 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, 
 
 			if (!xs_rd_sub_at(rd, rd->pos, rd->len - rd->pos, &rest))
 				return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at, "truncated");
-			next = qscan_boundary(rest.p, rest.len, c->section_id, "cpu/", &weak);
+			next = xsp_qscan_boundary(rest.p, rest.len, c->section_id, "cpu/", &weak);
 			if (next < 0)
 				return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at,
 						  "unknown cpu subsection '%s' and no end in sight",
@@ -213,7 +213,7 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, 
 	}
 }
 
-int qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
+int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
 	       json_t *dev, struct xs_diag *d)
 {
 	struct xs_rd rd = xs_rd_init(p, avail, base);
@@ -245,7 +245,7 @@ int qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
 		return XS_FAIL(d, XS_ENOMEM, "out of memory");
 	memcpy(c->body, p, rd.pos);
 	snprintf(c->vmdesc_check, sizeof(c->vmdesc_check), "%s", dev ? "agrees" : "absent");
-	if (dev && !qvmdesc_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
+	if (dev && !xsp_qvmdesc_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
 		return XS_FAIL_AT(d, XS_EFORMAT, base, "vmdesc disagrees with cpu %u: %s",
 				  c->instance, c->vmdesc_check);
 	return 0;

@@ -75,17 +75,17 @@ struct qw {
 	((w)->rc ? (w)->rc : ((w)->rc = XS_FAIL_AT((w)->d, (err), (off), __VA_ARGS__)))
 
 /* Make room for element @n of *arr (capacity *cap, doubling).  False when out of memory. */
-bool qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem);
+bool xsp_qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem);
 /* @n bytes at @off, or NULL after recording "stream ends: expected WHAT". */
-const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what);
+const uint8_t *xsp_qw_need(struct qw *w, uint64_t off, size_t n, const char *what);
 /* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */
-const uint8_t *qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got);
+const uint8_t *xsp_qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got);
 /* An n-byte big-endian number at w->off, advancing. */
-int qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what);
+int xsp_qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what);
 /* A u8-length printable name at w->off into @out (256 bytes), advancing. */
-int qw_rdname(struct qw *w, char *out, const char *what);
+int xsp_qw_rdname(struct qw *w, char *out, const char *what);
 /* One ram START/PART/END body: records up to EOS (qram.c). */
-int qram_body(struct qw *w);
+int xsp_qram_body(struct qw *w);
 
 /*
  * Parse a cpu section body at @p (@avail bytes readable, @base its source
@@ -94,7 +94,7 @@ int qram_body(struct qw *w);
  * subsection or the footer for section @c->section_id).  Sets c->body_len,
  * c->sub[], c->nsubs and copies the body.  0 or -XS_*.
  */
-int qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
+int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
 	       json_t *dev, struct xs_diag *d);
 
 /*
@@ -103,14 +103,14 @@ int qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
  * whose name starts with @prefix.  Returns its index, or -1; *weak is the
  * first footer for @sid that is not followed by anything plausible (or -1).
  */
-long qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix, long *weak);
+long xsp_qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix, long *weak);
 
 /* vmdesc helpers (qvmdesc.c). */
 /* Bytes a vmdesc device (or subsection) entry says were written; -1 when malformed. */
-int64_t qvmdesc_size(json_t *vmsd, int depth);
+int64_t xsp_qvmdesc_size(json_t *vmsd, int depth);
 /* Size of subsection @name listed under @dev; -1 when absent. */
-int64_t qvmdesc_sub_size(json_t *dev, const char *name);
+int64_t xsp_qvmdesc_sub_size(json_t *dev, const char *name);
 /* Compare a parsed cpu section with its vmdesc entry; writes "agrees" or the difference. */
-bool qvmdesc_check_cpu(json_t *dev, const struct xs_qcpu *c, char *out, size_t len);
+bool xsp_qvmdesc_check_cpu(json_t *dev, const struct xs_qcpu *c, char *out, size_t len);
 
 #endif

@@ -37,26 +37,26 @@ static int ram_block_list(struct qw *w, uint64_t total)
 		uint64_t v, at = w->off;
 		const uint8_t *p;
 
-		if (qw_rdname(w, b.name, "a RAM block name") ||
-		    qw_rdbe(w, 8, &b.len, "a RAM block length"))
+		if (xsp_qw_rdname(w, b.name, "a RAM block name") ||
+		    xsp_qw_rdbe(w, 8, &b.len, "a RAM block length"))
 			return w->rc;
 		/* Hugepage blocks carry their page size after postcopy was advised. */
-		if (qs->postcopy_advised && (p = qw_need(w, w->off, 8, "a RAM block entry"))) {
+		if (qs->postcopy_advised && (p = xsp_qw_need(w, w->off, 8, "a RAM block entry"))) {
 			v = xs_be_get(p, 8);
 			if (p[0] == 0 && pow2(v) && v != PAGE_SIZE && (v & qs->pagesize_summary))
 				w->off += 8;
 		}
 		if (w->rc)
 			return w->rc;
-		if ((qs->caps & XS_QCAP_IGNORE_SHARED) && qw_rdbe(w, 8, &v, "a RAM block address"))
+		if ((qs->caps & XS_QCAP_IGNORE_SHARED) && xsp_qw_rdbe(w, 8, &v, "a RAM block address"))
 			return w->rc;
 		if (qs->caps & XS_QCAP_MAPPED_RAM) {
 			uint64_t ver, psz, bmap, pages;
 
-			if (qw_rdbe(w, 4, &ver, "a mapped-ram header") ||
-			    qw_rdbe(w, 8, &psz, "a mapped-ram header") ||
-			    qw_rdbe(w, 8, &bmap, "a mapped-ram header") ||
-			    qw_rdbe(w, 8, &pages, "a mapped-ram header"))
+			if (xsp_qw_rdbe(w, 4, &ver, "a mapped-ram header") ||
+			    xsp_qw_rdbe(w, 8, &psz, "a mapped-ram header") ||
+			    xsp_qw_rdbe(w, 8, &bmap, "a mapped-ram header") ||
+			    xsp_qw_rdbe(w, 8, &pages, "a mapped-ram header"))
 				return w->rc;
 			if (ver != 1 || psz != PAGE_SIZE || bmap < w->off || pages < bmap ||
 			    pages > UINT64_MAX - b.len)
@@ -75,7 +75,7 @@ static int ram_block_list(struct qw *w, uint64_t total)
 				    "RAM block '%s' makes the blocks larger than the total %llu",
 				    b.name, (unsigned long long)total);
 		sum += b.len;
-		if (!qw_grow((void **)&w->blk, &w->capblk, w->nblk, sizeof(*w->blk)))
+		if (!xsp_qw_grow((void **)&w->blk, &w->capblk, w->nblk, sizeof(*w->blk)))
 			return fail(w, XS_ENOMEM, at, "out of memory");
 		w->blk[w->nblk++] = b;
 		qs->ram_blocks++;
@@ -88,7 +88,7 @@ static int ram_page_block(struct qw *w, uint64_t flags, uint64_t addr, uint64_t 
 	char name[256];
 
 	if (!(flags & RAM_CONTINUE)) {
-		if (qw_rdname(w, name, "a RAM block name"))
+		if (xsp_qw_rdname(w, name, "a RAM block name"))
 			return w->rc;
 		w->last_blk = -1;
 		for (unsigned i = 0; i < w->nblk; i++)
@@ -105,7 +105,7 @@ static int ram_page_block(struct qw *w, uint64_t flags, uint64_t addr, uint64_t 
 }
 
 /* One ram START/PART/END body: records up to EOS. */
-int qram_body(struct qw *w)
+int xsp_qram_body(struct qw *w)
 {
 	struct xs_qstream *qs = w->qs;
 	bool mapped = qs->caps & XS_QCAP_MAPPED_RAM;
@@ -113,7 +113,7 @@ int qram_body(struct qw *w)
 	for (;;) {
 		uint64_t hdr, flags, addr, v, at = w->off;
 
-		if (qw_rdbe(w, 8, &hdr, "a RAM record"))
+		if (xsp_qw_rdbe(w, 8, &hdr, "a RAM record"))
 			return w->rc;
 		flags = hdr & PAGE_MASK;
 		addr = hdr & ~(uint64_t)PAGE_MASK;
@@ -129,7 +129,7 @@ int qram_body(struct qw *w)
 				return w->rc;
 			break;
 		case RAM_ZERO:
-			if (qw_rdbe(w, 1, &v, "a zero page's fill byte"))
+			if (xsp_qw_rdbe(w, 1, &v, "a zero page's fill byte"))
 				return w->rc;
 			qs->zero_pages++;
 			break;
@@ -138,7 +138,7 @@ int qram_body(struct qw *w)
 			qs->pages++;
 			break;
 		case RAM_COMPRESS:
-			if (qw_rdbe(w, 4, &v, "a compressed page length"))
+			if (xsp_qw_rdbe(w, 4, &v, "a compressed page length"))
 				return w->rc;
 			if (v > COMPRESS_BOUND)
 				return fail(w, XS_EFORMAT, at, "compressed page of %llu bytes",
@@ -147,12 +147,12 @@ int qram_body(struct qw *w)
 			qs->compressed_pages++;
 			break;
 		case RAM_XBZRLE:
-			if (qw_rdbe(w, 1, &v, "an XBZRLE encoding byte"))
+			if (xsp_qw_rdbe(w, 1, &v, "an XBZRLE encoding byte"))
 				return w->rc;
 			if (v != 1)
 				return fail(w, XS_EFORMAT, at, "XBZRLE page with encoding %llu",
 					    (unsigned long long)v);
-			if (qw_rdbe(w, 2, &v, "an XBZRLE length"))
+			if (xsp_qw_rdbe(w, 2, &v, "an XBZRLE length"))
 				return w->rc;
 			if (v > PAGE_SIZE)
 				return fail(w, XS_EFORMAT, at, "XBZRLE page of %llu bytes",

@@ -16,7 +16,7 @@
 enum { CMD_OPEN_RP = 1, CMD_PING, CMD_ADVISE, CMD_LISTEN, CMD_RUN, CMD_DISCARD, CMD_PACKAGED,
        CMD_COLO, CMD_RESUME, CMD_RECV_BITMAP, CMD_SWITCHOVER, CMD_MAX = CMD_SWITCHOVER };
 
-bool qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem)
+bool xsp_qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem)
 {
 	unsigned ncap;
 	void *p;
@@ -32,7 +32,7 @@ bool qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem)
 }
 
 /* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */
-const uint8_t *qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got)
+const uint8_t *xsp_qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got)
 {
 	size_t have = 0;
 	const uint8_t *p = w->src->get(w->src->ctx, off, n, &have);
@@ -52,10 +52,10 @@ const uint8_t *qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got)
 }
 
 /* @n bytes at @off, or NULL after recording "stream ends: expected WHAT". */
-const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what)
+const uint8_t *xsp_qw_need(struct qw *w, uint64_t off, size_t n, const char *what)
 {
 	size_t got;
-	const uint8_t *p = qw_peek(w, off, n, &got);
+	const uint8_t *p = xsp_qw_peek(w, off, n, &got);
 
 	if (p && got < n) {
 		fail(w, XS_ETRUNC, off + got, "stream ends: expected %s (%llu bytes)", what,
@@ -66,9 +66,9 @@ const uint8_t *qw_need(struct qw *w, uint64_t off, size_t n, const char *what)
 }
 
 /* Read an n-byte big-endian number at w->off and advance. */
-int qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what)
+int xsp_qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what)
 {
-	const uint8_t *p = qw_need(w, w->off, n, what);
+	const uint8_t *p = xsp_qw_need(w, w->off, n, what);
 
 	*v = 0;
 	if (!p)
@@ -79,14 +79,14 @@ int qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what)
 }
 
 /* u8 length + that many bytes, NUL-terminated into @out (which holds 256). */
-int qw_rdname(struct qw *w, char *out, const char *what)
+int xsp_qw_rdname(struct qw *w, char *out, const char *what)
 {
 	uint64_t n = 0;
 	const uint8_t *p;
 
-	if (qw_rdbe(w, 1, &n, what))
+	if (xsp_qw_rdbe(w, 1, &n, what))
 		return w->rc;
-	if (!(p = qw_need(w, w->off, n, what)))
+	if (!(p = xsp_qw_need(w, w->off, n, what)))
 		return w->rc;
 	if (!n)
 		return fail(w, XS_EFORMAT, w->off - 1, "%s that is empty", what);
@@ -106,7 +106,7 @@ int qw_rdname(struct qw *w, char *out, const char *what)
 static int footer(struct qw *w, uint32_t sid)
 {
 	size_t got;
-	const uint8_t *p = qw_peek(w, w->off, 5, &got);
+	const uint8_t *p = xsp_qw_peek(w, w->off, 5, &got);
 
 	if (!p)
 		return w->rc;
@@ -182,9 +182,9 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	if (qs->ncpu == XS_QCPU_MAX)
 		return fail(w, XS_ELIMIT, hdr, "more cpu sections than %llu",
 			    (unsigned long long)XS_QCPU_MAX);
-	if (!(p = qw_peek(w, w->off, XS_QGET_MAX, &got)))
+	if (!(p = xsp_qw_peek(w, w->off, XS_QGET_MAX, &got)))
 		return w->rc;
-	if (!qw_grow((void **)&qs->cpu, &w->capcpu, qs->ncpu, sizeof(*qs->cpu)))
+	if (!xsp_qw_grow((void **)&qs->cpu, &w->capcpu, qs->ncpu, sizeof(*qs->cpu)))
 		return fail(w, XS_ENOMEM, hdr, "out of memory");
 	c = &qs->cpu[qs->ncpu];
 	memset(c, 0, sizeof(*c));
@@ -193,7 +193,7 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	c->section_id = sid;
 	c->off = hdr;
 	c->body_off = w->off;
-	rc = qcpu_parse(c, p, got, w->off, dev, w->d);
+	rc = xsp_qcpu_parse(c, p, got, w->off, dev, w->d);
 	if (rc) {
 		free(c->body);
 		c->body = NULL;
@@ -210,7 +210,7 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev
 	uint64_t start = w->off;
 
 	if (dev) {
-		int64_t n = qvmdesc_size(dev, 0);
+		int64_t n = xsp_qvmdesc_size(dev, 0);
 
 		if (n < 0)
 			return fail(w, XS_EFORMAT, start, "vmdesc entry for '%s' is malformed",
@@ -225,12 +225,12 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev
 				    (unsigned long long)sid);
 	while (w->off - start < MAX_SCAN) {
 		size_t got;
-		const uint8_t *p = qw_peek(w, w->off, XS_QGET_MAX, &got);
+		const uint8_t *p = xsp_qw_peek(w, w->off, XS_QGET_MAX, &got);
 		long at, weak = -1;
 
 		if (!p)
 			return w->rc;
-		at = qscan_boundary(p, got, sid, NULL, &weak);
+		at = xsp_qscan_boundary(p, got, sid, NULL, &weak);
 		if (at < 0 && weak >= 0 && (size_t)weak + 5 < got)
 			return fail(w, XS_EFORMAT, w->off + (uint64_t)weak + 5,
 				    "after the footer of section '%s' (id %llu): no section, command "
@@ -257,11 +257,11 @@ static int command(struct qw *w, uint64_t at)
 	uint64_t cmd, len, v;
 	const uint8_t *p;
 
-	if (qw_rdbe(w, 2, &cmd, "a command number") || qw_rdbe(w, 2, &len, "a command length"))
+	if (xsp_qw_rdbe(w, 2, &cmd, "a command number") || xsp_qw_rdbe(w, 2, &len, "a command length"))
 		return w->rc;
 	if (!cmd || cmd > CMD_MAX)
 		return fail(w, XS_EFORMAT, at, "unknown command %llu", (unsigned long long)cmd);
-	if (!(p = qw_need(w, w->off, len, "a command payload")))
+	if (!(p = xsp_qw_need(w, w->off, len, "a command payload")))
 		return w->rc;
 	switch (cmd) {
 	case CMD_PING:
@@ -306,12 +306,12 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 	uint64_t sid, inst = 0, ver = 0;
 	bool ram = false;
 
-	if (qw_rdbe(w, 4, &sid, "a section id"))
+	if (xsp_qw_rdbe(w, 4, &sid, "a section id"))
 		return w->rc;
 	if (type == QS_START || type == QS_FULL) {
-		if (qw_rdname(w, name, "a section name") ||
-		    qw_rdbe(w, 4, &inst, "a section instance id") ||
-		    qw_rdbe(w, 4, &ver, "a section version"))
+		if (xsp_qw_rdname(w, name, "a section name") ||
+		    xsp_qw_rdbe(w, 4, &inst, "a section instance id") ||
+		    xsp_qw_rdbe(w, 4, &ver, "a section version"))
 			return w->rc;
 	}
 	if (type == QS_START) {
@@ -333,7 +333,7 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 				    (unsigned long long)sid);
 	}
 	if (ram) {
-		if (qram_body(w))
+		if (xsp_qram_body(w))
 			return w->rc;
 	} else {
 		uint64_t body = w->off;
@@ -366,7 +366,7 @@ static int walk(struct qw *w, uint64_t end)
 		if (w->depth && at > end)
 			return fail(w, XS_EFORMAT, end, "a section runs past the end of a PACKAGED "
 				    "payload(by %llu bytes)", (unsigned long long)at - end);
-		if (qw_rdbe(w, 1, &type, "a section type"))
+		if (xsp_qw_rdbe(w, 1, &type, "a section type"))
 			return w->rc;
 		switch (type) {
 		case QS_EOF:
@@ -398,12 +398,12 @@ static int config_caps(struct qw *w)
 	uint64_t n;
 	char cap[256];
 
-	if (qw_rdbe(w, 4, &n, "the capability count"))
+	if (xsp_qw_rdbe(w, 4, &n, "the capability count"))
 		return w->rc;
 	if (n > 64)
 		return fail(w, XS_ELIMIT, w->off - 4, "%llu capabilities", (unsigned long long)n);
 	while (n--) {
-		if (qw_rdname(w, cap, "a capability name"))
+		if (xsp_qw_rdname(w, cap, "a capability name"))
 			return w->rc;
 		if (!strcmp(cap, "x-ignore-shared"))
 			w->qs->caps |= XS_QCAP_IGNORE_SHARED;
@@ -422,12 +422,12 @@ static int configuration(struct qw *w)
 	char name[256];
 	size_t got;
 
-	if (qw_rdbe(w, 4, &len, "the machine type length"))
+	if (xsp_qw_rdbe(w, 4, &len, "the machine type length"))
 		return w->rc;
 	if (len == 0 || len >= sizeof(w->qs->machine))
 		return fail(w, XS_EFORMAT, w->off - 4, "machine type name of %llu bytes",
 			    (unsigned long long)len);
-	if (!(p = qw_need(w, w->off, len, "the machine type")))
+	if (!(p = xsp_qw_need(w, w->off, len, "the machine type")))
 		return w->rc;
 	memcpy(w->qs->machine, p, len);
 	w->qs->machine[len] = 0;
@@ -436,13 +436,13 @@ static int configuration(struct qw *w)
 	for (;;) {
 		uint64_t at = w->off;
 
-		if (!(p = qw_peek(w, w->off, 1, &got)))
+		if (!(p = xsp_qw_peek(w, w->off, 1, &got)))
 			return w->rc;
 		if (!got || p[0] != QS_SUB)
 			return 0;
 		w->off++;
-		if (qw_rdname(w, name, "a configuration subsection name") ||
-		    qw_rdbe(w, 4, &ver, "a subsection version"))
+		if (xsp_qw_rdname(w, name, "a configuration subsection name") ||
+		    xsp_qw_rdbe(w, 4, &ver, "a subsection version"))
 			return w->rc;
 		if (!strcmp(name, "configuration/capabilities")) {
 			if (config_caps(w))
@@ -465,7 +465,7 @@ static int read_vmdesc(struct qw *w, char **json)
 
 	w->qs->vmdesc_off = w->off;
 	w->off++;
-	if (qw_rdbe(w, 4, &len, "the vmdesc length"))
+	if (xsp_qw_rdbe(w, 4, &len, "the vmdesc length"))
 		return w->rc;
 	if (len > XS_QVMDESC_MAX)
 		return fail(w, XS_ELIMIT, w->off - 4, "vmdesc of %llu bytes",
@@ -474,7 +474,7 @@ static int read_vmdesc(struct qw *w, char **json)
 		return fail(w, XS_ENOMEM, w->off, "out of memory");
 	while (done < len) {
 		size_t n = len - done < XS_QGET_MAX ? len - done : XS_QGET_MAX;
-		const uint8_t *p = qw_need(w, w->off, n, "the vmdesc JSON");
+		const uint8_t *p = xsp_qw_need(w, w->off, n, "the vmdesc JSON");
 
 		if (!p) {
 			free(buf);
@@ -508,7 +508,7 @@ static int cross_check(struct qw *w, const char *json)
 	for (; k < w->nlog && !w->rc; k++) {
 		const struct seclog *l = &w->log[k];
 		json_t *dev = json_array_get(devs, k);
-		int64_t n = dev ? qvmdesc_size(dev, 0) : -1;
+		int64_t n = dev ? xsp_qvmdesc_size(dev, 0) : -1;
 
 		if (!dev || strcmp(json_string_value(json_object_get(dev, "name")) ?: "", l->name) ||
 		    json_integer_value(json_object_get(dev, "instance_id")) != l->instance)
@@ -521,7 +521,7 @@ static int cross_check(struct qw *w, const char *json)
 		else if (!strcmp(l->name, "cpu") && ci < w->qs->ncpu) {
 			struct xs_qcpu *c = &w->qs->cpu[ci++];
 
-			if (!qvmdesc_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
+			if (!xsp_qvmdesc_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
 				fail(w, XS_EFORMAT, c->body_off, "vmdesc disagrees with cpu %u: %s",
 				     c->instance, c->vmdesc_check);
 		}
@@ -541,7 +541,7 @@ static int skip_vmdesc(struct qw *w)
 
 	w->qs->vmdesc_off = w->off;
 	w->off++;
-	if (qw_rdbe(w, 4, &len, "the vmdesc length"))
+	if (xsp_qw_rdbe(w, 4, &len, "the vmdesc length"))
 		return w->rc;
 	if (w->src->end != UINT64_MAX && len > w->src->end - w->off)
 		return fail(w, XS_ETRUNC, w->src->end, "stream ends inside the vmdesc (%llu bytes)",
@@ -562,7 +562,7 @@ static int tail(struct qw *w)
 	const uint8_t *p;
 	size_t got;
 
-	if (!(p = qw_peek(w, w->off, 1, &got)))
+	if (!(p = xsp_qw_peek(w, w->off, 1, &got)))
 		return w->rc;
 	if (got && p[0] == QS_VMDESC) {
 		if (w->desc) {
@@ -581,7 +581,7 @@ static int tail(struct qw *w)
 	qs->end = w->off;
 	/* Nothing may follow but zero padding. */
 	for (;;) {
-		if (!(p = qw_peek(w, w->off, XS_QGET_MAX, &got)))
+		if (!(p = xsp_qw_peek(w, w->off, XS_QGET_MAX, &got)))
 			return w->rc;
 		if (!got)
 			return 0;
@@ -600,18 +600,18 @@ static int header(struct qw *w)
 	size_t got;
 
 	w->off = w->src->start;
-	if (qw_rdbe(w, 4, &magic, "the QEVM magic"))
+	if (xsp_qw_rdbe(w, 4, &magic, "the QEVM magic"))
 		return w->rc;
 	if (magic != XS_QEVM_MAGIC)
 		return fail(w, XS_EFORMAT, w->off - 4, "not a QEMU migration stream (magic "
 			    "0x%08llx, expected \"QEVM\")", (unsigned long long)magic);
-	if (qw_rdbe(w, 4, &ver, "the stream version"))
+	if (xsp_qw_rdbe(w, 4, &ver, "the stream version"))
 		return w->rc;
 	w->qs->version = (uint32_t)ver;
 	if (ver != XS_QEVM_VERSION)
 		return fail(w, XS_EUNSUP, w->off - 4, "stream version %llu (expected 3)",
 			    (unsigned long long)ver);
-	if (!(p = qw_peek(w, w->off, 1, &got)))
+	if (!(p = xsp_qw_peek(w, w->off, 1, &got)))
 		return w->rc;
 	if (got && p[0] == QS_CONFIG) {
 		w->off++;

@@ -23,7 +23,7 @@ static int64_t field_size(json_t *f)
 	return (int64_t)(size * count);
 }
 
-int64_t qvmdesc_size(json_t *vmsd, int depth)
+int64_t xsp_qvmdesc_size(json_t *vmsd, int depth)
 {
 	json_t *fields = json_object_get(vmsd, "fields"), *subs, *v;
 	int64_t total = 0;
@@ -40,7 +40,7 @@ int64_t qvmdesc_size(json_t *vmsd, int depth)
 	subs = json_object_get(vmsd, "subsections");
 	json_array_foreach(subs, i, v) {
 		const char *name = json_string_value(json_object_get(v, "vmsd_name"));
-		int64_t n = qvmdesc_size(v, depth + 1);
+		int64_t n = xsp_qvmdesc_size(v, depth + 1);
 
 		/* 0x05, name length, name, be32 version, then the body. */
 		if (!name || n < 0 || (total += 6 + (int64_t)strlen(name) + n) > SIZE_CAP)
@@ -49,7 +49,7 @@ int64_t qvmdesc_size(json_t *vmsd, int depth)
 	return total;
 }
 
-int64_t qvmdesc_sub_size(json_t *dev, const char *name)
+int64_t xsp_qvmdesc_sub_size(json_t *dev, const char *name)
 {
 	json_t *v;
 	size_t i;
@@ -58,7 +58,7 @@ int64_t qvmdesc_sub_size(json_t *dev, const char *name)
 		const char *n = json_string_value(json_object_get(v, "vmsd_name"));
 
 		if (n && !strcmp(n, name))
-			return qvmdesc_size(v, 1);
+			return xsp_qvmdesc_size(v, 1);
 	}
 	return -1;
 }
@@ -79,11 +79,11 @@ static const struct {
 	{ "env.xmm_regs[1]", QCPU_YMMH, 256 },
 };
 
-bool qvmdesc_check_cpu(json_t *dev, const struct xs_qcpu *c, char *out, size_t len)
+bool xsp_qvmdesc_check_cpu(json_t *dev, const struct xs_qcpu *c, char *out, size_t len)
 {
 	json_t *fields = json_object_get(dev, "fields"), *f;
 	uint32_t want = c->version == 12 ? QCPU_V12_LEN : QCPU_V11_LEN;
-	int64_t off = 0, total = qvmdesc_size(dev, 0);
+	int64_t off = 0, total = xsp_qvmdesc_size(dev, 0);
 	unsigned seen = 0, nsub = 0;
 	size_t i;
 

@@ -68,7 +68,7 @@ bool xs_text_str(char *dst, size_t cap, const char *v)
 	return true;
 }
 
-void sb_init(struct sbuf *b)
+void xsp_sb_init(struct sbuf *b)
 {
 	b->len = 0;
 	b->cap = 1024;
@@ -78,7 +78,7 @@ void sb_init(struct sbuf *b)
 		b->p[0] = 0;
 }
 
-void sb_printf(struct sbuf *b, const char *fmt, ...)
+void xsp_sb_printf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -109,7 +109,7 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
-char *sb_take(struct sbuf *b)
+char *xsp_sb_take(struct sbuf *b)
 {
 	if (b->oom) {
 		free(b->p);

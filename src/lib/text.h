@@ -33,9 +33,9 @@ struct sbuf {
 };
 
 /* An empty string (oom set when even that fails). */
-void sb_init(struct sbuf *b);
-void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void xsp_sb_init(struct sbuf *b);
+void xsp_sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The malloc'ed text, or NULL (and nothing to free) after an allocation failure. */
-char *sb_take(struct sbuf *b);
+char *xsp_sb_take(struct sbuf *b);
 
 #endif

@@ -141,9 +141,9 @@ static void test_vmdesc(void)
 	uint8_t tail[64] = { 0 };
 	size_t off, len;
 
-	CHECK_U64(qvmdesc_size(j, 0), 128 + 3 + (6 + 3 + 4), "fields x array_len + subsection");
-	CHECK_U64(qvmdesc_sub_size(j, "x/s"), 4, "subsection size");
-	CHECK(qvmdesc_sub_size(j, "x/t") < 0, "absent subsection");
+	CHECK_U64(xsp_qvmdesc_size(j, 0), 128 + 3 + (6 + 3 + 4), "fields x array_len + subsection");
+	CHECK_U64(xsp_qvmdesc_sub_size(j, "x/s"), 4, "subsection size");
+	CHECK(xsp_qvmdesc_sub_size(j, "x/t") < 0, "absent subsection");
 	json_decref(j);
 	memcpy(tail + 10, "\x00\x06\x00\x00\x00\x02{}", 8);
 	CHECK(xs_qstream_find_vmdesc(tail, 18, &off, &len) && off == 16 && len == 2, "vmdesc at end");
@@ -158,11 +158,11 @@ static void test_scan(void)
 	const uint8_t b[] = { 0x7e, 0, 0, 0, 9, 0x04, 0, 0, 0, 1, 3, 'c', 'p', 'u', 0, 0 };
 	long weak;
 
-	CHECK_U64(qscan_boundary(a, sizeof(a), 9, NULL, &weak), 8,
+	CHECK_U64(xsp_qscan_boundary(a, sizeof(a), 9, NULL, &weak), 8,
 		  "footer followed by EOF + vmdesc, not EOF + junk");
 	CHECK_U64(weak, 1, "the first footer is remembered as weak");
-	CHECK_U64(qscan_boundary(b, sizeof(b), 9, NULL, &weak), 0, "footer followed by a section");
-	CHECK(qscan_boundary(b, sizeof(b), 8, NULL, &weak) < 0, "another section's footer");
+	CHECK_U64(xsp_qscan_boundary(b, sizeof(b), 9, NULL, &weak), 0, "footer followed by a section");
+	CHECK(xsp_qscan_boundary(b, sizeof(b), 8, NULL, &weak) < 0, "another section's footer");
 }
 
 int main(void)

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* libxsave's version: compile time (these macros) and run time (xs_version()). */
+#ifndef XSAVE_VERSION_H
+#define XSAVE_VERSION_H
+
+#include <xsave/export.h>
+
+#define XS_VERSION_MAJOR 0
+#define XS_VERSION_MINOR 1
+#define XS_VERSION_PATCH 0
+#define XS_VERSION "0.1.0"
+/* For #if: XS_VERSION_NUM >= XS_VERSION_AT(0, 1, 0). */
+#define XS_VERSION_AT(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
+#define XS_VERSION_NUM XS_VERSION_AT(XS_VERSION_MAJOR, XS_VERSION_MINOR, XS_VERSION_PATCH)
+
+XS_BEGIN_DECLS
+
+/* The version of the library linked at run time ("0.1.0"). */
+const char *xs_version(void);
+
+XS_END_DECLS
+
+#endif

@@ -1,0 +1,41 @@
+#!/bin/sh
+# libxsave as others use it: make install into a DESTDIR, then an outside
+# program (tests/libxsave/example.c) built with gcc and with clang from the
+# installed headers and libxsave.pc only, linked shared and static, run on
+# real images.  No path into the source tree is given to the compiler.
+# usage: sh tests/libxsave.sh BUILD_DIR
+set -u
+build=${1:-build}
+TAP_NAME="libxsave"
+. "$(dirname "$0")/tap.sh"
+top=$(cd "$(dirname "$0")/.." && pwd)
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+cd "$top" || exit 1
+check "make install (PREFIX=/usr, DESTDIR)" \
+	'make -s BUILD="$build" install DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1'
+export PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
+check "pkg-config libxsave: version $(pkg-config --modversion libxsave 2>/dev/null)" \
+	'[ "$(pkg-config --modversion libxsave)" = 0.1.0 ]'
+check "only xs_* symbols exported, under LIBXSAVE_0.1" \
+	'so=$(ls "$dest"/usr/lib/libxsave.so.0.*) &&
+	 [ -z "$(nm -D --defined-only "$so" | awk "{print \$3}" | grep -v "^xs_" | grep -v "^LIBXSAVE_0.1$")" ] &&
+	 objdump -T "$so" | grep -q "LIBXSAVE_0.1 *xs_state_parse"'
+for cc in gcc clang; do
+	command -v $cc >/dev/null || { skip "$cc is not installed"; continue; }
+	check "$cc: example.c against the installed library (shared)" \
+		'$cc -Wall -Wextra -Werror -o "$dest/ex-$cc" tests/libxsave/example.c \
+			$(pkg-config --cflags --libs libxsave)'
+	check "$cc: it runs on real images (ok 0, then fixable, then incompatible)" \
+		'LD_LIBRARY_PATH="$dest/usr/lib" "$dest/ex-$cc" 0x7 tests/data/kvm-get-xsave.bin >"$dest/o" &&
+		 grep -q "kvm-get-xsave.bin: ok" "$dest/o" &&
+		 { LD_LIBRARY_PATH="$dest/usr/lib" "$dest/ex-$cc" 0x3 tests/data/hw-xsave.bin >/dev/null; [ $? = 1 ]; }'
+	check "$cc: linked static (pkg-config --static)" \
+		'$cc -Wall -Wextra -Werror -o "$dest/exs-$cc" tests/libxsave/example.c \
+			$(pkg-config --cflags libxsave) "$dest/usr/lib/libxsave.a" $(pkg-config --static --libs-only-l libxsave | sed "s/-lxsave//") &&
+		 "$dest/exs-$cc" 0x7 tests/data/amd-zen4/kvm-get-xsave.bin | grep -q "incompatible"'
+done
+check "a C++ compiler accepts the headers (extern \"C\")" \
+	'! command -v g++ >/dev/null || echo "#include <xsave.h>
+int main() { return xs_version()[0] != 48; }" | g++ -x c++ -fsyntax-only $(pkg-config --cflags libxsave) -'
+tap_done
