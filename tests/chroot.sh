@@ -20,6 +20,12 @@ root=${XSAVECTL_CHROOTS:-$top/build-chroot}
 dir=$root/$name
 pkgs=$(echo $pkgs | tr ' ' '\n' | sort -u | tr '\n' ',' | sed 's/,$//')
 want="$suite $pkgs"
+# One maker at a time (several suites may ask at once); the others wait, then
+# find it made.
+if command -v flock >/dev/null && mkdir -p "$root" 2>/dev/null && [ -w "$root" ]; then
+	exec 9>>"$root/.$name.lock"
+	flock 9
+fi
 if [ -f "$dir/.xsavectl-chroot" ] && [ "$(cat "$dir/.xsavectl-chroot")" = "$want" ]; then
 	echo "$dir"
 	exit 0
@@ -46,7 +52,15 @@ debootstrap --variant=minbase "$suite" "$dir.tmp" "$mirror" >"$dir.log" 2>&1 ||
 printf '#!/bin/sh\nexit 101\n' >"$dir.tmp/usr/sbin/policy-rc.d"	# start no services
 chmod +x "$dir.tmp/usr/sbin/policy-rc.d"
 echo "deb $mirror $suite main" >"$dir.tmp/etc/apt/sources.list"
-chroot "$dir.tmp" sh -c "DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+# apt in the chroot reads the mirror as the host's apt does: where the host
+# accepts a Release file past its Valid-Until date (a mirror snapshot older
+# than this machine's clock), so does the chroot (signatures are checked).
+aptopt=
+for opt in Check-Valid-Until Check-Date; do
+	[ "$(apt-config dump 2>/dev/null | sed -n "s/^Acquire::$opt \"\(.*\)\";\$/\1/p")" = false ] &&
+		aptopt="$aptopt -o Acquire::$opt=false"
+done
+chroot "$dir.tmp" sh -c "DEBIAN_FRONTEND=noninteractive apt-get$aptopt update -q &&
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(echo "$pkgs" | tr , ' ') &&
 	apt-get clean" >>"$dir.log" 2>&1 || fail "apt-get install in the $suite chroot"
 echo "$want" >"$dir.tmp/.xsavectl-chroot"

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Run every unit test, the CLI golden tests, the malformed-input catalogue and
-# the live tests (real cores, this machine's host facts and KVM probe, real QEMU streams,
-# real libvirt save images, write faults); print one closing line "N passed, N failed" and exit non-zero
+# the live tests (real cores, this machine's host facts and KVM probe, real QEMU streams
+# of QEMU 7.2, 10.0 and 11.1 (XSAVECTL_QEMU, XSAVECTL_CHROOTS, XSAVECTL_QEMU_REQUIRE: see
+# tests/live/qemu.sh), real libvirt save images, write faults); print one closing line
+# "N passed, N failed" and exit non-zero
 # when anything failed.  VALGRIND=1 runs every xsavectl under valgrind
 # (memcheck; any error or definite leak fails the run, its report is shown).
 # usage: [VALGRIND=1] tests/run.sh BUILD_DIR
@@ -47,6 +49,7 @@ suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/
 suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
 	DATA="$(cd "$here/data" && pwd)" sh "$here/malformed/run.sh"
 fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
+# (QEMU 7.2 here, 10.0 and 11.1 from tests/chroot.sh's cached chroots, made on first use)
 suite env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
 	FIXTURES="$fixtures" sh "$here/live/qemu.sh"
 suite env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/libvirt.sh"
