@@ -25,6 +25,7 @@
 #include <xsave/rules.h>
 #include <xsave/diff.h>
 #include <xsave/hostinfo.h>
+#include <xsave/profile.h>
 #include <xsave/kprobe.h>
 #include <xsave/qstream.h>
 

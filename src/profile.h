@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROFILE_VERSION 1
+#include <xsave/profile.h>
+
+#define PROFILE_VERSION XS_PROFILE_VERSION
 
 struct profile {
 	const char *path;

@@ -82,6 +82,8 @@ static const char *hint_text(enum xs_hint h)
 	switch (h) {
 	case XS_HINT_LAYOUT:
 		return " (--layout intel|amd|FILE)";
+	case XS_HINT_PROFILE:
+		return " (write one with `xsavectl host --save-profile`)";
 	case XS_HINT_NONE:
 		break;
 	}

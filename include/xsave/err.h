@@ -33,6 +33,7 @@ enum xs_err {
 enum xs_hint {
 	XS_HINT_NONE,
 	XS_HINT_LAYOUT,		/* give the layout (Intel, AMD or a host's CPUID) */
+	XS_HINT_PROFILE,	/* write a profile with the tool that makes them */
 };
 
 struct xs_diag {
