@@ -66,8 +66,9 @@ same_regs() {
 		exit bad ? 1 : 0 }'
 }
 
-# This machine's XCR0: what its cores' XSTATE_BV may hold.
-host_xcr0=$("$XSAVECTL" host | awk '$1 == "xcr0:" { print $2 }')
+# The XCR0 of the host that wrote core $1 (its byte-464 word): what its XSTATE_BV may
+# hold.  Not `xsavectl host`: under valgrind that sees valgrind's CPU, not this one.
+core_xcr0() { "$XSAVECTL" inspect "$1" | awk '$1 == "host_xcr0:" { print $2; exit }'; }
 
 # Check every thread's registers against the pattern (threads.txt from corepat).
 pattern_ok() {
@@ -110,7 +111,8 @@ run_kernel_core() {
 		"[ \$(wc -l <gdb.txt) = 54 ] && same_regs gdb.txt xs.txt"
 	check "kernel core: check --xcr0 x87,sse says incompatible (exit 1)" \
 		"'$XSAVECTL' check --xcr0 x87,sse '$core' >/dev/null; [ \$? = 1 ]"
-	check "kernel core: filter --xcr0 $host_xcr0 (this host's XCR0) writes an identical copy" \
+	host_xcr0=$(core_xcr0 "$core")
+	check "kernel core: filter --xcr0 $host_xcr0 (the host's XCR0) writes an identical copy" \
 		"'$XSAVECTL' filter --xcr0 $host_xcr0 -o f.core '$core' >/dev/null && cmp -s '$core' f.core"
 	tid=$(awk '$2 == 1 { print $4 }' threads.txt)
 	check "kernel core: extract --thread writes that thread's NT_X86_XSTATE" \
@@ -142,6 +144,7 @@ run_gcore() {
 		cd .. && skip "gdb could not attach and gcore (ptrace restricted?)"
 		return
 	fi
+	host_xcr0=$(core_xcr0 a.core)
 	check "gcore: producer gdb gcore, XSTATE_BV = XCR0 ($host_xcr0) in every thread" \
 		"'$XSAVECTL' inspect a.core | grep -q 'producer: *gdb gcore' && [ \$('$XSAVECTL' inspect a.core | grep -c 'xstate_bv: *$host_xcr0 ') = 2 ]"
 	check "gcore: every thread holds its pattern" "pattern_ok a.core avx"
