@@ -12,6 +12,7 @@
 #include "exitcodes.h"
 #include "host_live.h"
 #include "profile.h"
+#include "stream.h"
 #include "util.h"
 
 /*
@@ -22,7 +23,7 @@
  */
 #define XSAVECTL_SCHEMA 2
 
-enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU };
+enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY };
 
 static const struct argp_option common_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", -1 },
@@ -34,6 +35,9 @@ static const struct argp_option common_options[] = {
 	  "The guest's XCR0, for raw images that do not carry it", -1 },
 	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core", -1 },
 	{ "vcpu", OPT_VCPU, "N", 0, "Only this vCPU (cpu_index) of a QEMU stream", -1 },
+	{ "verify", OPT_VERIFY, NULL, 0,
+	  "Walk and check every RAM record of a plain stream (by default the device sections "
+	  "are read alone where the vmdesc locates them)", -1 },
 	{ 0 }
 };
 
@@ -68,6 +72,13 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		return once(state, "--thread", &c->thread_arg, arg);
 	case OPT_VCPU:
 		return once(state, "--vcpu", &c->vcpu_arg, arg);
+	case OPT_VERIFY:
+		stream_verify = true;
+		return 0;
+	case ARGP_KEY_INIT:
+		if (getenv("XSAVECTL_VERIFY") && !strcmp(getenv("XSAVECTL_VERIFY"), "1"))
+			stream_verify = true;
+		return ARGP_ERR_UNKNOWN;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

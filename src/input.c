@@ -258,11 +258,19 @@ static void show_stream(struct out *o, const struct stream *s)
 	if (!q->have_vmdesc)
 		out_note(o, "(none: sections sized by the built-in cpu layout and their footers)");
 	out_bool(o, "section_footers", q->footers);
+	out_str(o, "read", s->walked ? "walk" : "device-sections");
+	out_str(o, "read_reason", s->walked ? s->why : "the vmdesc locates them; boundary "
+		"confirmed (--verify walks every RAM record)");
 	out_obj(o, "ram");
 	out_u64(o, "blocks", q->ram_blocks);
 	out_u64(o, "bytes", q->ram_total);
-	out_u64(o, "pages", q->pages);
-	out_u64(o, "zero_pages", q->zero_pages);
+	if (s->walked) {
+		out_u64(o, "pages", q->pages);
+		out_u64(o, "zero_pages", q->zero_pages);
+	} else {
+		out_null(o, "pages");
+		out_null(o, "zero_pages");
+	}
 	if (q->xbzrle_pages)
 		out_u64(o, "xbzrle_pages", q->xbzrle_pages);
 	if (q->compressed_pages)

@@ -14,6 +14,8 @@
 #include "stream.h"
 #include "util.h"
 
+bool stream_verify;
+
 #define WINDOW (16u << 20)		/* mmap window: bounds the pages mapped at once */
 #define GZBUF (2u << 20)
 #define TAIL_MAX (16u << 20)		/* how far from the end a vmdesc is looked for */
@@ -146,7 +148,7 @@ bool stream_sniff(const struct io_src *src)
  * Find the vmdesc from the end of a plain stream: read the last 64 KiB, then
  * 1 MiB, then TAIL_MAX, until it is in view (most are well under 64 KiB).
  */
-static char *tail_vmdesc(struct stream *s, size_t *len)
+static char *tail_vmdesc(struct stream *s, size_t *len, uint64_t *at)
 {
 	uint64_t size = (uint64_t)s->st.st_size - s->start;
 	char *json = NULL;
@@ -161,6 +163,7 @@ static char *tail_vmdesc(struct stream *s, size_t *len)
 			memcpy(json, buf + off, jl);
 			json[jl] = 0;
 			*len = jl;
+			*at = (uint64_t)s->st.st_size - n + off - 5;	/* the 0x06 byte */
 		}
 		free(buf);
 		if (n == size || want >= TAIL_MAX)
@@ -177,7 +180,8 @@ static int parse_stream(struct stream *s)
 	struct xs_diag d = { 0 };
 	char *vmdesc = NULL;
 	size_t vlen = 0;
-	int rc;
+	uint64_t vat = 0;
+	int rc = 1;
 
 	if (s->codec != CODEC_NONE) {
 		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &g.z);
@@ -192,9 +196,23 @@ static int parse_stream(struct stream *s)
 		src.get = msrc_get;
 		src.ctx = &m;
 		src.end = m.size;
-		vmdesc = tail_vmdesc(s, &vlen);
+		vmdesc = tail_vmdesc(s, &vlen, &vat);
 	}
-	rc = xs_qstream_parse(&s->qs, &src, vmdesc, vlen, &d);
+	s->walked = true;
+	rc = 1;
+	if (s->codec != CODEC_NONE)
+		snprintf(s->why, sizeof(s->why), "compressed: read forward to the end");
+	else if (!vmdesc)
+		snprintf(s->why, sizeof(s->why), "no vmdesc at the end");
+	else if (stream_verify)
+		snprintf(s->why, sizeof(s->why), "--verify");
+	else
+		rc = xs_qstream_parse_devices(&s->qs, &src, vmdesc, vlen, vat, s->why,
+					      sizeof(s->why));
+	if (rc == 0)
+		s->walked = false;
+	else if (rc == 1)
+		rc = xs_qstream_parse(&s->qs, &src, vmdesc, vlen, &d);
 	free(vmdesc);
 	if (m.map)
 		munmap(m.map, m.len);
