@@ -170,7 +170,7 @@ static int rd_fill(struct codec_rd *r)
 	if (r->in_pos < r->in_len)
 		return 1;
 	do
-		n = pread(r->fd, r->in, IN_CHUNK, (off_t)r->in_off);
+		n = io_pread(r->fd, r->in, IN_CHUNK, r->in_off);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		msg_err("'%s': read error at offset 0x%llx: %s", r->path,
@@ -708,6 +708,21 @@ ssize_t codec_read(struct codec_rd *r, uint8_t *p, size_t n)
 	case CODEC_LZOP:
 		return lzop_step(r, p, n);
 #endif
+	case CODEC_NONE: {
+		/* The bytes as they are (a plain stream from a pipe). */
+		int f = rd_fill(r);
+		size_t k;
+
+		if (f <= 0) {
+			r->done = f == 0;
+			return f < 0 ? f : 0;
+		}
+		k = r->in_len - r->in_pos < n ? r->in_len - r->in_pos : n;
+		memcpy(p, r->in + r->in_pos, k);
+		r->in_pos += k;
+		r->out_pos += k;
+		return (ssize_t)k;
+	}
 	default:
 		return 0;
 	}

@@ -161,6 +161,12 @@ int input_load(const struct xs_common *c, const char *path, struct input *in)
 		rc = EXIT_USAGE;
 	} else if (stream_sniff(&src) && c->thread < 0)
 		rc = load_stream(c, &src, in);
+	else if (core_sniff(&src) && io_is_pipe(src.fd)) {
+		msg_err("'%s': an ELF core needs a file it can seek in; standard input is a pipe "
+			"(give the file, or redirect it with <)", path);
+		io_src_close(&src);
+		rc = EXIT_USAGE;
+	}
 	else if (core_sniff(&src) && c->vcpu < 0)
 		rc = load_core(c, &src, in);
 	else if (c->vcpu >= 0) {

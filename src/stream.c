@@ -183,7 +183,8 @@ static int parse_stream(struct stream *s)
 	uint64_t vat = 0;
 	int rc = 1;
 
-	if (s->codec != CODEC_NONE) {
+	if (s->codec != CODEC_NONE || io_is_pipe(s->fd)) {
+		/* A decompressor, or (standard input as a pipe) the bytes as they come. */
 		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &g.z);
 		if (rc)
 			return rc;
@@ -202,6 +203,8 @@ static int parse_stream(struct stream *s)
 	rc = 1;
 	if (s->codec != CODEC_NONE)
 		snprintf(s->why, sizeof(s->why), "compressed: read forward to the end");
+	else if (io_is_pipe(s->fd))
+		snprintf(s->why, sizeof(s->why), "a pipe: read forward to the end");
 	else if (!vmdesc)
 		snprintf(s->why, sizeof(s->why), "no vmdesc at the end");
 	else if (stream_verify)
@@ -243,7 +246,7 @@ int stream_open(struct io_src *src, struct stream **out)
 	s->st = src->st;
 	src->fd = -1;
 	journal = stream_journal_name(s->path);
-	if (!access(journal, F_OK)) {
+	if (strcmp(s->path, "-") && !access(journal, F_OK)) {
 		msg_err("'%s': an interrupted 'filter --in-place' left '%s': run 'xsavectl filter "
 			"--in-place' on it again, which rolls the file back first", s->path, journal);
 		rc = EXIT_DATAERR;
@@ -257,8 +260,18 @@ int stream_open(struct io_src *src, struct stream **out)
 		s->gzip = src->gzip;
 		s->codec = src->gzip ? CODEC_GZIP : CODEC_NONE;
 	}
+	if (!rc && io_is_pipe(s->fd) && s->sparse) {
+		msg_err("'%s': libvirt's sparse format needs a file it can seek in; standard input "
+			"is a pipe (give the file, or redirect it with <)", s->path);
+		rc = EXIT_USAGE;
+	}
 	if (!rc)
 		rc = parse_stream(s);
+	if (!rc && io_is_pipe(s->fd) && (s->qs.caps & XS_QCAP_MAPPED_RAM)) {
+		msg_err("'%s': a mapped-ram stream needs a file it can seek in; standard input is a "
+			"pipe (give the file, or redirect it with <)", s->path);
+		rc = EXIT_USAGE;
+	}
 	if (!rc && s->qs.ncpu == 0) {
 		msg_err("'%s': the stream holds no x86 'cpu' section", s->path);
 		rc = EXIT_DATAERR;
@@ -284,8 +297,7 @@ void stream_close(struct stream *s)
 		free(s->orig[i]);
 	free(s->orig);
 	xs_qstream_free(&s->qs);
-	if (s->fd >= 0)
-		close(s->fd);
+	io_close(s->fd);
 	free(s);
 }
 
