@@ -272,7 +272,7 @@ INSTALLED = bin/xsavectl include/xsave.h $(addprefix include/xsave/,$(notdir $(L
 	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/$(LIB_SONAME) $(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.so \
 	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/pkgconfig/libxsave.pc share/man/man1/xsavectl.1 share/bash-completion/completions/xsavectl \
 	share/xsavectl/kernel/README.md $(addprefix share/xsavectl/kernel/6.1.y/,$(notdir $(wildcard kernel/6.1.y/*.patch))) \
-	share/xsavectl/qemu/README.md $(addprefix share/xsavectl/qemu/7.2/,$(notdir $(wildcard qemu/7.2/*.patch)))
+	share/xsavectl/hooks/qemu share/xsavectl/qemu/README.md $(addprefix share/xsavectl/qemu/7.2/,$(notdir $(wildcard qemu/7.2/*.patch)))
 
 install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) lib
 	@mkdir -p $(INST)
@@ -295,6 +295,7 @@ install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) lib
 	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y
 	install -m 0644 kernel/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/
 	install -m 0644 kernel/6.1.y/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y/
+	install -D -m 0755 hooks/qemu $(DESTDIR)$(PREFIX)/share/xsavectl/hooks/qemu
 	install -d $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2
 	install -m 0644 qemu/README.md $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/
 	install -m 0644 qemu/7.2/*.patch $(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2/
@@ -305,6 +306,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/include/xsave 2>/dev/null
 	-rmdir $(DESTDIR)$(PREFIX)/share/xsavectl/kernel/6.1.y $(DESTDIR)$(PREFIX)/share/xsavectl/kernel \
 		$(DESTDIR)$(PREFIX)/share/xsavectl/qemu/7.2 $(DESTDIR)$(PREFIX)/share/xsavectl/qemu \
+		$(DESTDIR)$(PREFIX)/share/xsavectl/hooks \
 		$(DESTDIR)$(PREFIX)/share/xsavectl 2>/dev/null
 
 clean:

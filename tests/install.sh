@@ -19,7 +19,8 @@ check "the installed binary, man page, completion, kernel and QEMU series are th
 	'[ -x "$dest/opt/xs/bin/xsavectl" ] && [ -f "$dest/opt/xs/share/man/man1/xsavectl.1" ] &&
 	 [ -f "$dest/opt/xs/share/bash-completion/completions/xsavectl" ] &&
 	 ls "$dest"/opt/xs/share/xsavectl/kernel/6.1.y/*.patch >/dev/null &&
-	 ls "$dest"/opt/xs/share/xsavectl/qemu/7.2/*.patch >/dev/null'
+	 ls "$dest"/opt/xs/share/xsavectl/qemu/7.2/*.patch >/dev/null &&
+	 [ -x "$dest/opt/xs/share/xsavectl/hooks/qemu" ]'
 check "the installed probe names /opt/xs's kernel series" \
 	'strings "$dest/opt/xs/bin/xsavectl" | grep -q "^/opt/xs/share/xsavectl/kernel"'
 check "make uninstall leaves nothing behind" \
