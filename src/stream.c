@@ -17,7 +17,7 @@
 bool stream_verify;
 
 #define WINDOW (2u << 20)		/* mmap window: bounds the pages mapped at once (peak RSS) */
-#define GZBUF (2u << 20)
+#define GZBUF (1u << 20)		/* decompressed window: above XS_QGET_MAX, small for the RSS */
 #define TAIL_MAX (16u << 20)		/* how far from the end a vmdesc is looked for */
 #define COPY_CHUNK (1u << 20)
 
