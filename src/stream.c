@@ -220,17 +220,17 @@ static int parse_stream(struct stream *s)
 	if (m.map)
 		munmap(m.map, m.len);
 	if (!rc && g.z && gsrc_drain(&g))
-		rc = -XS_EINVAL;
+		rc = -XS_EIO;
 	codec_rd_close(g.z);
 	free(g.buf);
-	if (rc == -XS_EINVAL && !d.msg[0])
+	if (rc == -XS_EIO)
 		return g.failed ? g.failed : EXIT_NOINPUT;	/* the source printed it */
 	if (rc) {
 		if (s->codec != CODEC_NONE)
 			snprintf(d.msg + strlen(d.msg), sizeof(d.msg) - strlen(d.msg),
 				 " (offset in the decompressed %s stream)", codec_name(s->codec));
 		msg_diag(s->path, &d);
-		return rc == -XS_EUNSUP ? EXIT_DATAERR : exit_for_err(rc);
+		return exit_for_err(rc);
 	}
 	return 0;
 }

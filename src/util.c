@@ -76,6 +76,18 @@ static void prefix(void)
 		fprintf(stderr, "%s: ", xs_cmd_name);
 }
 
+/* The CLI's words for what libxsave says the caller could do. */
+static const char *hint_text(enum xs_hint h)
+{
+	switch (h) {
+	case XS_HINT_LAYOUT:
+		return " (--layout intel|amd|FILE)";
+	case XS_HINT_NONE:
+		break;
+	}
+	return "";
+}
+
 static struct msg_last last;
 
 const struct msg_last *msg_last(void)
@@ -115,7 +127,7 @@ void msg_diag(const char *file, const struct xs_diag *d)
 		fprintf(stderr, "'%s': ", file);
 	if (d->has_off)
 		fprintf(stderr, "offset 0x%llx: ", (unsigned long long)d->off);
-	fprintf(stderr, "%s\n", d->msg);
+	fprintf(stderr, "%s%s\n", d->msg, hint_text(d->hint));
 }
 
 int exit_worst(int a, int b)
@@ -144,6 +156,8 @@ int exit_for_err(int err)
 		return EXIT_DATAERR;
 	case XS_EINVAL:
 		return EXIT_USAGE;
+	case XS_EUNKNOWN:
+		return EXIT_DATAERR;
 	case XS_EUNSUP:
 		return EXIT_UNAVAILABLE;
 	default:

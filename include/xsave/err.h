@@ -20,15 +20,25 @@ enum xs_err {
 	XS_ETRUNC = 1,	/* input ends before a structure it announces */
 	XS_EFORMAT,	/* input violates its format */
 	XS_ELAYOUT,	/* no layout fits the input, or the input does not fit the layout */
-	XS_ELIMIT,	/* a size or count in the input is over xsavectl's bound */
+	XS_ELIMIT,	/* a size or count in the input is over libxsave's bound */
 	XS_ENOMEM,
-	XS_EINVAL,	/* bad argument (mask expression, layout description) */
+	XS_EINVAL,	/* bad argument (mask expression, layout description, request) */
 	XS_EUNSUP,	/* host lacks a facility (no XSAVE, no OSXSAVE) */
+	XS_EUNKNOWN,	/* input holds what this version cannot read (a newer version, an unsized section) */
+	XS_EIO,		/* the caller's byte source failed (it reports why; no message here) */
+	XS_EBUG,	/* libxsave's own consistency check failed: a bug to report */
+};
+
+/* What the caller could do about a failure, for front ends to phrase (a CLI option). */
+enum xs_hint {
+	XS_HINT_NONE,
+	XS_HINT_LAYOUT,		/* give the layout (Intel, AMD or a host's CPUID) */
 };
 
 struct xs_diag {
 	bool has_off;
 	uint64_t off;
+	enum xs_hint hint;
 	char msg[256];
 };
 

@@ -105,8 +105,8 @@ struct xs_qstream {
  * when the caller found it ahead (xs_qstream_find_vmdesc); device sections
  * are then sized from it.  Either way a vmdesc at the end is cross-checked
  * against the sections read.  Errors: -XS_ETRUNC, -XS_EFORMAT, -XS_ELIMIT,
- * -XS_ENOMEM, -XS_EUNSUP (a section this reader cannot size), with the offset
- * in @d; a source error is -XS_EINVAL with no message.
+ * -XS_ENOMEM, -XS_EUNKNOWN (a section this reader cannot size), with the offset
+ * in @d; a source error is -XS_EIO with no message.
  */
 int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
 		     size_t vmdesc_len, struct xs_diag *d);

@@ -107,6 +107,7 @@ static int choose_std_layout(struct xs_state *st, uint64_t need, const struct xs
 	char names[96];
 	struct xs_layout intel, amd;
 	uint32_t si, sa;
+	int rc;
 
 	xs_mask_names(need, names, sizeof(names));
 	if (!(need & ~(XS_MASK_FPSSE | XS_BIT(XS_AVX)))) {
@@ -156,9 +157,12 @@ static int choose_std_layout(struct xs_state *st, uint64_t need, const struct xs
 			 st->size, si, sa);
 		return 0;
 	}
-	return XS_FAIL_AT(d, XS_ELAYOUT, 464,
-			  "cannot tell the Intel layout (%u bytes) from the AMD one (%u bytes) for components %s in a %zu-byte image: use --layout intel|amd|FILE",
-			  si, sa, names, st->size);
+	rc = XS_FAIL_AT(d, XS_ELAYOUT, 464,
+			"cannot tell the Intel layout (%u bytes) from the AMD one (%u bytes) for components %s in a %zu-byte image: the layout must be given",
+			si, sa, names, st->size);
+	if (d)
+		d->hint = XS_HINT_LAYOUT;
+	return rc;
 }
 
 /*
@@ -368,7 +372,7 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 			use_builtin(st, XS_VENDOR_INTEL, "sdm");
 		snprintf(st->layout_reason, sizeof(st->layout_reason), "%s%s",
 			 "compacted: offsets follow from XCOMP_BV and the component sizes",
-			 o->force ? " (sizes from --layout)" : "");
+			 o->force ? " (sizes from the layout given)" : "");
 		rc = locate_compacted(st, d);
 	} else {
 		if (o->force) {

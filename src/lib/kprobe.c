@@ -572,7 +572,7 @@ char *xs_kp_format(const struct xs_kp_record *r)
 	struct sbuf b;
 
 	xsp_sb_init(&b);
-	xsp_sb_printf(&b, "# xsavectl probe record (xsavectl probe --from reads it)\n");
+	xsp_sb_printf(&b, "# xsavectl probe record: the answers of one KVM probe\n");
 	if (r->release[0])
 		xsp_sb_printf(&b, "kernel.release=%s\n", r->release);
 	if (r->version[0])

@@ -196,7 +196,7 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, 
 					  "stream ends inside subsection '%s' (%lld bytes)", name,
 					  (long long)size);
 		if (ver != 1 && info)
-			return XS_FAIL_AT(d, XS_EUNSUP, rd->base + at,
+			return XS_FAIL_AT(d, XS_EUNKNOWN, rd->base + at,
 					  "subsection '%s' version %u (expected 1)", name, ver);
 		c->nsubs++;
 		if (info && info->id >= 0)
@@ -228,7 +228,7 @@ int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t b
 	else if (c->version == 11)
 		fixed = QCPU_V11_LEN;
 	else
-		return XS_FAIL_AT(d, XS_EUNSUP, c->off, "cpu section version %u (expected 11 or "
+		return XS_FAIL_AT(d, XS_EUNKNOWN, c->off, "cpu section version %u (expected 11 or "
 				  "12, x86_64)", c->version);
 	if (!xs_rd_skip(&rd, fixed))
 		return XS_FAIL_AT(d, XS_ETRUNC, base + avail, "stream ends inside cpu %u's "

@@ -166,7 +166,7 @@ int xsp_qram_body(struct qw *w)
 		case RAM_EOS:
 			return 0;
 		case RAM_HOOK:
-			return fail(w, XS_EUNSUP, at, "RDMA RAM hook record: not in a file");
+			return fail(w, XS_EUNKNOWN, at, "RDMA RAM hook record: not in a file");
 		default:
 			return fail(w, XS_EFORMAT, at, "unknown RAM record flags 0x%llx",
 				    (unsigned long long)flags);

@@ -42,7 +42,7 @@ const uint8_t *xsp_qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got)
 		return p;
 	if (have == SIZE_MAX) {
 		if (!w->rc)
-			w->rc = -XS_EINVAL;
+			w->rc = -XS_EIO;
 		return NULL;
 	}
 	*got = have;
@@ -220,7 +220,7 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev
 		return 0;
 	}
 	if (w->footers_known && !w->qs->footers)
-		return fail(w, XS_EUNSUP, start, "cannot size section '%s' (id %llu): the stream "
+		return fail(w, XS_EUNKNOWN, start, "cannot size section '%s' (id %llu): the stream "
 			    "has neither section footers nor a vmdesc", name,
 				    (unsigned long long)sid);
 	while (w->off - start < MAX_SCAN) {
@@ -318,10 +318,10 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 	}
 	if (type == QS_START) {
 		if (strcmp(name, "ram"))
-			return fail(w, XS_EUNSUP, at, "iterative section '%s' (id %llu) cannot be "
+			return fail(w, XS_EUNKNOWN, at, "iterative section '%s' (id %llu) cannot be "
 				    "read: only 'ram' can", name, (unsigned long long)sid);
 		if (ver != 4)
-			return fail(w, XS_EUNSUP, at, "ram section version %llu (expected 4)",
+			return fail(w, XS_EUNKNOWN, at, "ram section version %llu (expected 4)",
 				    (unsigned long long)ver);
 		if (w->niter == MAX_ITER)
 			return fail(w, XS_ELIMIT, at, "too many iterative sections");
@@ -466,7 +466,7 @@ static int configuration(struct qw *w)
 		else if (!strcmp(name, "configuration/target-page-bits"))
 			w->off += 4;
 		else
-			return fail(w, XS_EUNSUP, at, "unknown configuration subsection '%s'",
+			return fail(w, XS_EUNKNOWN, at, "unknown configuration subsection '%s'",
 				    name);
 	}
 }
@@ -623,7 +623,7 @@ static int header(struct qw *w)
 		return w->rc;
 	w->qs->version = (uint32_t)ver;
 	if (ver != XS_QEVM_VERSION)
-		return fail(w, XS_EUNSUP, w->off - 4, "stream version %llu (expected 3)",
+		return fail(w, XS_EUNKNOWN, w->off - 4, "stream version %llu (expected 3)",
 			    (unsigned long long)ver);
 	if (!(p = xsp_qw_peek(w, w->off, 1, &got)))
 		return w->rc;

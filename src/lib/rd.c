@@ -19,6 +19,7 @@ int xs_fail(struct xs_diag *d, int err, bool has_off, uint64_t off, const char *
 		va_end(ap);
 		d->has_off = has_off;
 		d->off = off;
+		d->hint = XS_HINT_NONE;
 	}
 	return -err;
 }

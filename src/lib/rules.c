@@ -164,5 +164,5 @@ int xs_filter_apply(struct xs_state *st, const struct xs_check *c, bool force, u
 		ok &= xs_wr_zero_at(&wr, 528, 48);
 	*cleared = clear;
 	/* Every range was checked when the state was parsed: a failure is a bug. */
-	return ok ? 0 : -XS_ELIMIT;
+	return ok ? 0 : -XS_EBUG;
 }

@@ -104,7 +104,7 @@ EOF
 	fi
 	# shellcheck disable=SC2086
 	unshare -m --propagation private sh -c "$m && exec chroot $root env PATH=$P/bin:$PATH \
-		/usr/sbin/libvirtd" \
+		/usr/sbin/libvirtd --pid-file /run/libvirt/libvirtd.pid" \
 		>>"$d/daemon.log" 2>&1 &
 	dpid=$!
 	i=0
