@@ -122,7 +122,7 @@ void xs_qstream_free(struct xs_qstream *qs);
  * its own id, none with the RAM's id) and the last one ends at the vmdesc.
  * RAM page counts stay 0 (not walked).  0: read; 1: not confirmed (@why says
  * why, *qs is empty: walk with xs_qstream_parse, which reports any error);
- * -XS_EINVAL: a source error.
+ * -XS_EIO: a source error (no message).
  */
 int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
 			     size_t vmdesc_len, uint64_t vmdesc_off, char *why, size_t whylen);

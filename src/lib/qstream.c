@@ -287,7 +287,7 @@ static int command(struct qw *w, uint64_t at)
 				    (unsigned long long)cmd);
 	}
 	if (cmd == CMD_PACKAGED && w->head_only)
-		return fail(w, XS_EUNSUP, at, "a postcopy PACKAGED command");
+		return fail(w, XS_EUNKNOWN, at, "a postcopy PACKAGED command");
 	v = cmd == CMD_PACKAGED ? xs_be_get(p, 4) : 0;
 	w->off += len;
 	if (cmd != CMD_PACKAGED)
@@ -749,8 +749,8 @@ int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, c
 	ret = 0;
 	goto out;
 failed:
-	if (w.rc == -XS_EINVAL && !dd.msg[0]) {
-		ret = -XS_EINVAL;	/* the source's error, printed by it */
+	if (w.rc == -XS_EIO && !dd.msg[0]) {
+		ret = -XS_EIO;	/* the source's error, printed by it */
 		goto out;
 	}
 	snprintf(why, whylen, "%s at 0x%llx", dd.msg, (unsigned long long)dd.off);
