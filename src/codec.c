@@ -857,6 +857,11 @@ uint64_t codec_rd_pos(const struct codec_rd *r)
 	return r->out_pos;
 }
 
+uint64_t codec_rd_in_pos(const struct codec_rd *r)
+{
+	return r->in_off;
+}
+
 void codec_rd_close(struct codec_rd *r)
 {
 	if (!r)

@@ -12,6 +12,7 @@
 #include "exitcodes.h"
 #include "host_live.h"
 #include "profile.h"
+#include "progress.h"
 #include "stream.h"
 #include "util.h"
 
@@ -23,7 +24,7 @@
  */
 #define XSAVECTL_SCHEMA 2
 
-enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY };
+enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY, OPT_PROGRESS, OPT_NO_PROGRESS };
 
 static const struct argp_option common_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", -1 },
@@ -38,6 +39,10 @@ static const struct argp_option common_options[] = {
 	{ "verify", OPT_VERIFY, NULL, 0,
 	  "Walk and check every RAM record of a plain stream (by default the device sections "
 	  "are read alone where the vmdesc locates them)", -1 },
+	{ "progress", OPT_PROGRESS, NULL, 0,
+	  "Show the progress of long reads and copies on stderr (default: when it is a terminal)",
+	  -1 },
+	{ "no-progress", OPT_NO_PROGRESS, NULL, 0, "Never show progress", -1 },
 	{ 0 }
 };
 
@@ -74,6 +79,10 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		return once(state, "--vcpu", &c->vcpu_arg, arg);
 	case OPT_VERIFY:
 		stream_verify = true;
+		return 0;
+	case OPT_PROGRESS:
+	case OPT_NO_PROGRESS:
+		progress_mode = key == OPT_PROGRESS;
 		return 0;
 	case ARGP_KEY_INIT:
 		if (getenv("XSAVECTL_VERIFY") && !strcmp(getenv("XSAVECTL_VERIFY"), "1"))

@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "exitcodes.h"
+#include "progress.h"
 #include "stream.h"
 #include "util.h"
 
@@ -46,6 +47,7 @@ static const uint8_t *msrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 		return (const uint8_t *)"";	/* nothing to map (maybe at the very end) */
 	if (m->map && off >= m->base && off + n <= m->base + m->len)
 		return m->map + (off - m->base);
+	progress_update(off);
 	if (m->map)
 		munmap(m->map, m->len);
 	m->base = off & ~(pg - 1);
@@ -76,6 +78,8 @@ struct gsrc {
 static bool gsrc_fill(struct gsrc *g)
 {
 	ssize_t r = codec_read(g->z, g->buf + g->len, GZBUF - g->len);
+
+	progress_update(codec_rd_in_pos(g->z));
 
 	if (r < 0) {
 		g->failed = (int)-r;
@@ -201,6 +205,7 @@ static int parse_stream(struct stream *s)
 	}
 	s->walked = true;
 	rc = 1;
+	progress_start(s->path, "read", io_is_pipe(s->fd) ? 0 : (uint64_t)s->st.st_size);
 	if (s->codec != CODEC_NONE)
 		snprintf(s->why, sizeof(s->why), "compressed: read forward to the end");
 	else if (io_is_pipe(s->fd))
@@ -221,6 +226,7 @@ static int parse_stream(struct stream *s)
 		munmap(m.map, m.len);
 	if (!rc && g.z && gsrc_drain(&g))
 		rc = -XS_EIO;
+	progress_end();
 	codec_rd_close(g.z);
 	free(g.buf);
 	if (rc == -XS_EIO)
@@ -393,6 +399,7 @@ static int copy_range(const struct stream *s, struct io_out *o, uint64_t off, ui
 		len -= (uint64_t)r;
 		if (at >= 0)
 			at += r;
+		progress_update(off);
 	}
 	return 0;
 }
@@ -462,6 +469,7 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct xs_
 		if (got == 0)
 			break;
 		apply(p, n, off, buf, (size_t)got);
+		progress_update(codec_rd_in_pos(r));
 		rc = codec_write(w, buf, (size_t)got);
 		if (rc)
 			break;
@@ -520,6 +528,7 @@ int stream_write(const struct stream *s, const char *dest)
 	struct io_out o;
 	int rc = io_out_open(dest, false, &s->st, &o);
 
+	progress_start(s->path, "copied", (uint64_t)s->st.st_size);
 	if (!rc && s->codec != CODEC_NONE) {
 		/* A libvirt header stays raw; the stream after it is compressed again. */
 		rc = copy_plain(s, &o, 0, s->start, NULL, 0);
@@ -532,6 +541,7 @@ int stream_write(const struct stream *s, const char *dest)
 	} else if (!rc)
 		rc = copy_plain(s, &o, 0, (uint64_t)s->st.st_size, p, n);
 	free(p);
+	progress_end();
 	if (rc) {
 		io_out_abort(&o);
 		return rc;
