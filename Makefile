@@ -121,9 +121,10 @@ $(BUILD)/tests/maxrss: tests/gen/maxrss.c
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
 
 # Speed and memory on a multi-GiB real stream (needs qemu-system-x86 and bc; minutes).
-bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss bench-matrix
+bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss $(BUILD)/tests/mkstream bench-matrix
 	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
-		MAXRSS=$(abspath $(BUILD)/tests/maxrss) sh tests/bench/bench.sh
+		MAXRSS=$(abspath $(BUILD)/tests/maxrss) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		sh tests/bench/bench.sh
 
 # The fleet matrix alone: 1,000 states x 100 profiles (seconds).
 bench-matrix: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
