@@ -70,7 +70,7 @@ row() {	# row LABEL BASELINE_SECONDS CMD...
 	label=$1 base=$2
 	shift 2
 	set -- $(best "$@")
-	printf '%-40s %8.3f s  %6.2fx  %7d KiB\n' "$label" "$1" "$(echo "$1 / $base" | bc -l)" "$2"
+	printf '%-44s %8.3f s  %6.2fx  %7d KiB\n' "$label" "$1" "$(echo "$1 / $base" | bc -l)" "$2"
 }
 
 ratio() { echo "$1 / $2" | bc -l; }
