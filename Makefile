@@ -50,7 +50,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all lib deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
+.PHONY: FORCE all lib deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl lib
 
@@ -251,6 +251,17 @@ check-asan:
 # The whole suite on the walk: every plain stream read as --verify reads it (XSAVECTL_VERIFY=1).
 check-verify: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@XSAVECTL_VERIFY=1 sh tests/run.sh $(BUILD)
+
+# Built without ISA-L (zlib's inflate for gzip): the golden, malformed and inflate suites.
+check-zlib:
+	@$(MAKE) -s BUILD=build-zlib WITHOUT="isal $(WITHOUT)" build-zlib/xsavectl \
+		build-zlib/tests/mkstream build-zlib/tests/mkxsave
+	@B=$(abspath build-zlib); ! ldd $$B/xsavectl | grep -q libisal || exit 1; st=0; \
+	XSAVECTL=$$B/xsavectl MKXSAVE=$$B/tests/mkxsave MKSTREAM=$$B/tests/mkstream \
+		sh tests/cli/run.sh >$$B/cli.log || st=1; grep -v '^ok' $$B/cli.log; \
+	XSAVECTL=$$B/xsavectl MKXSAVE=$$B/tests/mkxsave MKSTREAM=$$B/tests/mkstream \
+		DATA=$(abspath tests/data) sh tests/malformed/run.sh >$$B/mal.log || st=1; \
+	grep -v '^ok' $$B/mal.log; exit $$st
 
 # The whole suite again with every xsavectl run under valgrind's memcheck.
 check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
