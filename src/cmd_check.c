@@ -28,7 +28,7 @@ struct check_args {
 
 static const struct argp_option options[] = {
 	{ "recursive", OPT_RECURSIVE, NULL, 0,
-	  "Read every regular file under a directory argument", 0 },
+	  "Read the files under directory arguments", 0 },
 	{ 0 }
 };
 

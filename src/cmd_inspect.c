@@ -17,7 +17,7 @@ struct inspect_args {
 
 static const struct argp_option options[] = {
 	{ "registers", 'r', NULL, 0, "Decode register contents", 0 },
-	{ "recursive", 'R', NULL, 0, "Read every regular file under a directory argument", 0 },
+	{ "recursive", 'R', NULL, 0, "Read the files under directory arguments", 0 },
 	{ 0 }
 };
 

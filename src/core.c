@@ -31,7 +31,7 @@
 #endif
 
 /* Bytes of the legacy area NT_PRFPREG and NT_X86_XSTATE share (464.. differ). */
-#define FPREG_SHARED 464
+#define FPREG_SHARED XS_OFF_SW
 
 bool core_sniff(const struct io_src *src)
 {
@@ -102,7 +102,7 @@ static int on_fpreg(struct core *c, const uint8_t *desc, size_t len, uint64_t of
 		return 0;
 	t->has_fpreg = true;
 	t->fpreg_off = off;
-	memcpy(t->fpreg, desc, 512);
+	memcpy(t->fpreg, desc, XS_LEGACY_SIZE);
 	return 0;
 }
 

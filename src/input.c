@@ -79,7 +79,7 @@ static int load_core(const struct xs_common *c, struct io_src *src, struct input
 		snprintf(s->crosscheck, sizeof(s->crosscheck), "%s",
 			 t->has_fpreg ? "agrees" : "absent");
 		/* Both notes come from one task state: bytes 0..463 must match. */
-		for (unsigned b = 0; t->has_fpreg && b < 464 && b < t->xstate_len; b++) {
+		for (unsigned b = 0; t->has_fpreg && b < XS_OFF_SW && b < t->xstate_len; b++) {
 			if (t->fpreg[b] == t->img[b])
 				continue;
 			snprintf(s->crosscheck, sizeof(s->crosscheck),

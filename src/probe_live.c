@@ -17,6 +17,7 @@
 
 #include <linux/kvm.h>
 
+#include <xsave/area.h>
 #include <xsave/hostinfo.h>
 #include <xsave/layout.h>
 #include <xsave/rd.h>
@@ -117,8 +118,9 @@ static void image(struct vm *m, uint64_t bv, size_t off, uint64_t poke)
 	static const uint8_t xmm[16] = { [0 ... 15] = 0x5a }, ymm[16] = { [0 ... 15] = 0xa5 };
 	struct xs_wr w = xs_wr_init(m->buf, m->size);
 	bool ok = xs_wr_zero_at(&w, 0, m->size) && xs_wr_u16le_at(&w, 0, 0x037f) &&
-		  xs_wr_u32le_at(&w, 24, 0x1f80) && xs_wr_copy_at(&w, 160, xmm, sizeof(xmm)) &&
-		  xs_wr_u64le_at(&w, 512, bv);
+		  xs_wr_u32le_at(&w, XS_OFF_MXCSR, XS_MXCSR_INIT) &&
+		  xs_wr_copy_at(&w, XS_OFF_XMM0, xmm, sizeof(xmm)) &&
+		  xs_wr_u64le_at(&w, XS_OFF_XSTATE_BV, bv);
 
 	if (ok && (bv & XS_BIT(XS_AVX)))
 		ok = xs_wr_copy_at(&w, 576, ymm, sizeof(ymm));
@@ -143,7 +145,7 @@ static void get_xsave(struct vm *m, int vcpu, struct xs_kp_answer *a)
 	uint64_t bv = 0;
 
 	rc = ioctl(m->vcpu[vcpu], m->xsave2 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, m->buf);
-	if (!xs_rd_u64le_at(&rd, 512, &bv))
+	if (!xs_rd_u64le_at(&rd, XS_OFF_XSTATE_BV, &bv))
 		abort();
 	answer(a, rc, bv);
 }
@@ -207,12 +209,12 @@ static void questions(struct vm *m, struct xs_kp_record *r)
 	/* vCPU 0: header strictness, each against a clean baseline. */
 	image(m, XS_MASK_FPSSE, 0, 0);
 	set_xsave(m, 0, &a[XS_KP_HDR_BASE]);
-	image(m, XS_MASK_FPSSE, 520, XS_BIT(63) | XS_MASK_FPSSE);
+	image(m, XS_MASK_FPSSE, XS_OFF_XCOMP_BV, XS_XCOMP_COMPACTED | XS_MASK_FPSSE);
 	set_xsave(m, 0, &a[XS_KP_HDR_XCOMP]);
-	image(m, XS_MASK_FPSSE, 528, 1);
+	image(m, XS_MASK_FPSSE, XS_OFF_HDR_RESERVED, 1);
 	set_xsave(m, 0, &a[XS_KP_HDR_RESERVED]);
 	/* MXCSR bit 31 is reserved on every CPU; bytes 24..31 hold MXCSR and MXCSR_MASK 0. */
-	image(m, 0, 24, 0x80001f80);
+	image(m, 0, XS_OFF_MXCSR, 0x80001f80);
 	set_xsave(m, 0, &a[XS_KP_HDR_MXCSR]);
 }
 

@@ -46,7 +46,7 @@ suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" sh "$here/live/inf
 suite env XSAVECTL="$xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
 suite env XSAVECTL="$xsavectl" bash "$here/completion.sh"
 suite sh "$here/install.sh" "$build"
-suite sh "$here/libxsave.sh" "$build"
+suite sh "$here/libxsave.sh"
 suite env XSAVECTL="$xsavectl" sh "$here/live/host.sh"
 suite env XSAVECTL="$xsavectl" sh "$here/live/probe.sh"
 suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \

@@ -26,6 +26,20 @@ XS_BEGIN_DECLS
 #define XS_HDR_OFF 512
 #define XS_HDR_SIZE 64
 #define XS_EXT_OFF 576
+/* Fields of the legacy region and the header (SDM Vol. 1 10.5.1, 13.4.2). */
+#define XS_OFF_FCW 0
+#define XS_OFF_MXCSR 24
+#define XS_OFF_MXCSR_MASK 28
+#define XS_OFF_ST0 32		/* ST0..ST7 (MM0..MM7), 16 bytes apart, 10 used */
+#define XS_ST_STRIDE 16
+#define XS_OFF_XMM0 160		/* XMM0..XMM15, 16 bytes each */
+#define XS_XMM_BYTES 256
+#define XS_OFF_SW 464		/* bytes 464..511: free for software (Linux: see area.h) */
+#define XS_SW_SIZE 48
+#define XS_OFF_XSTATE_BV 512
+#define XS_OFF_XCOMP_BV 520
+#define XS_OFF_HDR_RESERVED 528	/* 528..575: must be zero */
+#define XS_HDR_RESERVED_SIZE 48
 #define XS_XCOMP_COMPACTED (1ULL << 63)
 
 enum xs_comp_id {

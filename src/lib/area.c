@@ -22,17 +22,18 @@ static void read_sw_bytes(struct xs_state *st, const struct xs_rd *rd)
 	uint64_t v = 0;
 
 	st->sw = XS_SW_NONE;
-	if (xs_rd_zero_at(rd, 464, 48))
+	if (xs_rd_zero_at(rd, XS_OFF_SW, XS_SW_SIZE))
 		return;
-	if (xs_rd_u32le_at(rd, 464, &magic) && magic == XS_SIGFRAME_MAGIC1 &&
-	    xs_rd_u64le_at(rd, 472, &v) && xs_rd_u32le_at(rd, 480, &st->sw_xstate_size)) {
+	if (xs_rd_u32le_at(rd, XS_OFF_SW, &magic) && magic == XS_SIGFRAME_MAGIC1 &&
+	    xs_rd_u64le_at(rd, XS_OFF_SW + 8, &v) &&
+	    xs_rd_u32le_at(rd, XS_OFF_SW + 16, &st->sw_xstate_size)) {
 		st->sw = XS_SW_SIGFRAME;
 		st->sw_xcr0 = v;
 		return;
 	}
 	/* Kernel uabi buffers: u64 XCR0 then five zero words (Linux xstate_fx_sw_bytes). */
-	if (xs_rd_u64le_at(rd, 464, &v) && (v & XS_BIT(XS_X87)) && !(v & XS_BIT(63)) &&
-	    xs_rd_zero_at(rd, 472, 40)) {
+	if (xs_rd_u64le_at(rd, XS_OFF_SW, &v) && (v & XS_BIT(XS_X87)) && !(v & XS_BIT(63)) &&
+	    xs_rd_zero_at(rd, XS_OFF_SW + 8, XS_SW_SIZE - 8)) {
 		st->sw = XS_SW_XCR0;
 		st->sw_xcr0 = v;
 		return;
@@ -157,7 +158,7 @@ static int choose_std_layout(struct xs_state *st, uint64_t need, const struct xs
 			 st->size, si, sa);
 		return 0;
 	}
-	rc = XS_FAIL_AT(d, XS_ELAYOUT, 464,
+	rc = XS_FAIL_AT(d, XS_ELAYOUT, XS_OFF_SW,
 			"cannot tell the Intel layout (%u bytes) from the AMD one (%u bytes) for components %s in a %zu-byte image: the layout must be given",
 			si, sa, names, st->size);
 	if (d)
@@ -203,13 +204,13 @@ static int locate_std(struct xs_state *st, uint64_t need, struct xs_diag *d)
 
 	if (missing & ~XS_MASK_KNOWN) {
 		xs_mask_names(missing & ~XS_MASK_KNOWN, names, sizeof(names));
-		return XS_FAIL_AT(d, XS_EFORMAT, 512,
+		return XS_FAIL_AT(d, XS_EFORMAT, XS_OFF_XSTATE_BV,
 				  "not an XSAVE image: XSTATE_BV 0x%" PRIx64 " sets bits no CPU defines (%s)",
 				  st->xstate_bv, names);
 	}
 	if (missing) {
 		xs_mask_names(missing, names, sizeof(names));
-		return XS_FAIL_AT(d, XS_ELAYOUT, 512, "layout %s has no standard offset for %s",
+		return XS_FAIL_AT(d, XS_ELAYOUT, XS_OFF_XSTATE_BV, "layout %s has no standard offset for %s",
 				  l->name, names);
 	}
 	end = xs_layout_std_size(l, need);
@@ -241,7 +242,7 @@ static int locate_compacted(struct xs_state *st, struct xs_diag *d)
 
 	if (unknown) {
 		xs_mask_names(unknown, names, sizeof(names));
-		return XS_FAIL_AT(d, XS_EFORMAT, 512,
+		return XS_FAIL_AT(d, XS_EFORMAT, XS_OFF_XSTATE_BV,
 				  "not an XSAVE image: XSTATE_BV/XCOMP_BV set bits no CPU defines (%s)",
 				  names);
 	}
@@ -268,7 +269,7 @@ static bool x87_init(const struct xs_rd *rd)
 	if (!xs_rd_u16le_at(rd, 0, &fcw) || fcw != 0x037f || !xs_rd_zero_at(rd, 2, 22))
 		return false;
 	for (unsigned i = 0; i < 8; i++)
-		if (!xs_rd_zero_at(rd, 32 + 16 * i, 10))
+		if (!xs_rd_zero_at(rd, XS_OFF_ST0 + XS_ST_STRIDE * i, 10))
 			return false;
 	return true;
 }
@@ -282,7 +283,7 @@ bool xs_comp_data_init(const struct xs_state *st, unsigned bit)
 	if (bit == XS_X87)
 		return x87_init(&rd);
 	if (bit == XS_SSE)
-		return xs_rd_zero_at(&rd, 160, 256);
+		return xs_rd_zero_at(&rd, XS_OFF_XMM0, XS_XMM_BYTES);
 	return xs_rd_zero_at(&rd, st->off[bit], st->len[bit]);
 }
 
@@ -303,7 +304,7 @@ static void find_problems(struct xs_state *st, const struct xs_rd *rd)
 
 	if (!st->compacted && st->xcomp_bv)
 		st->problems |= XS_PROB_XCOMP_STD;
-	if (!xs_rd_zero_at(rd, 528, 48))
+	if (!xs_rd_zero_at(rd, XS_OFF_HDR_RESERVED, XS_HDR_RESERVED_SIZE))
 		st->problems |= XS_PROB_RESERVED;
 	if (st->mxcsr & ~st->mxcsr_mask)
 		st->problems |= XS_PROB_MXCSR;
@@ -340,13 +341,14 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 	if (size > XS_IMAGE_LIMIT)
 		return XS_FAIL_AT(d, XS_ELIMIT, 0, "image of %zu bytes is over the %u-byte limit",
 				  size, XS_IMAGE_LIMIT);
-	if (!xs_rd_u64le_at(&rd, 512, &st->xstate_bv) ||
-	    !xs_rd_u64le_at(&rd, 520, &st->xcomp_bv))
+	if (!xs_rd_u64le_at(&rd, XS_OFF_XSTATE_BV, &st->xstate_bv) ||
+	    !xs_rd_u64le_at(&rd, XS_OFF_XCOMP_BV, &st->xcomp_bv))
 		return XS_FAIL_AT(d, XS_ETRUNC, size,
 				  "file ends after %zu bytes; an XSAVE area needs at least 576 (legacy area and header)",
 				  size);
-	if (!xs_rd_u32le_at(&rd, 24, &st->mxcsr) || !xs_rd_u32le_at(&rd, 28, &st->mxcsr_mask_raw))
-		return XS_FAIL_AT(d, XS_ETRUNC, 24, "cannot read MXCSR");
+	if (!xs_rd_u32le_at(&rd, XS_OFF_MXCSR, &st->mxcsr) ||
+	    !xs_rd_u32le_at(&rd, XS_OFF_MXCSR_MASK, &st->mxcsr_mask_raw))
+		return XS_FAIL_AT(d, XS_ETRUNC, XS_OFF_MXCSR, "cannot read MXCSR");
 	/*
 	 * Hardware never writes 0 on a CPU with DAZ, but software producers do
 	 * (gdb's gcore zeroes the field): 0 is "not recorded", and only bits
@@ -356,7 +358,7 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 	st->compacted = (st->xcomp_bv & XS_XCOMP_COMPACTED) != 0;
 	read_sw_bytes(st, &rd);
 	if (st->sw == XS_SW_SIGFRAME && (st->sw_xstate_size < XS_EXT_OFF || st->sw_xstate_size > size))
-		return XS_FAIL_AT(d, XS_ETRUNC, 480,
+		return XS_FAIL_AT(d, XS_ETRUNC, XS_OFF_SW + 16,
 				  "signal-frame xstate_size %u does not fit the %zu-byte file",
 				  st->sw_xstate_size, size);
 

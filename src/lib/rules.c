@@ -146,22 +146,22 @@ int xs_filter_apply(struct xs_state *st, const struct xs_check *c, bool force, u
 	if (clear & XS_BIT(XS_X87)) {
 		ok &= xs_wr_copy_at(&wr, 0, "\x7f\x03", 2) && xs_wr_zero_at(&wr, 2, 22);
 		for (unsigned i = 0; i < 8; i++)
-			ok &= xs_wr_zero_at(&wr, 32 + 16 * i, 16);
+			ok &= xs_wr_zero_at(&wr, XS_OFF_ST0 + XS_ST_STRIDE * i, XS_ST_STRIDE);
 	}
 	if (clear & XS_BIT(XS_SSE))
-		ok &= xs_wr_zero_at(&wr, 160, 256);
+		ok &= xs_wr_zero_at(&wr, XS_OFF_XMM0, XS_XMM_BYTES);
 	if (c->bv_rebuild) {
 		st->xstate_bv = c->bv_data;
 		st->bv_unmaintained = false;
 	}
 	st->xstate_bv &= ~clear;
-	ok &= xs_wr_u64le_at(&wr, 512, st->xstate_bv);
+	ok &= xs_wr_u64le_at(&wr, XS_OFF_XSTATE_BV, st->xstate_bv);
 	if (c->fix & XS_PROB_XCOMP_STD) {
 		st->xcomp_bv = 0;
-		ok &= xs_wr_u64le_at(&wr, 520, 0);
+		ok &= xs_wr_u64le_at(&wr, XS_OFF_XCOMP_BV, 0);
 	}
 	if (c->fix & XS_PROB_RESERVED)
-		ok &= xs_wr_zero_at(&wr, 528, 48);
+		ok &= xs_wr_zero_at(&wr, XS_OFF_HDR_RESERVED, XS_HDR_RESERVED_SIZE);
 	*cleared = clear;
 	/* Every range was checked when the state was parsed: a failure is a bug. */
 	return ok ? 0 : -XS_EBUG;
