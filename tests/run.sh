@@ -16,11 +16,10 @@ status=0
 xsavectl=$bin/xsavectl
 if [ "${VALGRIND:-}" = 1 ]; then
 	vg=$(mktemp -d)
-	supp=$(cd "$here" && pwd)/valgrind.supp	# glibc's own false reports (see the file)
 	cat >"$vg/xsavectl" <<EOT
 #!/bin/sh
 exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
-	--suppressions="$supp" --log-file="$vg/vg.%p.log" "$bin/xsavectl" "\$@"
+	--log-file="$vg/vg.%p.log" "$bin/xsavectl" "\$@"
 EOT
 	chmod +x "$vg/xsavectl"
 	xsavectl=$vg/xsavectl
