@@ -2,7 +2,7 @@
 # gzip inflate through ISA-L gives what zlib's gives: the same states, the same errors with
 # the same offsets (a corrupt byte at every 7th offset, truncations, concatenated members,
 # data or zeros after the end), a pipe included.  XSAVECTL_ZLIB_INFLATE=1 is zlib's inflate.
-# usage: XSAVECTL=... MKSTREAM=... sh tests/live/inflate.sh
+# usage: XSAVECTL=... MKSTREAM=... [XSAVECTL_BIN=the binary, when XSAVECTL wraps it] sh tests/live/inflate.sh
 set -u
 : "${XSAVECTL:?}" "${MKSTREAM:?}"
 TAP_NAME="inflate"
@@ -10,7 +10,7 @@ TAP_NAME="inflate"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-if ! ldd "$XSAVECTL" 2>/dev/null | grep -q libisal; then
+if ! ldd "${XSAVECTL_BIN:-$XSAVECTL}" 2>/dev/null | grep -q libisal; then
 	skip "this xsavectl is built without ISA-L (zlib inflate only)"
 	tap_done
 	exit
