@@ -37,7 +37,7 @@ LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
 	  src/lib/diff.c src/lib/hostinfo.c src/lib/qstream.c src/lib/qram.c src/lib/qcpu.c \
 	  src/lib/qvmdesc.c src/lib/text.c src/lib/kprobe.c src/lib/version.c
-CLI_SRC = src/main.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
+CLI_SRC = src/main.c src/exitcodes.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
 	  src/common.c src/batch.c src/progress.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/codec.c src/libvirt.c src/journal.c src/profile.c src/host_live.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/probe_live.c

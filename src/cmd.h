@@ -47,6 +47,8 @@ struct xs_common {
 };
 
 extern const struct argp common_argp;
+/* --json alone (host, probe): an argp child whose input is a bool. */
+extern const struct argp json_argp;
 
 /* argp: store a single-value option's @arg in *@slot, refusing a second one. */
 error_t once(struct argp_state *state, const char *opt, const char **slot, const char *arg);

@@ -25,7 +25,6 @@ struct host_args {
 };
 
 static const struct argp_option options[] = {
-	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", 0 },
 	{ "cpuid-file", OPT_CPUID_FILE, "FILE", 0,
 	  "Describe the host recorded in FILE (CPUID file or profile) instead of this one", 0 },
 	{ "save-profile", OPT_SAVE, "FILE", 0,
@@ -41,8 +40,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	struct host_args *a = state->input;
 
 	switch (key) {
-	case 'j':
-		a->json = true;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->json;
 		return 0;
 	case OPT_CPUID_FILE:
 		return once(state, "--cpuid-file", &a->cpuid_file, arg);
@@ -67,9 +66,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
+static const struct argp_child children[] = { { &json_argp, 0, NULL, 0 }, { 0 } };
+
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
+	.children = children,
 	.doc = "Show what this host can load: CPUID leaf 0xD (libcpuid), XGETBV, arch_prctl, "
 	       "/dev/kvm, and the resulting target mask (what KVM_SET_XSAVE accepts here).",
 };

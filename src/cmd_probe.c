@@ -31,7 +31,6 @@ struct probe_args {
 };
 
 static const struct argp_option options[] = {
-	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", 0 },
 	{ "record", OPT_RECORD, NULL, 0,
 	  "Print the answers in the text form --from reads, instead of the verdict", 0 },
 	{ "from", OPT_FROM, "FILE", 0, "Judge a record made with --record instead of asking KVM", 0 },
@@ -44,8 +43,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	struct probe_args *a = state->input;
 
 	switch (key) {
-	case 'j':
-		a->json = true;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->json;
 		return 0;
 	case OPT_RECORD:
 		a->record = true;
@@ -70,9 +69,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
+static const struct argp_child children[] = { { &json_argp, 0, NULL, 0 }, { 0 } };
+
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
+	.children = children,
 	.doc = "Find out whether this kernel's KVM has the KVM_SET_XSAVE regression: on a throwaway "
 	       "VM whose vCPUs never run, load state the guest CPUID lacks, read state back, and "
 	       "check how strictly the XSAVE header is read.  Exit 0 fixed or pre-5.16, 1 needs "

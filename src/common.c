@@ -27,7 +27,6 @@
 enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY, OPT_PROGRESS, OPT_NO_PROGRESS };
 
 static const struct argp_option common_options[] = {
-	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", -1 },
 	{ "brief", 'q', NULL, 0, "One line per state (and per input that cannot be read)", -1 },
 	{ "layout", OPT_LAYOUT, "intel|amd|host|FILE", 0,
 	  "Standard-format offsets to use instead of inferring them (FILE: a CPUID file, "
@@ -59,15 +58,17 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	struct xs_common *c = state->input;
 
 	switch (key) {
-	case 'j':
-		if (c->brief)
-			argp_error(state, "--json and --brief exclude each other");
-		c->json = true;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &c->json;
+		if (getenv("XSAVECTL_VERIFY") && !strcmp(getenv("XSAVECTL_VERIFY"), "1"))
+			stream_verify = true;
 		return 0;
 	case 'q':
-		if (c->json)
-			argp_error(state, "--json and --brief exclude each other");
 		c->brief = true;
+		return 0;
+	case ARGP_KEY_END:
+		if (c->json && c->brief)
+			argp_error(state, "--json and --brief exclude each other");
 		return 0;
 	case OPT_LAYOUT:
 		return once(state, "--layout", &c->layout_arg, arg);
@@ -84,16 +85,33 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PROGRESS:
 		progress_mode = key == OPT_PROGRESS;
 		return 0;
-	case ARGP_KEY_INIT:
-		if (getenv("XSAVECTL_VERIFY") && !strcmp(getenv("XSAVECTL_VERIFY"), "1"))
-			stream_verify = true;
-		return ARGP_ERR_UNKNOWN;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-const struct argp common_argp = { .options = common_options, .parser = common_parse };
+/* --json, the same option in every command (its input: a bool). */
+static error_t json_parse(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	if (key != 'j')
+		return ARGP_ERR_UNKNOWN;
+	*(bool *)state->input = true;
+	return 0;
+}
+
+static const struct argp_option json_options[] = {
+	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", -1 },
+	{ 0 }
+};
+
+const struct argp json_argp = { .options = json_options, .parser = json_parse };
+
+static const struct argp_child common_children[] = { { &json_argp, 0, NULL, -1 }, { 0 } };
+
+const struct argp common_argp = {
+	.options = common_options, .parser = common_parse, .children = common_children,
+};
 
 /* This machine's facts, gathered once per run (again only to add /dev/kvm). */
 static int this_host(bool kvm, struct xs_hostinfo *h, const char **source)

@@ -18,4 +18,12 @@ enum {
 	EXIT_NOPERM = 77,	/* EX_NOPERM: probe: the KVM device cannot be opened */
 };
 
+/* Every code with its words for --help (exitcodes.c); the man page and README say more. */
+struct exit_code {
+	int code;
+	const char *help;
+};
+extern const struct exit_code exit_codes[];
+extern const unsigned n_exit_codes;
+
 #endif

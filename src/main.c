@@ -25,11 +25,12 @@ static const struct xs_cmd *const commands[] = {
 const char *argp_program_version = "xsavectl " XSAVECTL_VERSION;
 const char *argp_program_bug_address = NULL;
 
-enum { OPT_LIST_COMMANDS = 0x2000, OPT_LIST_OPTIONS, OPT_LIST_COMPONENTS };
+enum { OPT_LIST_COMMANDS = 0x2000, OPT_LIST_OPTIONS, OPT_LIST_COMPONENTS, OPT_LIST_EXIT_CODES };
 
 static const struct argp_option options[] = {
 	{ "list-commands", OPT_LIST_COMMANDS, NULL, OPTION_HIDDEN, NULL, 0 },
 	{ "list-components", OPT_LIST_COMPONENTS, NULL, OPTION_HIDDEN, NULL, 0 },
+	{ "list-exit-codes", OPT_LIST_EXIT_CODES, NULL, OPTION_HIDDEN, NULL, 0 },
 	{ 0 }
 };
 
@@ -64,12 +65,10 @@ static char *help_filter(int key, const char *text, void *input)
 	fputs("Commands:\n", f);
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
-	fputs("\n`xsavectl CMD --help` (or `xsavectl help CMD`) describes a command. Exit status: "
-	      "0 ok, 1 no (incompatible, differs, refused, needs the kernel patch), 2 fixable "
-	      "(probe: leaks), 3 probe inconclusive, 64 usage, 65 bad input, 66 cannot open input, "
-	      "69 host lacks XSAVE or KVM, 70 internal, 73 cannot create output, 74 write error, "
-	      "77 no permission for /dev/kvm.",
-	      f);
+	fputs("\n`xsavectl CMD --help` (or `xsavectl help CMD`) describes a command. Exit status:", f);
+	for (unsigned i = 0; i < n_exit_codes; i++)
+		fprintf(f, " %d %s%s", exit_codes[i].code, exit_codes[i].help,
+			i + 1 < n_exit_codes ? "," : ".");
 	fclose(f);
 	return s;
 }
@@ -81,6 +80,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_LIST_COMMANDS:
 		for (size_t i = 0; i < NCMDS; i++)
 			printf("%s\n", commands[i]->name);
+		exit(EXIT_OK);
+	case OPT_LIST_EXIT_CODES:
+		for (unsigned i = 0; i < n_exit_codes; i++)
+			printf("%d\n", exit_codes[i].code);
 		exit(EXIT_OK);
 	case OPT_LIST_COMPONENTS:
 		for (unsigned i = 0; xs_mask_word(i); i++)

@@ -18,25 +18,37 @@
 
 #include "check.h"
 
-static void check_ymm(const struct xs_state *st, const char *file)
+/*
+ * Bytes of ZMM0..@nregs-1 that differ from the pattern; with @ymm_only the
+ * pattern fills bits 0-255 and bits 256-511 are zero (VMOVDQA of YMM).
+ */
+static int zmm_wrong(const struct xs_regset *set, unsigned nregs, bool ymm_only)
 {
-	struct xs_regset set;
 	int bad = 0;
 
-	CHECK(xs_regs_decode(st, &set) == 0, "%s: registers decode", file);
-	for (unsigned i = 0; i < 16; i++) {
+	for (unsigned i = 0; i < nregs; i++) {
 		char name[8];
 		const struct xs_reg *z;
 
 		snprintf(name, sizeof(name), "zmm%u", i);
-		z = xs_regset_find(&set, name);
+		z = xs_regset_find(set, name);
 		if (!z) {
 			bad += 64;
 			continue;
 		}
 		for (unsigned j = 0; j < 64; j++)
-			bad += z->v[j] != (j < 32 ? (uint8_t)(i * 37 + j * 3 + 1) : 0);
+			bad += z->v[j] != (ymm_only && j >= 32 ? 0 : (uint8_t)(i * 37 + j * 3 + 1));
 	}
+	return bad;
+}
+
+static void check_ymm(const struct xs_state *st, const char *file)
+{
+	struct xs_regset set;
+	int bad;
+
+	CHECK(xs_regs_decode(st, &set) == 0, "%s: registers decode", file);
+	bad = zmm_wrong(&set, 16, true);
 	CHECK(bad == 0, "%s: ZMM0-15 hold the YMM pattern, bits 256-511 zero (%d bytes wrong)",
 	      file, bad);
 	CHECK(!(st->xstate_bv & XS_BIT(XS_ZMM_HI256)), "%s: ZMM_Hi256 at init in XSTATE_BV", file);
@@ -46,22 +58,10 @@ static void check_ymm(const struct xs_state *st, const char *file)
 static void check_zmm(const struct xs_state *st, const char *file)
 {
 	struct xs_regset set;
-	int bad = 0;
+	int bad;
 
 	CHECK(xs_regs_decode(st, &set) == 0, "%s: registers decode", file);
-	for (unsigned i = 0; i < 32; i++) {
-		char name[8];
-		const struct xs_reg *z;
-
-		snprintf(name, sizeof(name), "zmm%u", i);
-		z = xs_regset_find(&set, name);
-		if (!z) {
-			bad += 64;
-			continue;
-		}
-		for (unsigned j = 0; j < 64; j++)
-			bad += z->v[j] != (uint8_t)(i * 37 + j * 3 + 1);
-	}
+	bad = zmm_wrong(&set, 32, false);
 	CHECK(bad == 0, "%s: ZMM0-31 hold the pattern (%d bytes wrong)", file, bad);
 	CHECK_U64(xs_reg_u64(xs_regset_find(&set, "k1")), 0x1111, "k1");
 	CHECK_U64(xs_reg_u64(xs_regset_find(&set, "k2")), 0x2222, "k2");

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+/* The exit codes in words, for `xsavectl --help` (tests/docsync.sh checks the man page and README list them). */
+#include "exitcodes.h"
+
+const struct exit_code exit_codes[] = {
+	{ EXIT_OK, "ok" },
+	{ EXIT_NO, "no (incompatible, differs, refused, needs the kernel patch)" },
+	{ EXIT_FIXABLE, "fixable (probe: leaks)" },
+	{ EXIT_INCONCLUSIVE, "probe inconclusive" },
+	{ EXIT_USAGE, "usage" },
+	{ EXIT_DATAERR, "bad input" },
+	{ EXIT_NOINPUT, "cannot open input" },
+	{ EXIT_UNAVAILABLE, "host lacks XSAVE or KVM" },
+	{ EXIT_SOFTWARE, "internal" },
+	{ EXIT_CANTCREAT, "cannot create output" },
+	{ EXIT_IOERR, "write error" },
+	{ EXIT_NOPERM, "no permission for /dev/kvm" },
+};
+const unsigned n_exit_codes = sizeof(exit_codes) / sizeof(exit_codes[0]);
