@@ -2,7 +2,8 @@
 #   make deps      install the build dependencies (Debian/Ubuntu, needs root or sudo), with
 #                  the codec libraries and libvirt for tests/live/libvirt.sh
 #   make           build ./xsavectl
-#   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck)
+#   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck;
+#                  check-verify: on the walk, as --verify reads every plain stream)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
@@ -21,7 +22,9 @@ have_pkg = $(if $(filter $(1),$(WITHOUT)),,$(shell pkg-config --exists $(2) && e
 CODEC_PKGS := $(call have_pkg,xz,liblzma) $(call have_pkg,zstd,libzstd) $(call have_pkg,lzop,lzo2)
 HAVE_BZIP2 := $(if $(filter bzip2,$(WITHOUT)),,$(shell printf '\043include <bzlib.h>\n' | \
 	$(CC) -E -x c - >/dev/null 2>&1 && echo 1))
-CODEC_DEFS = $(if $(filter liblzma,$(CODEC_PKGS)),-DHAVE_LZMA) \
+# gzip inflate through ISA-L (libisal-dev) where the build finds it, zlib's otherwise.
+HAVE_ISAL := $(if $(filter isal,$(WITHOUT)),,$(shell pkg-config --exists libisal && echo 1))
+CODEC_DEFS = $(if $(filter liblzma,$(CODEC_PKGS)),-DHAVE_LZMA) $(if $(HAVE_ISAL),-DHAVE_ISAL) \
 	     $(if $(filter libzstd,$(CODEC_PKGS)),-DHAVE_ZSTD) \
 	     $(if $(filter lzo2,$(CODEC_PKGS)),-DHAVE_LZO) $(if $(HAVE_BZIP2),-DHAVE_BZIP2)
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
@@ -29,13 +32,13 @@ CFLAGS ?= -O2 -g
 XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS)) $(CODEC_DEFS)
 # Where probe says the installed patch series are (src/cmd_probe.c only).
 SHARE_DEFS = -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"'
-LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS)) $(if $(HAVE_BZIP2),-lbz2)
+LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal)) $(if $(HAVE_BZIP2),-lbz2)
 
 LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
 	  src/lib/diff.c src/lib/hostinfo.c src/lib/qstream.c src/lib/qram.c src/lib/qcpu.c \
 	  src/lib/qvmdesc.c src/lib/text.c src/lib/kprobe.c src/lib/profile.c src/lib/version.c
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
-	  src/common.c src/batch.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/codec.c src/libvirt.c src/journal.c src/profile.c src/host_live.c \
+	  src/common.c src/batch.c src/progress.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/codec.c src/libvirt.c src/journal.c src/profile.c src/host_live.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/probe_live.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -47,7 +50,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all lib deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
+.PHONY: FORCE all lib deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl lib
 
@@ -118,9 +121,10 @@ $(BUILD)/tests/maxrss: tests/gen/maxrss.c
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
 
 # Speed and memory on a multi-GiB real stream (needs qemu-system-x86 and bc; minutes).
-bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss bench-matrix
+bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss $(BUILD)/tests/mkstream bench-matrix
 	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
-		MAXRSS=$(abspath $(BUILD)/tests/maxrss) sh tests/bench/bench.sh
+		MAXRSS=$(abspath $(BUILD)/tests/maxrss) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
+		sh tests/bench/bench.sh
 
 # The fleet matrix alone: 1,000 states x 100 profiles (seconds).
 bench-matrix: $(BUILD)/xsavectl $(BUILD)/tests/mkstream
@@ -187,7 +191,7 @@ deps:
 		valgrind clang libclang-rt-14-dev libbz2-dev liblzma-dev liblzo2-dev libzstd-dev \
 		bzip2 xz-utils lzop zstd && \
 	$$SUDO apt-get install -y -q --no-install-recommends libvirt-daemon-system libvirt-clients \
-		libvirt-daemon-driver-qemu debootstrap
+		libvirt-daemon-driver-qemu debootstrap libisal-dev isal
 
 # The kernel patch series (kernel/6.1.y) against Debian's linux-source-6.1: reverse-apply,
 # compile the touched objects, forward-apply patch by patch (git am too), compare.
@@ -243,6 +247,21 @@ mutants:
 # The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+
+# The whole suite on the walk: every plain stream read as --verify reads it (XSAVECTL_VERIFY=1).
+check-verify: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
+	@XSAVECTL_VERIFY=1 sh tests/run.sh $(BUILD)
+
+# Built without ISA-L (zlib's inflate for gzip): the golden, malformed and inflate suites.
+check-zlib:
+	@$(MAKE) -s BUILD=build-zlib WITHOUT="isal $(WITHOUT)" build-zlib/xsavectl \
+		build-zlib/tests/mkstream build-zlib/tests/mkxsave
+	@B=$(abspath build-zlib); ! ldd $$B/xsavectl | grep -q libisal || exit 1; st=0; \
+	XSAVECTL=$$B/xsavectl MKXSAVE=$$B/tests/mkxsave MKSTREAM=$$B/tests/mkstream \
+		sh tests/cli/run.sh >$$B/cli.log || st=1; grep -v '^ok' $$B/cli.log; \
+	XSAVECTL=$$B/xsavectl MKXSAVE=$$B/tests/mkxsave MKSTREAM=$$B/tests/mkstream \
+		DATA=$(abspath tests/data) sh tests/malformed/run.sh >$$B/mal.log || st=1; \
+	grep -v '^ok' $$B/mal.log; exit $$st
 
 # The whole suite again with every xsavectl run under valgrind's memcheck.
 check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)

@@ -310,6 +310,11 @@ static int filter(struct filter_args *ap)
 	a.target = a.targets.v;
 	if (!rc)
 		rc = common_prepare(&a.common);
+	if (!rc && !strcmp(a.file, "-")) {
+		msg_err("'-': filter reads its input again to write %s: give a file, not standard "
+			"input", a.in_place ? "it in place" : "the copy");
+		rc = EXIT_USAGE;
+	}
 	/* A journal left by an interrupted --in-place run is rolled back first. */
 	if (!rc && a.in_place)
 		rc = stream_recover(a.file);

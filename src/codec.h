@@ -43,6 +43,8 @@ int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct co
 ssize_t codec_read(struct codec_rd *r, uint8_t *p, size_t n);
 /* Decompressed bytes delivered so far. */
 uint64_t codec_rd_pos(const struct codec_rd *r);
+/* Compressed bytes read from the file so far (its offset), for progress. */
+uint64_t codec_rd_in_pos(const struct codec_rd *r);
 void codec_rd_close(struct codec_rd *r);
 
 struct codec_wr;

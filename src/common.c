@@ -12,6 +12,8 @@
 #include "exitcodes.h"
 #include "host_live.h"
 #include "profile.h"
+#include "progress.h"
+#include "stream.h"
 #include "util.h"
 
 /*
@@ -22,7 +24,7 @@
  */
 #define XSAVECTL_SCHEMA 2
 
-enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU };
+enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY, OPT_PROGRESS, OPT_NO_PROGRESS };
 
 static const struct argp_option common_options[] = {
 	{ "brief", 'q', NULL, 0, "One line per state (and per input that cannot be read)", -1 },
@@ -33,6 +35,13 @@ static const struct argp_option common_options[] = {
 	  "The guest's XCR0, for raw images that do not carry it", -1 },
 	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core", -1 },
 	{ "vcpu", OPT_VCPU, "N", 0, "Only this vCPU (cpu_index) of a QEMU stream", -1 },
+	{ "verify", OPT_VERIFY, NULL, 0,
+	  "Walk and check every RAM record of a plain stream (by default the device sections "
+	  "are read alone where the vmdesc locates them)", -1 },
+	{ "progress", OPT_PROGRESS, NULL, 0,
+	  "Show the progress of long reads and copies on stderr (default: when it is a terminal)",
+	  -1 },
+	{ "no-progress", OPT_NO_PROGRESS, NULL, 0, "Never show progress", -1 },
 	{ 0 }
 };
 
@@ -51,6 +60,8 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &c->json;
+		if (getenv("XSAVECTL_VERIFY") && !strcmp(getenv("XSAVECTL_VERIFY"), "1"))
+			stream_verify = true;
 		return 0;
 	case 'q':
 		c->brief = true;
@@ -67,6 +78,13 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		return once(state, "--thread", &c->thread_arg, arg);
 	case OPT_VCPU:
 		return once(state, "--vcpu", &c->vcpu_arg, arg);
+	case OPT_VERIFY:
+		stream_verify = true;
+		return 0;
+	case OPT_PROGRESS:
+	case OPT_NO_PROGRESS:
+		progress_mode = key == OPT_PROGRESS;
+		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

@@ -161,6 +161,12 @@ int input_load(const struct xs_common *c, const char *path, struct input *in)
 		rc = EXIT_USAGE;
 	} else if (stream_sniff(&src) && c->thread < 0)
 		rc = load_stream(c, &src, in);
+	else if (core_sniff(&src) && io_is_pipe(src.fd)) {
+		msg_err("'%s': an ELF core needs a file it can seek in; standard input is a pipe "
+			"(give the file, or redirect it with <)", path);
+		io_src_close(&src);
+		rc = EXIT_USAGE;
+	}
 	else if (core_sniff(&src) && c->vcpu < 0)
 		rc = load_core(c, &src, in);
 	else if (c->vcpu >= 0) {
@@ -258,11 +264,19 @@ static void show_stream(struct out *o, const struct stream *s)
 	if (!q->have_vmdesc)
 		out_note(o, "(none: sections sized by the built-in cpu layout and their footers)");
 	out_bool(o, "section_footers", q->footers);
+	out_str(o, "read", s->walked ? "walk" : "device-sections");
+	out_str(o, "read_reason", s->walked ? s->why : "the vmdesc locates them; boundary "
+		"confirmed (--verify walks every RAM record)");
 	out_obj(o, "ram");
 	out_u64(o, "blocks", q->ram_blocks);
 	out_u64(o, "bytes", q->ram_total);
-	out_u64(o, "pages", q->pages);
-	out_u64(o, "zero_pages", q->zero_pages);
+	if (s->walked) {
+		out_u64(o, "pages", q->pages);
+		out_u64(o, "zero_pages", q->zero_pages);
+	} else {
+		out_null(o, "pages");
+		out_null(o, "zero_pages");
+	}
 	if (q->xbzrle_pages)
 		out_u64(o, "xbzrle_pages", q->xbzrle_pages);
 	if (q->compressed_pages)

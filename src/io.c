@@ -20,6 +20,100 @@
  */
 static int write_all(int fd, const uint8_t *p, size_t n);
 
+/*
+ * Standard input ("-") when it is a pipe: read forward only, its first PIPE_HEAD bytes kept
+ * so that the sniffers and the container readers may read the start again.
+ */
+#define PIPE_HEAD (1u << 20)
+static struct {
+	int fd;
+	uint8_t *head;
+	uint64_t pos;		/* bytes taken from the pipe */
+} pipe_in = { .fd = -1 };
+static bool stdin_taken;
+
+bool io_is_pipe(int fd)
+{
+	return fd >= 0 && fd == pipe_in.fd;
+}
+
+void io_close(int fd)
+{
+	if (io_is_pipe(fd)) {
+		pipe_in.fd = -1;
+		free(pipe_in.head);
+		pipe_in.head = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Take up to @n bytes from the pipe into @p (NULL: drop them), keeping the head. */
+static ssize_t pipe_take(uint8_t *p, size_t n)
+{
+	static uint8_t scratch[64 * 1024];
+	size_t done = 0;
+
+	while (done < n) {
+		size_t want = n - done;
+		uint8_t *to = p ? p + done : scratch;
+		ssize_t r;
+
+		if (!p && want > sizeof(scratch))
+			want = sizeof(scratch);
+		r = read(pipe_in.fd, to, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return done ? (ssize_t)done : -1;
+		if (r == 0)
+			break;
+		if (pipe_in.pos < PIPE_HEAD) {
+			size_t k = PIPE_HEAD - pipe_in.pos < (size_t)r ? PIPE_HEAD - (size_t)pipe_in.pos
+								      : (size_t)r;
+
+			memcpy(pipe_in.head + pipe_in.pos, to, k);
+		}
+		pipe_in.pos += (uint64_t)r;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t io_pread(int fd, void *buf, size_t n, uint64_t off)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+	ssize_t r;
+
+	if (!io_is_pipe(fd))
+		return pread(fd, buf, n, (off_t)off);
+	if (off < pipe_in.pos && off < PIPE_HEAD) {
+		uint64_t have = pipe_in.pos < PIPE_HEAD ? pipe_in.pos : PIPE_HEAD;
+
+		done = have - off < n ? (size_t)(have - off) : n;
+		memcpy(p, pipe_in.head + off, done);
+		off += done;
+		if (done == n)
+			return (ssize_t)n;
+	}
+	if (off < pipe_in.pos) {
+		errno = ESPIPE;	/* behind what the pipe still holds */
+		return -1;
+	}
+	if (off > pipe_in.pos) {
+		r = pipe_take(NULL, (size_t)(off - pipe_in.pos));
+		if (r < 0)
+			return -1;
+		if (pipe_in.pos < off)
+			return (ssize_t)done;	/* the end came first */
+	}
+	r = pipe_take(p + done, n - done);
+	if (r < 0)
+		return done ? (ssize_t)done : -1;
+	return (ssize_t)(done + (size_t)r);
+}
+
 typedef ssize_t (*read_step)(void *ctx, const struct io_file *f, uint8_t *p, size_t n);
 
 /* Read everything @step yields into f->buf, at most @max bytes. */
@@ -57,9 +151,12 @@ static ssize_t plain_step(void *ctx, const struct io_file *f, uint8_t *p, size_t
 	int fd = *(int *)ctx;
 	ssize_t r;
 
-	do
-		r = read(fd, p, n);
-	while (r < 0 && errno == EINTR);
+	if (io_is_pipe(fd))
+		r = io_pread(fd, p, n, f->len);
+	else
+		do
+			r = read(fd, p, n);
+		while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		msg_err("'%s': read error at offset 0x%zx: %s", f->path, f->len, strerror(errno));
 		return -EXIT_NOINPUT;
@@ -112,7 +209,7 @@ static int gz_fill(struct io_gz *z)
 	ssize_t r;
 
 	do
-		r = pread(z->fd, z->in, GZ_IN, (off_t)z->in_off);
+		r = io_pread(z->fd, z->in, GZ_IN, z->in_off);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		gz_err(z, "'%s': read error at offset 0x%llx: %s", z->path,
@@ -225,20 +322,47 @@ int io_open(const char *path, struct io_src *src)
 
 	memset(src, 0, sizeof(*src));
 	src->path = path;
-	src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (!strcmp(path, "-")) {
+		if (stdin_taken) {
+			msg_err("'-': standard input is read once; it cannot be given twice");
+			return EXIT_USAGE;
+		}
+		stdin_taken = true;
+		src->fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+		if (src->fd < 0 || fstat(src->fd, &src->st)) {
+			msg_err("'-': cannot read standard input: %s", strerror(errno));
+			if (src->fd >= 0)
+				io_close(src->fd);
+			return EXIT_NOINPUT;
+		}
+		if (S_ISDIR(src->st.st_mode)) {
+			msg_err("'-': standard input is a directory, not a file to read");
+			io_close(src->fd);
+			return EXIT_NOINPUT;
+		}
+		/* A file (< F) reads as that file; a pipe, a socket or a tty forward only. */
+		if (!S_ISREG(src->st.st_mode)) {
+			pipe_in.fd = src->fd;
+			pipe_in.pos = 0;
+			pipe_in.head = xmalloc(PIPE_HEAD);
+		}
+	} else
+		src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (src->fd < 0) {
 		msg_err("'%s': cannot open: %s", path, strerror(errno));
 		return EXIT_NOINPUT;
 	}
-	if (fstat(src->fd, &src->st) || !S_ISREG(src->st.st_mode)) {
+	if (io_is_pipe(src->fd)) {
+		/* sniffed below, from the head */
+	} else if (fstat(src->fd, &src->st) || !S_ISREG(src->st.st_mode)) {
 		msg_err("'%s': %s, not a file to read", path, file_kind(src->st.st_mode));
-		close(src->fd);
+		io_close(src->fd);
 		return EXIT_NOINPUT;
 	}
 	(void)fcntl(src->fd, F_SETFL, 0);
-	src->gzip = pread(src->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+	src->gzip = io_pread(src->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 	if (!src->gzip) {
-		ssize_t n = pread(src->fd, src->magic, sizeof(src->magic), 0);
+		ssize_t n = io_pread(src->fd, src->magic, sizeof(src->magic), 0);
 
 		src->nmagic = n > 0 ? (size_t)n : 0;
 		return 0;
@@ -247,7 +371,7 @@ int io_open(const char *path, struct io_src *src)
 	ssize_t n;
 
 	if (io_gz_open(&z, src->fd, 0, path, (uint64_t)src->st.st_size)) {
-		close(src->fd);
+		io_close(src->fd);
 		return EXIT_SOFTWARE;
 	}
 	/* The first bytes only: errors further in are the reader's to report. */
@@ -266,9 +390,9 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f)
 	f->path = src->path;
 	f->gzip = src->gzip;
 	f->st = src->st;
-	if (lseek(src->fd, 0, SEEK_SET)) {
+	if (!io_is_pipe(src->fd) && lseek(src->fd, 0, SEEK_SET)) {
 		msg_err("'%s': cannot seek: %s", src->path, strerror(errno));
-		close(src->fd);
+		io_close(src->fd);
 		return EXIT_NOINPUT;
 	}
 	if (f->gzip) {
@@ -278,10 +402,10 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f)
 		if (!rc)
 			rc = read_all(f, max, gzip_step, &z, " (decompressed)");
 		io_gz_close(&z);
-		close(src->fd);
+		io_close(src->fd);
 	} else {
 		rc = read_all(f, max, plain_step, &src->fd, "");
-		close(src->fd);
+		io_close(src->fd);
 	}
 	src->fd = -1;
 	if (rc)
@@ -343,7 +467,7 @@ int io_gunzip_to_tmp(struct io_src *src)
 	}
 	free(buf);
 	io_gz_close(&z);
-	close(src->fd);
+	io_close(src->fd);
 	src->fd = out;
 	if (rc) {
 		close(out);
@@ -355,7 +479,7 @@ int io_gunzip_to_tmp(struct io_src *src)
 void io_src_close(struct io_src *src)
 {
 	if (src->fd >= 0)
-		close(src->fd);
+		io_close(src->fd);
 	src->fd = -1;
 }
 

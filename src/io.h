@@ -27,8 +27,16 @@ struct io_src {
 	size_t nmagic;
 };
 
-/* Open @path (regular files only) and sniff it.  0 or an exit code (message printed). */
+/*
+ * Open @path (regular files only; "-" standard input: a file redirected in reads as that
+ * file, a pipe forward only, once) and sniff it.  0 or an exit code (message printed). */
 int io_open(const char *path, struct io_src *src);
+/* Is @fd standard input read forward only (a pipe)? */
+bool io_is_pipe(int fd);
+/* close(@fd), forgetting the pipe state where it is the stdin pipe. */
+void io_close(int fd);
+/* pread, which on the stdin pipe reads forward (its first MiB again); ESPIPE behind that. */
+ssize_t io_pread(int fd, void *buf, size_t n, uint64_t off);
 /* Read an opened input whole (at most @max bytes decompressed); closes it. */
 int io_read_src(struct io_src *src, size_t max, struct io_file *f);
 /*

@@ -149,7 +149,7 @@ int libvirt_header(struct stream *s)
 	char *xml;
 	ssize_t n;
 
-	if (pread(s->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+	if (io_pread(s->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		msg_err("'%s': offset 0x0: libvirt header shorter than %u bytes", s->path,
 			LIBVIRT_HEADER_LEN);
 		return EXIT_DATAERR;
@@ -192,7 +192,7 @@ int libvirt_header(struct stream *s)
 		return EXIT_DATAERR;
 	}
 	s->start = LIBVIRT_HEADER_LEN + (uint64_t)s->lv_data_len;
-	if (s->start > (uint64_t)s->st.st_size) {
+	if (!io_is_pipe(s->fd) && s->start > (uint64_t)s->st.st_size) {
 		msg_err("'%s': offset 0x14: libvirt header's XML length %u runs past the end of "
 			"the file", s->path, s->lv_data_len);
 		return EXIT_DATAERR;
@@ -205,7 +205,7 @@ int libvirt_header(struct stream *s)
 	s->gzip = s->codec == CODEC_GZIP;
 	xn = s->lv_data_len < XML_MAX ? s->lv_data_len : XML_MAX;
 	xml = xmalloc(xn + 1);
-	n = pread(s->fd, xml, xn, LIBVIRT_HEADER_LEN);
+	n = io_pread(s->fd, xml, xn, LIBVIRT_HEADER_LEN);
 	xml[n > 0 ? n : 0] = 0;
 	s->lv_xml_len = (uint32_t)strlen(xml);
 	/* The domain XML ends at the cookie (or its NUL). */

@@ -11,11 +11,14 @@
 
 #include "codec.h"
 #include "exitcodes.h"
+#include "progress.h"
 #include "stream.h"
 #include "util.h"
 
-#define WINDOW (16u << 20)		/* mmap window: bounds the pages mapped at once */
-#define GZBUF (2u << 20)
+bool stream_verify;
+
+#define WINDOW (2u << 20)		/* mmap window: bounds the pages mapped at once (peak RSS) */
+#define GZBUF (1u << 20)		/* decompressed window: above XS_QGET_MAX, small for the RSS */
 #define TAIL_MAX (16u << 20)		/* how far from the end a vmdesc is looked for */
 #define COPY_CHUNK (1u << 20)
 
@@ -44,6 +47,7 @@ static const uint8_t *msrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 		return (const uint8_t *)"";	/* nothing to map (maybe at the very end) */
 	if (m->map && off >= m->base && off + n <= m->base + m->len)
 		return m->map + (off - m->base);
+	progress_update(off);
 	if (m->map)
 		munmap(m->map, m->len);
 	m->base = off & ~(pg - 1);
@@ -74,6 +78,8 @@ struct gsrc {
 static bool gsrc_fill(struct gsrc *g)
 {
 	ssize_t r = codec_read(g->z, g->buf + g->len, GZBUF - g->len);
+
+	progress_update(codec_rd_in_pos(g->z));
 
 	if (r < 0) {
 		g->failed = (int)-r;
@@ -146,7 +152,7 @@ bool stream_sniff(const struct io_src *src)
  * Find the vmdesc from the end of a plain stream: read the last 64 KiB, then
  * 1 MiB, then TAIL_MAX, until it is in view (most are well under 64 KiB).
  */
-static char *tail_vmdesc(struct stream *s, size_t *len)
+static char *tail_vmdesc(struct stream *s, size_t *len, uint64_t *at)
 {
 	uint64_t size = (uint64_t)s->st.st_size - s->start;
 	char *json = NULL;
@@ -161,6 +167,7 @@ static char *tail_vmdesc(struct stream *s, size_t *len)
 			memcpy(json, buf + off, jl);
 			json[jl] = 0;
 			*len = jl;
+			*at = (uint64_t)s->st.st_size - n + off - 5;	/* the 0x06 byte */
 		}
 		free(buf);
 		if (n == size || want >= TAIL_MAX)
@@ -177,9 +184,11 @@ static int parse_stream(struct stream *s)
 	struct xs_diag d = { 0 };
 	char *vmdesc = NULL;
 	size_t vlen = 0;
-	int rc;
+	uint64_t vat = 0;
+	int rc = 1;
 
-	if (s->codec != CODEC_NONE) {
+	if (s->codec != CODEC_NONE || io_is_pipe(s->fd)) {
+		/* A decompressor, or (standard input as a pipe) the bytes as they come. */
 		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &g.z);
 		if (rc)
 			return rc;
@@ -192,14 +201,32 @@ static int parse_stream(struct stream *s)
 		src.get = msrc_get;
 		src.ctx = &m;
 		src.end = m.size;
-		vmdesc = tail_vmdesc(s, &vlen);
+		vmdesc = tail_vmdesc(s, &vlen, &vat);
 	}
-	rc = xs_qstream_parse(&s->qs, &src, vmdesc, vlen, &d);
+	s->walked = true;
+	rc = 1;
+	progress_start(s->path, "read", io_is_pipe(s->fd) ? 0 : (uint64_t)s->st.st_size);
+	if (s->codec != CODEC_NONE)
+		snprintf(s->why, sizeof(s->why), "compressed: read forward to the end");
+	else if (io_is_pipe(s->fd))
+		snprintf(s->why, sizeof(s->why), "a pipe: read forward to the end");
+	else if (!vmdesc)
+		snprintf(s->why, sizeof(s->why), "no vmdesc at the end");
+	else if (stream_verify)
+		snprintf(s->why, sizeof(s->why), "--verify");
+	else
+		rc = xs_qstream_parse_devices(&s->qs, &src, vmdesc, vlen, vat, s->why,
+					      sizeof(s->why));
+	if (rc == 0)
+		s->walked = false;
+	else if (rc == 1)
+		rc = xs_qstream_parse(&s->qs, &src, vmdesc, vlen, &d);
 	free(vmdesc);
 	if (m.map)
 		munmap(m.map, m.len);
 	if (!rc && g.z && gsrc_drain(&g))
 		rc = -XS_EIO;
+	progress_end();
 	codec_rd_close(g.z);
 	free(g.buf);
 	if (rc == -XS_EIO)
@@ -225,7 +252,7 @@ int stream_open(struct io_src *src, struct stream **out)
 	s->st = src->st;
 	src->fd = -1;
 	journal = stream_journal_name(s->path);
-	if (!access(journal, F_OK)) {
+	if (strcmp(s->path, "-") && !access(journal, F_OK)) {
 		msg_err("'%s': an interrupted 'filter --in-place' left '%s': run 'xsavectl filter "
 			"--in-place' on it again, which rolls the file back first", s->path, journal);
 		rc = EXIT_DATAERR;
@@ -239,8 +266,18 @@ int stream_open(struct io_src *src, struct stream **out)
 		s->gzip = src->gzip;
 		s->codec = src->gzip ? CODEC_GZIP : CODEC_NONE;
 	}
+	if (!rc && io_is_pipe(s->fd) && s->sparse) {
+		msg_err("'%s': libvirt's sparse format needs a file it can seek in; standard input "
+			"is a pipe (give the file, or redirect it with <)", s->path);
+		rc = EXIT_USAGE;
+	}
 	if (!rc)
 		rc = parse_stream(s);
+	if (!rc && io_is_pipe(s->fd) && (s->qs.caps & XS_QCAP_MAPPED_RAM)) {
+		msg_err("'%s': a mapped-ram stream needs a file it can seek in; standard input is a "
+			"pipe (give the file, or redirect it with <)", s->path);
+		rc = EXIT_USAGE;
+	}
 	if (!rc && s->qs.ncpu == 0) {
 		msg_err("'%s': the stream holds no x86 'cpu' section", s->path);
 		rc = EXIT_DATAERR;
@@ -266,8 +303,7 @@ void stream_close(struct stream *s)
 		free(s->orig[i]);
 	free(s->orig);
 	xs_qstream_free(&s->qs);
-	if (s->fd >= 0)
-		close(s->fd);
+	io_close(s->fd);
 	free(s);
 }
 
@@ -299,25 +335,109 @@ static void apply(const struct xs_qpatch *p, unsigned n, uint64_t off, uint8_t *
 	}
 }
 
-static int copy_plain(const struct stream *s, struct io_out *o, uint64_t from, uint64_t to,
-		      const struct xs_qpatch *p, unsigned n, uint64_t patch_base)
+/* copy_file_range refused between these files (another filesystem, a pipe): read and write. */
+static bool no_cfr;
+
+static bool cfr_refused(int e)
 {
-	uint8_t *buf = xmalloc(COPY_CHUNK);
-	int rc = 0;
+	return e == EXDEV || e == EINVAL || e == ENOSYS || e == EOPNOTSUPP || e == EBADF ||
+	       e == ETXTBSY || e == EPERM;
+}
 
-	for (uint64_t off = from; off < to && !rc;) {
-		size_t want = to - off < COPY_CHUNK ? (size_t)(to - off) : COPY_CHUNK;
-		ssize_t r = pread(s->fd, buf, want, (off_t)off);
+/*
+ * @len bytes of the input at @off to @o: at @at, or at its position when @at < 0.  In the
+ * kernel (copy_file_range: a reflink where the filesystem shares extents) where it can,
+ * else through @buf.
+ */
+static int copy_range(const struct stream *s, struct io_out *o, uint64_t off, uint64_t len,
+		      int64_t at, uint8_t *buf)
+{
+	while (len) {
+		ssize_t r;
 
+		if (!no_cfr && !o->gz) {
+			loff_t in = (loff_t)off, outp = (loff_t)at;
+			size_t want = len < (1u << 30) ? (size_t)len : 1u << 30;
+
+			r = copy_file_range(s->fd, &in, o->fd, at < 0 ? NULL : &outp, want, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 && cfr_refused(errno)) {
+				no_cfr = true;
+				continue;
+			}
+			if (r < 0) {
+				if (o->tmp || o->anon)
+					msg_err("'%s': write error: %s", o->path, strerror(errno));
+				else if (errno == EPIPE)
+					return EXIT_OK;
+				else
+					msg_err("write error on standard output: %s", strerror(errno));
+				return EXIT_IOERR;
+			}
+		} else {
+			size_t want = len < COPY_CHUNK ? (size_t)len : COPY_CHUNK;
+
+			r = pread(s->fd, buf, want, (off_t)off);
+			if (r > 0) {
+				int rc = at < 0 ? io_out_write(o, buf, (size_t)r) : 0;
+
+				if (at >= 0 && io_write_full(o->fd, buf, (size_t)r, at)) {
+					msg_err("'%s': write error: %s", o->path, strerror(errno));
+					rc = EXIT_IOERR;
+				}
+				if (rc)
+					return rc;
+			}
+		}
 		if (r <= 0) {
 			msg_err("'%s': read error at offset 0x%llx: %s", s->path,
 				(unsigned long long)off, r ? strerror(errno) : "file shrank");
+			return EXIT_NOINPUT;
+		}
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+		if (at >= 0)
+			at += r;
+		progress_update(off);
+	}
+	return 0;
+}
+
+/* [from, to) of the input to @o's position, the patches (sorted, file offsets) applied. */
+static int copy_plain(const struct stream *s, struct io_out *o, uint64_t from, uint64_t to,
+		      const struct xs_qpatch *p, unsigned n)
+{
+	uint8_t *buf = xmalloc(COPY_CHUNK);
+	uint64_t off = from;
+	int rc = 0;
+
+	for (unsigned i = 0; i <= n && !rc && off < to; i++) {
+		uint64_t a = i < n ? p[i].off : to, b = i < n ? p[i].off + p[i].len : to;
+
+		if (b <= off)
+			continue;
+		if (a > to)
+			a = b = to;
+		if (b > to)
+			b = to;
+		if (a > off)
+			rc = copy_range(s, o, off, a - off, -1, buf);
+		off = a > off ? a : off;
+		if (rc || off >= b)
+			continue;
+		/* The patched range: read, patch, write. */
+		ssize_t r = pread(s->fd, buf, (size_t)(b - off), (off_t)off);
+
+		if (r != (ssize_t)(b - off)) {
+			msg_err("'%s': read error at offset 0x%llx: %s", s->path,
+				(unsigned long long)off, r < 0 ? strerror(errno) : "file shrank");
 			rc = EXIT_NOINPUT;
 			break;
 		}
-		apply(p, n, off - patch_base, buf, (size_t)r);
+		apply(p, n, off, buf, (size_t)r);
 		rc = io_out_write(o, buf, (size_t)r);
-		off += (uint64_t)r;
+		off = b;
 	}
 	free(buf);
 	return rc;
@@ -349,6 +469,7 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct xs_
 		if (got == 0)
 			break;
 		apply(p, n, off, buf, (size_t)got);
+		progress_update(codec_rd_in_pos(r));
 		rc = codec_write(w, buf, (size_t)got);
 		if (rc)
 			break;
@@ -365,7 +486,7 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct xs_
 }
 
 /*
- * A sparse file copied extent by extent (SEEK_DATA/SEEK_HOLE) to the same
+ * A file with holes copied extent by extent (SEEK_DATA/SEEK_HOLE) to the same
  * offsets of @o, its holes left holes, the patches written over it; then sized.
  */
 static int copy_sparse(const struct stream *s, struct io_out *o, const struct xs_qpatch *p,
@@ -383,23 +504,8 @@ static int copy_sparse(const struct stream *s, struct io_out *o, const struct xs
 		hole = lseek(s->fd, data, SEEK_HOLE);
 		if (hole < 0)
 			hole = (off_t)size;
-		for (off = (uint64_t)data; off < (uint64_t)hole && !rc;) {
-			size_t want = (uint64_t)hole - off < COPY_CHUNK ? (size_t)((uint64_t)hole - off)
-								     : COPY_CHUNK;
-			ssize_t r = pread(s->fd, buf, want, (off_t)off);
-
-			if (r <= 0) {
-				msg_err("'%s': read error at offset 0x%llx: %s", s->path,
-					(unsigned long long)off, r ? strerror(errno) : "file shrank");
-				rc = EXIT_NOINPUT;
-				break;
-			}
-			if (io_write_full(o->fd, buf, (size_t)r, (int64_t)off)) {
-				msg_err("'%s': write error: %s", o->path, strerror(errno));
-				rc = EXIT_IOERR;
-			}
-			off += (uint64_t)r;
-		}
+		rc = copy_range(s, o, (uint64_t)data, (uint64_t)(hole - data), data, buf);
+		off = (uint64_t)hole;
 	}
 	for (unsigned i = 0; i < n && !rc; i++)
 		if (io_write_full(o->fd, p[i].data, p[i].len, (int64_t)p[i].off)) {
@@ -422,16 +528,20 @@ int stream_write(const struct stream *s, const char *dest)
 	struct io_out o;
 	int rc = io_out_open(dest, false, &s->st, &o);
 
+	progress_start(s->path, "copied", (uint64_t)s->st.st_size);
 	if (!rc && s->codec != CODEC_NONE) {
 		/* A libvirt header stays raw; the stream after it is compressed again. */
-		rc = copy_plain(s, &o, 0, s->start, NULL, 0, 0);
+		rc = copy_plain(s, &o, 0, s->start, NULL, 0);
 		if (!rc)
 			rc = copy_codec(s, &o, p, n);
-	} else if (!rc && s->sparse && (o.tmp || o.anon)) {
+	} else if (!rc && (s->sparse || (uint64_t)s->st.st_blocks * 512 < (uint64_t)s->st.st_size) &&
+		   (o.tmp || o.anon)) {
+		/* libvirt's sparse format, or any input with holes: the holes stay holes. */
 		rc = copy_sparse(s, &o, p, n);
 	} else if (!rc)
-		rc = copy_plain(s, &o, 0, (uint64_t)s->st.st_size, p, n, 0);
+		rc = copy_plain(s, &o, 0, (uint64_t)s->st.st_size, p, n);
 	free(p);
+	progress_end();
 	if (rc) {
 		io_out_abort(&o);
 		return rc;

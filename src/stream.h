@@ -42,8 +42,13 @@ struct stream {
 	bool lv_have_cpu;	/* the domain XML has a <cpu> */
 	char cpu_mode[32], cpu_model[64], cpu_vendor[32];
 	struct xs_qstream qs;
+	bool walked;		/* every RAM record walked (else: the device sections only) */
+	char why[320];		/* why walked, or (not walked) nothing */
 	uint8_t **orig;		/* each cpu body as read, for the patches */
 };
+
+/* --verify (or XSAVECTL_VERIFY=1): walk every RAM record even where the vmdesc suffices. */
+extern bool stream_verify;
 
 /* libvirt's header at the start of s->fd (libvirt.c).  0 or an exit code. */
 int libvirt_header(struct stream *s);

@@ -67,4 +67,15 @@ mutant "a batch stops at the first unreadable input" src/cmd_check.c \
 	'			status = exit_worst(status, rc);
 			continue;' '			status = exit_worst(status, rc);
 			break;' "$(cli check-batch-errors)"
+mutant "device-sections read: the RAM EOS and footer before the boundary not checked" \
+	src/lib/qstream.c 'if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {' \
+	'if (0) {' "$(cli stream-boundary-fallback)"
+mutant "device-sections read: a device section may carry the RAM's id" src/lib/qstream.c \
+	'			if (w->iter[i] == sid)	/* a device section never has the RAM' \
+	'			if (0)	/* a device section never has the RAM' "$(cli stream-boundary-fallback)"
+mutant "ISA-L's errors not replayed through zlib" src/codec.c \
+	'	if (io_is_pipe(r->fd))
+		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", isal_why(ret));' \
+	'	return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", isal_why(ret));' \
+	'make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/inflate.sh'
 tap_done

@@ -113,6 +113,21 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 void xs_qstream_free(struct xs_qstream *qs);
 
 /*
+ * The same result read in O(device state) from a seekable source: the header
+ * and the RAM section's block list from the start, then the device sections
+ * only, where the trailing vmdesc (its JSON @vmdesc, its 0x06 byte at source
+ * offset @vmdesc_off) says they start.  The boundary is trusted only when the
+ * RAM section's EOS record and footer end just before it, every device
+ * section there matches the vmdesc's list (name, instance, size, footer with
+ * its own id, none with the RAM's id) and the last one ends at the vmdesc.
+ * RAM page counts stay 0 (not walked).  0: read; 1: not confirmed (@why says
+ * why, *qs is empty: walk with xs_qstream_parse, which reports any error);
+ * -XS_EIO: a source error (no message).
+ */
+int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
+			     size_t vmdesc_len, uint64_t vmdesc_off, char *why, size_t whylen);
+
+/*
  * Find a vmdesc at the end of @tail (the last @len bytes of a seekable
  * source; trailing zero bytes allowed): *json_off is its JSON's offset in
  * @tail.  False when there is none.

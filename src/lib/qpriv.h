@@ -68,6 +68,8 @@ struct qw {
 	unsigned nlog, caplog;
 	int depth;
 	const char *sized_by_vmdesc;	/* the section just skipped, when vmdesc sized it */
+	bool head_only;			/* stop before the first RAM page section or device */
+	bool devices_only;		/* from the boundary: device sections, EOF, vmdesc */
 };
 
 /* Record the first failure (with its offset) and return it. */

@@ -286,6 +286,8 @@ static int command(struct qw *w, uint64_t at)
 			return fail(w, XS_EFORMAT, at, "command %llu takes no payload",
 				    (unsigned long long)cmd);
 	}
+	if (cmd == CMD_PACKAGED && w->head_only)
+		return fail(w, XS_EUNKNOWN, at, "a postcopy PACKAGED command");
 	v = cmd == CMD_PACKAGED ? xs_be_get(p, 4) : 0;
 	w->off += len;
 	if (cmd != CMD_PACKAGED)
@@ -339,6 +341,11 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 		uint64_t body = w->off;
 		json_t *dev = next_desc(w, name, (uint32_t)inst, at);
 
+		for (unsigned i = 0; w->devices_only && i < w->niter && !w->rc; i++)
+			if (w->iter[i] == sid)	/* a device section never has the RAM's id */
+				fail(w, XS_EFORMAT, at, "device section '%s' has the RAM section's "
+				     "id %llu", name, (unsigned long long)sid);
+
 		if (w->rc)
 			return w->rc;
 		w->qs->full_sections++;
@@ -368,6 +375,13 @@ static int walk(struct qw *w, uint64_t end)
 				    "payload(by %llu bytes)", (unsigned long long)at - end);
 		if (xsp_qw_rdbe(w, 1, &type, "a section type"))
 			return w->rc;
+		if (w->head_only && type != QS_START && type != QS_COMMAND) {
+			w->off = at;	/* RAM pages or devices from here: the head ends */
+			return 0;
+		}
+		if (w->devices_only && type != QS_FULL && type != QS_EOF)
+			return fail(w, XS_EFORMAT, at, "section type 0x%02llx among the device "
+				    "sections", (unsigned long long)type);
 		switch (type) {
 		case QS_EOF:
 			if (w->depth)
@@ -639,6 +653,114 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 	free(w.blk);
 	free(w.log);
 	return w.rc;
+}
+
+/* RAM_SAVE_FLAG_EOS (migration/ram.h), the last record of every ram section body. */
+#define RAM_EOS_FLAG 0x10u
+
+/* Bytes the device sections take, header and footer included, from the vmdesc list. */
+static bool devices_size(json_t *devs, uint64_t *sum, char *why, size_t whylen)
+{
+	json_t *dev;
+	size_t i;
+
+	*sum = 0;
+	json_array_foreach(devs, i, dev) {
+		const char *name = json_string_value(json_object_get(dev, "name"));
+		int64_t n = xsp_qvmdesc_size(dev, 0);
+
+		if (!name || !*name || strlen(name) > 255 || n < 0 ||
+		    !json_is_integer(json_object_get(dev, "instance_id"))) {
+			snprintf(why, whylen, "vmdesc device %zu is malformed", i);
+			return false;
+		}
+		/* 0x04, be32 id, u8 name length, name, be32 instance, be32 version; footer. */
+		*sum += 14 + strlen(name) + (uint64_t)n + 5;
+	}
+	return true;
+}
+
+int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
+			     size_t vmdesc_len, uint64_t vmdesc_off, char *why, size_t whylen)
+{
+	struct xs_diag dd = { 0 };
+	struct qw w = { .qs = qs, .src = src, .d = &dd, .last_blk = -1, .head_only = true };
+	json_t *root = json_loadb(vmdesc, vmdesc_len, 0, NULL);
+	uint64_t head_end, sum, bound = 0;
+	const uint8_t *p;
+	int ret = 1;
+
+	memset(qs, 0, sizeof(*qs));
+	why[0] = 0;
+	w.desc = json_object_get(root, "devices");
+	if (!json_is_array(w.desc)) {
+		snprintf(why, whylen, "the vmdesc has no \"devices\" array");
+		goto out;
+	}
+	if (header(&w) || walk(&w, UINT64_MAX))
+		goto failed;
+	head_end = w.off;
+	if (qs->caps & XS_QCAP_MAPPED_RAM) {
+		snprintf(why, whylen, "mapped-ram (the walk seeks past the pages already)");
+		goto out;
+	}
+	if (!w.niter) {
+		snprintf(why, whylen, "no RAM section starts the stream");
+		goto out;
+	}
+	if (!qs->footers) {
+		snprintf(why, whylen, "no section footers to confirm the boundary with");
+		goto out;
+	}
+	if (!devices_size(w.desc, &sum, why, whylen))
+		goto out;
+	if (vmdesc_off < head_end || vmdesc_off - head_end < sum + 1 + 13) {
+		snprintf(why, whylen, "the vmdesc's device sizes (%llu bytes) do not fit before "
+			 "it", (unsigned long long)sum);
+		goto out;
+	}
+	bound = vmdesc_off - 1 - sum;
+	/* The last RAM section ends just before: its EOS record, its footer. */
+	if (!(p = xsp_qw_need(&w, bound - 13, 13, "the end of the RAM section")))
+		goto failed;
+	{
+		bool ram_id = false;
+
+		for (unsigned i = 0; i < w.niter; i++)
+			ram_id |= w.iter[i] == xs_be_get(p + 9, 4);
+		if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {
+			snprintf(why, whylen, "no RAM section end (EOS record and footer) at 0x%llx, "
+				 "just before where the vmdesc's sizes put the device sections",
+				 (unsigned long long)(bound - 13));
+			goto out;
+		}
+		w.off = bound;
+		w.head_only = false;
+		w.devices_only = true;
+		if (walk(&w, UINT64_MAX) || tail(&w))
+			goto failed;
+		if (qs->vmdesc_off != vmdesc_off || !qs->have_vmdesc) {
+			snprintf(why, whylen, "the device sections end at 0x%llx, not at the vmdesc "
+				 "(0x%llx)", (unsigned long long)qs->vmdesc_off,
+				 (unsigned long long)vmdesc_off);
+			goto out;
+		}
+	}
+	ret = 0;
+	goto out;
+failed:
+	if (w.rc == -XS_EIO && !dd.msg[0]) {
+		ret = -XS_EIO;	/* the source's error, printed by it */
+		goto out;
+	}
+	snprintf(why, whylen, "%s at 0x%llx", dd.msg, (unsigned long long)dd.off);
+out:
+	if (ret)
+		xs_qstream_free(qs);
+	json_decref(root);
+	free(w.blk);
+	free(w.log);
+	return ret;
 }
 
 void xs_qstream_free(struct xs_qstream *qs)

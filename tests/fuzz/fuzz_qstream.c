@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The QEMU stream walk over memory (the library reader), with and without a
- * vmdesc found ahead, then every vCPU's image, its decode and filter's edits.
+ * vmdesc found ahead, and the device-sections read, then every vCPU's image,
+ * its decode and filter's edits.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	xs_qsrc_mem(&src, &m, data, size);
 	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
-	for (int pass = 0; pass < 1 + have; pass++) {
+	for (int pass = 0; pass < 1 + 2 * have; pass++) {
 		struct xs_qstream qs;
 		struct xs_diag d;
+		char why[320];
 
-		if (xs_qstream_parse(&qs, &src, pass ? (const char *)data + joff : NULL,
-				     pass ? jlen : 0, &d)) {
+		if (pass == 2) {
+			if (xs_qstream_parse_devices(&qs, &src, (const char *)data + joff, jlen,
+						     joff - 5, why, sizeof(why)))
+				continue;	/* not confirmed: *qs is empty */
+		} else if (xs_qstream_parse(&qs, &src, pass ? (const char *)data + joff : NULL,
+					    pass ? jlen : 0, &d)) {
 			xs_qstream_free(&qs);
 			continue;
 		}

@@ -303,6 +303,16 @@ migrate "exec:gzip -c > max2.gz"'
 		'[ "$(field q35.bin device_sections)" = "$(field q35nv.bin device_sections)" ] &&
 		 [ "$(field q35nv.bin vmdesc)" = no ] && [ "$(field q35.bin vcpus)" = 3 ] &&
 		 xs diff q35.bin q35nv.bin >/dev/null && pattern_ok q35nv.bin 2 ymm'
+	# The device-sections read confirms its boundary on real streams; it agrees with the walk.
+	read_exp=device-sections
+	[ "${XSAVECTL_VERIFY:-}" = 1 ] && read_exp=walk
+	nowalk() { grep -v -E '^ *(read|read_reason|pages|zero_pages):'; }
+	c "plain streams with a vmdesc (pc, q35) read as the device sections alone ($read_exp), the same as --verify's walk" \
+		'[ "$(field max2.bin read)" = $read_exp ] && [ "$(field q35.bin read)" = $read_exp ] &&
+		 [ "$(field novmdesc.bin read)" = walk ] &&
+		 xs inspect -r max2.bin | nowalk >d.txt && xs inspect -r --verify max2.bin | nowalk >w.txt &&
+		 cmp -s d.txt w.txt && xs inspect -r q35.bin | nowalk >d.txt &&
+		 xs inspect -r --verify q35.bin | nowalk >w.txt && cmp -s d.txt w.txt'
 
 	# --- filter --force, and QEMU (TCG) loads the result ---------------------------
 	c "filter refuses to drop PKRU/MPX the guest enabled (exit 1)" \
