@@ -46,7 +46,7 @@ cli() {	# the golden CLI cases of one name
 faults='make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream DATA=$PWD/tests/data sh tests/live/faults.sh'
 
 mutant "reserved header bytes: only 40 of 48 zeroed" src/lib/rules.c \
-	'xs_wr_zero_at(&wr, 528, 48)' 'xs_wr_zero_at(&wr, 528, 40)' "$(cli filter-reserved-all-48)"
+	'xs_wr_zero_at(&wr, XS_OFF_HDR_RESERVED, XS_HDR_RESERVED_SIZE)' 'xs_wr_zero_at(&wr, XS_OFF_HDR_RESERVED, 40)' "$(cli filter-reserved-all-48)"
 mutant "fclose(stdout) failure ignored" src/common.c \
 	'if (rc || fclose(stdout)) {' 'if (rc || (fclose(stdout), 0)) {' "$faults"
 mutant "journal CRC not checked" src/journal.c \
