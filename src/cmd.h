@@ -59,6 +59,11 @@ int common_prepare(struct xs_common *c);
 struct out *common_out(const struct xs_common *c);
 /* Render @o to stdout and close stdout checking for errors.  0 or EXIT_IOERR. */
 int common_finish(struct out *o);
+/*
+ * End a command's output: with @render, as common_finish(); else (--brief lines
+ * already printed, or nothing to say) free @o and only close stdout.
+ */
+int common_end(struct out *o, bool render);
 /* Print @text (a record) on stdout and close it the same way.  0 or EXIT_IOERR. */
 int common_print(const char *text);
 

@@ -209,12 +209,7 @@ static int check(struct check_args *a)
 	free(c);
 	batch_free(&b);
 	/* Text says nothing on stdout for inputs that could not be read. */
-	if (a->common.brief || (!a->common.json && !answered)) {
-		out_free(o);
-		rc = common_print("");
-	} else {
-		rc = common_finish(o);
-	}
+	rc = common_end(o, !(a->common.brief || (!a->common.json && !answered)));
 	return exit_worst(status, rc);
 }
 

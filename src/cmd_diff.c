@@ -184,12 +184,7 @@ static int run(int argc, char **argv)
 		out_free(o);
 		return rc;
 	}
-	if (a.common.brief) {
-		out_free(o);
-		rc = common_print("");
-	} else {
-		rc = common_finish(o);
-	}
+	rc = common_end(o, !(a.common.brief));
 	return rc ? rc : equal ? EXIT_OK : EXIT_NO;
 }
 

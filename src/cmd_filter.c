@@ -367,14 +367,9 @@ static int filter(struct filter_args *ap)
 		out_free(o);
 		return refused ? EXIT_NO : EXIT_OK;
 	}
-	if (a.common.brief) {
-		out_free(o);
-		if (!refused)
-			printf("%s: written to %s\n", a.file, dest);
-		rc = common_print("");
-	} else {
-		rc = common_finish(o);
-	}
+	if (a.common.brief && !refused)
+		printf("%s: written to %s\n", a.file, dest);
+	rc = common_end(o, !a.common.brief);
 	return rc ? rc : refused ? EXIT_NO : EXIT_OK;
 }
 

@@ -134,12 +134,7 @@ static int run(int argc, char **argv)
 	out_end(o);
 	batch_free(&b);
 	/* Text says nothing on stdout for inputs that could not be read. */
-	if (a.common.brief || (!a.common.json && !answered)) {
-		out_free(o);
-		rc = common_print("");
-	} else {
-		rc = common_finish(o);
-	}
+	rc = common_end(o, !(a.common.brief || (!a.common.json && !answered)));
 	return exit_worst(status, rc);
 }
 

@@ -342,6 +342,14 @@ int common_finish(struct out *o)
 	return close_stdout(rc);
 }
 
+int common_end(struct out *o, bool render)
+{
+	if (render)
+		return common_finish(o);
+	out_free(o);
+	return common_print("");
+}
+
 int common_print(const char *text)
 {
 	return close_stdout(fputs(text, stdout) < 0 ? -1 : 0);
