@@ -29,18 +29,26 @@ CODEC_DEFS = $(if $(filter liblzma,$(CODEC_PKGS)),-DHAVE_LZMA) $(if $(HAVE_ISAL)
 	     $(if $(filter lzo2,$(CODEC_PKGS)),-DHAVE_LZO) $(if $(HAVE_BZIP2),-DHAVE_BZIP2)
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS)) $(CODEC_DEFS)
+XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) $(shell pkg-config --cflags $(PKGS)) $(CODEC_DEFS)
 # Where probe says the installed patch series are (src/cmd_probe.c only).
 SHARE_DEFS = -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"'
 LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal)) $(if $(HAVE_BZIP2),-lbz2)
 
-LIB_SRC = src/lib/rd.c src/lib/layout.c src/lib/area.c src/lib/regs.c src/lib/rules.c \
-	  src/lib/diff.c src/lib/hostinfo.c src/lib/qstream.c src/lib/qram.c src/lib/qcpu.c \
-	  src/lib/qvmdesc.c src/lib/text.c src/lib/kprobe.c src/lib/profile.c src/lib/version.c
-CLI_SRC = src/main.c src/exitcodes.c src/util.c src/io.c src/out.c src/out_text.c src/out_json.c \
-	  src/common.c src/batch.c src/progress.c src/input.c src/show.c src/judge.c src/core.c src/stream.c src/codec.c src/libvirt.c src/journal.c src/profile.c src/host_live.c \
+LIB_SRC = lib/rd.c lib/layout.c lib/area.c lib/regs.c lib/rules.c lib/diff.c lib/hostinfo.c \
+	  lib/qemu_stream.c lib/qemu_ram.c lib/qemu_cpu.c lib/qemu_vmdesc.c lib/text.c \
+	  lib/kprobe.c lib/profile.c lib/version.c
+# The CLI: commands and their shared options in src/, input formats in src/fmt/,
+# output and showing in src/out/, I/O and the live host and KVM in src/sys/.
+CLI_SRC = src/main.c src/exitcodes.c src/util.c src/options.c src/targets.c src/batch.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
-	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/probe_live.c
+	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c \
+	  src/fmt/input.c src/fmt/elf_core.c src/fmt/qemu_stream.c src/fmt/qemu_journal.c \
+	  src/fmt/libvirt.c src/fmt/codec.c \
+	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
+	  src/out/show_host.c src/out/verdict.c \
+	  src/sys/io.c src/sys/progress.c src/sys/host_facts.c src/sys/host_live.c \
+	  src/sys/kvm_probe.c src/sys/profile_file.c
+
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -83,12 +91,12 @@ $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
-$(BUILD)/libxsave.so.$(LIB_VERSION): $(LIB_PIC_OBJ) src/lib/libxsave.sym
+$(BUILD)/libxsave.so.$(LIB_VERSION): $(LIB_PIC_OBJ) lib/libxsave.sym
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
-		-Wl,--version-script=src/lib/libxsave.sym -o $@ $(LIB_PIC_OBJ) \
+		-Wl,--version-script=lib/libxsave.sym -o $@ $(LIB_PIC_OBJ) \
 		$(shell pkg-config --libs jansson)
 
-$(BUILD)/libxsave.pc: src/lib/libxsave.pc.in FORCE
+$(BUILD)/libxsave.pc: lib/libxsave.pc.in FORCE
 	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
 		$< >$@.tmp && (cmp -s $@.tmp $@ || mv $@.tmp $@) && rm -f $@.tmp
 

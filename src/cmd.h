@@ -13,8 +13,8 @@
 #include <xsave/qstream.h>
 #include <xsave/rules.h>
 
-#include "io.h"
-#include "out.h"
+#include "sys/io.h"
+#include "out/out.h"
 
 struct xs_cmd {
 	const char *name;

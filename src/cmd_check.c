@@ -13,7 +13,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
-#include "judge.h"
+#include "out/verdict.h"
 #include "util.h"
 
 enum { OPT_RECURSIVE = 'R' };

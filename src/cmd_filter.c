@@ -14,11 +14,11 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
-#include "judge.h"
+#include "out/verdict.h"
 #include "util.h"
 
-#include "core.h"
-#include "stream.h"
+#include "fmt/elf_core.h"
+#include "fmt/qemu_stream.h"
 
 enum { OPT_FORCE = 0x1200, OPT_INPLACE };
 

@@ -13,7 +13,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
-#include "profile.h"
+#include "sys/profile_file.h"
 #include "util.h"
 
 enum { OPT_CPUID_FILE = 0x1400, OPT_SAVE, OPT_RECORD, OPT_NO_KVM };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * xsavectl probe: does this kernel's KVM refuse (or leak) XSAVE state the
- * guest CPUID lacks?  Asks /dev/kvm on throwaway vCPUs (src/probe_live.c),
+ * guest CPUID lacks?  Asks /dev/kvm on throwaway vCPUs (src/sys/kvm_probe.c),
  * or judges a record saved with --record (--from).
  */
 #include <errno.h>
@@ -15,7 +15,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
-#include "probe_live.h"
+#include "sys/kvm_probe.h"
 #include "util.h"
 
 #ifndef XSAVECTL_KERNEL_DIR

@@ -45,35 +45,35 @@ cli() {	# the golden CLI cases of one name
 }
 faults='make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream DATA=$PWD/tests/data sh tests/live/faults.sh'
 
-mutant "reserved header bytes: only 40 of 48 zeroed" src/lib/rules.c \
+mutant "reserved header bytes: only 40 of 48 zeroed" lib/rules.c \
 	'xs_wr_zero_at(&wr, XS_OFF_HDR_RESERVED, XS_HDR_RESERVED_SIZE)' 'xs_wr_zero_at(&wr, XS_OFF_HDR_RESERVED, 40)' "$(cli filter-reserved-all-48)"
-mutant "fclose(stdout) failure ignored" src/common.c \
+mutant "fclose(stdout) failure ignored" src/out/document.c \
 	'if (rc || fclose(stdout)) {' 'if (rc || (fclose(stdout), 0)) {' "$faults"
-mutant "journal CRC not checked" src/journal.c \
+mutant "journal CRC not checked" src/fmt/qemu_journal.c \
 	'xs_be_get(f.buf + f.len - 4, 4) != crc32(0, f.buf, (uInt)(f.len - 4)) ||' '' "$faults"
-mutant "layout from bytes: never rules a vendor out" src/lib/area.c \
+mutant "layout from bytes: never rules a vendor out" lib/area.c \
 	'bool fi = bytes_fit_layout(st, &intel, need), fa = bytes_fit_layout(st, &amd, need);' \
 	'bool fi = true, fa = true; (void)bytes_fit_layout;' 'make -s build/tests/test_zen4 >/dev/null && build/tests/test_zen4'
-mutant "cut-short kernel buffers refused again" src/lib/area.c \
+mutant "cut-short kernel buffers refused again" lib/area.c \
 	'if (st->size < end && st->sw == XS_SW_XCR0 && (rc = cut_short(st, &need, &end, d)))' \
 	'if (0 && (rc = cut_short(st, &need, &end, d)))' 'make -s build/tests/test_cutshort >/dev/null && build/tests/test_cutshort'
-mutant "TCG XSTATE_BV left at 0 by filter" src/lib/rules.c \
+mutant "TCG XSTATE_BV left at 0 by filter" lib/rules.c \
 	'st->xstate_bv = c->bv_data;' '(void)0;' "$(cli filter-stream-tcg)"
-mutant "--guest-xcr0 may contradict the stream" src/input.c \
+mutant "--guest-xcr0 may contradict the stream" src/fmt/input.c \
 	'if (st->guest_known && st->guest_xcr0 != c->guest_xcr0) {' 'if (0) {' "$(cli err-stream-guest-xcr0-contradicts)"
-mutant "--force keeps env.xcr0" src/lib/qcpu.c \
+mutant "--force keeps env.xcr0" lib/qemu_cpu.c \
 	'body_put(c, QCPU_XCR0, 8, after, &old);' 'old = after;' "$(cli filter-stream-force-xcr0)"
 mutant "a batch stops at the first unreadable input" src/cmd_check.c \
 	'			status = exit_worst(status, rc);
 			continue;' '			status = exit_worst(status, rc);
 			break;' "$(cli check-batch-errors)"
 mutant "device-sections read: the RAM EOS and footer before the boundary not checked" \
-	src/lib/qstream.c 'if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {' \
+	lib/qemu_stream.c 'if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {' \
 	'if (0) {' "$(cli stream-boundary-fallback)"
-mutant "device-sections read: a device section may carry the RAM's id" src/lib/qstream.c \
+mutant "device-sections read: a device section may carry the RAM's id" lib/qemu_stream.c \
 	'			if (w->iter[i] == sid)	/* a device section never has the RAM' \
 	'			if (0)	/* a device section never has the RAM' "$(cli stream-boundary-fallback)"
-mutant "ISA-L's errors not replayed through zlib" src/codec.c \
+mutant "ISA-L's errors not replayed through zlib" src/fmt/codec.c \
 	'	if (io_is_pipe(r->fd))
 		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", isal_why(ret));' \
 	'	return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", isal_why(ret));' \

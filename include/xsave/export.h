@@ -2,7 +2,7 @@
 /*
  * What libxsave exports: the functions declared between XS_BEGIN_DECLS and
  * XS_END_DECLS in its public headers.  The library is compiled with
- * -fvisibility=hidden and linked with src/lib/libxsave.sym (version
+ * -fvisibility=hidden and linked with lib/libxsave.sym (version
  * LIBXSAVE_0.1), so nothing else leaves it; C++ sees C linkage.
  */
 #ifndef XSAVE_EXPORT_H

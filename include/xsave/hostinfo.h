@@ -5,7 +5,7 @@
  * --layout FILE and XSAVECTL_HOST_CPUID read), and the target mask derived
  * from them: the XSTATE_BV bits KVM_SET_XSAVE on that host accepts.
  *
- * Gathering the facts live is I/O and lives in the CLI (src/host_live.c);
+ * Gathering the facts live is I/O and lives in the CLI (src/sys/host_live.c);
  * this module only holds, parses and judges them.
  */
 #ifndef XSAVE_HOSTINFO_H

@@ -2,7 +2,7 @@
 /*
  * Does this kernel's KVM have the KVM_SET_XSAVE regression?  The probe asks
  * /dev/kvm a fixed list of questions on throwaway vCPUs that never run
- * (src/probe_live.c does the ioctls); this module holds the answers (a
+ * (src/sys/kvm_probe.c does the ioctls); this module holds the answers (a
  * "record"), reads and writes their text form, and judges them.
  *
  * Kernel classes (../shared/reference/kernel-xsave.md sections 2.3, 2.4, 3):

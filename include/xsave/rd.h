@@ -4,7 +4,7 @@
  * range with the overflow-safe form (off > len || len - off < n) and leaves its
  * output untouched on failure.  The byte order is part of each name: XSAVE
  * areas and x86 ELF notes are little-endian, QEMU streams big-endian.
- * Only src/lib/rd.c does pointer arithmetic on these buffers.
+ * Only lib/rd.c does pointer arithmetic on these buffers.
  */
 #ifndef XSAVE_RD_H
 #define XSAVE_RD_H

@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../src/io.h"
+#include "../../src/sys/io.h"
 
 /* The input as an open anonymous file; its path is /proc/self/fd/N. */
 static inline int fuzz_file(const uint8_t *data, size_t size, char *path, size_t len)

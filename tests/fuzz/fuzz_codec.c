@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * One compressor's reader (src/codec.c) on raw fuzz bytes, built once per
+ * One compressor's reader (src/fmt/codec.c) on raw fuzz bytes, built once per
  * codec (fuzz_gzipc, fuzz_bzip2, fuzz_xz, fuzz_lzop, fuzz_zstd:
  * -DFUZZ_CODEC=CODEC_...): decompress to the end (members, padding, garbage,
  * checksums, lzop's container); when that succeeds, compress the result with
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/codec.h"
+#include "../../src/fmt/codec.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

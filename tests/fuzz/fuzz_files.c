@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "../../src/cmd.h"
-#include "../../src/core.h"
-#include "../../src/stream.h"
+#include "../../src/fmt/elf_core.h"
+#include "../../src/fmt/qemu_stream.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

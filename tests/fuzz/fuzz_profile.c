@@ -7,7 +7,7 @@
 
 #include <xsave/hostinfo.h>
 
-#include "../../src/profile.h"
+#include "../../src/sys/profile_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The probe's judgement (src/lib/kprobe.c): every class from recorded
+ * The probe's judgement (lib/kprobe.c): every class from recorded
  * answers (tests/data/probe/), answers changed one at a time, the record's
  * text form, and the class each kernel version implies.
  */

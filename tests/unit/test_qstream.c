@@ -4,7 +4,7 @@
 
 #include <xsave/qstream.h>
 
-#include "../../src/lib/qpriv.h"
+#include "../../lib/qemu_priv.h"
 #include "check.h"
 
 static size_t put(uint8_t *b, size_t at, uint64_t v, unsigned n)

@@ -8,7 +8,7 @@
 #include <xsave/layout.h>
 #include <xsave/regs.h>
 
-#include "out.h"
+#include "out/out.h"
 #include "util.h"
 
 struct out {

@@ -10,7 +10,7 @@
 #include <xsave/rd.h>
 #include <xsave/rules.h>
 
-#include "qpriv.h"
+#include "qemu_priv.h"
 
 /*
  * Subsection body sizes on x86_64 (QEMU 7.2 .. 11.0).  @children: the name

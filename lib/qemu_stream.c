@@ -11,7 +11,7 @@
 
 #include <xsave/rd.h>
 
-#include "qpriv.h"
+#include "qemu_priv.h"
 
 enum { CMD_OPEN_RP = 1, CMD_PING, CMD_ADVISE, CMD_LISTEN, CMD_RUN, CMD_DISCARD, CMD_PACKAGED,
        CMD_COLO, CMD_RESUME, CMD_RECV_BITMAP, CMD_SWITCHOVER, CMD_MAX = CMD_SWITCHOVER };

@@ -16,7 +16,7 @@
 #include <xsave/rd.h>
 
 #include "exitcodes.h"
-#include "stream.h"
+#include "fmt/qemu_stream.h"
 #include "util.h"
 
 char *stream_journal_name(const char *path)

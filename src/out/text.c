@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out.h"
+#include "out/out.h"
 
 static const char *shown(const struct out_node *n)
 {

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "progress.h"
+#include "sys/progress.h"
 
 int progress_mode = -1;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* JSON back-end: one document, two-space indentation, RFC 8259 string escaping. */
-#include "out.h"
+#include "out/out.h"
 
 /*
  * Length of the well-formed UTF-8 sequence at @p (RFC 3629: no overlongs, no

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "qpriv.h"
+#include "qemu_priv.h"
 
 #define SIZE_CAP (1LL << 40)
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The probe's ioctls against a KVM device (src/probe_live.c). */
+/* The probe's ioctls against a KVM device (src/sys/kvm_probe.c). */
 #ifndef XSAVECTL_PROBE_LIVE_H
 #define XSAVECTL_PROBE_LIVE_H
 

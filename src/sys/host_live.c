@@ -16,7 +16,7 @@
 #include <libcpuid.h>
 #include <linux/kvm.h>
 
-#include "host_live.h"
+#include "sys/host_live.h"
 
 #ifndef ARCH_GET_XCOMP_SUPP
 #define ARCH_GET_XCOMP_SUPP 0x1021

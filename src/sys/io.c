@@ -11,7 +11,7 @@
 #include <zlib.h>
 
 #include "exitcodes.h"
-#include "io.h"
+#include "sys/io.h"
 #include "util.h"
 
 /*
@@ -628,7 +628,7 @@ static int out_error(struct io_out *o)
 	if (o->tmp || o->anon) {
 		msg_err("'%s': write error: %s", o->path, strerror(errno));
 	} else {
-		/* The reader closed the pipe early: it wanted no more (see common.c). */
+		/* The reader closed the pipe early: it wanted no more (see src/out/document.c). */
 		if (errno == EPIPE)
 			return EXIT_OK;
 		msg_err("write error on standard output: %s", strerror(errno));

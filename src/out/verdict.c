@@ -7,7 +7,7 @@
 
 #include <xsave/rules.h>
 
-#include "judge.h"
+#include "out/verdict.h"
 
 static void finding(struct out *o, const char *what, const char *action, const char *reason)
 {

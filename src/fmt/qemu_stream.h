@@ -18,8 +18,8 @@
 
 #include <xsave/qstream.h>
 
-#include "codec.h"
-#include "io.h"
+#include "fmt/codec.h"
+#include "sys/io.h"
 
 /* libvirt's virQEMUSaveHeader (src/qemu/qemu_saveimage.h). */
 #define LIBVIRT_MAGIC "LibvirtQemudSave"

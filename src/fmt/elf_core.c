@@ -16,7 +16,7 @@
 
 #include <xsave/area.h>
 
-#include "core.h"
+#include "fmt/elf_core.h"
 #include "exitcodes.h"
 #include "util.h"
 

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "fmt/codec.h"
 #include "exitcodes.h"
-#include "stream.h"
+#include "fmt/qemu_stream.h"
 #include "util.h"
 
 #define XML_MAX (1u << 20)	/* how much of the XML is read for the report */

@@ -21,9 +21,9 @@
 #include <zstd.h>
 #endif
 
-#include "codec.h"
+#include "fmt/codec.h"
 #include "exitcodes.h"
-#include "io.h"
+#include "sys/io.h"
 #ifdef HAVE_ISAL
 #include <isa-l/igzip_lib.h>
 #endif

@@ -6,7 +6,7 @@
 
 #include <xsave/rules.h>
 
-#include "out.h"
+#include "out/out.h"
 
 /* Target, strip/lose masks and one finding per component not kept and per problem. */
 void show_verdict(struct out *o, const struct xs_check *c);

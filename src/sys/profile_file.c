@@ -8,8 +8,8 @@
 #include <xsave/profile.h>
 
 #include "exitcodes.h"
-#include "io.h"
-#include "profile.h"
+#include "sys/io.h"
+#include "sys/profile_file.h"
 #include "util.h"
 
 #define PROFILE_MAX (1u << 20)

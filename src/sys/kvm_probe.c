@@ -22,8 +22,8 @@
 #include <xsave/layout.h>
 #include <xsave/rd.h>
 
-#include "host_live.h"
-#include "probe_live.h"
+#include "sys/host_live.h"
+#include "sys/kvm_probe.h"
 #include "util.h"
 
 #ifndef KVM_CAP_XSAVE2

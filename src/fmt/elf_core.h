@@ -15,7 +15,7 @@
 
 #include <xsave/layout.h>
 
-#include "io.h"
+#include "sys/io.h"
 
 struct core_thread {
 	long tid;		/* NT_PRSTATUS pr_pid; -1 when no NT_PRSTATUS precedes */

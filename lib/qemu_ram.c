@@ -9,7 +9,7 @@
 
 #include <xsave/rd.h>
 
-#include "qpriv.h"
+#include "qemu_priv.h"
 
 /* RAM record flags (migration/ram.h). */
 enum {

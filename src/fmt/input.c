@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "core.h"
+#include "fmt/elf_core.h"
 #include "exitcodes.h"
-#include "stream.h"
+#include "fmt/qemu_stream.h"
 #include "util.h"
 
 static int parse_one(const struct xs_common *c, const char *path, struct input_state *s,

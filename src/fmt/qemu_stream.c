@@ -9,10 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "fmt/codec.h"
 #include "exitcodes.h"
-#include "progress.h"
-#include "stream.h"
+#include "sys/progress.h"
+#include "fmt/qemu_stream.h"
 #include "util.h"
 
 bool stream_verify;
