@@ -58,10 +58,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {
-	{ &target_argp, 0, NULL, 0 }, { &common_argp, 0, NULL, 0 }, { 0 }
-};
-
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
@@ -71,7 +67,7 @@ static const struct argp argp = {
 	       "Several --xcr0/--target options judge every state against every target (a "
 	       "matrix).  An input that cannot be read gets an error entry; the exit status is "
 	       "the worst of all (see EXIT STATUS in the man page).",
-	.children = children,
+	.children = target_children,
 };
 
 /* One state against one target, in full (a single target). */

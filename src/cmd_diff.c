@@ -50,15 +50,13 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
-
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
 	.args_doc = "A B",
 	.doc = "Compare two states as the CPU would hold them after loading each; exit 1 "
 	       "when a register differs.  Formats, sizes and layouts may differ.",
-	.children = children,
+	.children = common_children,
 };
 
 static void show_side(struct out *o, const char *key, const struct xs_reg *r)

@@ -9,6 +9,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fmt/format.h"
 #include "util.h"
 
 struct extract_args {
@@ -48,8 +49,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
-
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
@@ -59,7 +58,7 @@ static const struct argp argp = {
 	       "returns it), or a QEMU stream vCPU's state as KVM_GET_XSAVE2 would hand it to "
 	       "QEMU (standard format, at least 4096 bytes, registers at the Intel offsets "
 	       "unless --layout).",
-	.children = children,
+	.children = common_children,
 };
 
 static void list_ids(const struct input *in, char *buf, size_t len)
@@ -111,7 +110,7 @@ static int run(int argc, char **argv)
 	if (in.nstates != 1) {
 		list_ids(&in, ids, sizeof(ids));
 		msg_err("'%s' holds %u %s (%s): choose one with --%s", a.file, in.nstates,
-			in.stream ? "vCPUs" : "threads", ids, in.stream ? "vcpu" : "thread");
+			in.fmt->units, ids, in.fmt->select);
 		input_free(&in);
 		return EXIT_USAGE;
 	}

@@ -14,11 +14,9 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fmt/format.h"
 #include "out/verdict.h"
 #include "util.h"
-
-#include "fmt/elf_core.h"
-#include "fmt/qemu_stream.h"
 
 enum { OPT_FORCE = 0x1200, OPT_INPLACE };
 
@@ -73,10 +71,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {
-	{ &target_argp, 0, NULL, 0 }, { &common_argp, 0, NULL, 0 }, { 0 }
-};
-
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
@@ -84,7 +78,7 @@ static const struct argp argp = {
 	.doc = "Strip what the target cannot load, losing nothing the guest can see, and write "
 	       "the same format to OUT (an image, or a copy of an ELF core with its notes "
 	       "rewritten).  Refuses (exit 1) when guest state would be lost.",
-	.children = children,
+	.children = target_children,
 };
 
 /* Parse the filtered image again and make sure it now loads as is. */
@@ -203,12 +197,11 @@ static int drop_enabled(const struct filter_args *a, struct input *in, struct in
 {
 	struct xs_diag d = { 0 };
 
-	if (!in->stream || !c->guest_outside)
+	if (!in->fmt->force_drop || !c->guest_outside)
 		return 0;
-	if (xs_qcpu_drop(&in->stream->qs.cpu[is->cpu], c->guest_outside, is->changes,
-			 &is->nchanges, &d)) {
-		msg_err("'%s' vCPU %ld: --force cannot make the state loadable: %s", a->file, is->id,
-			d.msg);
+	if (in->fmt->force_drop(in, is, c->guest_outside, &d)) {
+		msg_err("'%s' %s %ld: --force cannot make the state loadable: %s", a->file,
+			in->fmt->unit, is->id, d.msg);
 		return EXIT_NO;
 	}
 	is->st.guest_xcr0 &= ~c->guest_outside;
@@ -252,48 +245,11 @@ static void refused_states(struct out *o, struct input *in, const struct xs_chec
 	}
 }
 
-/*
- * Carry each vCPU's filtered state back into its cpu section, and check that
- * the section now stands for exactly the filtered image.
- */
-static int stream_apply(struct input *in)
-{
-	struct stream *s = in->stream;
-
-	for (unsigned i = 0; i < in->nstates; i++) {
-		struct input_state *is = &in->s[i];
-		struct xs_qcpu *cpu = &s->qs.cpu[is->cpu];
-		uint8_t *img;
-		size_t size;
-		uint64_t holds;
-		bool same;
-
-		xs_qcpu_filter(cpu, is->st.xstate_bv, is->cleared);
-		if (xs_qcpu_image(cpu, &is->st.layout, &img, &size, &holds))
-			return EXIT_SOFTWARE;
-		same = size == is->st.size && !memcmp(img, is->st.img, size);
-		free(img);
-		if (!same) {
-			msg_err("internal error: vCPU %ld's rewritten cpu section does not match "
-				"its filtered state", is->id);
-			return EXIT_SOFTWARE;
-		}
-	}
-	return 0;
-}
-
 static int write_output(struct input *in, const char *dest, bool in_place)
 {
-	if (in->core)
-		return core_write(in->core, dest);
-	if (in->stream) {
-		int rc = stream_apply(in);
-
-		if (rc)
-			return rc;
-		return in_place ? stream_write_in_place(in->stream) : stream_write(in->stream, dest);
-	}
-	return io_write_atomic(dest, in->file.buf, in->file.len, in->gzip, &in->st);
+	if (in_place && in->fmt->write_in_place)
+		return in->fmt->write_in_place(in);
+	return in->fmt->write(in, dest);
 }
 
 static int filter(struct filter_args *ap)
@@ -317,7 +273,7 @@ static int filter(struct filter_args *ap)
 	}
 	/* A journal left by an interrupted --in-place run is rolled back first. */
 	if (!rc && a.in_place)
-		rc = stream_recover(a.file);
+		rc = format_recover(a.file);
 	if (!rc)
 		rc = input_load(&a.common, a.file, &in);
 	if (rc)
@@ -328,9 +284,9 @@ static int filter(struct filter_args *ap)
 		input_free(&in);
 		return EXIT_USAGE;
 	}
-	if ((in.core && a.common.thread >= 0) || (in.stream && a.common.vcpu >= 0)) {
+	if (in.fmt->select && (a.common.thread >= 0 || a.common.vcpu >= 0)) {
 		msg_err("'%s': filter rewrites every %s; --%s is for reading", a.file,
-			in.core ? "thread of a core" : "vCPU of a stream", in.core ? "thread" : "vcpu");
+			in.fmt->every, in.fmt->select);
 		input_free(&in);
 		return EXIT_USAGE;
 	}

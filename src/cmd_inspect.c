@@ -48,15 +48,13 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
-
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
 	.args_doc = "FILE...",
 	.doc = "Show what an XSAVE state holds: header, components, registers.  An input that "
 	       "cannot be read gets an error entry; the exit status is the worst of all.",
-	.children = children,
+	.children = common_children,
 };
 
 /* One line: what the state holds, how it was read. */

@@ -69,12 +69,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = { { &json_argp, 0, NULL, 0 }, { 0 } };
-
 static const struct argp argp = {
 	.options = options,
 	.parser = parse,
-	.children = children,
+	.children = json_children,
 	.doc = "Find out whether this kernel's KVM has the KVM_SET_XSAVE regression: on a throwaway "
 	       "VM whose vCPUs never run, load state the guest CPUID lacks, read state back, and "
 	       "check how strictly the XSAVE header is read.  Exit 0 fixed or pre-5.16, 1 needs "

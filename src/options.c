@@ -101,10 +101,10 @@ static const struct argp_option json_options[] = {
 
 const struct argp json_argp = { .options = json_options, .parser = json_parse };
 
-static const struct argp_child common_children[] = { { &json_argp, 0, NULL, -1 }, { 0 } };
+static const struct argp_child json_child[] = { { &json_argp, 0, NULL, -1 }, { 0 } };
 
 const struct argp common_argp = {
-	.options = common_options, .parser = common_parse, .children = common_children,
+	.options = common_options, .parser = common_parse, .children = json_child,
 };
 
 
@@ -197,3 +197,9 @@ int common_prepare(struct xs_common *c)
 	}
 	return layout_from_file(c);
 }
+
+const struct argp_child json_children[] = { { &json_argp, 0, NULL, 0 }, { 0 } };
+const struct argp_child common_children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
+const struct argp_child target_children[] = {
+	{ &target_argp, 0, NULL, 0 }, { &common_argp, 0, NULL, 0 }, { 0 }
+};

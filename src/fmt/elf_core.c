@@ -16,8 +16,10 @@
 
 #include <xsave/area.h>
 
-#include "fmt/elf_core.h"
+#include "cmd.h"
 #include "exitcodes.h"
+#include "fmt/elf_core.h"
+#include "fmt/format.h"
 #include "util.h"
 
 #ifndef NT_X86_XSTATE
@@ -343,3 +345,95 @@ int core_write(const struct core *c, const char *dest)
 	free(p);
 	return rc;
 }
+
+/* ---- the format ---------------------------------------------------------- */
+
+/* Both notes come from one task state: bytes 0..463 must match. */
+static void crosscheck(const struct core_thread *t, char *out, size_t len)
+{
+	snprintf(out, len, "%s", t->has_fpreg ? "agrees" : "absent");
+	for (unsigned b = 0; t->has_fpreg && b < FPREG_SHARED && b < t->xstate_len; b++) {
+		if (t->fpreg[b] == t->img[b])
+			continue;
+		snprintf(out, len, "differs at byte %u (NT_PRFPREG 0x%llx)", b,
+			 (unsigned long long)t->fpreg_off + b);
+		break;
+	}
+}
+
+static int core_load(const struct xs_common *c, struct io_src *src, struct input *in)
+{
+	struct core *core;
+	char why[96];
+	int rc = core_open(src, &core);
+
+	if (rc)
+		return rc;
+	in->priv = core;
+	in->s = xcalloc(core->n, sizeof(*in->s));
+	snprintf(why, sizeof(why), "the core's NT_X86_XSAVE_LAYOUT note (offset 0x%llx)",
+		 (unsigned long long)core->layout_off);
+	for (unsigned i = 0; i < core->n; i++) {
+		struct core_thread *t = &core->t[i];
+		struct input_state *s = &in->s[in->nstates];
+
+		if (c->thread >= 0 && t->tid != c->thread)
+			continue;
+		s->kind = STATE_THREAD;
+		s->id = t->tid;
+		s->offset = t->xstate_off;
+		rc = input_parse(c, in, s, t->img, t->xstate_len,
+				 core->have_layout ? &core->layout : NULL, why, 0);
+		if (rc)
+			return rc;
+		crosscheck(t, s->crosscheck, sizeof(s->crosscheck));
+		in->nstates++;
+	}
+	if (!in->nstates) {
+		msg_err("'%s': no thread %ld in this core", in->path, c->thread);
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
+static void core_show(struct out *o, const struct input *in)
+{
+	const struct core *c = in->priv;
+
+	out_str(o, "compression", c->gzip ? "gzip" : "none");
+	out_str(o, "producer", c->producer);
+	if (!strcmp(c->producer, "gdb gcore"))
+		out_note(o, "(XSTATE_BV holds XCR0, not XINUSE: unused components are stored as init)");
+	out_u64(o, "threads", c->n);
+	out_bool(o, "complete", c->expected <= c->size);
+	if (c->expected > c->size)
+		out_note(o, "(cut short: segments end at 0x%llx, the file at 0x%llx; the notes are "
+			 "whole)", (unsigned long long)c->expected, (unsigned long long)c->size);
+	out_bool(o, "xsave_layout_note", c->have_layout);
+}
+
+static int core_write_input(struct input *in, const char *dest)
+{
+	return core_write(in->priv, dest);
+}
+
+static void core_free(struct input *in)
+{
+	core_close(in->priv);
+}
+
+const struct format elf_core_format = {
+	.name = "elf-core",
+	.what = "an ELF core",
+	.unit = "thread",
+	.units = "threads",
+	.select = "thread",
+	.select_what = "a thread of an ELF core",
+	.every = "thread of a core",
+	.needs_seek = true,
+	.sniff = core_sniff,
+	.load = core_load,
+	.show = core_show,
+	.write = core_write_input,
+	.free = core_free,
+};

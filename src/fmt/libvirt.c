@@ -3,8 +3,9 @@
  * libvirt's save image header (virQEMUSaveHeader, src/qemu/qemu_saveimage.h):
  * 92 bytes in the host's byte order, then the domain XML, an optional cookie
  * XML and zero padding, data_len bytes in all; the QEMU stream (raw, sparse
- * or compressed) follows.  Read here for stream.c, with what the XML says of
- * the domain (its name, unescaped as libvirt reads it, and its <cpu>).
+ * or compressed) follows.  The libvirt format: a QEMU stream in this
+ * container (qemu_stream.c walks it), with what the XML says of the domain
+ * (its name, unescaped as libvirt reads it, and its <cpu>).
  */
 #include <endian.h>
 #include <stdio.h>
@@ -12,8 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fmt/codec.h"
+#include "cmd.h"
 #include "exitcodes.h"
+#include "fmt/codec.h"
+#include "fmt/format.h"
 #include "fmt/qemu_stream.h"
 #include "util.h"
 
@@ -22,7 +25,7 @@
 static const struct {
 	const char *name;
 	enum codec codec;
-} formats[] = {
+} image_formats[] = {
 	{ "raw", CODEC_NONE }, { "gzip", CODEC_GZIP }, { "bzip2", CODEC_BZIP2 },
 	{ "xz", CODEC_XZ }, { "lzop", CODEC_LZOP }, { "zstd", CODEC_ZSTD },
 	{ "sparse", CODEC_NONE },
@@ -30,7 +33,7 @@ static const struct {
 
 const char *libvirt_format_name(uint32_t format)
 {
-	return format < sizeof(formats) / sizeof(formats[0]) ? formats[format].name : "unknown";
+	return format < sizeof(image_formats) / sizeof(image_formats[0]) ? image_formats[format].name : "unknown";
 }
 
 /* Copy @n bytes of XML text at @p into @dst (size @cap), the five entities and &#N; decoded. */
@@ -177,17 +180,17 @@ int libvirt_header(struct stream *s)
 			s->lv_version);
 		return EXIT_DATAERR;
 	}
-	if (s->lv_format >= sizeof(formats) / sizeof(formats[0])) {
+	if (s->lv_format >= sizeof(image_formats) / sizeof(image_formats[0])) {
 		msg_err("'%s': offset 0x1c: unknown libvirt image format %u (known: 0 raw to 6 "
 			"sparse)", s->path, s->lv_format);
 		return EXIT_DATAERR;
 	}
-	s->codec = formats[s->lv_format].codec;
+	s->codec = image_formats[s->lv_format].codec;
 	s->sparse = s->lv_format == 6;
 	if (!codec_available(s->codec)) {
 		msg_err("'%s': offset 0x1c: libvirt image compressed with %s (format %u): this "
 			"xsavectl was built without %s (Debian: %s-dev; make deps)", s->path,
-			formats[s->lv_format].name, s->lv_format, codec_library(s->codec),
+			image_formats[s->lv_format].name, s->lv_format, codec_library(s->codec),
 			codec_library(s->codec));
 		return EXIT_DATAERR;
 	}
@@ -214,3 +217,86 @@ int libvirt_header(struct stream *s)
 	free(xml);
 	return 0;
 }
+
+/* ---- the format ---------------------------------------------------------- */
+
+static bool libvirt_sniff(const struct io_src *src)
+{
+	return !src->gzip && src->nmagic >= 16 && (!memcmp(src->magic, LIBVIRT_MAGIC, 16) ||
+						    !memcmp(src->magic, LIBVIRT_MAGIC_PART, 16));
+}
+
+static int libvirt_container(struct stream *s, const struct io_src *src)
+{
+	(void)src;
+	s->container = "libvirt";
+	return libvirt_header(s);
+}
+
+static int libvirt_load(const struct xs_common *c, struct io_src *src, struct input *in)
+{
+	return stream_load(c, src, in, libvirt_container);
+}
+
+static void show_domain_cpu(struct out *o, const struct stream *s)
+{
+	out_obj(o, "cpu");
+	if (s->lv_have_cpu) {
+		out_str(o, "mode", s->cpu_mode);
+		if (s->cpu_model[0])
+			out_str(o, "model", s->cpu_model);
+		else
+			out_null(o, "model");
+		if (s->cpu_vendor[0])
+			out_str(o, "vendor", s->cpu_vendor);
+		else
+			out_null(o, "vendor");
+	} else {
+		out_null(o, "mode");
+	}
+	out_end(o);
+}
+
+static void libvirt_show(struct out *o, const struct input *in)
+{
+	const struct stream *s = in->priv;
+
+	out_str(o, "compression", codec_name(s->codec));
+	out_str(o, "container", s->container);
+	out_obj(o, "libvirt");
+	out_str(o, "domain", s->domain);
+	out_str(o, "image_format", libvirt_format_name(s->lv_format));
+	out_u64(o, "image_format_number", s->lv_format);
+	out_bool(o, "was_running", s->lv_was_running);
+	out_u64(o, "xml_bytes", s->lv_xml_len);
+	out_u64(o, "data_len", s->lv_data_len);
+	if (s->lv_cookie_off)
+		out_strf(o, "cookie_offset", "0x%x", s->lv_cookie_off);
+	else
+		out_null(o, "cookie_offset");
+	out_strf(o, "stream_offset", "0x%llx", (unsigned long long)s->start);
+	if (s->sparse)
+		out_u64(o, "allocated_bytes", (uint64_t)s->st.st_blocks * 512);
+	show_domain_cpu(o, s);
+	out_end(o);
+	stream_show(o, s);
+}
+
+/* A QEMU stream inside: its vCPUs, and its writers (the header is copied as is). */
+const struct format libvirt_format = {
+	.name = "qemu-stream",
+	.what = "a QEMU migration stream",
+	.unit = "vCPU",
+	.units = "vCPUs",
+	.select = "vcpu",
+	.select_what = "a vCPU of a QEMU migration stream",
+	.every = "vCPU of a stream",
+	.sniff = libvirt_sniff,
+	.load = libvirt_load,
+	.show = libvirt_show,
+	.write = stream_input_write,
+	.write_in_place = stream_input_write_in_place,
+	.recover = stream_recover,
+	.force_drop = stream_force_drop,
+	.free = stream_input_free,
+};

@@ -9,10 +9,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fmt/codec.h"
+
+#include "cmd.h"
 #include "exitcodes.h"
-#include "sys/progress.h"
+#include "fmt/codec.h"
+#include "fmt/format.h"
 #include "fmt/qemu_stream.h"
+#include "sys/progress.h"
 #include "util.h"
 
 bool stream_verify;
@@ -141,11 +144,18 @@ static int gsrc_drain(struct gsrc *g)
 
 /* ---- containers ---------------------------------------------------------- */
 
-bool stream_sniff(const struct io_src *src)
+static bool qemu_sniff(const struct io_src *src)
 {
-	return (src->nmagic >= 4 && !memcmp(src->magic, "QEVM", 4)) ||
-	       (!src->gzip && src->nmagic >= 16 &&
-		(!memcmp(src->magic, LIBVIRT_MAGIC, 16) || !memcmp(src->magic, LIBVIRT_MAGIC_PART, 16)));
+	return src->nmagic >= 4 && !memcmp(src->magic, "QEVM", 4);
+}
+
+/* A stream as QEMU wrote it (`exec:cat`, `file:`), or gzip'ed (`exec:gzip`). */
+static int plain_container(struct stream *s, const struct io_src *src)
+{
+	s->container = src->gzip ? "gzip" : "raw";
+	s->gzip = src->gzip;
+	s->codec = src->gzip ? CODEC_GZIP : CODEC_NONE;
+	return 0;
 }
 
 /*
@@ -241,7 +251,7 @@ static int parse_stream(struct stream *s)
 	return 0;
 }
 
-int stream_open(struct io_src *src, struct stream **out)
+int stream_open(struct io_src *src, stream_container *container, struct stream **out)
 {
 	struct stream *s = xcalloc(1, sizeof(*s));
 	char *journal;
@@ -258,14 +268,8 @@ int stream_open(struct io_src *src, struct stream **out)
 		rc = EXIT_DATAERR;
 	}
 	free(journal);
-	if (!rc && !src->gzip && src->nmagic >= 16 && !memcmp(src->magic, "Libvirt", 7)) {
-		s->container = "libvirt";
-		rc = libvirt_header(s);
-	} else if (!rc) {
-		s->container = src->gzip ? "gzip" : "raw";
-		s->gzip = src->gzip;
-		s->codec = src->gzip ? CODEC_GZIP : CODEC_NONE;
-	}
+	if (!rc)
+		rc = container(s, src);
 	if (!rc && io_is_pipe(s->fd) && s->sparse) {
 		msg_err("'%s': libvirt's sparse format needs a file it can seek in; standard input "
 			"is a pipe (give the file, or redirect it with <)", s->path);
@@ -306,6 +310,184 @@ void stream_close(struct stream *s)
 	io_close(s->fd);
 	free(s);
 }
+
+/* ---- the format: every vCPU's state, shown and written back --------------- */
+
+int stream_load(const struct xs_common *c, struct io_src *src, struct input *in,
+		stream_container *container)
+{
+	static const char why[] = "QEMU stream: registers placed at the Intel standard offsets "
+				  "(the stream carries no CPUID; --layout picks others)";
+	struct xs_layout intel;
+	const struct xs_layout *l = &intel;
+	struct stream *s;
+	int rc = stream_open(src, container, &s);
+
+	if (rc)
+		return rc;
+	in->priv = s;
+	in->s = xcalloc(s->qs.ncpu, sizeof(*in->s));
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
+	if (c->layout_forced)
+		l = &c->layout;
+	for (unsigned i = 0; i < s->qs.ncpu; i++) {
+		const struct xs_qcpu *cpu = &s->qs.cpu[i];
+		struct input_state *st = &in->s[in->nstates];
+		uint64_t holds;
+		size_t size;
+
+		if (c->vcpu >= 0 && cpu->instance != c->vcpu)
+			continue;
+		st->kind = STATE_VCPU;
+		st->id = cpu->instance;
+		st->offset = cpu->off;
+		st->cpu = i;
+		if (xs_qcpu_image(cpu, l, &st->own, &size, &holds))
+			return EXIT_SOFTWARE;
+		in->nstates++;
+		rc = input_parse(c, in, st, st->own, size, &intel, why, holds);
+		if (rc)
+			return rc;
+		xs_qcpu_state_facts(cpu, &st->st);
+		snprintf(st->crosscheck, sizeof(st->crosscheck), "%s", cpu->vmdesc_check);
+	}
+	if (!in->nstates) {
+		msg_err("'%s': no vCPU %ld in this stream (it has %u)", in->path, c->vcpu,
+			s->qs.ncpu);
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
+static int qemu_load(const struct xs_common *c, struct io_src *src, struct input *in)
+{
+	return stream_load(c, src, in, plain_container);
+}
+
+void stream_show(struct out *o, const struct stream *s)
+{
+	const struct xs_qstream *q = &s->qs;
+
+	if (q->have_config)
+		out_str(o, "machine", q->machine);
+	else
+		out_null(o, "machine");
+	out_bool(o, "vmdesc", q->have_vmdesc);
+	if (!q->have_vmdesc)
+		out_note(o, "(none: sections sized by the built-in cpu layout and their footers)");
+	out_bool(o, "section_footers", q->footers);
+	out_str(o, "read", s->walked ? "walk" : "device-sections");
+	out_str(o, "read_reason", s->walked ? s->why : "the vmdesc locates them; boundary "
+		"confirmed (--verify walks every RAM record)");
+	out_obj(o, "ram");
+	out_u64(o, "blocks", q->ram_blocks);
+	out_u64(o, "bytes", q->ram_total);
+	if (s->walked) {
+		out_u64(o, "pages", q->pages);
+		out_u64(o, "zero_pages", q->zero_pages);
+	} else {
+		out_null(o, "pages");
+		out_null(o, "zero_pages");
+	}
+	if (q->xbzrle_pages)
+		out_u64(o, "xbzrle_pages", q->xbzrle_pages);
+	if (q->compressed_pages)
+		out_u64(o, "compressed_pages", q->compressed_pages);
+	if (q->flushes)
+		out_u64(o, "multifd_flushes", q->flushes);
+	if (q->caps & XS_QCAP_MAPPED_RAM)
+		out_u64(o, "mapped_ram_bytes", q->mapped_pages_bytes);
+	out_end(o);
+	out_u64(o, "device_sections", q->full_sections);
+	if (q->packaged)
+		out_u64(o, "postcopy_packaged", q->packaged);
+	out_u64(o, "vcpus", q->ncpu);
+	out_strf(o, "stream_end", "0x%llx", (unsigned long long)q->end);
+}
+
+static void qemu_show(struct out *o, const struct input *in)
+{
+	const struct stream *s = in->priv;
+
+	out_str(o, "compression", codec_name(s->codec));
+	out_str(o, "container", s->container);
+	stream_show(o, s);
+}
+
+/*
+ * Carry each vCPU's filtered state back into its cpu section, and check that
+ * the section now stands for exactly the filtered image.
+ */
+static int carry_states(struct input *in)
+{
+	struct stream *s = in->priv;
+
+	for (unsigned i = 0; i < in->nstates; i++) {
+		struct input_state *is = &in->s[i];
+		struct xs_qcpu *cpu = &s->qs.cpu[is->cpu];
+		uint8_t *img;
+		size_t size;
+		uint64_t holds;
+		bool same;
+
+		xs_qcpu_filter(cpu, is->st.xstate_bv, is->cleared);
+		if (xs_qcpu_image(cpu, &is->st.layout, &img, &size, &holds))
+			return EXIT_SOFTWARE;
+		same = size == is->st.size && !memcmp(img, is->st.img, size);
+		free(img);
+		if (!same) {
+			msg_err("internal error: vCPU %ld's rewritten cpu section does not match "
+				"its filtered state", is->id);
+			return EXIT_SOFTWARE;
+		}
+	}
+	return 0;
+}
+
+int stream_input_write(struct input *in, const char *dest)
+{
+	int rc = carry_states(in);
+
+	return rc ? rc : stream_write(in->priv, dest);
+}
+
+int stream_input_write_in_place(struct input *in)
+{
+	int rc = carry_states(in);
+
+	return rc ? rc : stream_write_in_place(in->priv);
+}
+
+int stream_force_drop(struct input *in, struct input_state *is, uint64_t comps,
+		      struct xs_diag *d)
+{
+	struct stream *s = in->priv;
+
+	return xs_qcpu_drop(&s->qs.cpu[is->cpu], comps, is->changes, &is->nchanges, d);
+}
+
+void stream_input_free(struct input *in)
+{
+	stream_close(in->priv);
+}
+
+const struct format qemu_stream_format = {
+	.name = "qemu-stream",
+	.what = "a QEMU migration stream",
+	.unit = "vCPU",
+	.units = "vCPUs",
+	.select = "vcpu",
+	.select_what = "a vCPU of a QEMU migration stream",
+	.every = "vCPU of a stream",
+	.sniff = qemu_sniff,
+	.load = qemu_load,
+	.show = qemu_show,
+	.write = stream_input_write,
+	.write_in_place = stream_input_write_in_place,
+	.recover = stream_recover,
+	.force_drop = stream_force_drop,
+	.free = stream_input_free,
+};
 
 /* ---- writing ------------------------------------------------------------- */
 

@@ -50,15 +50,34 @@ struct stream {
 /* --verify (or XSAVECTL_VERIFY=1): walk every RAM record even where the vmdesc suffices. */
 extern bool stream_verify;
 
+/*
+ * How the stream is wrapped: sets s->container, s->codec and s->start (a
+ * libvirt image's header is read by libvirt.c's).  0 or an exit code.
+ */
+typedef int stream_container(struct stream *s, const struct io_src *src);
 /* libvirt's header at the start of s->fd (libvirt.c).  0 or an exit code. */
 int libvirt_header(struct stream *s);
 /* "raw", "gzip", ... "sparse" for a header's format number. */
 const char *libvirt_format_name(uint32_t format);
-/* Is @src a QEMU stream or a libvirt saved image? */
-bool stream_sniff(const struct io_src *src);
-/* Walk the stream behind @src (which it takes over).  0 or an exit code. */
-int stream_open(struct io_src *src, struct stream **out);
+/* Walk the stream behind @src (which it takes over) in @container.  0 or an exit code. */
+int stream_open(struct io_src *src, stream_container *container, struct stream **out);
 void stream_close(struct stream *s);
+
+/* The calls a stream format's struct format is made of (libvirt.c's, qemu_stream.c's). */
+struct input;
+struct input_state;
+struct out;
+struct xs_common;
+struct xs_diag;
+int stream_load(const struct xs_common *c, struct io_src *src, struct input *in,
+		stream_container *container);
+/* Emit the stream's facts (after the container's). */
+void stream_show(struct out *o, const struct stream *s);
+int stream_input_write(struct input *in, const char *dest);
+int stream_input_write_in_place(struct input *in);
+int stream_force_drop(struct input *in, struct input_state *is, uint64_t comps,
+		      struct xs_diag *d);
+void stream_input_free(struct input *in);
 /* Every changed range of every cpu section, in stream order (allocated). */
 struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n);
 /* Write the same container to @dest with every cpu section's changes. */

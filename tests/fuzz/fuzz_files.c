@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "../../src/cmd.h"
-#include "../../src/fmt/elf_core.h"
-#include "../../src/fmt/qemu_stream.h"
+#include "../../src/fmt/format.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,13 +37,13 @@ static bool mine(const char *path)
 		return false;
 	switch (FUZZ_READER) {
 	case READ_CORE:
-		ok = core_sniff(&src) && !src.gzip;
+		ok = elf_core_format.sniff(&src) && !src.gzip;
 		break;
 	case READ_GZIP:
 		ok = src.gzip;
 		break;
 	default:
-		ok = stream_sniff(&src) && !src.gzip;
+		ok = (qemu_stream_format.sniff(&src) || libvirt_format.sniff(&src)) && !src.gzip;
 	}
 	io_src_close(&src);
 	return ok;
@@ -66,11 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xs_layout_builtin(XS_VENDOR_INTEL, &c.host);
 	c.have_host = true;
 	if (!input_load(&c, path, &in)) {
-		/* Write the (unchanged) copy, as filter does, to /dev/null's directory twin. */
-		if (in.stream)
-			(void)stream_write(in.stream, "-");
-		else if (in.core)
-			(void)core_write(in.core, "-");
+		/* Write the (unchanged) copy of a core or stream, as filter does, to stdout. */
+		if (in.fmt != &image_format)
+			(void)in.fmt->write(&in, "-");
 		input_free(&in);
 	}
 	close(fd);

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The input formats.  Each is one struct format, defined in its own file
+ * (image.c, elf_core.c, qemu_stream.c, libvirt.c), and listed once in
+ * formats[] (input.c), which input_load() walks in order: the first whose
+ * sniff() takes the file reads it.  The compressions are codec.c's.
+ *
+ * A command never looks inside a format's data (input->priv): it reads the
+ * states, and asks the format to show and to write them.
+ */
+#ifndef XSAVECTL_FORMAT_H
+#define XSAVECTL_FORMAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xsave/err.h>
+
+#include "fmt/input.h"
+#include "sys/io.h"
+
+struct format {
+	const char *name;	/* the output's "format": "qemu-stream", "elf-core", "image" */
+	const char *what;	/* in messages: "a QEMU migration stream" */
+	/* The states and the option that picks one (NULL: a single state). */
+	const char *unit;	/* "vCPU", "thread" */
+	const char *units;	/* "vCPUs", "threads" */
+	const char *select;	/* "vcpu", "thread": --vcpu, --thread */
+	const char *select_what;	/* "a vCPU of a QEMU migration stream" */
+	const char *every;	/* filter's "every vCPU of a stream" */
+	bool needs_seek;	/* not from a pipe */
+
+	/* Is @src this format?  (Its first bytes, decompressed if gzip'ed.) */
+	bool (*sniff)(const struct io_src *src);
+	/* Read @src (taken over) into @in: in->priv, in->s.  0 or an exit code. */
+	int (*load)(const struct xs_common *c, struct io_src *src, struct input *in);
+	/* Emit "compression" and the format's facts. */
+	void (*show)(struct out *o, const struct input *in);
+	/* Write @in with its (filtered) states to @dest, atomically.  0 or an exit code. */
+	int (*write)(struct input *in, const char *dest);
+	/* Rewrite @in's own file (filter --in-place); NULL: write() over it. */
+	int (*write_in_place)(struct input *in);
+	/* Before an in-place write: undo what an interrupted one left.  NULL: nothing. */
+	int (*recover)(const char *path);
+	/*
+	 * filter --force: @comps leave state @s, so the guest may no longer
+	 * enable them where the format records it (a stream's XCR0, CR4, MSRs).
+	 * 0, or -1 with @d saying why not.  NULL: the format records none.
+	 */
+	int (*force_drop)(struct input *in, struct input_state *s, uint64_t comps,
+			  struct xs_diag *d);
+	void (*free)(struct input *in);
+};
+
+extern const struct format image_format, elf_core_format, qemu_stream_format, libvirt_format;
+
+/* filter --in-place: every format's recover() on @path.  0 or an exit code. */
+int format_recover(const char *path);
+
+#endif

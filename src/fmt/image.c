@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The raw XSAVE image: a KVM_GET_XSAVE/KVM_GET_XSAVE2 dump, a ptrace or
+ * XSAVE buffer, a kernel buffer cut short (area.c tells which), plain or
+ * gzip'ed.  One state; written back whole, in the same compression.
+ */
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "fmt/format.h"
+#include "util.h"
+
+static bool image_sniff(const struct io_src *src)
+{
+	(void)src;
+	return true;	/* whatever no other format takes */
+}
+
+static int image_load(const struct xs_common *c, struct io_src *src, struct input *in)
+{
+	struct io_file *f = xcalloc(1, sizeof(*f));
+	int rc;
+
+	in->priv = f;
+	rc = io_read_src(src, XS_IMAGE_LIMIT, f);
+	if (rc)
+		return rc;
+	in->nstates = 1;
+	in->s = xcalloc(1, sizeof(*in->s));
+	in->s[0].kind = STATE_IMAGE;
+	in->s[0].id = -1;
+	return input_parse(c, in, &in->s[0], f->buf, f->len, NULL, NULL, 0);
+}
+
+static void image_show(struct out *o, const struct input *in)
+{
+	const struct io_file *f = in->priv;
+
+	out_str(o, "compression", f->gzip ? "gzip" : "none");
+}
+
+static int image_write(struct input *in, const char *dest)
+{
+	const struct io_file *f = in->priv;
+
+	return io_write_atomic(dest, f->buf, f->len, f->gzip, &in->st);
+}
+
+static void image_free(struct input *in)
+{
+	struct io_file *f = in->priv;
+
+	if (!f)
+		return;
+	io_free(f);
+	free(f);
+}
+
+const struct format image_format = {
+	.name = "image",
+	.what = "an XSAVE image",
+	.sniff = image_sniff,
+	.load = image_load,
+	.show = image_show,
+	.write = image_write,
+	.free = image_free,
+};

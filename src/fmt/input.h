@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An input file and the states read from it.  Which format it is, and how
+ * that format is read, shown and written, is its struct format (format.h):
+ * the commands use the input through these calls and its format's, never
+ * through one format's own structures.
+ */
+#ifndef XSAVECTL_INPUT_H
+#define XSAVECTL_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <xsave/area.h>
+#include <xsave/layout.h>
+#include <xsave/qstream.h>
+
+#include "sys/io.h"
+
+struct format;
+struct out;
+struct xs_common;
+
+/* What a state of an input is. */
+enum state_kind { STATE_IMAGE, STATE_THREAD, STATE_VCPU };
+/* "image", "thread", "vcpu": the "source" of a state in the output. */
+const char *state_kind_name(enum state_kind k);
+
+/* One state of an input, with where it came from. */
+struct input_state {
+	struct xs_state st;
+	enum state_kind kind;
+	long id;		/* thread id, vCPU index; -1 for images */
+	uint64_t offset;	/* of the image (the cpu section) in the (decompressed) file */
+	unsigned cpu;		/* streams: index into the stream's cpu sections */
+	uint8_t *own;		/* streams: the image built from the section (owned) */
+	uint64_t cleared;	/* filter: XSTATE_BV bits cleared */
+	unsigned nchanges;	/* filter --force on a stream: guest values changed */
+	struct xs_qcpu_change changes[XS_QCPU_MAX_CHANGES];
+	char crosscheck[96];	/* cores: NT_PRFPREG "agrees", "absent", "differs at byte N" */
+};
+
+/* One input file and the states read from it. */
+struct input {
+	const char *path;
+	const struct format *fmt;	/* what it is; its calls read, show and write it */
+	void *priv;			/* the format's own data (struct core, struct stream...) */
+	struct stat st;			/* of the input file */
+	unsigned nstates;
+	struct input_state *s;
+};
+
+/* Read and decode @path (only --thread's state when given).  0 or an exit code. */
+int input_load(const struct xs_common *c, const char *path, struct input *in);
+void input_free(struct input *in);
+/* Add a state to @in (its states array has room), decoded from @img.  0 or an exit code. */
+int input_parse(const struct xs_common *c, struct input *in, struct input_state *s,
+		uint8_t *img, size_t len, const struct xs_layout *producer,
+		const char *producer_why, uint64_t holds);
+/* Emit "file", "format", "compression" and the format's own facts of @in. */
+void show_input(struct out *o, const struct input *in);
+
+#endif
