@@ -285,18 +285,9 @@ static void libvirt_show(struct out *o, const struct input *in)
 /* A QEMU stream inside: its vCPUs, and its writers (the header is copied as is). */
 const struct format libvirt_format = {
 	.name = "qemu-stream",
-	.what = "a QEMU migration stream",
-	.unit = "vCPU",
-	.units = "vCPUs",
-	.select = "vcpu",
-	.select_what = "a vCPU of a QEMU migration stream",
-	.every = "vCPU of a stream",
+	STREAM_FORMAT_STATES,
 	.sniff = libvirt_sniff,
 	.load = libvirt_load,
 	.show = libvirt_show,
-	.write = stream_input_write,
-	.write_in_place = stream_input_write_in_place,
-	.recover = stream_recover,
-	.force_drop = stream_force_drop,
-	.free = stream_input_free,
+	STREAM_FORMAT_WRITERS,
 };

@@ -473,20 +473,11 @@ void stream_input_free(struct input *in)
 
 const struct format qemu_stream_format = {
 	.name = "qemu-stream",
-	.what = "a QEMU migration stream",
-	.unit = "vCPU",
-	.units = "vCPUs",
-	.select = "vcpu",
-	.select_what = "a vCPU of a QEMU migration stream",
-	.every = "vCPU of a stream",
+	STREAM_FORMAT_STATES,
 	.sniff = qemu_sniff,
 	.load = qemu_load,
 	.show = qemu_show,
-	.write = stream_input_write,
-	.write_in_place = stream_input_write_in_place,
-	.recover = stream_recover,
-	.force_drop = stream_force_drop,
-	.free = stream_input_free,
+	STREAM_FORMAT_WRITERS,
 };
 
 /* ---- writing ------------------------------------------------------------- */

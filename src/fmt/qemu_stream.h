@@ -78,6 +78,13 @@ int stream_input_write_in_place(struct input *in);
 int stream_force_drop(struct input *in, struct input_state *is, uint64_t comps,
 		      struct xs_diag *d);
 void stream_input_free(struct input *in);
+/* What both stream formats' struct format say alike: their states, and their writers. */
+#define STREAM_FORMAT_STATES \
+	.what = "a QEMU migration stream", .unit = "vCPU", .units = "vCPUs", .select = "vcpu", \
+	.select_what = "a vCPU of a QEMU migration stream", .every = "vCPU of a stream"
+#define STREAM_FORMAT_WRITERS \
+	.write = stream_input_write, .write_in_place = stream_input_write_in_place, \
+	.recover = stream_recover, .force_drop = stream_force_drop, .free = stream_input_free
 /* Every changed range of every cpu section, in stream order (allocated). */
 struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n);
 /* Write the same container to @dest with every cpu section's changes. */
