@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Private to the QEMU stream reader: qstream.c (the walk), qcpu.c, qvmdesc.c. */
+/*
+ * Private to the QEMU stream reader: qemu_stream.c (the walk), qemu_cursor.c
+ * (reading the source), qemu_ram.c, qemu_cpu.c, qemu_vmdesc.c.
+ */
 #ifndef XSAVE_QPRIV_H
 #define XSAVE_QPRIV_H
 
@@ -30,7 +33,10 @@ enum {
 #define QSUB_MPX_BNDCFGS 80u
 #define QSUB_XFD_MSR 0u
 
-/* The walk's state (qstream.c), shared with the RAM reader (qram.c). */
+/*
+ * The walk's state (qemu_stream.c), read through the cursor (qemu_cursor.c)
+ * by the walk and the RAM reader (qemu_ram.c).
+ */
 #define MAX_BLOCKS 4096u
 #define MAX_ITER 256u
 #define MAX_SECTIONS (1u << 20)
@@ -76,6 +82,7 @@ struct qw {
 #define fail(w, err, off, ...) \
 	((w)->rc ? (w)->rc : ((w)->rc = XS_FAIL_AT((w)->d, (err), (off), __VA_ARGS__)))
 
+/* ---- the cursor (qemu_cursor.c) ---- */
 /* Make room for element @n of *arr (capacity *cap, doubling).  False when out of memory. */
 bool xsp_qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem);
 /* @n bytes at @off, or NULL after recording "stream ends: expected WHAT". */
@@ -86,7 +93,8 @@ const uint8_t *xsp_qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got);
 int xsp_qw_rdbe(struct qw *w, unsigned n, uint64_t *v, const char *what);
 /* A u8-length printable name at w->off into @out (256 bytes), advancing. */
 int xsp_qw_rdname(struct qw *w, char *out, const char *what);
-/* One ram START/PART/END body: records up to EOS (qram.c). */
+/* ---- RAM sections (qemu_ram.c) ---- */
+/* One ram START/PART/END body: records up to EOS. */
 int xsp_qram_body(struct qw *w);
 
 /*
@@ -107,7 +115,7 @@ int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t b
  */
 long xsp_qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix, long *weak);
 
-/* vmdesc helpers (qvmdesc.c). */
+/* vmdesc helpers (qemu_vmdesc.c). */
 /* Bytes a vmdesc device (or subsection) entry says were written; -1 when malformed. */
 int64_t xsp_qvmdesc_size(json_t *vmsd, int depth);
 /* Size of subsection @name listed under @dev; -1 when absent. */

@@ -75,7 +75,7 @@ mutant "device-sections read: a device section may carry the RAM's id" lib/qemu_
 	'			if (0)	/* a device section never has the RAM' "$(cli stream-boundary-fallback)"
 mutant "ISA-L's errors not replayed through zlib" src/fmt/codec.c \
 	'	if (io_is_pipe(r->fd))
-		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", isal_why(ret));' \
-	'	return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", isal_why(ret));' \
+		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);' \
+	'	return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);' \
 	'make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/inflate.sh'
 tap_done

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The compressors of libvirt save images: see codec.h. */
+/*
+ * The compressors of libvirt save images: see codec.h.  The member loop, the
+ * compressor loop and their messages are written once (rd_members, wr_run);
+ * each codec brings only its own operations (struct rd_ops, struct wr_ops):
+ * starting, one call of its library, ending, and its library's words.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +36,26 @@
 
 #define IN_CHUNK (256u * 1024)
 #define OUT_CHUNK (256u * 1024)
+/* The most output one decoder call is given, and the most input one compressor call. */
+#define CALL_MAX (1u << 30)
+/* What ISA-L's failed member is decompressed again into, through zlib (isal_replay). */
+#define REPLAY_CHUNK (64u << 10)
+
+/* The first byte of a member, which tells a member from zero padding after the last. */
+#define GZIP_ID1 0x1f
+#define BZIP2_ID1 'B'
+#define XZ_ID1 0xfd
+#define ZSTD_ID1 0x28
+#define LZOP_ID1 0x89
+
+/* zlib's window bits with a gzip wrapper; the writers' levels (each tool's default). */
+#define GZIP_WBITS (16 + MAX_WBITS)
+#define GZIP_LEVEL 6
+#define GZIP_MEMLEVEL 8
+#define BZIP2_LEVEL 9
+#define XZ_PRESET 6
+#define ZSTD_LEVEL 3
+#define XZ_NO_MEMLIMIT UINT64_MAX
 
 /* lzop's file format (lzop 1.04, doc/magic and its README). */
 #define LZOP_MAGIC "\x89LZO\0\r\n\x1a\n"
@@ -47,54 +72,8 @@
 #define LZOP_BLOCK (256u << 10)	/* lzop's default block size */
 #define LZOP_HDR_MAX (64u + 255u + 12u)
 
-static const struct {
-	const char *name, *lib, *level;
-	bool have;
-	uint8_t magic;		/* first byte of a member */
-} codecs[] = {
-	[CODEC_NONE] = { "none", "", "", true, 0 },
-	[CODEC_GZIP] = { "gzip", "zlib", "6 (gzip's default)", true, 0x1f },
-#ifdef HAVE_BZIP2
-	[CODEC_BZIP2] = { "bzip2", "libbz2", "9 (bzip2's default)", true, 'B' },
-#else
-	[CODEC_BZIP2] = { "bzip2", "libbz2", "9 (bzip2's default)", false, 'B' },
-#endif
-#ifdef HAVE_LZMA
-	[CODEC_XZ] = { "xz", "liblzma", "6 with CRC64 (xz's default)", true, 0xfd },
-#else
-	[CODEC_XZ] = { "xz", "liblzma", "6 with CRC64 (xz's default)", false, 0xfd },
-#endif
-#ifdef HAVE_LZO
-	[CODEC_LZOP] = { "lzop", "liblzo2", "LZO1X-1 (lzop's default)", true, 0x89 },
-#else
-	[CODEC_LZOP] = { "lzop", "liblzo2", "LZO1X-1 (lzop's default)", false, 0x89 },
-#endif
-#ifdef HAVE_ZSTD
-	[CODEC_ZSTD] = { "zstd", "libzstd", "3 with a checksum (zstd's default)", true, 0x28 },
-#else
-	[CODEC_ZSTD] = { "zstd", "libzstd", "3 with a checksum (zstd's default)", false, 0x28 },
-#endif
-};
-
-const char *codec_name(enum codec c)
-{
-	return codecs[c].name;
-}
-
-const char *codec_library(enum codec c)
-{
-	return codecs[c].lib;
-}
-
-bool codec_available(enum codec c)
-{
-	return codecs[c].have;
-}
-
-const char *codec_level(enum codec c)
-{
-	return codecs[c].level;
-}
+#define TRUNCATED "ends early: the file is truncated"
+#define UNEXPECTED "unexpected error"
 
 __attribute__((unused)) static uint32_t get_be32(const uint8_t *p)
 {
@@ -109,10 +88,61 @@ __attribute__((unused)) static void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* A library's return code in words. */
+struct code_text {
+	int code;
+	const char *text;
+};
+
+/* The words for @code in @t (@n entries), or @other. */
+__attribute__((unused))
+static const char *code_text(const struct code_text *t, size_t n, int code,
+			     const char *other)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].code == code)
+			return t[i].text;
+	return other;
+}
+
+#define TEXT_OF(table, code, other) \
+	code_text((table), sizeof(table) / sizeof((table)[0]), (int)(code), (other))
+
 /* ---- reading --------------------------------------------------------------- */
+
+/* Where a decoder's input comes from. */
+enum rd_input {
+	IN_FED,		/* r->in, refilled by the loop; it ends in a member: truncated */
+	IN_FED_DRAIN,	/* the same, but at the end the decoder may still give (zstd) */
+	IN_OWN,		/* the decoder reads for itself (lzop's blocks, rd_take) */
+};
+
+/* What a decoder call says; below 0, an exit code whose message is printed. */
+enum step {
+	STEP_MORE,	/* going on */
+	STEP_END,	/* the member ended */
+	STEP_CORRUPT,	/* bad data, in r->why's words */
+	STEP_TRUNCATED,	/* the file ends inside the member */
+	STEP_NOMEM,	/* the decoder cannot start */
+};
+
+struct codec_rd;
+
+/* A codec's decoder; NULL members are nothing to do. */
+struct rd_ops {
+	uint8_t magic;					/* first byte of a member */
+	enum rd_input input;
+	bool (*init)(struct codec_rd *r);		/* at open; false: cannot start */
+	int (*member)(struct codec_rd *r);		/* a member begins (or fails) */
+	/* One call: up to @n bytes into @p, *made of them; @eof: no input is left. */
+	int (*step)(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made);
+	ssize_t (*corrupt)(struct codec_rd *r);	/* reports STEP_CORRUPT (else rd_bad) */
+	void (*end)(struct codec_rd *r);		/* at close */
+};
 
 struct codec_rd {
 	enum codec c;
+	const struct rd_ops *ops;	/* NULL: CODEC_NONE, the bytes as they are */
 	int fd;
 	const char *path;
 	uint64_t in_off;	/* file offset of the byte after in[] */
@@ -123,6 +153,7 @@ struct codec_rd {
 	bool member;		/* inside a member */
 	bool done;
 	int failed;		/* the exit code of an earlier failure */
+	const char *why;	/* the library's words for STEP_CORRUPT */
 	z_stream z;
 #ifdef HAVE_ISAL
 	struct inflate_state *isal;	/* gzip inflate through ISA-L */
@@ -207,7 +238,7 @@ static int rd_next_member(struct codec_rd *r)
 				return (int)rd_bad(r, EXIT_DATAERR, "is missing: the file ends before it");
 			return 0;
 		}
-		if (!r->started || r->in[r->in_pos] == codecs[r->c].magic) {
+		if (!r->started || r->in[r->in_pos] == r->ops->magic) {
 			r->started = true;
 			return 1;
 		}
@@ -219,66 +250,324 @@ static int rd_next_member(struct codec_rd *r)
 	}
 }
 
-#define TRUNCATED "ends early: the file is truncated"
+/* The message of a step that failed (STEP_CORRUPT and after); minus the exit code. */
+static ssize_t rd_failure(struct codec_rd *r, int st)
+{
+	switch (st) {
+	case STEP_CORRUPT:
+		if (r->ops->corrupt)
+			return r->ops->corrupt(r);
+		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", r->why);
+	case STEP_TRUNCATED:
+		return rd_bad(r, EXIT_DATAERR, TRUNCATED);
+	case STEP_NOMEM:
+		return rd_bad(r, EXIT_SOFTWARE, "cannot be decompressed: out of memory");
+	default:
+		return st;	/* an exit code, already reported */
+	}
+}
 
-static ssize_t zlib_step(struct codec_rd *r, uint8_t *p, size_t n)
+/* A decoder call's outcome: the member ended, it goes on, or the data is bad (@why). */
+static int rd_outcome(struct codec_rd *r, bool end, bool ok, const char *why)
+{
+	if (end)
+		return STEP_END;
+	if (ok)
+		return STEP_MORE;
+	r->why = why;
+	return STEP_CORRUPT;
+}
+
+/* Start the member that comes next: 1 one started, 0 the end, <0 an exit code. */
+static int rd_start_member(struct codec_rd *r)
+{
+	int f = rd_next_member(r);
+
+	if (f <= 0) {
+		r->done = f == 0;
+		return f;
+	}
+	if (r->ops->member && (f = r->ops->member(r)))
+		return (int)rd_failure(r, f);
+	r->member = true;
+	return 1;
+}
+
+/*
+ * Members one after another, as `PROG -dc` reads them: up to @n bytes into
+ * @p, the count, or minus an exit code (the message printed).
+ */
+static ssize_t rd_members(struct codec_rd *r, uint8_t *p, size_t n)
+{
+	const struct rd_ops *ops = r->ops;
+	size_t got = 0;
+
+	while (got < n && !r->done) {
+		size_t made = 0, want;
+		bool eof = false;
+		int st;
+
+		if (!r->member && (st = rd_start_member(r)) <= 0) {
+			if (st < 0)
+				return st;
+			break;
+		}
+		if (ops->input != IN_OWN) {
+			if ((st = rd_fill(r)) < 0)
+				return st;
+			eof = st == 0;
+			if (eof && ops->input == IN_FED)
+				return rd_failure(r, STEP_TRUNCATED);
+		}
+		want = n - got < CALL_MAX ? n - got : CALL_MAX;
+		st = ops->step(r, p + got, want, eof, &made);
+		got += made;
+		r->out_pos += made;
+		if (st == STEP_END)
+			r->member = false;
+		else if (st != STEP_MORE)
+			return rd_failure(r, st);
+	}
+	return (ssize_t)got;
+}
+
+/* CODEC_NONE: the bytes as they are (a plain stream from a pipe). */
+static ssize_t rd_plain(struct codec_rd *r, uint8_t *p, size_t n)
+{
+	int f = rd_fill(r);
+	size_t k;
+
+	if (f <= 0) {
+		r->done = f == 0;
+		return f < 0 ? f : 0;
+	}
+	k = r->in_len - r->in_pos < n ? r->in_len - r->in_pos : n;
+	memcpy(p, r->in + r->in_pos, k);
+	r->in_pos += k;
+	r->out_pos += k;
+	return (ssize_t)k;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+/* The input of a compressor call, advanced by what it takes. */
+struct wr_in {
+	const uint8_t *p;
+	size_t n;
+};
+
+/* What a compressor call says; below 0, an exit code whose message is printed. */
+enum wr_step {
+	WR_MORE,	/* call again */
+	WR_DONE,	/* the input is taken (or, at the end, the stream is finished) */
+};
+
+struct codec_wr;
+
+/* A codec's compressor: a stream one (run) or a block container (write, finish). */
+struct wr_ops {
+	/* 0 or an exit code (message printed); @like as for codec_wr_open. */
+	int (*init)(struct codec_wr *w, const struct codec_rd *like);
+	/* One call from @in into w->out (OUT_CHUNK bytes), *made there; @end: finish. */
+	int (*run)(struct codec_wr *w, struct wr_in *in, bool end, size_t *made);
+	int (*write)(struct codec_wr *w, const uint8_t *p, size_t n);
+	int (*finish)(struct codec_wr *w);
+	void (*end)(struct codec_wr *w);
+};
+
+struct codec_wr {
+	enum codec c;
+	const struct wr_ops *ops;
+	int fd;
+	const char *path;
+	uint8_t *out;
+	bool live;		/* the library's stream is initialised */
+	z_stream z;
+#ifdef HAVE_BZIP2
+	bz_stream bz;
+#endif
+#ifdef HAVE_LZMA
+	lzma_stream x;
+#endif
+#ifdef HAVE_ZSTD
+	ZSTD_CCtx *zc;
+#endif
+	/* lzop */
+	uint32_t lzo_flags, lzo_block;
+	uint8_t *blk, *cblk, *wrk;
+	size_t blk_len;
+};
+
+static int wr_put(struct codec_wr *w, const uint8_t *p, size_t n)
+{
+	if (n && io_write_full(w->fd, p, n, -1)) {
+		msg_err("'%s': write error: %s", w->path, strerror(errno));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
+static int wr_fail(struct codec_wr *w, const char *what)
+{
+	msg_err("'%s': %s compression failed: %s", w->path, codec_name(w->c), what);
+	return EXIT_SOFTWARE;
+}
+
+/* A compressor took @k bytes of its input. */
+static void wr_took(struct wr_in *in, size_t k)
+{
+	if (k) {
+		in->p += k;
+		in->n -= k;
+	}
+}
+
+/* Run the compressor over @p (NULL, 0 with @end: finish the stream). */
+static int wr_run(struct codec_wr *w, const uint8_t *p, size_t n, bool end)
+{
+	struct wr_in in = { p, n };
+
+	for (;;) {
+		size_t made = 0;
+		int st = w->ops->run(w, &in, end, &made), rc;
+
+		if (st < 0)
+			return -st;
+		if ((rc = wr_put(w, w->out, made)))
+			return rc;
+		if (st == WR_DONE)
+			return 0;
+	}
+}
+
+/* ---- gzip, through zlib ---------------------------------------------------- */
+
+static bool zlib_rd_init(struct codec_rd *r)
+{
+	return inflateInit2(&r->z, GZIP_WBITS) == Z_OK;
+}
+
+static int zlib_member(struct codec_rd *r)
+{
+	inflateReset(&r->z);
+	return STEP_MORE;
+}
+
+static int zlib_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made)
 {
 	z_stream *z = &r->z;
+	int ret;
 
+	(void)eof;
+	z->next_in = r->in + r->in_pos;
+	z->avail_in = (uInt)(r->in_len - r->in_pos);
 	z->next_out = p;
 	z->avail_out = (uInt)n;
-	while (z->avail_out && !r->done) {
-		int ret, f;
-		uInt before;
-
-		if (!r->member) {
-			f = rd_next_member(r);
-			if (f <= 0) {
-				r->done = f == 0;
-				if (f < 0)
-					return f;
-				break;
-			}
-			inflateReset(z);
-			r->member = true;
-		}
-		f = rd_fill(r);
-		if (f < 0)
-			return f;
-		if (f == 0)
-			return rd_bad(r, EXIT_DATAERR, TRUNCATED);
-		z->next_in = r->in + r->in_pos;
-		z->avail_in = (uInt)(r->in_len - r->in_pos);
-		before = z->avail_out;
-		ret = inflate(z, Z_NO_FLUSH);
-		r->in_pos = r->in_len - z->avail_in;
-		r->out_pos += before - z->avail_out;
-		if (ret == Z_STREAM_END)
-			r->member = false;
-		else if (ret != Z_OK && ret != Z_BUF_ERROR)
-			return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", z->msg ? z->msg : "bad data");
-	}
-	return (ssize_t)(n - z->avail_out);
+	ret = inflate(z, Z_NO_FLUSH);
+	r->in_pos = r->in_len - z->avail_in;
+	*made = n - z->avail_out;
+	return rd_outcome(r, ret == Z_STREAM_END, ret == Z_OK || ret == Z_BUF_ERROR,
+			  z->msg ? z->msg : "bad data");
 }
+
+static void zlib_rd_end(struct codec_rd *r)
+{
+	inflateEnd(&r->z);
+}
+
+static const struct rd_ops zlib_rd = {
+	.magic = GZIP_ID1,
+	.input = IN_FED,
+	.init = zlib_rd_init,
+	.member = zlib_member,
+	.step = zlib_step,
+	.end = zlib_rd_end,
+};
+
+static int zlib_wr_init(struct codec_wr *w, const struct codec_rd *like)
+{
+	(void)like;
+	w->live = deflateInit2(&w->z, GZIP_LEVEL, Z_DEFLATED, GZIP_WBITS, GZIP_MEMLEVEL,
+			       Z_DEFAULT_STRATEGY) == Z_OK;
+	return w->live ? 0 : wr_fail(w, "cannot start");
+}
+
+static int zlib_run(struct codec_wr *w, struct wr_in *in, bool end, size_t *made)
+{
+	z_stream *z = &w->z;
+	int ret;
+
+	z->next_in = (Bytef *)(uintptr_t)in->p;
+	z->avail_in = (uInt)in->n;
+	z->next_out = w->out;
+	z->avail_out = OUT_CHUNK;
+	ret = deflate(z, end ? Z_FINISH : Z_NO_FLUSH);
+	if (ret == Z_STREAM_ERROR)
+		return -wr_fail(w, "deflate");
+	wr_took(in, in->n - z->avail_in);
+	*made = OUT_CHUNK - z->avail_out;
+	if (end)
+		return ret == Z_STREAM_END ? WR_DONE : WR_MORE;
+	return !z->avail_in && z->avail_out ? WR_DONE : WR_MORE;
+}
+
+static void zlib_wr_end(struct codec_wr *w)
+{
+	if (w->live)
+		deflateEnd(&w->z);
+}
+
+static const struct wr_ops zlib_wr = {
+	.init = zlib_wr_init,
+	.run = zlib_run,
+	.end = zlib_wr_end,
+};
+
+/* ---- gzip, through ISA-L's igzip inflate ------------------------------------ */
 
 #ifdef HAVE_ISAL
 /* ISA-L's inflate errors, in zlib's words (the messages stay the same either way). */
-static const char *isal_why(int ret)
+static const struct code_text isal_texts[] = {
+	{ .code = ISAL_INVALID_WRAPPER, .text = "incorrect header check" },
+	{ .code = ISAL_UNSUPPORTED_METHOD, .text = "unknown compression method" },
+	{ .code = ISAL_INCORRECT_CHECKSUM, .text = "incorrect data check" },
+	{ .code = ISAL_INVALID_LOOKBACK, .text = "invalid distance too far back" },
+	{ .code = ISAL_INVALID_SYMBOL, .text = "invalid literal/length code" },
+};
+
+/* zlib's inflate too: a corrupt member is decompressed again through it (isal_replay). */
+static bool isal_rd_init(struct codec_rd *r)
 {
-	switch (ret) {
-	case ISAL_INVALID_WRAPPER:
-		return "incorrect header check";
-	case ISAL_UNSUPPORTED_METHOD:
-		return "unknown compression method";
-	case ISAL_INCORRECT_CHECKSUM:
-		return "incorrect data check";
-	case ISAL_INVALID_LOOKBACK:
-		return "invalid distance too far back";
-	case ISAL_INVALID_SYMBOL:
-		return "invalid literal/length code";
-	default:
-		return "invalid block type";
-	}
+	if (!zlib_rd_init(r))
+		return false;
+	r->isal = xmalloc(sizeof(*r->isal));
+	return true;
+}
+
+static int isal_member(struct codec_rd *r)
+{
+	isal_inflate_init(r->isal);
+	r->isal->crc_flag = ISAL_GZIP;
+	r->mem_in = rd_file_pos(r);
+	r->mem_out = r->out_pos;
+	return STEP_MORE;
+}
+
+static int isal_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made)
+{
+	struct inflate_state *st = r->isal;
+	int ret;
+
+	(void)eof;
+	st->next_in = r->in + r->in_pos;
+	st->avail_in = (uint32_t)(r->in_len - r->in_pos);
+	st->next_out = p;
+	st->avail_out = (uint32_t)n;
+	ret = isal_inflate(st);
+	r->in_pos = r->in_len - st->avail_in;
+	*made = n - st->avail_out;
+	return rd_outcome(r, ret >= 0 && st->block_state == ISAL_BLOCK_FINISH, ret >= 0,
+			  TEXT_OF(isal_texts, ret, "invalid block type"));
 }
 
 /*
@@ -286,23 +575,25 @@ static const char *isal_why(int ret)
  * dropped) to the point ISA-L reached, so that the message and both offsets are zlib's.
  * A pipe cannot be read again: ISA-L's own error, in zlib's words, where it stopped.
  */
-static ssize_t isal_replay(struct codec_rd *r, int ret)
+static ssize_t isal_replay(struct codec_rd *r)
 {
+	const char *why = r->why;
 	uint64_t stop = r->out_pos;
 	uint8_t *scratch;
 
 	if (io_is_pipe(r->fd))
-		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", isal_why(ret));
+		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);
 	free(r->isal);
-	r->isal = NULL;		/* zlib from here on */
-	scratch = xmalloc(64u << 10);
+	r->isal = NULL;
+	r->ops = &zlib_rd;	/* zlib from here on */
+	scratch = xmalloc(REPLAY_CHUNK);
 	r->in_off = r->mem_in;
 	r->in_len = r->in_pos = 0;
 	r->out_pos = r->mem_out;
 	r->member = true;
 	inflateReset(&r->z);
 	while (r->out_pos <= stop && !r->done) {
-		ssize_t k = zlib_step(r, scratch, 64u << 10);
+		ssize_t k = rd_members(r, scratch, REPLAY_CHUNK);
 
 		if (k < 0) {
 			free(scratch);
@@ -312,237 +603,296 @@ static ssize_t isal_replay(struct codec_rd *r, int ret)
 			break;
 	}
 	free(scratch);
-	return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", isal_why(ret));
+	return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);
 }
 
-/* The same members, padding and errors as zlib_step, through ISA-L's igzip inflate. */
-static ssize_t isal_step(struct codec_rd *r, uint8_t *p, size_t n)
+static void isal_rd_end(struct codec_rd *r)
 {
-	struct inflate_state *st = r->isal;
-	size_t done = 0;
-
-	if (n > UINT32_MAX)
-		n = UINT32_MAX;
-	while (done < n && !r->done) {
-		uint32_t before;
-		int ret, f;
-
-		if (!r->member) {
-			f = rd_next_member(r);
-			if (f <= 0) {
-				r->done = f == 0;
-				if (f < 0)
-					return f;
-				break;
-			}
-			isal_inflate_init(st);
-			st->crc_flag = ISAL_GZIP;
-			r->member = true;
-			r->mem_in = rd_file_pos(r);
-			r->mem_out = r->out_pos;
-		}
-		f = rd_fill(r);
-		if (f < 0)
-			return f;
-		if (f == 0)
-			return rd_bad(r, EXIT_DATAERR, TRUNCATED);
-		st->next_in = r->in + r->in_pos;
-		st->avail_in = (uint32_t)(r->in_len - r->in_pos);
-		st->next_out = p + done;
-		st->avail_out = (uint32_t)(n - done);
-		before = st->avail_out;
-		ret = isal_inflate(st);
-		r->in_pos = r->in_len - st->avail_in;
-		r->out_pos += before - st->avail_out;
-		done += before - st->avail_out;
-		if (ret < 0)
-			return isal_replay(r, ret);
-		if (st->block_state == ISAL_BLOCK_FINISH)
-			r->member = false;
-	}
-	return (ssize_t)done;
+	zlib_rd_end(r);
+	free(r->isal);
 }
+
+static const struct rd_ops isal_rd = {
+	.magic = GZIP_ID1,
+	.input = IN_FED,
+	.init = isal_rd_init,
+	.member = isal_member,
+	.step = isal_step,
+	.corrupt = isal_replay,
+	.end = isal_rd_end,
+};
 #endif
 
-static ssize_t gzip_step(struct codec_rd *r, uint8_t *p, size_t n)
-{
-#ifdef HAVE_ISAL
-	if (r->isal)
-		return isal_step(r, p, n);
-#endif
-	return zlib_step(r, p, n);
-}
+/* ---- bzip2 ----------------------------------------------------------------- */
 
 #ifdef HAVE_BZIP2
-static const char *bz_text(int ret)
+static const struct code_text bz_texts[] = {
+	{ .code = BZ_DATA_ERROR, .text = "data integrity error (BZ_DATA_ERROR)" },
+	{ .code = BZ_DATA_ERROR_MAGIC, .text = "not bzip2 data (BZ_DATA_ERROR_MAGIC)" },
+	{ .code = BZ_MEM_ERROR, .text = "out of memory (BZ_MEM_ERROR)" },
+	{ .code = BZ_PARAM_ERROR, .text = "bad parameter (BZ_PARAM_ERROR)" },
+};
+
+/* A new decoder for each stream (bzip2 -dc reads them one after another). */
+static int bzip2_member(struct codec_rd *r)
 {
-	switch (ret) {
-	case BZ_DATA_ERROR:
-		return "data integrity error (BZ_DATA_ERROR)";
-	case BZ_DATA_ERROR_MAGIC:
-		return "not bzip2 data (BZ_DATA_ERROR_MAGIC)";
-	case BZ_MEM_ERROR:
-		return "out of memory (BZ_MEM_ERROR)";
-	case BZ_PARAM_ERROR:
-		return "bad parameter (BZ_PARAM_ERROR)";
-	default:
-		return "unexpected error";
-	}
+	if (r->bz_init)
+		BZ2_bzDecompressEnd(&r->bz);
+	memset(&r->bz, 0, sizeof(r->bz));
+	r->bz_init = BZ2_bzDecompressInit(&r->bz, 0, 0) == BZ_OK;
+	return r->bz_init ? STEP_MORE : STEP_NOMEM;
 }
 
-static ssize_t bzip2_step(struct codec_rd *r, uint8_t *p, size_t n)
+static int bzip2_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made)
 {
 	bz_stream *bz = &r->bz;
-	size_t got = 0;
+	int ret;
 
-	while (got < n && !r->done) {
-		int ret, f;
-		unsigned avail;
-
-		if (!r->member) {
-			f = rd_next_member(r);
-			if (f <= 0) {
-				r->done = f == 0;
-				if (f < 0)
-					return f;
-				break;
-			}
-			if (r->bz_init)
-				BZ2_bzDecompressEnd(bz);
-			memset(bz, 0, sizeof(*bz));
-			r->bz_init = BZ2_bzDecompressInit(bz, 0, 0) == BZ_OK;
-			if (!r->bz_init)
-				return rd_bad(r, EXIT_SOFTWARE, "cannot be decompressed: out of memory");
-			r->member = true;
-		}
-		f = rd_fill(r);
-		if (f < 0)
-			return f;
-		if (f == 0)
-			return rd_bad(r, EXIT_DATAERR, TRUNCATED);
-		bz->next_in = (char *)r->in + r->in_pos;
-		bz->avail_in = (unsigned)(r->in_len - r->in_pos);
-		avail = n - got > (1u << 30) ? 1u << 30 : (unsigned)(n - got);
-		bz->next_out = (char *)p + got;
-		bz->avail_out = avail;
-		ret = BZ2_bzDecompress(bz);
-		r->in_pos = r->in_len - bz->avail_in;
-		got += avail - bz->avail_out;
-		r->out_pos += avail - bz->avail_out;
-		if (ret == BZ_STREAM_END)
-			r->member = false;
-		else if (ret != BZ_OK)
-			return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", bz_text(ret));
-	}
-	return (ssize_t)got;
+	(void)eof;
+	bz->next_in = (char *)r->in + r->in_pos;
+	bz->avail_in = (unsigned)(r->in_len - r->in_pos);
+	bz->next_out = (char *)p;
+	bz->avail_out = (unsigned)n;
+	ret = BZ2_bzDecompress(bz);
+	r->in_pos = r->in_len - bz->avail_in;
+	*made = n - bz->avail_out;
+	return rd_outcome(r, ret == BZ_STREAM_END, ret == BZ_OK,
+			  TEXT_OF(bz_texts, ret, UNEXPECTED));
 }
+
+static void bzip2_rd_end(struct codec_rd *r)
+{
+	if (r->bz_init)
+		BZ2_bzDecompressEnd(&r->bz);
+}
+
+static const struct rd_ops bzip2_rd = {
+	.magic = BZIP2_ID1,
+	.input = IN_FED,
+	.member = bzip2_member,
+	.step = bzip2_step,
+	.end = bzip2_rd_end,
+};
+
+static int bzip2_wr_init(struct codec_wr *w, const struct codec_rd *like)
+{
+	(void)like;
+	w->live = BZ2_bzCompressInit(&w->bz, BZIP2_LEVEL, 0, 0) == BZ_OK;
+	return w->live ? 0 : wr_fail(w, "cannot start");
+}
+
+static int bzip2_run(struct codec_wr *w, struct wr_in *in, bool end, size_t *made)
+{
+	bz_stream *bz = &w->bz;
+	int ret;
+
+	bz->next_in = (char *)(uintptr_t)in->p;
+	bz->avail_in = (unsigned)in->n;
+	bz->next_out = (char *)w->out;
+	bz->avail_out = OUT_CHUNK;
+	ret = BZ2_bzCompress(bz, end ? BZ_FINISH : BZ_RUN);
+	if (ret != BZ_RUN_OK && ret != BZ_FINISH_OK && ret != BZ_STREAM_END)
+		return -wr_fail(w, TEXT_OF(bz_texts, ret, UNEXPECTED));
+	wr_took(in, in->n - bz->avail_in);
+	*made = OUT_CHUNK - bz->avail_out;
+	return (end ? ret == BZ_STREAM_END : !bz->avail_in) ? WR_DONE : WR_MORE;
+}
+
+static void bzip2_wr_end(struct codec_wr *w)
+{
+	if (w->live)
+		BZ2_bzCompressEnd(&w->bz);
+}
+
+static const struct wr_ops bzip2_wr = {
+	.init = bzip2_wr_init,
+	.run = bzip2_run,
+	.end = bzip2_wr_end,
+};
 #endif
 
+/* ---- xz -------------------------------------------------------------------- */
+
 #ifdef HAVE_LZMA
-static const char *lzma_text(lzma_ret ret)
+static const struct code_text lzma_texts[] = {
+	{ .code = LZMA_FORMAT_ERROR,
+	  .text = "file format not recognized (LZMA_FORMAT_ERROR)" },
+	{ .code = LZMA_DATA_ERROR,
+	  .text = "compressed data is corrupt (LZMA_DATA_ERROR)" },
+	{ .code = LZMA_OPTIONS_ERROR,
+	  .text = "unsupported options (LZMA_OPTIONS_ERROR)" },
+	{ .code = LZMA_MEM_ERROR, .text = "out of memory (LZMA_MEM_ERROR)" },
+	{ .code = LZMA_MEMLIMIT_ERROR,
+	  .text = "memory usage limit reached (LZMA_MEMLIMIT_ERROR)" },
+	{ .code = LZMA_BUF_ERROR, .text = "unexpected end of input (LZMA_BUF_ERROR)" },
+	{ .code = LZMA_UNSUPPORTED_CHECK,
+	  .text = "unsupported integrity check (LZMA_UNSUPPORTED_CHECK)" },
+};
+
+static bool xz_rd_init(struct codec_rd *r)
 {
-	switch (ret) {
-	case LZMA_FORMAT_ERROR:
-		return "file format not recognized (LZMA_FORMAT_ERROR)";
-	case LZMA_DATA_ERROR:
-		return "compressed data is corrupt (LZMA_DATA_ERROR)";
-	case LZMA_OPTIONS_ERROR:
-		return "unsupported options (LZMA_OPTIONS_ERROR)";
-	case LZMA_MEM_ERROR:
-		return "out of memory (LZMA_MEM_ERROR)";
-	case LZMA_MEMLIMIT_ERROR:
-		return "memory usage limit reached (LZMA_MEMLIMIT_ERROR)";
-	case LZMA_BUF_ERROR:
-		return "unexpected end of input (LZMA_BUF_ERROR)";
-	case LZMA_UNSUPPORTED_CHECK:
-		return "unsupported integrity check (LZMA_UNSUPPORTED_CHECK)";
-	default:
-		return "unexpected error";
-	}
+	r->x = (lzma_stream)LZMA_STREAM_INIT;	/* the decoder starts with each member */
+	return true;
 }
 
 /* One xz stream per member, as for the others (not LZMA_CONCATENATED: garbage after it is named). */
-static ssize_t xz_step(struct codec_rd *r, uint8_t *p, size_t n)
+static int xz_member(struct codec_rd *r)
+{
+	lzma_ret ret = lzma_stream_decoder(&r->x, XZ_NO_MEMLIMIT, 0);
+
+	return ret == LZMA_OK ? STEP_MORE : STEP_NOMEM;
+}
+
+static int xz_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made)
 {
 	lzma_stream *x = &r->x;
+	lzma_ret ret;
 
+	(void)eof;
+	x->next_in = r->in + r->in_pos;
+	x->avail_in = r->in_len - r->in_pos;
 	x->next_out = p;
 	x->avail_out = n;
-	while (x->avail_out && !r->done) {
-		lzma_ret ret;
-		size_t before = x->avail_out;
-		int f;
-
-		if (!r->member) {
-			f = rd_next_member(r);
-			if (f <= 0) {
-				r->done = f == 0;
-				if (f < 0)
-					return f;
-				break;
-			}
-			if (lzma_stream_decoder(x, UINT64_MAX, 0) != LZMA_OK)
-				return rd_bad(r, EXIT_SOFTWARE, "cannot be decompressed: out of memory");
-			r->member = true;
-		}
-		f = rd_fill(r);
-		if (f < 0)
-			return f;
-		if (f == 0)
-			return rd_bad(r, EXIT_DATAERR, TRUNCATED);
-		x->next_in = r->in + r->in_pos;
-		x->avail_in = r->in_len - r->in_pos;
-		ret = lzma_code(x, LZMA_RUN);
-		r->in_pos = r->in_len - x->avail_in;
-		r->out_pos += before - x->avail_out;
-		if (ret == LZMA_STREAM_END)
-			r->member = false;
-		else if (ret != LZMA_OK && ret != LZMA_BUF_ERROR)
-			return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", lzma_text(ret));
-	}
-	return (ssize_t)(n - x->avail_out);
+	ret = lzma_code(x, LZMA_RUN);
+	r->in_pos = r->in_len - x->avail_in;
+	*made = n - x->avail_out;
+	return rd_outcome(r, ret == LZMA_STREAM_END,
+			  ret == LZMA_OK || ret == LZMA_BUF_ERROR,
+			  TEXT_OF(lzma_texts, ret, UNEXPECTED));
 }
+
+static void xz_rd_end(struct codec_rd *r)
+{
+	lzma_end(&r->x);
+}
+
+static const struct rd_ops xz_rd = {
+	.magic = XZ_ID1,
+	.input = IN_FED,
+	.init = xz_rd_init,
+	.member = xz_member,
+	.step = xz_step,
+	.end = xz_rd_end,
+};
+
+static int xz_wr_init(struct codec_wr *w, const struct codec_rd *like)
+{
+	(void)like;
+	w->x = (lzma_stream)LZMA_STREAM_INIT;
+	w->live = lzma_easy_encoder(&w->x, XZ_PRESET, LZMA_CHECK_CRC64) == LZMA_OK;
+	return w->live ? 0 : wr_fail(w, "cannot start");
+}
+
+static int xz_run(struct codec_wr *w, struct wr_in *in, bool end, size_t *made)
+{
+	lzma_stream *x = &w->x;
+	lzma_ret ret;
+
+	x->next_in = in->p;
+	x->avail_in = in->n;
+	x->next_out = w->out;
+	x->avail_out = OUT_CHUNK;
+	ret = lzma_code(x, end ? LZMA_FINISH : LZMA_RUN);
+	if (ret != LZMA_OK && ret != LZMA_STREAM_END)
+		return -wr_fail(w, TEXT_OF(lzma_texts, ret, UNEXPECTED));
+	wr_took(in, in->n - x->avail_in);
+	*made = OUT_CHUNK - x->avail_out;
+	if (end)
+		return ret == LZMA_STREAM_END ? WR_DONE : WR_MORE;
+	return !x->avail_in && x->avail_out ? WR_DONE : WR_MORE;
+}
+
+static void xz_wr_end(struct codec_wr *w)
+{
+	if (w->live)
+		lzma_end(&w->x);
+}
+
+static const struct wr_ops xz_wr = {
+	.init = xz_wr_init,
+	.run = xz_run,
+	.end = xz_wr_end,
+};
 #endif
+
+/* ---- zstd ------------------------------------------------------------------ */
 
 #ifdef HAVE_ZSTD
-static ssize_t zstd_step(struct codec_rd *r, uint8_t *p, size_t n)
+static bool zstd_rd_init(struct codec_rd *r)
+{
+	r->zd = ZSTD_createDStream();
+	return r->zd != NULL;
+}
+
+/* One decoder for all frames: it starts the next frame after one ends. */
+static int zstd_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made)
 {
 	ZSTD_outBuffer out = { p, n, 0 };
+	ZSTD_inBuffer in = { r->in, r->in_len, r->in_pos };
+	size_t ret = ZSTD_decompressStream(r->zd, &out, &in);
 
-	while (out.pos < n && !r->done) {
-		ZSTD_inBuffer in;
-		size_t ret, before = out.pos;
-		int f;
-
-		if (!r->member) {
-			f = rd_next_member(r);
-			if (f <= 0) {
-				r->done = f == 0;
-				if (f < 0)
-					return f;
-				break;
-			}
-			r->member = true;
-		}
-		f = rd_fill(r);
-		if (f < 0)
-			return f;
-		in.src = r->in;
-		in.size = r->in_len;
-		in.pos = r->in_pos;
-		ret = ZSTD_decompressStream(r->zd, &out, &in);
-		r->in_pos = in.pos;
-		r->out_pos += out.pos - before;
-		if (ZSTD_isError(ret))
-			return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", ZSTD_getErrorName(ret));
-		if (ret == 0)
-			r->member = false;
-		else if (f == 0 && out.pos == before)
-			return rd_bad(r, EXIT_DATAERR, TRUNCATED);
+	r->in_pos = in.pos;
+	*made = out.pos;
+	if (ZSTD_isError(ret)) {
+		r->why = ZSTD_getErrorName(ret);
+		return STEP_CORRUPT;
 	}
-	return (ssize_t)out.pos;
+	if (ret == 0)
+		return STEP_END;
+	return eof && out.pos == 0 ? STEP_TRUNCATED : STEP_MORE;
 }
+
+static void zstd_rd_end(struct codec_rd *r)
+{
+	ZSTD_freeDStream(r->zd);
+}
+
+static const struct rd_ops zstd_rd = {
+	.magic = ZSTD_ID1,
+	.input = IN_FED_DRAIN,
+	.init = zstd_rd_init,
+	.step = zstd_step,
+	.end = zstd_rd_end,
+};
+
+static int zstd_wr_init(struct codec_wr *w, const struct codec_rd *like)
+{
+	(void)like;
+	w->zc = ZSTD_createCCtx();
+	if (!w->zc || ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel,
+							  ZSTD_LEVEL)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1)))
+		return wr_fail(w, "cannot start");
+	return 0;
+}
+
+static int zstd_run(struct codec_wr *w, struct wr_in *in, bool end, size_t *made)
+{
+	ZSTD_inBuffer zin = { in->p, in->n, 0 };
+	ZSTD_outBuffer out = { w->out, OUT_CHUNK, 0 };
+	ZSTD_EndDirective how = end ? ZSTD_e_end : ZSTD_e_continue;
+	size_t ret = ZSTD_compressStream2(w->zc, &out, &zin, how);
+
+	if (ZSTD_isError(ret))
+		return -wr_fail(w, ZSTD_getErrorName(ret));
+	wr_took(in, zin.pos);
+	*made = out.pos;
+	return (end ? ret == 0 : !in->n) ? WR_DONE : WR_MORE;
+}
+
+static void zstd_wr_end(struct codec_wr *w)
+{
+	ZSTD_freeCCtx(w->zc);
+}
+
+static const struct wr_ops zstd_wr = {
+	.init = zstd_wr_init,
+	.run = zstd_run,
+	.end = zstd_wr_end,
+};
 #endif
+
+/* ---- lzop ------------------------------------------------------------------ */
 
 #ifdef HAVE_LZO
 /* Exactly @k input bytes into @dst: 0, or <0 an exit code (truncated: @what names them). */
@@ -715,302 +1065,48 @@ static int lzop_block(struct codec_rd *r)
 	return 1;
 }
 
-static ssize_t lzop_step(struct codec_rd *r, uint8_t *p, size_t n)
+
+static bool lzop_rd_init(struct codec_rd *r)
 {
-	size_t got = 0;
+	(void)r;
+	return lzo_init() == LZO_E_OK;
+}
 
-	while (got < n && !r->done) {
-		int f;
+/* The rest of the block read last, else the next block (read through rd_take). */
+static int lzop_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made)
+{
+	int f;
 
-		if (r->blk_pos < r->blk_len) {
-			size_t m = r->blk_len - r->blk_pos < n - got ? r->blk_len - r->blk_pos : n - got;
+	(void)eof;
+	if (r->blk_pos < r->blk_len) {
+		size_t m = r->blk_len - r->blk_pos < n ? r->blk_len - r->blk_pos : n;
 
-			memcpy(p + got, r->blk + r->blk_pos, m);
-			r->blk_pos += m;
-			got += m;
-			r->out_pos += m;
-			continue;
-		}
-		if (!r->member) {
-			f = rd_next_member(r);
-			if (f <= 0) {
-				r->done = f == 0;
-				if (f < 0)
-					return f;
-				break;
-			}
-			if ((f = lzop_header(r)))
-				return f;
-			r->member = true;
-		}
-		f = lzop_block(r);
-		if (f < 0)
-			return f;
-		if (f == 0)
-			r->member = false;
+		memcpy(p, r->blk + r->blk_pos, m);
+		r->blk_pos += m;
+		*made = m;
+		return STEP_MORE;
 	}
-	return (ssize_t)got;
-}
-#endif
-
-int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct codec_rd **out)
-{
-	struct codec_rd *r = xcalloc(1, sizeof(*r));
-
-	r->c = c;
-	r->fd = fd;
-	r->path = path;
-	r->in_off = at;
-	r->in = xmalloc(IN_CHUNK);
-	*out = NULL;
-	switch (c) {
-	case CODEC_GZIP:
-		if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
-			goto nomem;
-#ifdef HAVE_ISAL
-		/* XSAVECTL_ZLIB_INFLATE=1: zlib's inflate even where ISA-L is built in (tests). */
-		if (!getenv("XSAVECTL_ZLIB_INFLATE") || strcmp(getenv("XSAVECTL_ZLIB_INFLATE"), "1"))
-			r->isal = xmalloc(sizeof(*r->isal));
-#endif
-		break;
-#ifdef HAVE_LZMA
-	case CODEC_XZ:
-		r->x = (lzma_stream)LZMA_STREAM_INIT;	/* the decoder starts with each member */
-		break;
-#endif
-#ifdef HAVE_ZSTD
-	case CODEC_ZSTD:
-		r->zd = ZSTD_createDStream();
-		if (!r->zd)
-			goto nomem;
-		break;
-#endif
-#ifdef HAVE_LZO
-	case CODEC_LZOP:
-		if (lzo_init() != LZO_E_OK)
-			goto nomem;
-		break;
-#endif
-	default:
-		if (!codec_available(c)) {
-			msg_err("'%s': %s data: this xsavectl was built without %s", path,
-				codec_name(c), codec_library(c));
-			codec_rd_close(r);
-			return EXIT_DATAERR;
-		}
-	}
-	*out = r;
-	return 0;
-nomem:
-	msg_err("'%s': cannot start %s decompression", path, codec_name(c));
-	codec_rd_close(r);
-	return EXIT_SOFTWARE;
+	f = lzop_block(r);
+	if (f < 0)
+		return f;
+	return f ? STEP_MORE : STEP_END;
 }
 
-ssize_t codec_read(struct codec_rd *r, uint8_t *p, size_t n)
+static void lzop_rd_end(struct codec_rd *r)
 {
-	if (r->failed)
-		return -r->failed;
-	if (r->done || !n)
-		return 0;
-	switch (r->c) {
-	case CODEC_GZIP:
-		return gzip_step(r, p, n > (1u << 30) ? 1u << 30 : n);
-#ifdef HAVE_BZIP2
-	case CODEC_BZIP2:
-		return bzip2_step(r, p, n);
-#endif
-#ifdef HAVE_LZMA
-	case CODEC_XZ:
-		return xz_step(r, p, n);
-#endif
-#ifdef HAVE_ZSTD
-	case CODEC_ZSTD:
-		return zstd_step(r, p, n);
-#endif
-#ifdef HAVE_LZO
-	case CODEC_LZOP:
-		return lzop_step(r, p, n);
-#endif
-	case CODEC_NONE: {
-		/* The bytes as they are (a plain stream from a pipe). */
-		int f = rd_fill(r);
-		size_t k;
-
-		if (f <= 0) {
-			r->done = f == 0;
-			return f < 0 ? f : 0;
-		}
-		k = r->in_len - r->in_pos < n ? r->in_len - r->in_pos : n;
-		memcpy(p, r->in + r->in_pos, k);
-		r->in_pos += k;
-		r->out_pos += k;
-		return (ssize_t)k;
-	}
-	default:
-		return 0;
-	}
-}
-
-uint64_t codec_rd_pos(const struct codec_rd *r)
-{
-	return r->out_pos;
-}
-
-uint64_t codec_rd_in_pos(const struct codec_rd *r)
-{
-	return r->in_off;
-}
-
-void codec_rd_close(struct codec_rd *r)
-{
-	if (!r)
-		return;
-	if (r->c == CODEC_GZIP)
-		inflateEnd(&r->z);
-#ifdef HAVE_ISAL
-	free(r->isal);
-#endif
-#ifdef HAVE_BZIP2
-	if (r->bz_init)
-		BZ2_bzDecompressEnd(&r->bz);
-#endif
-#ifdef HAVE_LZMA
-	if (r->c == CODEC_XZ)
-		lzma_end(&r->x);
-#endif
-#ifdef HAVE_ZSTD
-	ZSTD_freeDStream(r->zd);
-#endif
 	free(r->blk);
 	free(r->cblk);
-	free(r->in);
-	free(r);
 }
 
-/* ---- writing --------------------------------------------------------------- */
-
-struct codec_wr {
-	enum codec c;
-	int fd;
-	const char *path;
-	uint8_t *out;
-	z_stream z;
-	bool z_init;
-#ifdef HAVE_BZIP2
-	bz_stream bz;
-	bool bz_init;
-#endif
-#ifdef HAVE_LZMA
-	lzma_stream x;
-	bool x_init;
-#endif
-#ifdef HAVE_ZSTD
-	ZSTD_CCtx *zc;
-#endif
-	/* lzop */
-	uint32_t lzo_flags, lzo_block;
-	uint8_t *blk, *cblk, *wrk;
-	size_t blk_len;
+static const struct rd_ops lzop_rd = {
+	.magic = LZOP_ID1,
+	.input = IN_OWN,
+	.init = lzop_rd_init,
+	.member = lzop_header,
+	.step = lzop_step,
+	.end = lzop_rd_end,
 };
 
-static int wr_put(struct codec_wr *w, const uint8_t *p, size_t n)
-{
-	if (n && io_write_full(w->fd, p, n, -1)) {
-		msg_err("'%s': write error: %s", w->path, strerror(errno));
-		return EXIT_IOERR;
-	}
-	return 0;
-}
-
-static int wr_fail(struct codec_wr *w, const char *what)
-{
-	msg_err("'%s': %s compression failed: %s", w->path, codec_name(w->c), what);
-	return EXIT_SOFTWARE;
-}
-
-/* Run the compressor over @p (NULL, 0 with @end: finish the stream). */
-static int wr_run(struct codec_wr *w, const uint8_t *p, size_t n, bool end)
-{
-	int rc = 0;
-
-	switch (w->c) {
-	case CODEC_GZIP:
-		w->z.next_in = (Bytef *)(uintptr_t)p;
-		w->z.avail_in = (uInt)n;
-		for (;;) {
-			int ret;
-
-			w->z.next_out = w->out;
-			w->z.avail_out = OUT_CHUNK;
-			ret = deflate(&w->z, end ? Z_FINISH : Z_NO_FLUSH);
-			if (ret == Z_STREAM_ERROR)
-				return wr_fail(w, "deflate");
-			if ((rc = wr_put(w, w->out, OUT_CHUNK - w->z.avail_out)))
-				return rc;
-			if (end ? ret == Z_STREAM_END : (!w->z.avail_in && w->z.avail_out))
-				return 0;
-		}
-#ifdef HAVE_BZIP2
-	case CODEC_BZIP2:
-		w->bz.next_in = (char *)(uintptr_t)p;
-		w->bz.avail_in = (unsigned)n;
-		for (;;) {
-			int ret;
-
-			w->bz.next_out = (char *)w->out;
-			w->bz.avail_out = OUT_CHUNK;
-			ret = BZ2_bzCompress(&w->bz, end ? BZ_FINISH : BZ_RUN);
-			if (ret != BZ_RUN_OK && ret != BZ_FINISH_OK && ret != BZ_STREAM_END)
-				return wr_fail(w, bz_text(ret));
-			if ((rc = wr_put(w, w->out, OUT_CHUNK - w->bz.avail_out)))
-				return rc;
-			if (end ? ret == BZ_STREAM_END : !w->bz.avail_in)
-				return 0;
-		}
-#endif
-#ifdef HAVE_LZMA
-	case CODEC_XZ:
-		w->x.next_in = p;
-		w->x.avail_in = n;
-		for (;;) {
-			lzma_ret ret;
-
-			w->x.next_out = w->out;
-			w->x.avail_out = OUT_CHUNK;
-			ret = lzma_code(&w->x, end ? LZMA_FINISH : LZMA_RUN);
-			if (ret != LZMA_OK && ret != LZMA_STREAM_END)
-				return wr_fail(w, lzma_text(ret));
-			if ((rc = wr_put(w, w->out, OUT_CHUNK - w->x.avail_out)))
-				return rc;
-			if (end ? ret == LZMA_STREAM_END : (!w->x.avail_in && w->x.avail_out))
-				return 0;
-		}
-#endif
-#ifdef HAVE_ZSTD
-	case CODEC_ZSTD: {
-		ZSTD_inBuffer in = { p, n, 0 };
-
-		for (;;) {
-			ZSTD_outBuffer out = { w->out, OUT_CHUNK, 0 };
-			size_t ret = ZSTD_compressStream2(w->zc, &out, &in,
-							  end ? ZSTD_e_end : ZSTD_e_continue);
-
-			if (ZSTD_isError(ret))
-				return wr_fail(w, ZSTD_getErrorName(ret));
-			if ((rc = wr_put(w, w->out, out.pos)))
-				return rc;
-			if (end ? ret == 0 : in.pos == in.size)
-				return 0;
-		}
-	}
-#endif
-	default:
-		return wr_fail(w, "not built in");
-	}
-}
-
-#ifdef HAVE_LZO
 static int lzop_flush_block(struct codec_wr *w)
 {
 	uint8_t h[16];
@@ -1060,81 +1156,214 @@ static size_t lzop_default_header(uint8_t *h)
 	put_be32(q, lzop_sum(false, h + LZOP_MAGIC_LEN, (size_t)(q - h) - LZOP_MAGIC_LEN));
 	return (size_t)(q - h) + 4;
 }
+
+/* The output keeps @like's header, flags and block size when it is lzop too. */
+static int lzop_wr_init(struct codec_wr *w, const struct codec_rd *like)
+{
+	uint8_t h[LZOP_HDR_MAX];
+	size_t hl;
+
+	if (lzo_init() != LZO_E_OK)
+		return wr_fail(w, "lzo_init");
+	if (like && like->c == CODEC_LZOP && like->lzo_hdr_len) {
+		hl = like->lzo_hdr_len;
+		memcpy(h, like->lzo_hdr, hl);
+		w->lzo_flags = like->lzo_flags & ~0x80000000u;
+		w->lzo_block = like->lzo_block;
+	} else {
+		hl = lzop_default_header(h);
+		w->lzo_flags = LZOP_F_ADLER32_D;
+	}
+	if (!w->lzo_block || w->lzo_block > LZOP_MAX_BLOCK)
+		w->lzo_block = LZOP_BLOCK;
+	w->blk = xmalloc(w->lzo_block);
+	w->cblk = xmalloc(w->lzo_block + w->lzo_block / 16 + 64 + 3);
+	w->wrk = xmalloc(LZO1X_1_MEM_COMPRESS);
+	return wr_put(w, h, hl);
+}
+
+static int lzop_write(struct codec_wr *w, const uint8_t *p, size_t n)
+{
+	while (n) {
+		size_t m = w->lzo_block - w->blk_len < n ? w->lzo_block - w->blk_len : n;
+		int rc;
+
+		memcpy(w->blk + w->blk_len, p, m);
+		w->blk_len += m;
+		p += m;
+		n -= m;
+		if (w->blk_len == w->lzo_block && (rc = lzop_flush_block(w)))
+			return rc;
+	}
+	return 0;
+}
+
+/* The last block, then the end marker (a block of length 0). */
+static int lzop_finish(struct codec_wr *w)
+{
+	static const uint8_t end[4];
+	int rc = lzop_flush_block(w);
+
+	return rc ? rc : wr_put(w, end, sizeof(end));
+}
+
+static void lzop_wr_end(struct codec_wr *w)
+{
+	free(w->blk);
+	free(w->cblk);
+	free(w->wrk);
+}
+
+static const struct wr_ops lzop_wr = {
+	.init = lzop_wr_init,
+	.write = lzop_write,
+	.finish = lzop_finish,
+	.end = lzop_wr_end,
+};
 #endif
+
+/* ---- the codecs ------------------------------------------------------------ */
+
+/* Each codec's words and operations; no operations: not built in (or CODEC_NONE). */
+static const struct {
+	const char *name, *lib, *level;
+	const struct rd_ops *rd;
+	const struct wr_ops *wr;
+} codecs[] = {
+	[CODEC_NONE] = { .name = "none", .lib = "", .level = "" },
+	[CODEC_GZIP] = { .name = "gzip", .lib = "zlib", .level = "6 (gzip's default)",
+			 .rd = &zlib_rd, .wr = &zlib_wr },
+	[CODEC_BZIP2] = { .name = "bzip2", .lib = "libbz2",
+			  .level = "9 (bzip2's default)",
+#ifdef HAVE_BZIP2
+			  .rd = &bzip2_rd, .wr = &bzip2_wr,
+#endif
+	},
+	[CODEC_XZ] = { .name = "xz", .lib = "liblzma",
+		       .level = "6 with CRC64 (xz's default)",
+#ifdef HAVE_LZMA
+		       .rd = &xz_rd, .wr = &xz_wr,
+#endif
+	},
+	[CODEC_LZOP] = { .name = "lzop", .lib = "liblzo2",
+			 .level = "LZO1X-1 (lzop's default)",
+#ifdef HAVE_LZO
+			 .rd = &lzop_rd, .wr = &lzop_wr,
+#endif
+	},
+	[CODEC_ZSTD] = { .name = "zstd", .lib = "libzstd",
+			 .level = "3 with a checksum (zstd's default)",
+#ifdef HAVE_ZSTD
+			 .rd = &zstd_rd, .wr = &zstd_wr,
+#endif
+	},
+};
+
+const char *codec_name(enum codec c)
+{
+	return codecs[c].name;
+}
+
+const char *codec_library(enum codec c)
+{
+	return codecs[c].lib;
+}
+
+bool codec_available(enum codec c)
+{
+	return c == CODEC_NONE || codecs[c].rd;
+}
+
+const char *codec_level(enum codec c)
+{
+	return codecs[c].level;
+}
+
+/* gzip through ISA-L where built in, unless XSAVECTL_ZLIB_INFLATE=1 asks for zlib. */
+static const struct rd_ops *rd_ops_of(enum codec c)
+{
+#ifdef HAVE_ISAL
+	const char *zlib = getenv("XSAVECTL_ZLIB_INFLATE");
+
+	if (c == CODEC_GZIP && (!zlib || strcmp(zlib, "1")))
+		return &isal_rd;
+#endif
+	return codecs[c].rd;
+}
+
+int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct codec_rd **out)
+{
+	struct codec_rd *r = xcalloc(1, sizeof(*r));
+
+	r->c = c;
+	r->ops = rd_ops_of(c);
+	r->fd = fd;
+	r->path = path;
+	r->in_off = at;
+	r->in = xmalloc(IN_CHUNK);
+	*out = NULL;
+	if (!codec_available(c)) {
+		msg_err("'%s': %s data: this xsavectl was built without %s", path,
+			codec_name(c), codec_library(c));
+		codec_rd_close(r);
+		return EXIT_DATAERR;
+	}
+	if (r->ops && r->ops->init && !r->ops->init(r)) {
+		msg_err("'%s': cannot start %s decompression", path, codec_name(c));
+		codec_rd_close(r);
+		return EXIT_SOFTWARE;
+	}
+	*out = r;
+	return 0;
+}
+
+ssize_t codec_read(struct codec_rd *r, uint8_t *p, size_t n)
+{
+	if (r->failed)
+		return -r->failed;
+	if (r->done || !n)
+		return 0;
+	return r->ops ? rd_members(r, p, n) : rd_plain(r, p, n);
+}
+
+uint64_t codec_rd_pos(const struct codec_rd *r)
+{
+	return r->out_pos;
+}
+
+uint64_t codec_rd_in_pos(const struct codec_rd *r)
+{
+	return r->in_off;
+}
+
+void codec_rd_close(struct codec_rd *r)
+{
+	if (!r)
+		return;
+	if (r->ops && r->ops->end)
+		r->ops->end(r);
+	free(r->in);
+	free(r);
+}
 
 int codec_wr_open(enum codec c, int fd, const char *path, const struct codec_rd *like,
 		  struct codec_wr **out)
 {
 	struct codec_wr *w = xcalloc(1, sizeof(*w));
-	int rc = 0;
+	int rc;
 
-	(void)like;	/* (lzop's settings only) */
 	w->c = c;
+	w->ops = codecs[c].wr;
 	w->fd = fd;
 	w->path = path;
 	w->out = xmalloc(OUT_CHUNK);
 	*out = NULL;
-	switch (c) {
-	case CODEC_GZIP:
-		w->z_init = deflateInit2(&w->z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
-					 Z_DEFAULT_STRATEGY) == Z_OK;
-		if (!w->z_init)
-			rc = wr_fail(w, "cannot start");
-		break;
-#ifdef HAVE_BZIP2
-	case CODEC_BZIP2:
-		w->bz_init = BZ2_bzCompressInit(&w->bz, 9, 0, 0) == BZ_OK;
-		if (!w->bz_init)
-			rc = wr_fail(w, "cannot start");
-		break;
-#endif
-#ifdef HAVE_LZMA
-	case CODEC_XZ:
-		w->x = (lzma_stream)LZMA_STREAM_INIT;
-		w->x_init = lzma_easy_encoder(&w->x, 6, LZMA_CHECK_CRC64) == LZMA_OK;
-		if (!w->x_init)
-			rc = wr_fail(w, "cannot start");
-		break;
-#endif
-#ifdef HAVE_ZSTD
-	case CODEC_ZSTD:
-		w->zc = ZSTD_createCCtx();
-		if (!w->zc || ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, 3)) ||
-		    ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1)))
-			rc = wr_fail(w, "cannot start");
-		break;
-#endif
-#ifdef HAVE_LZO
-	case CODEC_LZOP: {
-		uint8_t h[LZOP_HDR_MAX];
-		size_t hl;
-
-		if (lzo_init() != LZO_E_OK) {
-			rc = wr_fail(w, "lzo_init");
-			break;
-		}
-		if (like && like->c == CODEC_LZOP && like->lzo_hdr_len) {
-			hl = like->lzo_hdr_len;
-			memcpy(h, like->lzo_hdr, hl);
-			w->lzo_flags = like->lzo_flags & ~0x80000000u;
-			w->lzo_block = like->lzo_block;
-		} else {
-			hl = lzop_default_header(h);
-			w->lzo_flags = LZOP_F_ADLER32_D;
-		}
-		if (!w->lzo_block || w->lzo_block > LZOP_MAX_BLOCK)
-			w->lzo_block = LZOP_BLOCK;
-		w->blk = xmalloc(w->lzo_block);
-		w->cblk = xmalloc(w->lzo_block + w->lzo_block / 16 + 64 + 3);
-		w->wrk = xmalloc(LZO1X_1_MEM_COMPRESS);
-		rc = wr_put(w, h, hl);
-		break;
-	}
-#endif
-	default:
+	if (!w->ops) {
 		msg_err("'%s': cannot write %s data: this xsavectl was built without %s", path,
 			codec_name(c), codec_library(c));
 		rc = EXIT_DATAERR;
+	} else {
+		rc = w->ops->init(w, like);
 	}
 	if (rc) {
 		codec_wr_free(w);
@@ -1146,24 +1375,10 @@ int codec_wr_open(enum codec c, int fd, const char *path, const struct codec_rd 
 
 int codec_write(struct codec_wr *w, const uint8_t *p, size_t n)
 {
-#ifdef HAVE_LZO
-	if (w->c == CODEC_LZOP) {
-		while (n) {
-			size_t m = w->lzo_block - w->blk_len < n ? w->lzo_block - w->blk_len : n;
-			int rc;
-
-			memcpy(w->blk + w->blk_len, p, m);
-			w->blk_len += m;
-			p += m;
-			n -= m;
-			if (w->blk_len == w->lzo_block && (rc = lzop_flush_block(w)))
-				return rc;
-		}
-		return 0;
-	}
-#endif
+	if (w->ops->write)
+		return w->ops->write(w, p, n);
 	while (n) {
-		size_t m = n > (1u << 30) ? 1u << 30 : n;
+		size_t m = n > CALL_MAX ? CALL_MAX : n;
 		int rc = wr_run(w, p, m, false);
 
 		if (rc)
@@ -1176,20 +1391,8 @@ int codec_write(struct codec_wr *w, const uint8_t *p, size_t n)
 
 int codec_wr_finish(struct codec_wr *w)
 {
-	int rc;
+	int rc = w->ops->finish ? w->ops->finish(w) : wr_run(w, NULL, 0, true);
 
-#ifdef HAVE_LZO
-	if (w->c == CODEC_LZOP) {
-		static const uint8_t end[4];
-
-		rc = lzop_flush_block(w);
-		if (!rc)
-			rc = wr_put(w, end, 4);
-		codec_wr_free(w);
-		return rc;
-	}
-#endif
-	rc = wr_run(w, NULL, 0, true);
 	codec_wr_free(w);
 	return rc;
 }
@@ -1198,22 +1401,8 @@ void codec_wr_free(struct codec_wr *w)
 {
 	if (!w)
 		return;
-	if (w->z_init)
-		deflateEnd(&w->z);
-#ifdef HAVE_BZIP2
-	if (w->bz_init)
-		BZ2_bzCompressEnd(&w->bz);
-#endif
-#ifdef HAVE_LZMA
-	if (w->x_init)
-		lzma_end(&w->x);
-#endif
-#ifdef HAVE_ZSTD
-	ZSTD_freeCCtx(w->zc);
-#endif
-	free(w->blk);
-	free(w->cblk);
-	free(w->wrk);
+	if (w->ops && w->ops->end)
+		w->ops->end(w);
 	free(w->out);
 	free(w);
 }
