@@ -27,12 +27,6 @@
 static uint8_t img[IMG_SIZE];
 static const struct xs_parse_opts no_host = { 0 };
 
-static void put_le(size_t off, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		img[off + i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Pattern everywhere, then a valid header, MXCSR and no software bytes. */
 static void build(uint64_t xcomp_bv, uint64_t xstate_bv)
 {
@@ -40,10 +34,10 @@ static void build(uint64_t xcomp_bv, uint64_t xstate_bv)
 		img[i] = (uint8_t)(i * 7 + i / 251 + 3);
 	memset(img + XS_OFF_SW, 0, XS_SW_SIZE);
 	memset(img + XS_HDR_OFF, 0, XS_HDR_SIZE);
-	put_le(XS_OFF_XSTATE_BV, xstate_bv, 8);
-	put_le(XS_OFF_XCOMP_BV, xcomp_bv, 8);
-	put_le(XS_OFF_MXCSR, MXCSR_SET, 4);
-	put_le(XS_OFF_MXCSR_MASK, 0xffff, 4);
+	t_put_le(img, XS_OFF_XSTATE_BV, xstate_bv, 8);
+	t_put_le(img, XS_OFF_XCOMP_BV, xcomp_bv, 8);
+	t_put_le(img, XS_OFF_MXCSR, MXCSR_SET, 4);
+	t_put_le(img, XS_OFF_MXCSR_MASK, 0xffff, 4);
 }
 
 static bool decode(uint64_t xcomp_bv, uint64_t xstate_bv, struct xs_state *st,
@@ -244,7 +238,7 @@ static void avx_only(void)
 	xs_regset_free(&set);
 }
 
-/* Classes appear only with their components: x87+SSE alone, then opmask without ZMM. */
+/* Classes appear only with their components: x87+SSE alone, opmask or ZMM without the rest. */
 static void gating(void)
 {
 	struct xs_state s;
@@ -263,6 +257,14 @@ static void gating(void)
 		CHECK(set.n == 31 + 16 + 8 && xs_regset_find(&set, "ymm15") &&
 		      xs_regset_find(&set, "k7") && !xs_regset_find(&set, "zmm0"),
 		      "opmask without ZMM: ymm and k, no zmm (%zu registers)", set.n);
+		xs_regset_free(&set);
+	}
+	/* ZMM needs all three AVX-512 components, even where its own ones are located. */
+	if (decode(XS_XCOMP_COMPACTED | XS_MASK_FPSSE | XS_BIT(XS_AVX) | XS_BIT(XS_ZMM_HI256) |
+		   XS_BIT(XS_HI16_ZMM), XS_MASK_FPSSE, &s, &set, "ZMM without opmask")) {
+		CHECK(set.n == 31 + 16 && !xs_regset_find(&set, "zmm0") &&
+		      !xs_regset_find(&set, "zmm16"),
+		      "ZMM without opmask: no zmm (%zu registers)", set.n);
 		xs_regset_free(&set);
 	}
 }
