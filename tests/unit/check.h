@@ -32,6 +32,13 @@ static inline int t_done(const char *name)
 	return t_failed ? 1 : 0;
 }
 
+/* Store the @n low bytes of @v at @buf + @off, little-endian. */
+static inline void t_put_le(uint8_t *buf, size_t off, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		buf[off + i] = (uint8_t)(v >> (8 * i));
+}
+
 /* Read a test data file (tests/data/NAME) into a malloc'ed buffer. */
 static inline unsigned char *t_load(const char *name, size_t *len)
 {
