@@ -50,12 +50,40 @@ static bool walk(char *dir, struct batch *b)
 	return isdir;
 }
 
-void batch_expand(char **args, int nargs, bool recursive, struct batch *b)
+static const struct argp_option batch_options[] = {
+	{ "recursive", 'R', NULL, 0, "Read the files under directory arguments", 0 },
+	{ 0 }
+};
+
+static error_t batch_parse(int key, char *arg, struct argp_state *state)
+{
+	struct batch_args *a = state->input;
+
+	(void)arg;
+	switch (key) {
+	case 'R':
+		a->recursive = true;
+		return 0;
+	case ARGP_KEY_ARGS:
+		a->files = state->argv + state->next;
+		a->nfiles = state->argc - state->next;
+		return 0;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "no input file");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp batch_argp = { .options = batch_options, .parser = batch_parse };
+
+void batch_expand(const struct batch_args *a, struct batch *b)
 {
 	memset(b, 0, sizeof(*b));
-	for (int i = 0; i < nargs; i++)
-		if (!recursive || !walk(args[i], b))
-			add(&b->files, &b->n, args[i]);
+	for (int i = 0; i < a->nfiles; i++)
+		if (!a->recursive || !walk(a->files[i], b))
+			add(&b->files, &b->n, a->files[i]);
 }
 
 void batch_free(struct batch *b)

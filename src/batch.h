@@ -19,8 +19,17 @@ struct batch {
 	size_t nowned;
 };
 
-/* The inputs named by @args; with @recursive, every regular file under a directory, sorted. */
-void batch_expand(char **args, int nargs, bool recursive, struct batch *b);
+/* FILE... and -R, --recursive (argp child batch_argp; its input a struct batch_args). */
+struct batch_args {
+	char **files;
+	int nfiles;
+	bool recursive;
+};
+
+extern const struct argp batch_argp;
+
+/* The inputs named by @a; with --recursive, every regular file under a directory, sorted. */
+void batch_expand(const struct batch_args *a, struct batch *b);
 void batch_free(struct batch *b);
 
 /*

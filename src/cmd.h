@@ -60,9 +60,11 @@ extern const struct argp json_argp;
 
 /*
  * A command's argp children: --json alone (host, probe), the shared reading
- * options (inspect, diff, extract), and a target with them (check, filter).
+ * options (diff, extract), a target with them (filter), and for commands that
+ * read a batch (batch.h: FILE..., --recursive) the same (inspect, check).
  */
-extern const struct argp_child json_children[], common_children[], target_children[];
+extern const struct argp_child json_children[], common_children[], target_children[],
+	batch_children[], batch_target_children[];
 
 /* argp: store a single-value option's @arg in *@slot, refusing a second one. */
 error_t once(struct argp_state *state, const char *opt, const char **slot, const char *arg);

@@ -16,20 +16,10 @@
 #include "out/verdict.h"
 #include "util.h"
 
-enum { OPT_RECURSIVE = 'R' };
-
 struct check_args {
 	struct xs_common common;
 	struct xs_targets targets;
-	bool recursive;
-	char **files;
-	int nfiles;
-};
-
-static const struct argp_option options[] = {
-	{ "recursive", OPT_RECURSIVE, NULL, 0,
-	  "Read the files under directory arguments", 0 },
-	{ 0 }
+	struct batch_args batch;
 };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
@@ -40,18 +30,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		a->targets.many = true;
-		state->child_inputs[0] = &a->targets;
-		state->child_inputs[1] = &a->common;
-		return 0;
-	case OPT_RECURSIVE:
-		a->recursive = true;
-		return 0;
-	case ARGP_KEY_ARGS:
-		a->files = state->argv + state->next;
-		a->nfiles = state->argc - state->next;
-		return 0;
-	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "no input file");
+		state->child_inputs[0] = &a->batch;
+		state->child_inputs[1] = &a->targets;
+		state->child_inputs[2] = &a->common;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -59,7 +40,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp argp = {
-	.options = options,
 	.parser = parse,
 	.args_doc = "FILE...",
 	.doc = "Judge whether each state loads on the target as is (exit 0), loads after "
@@ -67,7 +47,7 @@ static const struct argp argp = {
 	       "Several --xcr0/--target options judge every state against every target (a "
 	       "matrix).  An input that cannot be read gets an error entry; the exit status is "
 	       "the worst of all (see EXIT STATUS in the man page).",
-	.children = target_children,
+	.children = batch_target_children,
 };
 
 /* One state against one target, in full (a single target). */
@@ -163,7 +143,7 @@ static int check(struct check_args *a)
 		rc = common_prepare(&a->common);
 	if (rc)
 		return rc;
-	batch_expand(a->files, a->nfiles, a->recursive, &b);
+	batch_expand(&a->batch, &b);
 	c = xcalloc(a->targets.n, sizeof(*c));
 	o = common_out(&a->common);
 	if (matrix) {

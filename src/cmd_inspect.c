@@ -10,14 +10,12 @@
 
 struct inspect_args {
 	struct xs_common common;
-	bool registers, recursive;
-	char **files;
-	int nfiles;
+	struct batch_args batch;
+	bool registers;
 };
 
 static const struct argp_option options[] = {
 	{ "registers", 'r', NULL, 0, "Decode register contents", 0 },
-	{ "recursive", 'R', NULL, 0, "Read the files under directory arguments", 0 },
 	{ 0 }
 };
 
@@ -28,20 +26,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	(void)arg;
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->common;
+		state->child_inputs[0] = &a->batch;
+		state->child_inputs[1] = &a->common;
 		return 0;
 	case 'r':
 		a->registers = true;
-		return 0;
-	case 'R':
-		a->recursive = true;
-		return 0;
-	case ARGP_KEY_ARGS:
-		a->files = state->argv + state->next;
-		a->nfiles = state->argc - state->next;
-		return 0;
-	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "no input file");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -54,7 +43,7 @@ static const struct argp argp = {
 	.args_doc = "FILE...",
 	.doc = "Show what an XSAVE state holds: header, components, registers.  An input that "
 	       "cannot be read gets an error entry; the exit status is the worst of all.",
-	.children = common_children,
+	.children = batch_children,
 };
 
 /* One line: what the state holds, how it was read. */
@@ -112,7 +101,7 @@ static int run(int argc, char **argv)
 	rc = common_prepare(&a.common);
 	if (rc)
 		return rc;
-	batch_expand(a.files, a.nfiles, a.recursive, &b);
+	batch_expand(&a.batch, &b);
 	o = common_out(&a.common);
 	out_arr(o, "inputs");
 	for (size_t i = 0; i < b.n; i++) {

@@ -12,6 +12,7 @@
 
 #include <xsave/hostinfo.h>
 
+#include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
 #include "fmt/qemu_stream.h"
@@ -202,4 +203,11 @@ const struct argp_child json_children[] = { { &json_argp, 0, NULL, 0 }, { 0 } };
 const struct argp_child common_children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
 const struct argp_child target_children[] = {
 	{ &target_argp, 0, NULL, 0 }, { &common_argp, 0, NULL, 0 }, { 0 }
+};
+const struct argp_child batch_children[] = {
+	{ &batch_argp, 0, NULL, 0 }, { &common_argp, 0, NULL, 0 }, { 0 }
+};
+const struct argp_child batch_target_children[] = {
+	{ &batch_argp, 0, NULL, 0 }, { &target_argp, 0, NULL, 0 }, { &common_argp, 0, NULL, 0 },
+	{ 0 }
 };
