@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <xsave/journal.h>
 
 #include "cmd.h"
 #include "exitcodes.h"
@@ -482,6 +483,12 @@ const struct format qemu_stream_format = {
 };
 
 /* ---- writing ------------------------------------------------------------- */
+
+/* Here, not with the in-place writer: stream_open refuses a stream that has one. */
+char *stream_journal_name(const char *path)
+{
+	return xasprintf("%s%s", path, XS_JOURNAL_SUFFIX);
+}
 
 struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n)
 {
