@@ -36,7 +36,7 @@ LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal
 
 LIB_SRC = lib/rd.c lib/layout.c lib/area.c lib/regs.c lib/rules.c lib/diff.c lib/hostinfo.c \
 	  lib/qemu_stream.c lib/qemu_cursor.c lib/qemu_ram.c lib/qemu_cpu.c lib/qemu_vmdesc.c \
-	  lib/text.c lib/kprobe.c lib/profile.c lib/version.c
+	  lib/text.c lib/kprobe.c lib/profile.c lib/journal.c lib/version.c
 # The CLI: commands and their shared options in src/, input formats in src/fmt/,
 # output and showing in src/out/, I/O and the live host and KVM in src/sys/.
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/options.c src/targets.c src/batch.c \
@@ -46,8 +46,8 @@ CLI_SRC = src/main.c src/exitcodes.c src/util.c src/options.c src/targets.c src/
 	  src/fmt/libvirt.c src/fmt/codec.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \
-	  src/sys/io.c src/sys/progress.c src/sys/host_facts.c src/sys/host_live.c \
-	  src/sys/kvm_probe.c src/sys/profile_file.c
+	  src/sys/io.c src/sys/patchcopy.c src/sys/progress.c src/sys/host_facts.c \
+	  src/sys/host_live.c src/sys/kvm_probe.c src/sys/profile_file.c
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 

@@ -28,5 +28,6 @@
 #include <xsave/profile.h>
 #include <xsave/kprobe.h>
 #include <xsave/qstream.h>
+#include <xsave/journal.h>
 
 #endif

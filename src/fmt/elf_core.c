@@ -20,6 +20,7 @@
 #include "exitcodes.h"
 #include "fmt/elf_core.h"
 #include "fmt/format.h"
+#include "sys/patchcopy.h"
 #include "util.h"
 
 #ifndef NT_X86_XSTATE
@@ -279,70 +280,28 @@ void core_close(struct core *c)
 
 /* ---- writing ------------------------------------------------------------ */
 
-struct patch {
-	uint64_t off;
-	const uint8_t *p;
-	size_t len;
-};
-
-static int patch_cmp(const void *a, const void *b)
-{
-	const struct patch *x = a, *y = b;
-
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
-static void apply(uint8_t *buf, uint64_t pos, size_t n, const struct patch *p, size_t np)
-{
-	for (size_t i = 0; i < np; i++) {
-		uint64_t lo = p[i].off > pos ? p[i].off : pos;
-		uint64_t hi = p[i].off + p[i].len < pos + n ? p[i].off + p[i].len : pos + n;
-
-		if (lo < hi)
-			memcpy(buf + (lo - pos), p[i].p + (lo - p[i].off), hi - lo);
-	}
-}
-
 int core_write(const struct core *c, const char *dest)
 {
-	struct patch *p = xcalloc(2 * (size_t)c->n, sizeof(*p));
-	size_t np = 0, cap = 1 << 20;
-	uint8_t *buf = xmalloc(cap);
+	struct patches ps = { 0 };
 	struct io_out o;
-	uint64_t pos = 0;
 	int rc;
 
+	/* Each thread's NT_X86_XSTATE, and the legacy area it shares with NT_PRFPREG. */
 	for (unsigned i = 0; i < c->n; i++) {
 		const struct core_thread *t = &c->t[i];
 
-		p[np++] = (struct patch){ t->xstate_off, t->img, t->xstate_len };
+		patches_add(&ps, t->xstate_off, t->img, t->xstate_len);
 		if (t->has_fpreg && t->xstate_len >= FPREG_SHARED)
-			p[np++] = (struct patch){ t->fpreg_off, t->img, FPREG_SHARED };
+			patches_add(&ps, t->fpreg_off, t->img, FPREG_SHARED);
 	}
-	qsort(p, np, sizeof(*p), patch_cmp);
 	rc = io_out_open(dest, c->gzip, &c->st, &o);
-	while (!rc && pos < c->size) {
-		size_t want = c->size - pos < cap ? (size_t)(c->size - pos) : cap;
-		ssize_t n = pread(c->fd, buf, want, (off_t)pos);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			msg_err("'%s': read error at offset 0x%llx: %s", c->path,
-				(unsigned long long)pos, n ? strerror(errno) : "file shrank");
-			rc = EXIT_NOINPUT;
-			break;
-		}
-		apply(buf, pos, (size_t)n, p, np);
-		rc = io_out_write(&o, buf, (size_t)n);
-		pos += (uint64_t)n;
-	}
+	if (!rc)
+		rc = patchcopy(c->fd, c->path, &o, 0, c->size, &ps);
 	if (rc)
 		io_out_abort(&o);
 	else
 		rc = io_out_commit(&o);
-	free(buf);
-	free(p);
+	patches_free(&ps);
 	return rc;
 }
 

@@ -9,12 +9,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <xsave/journal.h>
 
 #include "cmd.h"
 #include "exitcodes.h"
 #include "fmt/codec.h"
 #include "fmt/format.h"
 #include "fmt/qemu_stream.h"
+#include "sys/patchcopy.h"
 #include "sys/progress.h"
 #include "util.h"
 
@@ -482,6 +484,12 @@ const struct format qemu_stream_format = {
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* Here, not with the in-place writer: stream_open refuses a stream that has one. */
+char *stream_journal_name(const char *path)
+{
+	return xasprintf("%s%s", path, XS_JOURNAL_SUFFIX);
+}
+
 struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n)
 {
 	size_t cap = 0;
@@ -496,129 +504,8 @@ struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n)
 	return p;
 }
 
-/* Apply the patches overlapping [off, off+len) to buf. */
-static void apply(const struct xs_qpatch *p, unsigned n, uint64_t off, uint8_t *buf, size_t len)
-{
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t a = p[i].off, b = p[i].off + p[i].len;
-		uint64_t lo = a > off ? a : off, hi = b < off + len ? b : off + len;
-
-		if (lo < hi)
-			memcpy(buf + (lo - off), p[i].data + (lo - a), hi - lo);
-	}
-}
-
-/* copy_file_range refused between these files (another filesystem, a pipe): read and write. */
-static bool no_cfr;
-
-static bool cfr_refused(int e)
-{
-	return e == EXDEV || e == EINVAL || e == ENOSYS || e == EOPNOTSUPP || e == EBADF ||
-	       e == ETXTBSY || e == EPERM;
-}
-
-/*
- * @len bytes of the input at @off to @o: at @at, or at its position when @at < 0.  In the
- * kernel (copy_file_range: a reflink where the filesystem shares extents) where it can,
- * else through @buf.
- */
-static int copy_range(const struct stream *s, struct io_out *o, uint64_t off, uint64_t len,
-		      int64_t at, uint8_t *buf)
-{
-	while (len) {
-		ssize_t r;
-
-		if (!no_cfr && !o->gz) {
-			loff_t in = (loff_t)off, outp = (loff_t)at;
-			size_t want = len < (1u << 30) ? (size_t)len : 1u << 30;
-
-			r = copy_file_range(s->fd, &in, o->fd, at < 0 ? NULL : &outp, want, 0);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0 && cfr_refused(errno)) {
-				no_cfr = true;
-				continue;
-			}
-			if (r < 0) {
-				if (o->tmp || o->anon)
-					msg_err("'%s': write error: %s", o->path, strerror(errno));
-				else if (errno == EPIPE)
-					return EXIT_OK;
-				else
-					msg_err("write error on standard output: %s", strerror(errno));
-				return EXIT_IOERR;
-			}
-		} else {
-			size_t want = len < COPY_CHUNK ? (size_t)len : COPY_CHUNK;
-
-			r = pread(s->fd, buf, want, (off_t)off);
-			if (r > 0) {
-				int rc = at < 0 ? io_out_write(o, buf, (size_t)r) : 0;
-
-				if (at >= 0 && io_write_full(o->fd, buf, (size_t)r, at)) {
-					msg_err("'%s': write error: %s", o->path, strerror(errno));
-					rc = EXIT_IOERR;
-				}
-				if (rc)
-					return rc;
-			}
-		}
-		if (r <= 0) {
-			msg_err("'%s': read error at offset 0x%llx: %s", s->path,
-				(unsigned long long)off, r ? strerror(errno) : "file shrank");
-			return EXIT_NOINPUT;
-		}
-		off += (uint64_t)r;
-		len -= (uint64_t)r;
-		if (at >= 0)
-			at += r;
-		progress_update(off);
-	}
-	return 0;
-}
-
-/* [from, to) of the input to @o's position, the patches (sorted, file offsets) applied. */
-static int copy_plain(const struct stream *s, struct io_out *o, uint64_t from, uint64_t to,
-		      const struct xs_qpatch *p, unsigned n)
-{
-	uint8_t *buf = xmalloc(COPY_CHUNK);
-	uint64_t off = from;
-	int rc = 0;
-
-	for (unsigned i = 0; i <= n && !rc && off < to; i++) {
-		uint64_t a = i < n ? p[i].off : to, b = i < n ? p[i].off + p[i].len : to;
-
-		if (b <= off)
-			continue;
-		if (a > to)
-			a = b = to;
-		if (b > to)
-			b = to;
-		if (a > off)
-			rc = copy_range(s, o, off, a - off, -1, buf);
-		off = a > off ? a : off;
-		if (rc || off >= b)
-			continue;
-		/* The patched range: read, patch, write. */
-		ssize_t r = pread(s->fd, buf, (size_t)(b - off), (off_t)off);
-
-		if (r != (ssize_t)(b - off)) {
-			msg_err("'%s': read error at offset 0x%llx: %s", s->path,
-				(unsigned long long)off, r < 0 ? strerror(errno) : "file shrank");
-			rc = EXIT_NOINPUT;
-			break;
-		}
-		apply(p, n, off, buf, (size_t)r);
-		rc = io_out_write(o, buf, (size_t)r);
-		off = b;
-	}
-	free(buf);
-	return rc;
-}
-
 /* Decompress the stream, patch it, compress it again with the same codec into @o. */
-static int copy_codec(const struct stream *s, struct io_out *o, const struct xs_qpatch *p,
-		      unsigned n)
+static int copy_codec(const struct stream *s, struct io_out *o, const struct patches *ps)
 {
 	struct codec_rd *r;
 	struct codec_wr *w = NULL;
@@ -641,7 +528,7 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct xs_
 			break;
 		if (got == 0)
 			break;
-		apply(p, n, off, buf, (size_t)got);
+		patches_apply(ps, off, buf, (size_t)got);
 		progress_update(codec_rd_in_pos(r));
 		rc = codec_write(w, buf, (size_t)got);
 		if (rc)
@@ -658,61 +545,29 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct xs_
 	return rc;
 }
 
-/*
- * A file with holes copied extent by extent (SEEK_DATA/SEEK_HOLE) to the same
- * offsets of @o, its holes left holes, the patches written over it; then sized.
- */
-static int copy_sparse(const struct stream *s, struct io_out *o, const struct xs_qpatch *p,
-		       unsigned n)
-{
-	uint64_t size = (uint64_t)s->st.st_size;
-	uint8_t *buf = xmalloc(COPY_CHUNK);
-	int rc = 0;
-
-	for (uint64_t off = 0; off < size && !rc;) {
-		off_t data = lseek(s->fd, (off_t)off, SEEK_DATA), hole;
-
-		if (data < 0)
-			break;	/* ENXIO: only a hole is left */
-		hole = lseek(s->fd, data, SEEK_HOLE);
-		if (hole < 0)
-			hole = (off_t)size;
-		rc = copy_range(s, o, (uint64_t)data, (uint64_t)(hole - data), data, buf);
-		off = (uint64_t)hole;
-	}
-	for (unsigned i = 0; i < n && !rc; i++)
-		if (io_write_full(o->fd, p[i].data, p[i].len, (int64_t)p[i].off)) {
-			msg_err("'%s': write error: %s", o->path, strerror(errno));
-			rc = EXIT_IOERR;
-		}
-	if (!rc && ftruncate(o->fd, (off_t)size)) {
-		msg_err("'%s': cannot size it to %llu bytes: %s", o->path,
-			(unsigned long long)size, strerror(errno));
-		rc = EXIT_IOERR;
-	}
-	free(buf);
-	return rc;
-}
-
 int stream_write(const struct stream *s, const char *dest)
 {
 	unsigned n;
 	struct xs_qpatch *p = stream_patches(s, &n);
+	struct patches ps = { 0 };
 	struct io_out o;
 	int rc = io_out_open(dest, false, &s->st, &o);
 
+	for (unsigned i = 0; i < n; i++)
+		patches_add(&ps, p[i].off, p[i].data, p[i].len);
 	progress_start(s->path, "copied", (uint64_t)s->st.st_size);
 	if (!rc && s->codec != CODEC_NONE) {
 		/* A libvirt header stays raw; the stream after it is compressed again. */
-		rc = copy_plain(s, &o, 0, s->start, NULL, 0);
+		rc = patchcopy(s->fd, s->path, &o, 0, s->start, NULL);
 		if (!rc)
-			rc = copy_codec(s, &o, p, n);
+			rc = copy_codec(s, &o, &ps);
 	} else if (!rc && (s->sparse || (uint64_t)s->st.st_blocks * 512 < (uint64_t)s->st.st_size) &&
 		   (o.tmp || o.anon)) {
 		/* libvirt's sparse format, or any input with holes: the holes stay holes. */
-		rc = copy_sparse(s, &o, p, n);
+		rc = patchcopy_sparse(s->fd, s->path, &o, (uint64_t)s->st.st_size, &ps);
 	} else if (!rc)
-		rc = copy_plain(s, &o, 0, (uint64_t)s->st.st_size, p, n);
+		rc = patchcopy(s->fd, s->path, &o, 0, (uint64_t)s->st.st_size, &ps);
+	patches_free(&ps);
 	free(p);
 	progress_end();
 	if (rc) {

@@ -89,14 +89,14 @@ void stream_input_free(struct input *in);
 struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n);
 /* Write the same container to @dest with every cpu section's changes. */
 int stream_write(const struct stream *s, const char *dest);
-/* Rewrite only the changed bytes of the (uncompressed) input, under a journal (journal.c). */
+/* Rewrite only the changed bytes of the (uncompressed) input, under a journal (qemu_journal.c). */
 int stream_write_in_place(const struct stream *s);
 /*
  * Before `filter --in-place`: if an interrupted run left @path's journal,
  * put the original bytes back and remove it.  0 or an exit code.
  */
 int stream_recover(const char *path);
-/* The journal's name for @path (allocated). */
+/* The journal's name for @path (allocated; qemu_stream.c, whose reader refuses one left behind). */
 char *stream_journal_name(const char *path);
 
 #endif

@@ -623,7 +623,7 @@ int io_out_gzip(struct io_out *o)
 	return 0;
 }
 
-static int out_error(struct io_out *o)
+int io_out_error(struct io_out *o)
 {
 	if (o->tmp || o->anon) {
 		msg_err("'%s': write error: %s", o->path, strerror(errno));
@@ -663,13 +663,13 @@ int io_out_write(struct io_out *o, const void *p, size_t n)
 			unsigned chunk = n > (1u << 30) ? 1u << 30 : (unsigned)n;
 
 			if (gzwrite(o->gz, q, chunk) != (int)chunk)
-				return out_error(o);
+				return io_out_error(o);
 			q += chunk;
 			n -= chunk;
 		}
 		return 0;
 	}
-	return write_all(o->fd, p, n) ? out_error(o) : 0;
+	return write_all(o->fd, p, n) ? io_out_error(o) : 0;
 }
 
 int io_out_commit(struct io_out *o)
@@ -683,20 +683,20 @@ int io_out_commit(struct io_out *o)
 		if (z != Z_OK) {
 			if (z != Z_ERRNO)
 				errno = EIO;
-			rc = out_error(o);
+			rc = io_out_error(o);
 		}
 	}
 	if (!o->tmp && !o->anon)
 		return rc;
 	if (!rc && fsync(o->fd))
-		rc = out_error(o);
+		rc = io_out_error(o);
 	if (!rc && o->anon && out_name(o)) {
 		msg_err("'%s': cannot link the written file into its directory: %s", o->path,
 			strerror(errno));
 		rc = EXIT_CANTCREAT;
 	}
 	if (close(o->fd) && !rc)
-		rc = out_error(o);
+		rc = io_out_error(o);
 	o->fd = -1;
 	if (!rc && rename(o->tmp, o->path)) {
 		msg_err("'%s': cannot rename '%s' over it: %s", o->path, o->tmp, strerror(errno));

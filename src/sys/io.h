@@ -103,6 +103,11 @@ int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struc
 /* From now on compress what is written (after a raw prefix such as a libvirt header). */
 int io_out_gzip(struct io_out *o);
 int io_out_write(struct io_out *o, const void *p, size_t n);
+/*
+ * Report a failed write to @o (errno says why) as io_out_write does: its exit code, or 0
+ * for standard output whose reader closed the pipe (it wanted no more).
+ */
+int io_out_error(struct io_out *o);
 int io_out_commit(struct io_out *o);
 void io_out_abort(struct io_out *o);
 
