@@ -96,17 +96,25 @@ int stream_write_in_place(const struct stream *s)
 	return rc;
 }
 
-/* Write every range's original bytes in @j back into @fd (the file @path). */
+/*
+ * Write every range's original bytes in @j back into @fd (the file @path),
+ * once every range has been read whole: a bad range leaves the file as is.
+ */
 static int put_back(int fd, const char *path, const char *journal, struct xs_journal *j)
 {
+	struct xs_journal all = *j;
 	struct xs_diag d = { 0 };
 	struct xs_qpatch r;
 
-	while (j->next < j->count) {
-		if (xs_journal_next(j, &r, &d)) {
-			msg_err("'%s': %s", journal, d.msg);
+	while (all.next < all.count) {
+		if (xs_journal_next(&all, &r, &d)) {
+			msg_err("'%s': %s; '%s' left as is", journal, d.msg, path);
 			return EXIT_DATAERR;
 		}
+	}
+	while (j->next < j->count) {
+		if (xs_journal_next(j, &r, &d))
+			return EXIT_SOFTWARE;	/* read whole above */
 		if (io_write_full(fd, r.orig, r.len, (int64_t)r.off)) {
 			msg_err("'%s': write error at offset 0x%llx: %s", path,
 				(unsigned long long)r.off, strerror(errno));
