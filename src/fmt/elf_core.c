@@ -18,7 +18,6 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
-#include "fmt/elf_core.h"
 #include "fmt/format.h"
 #include "sys/patchcopy.h"
 #include "util.h"
@@ -36,7 +35,36 @@
 /* Bytes of the legacy area NT_PRFPREG and NT_X86_XSTATE share (464.. differ). */
 #define FPREG_SHARED XS_OFF_SW
 
-bool core_sniff(const struct io_src *src)
+struct core_thread {
+	long tid;		/* NT_PRSTATUS pr_pid; -1 when no NT_PRSTATUS precedes */
+	uint64_t xstate_off;	/* file offset of the NT_X86_XSTATE descriptor */
+	size_t xstate_len;
+	uint8_t *img;		/* owned copy of it (filter changes this copy) */
+	bool has_fpreg;
+	uint64_t fpreg_off;	/* NT_PRFPREG (64-bit) or NT_PRXFPREG (32-bit) */
+	uint8_t fpreg[XS_LEGACY_SIZE];	/* the FXSAVE image */
+};
+
+struct core {
+	const char *path;
+	int fd;			/* the plain core: the input, or its decompressed copy */
+	bool gzip;
+	struct stat st;
+	uint64_t size;
+	uint64_t expected;	/* where the last segment ends: > size when the core was cut short */
+	void *elf;		/* Elf * */
+	bool is64;
+	const char *producer;	/* "kernel" or "gdb gcore" */
+	bool have_layout;	/* NT_X86_XSAVE_LAYOUT */
+	struct xs_layout layout;
+	uint64_t layout_off;
+	unsigned n;
+	struct core_thread *t;
+};
+
+static void core_close(struct core *c);
+
+static bool core_sniff(const struct io_src *src)
 {
 	return src->nmagic >= 4 && !memcmp(src->magic, ELFMAG, SELFMAG);
 }
@@ -230,7 +258,7 @@ static int read_notes(struct core *c)
 	return 0;
 }
 
-int core_open(struct io_src *src, struct core **out)
+static int core_open(struct io_src *src, struct core **out)
 {
 	struct core *c = xcalloc(1, sizeof(*c));
 	struct stat st;
@@ -264,7 +292,7 @@ int core_open(struct io_src *src, struct core **out)
 	return 0;
 }
 
-void core_close(struct core *c)
+static void core_close(struct core *c)
 {
 	if (!c)
 		return;
@@ -280,7 +308,7 @@ void core_close(struct core *c)
 
 /* ---- writing ------------------------------------------------------------ */
 
-int core_write(const struct core *c, const char *dest)
+static int core_write(const struct core *c, const char *dest)
 {
 	struct patches ps = { 0 };
 	struct io_out o;
