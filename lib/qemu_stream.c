@@ -568,6 +568,8 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 
 /* RAM_SAVE_FLAG_EOS (migration/ram.h), the last record of every ram section body. */
 #define RAM_EOS_FLAG 0x10u
+/* How the last ram section ends: the be64 EOS record, then its footer (0x7e, be32 id). */
+#define RAM_END_LEN 13
 
 /* Bytes the device sections take, header and footer included, from the vmdesc list. */
 static bool devices_size(const struct xsp_vmdesc *v, uint64_t *sum, char *why, size_t whylen)
@@ -588,14 +590,55 @@ static bool devices_size(const struct xsp_vmdesc *v, uint64_t *sum, char *why, s
 	return true;
 }
 
+/*
+ * Where the device sections must start, from the vmdesc's sizes, given the
+ * head walked up to w->off: just after the last RAM section's EOS record and
+ * footer.  0 with *bound; 1 when it cannot be used (*why says why); -1 when
+ * the source fails there (w->rc).
+ */
+static int devices_bound(struct qw *w, uint64_t vmdesc_off, uint64_t *bound, char *why,
+			 size_t whylen)
+{
+	const char *refuse = w->qs->caps & XS_QCAP_MAPPED_RAM ?
+		"mapped-ram (the walk seeks past the pages already)" :
+		!w->niter ? "no RAM section starts the stream" :
+		!w->qs->footers ? "no section footers to confirm the boundary with" : NULL;
+	uint64_t head_end = w->off, sum;
+	const uint8_t *p;
+	bool ram_id = false;
+
+	if (refuse) {
+		snprintf(why, whylen, "%s", refuse);
+		return 1;
+	}
+	if (!devices_size(w->desc, &sum, why, whylen))
+		return 1;
+	if (vmdesc_off < head_end || vmdesc_off - head_end < sum + 1 + RAM_END_LEN) {
+		snprintf(why, whylen, "the vmdesc's device sizes (%llu bytes) do not fit before "
+			 "it", (unsigned long long)sum);
+		return 1;
+	}
+	*bound = vmdesc_off - 1 - sum;
+	if (!(p = xsp_qw_need(w, *bound - RAM_END_LEN, RAM_END_LEN, "the end of the RAM section")))
+		return -1;
+	for (unsigned i = 0; i < w->niter; i++)
+		ram_id |= w->iter[i] == xs_be_get(p + 9, 4);
+	if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {
+		snprintf(why, whylen, "no RAM section end (EOS record and footer) at 0x%llx, "
+			 "just before where the vmdesc's sizes put the device sections",
+			 (unsigned long long)(*bound - RAM_END_LEN));
+		return 1;
+	}
+	return 0;
+}
+
 int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
 			     size_t vmdesc_len, uint64_t vmdesc_off, char *why, size_t whylen)
 {
 	struct xs_diag dd = { 0 };
 	struct qw w = { .qs = qs, .src = src, .d = &dd, .last_blk = -1, .head_only = true };
-	uint64_t head_end, sum, bound = 0;
-	const uint8_t *p;
-	int ret = 1;
+	uint64_t bound = 0;
+	int ret = 1, found;
 
 	memset(qs, 0, sizeof(*qs));
 	why[0] = 0;
@@ -606,52 +649,21 @@ int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, c
 	}
 	if (header(&w) || walk(&w, UINT64_MAX))
 		goto failed;
-	head_end = w.off;
-	if (qs->caps & XS_QCAP_MAPPED_RAM) {
-		snprintf(why, whylen, "mapped-ram (the walk seeks past the pages already)");
-		goto out;
-	}
-	if (!w.niter) {
-		snprintf(why, whylen, "no RAM section starts the stream");
-		goto out;
-	}
-	if (!qs->footers) {
-		snprintf(why, whylen, "no section footers to confirm the boundary with");
-		goto out;
-	}
-	if (!devices_size(w.desc, &sum, why, whylen))
-		goto out;
-	if (vmdesc_off < head_end || vmdesc_off - head_end < sum + 1 + 13) {
-		snprintf(why, whylen, "the vmdesc's device sizes (%llu bytes) do not fit before "
-			 "it", (unsigned long long)sum);
-		goto out;
-	}
-	bound = vmdesc_off - 1 - sum;
-	/* The last RAM section ends just before: its EOS record, its footer. */
-	if (!(p = xsp_qw_need(&w, bound - 13, 13, "the end of the RAM section")))
+	found = devices_bound(&w, vmdesc_off, &bound, why, whylen);
+	if (found < 0)
 		goto failed;
-	{
-		bool ram_id = false;
-
-		for (unsigned i = 0; i < w.niter; i++)
-			ram_id |= w.iter[i] == xs_be_get(p + 9, 4);
-		if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {
-			snprintf(why, whylen, "no RAM section end (EOS record and footer) at 0x%llx, "
-				 "just before where the vmdesc's sizes put the device sections",
-				 (unsigned long long)(bound - 13));
-			goto out;
-		}
-		w.off = bound;
-		w.head_only = false;
-		w.devices_only = true;
-		if (walk(&w, UINT64_MAX) || tail(&w))
-			goto failed;
-		if (qs->vmdesc_off != vmdesc_off || !qs->have_vmdesc) {
-			snprintf(why, whylen, "the device sections end at 0x%llx, not at the vmdesc "
-				 "(0x%llx)", (unsigned long long)qs->vmdesc_off,
-				 (unsigned long long)vmdesc_off);
-			goto out;
-		}
+	if (found)
+		goto out;
+	w.off = bound;
+	w.head_only = false;
+	w.devices_only = true;
+	if (walk(&w, UINT64_MAX) || tail(&w))
+		goto failed;
+	if (qs->vmdesc_off != vmdesc_off || !qs->have_vmdesc) {
+		snprintf(why, whylen, "the device sections end at 0x%llx, not at the vmdesc "
+			 "(0x%llx)", (unsigned long long)qs->vmdesc_off,
+			 (unsigned long long)vmdesc_off);
+		goto out;
 	}
 	ret = 0;
 	goto out;
