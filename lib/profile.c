@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Target profiles: see include/xsave/profile.h. */
+/*
+ * Target profiles: see include/xsave/profile.h.  Read with jansson directly:
+ * besides lib/qemu_vmdesc.c (a stream's vmdesc), the one jansson user in libxsave.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

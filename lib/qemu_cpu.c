@@ -4,6 +4,7 @@
  * vmstate_x86_cpu version 11/12): its subsections, the XSAVE image it stands
  * for, and the same-length edits filter makes to it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,8 +147,8 @@ long xsp_qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char
 }
 
 /* Subsections at body[*pos] whose names start with @prefix; advances *pos. */
-static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, json_t *dev,
-		       int depth, struct xs_diag *d)
+static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix,
+		       const struct xsp_vdev *dev, int depth, struct xs_diag *d)
 {
 	size_t plen = strlen(prefix);
 
@@ -176,7 +177,7 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, 
 			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at,
 					  "stream ends inside subsection '%s'", name);
 		info = qsub_find(name);
-		size = info ? info->size : dev ? xsp_qvmdesc_sub_size(dev, name) : -1;
+		size = info ? info->size : dev ? xsp_vdev_sub_size(dev, name) : -1;
 		if (size < 0) {
 			/* Unknown and no vmdesc: the next subsection or the footer ends it. */
 			struct xs_rd rest;
@@ -214,7 +215,7 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix, 
 }
 
 int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
-	       json_t *dev, struct xs_diag *d)
+		   const struct xsp_vdev *dev, struct xs_diag *d)
 {
 	struct xs_rd rd = xs_rd_init(p, avail, base);
 	uint32_t fixed;
@@ -245,7 +246,7 @@ int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t b
 		return XS_FAIL(d, XS_ENOMEM, "out of memory");
 	memcpy(c->body, p, rd.pos);
 	snprintf(c->vmdesc_check, sizeof(c->vmdesc_check), "%s", dev ? "agrees" : "absent");
-	if (dev && !xsp_qvmdesc_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
+	if (dev && !xsp_vdev_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
 		return XS_FAIL_AT(d, XS_EFORMAT, base, "vmdesc disagrees with cpu %u: %s",
 				  c->instance, c->vmdesc_check);
 	return 0;

@@ -6,8 +6,6 @@
 #ifndef XSAVE_QPRIV_H
 #define XSAVE_QPRIV_H
 
-#include <jansson.h>
-
 #include <xsave/qstream.h>
 
 /* Section and command bytes (migration/savevm.h). */
@@ -32,6 +30,39 @@ enum {
 /* Subsection field offsets: cpu/mpx env.msr_bndcfgs, cpu/msr_xfd env.msr_xfd. */
 #define QSUB_MPX_BNDCFGS 80u
 #define QSUB_XFD_MSR 0u
+
+/* ---- the vmdesc (qemu_vmdesc.c, the stream reader's only jansson user) ---- */
+/* A parsed vmdesc: its "devices" list.  Opaque. */
+struct xsp_vmdesc;
+/* One entry of that list, valid while its vmdesc is.  Opaque. */
+struct xsp_vdev;
+
+/*
+ * Parse the vmdesc JSON at @json (@len bytes).  NULL when it is not JSON or
+ * has no "devices" array: then *why (when @why is given) says which, in
+ * jansson's words or as 'no "devices" array', and *at (when given) is where
+ * in @json the parser stopped.
+ */
+#define XSP_VMDESC_WHY_LEN 160	/* room for *why: jansson's longest error text */
+struct xsp_vmdesc *xsp_vmdesc_parse(const char *json, size_t len, char *why, size_t whylen,
+				    uint64_t *at);
+void xsp_vmdesc_free(struct xsp_vmdesc *v);
+/* How many devices it lists; device @i of them, or NULL past the end. */
+size_t xsp_vmdesc_count(const struct xsp_vmdesc *v);
+const struct xsp_vdev *xsp_vmdesc_dev(const struct xsp_vmdesc *v, size_t i);
+/* The device's "name", or NULL when that is not a string. */
+const char *xsp_vdev_name(const struct xsp_vdev *dev);
+/* Whether its "instance_id" is an integer; *id (when given) is its value, else 0. */
+bool xsp_vdev_instance(const struct xsp_vdev *dev, int64_t *id);
+/* Does the entry name section @name instance @inst? */
+bool xsp_vdev_is(const struct xsp_vdev *dev, const char *name, uint32_t inst);
+/* Bytes the entry says its section body takes, subsections included; -1 when malformed. */
+int64_t xsp_vdev_size(const struct xsp_vdev *dev);
+/* Size of subsection @name listed under @dev; -1 when absent. */
+int64_t xsp_vdev_sub_size(const struct xsp_vdev *dev, const char *name);
+/* Compare a parsed cpu section with its entry; writes "agrees" or the difference. */
+bool xsp_vdev_check_cpu(const struct xsp_vdev *dev, const struct xs_qcpu *c, char *out,
+			size_t len);
 
 /*
  * The walk's state (qemu_stream.c), read through the cursor (qemu_cursor.c)
@@ -68,7 +99,7 @@ struct qw {
 	unsigned nblk, capblk;
 	unsigned capcpu;			/* of qs->cpu */
 	int last_blk;
-	json_t *desc;			/* vmdesc "devices" (given ahead), or NULL */
+	struct xsp_vmdesc *desc;	/* the vmdesc given ahead, or NULL */
 	size_t desc_idx;
 	struct seclog *log;
 	unsigned nlog, caplog;
@@ -105,7 +136,7 @@ int xsp_qram_body(struct qw *w);
  * c->sub[], c->nsubs and copies the body.  0 or -XS_*.
  */
 int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
-	       json_t *dev, struct xs_diag *d);
+		   const struct xsp_vdev *dev, struct xs_diag *d);
 
 /*
  * Find the next structure boundary in @p[0..avail): a footer for section
@@ -114,13 +145,5 @@ int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t b
  * first footer for @sid that is not followed by anything plausible (or -1).
  */
 long xsp_qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char *prefix, long *weak);
-
-/* vmdesc helpers (qemu_vmdesc.c). */
-/* Bytes a vmdesc device (or subsection) entry says were written; -1 when malformed. */
-int64_t xsp_qvmdesc_size(json_t *vmsd, int depth);
-/* Size of subsection @name listed under @dev; -1 when absent. */
-int64_t xsp_qvmdesc_sub_size(json_t *dev, const char *name);
-/* Compare a parsed cpu section with its vmdesc entry; writes "agrees" or the difference. */
-bool xsp_qvmdesc_check_cpu(json_t *dev, const struct xs_qcpu *c, char *out, size_t len);
 
 #endif

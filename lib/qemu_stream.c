@@ -6,6 +6,7 @@
  * sections (cpu decoded, the rest sized from vmdesc or by their footer),
  * commands with PACKAGED payloads walked in place, EOF, the vmdesc JSON.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@
 
 enum { CMD_OPEN_RP = 1, CMD_PING, CMD_ADVISE, CMD_LISTEN, CMD_RUN, CMD_DISCARD, CMD_PACKAGED,
        CMD_COLO, CMD_RESUME, CMD_RECV_BITMAP, CMD_SWITCHOVER, CMD_MAX = CMD_SWITCHOVER };
+
+/* What comes before the vmdesc JSON: the 0x06 byte, its be32 length. */
+#define VMDESC_HDR_LEN 5
 
 /* ---- sections ---------------------------------------------------------- */
 
@@ -69,15 +73,15 @@ static int log_section(struct qw *w, const char *name, uint32_t inst, uint64_t b
 	return 0;
 }
 
-static json_t *next_desc(struct qw *w, const char *name, uint32_t inst, uint64_t at)
+static const struct xsp_vdev *next_desc(struct qw *w, const char *name, uint32_t inst,
+					uint64_t at)
 {
-	json_t *dev;
+	const struct xsp_vdev *dev;
 
 	if (!w->desc || w->depth)
 		return NULL;
-	dev = json_array_get(w->desc, w->desc_idx++);
-	if (!dev || strcmp(json_string_value(json_object_get(dev, "name")) ?: "", name) ||
-	    json_integer_value(json_object_get(dev, "instance_id")) != inst) {
+	dev = xsp_vmdesc_dev(w->desc, w->desc_idx++);
+	if (!dev || !xsp_vdev_is(dev, name, inst)) {
 		fail(w, XS_EFORMAT, at, "vmdesc disagrees with the stream: it does not list "
 		     "section '%s' instance %llu here", name, (unsigned long long)inst);
 		return NULL;
@@ -86,7 +90,7 @@ static json_t *next_desc(struct qw *w, const char *name, uint32_t inst, uint64_t
 }
 
 static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, uint64_t hdr,
-		       json_t *dev)
+		       const struct xsp_vdev *dev)
 {
 	struct xs_qstream *qs = w->qs;
 	struct xs_qcpu *c;
@@ -120,12 +124,13 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 }
 
 /* Skip a device section we do not decode: vmdesc's size, else find its footer. */
-static int skip_device(struct qw *w, const char *name, uint32_t sid, json_t *dev)
+static int skip_device(struct qw *w, const char *name, uint32_t sid,
+		       const struct xsp_vdev *dev)
 {
 	uint64_t start = w->off;
 
 	if (dev) {
-		int64_t n = xsp_qvmdesc_size(dev, 0);
+		int64_t n = xsp_vdev_size(dev);
 
 		if (n < 0)
 			return fail(w, XS_EFORMAT, start, "vmdesc entry for '%s' is malformed",
@@ -254,7 +259,7 @@ static int section(struct qw *w, unsigned type, uint64_t at)
 			return w->rc;
 	} else {
 		uint64_t body = w->off;
-		json_t *dev = next_desc(w, name, (uint32_t)inst, at);
+		const struct xsp_vdev *dev = next_desc(w, name, (uint32_t)inst, at);
 
 		for (unsigned i = 0; w->devices_only && i < w->niter && !w->rc; i++)
 			if (w->iter[i] == sid)	/* a device section never has the RAM's id */
@@ -423,24 +428,20 @@ static int read_vmdesc(struct qw *w, char **json)
 /* Every device section read agrees with the trailing vmdesc. */
 static int cross_check(struct qw *w, const char *json)
 {
-	json_error_t jerr;
-	json_t *root = json_loads(json, 0, &jerr), *devs;
+	char why[XSP_VMDESC_WHY_LEN];
+	uint64_t at = 0;
+	struct xsp_vmdesc *v = xsp_vmdesc_parse(json, strlen(json), why, sizeof(why), &at);
 	unsigned k = 0, ci = 0;
 
-	devs = json_object_get(root, "devices");
-	if (!root || !json_is_array(devs)) {
-		json_decref(root);
-		return fail(w, XS_EFORMAT, w->qs->vmdesc_off + 5 + (uint64_t)jerr.position,
-			    "vmdesc is not the JSON QEMU writes: %s",
-			    root ? "no \"devices\" array" : jerr.text);
-	}
+	if (!v)
+		return fail(w, XS_EFORMAT, w->qs->vmdesc_off + VMDESC_HDR_LEN + at,
+			    "vmdesc is not the JSON QEMU writes: %s", why);
 	for (; k < w->nlog && !w->rc; k++) {
 		const struct seclog *l = &w->log[k];
-		json_t *dev = json_array_get(devs, k);
-		int64_t n = dev ? xsp_qvmdesc_size(dev, 0) : -1;
+		const struct xsp_vdev *dev = xsp_vmdesc_dev(v, k);
+		int64_t n = dev ? xsp_vdev_size(dev) : -1;
 
-		if (!dev || strcmp(json_string_value(json_object_get(dev, "name")) ?: "", l->name) ||
-		    json_integer_value(json_object_get(dev, "instance_id")) != l->instance)
+		if (!dev || !xsp_vdev_is(dev, l->name, l->instance))
 			fail(w, XS_EFORMAT, l->off, "vmdesc disagrees with the stream: section '%s' "
 			     "instance %llu is not listed there", l->name,
 				    (unsigned long long)l->instance);
@@ -450,15 +451,15 @@ static int cross_check(struct qw *w, const char *json)
 		else if (!strcmp(l->name, "cpu") && ci < w->qs->ncpu) {
 			struct xs_qcpu *c = &w->qs->cpu[ci++];
 
-			if (!xsp_qvmdesc_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
+			if (!xsp_vdev_check_cpu(dev, c, c->vmdesc_check, sizeof(c->vmdesc_check)))
 				fail(w, XS_EFORMAT, c->body_off, "vmdesc disagrees with cpu %u: %s",
 				     c->instance, c->vmdesc_check);
 		}
 	}
-	if (!w->rc && k < json_array_size(devs))
+	if (!w->rc && k < xsp_vmdesc_count(v))
 		fail(w, XS_EFORMAT, w->qs->vmdesc_off, "vmdesc lists %llu device sections more "
-		     "than the stream has", (unsigned long long)(json_array_size(devs) - k));
-	json_decref(root);
+		     "than the stream has", (unsigned long long)(xsp_vmdesc_count(v) - k));
+	xsp_vmdesc_free(v);
 	return w->rc;
 }
 
@@ -466,7 +467,7 @@ static int cross_check(struct qw *w, const char *json)
 static int skip_vmdesc(struct qw *w)
 {
 	uint64_t len;
-	size_t listed = json_array_size(w->desc);
+	size_t listed = xsp_vmdesc_count(w->desc);
 
 	w->qs->vmdesc_off = w->off;
 	w->off++;
@@ -553,18 +554,13 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 		     size_t vmdesc_len, struct xs_diag *d)
 {
 	struct qw w = { .qs = qs, .src = src, .d = d, .last_blk = -1 };
-	json_t *root = NULL;
 
 	memset(qs, 0, sizeof(*qs));
-	if (vmdesc) {
-		root = json_loadb(vmdesc, vmdesc_len, 0, NULL);
-		w.desc = json_object_get(root, "devices");
-		if (!json_is_array(w.desc))
-			w.desc = NULL;
-	}
+	if (vmdesc)
+		w.desc = xsp_vmdesc_parse(vmdesc, vmdesc_len, NULL, 0, NULL);
 	if (!header(&w) && !walk(&w, UINT64_MAX))
 		tail(&w);
-	json_decref(root);
+	xsp_vmdesc_free(w.desc);
 	free(w.blk);
 	free(w.log);
 	return w.rc;
@@ -572,20 +568,19 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 
 /* RAM_SAVE_FLAG_EOS (migration/ram.h), the last record of every ram section body. */
 #define RAM_EOS_FLAG 0x10u
+/* How the last ram section ends: the be64 EOS record, then its footer (0x7e, be32 id). */
+#define RAM_END_LEN 13
 
 /* Bytes the device sections take, header and footer included, from the vmdesc list. */
-static bool devices_size(json_t *devs, uint64_t *sum, char *why, size_t whylen)
+static bool devices_size(const struct xsp_vmdesc *v, uint64_t *sum, char *why, size_t whylen)
 {
-	json_t *dev;
-	size_t i;
-
 	*sum = 0;
-	json_array_foreach(devs, i, dev) {
-		const char *name = json_string_value(json_object_get(dev, "name"));
-		int64_t n = xsp_qvmdesc_size(dev, 0);
+	for (size_t i = 0; i < xsp_vmdesc_count(v); i++) {
+		const struct xsp_vdev *dev = xsp_vmdesc_dev(v, i);
+		const char *name = xsp_vdev_name(dev);
+		int64_t n = xsp_vdev_size(dev);
 
-		if (!name || !*name || strlen(name) > 255 || n < 0 ||
-		    !json_is_integer(json_object_get(dev, "instance_id"))) {
+		if (!name || !*name || strlen(name) > 255 || n < 0 || !xsp_vdev_instance(dev, NULL)) {
 			snprintf(why, whylen, "vmdesc device %zu is malformed", i);
 			return false;
 		}
@@ -595,71 +590,80 @@ static bool devices_size(json_t *devs, uint64_t *sum, char *why, size_t whylen)
 	return true;
 }
 
+/*
+ * Where the device sections must start, from the vmdesc's sizes, given the
+ * head walked up to w->off: just after the last RAM section's EOS record and
+ * footer.  0 with *bound; 1 when it cannot be used (*why says why); -1 when
+ * the source fails there (w->rc).
+ */
+static int devices_bound(struct qw *w, uint64_t vmdesc_off, uint64_t *bound, char *why,
+			 size_t whylen)
+{
+	const char *refuse = w->qs->caps & XS_QCAP_MAPPED_RAM ?
+		"mapped-ram (the walk seeks past the pages already)" :
+		!w->niter ? "no RAM section starts the stream" :
+		!w->qs->footers ? "no section footers to confirm the boundary with" : NULL;
+	uint64_t head_end = w->off, sum;
+	const uint8_t *p;
+	bool ram_id = false;
+
+	if (refuse) {
+		snprintf(why, whylen, "%s", refuse);
+		return 1;
+	}
+	if (!devices_size(w->desc, &sum, why, whylen))
+		return 1;
+	if (vmdesc_off < head_end || vmdesc_off - head_end < sum + 1 + RAM_END_LEN) {
+		snprintf(why, whylen, "the vmdesc's device sizes (%llu bytes) do not fit before "
+			 "it", (unsigned long long)sum);
+		return 1;
+	}
+	*bound = vmdesc_off - 1 - sum;
+	if (!(p = xsp_qw_need(w, *bound - RAM_END_LEN, RAM_END_LEN, "the end of the RAM section")))
+		return -1;
+	for (unsigned i = 0; i < w->niter; i++)
+		ram_id |= w->iter[i] == xs_be_get(p + 9, 4);
+	if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {
+		snprintf(why, whylen, "no RAM section end (EOS record and footer) at 0x%llx, "
+			 "just before where the vmdesc's sizes put the device sections",
+			 (unsigned long long)(*bound - RAM_END_LEN));
+		return 1;
+	}
+	return 0;
+}
+
 int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
 			     size_t vmdesc_len, uint64_t vmdesc_off, char *why, size_t whylen)
 {
 	struct xs_diag dd = { 0 };
 	struct qw w = { .qs = qs, .src = src, .d = &dd, .last_blk = -1, .head_only = true };
-	json_t *root = json_loadb(vmdesc, vmdesc_len, 0, NULL);
-	uint64_t head_end, sum, bound = 0;
-	const uint8_t *p;
-	int ret = 1;
+	uint64_t bound = 0;
+	int ret = 1, found;
 
 	memset(qs, 0, sizeof(*qs));
 	why[0] = 0;
-	w.desc = json_object_get(root, "devices");
-	if (!json_is_array(w.desc)) {
+	w.desc = xsp_vmdesc_parse(vmdesc, vmdesc_len, NULL, 0, NULL);
+	if (!w.desc) {
 		snprintf(why, whylen, "the vmdesc has no \"devices\" array");
 		goto out;
 	}
 	if (header(&w) || walk(&w, UINT64_MAX))
 		goto failed;
-	head_end = w.off;
-	if (qs->caps & XS_QCAP_MAPPED_RAM) {
-		snprintf(why, whylen, "mapped-ram (the walk seeks past the pages already)");
-		goto out;
-	}
-	if (!w.niter) {
-		snprintf(why, whylen, "no RAM section starts the stream");
-		goto out;
-	}
-	if (!qs->footers) {
-		snprintf(why, whylen, "no section footers to confirm the boundary with");
-		goto out;
-	}
-	if (!devices_size(w.desc, &sum, why, whylen))
-		goto out;
-	if (vmdesc_off < head_end || vmdesc_off - head_end < sum + 1 + 13) {
-		snprintf(why, whylen, "the vmdesc's device sizes (%llu bytes) do not fit before "
-			 "it", (unsigned long long)sum);
-		goto out;
-	}
-	bound = vmdesc_off - 1 - sum;
-	/* The last RAM section ends just before: its EOS record, its footer. */
-	if (!(p = xsp_qw_need(&w, bound - 13, 13, "the end of the RAM section")))
+	found = devices_bound(&w, vmdesc_off, &bound, why, whylen);
+	if (found < 0)
 		goto failed;
-	{
-		bool ram_id = false;
-
-		for (unsigned i = 0; i < w.niter; i++)
-			ram_id |= w.iter[i] == xs_be_get(p + 9, 4);
-		if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {
-			snprintf(why, whylen, "no RAM section end (EOS record and footer) at 0x%llx, "
-				 "just before where the vmdesc's sizes put the device sections",
-				 (unsigned long long)(bound - 13));
-			goto out;
-		}
-		w.off = bound;
-		w.head_only = false;
-		w.devices_only = true;
-		if (walk(&w, UINT64_MAX) || tail(&w))
-			goto failed;
-		if (qs->vmdesc_off != vmdesc_off || !qs->have_vmdesc) {
-			snprintf(why, whylen, "the device sections end at 0x%llx, not at the vmdesc "
-				 "(0x%llx)", (unsigned long long)qs->vmdesc_off,
-				 (unsigned long long)vmdesc_off);
-			goto out;
-		}
+	if (found)
+		goto out;
+	w.off = bound;
+	w.head_only = false;
+	w.devices_only = true;
+	if (walk(&w, UINT64_MAX) || tail(&w))
+		goto failed;
+	if (qs->vmdesc_off != vmdesc_off || !qs->have_vmdesc) {
+		snprintf(why, whylen, "the device sections end at 0x%llx, not at the vmdesc "
+			 "(0x%llx)", (unsigned long long)qs->vmdesc_off,
+			 (unsigned long long)vmdesc_off);
+		goto out;
 	}
 	ret = 0;
 	goto out;
@@ -672,7 +676,7 @@ failed:
 out:
 	if (ret)
 		xs_qstream_free(qs);
-	json_decref(root);
+	xsp_vmdesc_free(w.desc);
 	free(w.blk);
 	free(w.log);
 	return ret;

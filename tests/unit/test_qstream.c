@@ -134,17 +134,28 @@ static void test_walk(void)
 
 static void test_vmdesc(void)
 {
-	const char *dev = "{\"name\":\"x\",\"fields\":[{\"name\":\"a\",\"array_len\":16,\"size\":8},"
-			  "{\"name\":\"b\",\"size\":3}],\"subsections\":[{\"vmsd_name\":\"x/s\","
-			  "\"fields\":[{\"name\":\"c\",\"size\":4}]}]}";
-	json_t *j = json_loads(dev, 0, NULL);
+	const char *desc = "{\"devices\":[{\"name\":\"x\",\"instance_id\":0,\"fields\":["
+			   "{\"name\":\"a\",\"array_len\":16,\"size\":8},{\"name\":\"b\",\"size\":3}],"
+			   "\"subsections\":[{\"vmsd_name\":\"x/s\",\"fields\":[{\"name\":\"c\","
+			   "\"size\":4}]}]}]}";
+	struct xsp_vmdesc *v = xsp_vmdesc_parse(desc, strlen(desc), NULL, 0, NULL);
+	const struct xsp_vdev *dev = xsp_vmdesc_dev(v, 0);
 	uint8_t tail[64] = { 0 };
+	char why[XSP_VMDESC_WHY_LEN];
+	uint64_t at;
 	size_t off, len;
 
-	CHECK_U64(xsp_qvmdesc_size(j, 0), 128 + 3 + (6 + 3 + 4), "fields x array_len + subsection");
-	CHECK_U64(xsp_qvmdesc_sub_size(j, "x/s"), 4, "subsection size");
-	CHECK(xsp_qvmdesc_sub_size(j, "x/t") < 0, "absent subsection");
-	json_decref(j);
+	CHECK(v && xsp_vmdesc_count(v) == 1 && !xsp_vmdesc_dev(v, 1), "one device listed");
+	CHECK(xsp_vdev_is(dev, "x", 0) && !xsp_vdev_is(dev, "x", 1), "its name and instance");
+	CHECK_U64(xsp_vdev_size(dev), 128 + 3 + (6 + 3 + 4), "fields x array_len + subsection");
+	CHECK_U64(xsp_vdev_sub_size(dev, "x/s"), 4, "subsection size");
+	CHECK(xsp_vdev_sub_size(dev, "x/t") < 0, "absent subsection");
+	xsp_vmdesc_free(v);
+	CHECK(!xsp_vmdesc_parse("{\"devices\":{}}", 14, why, sizeof(why), &at) &&
+	      !strcmp(why, "no \"devices\" array") && at == 14, "devices not an array: %s at %llu",
+	      why, (unsigned long long)at);
+	CHECK(!xsp_vmdesc_parse("{\"devices\":[1,}", 15, why, sizeof(why), &at) && at == 15 &&
+	      strstr(why, "unexpected token"), "not JSON: %s at %llu", why, (unsigned long long)at);
 	memcpy(tail + 10, "\x00\x06\x00\x00\x00\x02{}", 8);
 	CHECK(xs_qstream_find_vmdesc(tail, 18, &off, &len) && off == 16 && len == 2, "vmdesc at end");
 	CHECK(xs_qstream_find_vmdesc(tail, 40, &off, &len) && off == 16, "vmdesc before zero padding");
