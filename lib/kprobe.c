@@ -114,6 +114,69 @@ static void header_style(const struct xs_kp_answer *a, struct xs_kp_verdict *v)
 		v->style = XS_KP_STYLE_OLD;
 }
 
+/* What the answer @a to step @i says, in words, into @f (@n bytes); @m: its mask in words. */
+static void one_finding(unsigned i, const struct xs_kp_answer *a, const struct xs_kp_verdict *v,
+			char *m, size_t mlen, char *f, size_t n)
+{
+	switch (i) {
+	case XS_KP_SUPPORTED:
+		snprintf(f, n, "KVM supports XCR0 %s", m);
+		break;
+	case XS_KP_CREATE_VM:
+		snprintf(f, n, "XSAVE buffer %" PRIu64 " bytes", a->v);
+		break;
+	case XS_KP_LIM_SET_CPUID:
+	case XS_KP_LEAK_SET_CPUID:
+		snprintf(f, n, "guest XCR0 limited to 0x3 (x87 sse)");
+		break;
+	case XS_KP_NOX_SET_CPUID:
+		snprintf(f, n, "guest without XSAVE and without leaf 0xd");
+		break;
+	case XS_KP_LIM_GET_CPUID:
+	case XS_KP_NOX_GET_CPUID:
+		snprintf(f, n, "guest XCR0 reads back %s%s", m,
+			 a->v == (i == XS_KP_LIM_GET_CPUID ? XS_MASK_FPSSE : 0)
+				 ? ": as set"
+				 : ": REWRITTEN by KVM");
+		break;
+	case XS_KP_LIM_SET_XSAVE:
+	case XS_KP_LEAK_SET_XSAVE:
+		masktxt(v->tested, m, mlen);
+		snprintf(f, n, "XSTATE_BV %s %s", m,
+			 a->err ? "refused" : "accepted");
+		break;
+	case XS_KP_NOX_SET_XSAVE:
+		snprintf(f, n, "XSTATE_BV 0x3 (x87 sse) %s",
+			 a->err ? "refused" : "accepted");
+		break;
+	case XS_KP_LIM_GET_XSAVE:
+	case XS_KP_LEAK_GET_XSAVE:
+	case XS_KP_NOX_GET_XSAVE:
+		snprintf(f, n, "reports XSTATE_BV %s%s", m,
+			 a->v & ~XS_MASK_FPSSE ? ": beyond the guest's x87|sse" : "");
+		break;
+	case XS_KP_LIM_SET_XCRS:
+		masktxt(v->tested, m, mlen);
+		snprintf(f, n, "XCR0 %s %s", m,
+			 a->err ? "refused: the guest CPUID applies" : "accepted");
+		break;
+	case XS_KP_HDR_BASE:
+		snprintf(f, n, "clean header %s", a->err ? "refused" : "accepted");
+		break;
+	case XS_KP_HDR_XCOMP:
+		snprintf(f, n, "XCOMP_BV set %s", a->err ? "refused (5.16+)" : "accepted (<= 5.15)");
+		break;
+	case XS_KP_HDR_RESERVED:
+		snprintf(f, n, "reserved header byte %s",
+			 a->err ? "refused (5.16+)" : "accepted (<= 5.15)");
+		break;
+	case XS_KP_HDR_MXCSR:
+		snprintf(f, n, "reserved MXCSR bit with XSTATE_BV 0 %s",
+			 a->err ? "refused (<= 5.15)" : "accepted (5.16+)");
+		break;
+	}
+}
+
 static void findings(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 {
 	const struct xs_kp_answer *a = r->a;
@@ -130,63 +193,7 @@ static void findings(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 			continue;
 		}
 		masktxt(a[i].v, m, sizeof(m));
-		switch (i) {
-		case XS_KP_SUPPORTED:
-			snprintf(f, n, "KVM supports XCR0 %s", m);
-			break;
-		case XS_KP_CREATE_VM:
-			snprintf(f, n, "XSAVE buffer %" PRIu64 " bytes", a[i].v);
-			break;
-		case XS_KP_LIM_SET_CPUID:
-		case XS_KP_LEAK_SET_CPUID:
-			snprintf(f, n, "guest XCR0 limited to 0x3 (x87 sse)");
-			break;
-		case XS_KP_NOX_SET_CPUID:
-			snprintf(f, n, "guest without XSAVE and without leaf 0xd");
-			break;
-		case XS_KP_LIM_GET_CPUID:
-		case XS_KP_NOX_GET_CPUID:
-			snprintf(f, n, "guest XCR0 reads back %s%s", m,
-				 a[i].v == (i == XS_KP_LIM_GET_CPUID ? XS_MASK_FPSSE : 0)
-					 ? ": as set"
-					 : ": REWRITTEN by KVM");
-			break;
-		case XS_KP_LIM_SET_XSAVE:
-		case XS_KP_LEAK_SET_XSAVE:
-			masktxt(v->tested, m, sizeof(m));
-			snprintf(f, n, "XSTATE_BV %s %s", m,
-				 a[i].err ? "refused" : "accepted");
-			break;
-		case XS_KP_NOX_SET_XSAVE:
-			snprintf(f, n, "XSTATE_BV 0x3 (x87 sse) %s",
-				 a[i].err ? "refused" : "accepted");
-			break;
-		case XS_KP_LIM_GET_XSAVE:
-		case XS_KP_LEAK_GET_XSAVE:
-		case XS_KP_NOX_GET_XSAVE:
-			snprintf(f, n, "reports XSTATE_BV %s%s", m,
-				 a[i].v & ~XS_MASK_FPSSE ? ": beyond the guest's x87|sse" : "");
-			break;
-		case XS_KP_LIM_SET_XCRS:
-			masktxt(v->tested, m, sizeof(m));
-			snprintf(f, n, "XCR0 %s %s", m,
-				 a[i].err ? "refused: the guest CPUID applies" : "accepted");
-			break;
-		case XS_KP_HDR_BASE:
-			snprintf(f, n, "clean header %s", a[i].err ? "refused" : "accepted");
-			break;
-		case XS_KP_HDR_XCOMP:
-			snprintf(f, n, "XCOMP_BV set %s", a[i].err ? "refused (5.16+)" : "accepted (<= 5.15)");
-			break;
-		case XS_KP_HDR_RESERVED:
-			snprintf(f, n, "reserved header byte %s",
-				 a[i].err ? "refused (5.16+)" : "accepted (<= 5.15)");
-			break;
-		case XS_KP_HDR_MXCSR:
-			snprintf(f, n, "reserved MXCSR bit with XSTATE_BV 0 %s",
-				 a[i].err ? "refused (<= 5.15)" : "accepted (5.16+)");
-			break;
-		}
+		one_finding(i, &a[i], v, m, sizeof(m), f, n);
 	}
 }
 
@@ -249,69 +256,49 @@ static int cpuid_applied(const struct xs_kp_record *r, uint64_t s, struct xs_kp_
 	return 1;
 }
 
-/* The answers CPUID cannot spoil: does the kernel take the state at all, and what does it report? */
-static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
+/* KVM_SET_XSAVE refused the guest-unsupported state (@s its XSTATE_BV). */
+static void judge_refused(const struct xs_kp_record *r, struct xs_kp_verdict *v, const char *s)
 {
-	const struct xs_kp_answer *a = r->a, *set = &a[XS_KP_LIM_SET_XSAVE];
-	char s[104], got[104];
+	const struct xs_kp_answer *control = &r->a[XS_KP_LEAK_SET_XSAVE];
 
-	masktxt(v->tested, s, sizeof(s));
-	if (!set->asked) {
-		verdict(v, XS_KP_INCONCLUSIVE, "the KVM_SET_XSAVE test was not asked");
+	/* The control: the same state on a vCPU without CPUID must load. */
+	if (!ok(control)) {
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"KVM_SET_XSAVE refused XSTATE_BV %s even for a vCPU without CPUID "
+			"(%s): the refusal is not about the guest CPUID", s,
+			control->asked ? XS_KP_ERR_NAME(control->err) : "not asked");
 		return;
 	}
-	if (refused(set)) {
-		/* The control: the same state on a vCPU without CPUID must load. */
-		if (!ok(&a[XS_KP_LEAK_SET_XSAVE])) {
-			verdict(v, XS_KP_INCONCLUSIVE,
-				"KVM_SET_XSAVE refused XSTATE_BV %s even for a vCPU without CPUID "
-				"(%s): the refusal is not about the guest CPUID", s,
-				a[XS_KP_LEAK_SET_XSAVE].asked ? XS_KP_ERR_NAME(a[XS_KP_LEAK_SET_XSAVE].err)
-							      : "not asked");
-			return;
-		}
-		if (v->style == XS_KP_STYLE_OLD) {
-			verdict(v, XS_KP_INCONCLUSIVE,
-				"KVM_SET_XSAVE refused guest-unsupported state, but the header checks "
-				"are those of a kernel before 5.16, which never does");
-			return;
-		}
-		verdict(v, XS_KP_NEEDS_PATCH,
-			"KVM_SET_XSAVE refused XSTATE_BV %s for a guest whose CPUID allows only "
-			"x87|sse%s",
-			s, v->fpsse_bug ? "; it also refuses x87/sse for a guest without XSAVE" : "");
+	if (v->style == XS_KP_STYLE_OLD) {
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"KVM_SET_XSAVE refused guest-unsupported state, but the header checks "
+			"are those of a kernel before 5.16, which never does");
 		return;
 	}
-	if (set->err) {
-		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XSAVE failed with %s", XS_KP_ERR_NAME(set->err));
-		return;
-	}
-	uint64_t leaked = 0;
+	verdict(v, XS_KP_NEEDS_PATCH,
+		"KVM_SET_XSAVE refused XSTATE_BV %s for a guest whose CPUID allows only "
+		"x87|sse%s",
+		s, v->fpsse_bug ? "; it also refuses x87/sse for a guest without XSAVE" : "");
+}
+
+/* What KVM_GET_XSAVE reported beyond x87|sse; false when it never answered. */
+static bool reported_beyond(const struct xs_kp_record *r, uint64_t *leaked)
+{
+	static const enum xs_kp_step gets[] = { XS_KP_LIM_GET_XSAVE, XS_KP_LEAK_GET_XSAVE };
 	bool answered = false;
 
-	static const enum xs_kp_step gets[] = { XS_KP_LIM_GET_XSAVE, XS_KP_LEAK_GET_XSAVE };
-
+	*leaked = 0;
 	for (size_t k = 0; k < sizeof(gets) / sizeof(gets[0]); k++)
-		if (ok(&a[gets[k]])) {
+		if (ok(&r->a[gets[k]])) {
 			answered = true;
-			leaked |= a[gets[k]].v & ~XS_MASK_FPSSE;
+			*leaked |= r->a[gets[k]].v & ~XS_MASK_FPSSE;
 		}
-	if (!answered) {
-		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_XSAVE gave no answer");
-		return;
-	}
-	if (leaked) {
-		masktxt(leaked, got, sizeof(got));
-		if (v->style == XS_KP_STYLE_OLD)
-			verdict(v, XS_KP_INCONCLUSIVE,
-				"KVM_GET_XSAVE reported %s beyond the guest CPUID, but the header "
-				"checks are those of a kernel before 5.16, which hides them", got);
-		else
-			verdict(v, XS_KP_LEAKS,
-				"KVM_GET_XSAVE reported %s for a guest whose CPUID allows only x87|sse: "
-				"its dumps carry host features the guest lacks", got);
-		return;
-	}
+	return answered;
+}
+
+/* KVM_SET_XSAVE and KVM_GET_XSAVE as a fixed kernel and one before 5.16 answer (@s: XSTATE_BV). */
+static void judge_quiet(struct xs_kp_verdict *v, const char *s)
+{
 	if (v->fpsse_bug) {
 		verdict(v, XS_KP_INCONCLUSIVE,
 			"x87/sse state is refused for a guest without XSAVE, yet guest-unsupported "
@@ -336,6 +323,45 @@ static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 			"the header checks match no known kernel");
 		break;
 	}
+}
+
+/* The answers CPUID cannot spoil: does the kernel take the state at all, and what does it report? */
+static void judge_applied(const struct xs_kp_record *r, struct xs_kp_verdict *v)
+{
+	const struct xs_kp_answer *set = &r->a[XS_KP_LIM_SET_XSAVE];
+	char s[104], got[104];
+	uint64_t leaked;
+
+	masktxt(v->tested, s, sizeof(s));
+	if (!set->asked) {
+		verdict(v, XS_KP_INCONCLUSIVE, "the KVM_SET_XSAVE test was not asked");
+		return;
+	}
+	if (refused(set)) {
+		judge_refused(r, v, s);
+		return;
+	}
+	if (set->err) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_SET_XSAVE failed with %s", XS_KP_ERR_NAME(set->err));
+		return;
+	}
+	if (!reported_beyond(r, &leaked)) {
+		verdict(v, XS_KP_INCONCLUSIVE, "KVM_GET_XSAVE gave no answer");
+		return;
+	}
+	if (!leaked) {
+		judge_quiet(v, s);
+		return;
+	}
+	masktxt(leaked, got, sizeof(got));
+	if (v->style == XS_KP_STYLE_OLD)
+		verdict(v, XS_KP_INCONCLUSIVE,
+			"KVM_GET_XSAVE reported %s beyond the guest CPUID, but the header "
+			"checks are those of a kernel before 5.16, which hides them", got);
+	else
+		verdict(v, XS_KP_LEAKS,
+			"KVM_GET_XSAVE reported %s for a guest whose CPUID allows only x87|sse: "
+			"its dumps carry host features the guest lacks", got);
 }
 
 void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
