@@ -130,15 +130,14 @@ static void show_change(struct out *o, const struct input_state *s, uint64_t bv_
 	out_end(o);
 }
 
-static void refusal(const struct filter_args *a, const struct input_state *s,
-		    const struct xs_check *c)
+static void refusal(const struct filter_args *a, const struct input *in,
+		    const struct input_state *s, const struct xs_check *c)
 {
 	char names[160], who[48] = "";
 	uint64_t enabled = c->guest_outside & ~c->lose;
 
-	if (s->id >= 0)
-		snprintf(who, sizeof(who), " %s %ld", s->kind == STATE_VCPU ? "vCPU" : "thread",
-			 s->id);
+	if (s->id >= 0 && in->fmt->unit)
+		snprintf(who, sizeof(who), " %s %ld", in->fmt->unit, s->id);
 	if (c->lose) {
 		xs_mask_names(c->lose, names, sizeof(names));
 		msg_err("'%s'%s: refusing to filter: %s hold%s live guest data the target cannot load; "
@@ -181,7 +180,7 @@ static bool judge_states(const struct filter_args *a, struct input *in, struct x
 	for (unsigned i = 0; i < in->nstates; i++) {
 		xs_check_state(&in->s[i].st, &a->target->t, &c[i]);
 		if (c[i].verdict == XS_VERDICT_INCOMPATIBLE && !a->force) {
-			refusal(a, &in->s[i], &c[i]);
+			refusal(a, in, &in->s[i], &c[i]);
 			ok = false;
 		}
 	}
@@ -252,53 +251,54 @@ static int write_output(struct input *in, const char *dest, bool in_place)
 	return in->fmt->write(in, dest);
 }
 
-static int filter(struct filter_args *ap)
+/*
+ * Everything before judging: the targets and options, the input read (after
+ * rolling back an interrupted --in-place), and an output that may be written.
+ * 0 (@in loaded, *@dest set) or an exit code.
+ */
+static int filter_open(struct filter_args *a, struct input *in, const char **dest)
 {
-	struct filter_args a = *ap;
-	const char *dest;
-	struct input in;
-	struct xs_check *c;
-	struct out *o;
-	bool refused;
-	int rc;
+	int rc = targets_prepare(&a->targets);
 
-	rc = targets_prepare(&a.targets);
-	a.target = a.targets.v;
+	a->target = a->targets.v;
 	if (!rc)
-		rc = common_prepare(&a.common);
-	if (!rc && !strcmp(a.file, "-")) {
+		rc = common_prepare(&a->common);
+	if (!rc && !strcmp(a->file, "-")) {
 		msg_err("'-': filter reads its input again to write %s: give a file, not standard "
-			"input", a.in_place ? "it in place" : "the copy");
+			"input", a->in_place ? "it in place" : "the copy");
 		rc = EXIT_USAGE;
 	}
 	/* A journal left by an interrupted --in-place run is rolled back first. */
-	if (!rc && a.in_place)
-		rc = format_recover(a.file);
+	if (!rc && a->in_place)
+		rc = format_recover(a->file);
 	if (!rc)
-		rc = input_load(&a.common, a.file, &in);
+		rc = input_load(&a->common, a->file, in);
 	if (rc)
 		return rc;
-	dest = a.in_place ? a.file : a.output;
-	if (!a.in_place && strcmp(dest, "-") && io_same_file(dest, &in.st)) {
-		msg_err("'%s': output is the input file; use --in-place to replace it", dest);
-		input_free(&in);
-		return EXIT_USAGE;
+	*dest = a->in_place ? a->file : a->output;
+	if (!a->in_place && strcmp(*dest, "-") && io_same_file(*dest, &in->st)) {
+		msg_err("'%s': output is the input file; use --in-place to replace it", *dest);
+		rc = EXIT_USAGE;
+	} else if (in->fmt->select && (a->common.thread >= 0 || a->common.vcpu >= 0)) {
+		msg_err("'%s': filter rewrites every %s; --%s is for reading", a->file,
+			in->fmt->every, in->fmt->select);
+		rc = EXIT_USAGE;
 	}
-	if (in.fmt->select && (a.common.thread >= 0 || a.common.vcpu >= 0)) {
-		msg_err("'%s': filter rewrites every %s; --%s is for reading", a.file,
-			in.fmt->every, in.fmt->select);
-		input_free(&in);
-		return EXIT_USAGE;
-	}
-	c = xcalloc(in.nstates, sizeof(*c));
-	refused = !judge_states(&a, &in, c);
-	if (a.common.brief)
-		brief(&a, &in, c, refused, dest);
-	o = common_out(&a.common);
-	show_target(o, "target", a.target);
+	if (rc)
+		input_free(in);
+	return rc;
+}
+
+/* The report of @in into @o, filtering its states unless @refused.  0 or an exit code. */
+static int filter_report(struct out *o, const struct filter_args *a, struct input *in,
+			 const struct xs_check *c, bool refused, const char *dest)
+{
+	int rc = 0;
+
+	show_target(o, "target", a->target);
 	out_arr(o, "inputs");
 	out_obj(o, NULL);
-	show_input(o, &in);
+	show_input(o, in);
 	if (refused) {
 		out_null(o, "output");
 		out_note(o, "(nothing written: refused)");
@@ -307,21 +307,38 @@ static int filter(struct filter_args *ap)
 	}
 	out_arr(o, "states");
 	if (refused)
-		refused_states(o, &in, c);
+		refused_states(o, in, c);
 	else
-		rc = filter_states(o, &a, &in, c);
+		rc = filter_states(o, a, in, c);
 	out_end(o), out_end(o), out_end(o);
+	return rc;
+}
+
+static int filter(struct filter_args *ap)
+{
+	struct filter_args a = *ap;
+	const char *dest;
+	struct input in;
+	struct xs_check *c;
+	struct out *o;
+	bool refused;
+	int rc = filter_open(&a, &in, &dest);
+
+	if (rc)
+		return rc;
+	c = xcalloc(in.nstates, sizeof(*c));
+	refused = !judge_states(&a, &in, c);
+	if (a.common.brief)
+		brief(&a, &in, c, refused, dest);
+	o = common_out(&a.common);
+	rc = filter_report(o, &a, &in, c, refused, dest);
 	free(c);
 	if (!rc && !refused)
 		rc = write_output(&in, dest, a.in_place);
 	input_free(&in);
-	if (rc) {
+	if (rc || !strcmp(dest, "-")) {
 		out_free(o);
-		return rc;
-	}
-	if (!strcmp(dest, "-")) {
-		out_free(o);
-		return refused ? EXIT_NO : EXIT_OK;
+		return rc ? rc : refused ? EXIT_NO : EXIT_OK;
 	}
 	if (a.common.brief && !refused)
 		printf("%s: written to %s\n", a.file, dest);
