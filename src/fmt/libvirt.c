@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <xsave/rd.h>
+
 #include "cmd.h"
 #include "exitcodes.h"
 #include "fmt/codec.h"
@@ -21,6 +23,16 @@
 #include "util.h"
 
 #define XML_MAX (1u << 20)	/* how much of the XML is read for the report */
+
+/* virQEMUSaveHeader after its magic: u32 version, data_len, was_running, format, cookie. */
+#define LV_MAGIC_LEN 16
+#define LV_OFF_VERSION 0x10
+#define LV_OFF_DATA_LEN 0x14
+#define LV_OFF_WAS_RUNNING 0x18
+#define LV_OFF_FORMAT 0x1c
+#define LV_OFF_COOKIE 0x20
+#define LV_VERSION 2u
+#define LV_FORMAT_SPARSE 6u
 
 static const struct {
 	const char *name;
@@ -33,7 +45,8 @@ static const struct {
 
 const char *libvirt_format_name(uint32_t format)
 {
-	return format < sizeof(image_formats) / sizeof(image_formats[0]) ? image_formats[format].name : "unknown";
+	return format < sizeof(image_formats) / sizeof(image_formats[0]) ? image_formats[format].name
+									  : "unknown";
 }
 
 /* Copy @n bytes of XML text at @p into @dst (size @cap), the five entities and &#N; decoded. */
@@ -144,68 +157,67 @@ static void domain_facts(struct stream *s, const char *xml, size_t len)
 	xml_text(cpu, cpu_end, "vendor", s->cpu_vendor, sizeof(s->cpu_vendor));
 }
 
-int libvirt_header(struct stream *s)
+/*
+ * The header's numbers: five u32 after the magic, in the byte order of the
+ * host that saved it.  0 or an exit code (message printed).
+ */
+static int header_numbers(struct stream *s, const uint8_t *h)
 {
-	uint8_t h[LIBVIRT_HEADER_LEN];
-	uint32_t v[5];
+	struct xs_rd rd = xs_rd_init(h, LIBVIRT_HEADER_LEN, 0);
+	bool (*u32)(const struct xs_rd *, size_t, uint32_t *) = xs_rd_u32le_at;
+	uint32_t version = 0;
+	bool ok;
+
+	/* A version that reads as LV_VERSION only byte-swapped was written big-endian. */
+	if (xs_rd_u32le_at(&rd, LV_OFF_VERSION, &version) && version != LV_VERSION &&
+	    xs_rd_u32be_at(&rd, LV_OFF_VERSION, &version) && version == LV_VERSION)
+		u32 = xs_rd_u32be_at;
+	ok = u32(&rd, LV_OFF_VERSION, &s->lv_version) &&
+	     u32(&rd, LV_OFF_DATA_LEN, &s->lv_data_len) &&
+	     u32(&rd, LV_OFF_WAS_RUNNING, &s->lv_was_running) &&
+	     u32(&rd, LV_OFF_FORMAT, &s->lv_format) && u32(&rd, LV_OFF_COOKIE, &s->lv_cookie_off);
+	if (!ok)
+		return EXIT_SOFTWARE;	/* LIBVIRT_HEADER_LEN holds them all */
+	if (s->lv_version != LV_VERSION) {
+		msg_err("'%s': offset 0x%x: libvirt save image version %u (expected %u)", s->path,
+			LV_OFF_VERSION, s->lv_version, LV_VERSION);
+		return EXIT_DATAERR;
+	}
+	if (s->lv_format >= sizeof(image_formats) / sizeof(image_formats[0])) {
+		msg_err("'%s': offset 0x%x: unknown libvirt image format %u (known: 0 raw to %u "
+			"sparse)", s->path, LV_OFF_FORMAT, s->lv_format, LV_FORMAT_SPARSE);
+		return EXIT_DATAERR;
+	}
+	s->codec = image_formats[s->lv_format].codec;
+	s->sparse = s->lv_format == LV_FORMAT_SPARSE;
+	if (!codec_available(s->codec)) {
+		msg_err("'%s': offset 0x%x: libvirt image compressed with %s (format %u): this "
+			"xsavectl was built without %s (Debian: %s-dev; make deps)", s->path,
+			LV_OFF_FORMAT, image_formats[s->lv_format].name, s->lv_format,
+			codec_library(s->codec), codec_library(s->codec));
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
+/* Where the stream starts, and what the domain XML says.  0 or an exit code. */
+static int header_xml(struct stream *s)
+{
 	size_t xn;
 	char *xml;
 	ssize_t n;
 
-	if (io_pread(s->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		msg_err("'%s': offset 0x0: libvirt header shorter than %u bytes", s->path,
-			LIBVIRT_HEADER_LEN);
-		return EXIT_DATAERR;
-	}
-	if (!memcmp(h, LIBVIRT_MAGIC_PART, 16)) {
-		msg_err("'%s': offset 0x0: libvirt save image is incomplete (\"%s\": the save "
-			"did not finish)", s->path, LIBVIRT_MAGIC_PART);
-		return EXIT_DATAERR;
-	}
-	memcpy(v, h + 16, sizeof(v));
-	/* Host byte order: a version that reads as 2 only byte-swapped was written big-endian. */
-	if (le32toh(v[0]) != 2 && be32toh(v[0]) == 2)
-		for (unsigned i = 0; i < 5; i++)
-			v[i] = be32toh(v[i]);
-	else
-		for (unsigned i = 0; i < 5; i++)
-			v[i] = le32toh(v[i]);
-	s->lv_version = v[0];
-	s->lv_data_len = v[1];
-	s->lv_was_running = v[2];
-	s->lv_format = v[3];
-	s->lv_cookie_off = v[4];
-	if (s->lv_version != 2) {
-		msg_err("'%s': offset 0x10: libvirt save image version %u (expected 2)", s->path,
-			s->lv_version);
-		return EXIT_DATAERR;
-	}
-	if (s->lv_format >= sizeof(image_formats) / sizeof(image_formats[0])) {
-		msg_err("'%s': offset 0x1c: unknown libvirt image format %u (known: 0 raw to 6 "
-			"sparse)", s->path, s->lv_format);
-		return EXIT_DATAERR;
-	}
-	s->codec = image_formats[s->lv_format].codec;
-	s->sparse = s->lv_format == 6;
-	if (!codec_available(s->codec)) {
-		msg_err("'%s': offset 0x1c: libvirt image compressed with %s (format %u): this "
-			"xsavectl was built without %s (Debian: %s-dev; make deps)", s->path,
-			image_formats[s->lv_format].name, s->lv_format, codec_library(s->codec),
-			codec_library(s->codec));
-		return EXIT_DATAERR;
-	}
 	s->start = LIBVIRT_HEADER_LEN + (uint64_t)s->lv_data_len;
 	if (!io_is_pipe(s->fd) && s->start > (uint64_t)s->st.st_size) {
-		msg_err("'%s': offset 0x14: libvirt header's XML length %u runs past the end of "
-			"the file", s->path, s->lv_data_len);
+		msg_err("'%s': offset 0x%x: libvirt header's XML length %u runs past the end of "
+			"the file", s->path, LV_OFF_DATA_LEN, s->lv_data_len);
 		return EXIT_DATAERR;
 	}
 	if (s->lv_cookie_off >= s->lv_data_len && s->lv_cookie_off) {
-		msg_err("'%s': offset 0x20: libvirt header's cookie offset %u lies past its XML "
-			"length %u", s->path, s->lv_cookie_off, s->lv_data_len);
+		msg_err("'%s': offset 0x%x: libvirt header's cookie offset %u lies past its XML "
+			"length %u", s->path, LV_OFF_COOKIE, s->lv_cookie_off, s->lv_data_len);
 		return EXIT_DATAERR;
 	}
-	s->gzip = s->codec == CODEC_GZIP;
 	xn = s->lv_data_len < XML_MAX ? s->lv_data_len : XML_MAX;
 	xml = xmalloc(xn + 1);
 	n = io_pread(s->fd, xml, xn, LIBVIRT_HEADER_LEN);
@@ -218,12 +230,35 @@ int libvirt_header(struct stream *s)
 	return 0;
 }
 
+int libvirt_header(struct stream *s)
+{
+	uint8_t h[LIBVIRT_HEADER_LEN];
+	int rc;
+
+	if (io_pread(s->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		msg_err("'%s': offset 0x0: libvirt header shorter than %u bytes", s->path,
+			LIBVIRT_HEADER_LEN);
+		return EXIT_DATAERR;
+	}
+	if (!memcmp(h, LIBVIRT_MAGIC_PART, LV_MAGIC_LEN)) {
+		msg_err("'%s': offset 0x0: libvirt save image is incomplete (\"%s\": the save "
+			"did not finish)", s->path, LIBVIRT_MAGIC_PART);
+		return EXIT_DATAERR;
+	}
+	rc = header_numbers(s, h);
+	if (!rc)
+		rc = header_xml(s);
+	s->gzip = s->codec == CODEC_GZIP;
+	return rc;
+}
+
 /* ---- the format ---------------------------------------------------------- */
 
 static bool libvirt_sniff(const struct io_src *src)
 {
-	return !src->gzip && src->nmagic >= 16 && (!memcmp(src->magic, LIBVIRT_MAGIC, 16) ||
-						    !memcmp(src->magic, LIBVIRT_MAGIC_PART, 16));
+	return !src->gzip && src->nmagic >= LV_MAGIC_LEN &&
+	       (!memcmp(src->magic, LIBVIRT_MAGIC, LV_MAGIC_LEN) ||
+		!memcmp(src->magic, LIBVIRT_MAGIC_PART, LV_MAGIC_LEN));
 }
 
 static int libvirt_container(struct stream *s, const struct io_src *src)
