@@ -78,4 +78,10 @@ mutant "ISA-L's errors not replayed through zlib" src/fmt/codec.c \
 		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);' \
 	'	return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);' \
 	'make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/inflate.sh'
+mutant "libvirt header read little-endian only" src/fmt/libvirt.c \
+	'		u32 = xs_rd_u32be_at;' '		(void)0;' "$(cli stream-libvirt-big-endian)"
+mutant "journal rollback writes before every range is read" src/fmt/qemu_journal.c \
+	'	while (all.next < all.count) {' '	while (0) {' "$faults"
+mutant "format registry: the raw image sniffed first" src/fmt/input.c \
+	'	&libvirt_format,' '	&image_format, &libvirt_format,' "$(cli err-format-select)"
 tap_done
