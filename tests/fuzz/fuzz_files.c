@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../src/cmd.h"
+#include "../../src/exitcodes.h"
 #include "../../src/fmt/format.h"
 #include "fuzz.h"
 
@@ -65,9 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xs_layout_builtin(XS_VENDOR_INTEL, &c.host);
 	c.have_host = true;
 	if (!input_load(&c, path, &in)) {
-		/* Write the (unchanged) copy of a core or stream, as filter does, to stdout. */
-		if (in.fmt != &image_format)
-			(void)in.fmt->write(&in, "-");
+		/*
+		 * Write the (unchanged) copy of a core or stream, as filter does, to
+		 * stdout.  An input that reads must also write: EXIT_SOFTWARE is an
+		 * internal error (a stream's cpu section not standing for its state).
+		 */
+		if (in.fmt != &image_format && in.fmt->write(&in, "-") == EXIT_SOFTWARE)
+			abort();
 		input_free(&in);
 	}
 	close(fd);
