@@ -332,13 +332,20 @@ static bool map_src(const struct xs_qcpu *c, const struct qmap *m, uint32_t *fro
 	return true;
 }
 
-int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **img,
-		  size_t *size, uint64_t *holds)
+/* QEMU's FPU registers: 10 bytes each, the 64-bit mantissa then the 16-bit sign and exponent. */
+#define QCPU_FPREG_LEN 10
+#define QCPU_FPREG_EXP 8
+#define NR_FPREGS 8
+/* The fpop subsection: FOP (2 bytes), FIP (8), FDP (8). */
+#define FPOP_FIP 2
+#define FPOP_FDP 10
+#define NR_XMM_LANES 32		/* XMM0-15, two 64-bit lanes each */
+
+/* The components the image holds: what the stream enables, names or carries, within @l. */
+static uint64_t image_components(const struct xs_qcpu *c, const struct xs_layout *l)
 {
-	uint64_t want = XS_MASK_FPSSE | xs_qcpu_xcr0(c) | xs_qcpu_xstate_bv(c);
-	size_t n;
-	uint8_t *b;
-	struct xs_wr wr;
+	uint64_t named = xs_qcpu_xcr0(c) | xs_qcpu_xstate_bv(c);
+	uint64_t want = XS_MASK_FPSSE | named;
 	uint32_t from;
 
 	for (size_t i = 0; i < sizeof(qmaps) / sizeof(qmaps[0]); i++)
@@ -348,42 +355,58 @@ int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **
 		want |= XS_BIT(XS_PKRU);
 	/* APX reuses the MPX area: no CPU has both; keep the one the header names. */
 	if ((want & XS_MASK_MPX) && (want & XS_BIT(XS_APX)))
-		want &= (xs_qcpu_xcr0(c) | xs_qcpu_xstate_bv(c)) & XS_BIT(XS_APX) ? ~XS_MASK_MPX
-										  : ~XS_BIT(XS_APX);
-	want &= l->placed | XS_MASK_FPSSE;
-	n = xs_layout_std_size(l, want);
-	n = n < 4096 ? 4096 : (n + 4095) & ~(size_t)4095;
+		want &= named & XS_BIT(XS_APX) ? ~XS_MASK_MPX : ~XS_BIT(XS_APX);
+	return want & (l->placed | XS_MASK_FPSSE);
+}
+
+/* The legacy region (FXSAVE layout) and XSTATE_BV; @wr holds at least XS_KVM_XSAVE_SIZE. */
+static void legacy_region(const struct xs_qcpu *c, struct xs_wr *wr)
+{
+	uint16_t fcw = htole16((uint16_t)body_be(c, QCPU_FPUC, 2));
+	uint16_t fsw = htole16((uint16_t)body_be(c, QCPU_FPUS, 2));
+	uint8_t ftw = (uint8_t)body_be(c, QCPU_FPTAG, 2);
+	bool ok = xs_wr_copy_at(wr, XS_OFF_FCW, &fcw, sizeof(fcw)) &&
+		  xs_wr_copy_at(wr, XS_OFF_FSW, &fsw, sizeof(fsw)) &&
+		  xs_wr_copy_at(wr, XS_OFF_FTW, &ftw, sizeof(ftw)) &&
+		  xs_wr_u32le_at(wr, XS_OFF_MXCSR, (uint32_t)body_be(c, QCPU_MXCSR, 4));
+
+	if (c->sub[XS_QSUB_FPOP] >= 0) {
+		uint32_t s = (uint32_t)c->sub[XS_QSUB_FPOP];
+		uint16_t fop = htole16((uint16_t)body_be(c, s, 2));
+
+		ok &= xs_wr_copy_at(wr, XS_OFF_FOP, &fop, sizeof(fop)) &&
+		      xs_wr_u64le_at(wr, XS_OFF_FIP, body_be(c, s + FPOP_FIP, 8)) &&
+		      xs_wr_u64le_at(wr, XS_OFF_FDP, body_be(c, s + FPOP_FDP, 8));
+	}
+	for (unsigned i = 0; i < NR_FPREGS; i++) {
+		uint32_t reg = QCPU_FPREGS + QCPU_FPREG_LEN * i;
+		uint16_t exp = htole16((uint16_t)body_be(c, reg + QCPU_FPREG_EXP, 2));
+		size_t st = XS_OFF_ST0 + (size_t)XS_ST_STRIDE * i;
+
+		ok &= xs_wr_u64le_at(wr, st, body_be(c, reg, 8)) &&
+		      xs_wr_copy_at(wr, st + QCPU_FPREG_EXP, &exp, sizeof(exp));
+	}
+	ok &= xs_wr_u64le_at(wr, XS_OFF_XSTATE_BV, xs_qcpu_xstate_bv(c));
+	(void)ok;	/* all offsets are inside the first XS_KVM_XSAVE_SIZE bytes */
+}
+
+int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **img,
+		  size_t *size, uint64_t *holds)
+{
+	uint64_t want = image_components(c, l);
+	size_t n = xs_layout_std_size(l, want);
+	struct xs_wr wr;
+	uint32_t from;
+	uint8_t *b;
+
+	/* As KVM hands it over: at least 4096 bytes, whole pages. */
+	n = n < XS_KVM_XSAVE_SIZE ? XS_KVM_XSAVE_SIZE
+				  : (n + XS_KVM_XSAVE_SIZE - 1) & ~(size_t)(XS_KVM_XSAVE_SIZE - 1);
 	if (!(b = calloc(1, n)))
 		return -XS_ENOMEM;
 	wr = xs_wr_init(b, n);
-	/* Legacy region (FXSAVE layout). */
-	{
-		uint16_t fcw = (uint16_t)body_be(c, QCPU_FPUC, 2);
-		uint16_t fsw = (uint16_t)body_be(c, QCPU_FPUS, 2);
-		uint8_t ftw = (uint8_t)body_be(c, QCPU_FPTAG, 2);
-		bool ok = xs_wr_copy_at(&wr, 0, &(uint16_t){ htole16(fcw) }, 2) &&
-			  xs_wr_copy_at(&wr, 2, &(uint16_t){ htole16(fsw) }, 2) &&
-			  xs_wr_copy_at(&wr, 4, &ftw, 1) &&
-			  xs_wr_u32le_at(&wr, 24, (uint32_t)body_be(c, QCPU_MXCSR, 4));
-
-		if (c->sub[XS_QSUB_FPOP] >= 0) {
-			uint32_t s = (uint32_t)c->sub[XS_QSUB_FPOP];
-			uint16_t fop = htole16((uint16_t)body_be(c, s, 2));
-
-			ok &= xs_wr_copy_at(&wr, 6, &fop, 2) &&
-			      xs_wr_u64le_at(&wr, 8, body_be(c, s + 2, 8)) &&
-			      xs_wr_u64le_at(&wr, 16, body_be(c, s + 10, 8));
-		}
-		for (unsigned i = 0; i < 8; i++) {
-			uint16_t exp = htole16((uint16_t)body_be(c, QCPU_FPREGS + 10 * i + 8, 2));
-
-			ok &= xs_wr_u64le_at(&wr, 32 + 16 * i, body_be(c, QCPU_FPREGS + 10 * i, 8)) &&
-			      xs_wr_copy_at(&wr, 40 + 16 * i, &exp, 2);
-		}
-		ok &= xs_wr_u64le_at(&wr, 512, xs_qcpu_xstate_bv(c));
-		(void)ok;	/* all offsets are inside the 4096 bytes */
-	}
-	lanes(c, QCPU_XMM, b, n, 160, 32);
+	legacy_region(c, &wr);
+	lanes(c, QCPU_XMM, b, n, XS_OFF_XMM0, NR_XMM_LANES);
 	for (size_t i = 0; i < sizeof(qmaps) / sizeof(qmaps[0]); i++) {
 		const struct qmap *m = &qmaps[i];
 		uint32_t to;

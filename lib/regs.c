@@ -19,12 +19,7 @@
 #include <xsave/rd.h>
 #include <xsave/regs.h>
 
-/* x87 (SDM Vol. 1 10.5.1 Table 10-2; FCW, ST0 and stride are in layout.h). */
-#define X87_OFF_FSW 2
-#define X87_OFF_FTW 4		/* abridged: one bit per physical register */
-#define X87_OFF_FOP 6
-#define X87_OFF_FIP 8		/* 64-bit format (XSAVE64, REX.W) */
-#define X87_OFF_FDP 16
+/* x87 (SDM Vol. 1 10.5.1 Table 10-2; its field offsets and the ST stride are in layout.h). */
 #define X87_WORD 2		/* FCW, FSW, FTW (full), FOP */
 #define X87_PTR 8		/* FIP, FDP */
 #define FCW_INIT 0x037f		/* x87 init state (SDM Vol. 1 13.6) */
@@ -176,8 +171,8 @@ static void x87_tag_word(const struct builder *b, struct xs_reg *r)
 	uint16_t fsw = 0;
 	uint8_t ftw = 0;
 	bool live = xs_state_live(b->st, XS_X87) &&
-		    xs_rd_u8_at(&b->rd, base + X87_OFF_FTW, &ftw) &&
-		    xs_rd_u16le_at(&b->rd, base + X87_OFF_FSW, &fsw);
+		    xs_rd_u8_at(&b->rd, base + XS_OFF_FTW, &ftw) &&
+		    xs_rd_u16le_at(&b->rd, base + XS_OFF_FSW, &fsw);
 
 	for (unsigned i = 0; live && i < NR_ST; i++)
 		live = xs_rd_copy_at(&b->rd, base + XS_OFF_ST0 + XS_ST_STRIDE * i, ST_BYTES, regs[i]);
@@ -206,15 +201,15 @@ static const struct reg_class reg_classes[] = {
 	{ .name = "fcw", .comp = XS_X87, .kind = XS_REG_INT, .width = X87_WORD,
 	  .init = FCW_INIT, .slice = { X87_FIELD(XS_OFF_FCW, X87_WORD) } },
 	{ .name = "fsw", .comp = XS_X87, .kind = XS_REG_INT, .width = X87_WORD,
-	  .slice = { X87_FIELD(X87_OFF_FSW, X87_WORD) } },
+	  .slice = { X87_FIELD(XS_OFF_FSW, X87_WORD) } },
 	{ .name = "ftw", .comp = XS_X87, .kind = XS_REG_INT, .width = X87_WORD,
 	  .fill = x87_tag_word },
 	{ .name = "fop", .comp = XS_X87, .kind = XS_REG_INT, .width = X87_WORD,
-	  .bits = FOP_BITS, .slice = { X87_FIELD(X87_OFF_FOP, X87_WORD) } },
+	  .bits = FOP_BITS, .slice = { X87_FIELD(XS_OFF_FOP, X87_WORD) } },
 	{ .name = "fip", .comp = XS_X87, .kind = XS_REG_INT, .width = X87_PTR,
-	  .slice = { X87_FIELD(X87_OFF_FIP, X87_PTR) } },
+	  .slice = { X87_FIELD(XS_OFF_FIP, X87_PTR) } },
 	{ .name = "fdp", .comp = XS_X87, .kind = XS_REG_INT, .width = X87_PTR,
-	  .slice = { X87_FIELD(X87_OFF_FDP, X87_PTR) } },
+	  .slice = { X87_FIELD(XS_OFF_FDP, X87_PTR) } },
 	{ .name = "st", .count = NR_ST, .comp = XS_X87, .kind = XS_REG_X87, .width = ST_BYTES,
 	  .slice = { SLICE(XS_X87, XS_OFF_ST0, XS_ST_STRIDE, ST_BYTES) } },
 	{ .name = "mxcsr", .comp = XS_SSE, .kind = XS_REG_INT, .width = MXCSR_BYTES,

@@ -28,6 +28,11 @@ XS_BEGIN_DECLS
 #define XS_EXT_OFF 576
 /* Fields of the legacy region and the header (SDM Vol. 1 10.5.1, 13.4.2). */
 #define XS_OFF_FCW 0
+#define XS_OFF_FSW 2
+#define XS_OFF_FTW 4		/* abridged: one bit per physical register */
+#define XS_OFF_FOP 6
+#define XS_OFF_FIP 8		/* 64-bit format */
+#define XS_OFF_FDP 16
 #define XS_OFF_MXCSR 24
 #define XS_OFF_MXCSR_MASK 28
 #define XS_OFF_ST0 32		/* ST0..ST7 (MM0..MM7), 16 bytes apart, 10 used */
