@@ -10,11 +10,6 @@ set -u
 : "${XSAVECTL:?}" "${MKSTREAM:?}" "${DATA:?}"
 TAP_NAME="live faults"
 . "$(dirname "$0")/../tap.sh"
-# Four bytes, big-endian, of the number $1.
-be32() {
-	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
-		$(($1 >> 8 & 255)) $(($1 & 255)))"
-}
 xs() { "$XSAVECTL" "$@"; }
 work=$(mktemp -d)
 mnt=
@@ -147,16 +142,16 @@ else
 	# range runs past the end, so nothing is written back, not even the good ranges.
 	count=$(od -An -tu1 -j27 -N4 j.journal | awk '{ printf "%.0f\n", $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
 	count=$((count + 1))
-	be32 "$count" | dd of=j.journal bs=1 seek=27 conv=notrunc 2>/dev/null
-	head -c $((size - 4)) j.journal >j.body
-	crc=$(gzip -c <j.body | tail -c 8 | head -c 4 | od -An -tu1 |
+	patch j.journal 27 "$(printf %08x "$count")"
+	head -c $((size - 4)) j.journal >j.bin.xsavectl-journal
+	crc=$(gzip -c <j.bin.xsavectl-journal | tail -c 8 | head -c 4 | od -An -tu1 |
 		awk '{ printf "%.0f\n", $1 + $2 * 256 + $3 * 65536 + $4 * 16777216 }')
-	{ cat j.body; be32 "$crc"; } >j.bin.xsavectl-journal
+	patch j.bin.xsavectl-journal $((size - 4)) "$(printf %08x "$crc")"
 	check "a journal whose CRC matches but whose last range is cut is refused (65), nothing written back" \
 		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
 		 grep -q "journal entry $((count - 1)) is truncated.*left as is" err.txt &&
 		 cmp -s j.bin j.left'
-	rm -f j.bin j.left j.bin.xsavectl-journal j.journal j.body
+	rm -f j.bin j.left j.bin.xsavectl-journal j.journal
 	cp img.bin ip.bin
 	strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
 		"$XSAVECTL" filter --force --xcr0 0x3 --in-place ip.bin >/dev/null 2>&1

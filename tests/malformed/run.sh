@@ -68,14 +68,6 @@ sweep() {
 	done
 	[ $bad = 0 ] && check "$what: $cuts cuts, each exit $rc with one line" '[ $cuts -gt 0 ]'
 }
-patch() {	# patch FILE OFFSET HEXBYTES (octal escapes: dash's printf has no \x)
-	hex=$3 esc=
-	while [ -n "$hex" ]; do
-		esc="$esc\\$(printf %o $((0x${hex%"${hex#??}"})))"
-		hex=${hex#??}
-	done
-	printf "$esc" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
 
 # --- inputs -------------------------------------------------------------------
 cp "$DATA/kvm-get-xsave.bin" img.bin
