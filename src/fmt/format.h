@@ -40,7 +40,7 @@ struct format {
 	int (*write)(struct input *in, const char *dest);
 	/* Rewrite @in's own file (filter --in-place); NULL: write() over it. */
 	int (*write_in_place)(struct input *in);
-	/* Before an in-place write: undo what an interrupted one left.  NULL: nothing. */
+	/* Before an in-place write: undo what an interrupted one left (idempotent).  NULL: nothing. */
 	int (*recover)(const char *path);
 	/*
 	 * filter --force: @comps leave state @s, so the guest may no longer

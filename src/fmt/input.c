@@ -156,18 +156,12 @@ void show_input(struct out *o, const struct input *in)
 
 int format_recover(const char *path)
 {
+	/* A recovery is idempotent: the libvirt and plain stream formats share one. */
 	for (size_t i = 0; i < NFORMATS; i++) {
-		bool done = false;
+		int rc = formats[i]->recover ? formats[i]->recover(path) : 0;
 
-		/* One format's recovery may serve several (a libvirt image's stream). */
-		for (size_t j = 0; j < i; j++)
-			done |= formats[j]->recover == formats[i]->recover;
-		if (formats[i]->recover && !done) {
-			int rc = formats[i]->recover(path);
-
-			if (rc)
-				return rc;
-		}
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
