@@ -77,7 +77,7 @@ $(BUILD)/src/cmd_probe.o: XCFLAGS += $(SHARE_DEFS)
 FORCE:
 
 # libxsave: exports only what its public headers declare (include/xsave/export.h).
-LIB_VERSION = 0.1.0
+LIB_VERSION = 0.2.0
 LIB_SONAME = libxsave.so.0
 LIBDIR ?= $(PREFIX)/lib
 LIB_PIC_OBJ = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)

@@ -81,6 +81,11 @@ struct xs_state {
 	bool guest_known;
 	uint64_t guest_xcr0;
 	bool bv_unmaintained;		/* XSTATE_BV is not kept up to date (QEMU TCG) */
+	/* Since 0.2. */
+	bool xfd_known;
+	uint64_t xfd;			/* the guest's IA32_XFD (a stream's cpu/msr_xfd) */
+	bool by_field;			/* the container carries registers by field (QEMU
+					   streams): the destination lays the area out itself */
 };
 
 /* How to choose the layout. */

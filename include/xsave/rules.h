@@ -35,6 +35,11 @@ struct xs_check {
 	enum xs_verdict verdict;
 	uint64_t target;
 	uint64_t strip;		/* XSTATE_BV bits filter clears losslessly */
+	uint64_t refused;	/* of strip: in the target's XCR0, but outside the guest XCR0,
+				   which the destination kernel refuses (or may refuse: unknown) */
+	uint64_t xfd_armed;	/* of strip: XSTATE_BV bits whose IA32_XFD bit is set */
+	uint64_t relocate;	/* components filter moves to the target layout's offsets */
+	bool layout_unknown;	/* a vendor-specific image and a target without a layout */
 	uint64_t lose;		/* XSTATE_BV bits whose live data would be lost */
 	uint64_t guest_outside;	/* guest XCR0 bits the target lacks */
 	unsigned fix;		/* enum xs_problem bits filter repairs */
@@ -45,11 +50,35 @@ struct xs_check {
 	struct xs_bit_check bits[64];	/* one per XSTATE_BV bit, in bit order */
 };
 
-/* What the target host loads. */
+/*
+ * What the destination kernel does with XSTATE_BV bits inside its own XCR0
+ * but outside the guest's CPUID XCR0 (include/xsave/kprobe.h's classes):
+ * fixed, leaks and pre-5.16 kernels load them; needs-patch kernels refuse the
+ * whole KVM_SET_XSAVE.  Unknown (and inconclusive) is judged as needs-patch.
+ */
+enum xs_dest_kernel {
+	XS_DK_UNKNOWN = 0,
+	XS_DK_FIXED,
+	XS_DK_NEEDS_PATCH,
+	XS_DK_LEAKS,
+	XS_DK_PRE_5_16,
+	XS_DK_INCONCLUSIVE,
+};
+
+/*
+ * What the target host loads.  Zero-initialised fields mean "not known", and
+ * an unknown fact is judged the safe way (a kernel that refuses, a layout
+ * that differs).
+ */
 struct xs_target {
 	uint64_t xcr0;		/* XSTATE_BV bits KVM_SET_XSAVE accepts there */
 	bool have_mxcsr_mask;	/* the target CPU's MXCSR_MASK is known (a profile) */
 	uint32_t mxcsr_mask;	/* raw FXSAVE value; 0 means the default 0xffbf */
+	/* Since 0.2. */
+	enum xs_dest_kernel kernel;	/* its KVM_SET_XSAVE rule (probe class) */
+	char kernel_release[65];	/* uname -r there, "" unknown */
+	unsigned qemu_version;		/* major*10000 + minor*100 + micro; 0 unknown */
+	const struct xs_layout *layout;	/* its standard-format offsets; NULL unknown */
 };
 
 /*
