@@ -69,6 +69,19 @@ const char *xs_kp_class_name(enum xs_kp_class c)
 	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
 }
 
+enum xs_dest_kernel xs_kp_dest_kernel(enum xs_kp_class c)
+{
+	static const enum xs_dest_kernel dest[] = {
+		[XS_KP_FIXED] = XS_DK_FIXED,
+		[XS_KP_NEEDS_PATCH] = XS_DK_NEEDS_PATCH,
+		[XS_KP_LEAKS] = XS_DK_LEAKS,
+		[XS_KP_PRE_5_16] = XS_DK_PRE_5_16,
+		[XS_KP_INCONCLUSIVE] = XS_DK_INCONCLUSIVE,
+	};
+
+	return (unsigned)c < sizeof(dest) / sizeof(dest[0]) ? dest[c] : XS_DK_UNKNOWN;
+}
+
 /* ---- judging ------------------------------------------------------------ */
 
 static bool ok(const struct xs_kp_answer *a)

@@ -432,10 +432,15 @@ int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **
 
 void xs_qcpu_state_facts(const struct xs_qcpu *c, struct xs_state *st)
 {
+	st->by_field = true;	/* QEMU rebuilds the area from its destination's CPUID */
 	if (c->version < 12)
 		return;
 	st->guest_known = true;
 	st->guest_xcr0 = xs_qcpu_xcr0(c);
+	if (c->sub[XS_QSUB_XFD] >= 0) {
+		st->xfd_known = true;
+		st->xfd = body_be(c, (uint32_t)c->sub[XS_QSUB_XFD] + QSUB_XFD_MSR, 8);
+	}
 	/* TCG never updates env.xstate_bv: 0 while enabled registers hold data. */
 	if (!st->xstate_bv && (st->located & ~st->init & (st->guest_xcr0 | XS_MASK_FPSSE)))
 		st->bv_unmaintained = true;

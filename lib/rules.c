@@ -6,24 +6,55 @@
 #include <xsave/rd.h>
 #include <xsave/rules.h>
 
-static void judge_bit(const struct xs_state *st, unsigned bit, uint64_t target,
+/* Reasons shared by several bits (verdict lines group bits by reason). */
+static const char REASON_NOT_GUEST[] = "not in the guest XCR0: host state the guest never enabled";
+static const char REASON_XFD[] =
+	"armed by the guest's IA32_XFD: KVM_SET_XSAVE clears it (the kernel's own rule), "
+	"older kernels take a #NM on it";
+
+/* Does the destination kernel load XSTATE_BV bits its XCR0 has but the guest's lacks? */
+static bool dest_loads_beyond_guest(enum xs_dest_kernel k)
+{
+	return k == XS_DK_FIXED || k == XS_DK_LEAKS || k == XS_DK_PRE_5_16;
+}
+
+/* A user bit the target's XCR0 has: kept, unless the guest never enabled it there. */
+static void judge_in_target(const struct xs_state *st, unsigned bit, const struct xs_target *t,
+			    struct xs_bit_check *b)
+{
+	if (st->guest_known && !(st->guest_xcr0 & XS_BIT(bit)) &&
+	    !dest_loads_beyond_guest(t->kernel)) {
+		b->action = XS_ACT_STRIP;
+		b->reason = REASON_NOT_GUEST;
+		b->refused = true;
+		return;
+	}
+	b->action = XS_ACT_KEEP;
+	b->reason = "the target loads it";
+}
+
+static void judge_bit(const struct xs_state *st, unsigned bit, const struct xs_target *t,
 		      struct xs_bit_check *b)
 {
 	bool sup = XS_MASK_SUPERVISOR & XS_BIT(bit);
 
 	b->bit = (uint8_t)bit;
-	if (!sup && (target & XS_BIT(bit))) {
-		b->action = XS_ACT_KEEP;
-		b->reason = "the target loads it";
+	b->action = XS_ACT_STRIP;
+	if (!sup && st->xfd_known && (st->xfd & XS_BIT(bit))) {
+		b->reason = REASON_XFD;
+		b->xfd = true;
 		return;
 	}
-	b->action = XS_ACT_STRIP;
+	if (!sup && (t->xcr0 & XS_BIT(bit))) {
+		judge_in_target(st, bit, t, b);
+		return;
+	}
 	if (!(st->located & XS_BIT(bit))) {
 		b->reason = "no data area in this format: only the init value can load";
 		return;
 	}
 	if (!sup && st->guest_known && !(st->guest_xcr0 & XS_BIT(bit))) {
-		b->reason = "not in the guest XCR0: host state the guest never enabled";
+		b->reason = REASON_NOT_GUEST;
 		return;
 	}
 	if (st->init & XS_BIT(bit)) {
@@ -69,12 +100,18 @@ void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct
 		if (!(bv & XS_BIT(i)))
 			continue;
 		b = &c->bits[c->nbits++];
-		judge_bit(st, i, target, b);
+		judge_bit(st, i, t, b);
 		if (b->action == XS_ACT_STRIP)
 			c->strip |= XS_BIT(i);
 		else if (b->action == XS_ACT_LOSE)
 			c->lose |= XS_BIT(i);
+		if (b->refused)
+			c->refused |= XS_BIT(i);
+		if (b->xfd)
+			c->xfd_armed |= XS_BIT(i);
 	}
+	if (c->refused)
+		xs_target_refusal(t, c->refusal, sizeof(c->refusal));
 	if (st->guest_known)
 		c->guest_outside = st->guest_xcr0 & ~target;
 	c->fix = st->problems & (XS_PROB_XCOMP_STD | XS_PROB_RESERVED);
@@ -105,6 +142,72 @@ bool xs_xcr0_valid(uint64_t xcr0, char *why, size_t len)
 	if (rule && why)
 		snprintf(why, len, "%s", rule);
 	return !rule;
+}
+
+static const char *const dest_kernel_names[] = {
+	[XS_DK_UNKNOWN] = "unknown",	     [XS_DK_FIXED] = "fixed",
+	[XS_DK_NEEDS_PATCH] = "needs-patch", [XS_DK_LEAKS] = "leaks",
+	[XS_DK_PRE_5_16] = "pre-5.16",	     [XS_DK_INCONCLUSIVE] = "inconclusive",
+};
+#define N_DEST_KERNEL (sizeof(dest_kernel_names) / sizeof(dest_kernel_names[0]))
+
+const char *xs_dest_kernel_name(enum xs_dest_kernel k)
+{
+	return (unsigned)k < N_DEST_KERNEL ? dest_kernel_names[k] : "unknown";
+}
+
+bool xs_dest_kernel_parse(const char *name, enum xs_dest_kernel *k)
+{
+	for (unsigned i = 0; i < N_DEST_KERNEL; i++)
+		if (!strcmp(name, dest_kernel_names[i])) {
+			*k = (enum xs_dest_kernel)i;
+			return true;
+		}
+	return false;
+}
+
+/* The kernel half: who refuses, and how sure we are. */
+static int refusal_kernel(const struct xs_target *t, char *buf, size_t len)
+{
+	const char *rel = t->kernel_release;
+
+	switch (t->kernel) {
+	case XS_DK_NEEDS_PATCH:
+		return rel[0] ? snprintf(buf, len, "a needs-patch kernel (%s) refuses it", rel)
+			      : snprintf(buf, len, "a needs-patch kernel refuses it");
+	case XS_DK_INCONCLUSIVE:
+		return snprintf(buf, len, "the destination kernel%s%s%s's probe was inconclusive, "
+				"and a needs-patch kernel refuses it", rel[0] ? " (" : "", rel,
+				rel[0] ? ")" : "");
+	default:
+		break;
+	}
+	if (rel[0])
+		return snprintf(buf, len, "the destination kernel (%s) was not probed, "
+				"and a needs-patch kernel refuses it", rel);
+	return snprintf(buf, len, "the destination kernel is unknown, "
+			"and a needs-patch kernel refuses it");
+}
+
+void xs_target_refusal(const struct xs_target *t, char *buf, size_t len)
+{
+	unsigned q = t->qemu_version;
+	int n;
+
+	if (!len)
+		return;
+	n = refusal_kernel(t, buf, len);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (!q)
+		snprintf(buf + n, len - (size_t)n, "; QEMU before 8.2 then resumes the guest with "
+			 "its registers reset, 8.2 and later stop the load");
+	else if (q < XS_QEMU_STOPS_ON_PUT_FAILURE)
+		snprintf(buf + n, len - (size_t)n, "; QEMU %u.%u there resumes the guest with its "
+			 "registers reset", q / 10000, q / 100 % 100);
+	else
+		snprintf(buf + n, len - (size_t)n, "; QEMU %u.%u there stops the load: the guest "
+			 "does not run", q / 10000, q / 100 % 100);
 }
 
 const char *xs_verdict_name(enum xs_verdict v)

@@ -13,15 +13,17 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
+#include "sys/dest_facts.h"
 #include "sys/profile_file.h"
 #include "util.h"
 
-enum { OPT_CPUID_FILE = 0x1400, OPT_SAVE, OPT_RECORD, OPT_NO_KVM };
+enum { OPT_CPUID_FILE = 0x1400, OPT_SAVE, OPT_RECORD, OPT_NO_KVM, OPT_PROBE_FROM, OPT_QEMU };
 
 struct host_args {
 	bool json, record, no_kvm;
 	const char *cpuid_file;
 	const char *save;
+	const char *probe_from, *qemu_version;
 };
 
 static const struct argp_option options[] = {
@@ -31,7 +33,12 @@ static const struct argp_option options[] = {
 	  "Also write the facts as a JSON target profile for check/filter --target", 0 },
 	{ "record", OPT_RECORD, NULL, 0,
 	  "Print the facts in the CPUID-file text form that --cpuid-file reads", 0 },
-	{ "no-kvm", OPT_NO_KVM, NULL, 0, "Do not open /dev/kvm", 0 },
+	{ "no-kvm", OPT_NO_KVM, NULL, 0, "Do not open /dev/kvm (the kernel is then not probed)", 0 },
+	{ "probe-from", OPT_PROBE_FROM, "REC", 0,
+	  "The kernel's KVM_SET_XSAVE rule from a probe record (`xsavectl probe --record` there) "
+	  "instead of probing this one", 0 },
+	{ "qemu-version", OPT_QEMU, "VERSION", 0,
+	  "The QEMU that loads states there (7.2, 10.0.2) instead of qemu-system-x86_64 --version", 0 },
 	{ 0 }
 };
 
@@ -50,6 +57,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_RECORD:
 		a->record = true;
 		return 0;
+	case OPT_PROBE_FROM:
+		return once(state, "--probe-from", &a->probe_from, arg);
+	case OPT_QEMU:
+		return once(state, "--qemu-version", &a->qemu_version, arg);
 	case OPT_NO_KVM:
 		a->no_kvm = true;
 		return 0;
@@ -75,7 +86,7 @@ static const struct argp argp = {
 };
 
 static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
-			const char *source, const char *record)
+			const struct dest_facts *df, const char *source, const char *record)
 {
 	struct xs_common c = { .json = true };
 	struct out *o = common_out(&c);
@@ -89,7 +100,7 @@ static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;
 	}
-	show_host(o, h, source, a->cpuid_file, record);
+	show_host(o, h, df, source, a->cpuid_file, record);
 	rc = out_write(o, f);
 	out_free(o);
 	if (fclose(f) || rc) {
@@ -102,10 +113,56 @@ static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
 	return rc;
 }
 
+/* Is @file a profile (JSON) rather than a CPUID file?  host_facts() read it already. */
+static bool is_profile(const char *file)
+{
+	struct io_file f;
+	bool json;
+
+	if (io_read(file, 1 << 20, &f))
+		return false;
+	json = profile_is_json(f.buf, f.len);
+	io_free(&f);
+	return json;
+}
+
+/*
+ * The kernel and QEMU that load states there: a recorded host's from its
+ * version 2 profile (a CPUID file has none), this machine's live; then what
+ * --probe-from and --qemu-version say instead.
+ */
+static int dest(const struct host_args *a, struct dest_facts *df)
+{
+	const char *env = getenv("XSAVECTL_HOST_CPUID");
+	const char *file = a->cpuid_file ? a->cpuid_file : env && *env ? env : NULL;
+	struct profile p;
+	int rc;
+
+	memset(df, 0, sizeof(*df));
+	if (!file) {
+		dest_live(!a->no_kvm, df);
+	} else if (is_profile(file) && !(rc = profile_load(file, &p)) &&
+		   (p.kernel_from[0] || p.qemu_version)) {
+		df->kernel = p.kernel;
+		memcpy(df->release, p.kernel_release, sizeof(df->release));
+		memcpy(df->kernel_from, p.kernel_from, sizeof(df->kernel_from));
+		df->qemu_version = p.qemu_version;
+		snprintf(df->qemu_from, sizeof(df->qemu_from), "profile %s", file);
+		profile_free(&p);
+	} else {
+		snprintf(df->kernel_from, sizeof(df->kernel_from), "not recorded in %s", file);
+		snprintf(df->qemu_from, sizeof(df->qemu_from), "not recorded in %s", file);
+	}
+	if (a->probe_from && (rc = dest_from_record(a->probe_from, df)))
+		return rc;
+	return a->qemu_version ? dest_set_qemu(a->qemu_version, df) : 0;
+}
+
 static int run(int argc, char **argv)
 {
 	struct host_args a = { 0 };
 	struct xs_hostinfo h;
+	struct dest_facts df;
 	struct xs_common c = { 0 };
 	const char *source;
 	char *record;
@@ -114,14 +171,14 @@ static int run(int argc, char **argv)
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	rc = host_facts(a.cpuid_file, !a.no_kvm, &h, &source);
-	if (rc)
+	if (rc || (rc = dest(&a, &df)))
 		return rc;
 	record = xs_hostinfo_format(&h);
 	if (!record) {
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;
 	}
-	if (a.save && (rc = save_profile(&a, &h, source, record))) {
+	if (a.save && (rc = save_profile(&a, &h, &df, source, record))) {
 		free(record);
 		return rc;
 	}
@@ -132,7 +189,7 @@ static int run(int argc, char **argv)
 	}
 	c.json = a.json;
 	o = common_out(&c);
-	show_host(o, &h, source, a.cpuid_file, record);
+	show_host(o, &h, &df, source, a.cpuid_file, record);
 	free(record);
 	return common_finish(o);
 }

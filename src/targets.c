@@ -102,6 +102,9 @@ static int target_prepare(struct xs_targetopt *t)
 	t->t.xcr0 = p.target;
 	t->t.have_mxcsr_mask = p.have_mxcsr_mask;
 	t->t.mxcsr_mask = p.mxcsr_mask;
+	t->t.kernel = p.kernel;
+	memcpy(t->t.kernel_release, p.kernel_release, sizeof(t->t.kernel_release));
+	t->t.qemu_version = p.qemu_version;
 	snprintf(t->from, sizeof(t->from), "profile %s", t->profile_arg);
 	snprintf(t->host, sizeof(t->host), "%s", p.hostname);
 	snprintf(t->name, sizeof(t->name), "%s", p.hostname[0] ? p.hostname : t->profile_arg);

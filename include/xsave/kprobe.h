@@ -28,6 +28,7 @@
 
 #include <xsave/err.h>
 #include <xsave/hostinfo.h>
+#include <xsave/rules.h>
 
 XS_BEGIN_DECLS
 
@@ -100,6 +101,8 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v);
 
 /* "fixed", "needs-patch", "leaks", "pre-5.16", "inconclusive". */
 const char *xs_kp_class_name(enum xs_kp_class c);
+/* The class as a destination's rule for check (struct xs_target.kernel). */
+enum xs_dest_kernel xs_kp_dest_kernel(enum xs_kp_class c);
 /* The step's name in records and output ("limited.set_xsave") and its ioctl. */
 const char *xs_kp_step_name(enum xs_kp_step s);
 const char *xs_kp_step_ioctl(enum xs_kp_step s);

@@ -29,6 +29,8 @@ struct xs_bit_check {
 	uint8_t bit;
 	uint8_t action;		/* enum xs_action */
 	const char *reason;	/* static text */
+	bool refused;		/* stripped because the destination kernel refuses it */
+	bool xfd;		/* stripped because the guest's IA32_XFD arms it */
 };
 
 struct xs_check {
@@ -40,6 +42,7 @@ struct xs_check {
 	uint64_t xfd_armed;	/* of strip: XSTATE_BV bits whose IA32_XFD bit is set */
 	uint64_t relocate;	/* components filter moves to the target layout's offsets */
 	bool layout_unknown;	/* a vendor-specific image and a target without a layout */
+	char refusal[256];	/* with refused: the destination's rule and what a refusal costs there */
 	uint64_t lose;		/* XSTATE_BV bits whose live data would be lost */
 	uint64_t guest_outside;	/* guest XCR0 bits the target lacks */
 	unsigned fix;		/* enum xs_problem bits filter repairs */
@@ -94,6 +97,23 @@ void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct
  * be NULL) receives the broken rule.
  */
 bool xs_xcr0_valid(uint64_t xcr0, char *why, size_t len);
+
+/*
+ * What the destination does with a state holding bits beyond the guest XCR0,
+ * in words: "a needs-patch kernel (6.1.55) refuses it; QEMU 7.2 there resumes
+ * the guest with its registers reset".  Always NUL-terminated.
+ */
+void xs_target_refusal(const struct xs_target *t, char *buf, size_t len);
+
+/* "fixed", "needs-patch", "leaks", "pre-5.16", "inconclusive", "unknown". */
+const char *xs_dest_kernel_name(enum xs_dest_kernel k);
+/* The name's value; false for a name that is none of them. */
+bool xs_dest_kernel_parse(const char *name, enum xs_dest_kernel *k);
+
+/* QEMU's version as xs_target.qemu_version counts it. */
+#define XS_QEMU_VERSION(major, minor, micro) ((major) * 10000u + (minor) * 100u + (micro))
+/* QEMU 8.2 and later stop the incoming VM when KVM_SET_XSAVE fails; older ones go on. */
+#define XS_QEMU_STOPS_ON_PUT_FAILURE XS_QEMU_VERSION(8, 2, 0)
 
 const char *xs_verdict_name(enum xs_verdict v);
 const char *xs_action_name(enum xs_action a);

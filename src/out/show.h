@@ -24,10 +24,12 @@ void show_label(struct out *o, const struct input_state *s);
 void show_fact(struct out *o, const char *key, const struct xs_fact *f);
 /*
  * The host's facts, from @source ("live", "cpuid-file"; @source_file or
- * NULL), and @record, their text form (the host command, and its profiles).
+ * NULL), its kernel's rule and QEMU (@dest), and @record, the CPU facts'
+ * text form (the host command, and its profiles).
  */
-void show_host(struct out *o, const struct xs_hostinfo *h, const char *source,
-	       const char *source_file, const char *record);
+struct dest_facts;
+void show_host(struct out *o, const struct xs_hostinfo *h, const struct dest_facts *dest,
+	       const char *source, const char *source_file, const char *record);
 /* The target as an object under @key (NULL: an array element, with its name). */
 void show_target(struct out *o, const char *key, const struct xs_targetopt *t);
 

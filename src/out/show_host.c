@@ -9,6 +9,7 @@
 #include <xsave/hostinfo.h>
 
 #include "cmd.h"
+#include "sys/dest_facts.h"
 #include "sys/profile_file.h"
 
 void show_fact(struct out *o, const char *key, const struct xs_fact *f)
@@ -205,8 +206,36 @@ static void show_host_target(struct out *o, const struct xs_hostinfo *h)
 	out_end(o);
 }
 
-void show_host(struct out *o, const struct xs_hostinfo *h, const char *source,
-	       const char *source_file, const char *record)
+static void str_or_null(struct out *o, const char *key, const char *s)
+{
+	if (s[0])
+		out_str(o, key, s);
+	else
+		out_null(o, key);
+}
+
+/* The destination's kernel rule and QEMU (profile version 2). */
+static void show_dest(struct out *o, const struct dest_facts *f)
+{
+	out_obj(o, "kernel");
+	str_or_null(o, "release", f->release);
+	out_str(o, "class", xs_dest_kernel_name(f->kernel));
+	if (f->kernel == XS_DK_UNKNOWN || f->kernel == XS_DK_INCONCLUSIVE)
+		out_note(o, "(check judges it as needs-patch: strip what the guest never enabled)");
+	str_or_null(o, "from", f->kernel_from);
+	out_end(o);
+	out_obj(o, "qemu");
+	if (f->qemu_version)
+		out_strf(o, "version", "%u.%u.%u", f->qemu_version / 10000,
+			 f->qemu_version / 100 % 100, f->qemu_version % 100);
+	else
+		out_null(o, "version");
+	str_or_null(o, "from", f->qemu_from);
+	out_end(o);
+}
+
+void show_host(struct out *o, const struct xs_hostinfo *h, const struct dest_facts *dest,
+	       const char *source, const char *source_file, const char *record)
 {
 	out_u64(o, "profile_version", PROFILE_VERSION);
 	out_text_hide(o);
@@ -223,6 +252,7 @@ void show_host(struct out *o, const struct xs_hostinfo *h, const char *source,
 	show_xsave(o, h);
 	show_prctl(o, h);
 	show_kvm(o, h);
+	show_dest(o, dest);
 	show_host_target(o, h);
 	out_str(o, "record", record);
 	out_text_hide(o);

@@ -31,6 +31,11 @@ void show_verdict(struct out *o, const struct xs_check *c)
 
 		if (b->action == XS_ACT_KEEP)
 			continue;
+		if (b->refused) {
+			snprintf(reason, sizeof(reason), "not in the guest XCR0: %s", c->refusal);
+			finding(o, xs_comp_info(b->bit)->name, xs_action_name(b->action), reason);
+			continue;
+		}
 		finding(o, xs_comp_info(b->bit)->name, xs_action_name(b->action), b->reason);
 	}
 	if (c->guest_outside) {

@@ -36,6 +36,10 @@ int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profi
 	p->mxcsr_mask = xp.mxcsr_mask;
 	snprintf(p->hostname, sizeof(p->hostname), "%s", xp.hostname);
 	p->record = xp.record;	/* taken over: profile_free() frees it */
+	p->kernel = xp.kernel;
+	memcpy(p->kernel_release, xp.kernel_release, sizeof(p->kernel_release));
+	memcpy(p->kernel_from, xp.kernel_from, sizeof(p->kernel_from));
+	p->qemu_version = xp.qemu_version;
 	return 0;
 }
 

@@ -22,6 +22,10 @@ struct profile {
 	uint32_t mxcsr_mask;
 	char hostname[128];
 	char *record;			/* the facts in CPUID-file text form (malloc'ed) */
+	enum xs_dest_kernel kernel;	/* version 2: the kernel's class, release, source */
+	char kernel_release[65];
+	char kernel_from[160];
+	unsigned qemu_version;		/* XS_QEMU_VERSION(); 0 unknown */
 };
 
 /* Is this text a JSON document (a profile) rather than a CPUID file? */
