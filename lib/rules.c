@@ -176,9 +176,9 @@ static int refusal_kernel(const struct xs_target *t, char *buf, size_t len)
 		return rel[0] ? snprintf(buf, len, "a needs-patch kernel (%s) refuses it", rel)
 			      : snprintf(buf, len, "a needs-patch kernel refuses it");
 	case XS_DK_INCONCLUSIVE:
-		return snprintf(buf, len, "the destination kernel%s%s%s's probe was inconclusive, "
-				"and a needs-patch kernel refuses it", rel[0] ? " (" : "", rel,
-				rel[0] ? ")" : "");
+		return snprintf(buf, len, "the probe of the destination kernel%s%s%s was "
+				"inconclusive, and a needs-patch kernel refuses it", rel[0] ? " (" : "",
+				rel, rel[0] ? ")" : "");
 	default:
 		break;
 	}

@@ -21,6 +21,28 @@ void show_fact(struct out *o, const char *key, const struct xs_fact *f)
 }
 
 
+static void str_or_null(struct out *o, const char *key, const char *s)
+{
+	if (s[0])
+		out_str(o, key, s);
+	else
+		out_null(o, key);
+}
+
+/* The target's kernel rule and QEMU: what decides a state beyond the guest XCR0. */
+static void show_target_dest(struct out *o, const struct xs_target *t)
+{
+	out_str(o, "kernel", xs_dest_kernel_name(t->kernel));
+	if (t->kernel == XS_DK_UNKNOWN || t->kernel == XS_DK_INCONCLUSIVE)
+		out_note(o, "(judged as needs-patch)");
+	str_or_null(o, "kernel_release", t->kernel_release);
+	if (t->qemu_version)
+		out_strf(o, "qemu", "%u.%u.%u", t->qemu_version / 10000,
+			 t->qemu_version / 100 % 100, t->qemu_version % 100);
+	else
+		out_null(o, "qemu");
+}
+
 void show_target(struct out *o, const char *key, const struct xs_targetopt *t)
 {
 	out_obj(o, key);
@@ -35,6 +57,7 @@ void show_target(struct out *o, const char *key, const struct xs_targetopt *t)
 		else
 			out_null(o, "mxcsr_mask");
 	}
+	show_target_dest(o, &t->t);
 	out_end(o);
 }
 
@@ -204,14 +227,6 @@ static void show_host_target(struct out *o, const struct xs_hostinfo *h)
 		out_note(o, "(loads only after the VMM's ARCH_REQ_XCOMP_GUEST_PERM, as QEMU does "
 			    "for AMX guests)");
 	out_end(o);
-}
-
-static void str_or_null(struct out *o, const char *key, const char *s)
-{
-	if (s[0])
-		out_str(o, key, s);
-	else
-		out_null(o, key);
 }
 
 /* The destination's kernel rule and QEMU (profile version 2). */

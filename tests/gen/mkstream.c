@@ -10,6 +10,7 @@
  *     --vcpus N          cpu sections (default 1)
  *     --xcr0 M --bv M    env.xcr0 / env.xstate_bv (default 0x7 / 0x7)
  *     --subs LIST        cpu subsections: avx512,pkru,mpx,amx,apx,xss,fpop,future
+ *     --xfd M            a cpu/msr_xfd subsection with IA32_XFD = M (AMX guests)
  *     --ram KIND         plain (default), zero, xbzrle, compress, flush, mapped,
  *                        ignore-shared (x-ignore-shared: block addresses)
  *     --switchover       a SWITCHOVER_START command (QEMU 10.0+) before the last RAM part
@@ -144,7 +145,8 @@ static void pattern_top(uint8_t *body, unsigned vcpu, uint64_t xcr0, uint64_t bv
 
 struct opts {
 	unsigned vcpus, cpu_version;
-	uint64_t xcr0, bv;
+	uint64_t xcr0, bv, xfd;
+	bool have_xfd;
 	const char *subs, *ram, *libvirt;
 	bool postcopy, vmdesc, footers, gzip, bad_vmdesc, switchover, no_config;
 };
@@ -224,6 +226,11 @@ static void cpu_body(struct buf *b, struct buf *desc, const struct opts *o, unsi
 	if (has(o, "pkru")) {
 		setbe(s, 0x55555554, 4);
 		sub(b, &js, "cpu/pkru", s, 4);
+	}
+	if (o->have_xfd) {	/* env.msr_xfd, env.msr_xfd_err */
+		memset(s, 0, 16);
+		setbe(s, o->xfd, 8);
+		sub(b, &js, "cpu/msr_xfd", s, 16);
 	}
 	if (has(o, "amx")) {
 		memset(s, 0, 64);
@@ -541,7 +548,10 @@ int main(int argc, char **argv)
 			o.xcr0 = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(a, "--bv") && v)
 			o.bv = strtoull(argv[++i], NULL, 0);
-		else if (!strcmp(a, "--subs") && v)
+		else if (!strcmp(a, "--xfd") && v) {
+			o.xfd = strtoull(argv[++i], NULL, 0);
+			o.have_xfd = true;
+		} else if (!strcmp(a, "--subs") && v)
 			o.subs = argv[++i];
 		else if (!strcmp(a, "--ram") && v)
 			o.ram = argv[++i];

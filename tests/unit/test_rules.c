@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <xsave/area.h>
+#include <xsave/profile.h>
 #include <xsave/rules.h>
 
 #include "check.h"
@@ -231,6 +232,109 @@ static void xcr0_rules(void)
 	CHECK(wrong == 0, "XSETBV rules on 16 XCR0 values (%d wrong)", wrong);
 }
 
+/* The destination kernel's rule: bits the target has but the guest XCR0 lacks. */
+static void kernel_rule(void)
+{
+	static const struct {
+		enum xs_dest_kernel k;
+		enum xs_verdict v;
+	} cases[] = {
+		{ XS_DK_UNKNOWN, XS_VERDICT_FIXABLE },	 { XS_DK_NEEDS_PATCH, XS_VERDICT_FIXABLE },
+		{ XS_DK_INCONCLUSIVE, XS_VERDICT_FIXABLE }, { XS_DK_FIXED, XS_VERDICT_OK },
+		{ XS_DK_LEAKS, XS_VERDICT_OK },		 { XS_DK_PRE_5_16, XS_VERDICT_OK },
+	};
+	struct xs_state st;
+	struct xs_check c;
+	struct xs_diag d;
+
+	build(0x207, 0x55555554);
+	if (xs_state_parse(&st, img, SIZE, &no_host, &d))
+		printf("# parse failed: %s\n", d.msg);
+	st.guest_known = true;
+	st.guest_xcr0 = 0x7;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xs_target t = { .xcr0 = 0x2e7, .kernel = cases[i].k };
+
+		xs_check_state(&st, &t, &c);
+		CHECK(c.verdict == cases[i].v, "kernel %s: PKRU beyond the guest XCR0 is %s",
+		      xs_dest_kernel_name(cases[i].k), xs_verdict_name(c.verdict));
+		CHECK_U64(c.refused, cases[i].v == XS_VERDICT_OK ? 0 : 0x200, "refused bits");
+		CHECK_U64(c.strip, cases[i].v == XS_VERDICT_OK ? 0 : 0x200, "stripped bits");
+	}
+	/* Without a guest XCR0 the leak cannot be told: the target loads it. */
+	st.guest_known = false;
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x2e7 }, &c);
+	CHECK(c.verdict == XS_VERDICT_OK && !c.refused, "guest XCR0 unknown: ok");
+	/* Supervisor and target-less bits keep their old rule. */
+	st.guest_known = true;
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x7, .kernel = XS_DK_FIXED }, &c);
+	CHECK(c.verdict == XS_VERDICT_FIXABLE && c.strip == 0x200 && !c.refused,
+	      "beyond the target: stripped whatever the kernel, not counted as refused");
+}
+
+static void refusal_text(void)
+{
+	char buf[256];
+	struct xs_target t = { .xcr0 = 0x2e7, .kernel = XS_DK_NEEDS_PATCH,
+			       .kernel_release = "6.1.55",
+			       .qemu_version = XS_QEMU_VERSION(7, 2, 19) };
+
+	xs_target_refusal(&t, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "a needs-patch kernel (6.1.55) refuses it; QEMU 7.2 there resumes the "
+			   "guest with its registers reset"), "refusal: %s", buf);
+	t.qemu_version = XS_QEMU_VERSION(8, 2, 0);
+	xs_target_refusal(&t, buf, sizeof(buf));
+	CHECK(strstr(buf, "QEMU 8.2 there stops the load") != NULL, "QEMU 8.2 stops: %s", buf);
+	t.qemu_version = XS_QEMU_VERSION(8, 1, 5);
+	xs_target_refusal(&t, buf, sizeof(buf));
+	CHECK(strstr(buf, "QEMU 8.1 there resumes") != NULL, "QEMU 8.1.5 resumes: %s", buf);
+	xs_target_refusal(&(struct xs_target){ .xcr0 = 7 }, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "the destination kernel is unknown, and a needs-patch kernel refuses "
+			   "it; QEMU before 8.2 then resumes the guest with its registers reset, "
+			   "8.2 and later stop the load"), "unknown: %s", buf);
+	xs_target_refusal(&t, buf, 12);
+	CHECK(strlen(buf) == 11, "cut to the buffer: \"%s\"", buf);
+}
+
+static void qemu_versions(void)
+{
+	static const struct {
+		const char *s;
+		unsigned v;
+	} cases[] = {
+		{ "7.2", 70200 }, { "7.2.19", 70219 }, { "10.0.2", 100002 }, { "11.1", 110100 },
+		{ "7", 0 },	  { "7.", 0 },	       { "7.2.1.4", 0 },       { "v7.2", 0 },
+		{ "7.x", 0 },	  { "100.1", 0 },      { "", 0 },	       { "0.0", 0 },
+	};
+	int wrong = 0;
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned v = 0;
+		bool ok = xs_qemu_version_parse(cases[i].s, &v);
+
+		if (ok != (cases[i].v != 0) || (ok && v != cases[i].v)) {
+			printf("# \"%s\": %s %u\n", cases[i].s, ok ? "read" : "refused", v);
+			wrong++;
+		}
+	}
+	CHECK(wrong == 0, "QEMU versions on 12 strings (%d wrong)", wrong);
+}
+
+/* IA32_XFD-armed bits are stripped, even where the target loads them. */
+static void xfd(void)
+{
+	struct xs_state st;
+	struct xs_check c;
+
+	judge(&st, &c, 0x2e7, true, 0x2e7);
+	CHECK(c.verdict == XS_VERDICT_OK, "PKRU in the guest XCR0, XFD unknown: ok");
+	st.xfd_known = true;
+	st.xfd = 0x200;
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x2e7, .kernel = XS_DK_FIXED }, &c);
+	CHECK(c.verdict == XS_VERDICT_FIXABLE && c.strip == 0x200 && c.xfd_armed == 0x200 &&
+	      !c.lose, "XFD arms PKRU's bit: stripped losslessly");
+}
+
 int main(void)
 {
 	rules();
@@ -238,5 +342,9 @@ int main(void)
 	compacted_supervisor();
 	unmaintained();
 	xcr0_rules();
+	kernel_rule();
+	refusal_text();
+	qemu_versions();
+	xfd();
 	return t_done("test_rules");
 }
