@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
+#include "sys/dest_facts.h"
 #include "sys/profile_file.h"
 #include "util.h"
 
@@ -85,6 +86,24 @@ static error_t target_parse(int key, char *arg, struct argp_state *state)
 
 const struct argp target_argp = { .options = target_options, .parser = target_parse };
 
+/*
+ * --xcr0 host: this machine is the destination, so its kernel is probed and
+ * its QEMU asked (unknown where /dev/kvm cannot be opened).  Host facts from
+ * XSAVECTL_HOST_CPUID describe another machine: its kernel stays unknown.
+ */
+static void this_kernel(struct xs_target *t)
+{
+	const char *env = getenv("XSAVECTL_HOST_CPUID");
+	struct dest_facts df;
+
+	if (env && *env)
+		return;
+	dest_live(true, &df);
+	t->kernel = df.kernel;
+	memcpy(t->kernel_release, df.release, sizeof(t->kernel_release));
+	t->qemu_version = df.qemu_version;
+}
+
 static int target_prepare(struct xs_targetopt *t)
 {
 	struct profile p;
@@ -94,6 +113,8 @@ static int target_prepare(struct xs_targetopt *t)
 		snprintf(t->from, sizeof(t->from), "--xcr0 %s", t->xcr0_arg);
 		rc = resolve_mask("--xcr0", t->xcr0_arg, &t->t.xcr0);
 		snprintf(t->name, sizeof(t->name), "%s", t->xcr0_arg);
+		if (!rc && !strcmp(t->xcr0_arg, "host"))
+			this_kernel(&t->t);
 		return rc;
 	}
 	rc = profile_load(t->profile_arg, &p);

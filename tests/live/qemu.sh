@@ -274,6 +274,22 @@ migrate "exec:gzip -c > max2.gz"'
 		'[ "$(field max2.gz compression)" = gzip ] && xs diff max2.bin max2.gz >/dev/null'
 	c "check: fixable for 0x21f (exit 2: XSTATE_BV not maintained), incompatible for 0x7 (exit 1)" \
 		'xs check --xcr0 0x21f max2.bin >/dev/null; a=$?; xs check --xcr0 0x7 max2.bin >/dev/null; [ $a$? = 21 ]'
+	# The destination kernel's rule on this real stream, made to carry what a 5.16 source
+	# leaks (XSTATE_BV 0x207 with its real PKRU, guest XCR0 0x7), against the recorded
+	# Emerald Rapids facts with a needs-patch and a fixed kernel (tests/data/probe).
+	"$MKSTREAM" --patch max2.bin pkleak.bin --xcr0 0x7 --bv 0x207
+	for k in needs-patch-6.1.55 fixed-6.1.64; do
+		xs host --cpuid-file "$here/../data/cpuid-intel-emr.txt" --qemu-version "$V" \
+			--probe-from "$here/../data/probe/$k.rec" --save-profile "$k.json" >/dev/null
+	done
+	c "PKRU beyond the guest XCR0: fixable on a needs-patch kernel, the reason naming it and QEMU $V" \
+		'xs check --target needs-patch-6.1.55.json --vcpu 0 pkleak.bin >o.txt; [ $? = 2 ] &&
+		 grep -q "pkru  strip   not in the guest XCR0: a needs-patch kernel (6.1.55) refuses it; QEMU $V there" o.txt'
+	c "PKRU beyond the guest XCR0: ok on a fixed kernel; filtered for needs-patch, ok there" \
+		'xs check -q --target fixed-6.1.64.json pkleak.bin >/dev/null &&
+		 xs filter --target needs-patch-6.1.55.json -o pkfixed.bin pkleak.bin >/dev/null &&
+		 xs check -q --target needs-patch-6.1.55.json pkfixed.bin >/dev/null &&
+		 [ "$(field pkfixed.bin xstate_bv)" = 0x7 ] && pattern_ok pkfixed.bin 0 ymm'
 
 	# --- no AVX; no vmdesc ----------------------------------------------------------
 	vm_cmds='migrate "exec:cat > noavx.bin"'
