@@ -101,6 +101,10 @@ static void identify(struct xs_hostinfo *h)
 	if (cpu_identify(NULL, &id))
 		return;
 	snprintf(h->brand, sizeof(h->brand), "%s", id.brand_str);
+	/* CPUID pads the brand string with spaces (seen on "Oxide Virtual Turin-like Processor"):
+	 * a record keeps it trimmed, as --cpuid-file reads it back. */
+	for (size_t n = strlen(h->brand); n && h->brand[n - 1] == ' '; n--)
+		h->brand[n - 1] = 0;
 	if (strcmp(id.cpu_codename, "Unknown"))
 		snprintf(h->codename, sizeof(h->codename), "%s", id.cpu_codename);
 	h->have_fms = true;
