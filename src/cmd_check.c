@@ -46,7 +46,15 @@ static const struct argp argp = {
 	       "`xsavectl filter` with nothing lost (exit 2), or would lose guest state (exit 1). "
 	       "Several --xcr0/--target options judge every state against every target (a "
 	       "matrix).  An input that cannot be read gets an error entry; the exit status is "
-	       "the worst of all (see EXIT STATUS in the man page).",
+	       "the worst of all (see EXIT STATUS in the man page)."
+	       "\vA component the target loads but the guest XCR0 lacks (a leaky 5.16 source's "
+	       "host PKRU or AVX-512) is stripped unless the target's kernel is known to load "
+	       "it: fixed (6.6+, 6.1.60+, 6.5.9+), leaks (5.16) and pre-5.16 kernels do; "
+	       "needs-patch kernels (5.17-6.6-rc6, 6.1.0-6.1.59, 6.5.0-6.5.8) refuse the whole "
+	       "state, and an unknown one (--xcr0 MASK, a version 1 profile) is judged as "
+	       "needs-patch.  A profile records the kernel's probe class and its QEMU (host "
+	       "--save-profile, --probe-from); --xcr0 host probes this kernel.  Components "
+	       "armed by the guest's IA32_XFD are stripped, as KVM_SET_XSAVE does.",
 	.children = batch_target_children,
 };
 
