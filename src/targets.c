@@ -79,10 +79,6 @@ static int from_cpuid_file(const char *path, const struct io_file *f, struct res
 		msg_diag(path, &d);
 		return EXIT_DATAERR;
 	}
-	if (!h.leaf0_max && !h.have_leaf1 && !h.d.valid) {
-		msg_err("'%s': neither a profile nor a CPUID file (no CPUID leaf in it)", path);
-		return EXIT_DATAERR;
-	}
 	from_hostinfo(&h, r);
 	return 0;
 }
