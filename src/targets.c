@@ -32,8 +32,8 @@ struct resolved {
 	const char *basis;
 };
 
-/* The target mask, layout and MXCSR_MASK of the host @h describes. */
-static void from_hostinfo(const struct xs_hostinfo *h, struct resolved *r)
+/* The target mask, layout (named @layout) and MXCSR_MASK of the host @h describes. */
+static void from_hostinfo(const struct xs_hostinfo *h, const char *layout, struct resolved *r)
 {
 	struct xs_host_target ht;
 	struct xs_diag d = { 0 };
@@ -46,7 +46,7 @@ static void from_hostinfo(const struct xs_hostinfo *h, struct resolved *r)
 	r->have_mxcsr_mask = h->mxcsr_mask.have;
 	r->mxcsr_mask = (uint32_t)h->mxcsr_mask.v;
 	snprintf(r->host, sizeof(r->host), "%s", h->hostname);
-	r->have_layout = xs_host_has_xsave(h) && !xs_layout_from_cpuid(&h->d, "target", &r->layout, &d);
+	r->have_layout = xs_host_has_xsave(h) && !xs_layout_from_cpuid(&h->d, layout, &r->layout, &d);
 }
 
 /* A profile: its recorded target; the layout of its record, if any. */
@@ -63,7 +63,7 @@ static int from_profile(const char *path, const struct io_file *f, struct resolv
 		r->mxcsr_mask = p.mxcsr_mask;
 		snprintf(r->host, sizeof(r->host), "%s", p.hostname);
 		r->have_layout = p.record && !xs_cpuid_d_parse(p.record, strlen(p.record), &cd, &d) &&
-				 cd.valid && !xs_layout_from_cpuid(&cd, "target", &r->layout, &d);
+				 cd.valid && !xs_layout_from_cpuid(&cd, "file", &r->layout, &d);
 	}
 	profile_free(&p);
 	return rc;
@@ -79,7 +79,7 @@ static int from_cpuid_file(const char *path, const struct io_file *f, struct res
 		msg_diag(path, &d);
 		return EXIT_DATAERR;
 	}
-	from_hostinfo(&h, r);
+	from_hostinfo(&h, "file", r);
 	return 0;
 }
 
@@ -124,7 +124,7 @@ static int resolve(const char *opt, const char *arg, struct resolved *r)
 	if (!strcmp(arg, "host")) {
 		rc = host_facts(NULL, true, &h, NULL);
 		if (!rc)
-			from_hostinfo(&h, r);
+			from_hostinfo(&h, "host", r);
 	} else if (arg[0] == '@') {
 		rc = from_file(arg + 1, r);
 	} else if (xs_mask_parse(arg, &r->mask, &d)) {
