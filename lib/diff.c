@@ -54,6 +54,21 @@ static const struct xs_reg *equivalent(const struct xs_regset *set, const struct
 	return tmp;
 }
 
+/*
+ * The components whose stored data the CPU holds after loading @st (the rest
+ * load at init): XSTATE_BV, or every located component where XSTATE_BV is not
+ * maintained (QEMU TCG).
+ */
+static uint64_t live_mask(const struct xs_state *st)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < XS_NCOMP; i++)
+		if (xs_state_live(st, i))
+			m |= XS_BIT(i);
+	return m;
+}
+
 static int push(struct xs_diff *d, size_t *cap, const char *name, const struct xs_reg *a,
 		const struct xs_reg *b, const struct xs_reg *tmp)
 {
@@ -130,7 +145,7 @@ int xs_diff_states(const struct xs_state *a, const struct xs_state *b, uint64_t 
 		xs_diff_free(out);
 		return rc;
 	}
-	out->bv_only = (a->xstate_bv ^ b->xstate_bv) & ~differ & ~ignore;
+	out->bv_only = (live_mask(a) ^ live_mask(b)) & ~differ & ~ignore;
 	return 0;
 }
 

@@ -269,3 +269,24 @@ int xs_filter_apply(struct xs_state *st, const struct xs_check *c, bool force, u
 	/* Every range was checked when the state was parsed: a failure is a bug. */
 	return ok ? 0 : -XS_EBUG;
 }
+
+bool xs_xcr0_possible(uint64_t xcr0, char *why, size_t len)
+{
+	uint64_t sup = xcr0 & XS_MASK_SUPERVISOR;
+	uint64_t undefined = xcr0 & ~XS_MASK_XCR0_DEFINED & ~XS_MASK_SUPERVISOR;
+	char names[XS_NCOMP * 8];
+
+	if (!xs_xcr0_valid(xcr0, why, len))
+		return false;
+	if (!sup && !undefined)
+		return true;
+	xs_mask_names(sup ? sup : undefined, names, sizeof(names));
+	if (why && sup)
+		snprintf(why, len, "%s: supervisor state (IA32_XSS), never in XCR0", names);
+	else if (why && undefined == XS_BIT(63))
+		snprintf(why, len, "bit63: reserved to extend XCR0, never a component");
+	else if (why)
+		snprintf(why, len, "%s: no CPU defines %s as an XCR0 component", names,
+			 undefined & (undefined - 1) ? "these bits" : "this bit");
+	return false;
+}

@@ -67,6 +67,25 @@ static void show_side(struct out *o, const char *key, const struct xs_reg *r)
 		out_null(o, key);
 }
 
+/* A side's XSTATE_BV; where it is not maintained (TCG), the registers load as stored. */
+static void show_bv(struct out *o, const char *key, const struct xs_state *st)
+{
+	out_mask(o, key, st->xstate_bv);
+	if (st->bv_unmaintained)
+		out_note(o, "(not maintained (TCG): every register loads as stored)");
+}
+
+/* XSTATE_BV bits that differ while both sides load the same data or init (TCG). */
+static uint64_t header_only(const struct xs_state *sa, const struct xs_state *sb,
+			    const struct xs_diff *d)
+{
+	uint64_t differ = d->bv_only | d->ignored;
+
+	for (size_t i = 0; i < d->n; i++)
+		differ |= XS_BIT((d->regs[i].a ? d->regs[i].a : d->regs[i].b)->comp);
+	return (sa->xstate_bv ^ sb->xstate_bv) & ~differ;
+}
+
 static void show_pair(struct out *o, const struct input_state *ia, const struct input_state *ib,
 		      const struct xs_diff *d)
 {
@@ -77,8 +96,15 @@ static void show_pair(struct out *o, const struct input_state *ia, const struct 
 	if (ib->kind != STATE_IMAGE)
 		out_u64(o, ib->kind == STATE_THREAD ? "thread_b" : "vcpu_b", (uint64_t)ib->id);
 	out_bool(o, "equal", d->n == 0);
-	out_mask(o, "xstate_bv_a", sa->xstate_bv);
-	out_mask(o, "xstate_bv_b", sb->xstate_bv);
+	show_bv(o, "xstate_bv_a", sa);
+	show_bv(o, "xstate_bv_b", sb);
+	if (sa->bv_unmaintained || sb->bv_unmaintained) {
+		out_bool(o, "xstate_bv_maintained_a", !sa->bv_unmaintained);
+		out_bool(o, "xstate_bv_maintained_b", !sb->bv_unmaintained);
+		out_mask(o, "xstate_bv_header", header_only(sa, sb, d));
+		out_note(o, "(XSTATE_BV bits that differ in the header only: both load the same "
+			    "registers)");
+	}
 	out_mask(o, "ignored", d->ignored);
 	if (d->ignored)
 		out_note(o, "(outside the guest XCR0: not guest-visible)");

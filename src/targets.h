@@ -11,15 +11,21 @@
 
 /*
  * Resolve a mask argument: a number, component names, "host" (what
- * KVM_SET_XSAVE accepts on this machine) or "@PROFILE" (a profile's target).
- * 0 or an exit code (message printed).
+ * KVM_SET_XSAVE accepts on this machine) or "@FILE" (a profile's or a CPUID
+ * file's target).  A mask no CPU accepts as XCR0 (xs_xcr0_possible) is a usage
+ * error.  0 or an exit code (message printed).
  */
 int resolve_mask(const char *opt, const char *arg, uint64_t *mask);
 
-/* One target of check/filter: --xcr0 MASK or --target PROFILE. */
+/* One target of check/filter: --xcr0 MASK or --target PROFILE|CPUID-FILE. */
 struct xs_targetopt {
 	const char *xcr0_arg, *profile_arg;
-	struct xs_target t;
+	struct xs_target t;	/* t.layout points at layout when have_layout */
+	struct xs_layout layout;	/* the target host's CPUID leaf 0xd layout */
+	bool have_layout;
+	bool from_facts;	/* the mask is derived from host facts (host, CPUID file) */
+	bool estimated;		/* ... without KVM's answer (see xs_host_target) */
+	const char *basis;	/* ... the fact that decided it (static text) */
 	char from[256];
 	char host[128];
 	char name[128];		/* column name in a matrix: the profile's host, else the mask */

@@ -84,4 +84,21 @@ mutant "journal rollback writes before every range is read" src/fmt/qemu_journal
 	'	while (all.next < all.count) {' '	while (0) {' "$faults"
 mutant "format registry: the raw image sniffed first" src/fmt/input.c \
 	'	&libvirt_format,' '	&image_format, &libvirt_format,' "$(cli err-format-select)"
+mutant "undefined XCR0 bits pass as a target" lib/rules.c \
+	'uint64_t undefined = xcr0 & ~XS_MASK_XCR0_DEFINED & ~XS_MASK_SUPERVISOR;' \
+	'uint64_t undefined = 0;' 'make -s build/tests/test_rules >/dev/null && build/tests/test_rules'
+mutant "masks not checked against the XCR0 rules" src/targets.c \
+	'return rc ? rc : check_possible(opt, arg, r->mask);' 'return rc;' "$(cli err-xcr0-impossible)"
+mutant "matrix cell: the guest XCR0 finding left out" src/out/verdict.c \
+	'cell_part(parts, sizeof(parts), "guest xcr0", names);' '(void)0;' "$(cli check-matrix-guest-xcr0)"
+mutant "diff: a TCG state's XSTATE_BV taken as what it loads" lib/diff.c \
+	'out->bv_only = (live_mask(a) ^ live_mask(b))' \
+	'out->bv_only = (live_mask(a) ^ live_mask(a) ^ a->xstate_bv ^ b->xstate_bv)' \
+	"$(cli diff-stream-tcg-filtered)"
+mutant "an estimated host mask not said" src/out/show_host.c \
+	'out_bool(o, "estimated", t->estimated);' 'out_bool(o, "estimated", false);' \
+	"$(cli check-host-estimated-json)"
+mutant "--target reads every file as a profile" src/targets.c \
+	'		rc = from_cpuid_file(path, &f, r);' '		rc = from_profile(path, &f, r);' \
+	"$(cli check-target-cpuid-file)"
 tap_done

@@ -28,7 +28,9 @@ struct xs_diff_reg {
 struct xs_diff {
 	struct xs_regset ra, rb;
 	uint64_t ignored;	/* components compared as not guest-visible */
-	uint64_t bv_only;	/* XSTATE_BV bits that differ while the registers agree */
+	uint64_t bv_only;	/* components one side loads from its data and the other at
+				   init while the registers agree (init vs. zero data); a
+				   state whose XSTATE_BV is not maintained (TCG) loads its data */
 	size_t n;		/* registers that differ */
 	struct xs_diff_reg *regs;
 };

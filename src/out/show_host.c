@@ -50,6 +50,13 @@ void show_target(struct out *o, const char *key, const struct xs_targetopt *t)
 		out_str(o, "name", t->name);
 	out_mask(o, "xcr0", t->t.xcr0);
 	out_str(o, "from", t->from);
+	if (t->from_facts) {
+		/* The mask of host facts: KVM's answer, or an estimate without /dev/kvm. */
+		out_bool(o, "estimated", t->estimated);
+		out_str(o, "why", t->basis);
+		if (!key)
+			out_text_hide(o);
+	}
 	if (t->profile_arg || !key) {
 		out_str(o, "host", t->host[0] ? t->host : "-");
 		if (t->t.have_mxcsr_mask)

@@ -143,17 +143,39 @@ void verdict_line(char *buf, size_t len, const struct xs_check *c)
 	part(buf, len, &n, start, "lose nothing");
 }
 
+/* Append "; " (unless @buf is empty), @what and @names (may be NULL) to @buf. */
+static void cell_part(char *buf, size_t len, const char *what, const char *names)
+{
+	size_t n = strlen(buf);
+
+	if (n < len)
+		snprintf(buf + n, len - n, "%s%s%s%s", n ? "; " : "", what, names ? " " : "",
+			 names ? names : "");
+}
+
+/*
+ * "incompatible (lose pkru; guest xcr0 bndregs bndcsr; mxcsr_reserved)": what
+ * verdict_line() says, from the same fields, in as few words.
+ */
 void verdict_cell(char *buf, size_t len, const struct xs_check *c)
 {
-	char names[160];
+	char names[160], parts[400] = "";
 
-	if (c->verdict != XS_VERDICT_INCOMPATIBLE) {
-		snprintf(buf, len, "%s", xs_verdict_name(c->verdict));
-		return;
+	if (c->lose) {
+		xs_mask_names(c->lose, names, sizeof(names));
+		cell_part(parts, sizeof(parts), "lose", names);
 	}
-	xs_mask_names(c->lose | c->guest_outside, names, sizeof(names));
-	snprintf(buf, len, "incompatible%s%s%s", names[0] ? " (lose " : "", names,
-		 names[0] ? ")" : "");
+	if (c->guest_outside & ~c->lose) {
+		xs_mask_names(c->guest_outside & ~c->lose, names, sizeof(names));
+		cell_part(parts, sizeof(parts), "guest xcr0", names);
+	}
+	for (unsigned p = 1; p < 1u << XS_PROB_COUNT; p <<= 1)
+		if (c->bad & p)
+			cell_part(parts, sizeof(parts), xs_problem_name(p), NULL);
+	if (c->verdict == XS_VERDICT_INCOMPATIBLE && parts[0])
+		snprintf(buf, len, "%s (%s)", xs_verdict_name(c->verdict), parts);
+	else
+		snprintf(buf, len, "%s", xs_verdict_name(c->verdict));
 }
 
 int verdict_exit(enum xs_verdict v)

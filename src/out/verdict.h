@@ -16,7 +16,7 @@ void show_verdict(struct out *o, const struct xs_check *c);
  * data the target cannot load)".
  */
 void verdict_line(char *buf, size_t len, const struct xs_check *c);
-/* A matrix cell: "ok", "fixable", "incompatible (lose pkru)". */
+/* A matrix cell: "ok", "fixable", "incompatible (lose pkru; guest xcr0 bndregs bndcsr)". */
 void verdict_cell(char *buf, size_t len, const struct xs_check *c);
 
 /* check's exit code for a verdict: 0 ok, 2 fixable, 1 incompatible. */

@@ -23,4 +23,10 @@ check "live host: --record reads back unchanged through --cpuid-file" \
 check "live host: the saved profile's target is the report's target" \
 	"'$XSAVECTL' host --save-profile p.json >/dev/null &&
 	 [ \"\$('$XSAVECTL' host --cpuid-file p.json | grep -A1 '^target' | tail -1)\" = \"\$(grep -A1 '^target' h.txt | tail -1)\" ]"
+# Without /dev/kvm (or without its XSAVE answers) the mask is an estimate: check says so as host does.
+check "live host: check --xcr0 host reports the host's target, estimated or not, and why" \
+	"'$XSAVECTL' host --json >hj.json; '$XSAVECTL' check --json --xcr0 host /dev/null >c.json 2>/dev/null;
+	 est=\$(grep -m1 -A3 '\"basis\"' hj.json | grep -o '\"estimated\": [a-z]*') &&
+	 grep -q \"\$est\" c.json &&
+	 grep -q \"\$(grep -m1 -o '\"basis\": \"[^\"]*' hj.json | sed 's/.*: //')\" c.json"
 tap_done

@@ -335,6 +335,41 @@ static void xfd(void)
 	      !c.lose, "XFD arms PKRU's bit: stripped losslessly");
 }
 
+/* Masks no CPU accepts as XCR0: the XSETBV rules, then bits that are no user component. */
+static void xcr0_possible(void)
+{
+	static const struct {
+		uint64_t xcr0;
+		const char *why;	/* NULL: possible */
+	} cases[] = {
+		{ 0x7, NULL },
+		{ 0xe02ff, NULL },
+		{ 0x4000000000000007ull, NULL },	/* AMD's LWP */
+		{ 0x4, "x87 (bit 0) must be set" },
+		{ 0x27, "opmask, zmm_hi256 and hi16_zmm go together, with avx" },
+		{ 0x8000000000000007ull, "bit63: reserved to extend XCR0, never a component" },
+		{ 0x107, "pt: supervisor state (IA32_XSS), never in XCR0" },
+		{ 0x1c07, "pasid cet_u cet_s: supervisor state (IA32_XSS), never in XCR0" },
+		{ 0x100007, "bit20: no CPU defines this bit as an XCR0 component" },
+		{ 0x8000000000300007ull, "bit20 bit21 bit63: no CPU defines these bits as an XCR0 component" },
+	};
+	int wrong = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[160] = "";
+		bool ok = xs_xcr0_possible(cases[i].xcr0, why, sizeof(why));
+
+		if (ok != !cases[i].why || (!ok && strcmp(why, cases[i].why))) {
+			printf("# XCR0 0x%llx: %s\n", (unsigned long long)cases[i].xcr0,
+			       ok ? "accepted" : why);
+			wrong++;
+		}
+	}
+	CHECK(wrong == 0, "XCR0 masks some CPU could hold, and the rule each other breaks (%d wrong)",
+	      wrong);
+	CHECK(!xs_xcr0_possible(0x8000000000000007ull, NULL, 0), "why may be NULL");
+}
+
 int main(void)
 {
 	rules();
@@ -346,5 +381,6 @@ int main(void)
 	refusal_text();
 	qemu_versions();
 	xfd();
+	xcr0_possible();
 	return t_done("test_rules");
 }
