@@ -48,6 +48,7 @@ suite env XSAVECTL="$xsavectl" bash "$here/completion.sh"
 suite sh "$here/install.sh" "$build"
 suite sh "$here/libxsave.sh"
 suite env XSAVECTL="$xsavectl" sh "$here/live/host.sh"
+suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" sh "$here/live/hook.sh"
 suite env XSAVECTL="$xsavectl" sh "$here/live/probe.sh"
 suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \
 	sh "$here/live/faults.sh"

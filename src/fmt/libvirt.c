@@ -142,6 +142,7 @@ static void domain_facts(struct stream *s, const char *xml, size_t len)
 	const char *end = xml + len, *cpu, *cpu_end;
 
 	xml_text(xml, end, "name", s->domain, sizeof(s->domain));
+	xml_text(xml, end, "uuid", s->domain_uuid, sizeof(s->domain_uuid));
 	cpu = memmem(xml, len, "<cpu", 4);
 	while (cpu && cpu[4] != ' ' && cpu[4] != '>' && cpu[4] != '/')
 		cpu = memmem(cpu + 4, (size_t)(end - cpu - 4), "<cpu", 4);
@@ -300,6 +301,10 @@ static void libvirt_show(struct out *o, const struct input *in)
 	out_str(o, "container", s->container);
 	out_obj(o, "libvirt");
 	out_str(o, "domain", s->domain);
+	if (s->domain_uuid[0])
+		out_str(o, "uuid", s->domain_uuid);
+	else
+		out_null(o, "uuid");
 	out_str(o, "image_format", libvirt_format_name(s->lv_format));
 	out_u64(o, "image_format_number", s->lv_format);
 	out_bool(o, "was_running", s->lv_was_running);

@@ -39,6 +39,7 @@ struct stream {
 	uint32_t lv_version, lv_format, lv_data_len, lv_was_running, lv_cookie_off;
 	uint32_t lv_xml_len;	/* the domain XML's length (up to its NUL: without the cookie) */
 	char domain[256];	/* <name>, unescaped */
+	char domain_uuid[64];	/* <uuid>, "" when the XML has none */
 	bool lv_have_cpu;	/* the domain XML has a <cpu> */
 	char cpu_mode[32], cpu_model[64], cpu_vendor[32];
 	struct xs_qstream qs;

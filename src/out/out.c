@@ -90,18 +90,54 @@ void out_end(struct out *o)
 		o->cur = o->cur->parent;
 }
 
+/*
+ * What the text back-end shows of a string from the input (a domain name, a CPU
+ * model, a file name): control characters as \xNN, so that no terminal escape
+ * reaches a terminal.  JSON escapes them itself.
+ */
+static void text_safe(struct out_node *n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *v = (const unsigned char *)n->val;
+	size_t bad = 0, k = 0;
+	char *s;
+
+	for (size_t i = 0; v[i]; i++)
+		bad += v[i] < 0x20 || v[i] == 0x7f;
+	if (!bad)
+		return;
+	s = xmalloc(strlen(n->val) + 3 * bad + 1);
+	for (size_t i = 0; v[i]; i++) {
+		if (v[i] >= 0x20 && v[i] != 0x7f) {
+			s[k++] = (char)v[i];
+			continue;
+		}
+		s[k++] = '\\';
+		s[k++] = 'x';
+		s[k++] = hex[v[i] >> 4];
+		s[k++] = hex[v[i] & 15];
+	}
+	s[k] = 0;
+	n->show = s;
+}
+
 void out_str(struct out *o, const char *key, const char *v)
 {
-	add(o, OUT_T_STR, key)->val = xstrdup(v);
+	struct out_node *n = add(o, OUT_T_STR, key);
+
+	n->val = xstrdup(v);
+	text_safe(n);
 }
 
 void out_strf(struct out *o, const char *key, const char *fmt, ...)
 {
+	struct out_node *n = add(o, OUT_T_STR, key);
 	va_list ap;
 
 	va_start(ap, fmt);
-	add(o, OUT_T_STR, key)->val = xvasprintf(fmt, ap);
+	n->val = xvasprintf(fmt, ap);
 	va_end(ap);
+	text_safe(n);
 }
 
 void out_u64(struct out *o, const char *key, uint64_t v)

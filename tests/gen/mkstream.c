@@ -20,6 +20,7 @@
  *     --no-config        omit the configuration section (send-configuration=off)
  *     --cpu-version V    11 or 12 (default 12)
  *     --libvirt raw|gzip wrap in a libvirt save header
+ *     --domain NAME      its domain's <name> (default synthetic); --uuid U adds a <uuid>
  *     --gzip             gzip the whole file (exec:gzip)
  *     --bad-vmdesc       a vmdesc whose "timer" entry is 8 bytes too long
  *   mkstream --patch IN OUT --xcr0 M --bv M
@@ -147,7 +148,7 @@ struct opts {
 	unsigned vcpus, cpu_version;
 	uint64_t xcr0, bv, xfd;
 	bool have_xfd;
-	const char *subs, *ram, *libvirt;
+	const char *subs, *ram, *libvirt, *domain, *uuid;
 	bool postcopy, vmdesc, footers, gzip, bad_vmdesc, switchover, no_config;
 };
 
@@ -428,13 +429,17 @@ static void synth(const struct opts *o, struct buf *b)
 			   : !strcmp(o->ram, "ignore-shared") ? "x-ignore-shared" : NULL;
 
 	if (o->libvirt) {
-		static const char xml[] = "<domain type='kvm'>\n  <name>synthetic</name>\n</domain>\n";
-		uint32_t v[5] = { 2, (uint32_t)sizeof(xml) + 65536, 1, !strcmp(o->libvirt, "gzip"), 0 };
+		char xml[1024];
+		int n = snprintf(xml, sizeof(xml), "<domain type='kvm'>\n  <name>%s</name>\n%s%s%s"
+				 "</domain>\n", o->domain ? o->domain : "synthetic",
+				 o->uuid ? "  <uuid>" : "", o->uuid ? o->uuid : "",
+				 o->uuid ? "</uuid>\n" : "") + 1;
+		uint32_t v[5] = { 2, (uint32_t)n + 65536, 1, !strcmp(o->libvirt, "gzip"), 0 };
 
 		put(b, "LibvirtQemudSave", 16);
 		put(b, v, sizeof(v));	/* host (little-endian) order */
 		zeros(b, 56);
-		put(b, xml, sizeof(xml));
+		put(b, xml, (size_t)n);
 		zeros(b, 65536);
 	}
 	be(b, 0x5145564d, 4);
@@ -557,6 +562,10 @@ int main(int argc, char **argv)
 			o.ram = argv[++i];
 		else if (!strcmp(a, "--cpu-version") && v)
 			o.cpu_version = (unsigned)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(a, "--domain") && v)
+			o.domain = argv[++i];
+		else if (!strcmp(a, "--uuid") && v)
+			o.uuid = argv[++i];
 		else if (!strcmp(a, "--libvirt") && v)
 			o.libvirt = argv[++i];
 		else if (!strcmp(a, "--patch") && v)
