@@ -84,4 +84,10 @@ mutant "journal rollback writes before every range is read" src/fmt/qemu_journal
 	'	while (all.next < all.count) {' '	while (0) {' "$faults"
 mutant "format registry: the raw image sniffed first" src/fmt/input.c \
 	'	&libvirt_format,' '	&image_format, &libvirt_format,' "$(cli err-format-select)"
+mutant "raw image: any file read again (recognition skipped)" src/fmt/image.c \
+	'	if (c->raw)' '	if (1)' "$(cli 'err-not-xsave-*')"
+mutant "recognition: QEMU's page-rounded buffer not a producer size" lib/recognise.c \
+	'		if (s > XS_KVM_XSAVE_SIZE)' '		if (0)' "$(cli recognise-producers)"
+mutant "recognition: any MXCSR_MASK" lib/recognise.c \
+	'	if (mask && ((mask' '	if (0 && ((mask' 'make -s build/tests/test_recognise && build/tests/test_recognise'
 tap_done
