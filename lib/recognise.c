@@ -238,22 +238,28 @@ static void std_sizes(const struct xs_layout *l, uint32_t *sizes, unsigned *n)
 	}
 }
 
+/* XSAVEC/XSAVES output for XCOMP_BV @xcomp under @l's sizes (0: a size is unknown). */
+static uint32_t compacted_size(const struct xs_layout *l, uint64_t xcomp)
+{
+	uint64_t incl = (xcomp & ~XS_XCOMP_COMPACTED) | XS_MASK_FPSSE;
+	uint32_t off[XS_NCOMP], total = 0;
+
+	return xs_layout_compacted(l, incl, off, &total, NULL) ? 0 : total;
+}
+
 /* The least size the image's own header and XCR0 need under any layout (0: none fits). */
 static uint32_t least_need(const struct xs_layout *all, unsigned n, uint64_t bv, uint64_t xcomp,
 			   const struct sw_view *sw)
 {
 	uint64_t m = bv | (sw->kind != XS_SW_NONE ? sw->xcr0 : 0);
-	uint32_t least = 0, total;
-	uint32_t off[XS_NCOMP];
+	uint32_t least = 0;
 
 	m = with_partners(m & ~XS_MASK_SUPERVISOR & ~XS_BIT(63));
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t need = 0;
 
 		if (xcomp & XS_XCOMP_COMPACTED) {
-			if (!xs_layout_compacted(&all[i], (xcomp & ~XS_XCOMP_COMPACTED) | XS_MASK_FPSSE,
-						 off, &total, NULL))
-				need = total;
+			need = compacted_size(&all[i], xcomp);
 		} else if (!(m & ~XS_MASK_FPSSE & ~all[i].placed)) {
 			need = xs_layout_std_size(&all[i], m);
 		}
@@ -307,7 +313,7 @@ static struct xs_recog size_rule(const struct xs_rd *rd, uint64_t bv, uint64_t x
 				 unsigned nmore, struct xs_diag *d)
 {
 	struct xs_layout all[MAX_LAYOUTS];
-	uint32_t sizes[MAX_SIZES], off[XS_NCOMP], total;
+	uint32_t sizes[MAX_SIZES];
 	unsigned n = gather_layouts(all, more, nmore), ns = 0;
 	char list[MAX_SIZES * 8];
 	size_t size = rd->len;
@@ -317,10 +323,8 @@ static struct xs_recog size_rule(const struct xs_rd *rd, uint64_t bv, uint64_t x
 	add_size(sizes, &ns, XS_KVM_XSAVE_SIZE);
 	for (unsigned i = 0; i < n; i++) {
 		std_sizes(&all[i], sizes, &ns);
-		if ((xcomp & XS_XCOMP_COMPACTED) &&
-		    !xs_layout_compacted(&all[i], (xcomp & ~XS_XCOMP_COMPACTED) | XS_MASK_FPSSE, off,
-					 &total, NULL))
-			add_size(sizes, &ns, total);
+		if ((xcomp & XS_XCOMP_COMPACTED) && compacted_size(&all[i], xcomp))
+			add_size(sizes, &ns, compacted_size(&all[i], xcomp));
 	}
 	if (size_known(sizes, ns, size) || size < least_need(all, n, bv, xcomp, sw))
 		return (struct xs_recog){ XS_RECOG_OK, 0 };

@@ -106,7 +106,8 @@ static void truncated(void)
 	size_t len;
 	uint8_t *img = t_load("amd-zen4/ptrace-xstate.bin", &len);
 
-	expect(img, 2000, XS_RECOG_OK, 0, "amd-zen4 ptrace cut to 2000 (< 2432: parse says truncated)");
+	expect(img, 2000, XS_RECOG_OK, 0,
+	       "amd-zen4 ptrace cut to 2000 (< 2432: parse says truncated)");
 	free(img);
 	img = t_load("kvm-get-xsave.bin", &len);
 	expect(img, 4000, XS_RECOG_SIZE, 4000, "zen3 KVM dump cut to 4000 (needs only 832)");
@@ -154,7 +155,8 @@ static void synthetic_producers(void)
 	expect(work, 4096, XS_RECOG_OK, 0, "synthetic EMR KVM_GET_XSAVE (cut short, 4096)");
 	expect(work, 11008, XS_RECOG_OK, 0, "synthetic EMR KVM_GET_XSAVE2 / ptrace (11008)");
 	expect(work, 12288, XS_RECOG_OK, 0, "synthetic EMR QEMU xsave_buf (11008 in 3 pages)");
-	expect(work, 10752, XS_RECOG_OK, 0, "synthetic EMR ptrace cut to 10752 (< 11008: the parser's)");
+	expect(work, 10752, XS_RECOG_OK, 0,
+	       "synthetic EMR ptrace cut to 10752 (< 11008: the parser's)");
 	expect(work, 11009, XS_RECOG_SIZE, 11009, "synthetic EMR ptrace plus one byte");
 	fresh(work, 0, 0x602e7, XS_XCOMP_COMPACTED | 0x602e7);
 	expect(work, 10752, XS_RECOG_OK, 0, "synthetic EMR XSAVEC (compacted 10752)");
@@ -182,7 +184,7 @@ static void not_xsave(void)
 	expect(work, 832, XS_RECOG_CONTROL, 0, "832 zero bytes");
 	expect(work, 100, XS_RECOG_SHORT, 100, "100 zero bytes");
 	expect(work, 0, XS_RECOG_SHORT, 0, "an empty file");
-	/* qemu-img create -f qcow2 (1G): magic, version 3, cluster_bits 16 at 20, size at 24 (BE). */
+	/* qemu-img create -f qcow2 1G: magic, version 3, cluster_bits 16 at 20, size at 24 (BE). */
 	memcpy(work, qcow2, 8);
 	work[23] = 16, work[28] = 0x40;
 	expect(work, 196624, XS_RECOG_MXCSR_MASK, 28, "a qcow2 header (synthetic, 1 GiB)");
