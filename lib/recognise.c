@@ -330,10 +330,9 @@ static struct xs_recog size_rule(const struct xs_rd *rd, uint64_t bv, uint64_t x
 		return (struct xs_recog){ XS_RECOG_OK, 0 };
 	size_list(sizes, ns, list, sizeof(list));
 	return fail(d, XS_RECOG_SIZE, size,
-		    NOT_XSAVE "a %zu-byte file is no size an XSAVE producer writes (%s: struct "
-		    "kvm_xsave, the standard areas of the Intel, AMD and this host's layouts%s)",
-		    size, list, xcomp & XS_XCOMP_COMPACTED ? ", the compacted size of its XCOMP_BV"
-							   : "");
+		    NOT_XSAVE "%zu bytes is no size XSAVE producers write (kvm_xsave's 4096, "
+		    "Intel/AMD/host standard areas and their 4 KiB pages%s: %s)", size,
+		    xcomp & XS_XCOMP_COMPACTED ? ", XCOMP_BV's compacted size" : "", list);
 }
 
 struct xs_recog xs_image_recognise(const uint8_t *img, size_t size,
