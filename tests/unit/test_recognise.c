@@ -31,8 +31,8 @@ static void expect(const uint8_t *img, size_t size, enum xs_recog_rule rule, uin
 	      xs_recog_rule_name(rule), off, xs_recog_rule_name(r.rule), r.off,
 	      r.rule ? ": " : "", r.rule ? d.msg : "");
 	if (rule != XS_RECOG_OK)
-		CHECK(d.has_off && d.off == off && d.msg[0], "%s: the diag carries offset %" PRIu64
-		      " and a message", what, off);
+		CHECK(d.has_off && d.off == off && d.msg[0] && strlen(d.msg) < sizeof(d.msg) - 1,
+		      "%s: the diag carries offset %" PRIu64 " and a whole message", what, off);
 }
 
 /* A copy of the capture in work[], then one change. */
