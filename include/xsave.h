@@ -21,6 +21,7 @@
 #include <xsave/rd.h>
 #include <xsave/layout.h>
 #include <xsave/area.h>
+#include <xsave/recognise.h>
 #include <xsave/regs.h>
 #include <xsave/rules.h>
 #include <xsave/diff.h>

@@ -113,7 +113,11 @@ void batch_error(struct out *o, const struct xs_common *c, const char *file, int
 	const struct msg_last *m = msg_last();
 
 	if (c->brief) {
-		printf("%s: error: %s\n", file, message(file));
+		if (m->set && m->has_off)
+			printf("%s: error: offset 0x%llx: %s\n", file, (unsigned long long)m->off,
+			       message(file));
+		else
+			printf("%s: error: %s\n", file, message(file));
 		return;
 	}
 	if (!c->json)

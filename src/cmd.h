@@ -46,6 +46,7 @@ struct xs_common {
 	long vcpu;			/* -1: every vCPU */
 	bool guest_set;
 	uint64_t guest_xcr0;
+	bool raw;			/* --raw: read any file as a raw image */
 	/* Resolved by common_prepare(). */
 	bool layout_forced;
 	struct xs_layout layout;

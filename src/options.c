@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The options every reading command shares (--json, --brief, --layout,
- * --guest-xcr0, --thread, --vcpu, --verify, --progress) and their resolution
+ * --guest-xcr0, --raw, --thread, --vcpu, --verify, --progress) and their resolution
  * into a struct xs_common.
  */
 #include <errno.h>
@@ -19,7 +19,8 @@
 #include "sys/progress.h"
 #include "util.h"
 
-enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY, OPT_PROGRESS, OPT_NO_PROGRESS };
+enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY, OPT_PROGRESS, OPT_NO_PROGRESS,
+       OPT_RAW };
 
 static const struct argp_option common_options[] = {
 	{ "brief", 'q', NULL, 0, "One line per state (and per input that cannot be read)", -1 },
@@ -28,6 +29,9 @@ static const struct argp_option common_options[] = {
 	  "e.g. from `xsavectl host --record`, or a profile)", -1 },
 	{ "guest-xcr0", OPT_GUEST, "MASK", 0,
 	  "The guest's XCR0, for raw images that do not carry it", -1 },
+	{ "raw", OPT_RAW, NULL, 0,
+	  "Read a file no other format takes as a raw XSAVE image even where its size or "
+	  "bytes are none a known producer writes", -1 },
 	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core", -1 },
 	{ "vcpu", OPT_VCPU, "N", 0, "Only this vCPU (cpu_index) of a QEMU stream", -1 },
 	{ "verify", OPT_VERIFY, NULL, 0,
@@ -73,6 +77,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		return once(state, "--thread", &c->thread_arg, arg);
 	case OPT_VCPU:
 		return once(state, "--vcpu", &c->vcpu_arg, arg);
+	case OPT_RAW:
+		c->raw = true;
+		return 0;
 	case OPT_VERIFY:
 		stream_verify = true;
 		return 0;

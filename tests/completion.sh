@@ -22,6 +22,8 @@ complete_() {
 }
 check "commands from the build tree's ./xsavectl (set -u clean)" '[ "$(complete_ ./xsavectl ch)" = check ]'
 check "options of a command" '[ "$(complete_ ./xsavectl inspect --re)" = "--registers --recursive" ]'
+check "--raw in every reading command" '[ "$(complete_ ./xsavectl check --ra)" = --raw ] &&
+	[ "$(complete_ ./xsavectl extract --ra)" = --raw ] && [ "$(complete_ ./xsavectl diff --ra)" = --raw ]'
 check "--xcr0 component names after a comma" '[ "$(complete_ ./xsavectl check --xcr0 x87,ss)" = x87,sse ]'
 check "--xcr0 offers host" 'complete_ ./xsavectl check --xcr0 ho | grep -qw host'
 check "--xcr0 @FILE completes profile files" '[ "$(complete_ ./xsavectl check --xcr0 @ds)" = @dst.json ]'

@@ -101,4 +101,10 @@ mutant "an estimated host mask not said" src/out/show_host.c \
 mutant "--target reads every file as a profile" src/targets.c \
 	'		rc = from_cpuid_file(path, &f, r);' '		rc = from_profile(path, &f, r);' \
 	"$(cli check-target-cpuid-file)"
+mutant "raw image: any file read again (recognition skipped)" src/fmt/image.c \
+	'	if (c->raw)' '	if (1)' "$(cli 'err-not-xsave-*')"
+mutant "recognition: QEMU's page-rounded buffer not a producer size" lib/recognise.c \
+	'		if (s > XS_KVM_XSAVE_SIZE)' '		if (0)' "$(cli recognise-producers)"
+mutant "recognition: any MXCSR_MASK" lib/recognise.c \
+	'	if (mask && ((mask' '	if (0 && ((mask' 'make -s build/tests/test_recognise && build/tests/test_recognise'
 tap_done

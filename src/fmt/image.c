@@ -2,11 +2,16 @@
 /*
  * The raw XSAVE image: a KVM_GET_XSAVE/KVM_GET_XSAVE2 dump, a ptrace or
  * XSAVE buffer, a kernel buffer cut short (area.c tells which), plain or
- * gzip'ed.  One state; written back whole, in the same compression.
+ * gzip'ed.  One state; written back whole, in the same compression.  It is
+ * sniffed last and takes every file, but reads only what recognise.c
+ * recognises as a producer's output (or anything, with --raw).
  */
 #include <stdlib.h>
 
+#include <xsave/recognise.h>
+
 #include "cmd.h"
+#include "exitcodes.h"
 #include "fmt/format.h"
 #include "util.h"
 
@@ -16,6 +21,24 @@ static bool image_sniff(const struct io_src *src)
 	return true;	/* whatever no other format takes */
 }
 
+/* Is this file XSAVE state?  0, or EXIT_DATAERR with the failed rule said. */
+static int image_recognised(const struct xs_common *c, const struct input *in,
+			    const struct io_file *f)
+{
+	const struct xs_layout *more[] = {
+		c->have_host ? &c->host : NULL,
+		c->layout_forced ? &c->layout : NULL,
+	};
+	struct xs_diag d = { 0 };
+
+	if (c->raw)
+		return 0;
+	if (xs_image_recognise(f->buf, f->len, more, 2, &d).rule == XS_RECOG_OK)
+		return 0;
+	msg_diag(in->path, &d);
+	return EXIT_DATAERR;
+}
+
 static int image_load(const struct xs_common *c, struct io_src *src, struct input *in)
 {
 	struct io_file *f = xcalloc(1, sizeof(*f));
@@ -23,6 +46,9 @@ static int image_load(const struct xs_common *c, struct io_src *src, struct inpu
 
 	in->priv = f;
 	rc = io_read_src(src, XS_IMAGE_LIMIT, f);
+	if (rc)
+		return rc;
+	rc = image_recognised(c, in, f);
 	if (rc)
 		return rc;
 	in->nstates = 1;

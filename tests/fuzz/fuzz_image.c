@@ -1,12 +1,26 @@
 // SPDX-License-Identifier: MIT
-/* Raw XSAVE images: the library's decoder with every layout choice, and the registers. */
+/*
+ * Raw XSAVE images: recognition (its answer names an offset inside the file), the
+ * library's decoder with every layout choice, and the registers.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include <xsave/area.h>
+#include <xsave/recognise.h>
 #include <xsave/regs.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void recognise(const uint8_t *data, size_t size, const struct xs_layout *host)
+{
+	const struct xs_layout *more[] = { host, NULL };
+	struct xs_diag d;
+	struct xs_recog r = xs_image_recognise(data, size, more, 2, &d);
+
+	if (r.rule != XS_RECOG_OK && (!d.has_off || d.off != r.off || r.off > size || !d.msg[0]))
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
 	xs_layout_builtin(XS_VENDOR_AMD, &amd);
+	recognise(data, size, &amd);
 	const struct xs_parse_opts opts[] = {
 		{ 0 }, { .host = &amd }, { .force = &intel, .force_why = "fuzz" },
 		{ .force = &amd, .force_why = "fuzz", .locate_also = ~0ull },
