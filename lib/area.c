@@ -331,10 +331,13 @@ uint64_t xs_state_components(const struct xs_state *st)
 int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 		   const struct xs_parse_opts *o, struct xs_diag *d)
 {
+	static const struct xs_parse_opts defaults = { 0 };
 	struct xs_rd rd = xs_rd_init(img, size, 0);
 	uint64_t need;
 	int rc;
 
+	if (!o)
+		o = &defaults;	/* the layout from the image alone */
 	memset(st, 0, sizeof(*st));
 	st->img = img;
 	st->size = size;

@@ -97,7 +97,8 @@ struct xs_parse_opts {
 };
 
 /*
- * Decode @size bytes at @img (which the state keeps pointing to).  Errors:
+ * Decode @size bytes at @img (which the state keeps pointing to); @o may be
+ * NULL (no forced layout, no host layout: the image's own bytes decide).  Errors:
  * -XS_ETRUNC (shorter than the header or than the layout needs), -XS_ELAYOUT
  * (no layout fits, or a component does not), -XS_ELIMIT.
  */

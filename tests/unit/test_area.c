@@ -74,6 +74,8 @@ static void real_fixture(const char *file, bool eight_loads, size_t size, int sw
 	struct xs_diag d;
 
 	CHECK(len == size, "%s: %zu bytes", file, size);
+	CHECK(xs_state_parse(&st, buf, len, NULL, &d) == 0 && st.xstate_bv == 0x7,
+	      "%s: parses with no options (NULL: the defaults)", file);
 	CHECK(xs_state_parse(&st, buf, len, &no_host, &d) == 0, "%s: parses", file);
 	CHECK_U64(st.xstate_bv, 0x7, "xstate_bv");
 	CHECK_U64(st.xcomp_bv, 0, "xcomp_bv");
