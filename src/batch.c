@@ -135,6 +135,21 @@ void batch_error(struct out *o, const struct xs_common *c, const char *file, int
 	out_end(o);
 }
 
+int input_error_doc(const struct xs_common *c, const char *file, int rc)
+{
+	struct out *o;
+	int w;
+
+	if (!c->json)
+		return rc;
+	o = common_out(c);
+	out_arr(o, "inputs");
+	batch_error(o, c, file, rc);
+	out_end(o);
+	w = common_finish(o);
+	return w ? w : rc;
+}
+
 void state_name(char *buf, size_t len, const char *file, const struct input_state *s)
 {
 	if (s->kind == STATE_VCPU)

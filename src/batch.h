@@ -39,6 +39,13 @@ void batch_free(struct batch *b);
  */
 void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc);
 
+/*
+ * A single-input command (filter, diff, extract) whose @file cannot be read:
+ * with --json the one document still comes, its "inputs" holding the error
+ * entry (text has said it on stderr).  Returns @rc, or a write error.
+ */
+int input_error_doc(const struct xs_common *c, const char *file, int rc);
+
 /* "FILE", "FILE vcpu1", "FILE thread 4242": a state's name in one-line answers. */
 void state_name(char *buf, size_t len, const char *file, const struct input_state *s);
 

@@ -178,14 +178,15 @@ static int run(int argc, char **argv)
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	rc = common_prepare(&a.common);
-	if (!rc)
-		rc = input_load(&a.common, a.file[0], &in[0]);
 	if (rc)
 		return rc;
+	rc = input_load(&a.common, a.file[0], &in[0]);
+	if (rc)
+		return input_error_doc(&a.common, a.file[0], rc);
 	rc = input_load(&a.common, a.file[1], &in[1]);
 	if (rc) {
 		input_free(&in[0]);
-		return rc;
+		return input_error_doc(&a.common, a.file[1], rc);
 	}
 	if (in[0].nstates != in[1].nstates) {
 		msg_err("'%s' holds %u states and '%s' %u: extract the ones to compare with `xsavectl extract`",

@@ -103,10 +103,11 @@ static int run(int argc, char **argv)
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	rc = common_prepare(&a.common);
-	if (!rc)
-		rc = input_load(&a.common, a.file, &in);
 	if (rc)
 		return rc;
+	rc = input_load(&a.common, a.file, &in);
+	if (rc)
+		return input_error_doc(&a.common, a.file, rc);
 	if (in.nstates != 1) {
 		list_ids(&in, ids, sizeof(ids));
 		msg_err("'%s' holds %u %s (%s): choose one with --%s", a.file, in.nstates,

@@ -271,10 +271,11 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 	/* A journal left by an interrupted --in-place run is rolled back first. */
 	if (!rc && a->in_place)
 		rc = format_recover(a->file);
-	if (!rc)
-		rc = input_load(&a->common, a->file, in);
 	if (rc)
 		return rc;
+	rc = input_load(&a->common, a->file, in);
+	if (rc)
+		return input_error_doc(&a->common, a->file, rc);
 	*dest = a->in_place ? a->file : a->output;
 	if (!a->in_place && strcmp(*dest, "-") && io_same_file(*dest, &in->st)) {
 		msg_err("'%s': output is the input file; use --in-place to replace it", *dest);
@@ -317,7 +318,7 @@ static int filter_report(struct out *o, const struct filter_args *a, struct inpu
 static int filter(struct filter_args *ap)
 {
 	struct filter_args a = *ap;
-	const char *dest;
+	const char *dest = NULL;
 	struct input in;
 	struct xs_check *c;
 	struct out *o;
