@@ -23,6 +23,7 @@
 #include <xsave/area.h>
 #include <xsave/regs.h>
 #include <xsave/rules.h>
+#include <xsave/relocate.h>
 #include <xsave/diff.h>
 #include <xsave/hostinfo.h>
 #include <xsave/profile.h>

@@ -432,6 +432,8 @@ int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **
 
 void xs_qcpu_state_facts(const struct xs_qcpu *c, struct xs_state *st)
 {
+	/* Registers by field: the destination QEMU builds the area from its own CPUID. */
+	st->by_field = true;
 	if (c->version < 12)
 		return;
 	st->guest_known = true;

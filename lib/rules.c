@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <xsave/rd.h>
+#include <xsave/relocate.h>
 #include <xsave/rules.h>
 
 static void judge_bit(const struct xs_state *st, unsigned bit, uint64_t target,
@@ -85,6 +86,9 @@ void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct
 		c->verdict = XS_VERDICT_FIXABLE;
 	else
 		c->verdict = XS_VERDICT_OK;
+	/* --- the destination's layout (relocate.c): c->relocate, c->layout_unknown --- */
+	xs_check_relocation(st, t, c);
+	/* --- end of the layout rule --- */
 }
 
 bool xs_xcr0_valid(uint64_t xcr0, char *why, size_t len)

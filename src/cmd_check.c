@@ -51,12 +51,13 @@ static const struct argp argp = {
 };
 
 /* One state against one target, in full (a single target). */
-static void show_one(struct out *o, const struct input_state *is, const struct xs_check *c)
+static void show_one(struct out *o, const struct input_state *is, const struct xs_check *c,
+		     const struct xs_target *t)
 {
 	out_obj(o, NULL);
 	out_str(o, "verdict", xs_verdict_name(c->verdict));
 	show_label(o, is);
-	show_verdict(o, c);
+	show_verdict(o, c, &is->st, t);
 	show_state(o, &is->st, state_kind_name(is->kind));
 	show_components(o, &is->st, NULL);
 	out_end(o);
@@ -124,7 +125,7 @@ static int judge_input(struct out *o, const struct check_args *a, const struct i
 		else if (matrix)
 			show_row(o, a, name, c);
 		else
-			show_one(o, is, c);
+			show_one(o, is, c, &a->targets.v[0].t);
 	}
 	return worst;
 }

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
+#include "sys/host_facts.h"
 #include "sys/profile_file.h"
 #include "util.h"
 
@@ -85,6 +86,26 @@ static error_t target_parse(int key, char *arg, struct argp_state *state)
 
 const struct argp target_argp = { .options = target_options, .parser = target_parse };
 
+/*
+ * The target's layout from its CPUID leaf 0xD: a profile's @record, or this
+ * host's facts when @record is NULL.  Where they give none (no leaf 0xD, a
+ * sub-leaf missing), t.layout stays NULL: unknown, which the layout rule
+ * judges the safe way.
+ */
+static void target_layout(struct xs_targetopt *t, const char *record)
+{
+	struct xs_hostinfo h;
+	struct xs_diag d = { 0 };
+
+	if (record ? xs_hostinfo_parse(record, strlen(record), &h, &d) != 0
+		   : host_facts(NULL, false, &h, NULL) != 0)
+		return;
+	if (!(h.d.valid & 1) || xs_layout_from_cpuid(&h.d, "target", &t->layout, &d))
+		return;
+	t->have_layout = true;
+	t->t.layout = &t->layout;
+}
+
 static int target_prepare(struct xs_targetopt *t)
 {
 	struct profile p;
@@ -94,11 +115,17 @@ static int target_prepare(struct xs_targetopt *t)
 		snprintf(t->from, sizeof(t->from), "--xcr0 %s", t->xcr0_arg);
 		rc = resolve_mask("--xcr0", t->xcr0_arg, &t->t.xcr0);
 		snprintf(t->name, sizeof(t->name), "%s", t->xcr0_arg);
+		if (!rc && !strcmp(t->xcr0_arg, "host"))
+			target_layout(t, NULL);
 		return rc;
 	}
 	rc = profile_load(t->profile_arg, &p);
-	if (rc)
+	if (rc) {
+		profile_free(&p);
 		return rc;
+	}
+	if (p.record)
+		target_layout(t, p.record);
 	t->t.xcr0 = p.target;
 	t->t.have_mxcsr_mask = p.have_mxcsr_mask;
 	t->t.mxcsr_mask = p.mxcsr_mask;

@@ -23,6 +23,8 @@ struct xs_targetopt {
 	char from[256];
 	char host[128];
 	char name[128];		/* column name in a matrix: the profile's host, else the mask */
+	struct xs_layout layout;	/* the target's standard offsets (t.layout points here) */
+	bool have_layout;		/* a profile's record or --xcr0 host gave them */
 };
 
 /*
