@@ -95,7 +95,7 @@ void xs_check_relocation(const struct xs_state *st, const struct xs_target *t,
 
 size_t xs_relocated_size(const struct xs_state *st, const struct xs_layout *to, uint64_t xcr0)
 {
-	size_t std = xs_layout_std_size(to, xcr0 & ~XS_MASK_SUPERVISOR);
+	size_t std = xs_layout_std_size(to, xs_state_components(st) & xcr0 & ~XS_MASK_SUPERVISOR);
 
 	if (st->size >= XS_KVM_XSAVE_SIZE && std < XS_KVM_XSAVE_SIZE)
 		return XS_KVM_XSAVE_SIZE;
@@ -154,6 +154,10 @@ int xs_relocate_image(const struct xs_state *st, const struct xs_layout *to, uin
 	/* Legacy region, bytes 464..511 and the header as they are; the rest zero. */
 	if (!xs_wr_zero_at(&wr, 0, len) || !xs_wr_copy_at(&wr, 0, head.p, XS_EXT_OFF))
 		return XS_FAIL(d, XS_EBUG, "header copy");
+	/* The XCR0 a kernel wrote at 464 says which areas the buffer has: only the placed ones now. */
+	if (st->sw == XS_SW_XCR0 && (st->sw_xcr0 & ~(to->placed | XS_MASK_SUPERVISOR)) &&
+	    !xs_wr_u64le_at(&wr, XS_OFF_SW, st->sw_xcr0 & to->placed))
+		return XS_FAIL(d, XS_EBUG, "XCR0 at 464");
 	for (unsigned i = 0; i < XS_NCOMP; i++) {
 		int rc;
 

@@ -157,8 +157,9 @@ static void layout_refusal(const struct filter_args *a, const struct input *in, 
 		return;
 	xs_mask_names(c->relocate, names, sizeof(names));
 	msg_err("'%s'%s: refusing to filter: %s would move to the target's offsets, and %s "
-		"keeps its own host's layout; extract the state (extract -o F) and filter that",
-		a->file, who, names, in->fmt->what);
+		"keeps its own host's layout; extract the state (extract%s%s%s -o F) and filter "
+		"that", a->file, who, names, in->fmt->what, in->fmt->select ? " --" : "",
+		in->fmt->select ? in->fmt->select : "", in->fmt->select ? " N" : "");
 }
 
 static void refusal(const struct filter_args *a, const struct input *in,

@@ -58,16 +58,20 @@ void xs_check_relocation(const struct xs_state *st, const struct xs_target *t,
 
 /*
  * Size of @st written on layout @to for a target XCR0 @xcr0: the target's
- * standard size for @xcr0, at least 4096 (struct kvm_xsave) when the image
- * is a KVM buffer (4096 bytes or more), as KVM_CAP_XSAVE2 sizes it.
+ * standard size for the image's own components (its XCR0 at byte 464 where
+ * recorded, XSTATE_BV) that @xcr0 has, as XSAVE there would write it; at
+ * least 4096 (struct kvm_xsave) when the image is a KVM buffer (4096 bytes
+ * or more), and more only where that size needs it (KVM_CAP_XSAVE2).
  */
 size_t xs_relocated_size(const struct xs_state *st, const struct xs_layout *to, uint64_t xcr0);
 
 /*
  * Write @st on layout @to into @out (@len bytes, xs_relocated_size()): the
  * legacy region (bytes 0..463), bytes 464..511 and the header copied, every
- * located extended component that @to places and @len holds copied to @to's
- * offset, every other byte zero.  0, or -XS_EINVAL (compacted image,
+ * extended component of XSTATE_BV copied to @to's offset, every other byte
+ * zero (the init value of every extended component).  A kernel's XCR0 at
+ * byte 464 loses the components @to does not place (the buffer has no area
+ * for them any more).  0, or -XS_EINVAL (compacted image,
  * overlapping target offsets) or -XS_ELAYOUT (a component of XSTATE_BV
  * that @to does not place or @len cannot hold) with @d saying which.
  */

@@ -38,7 +38,7 @@ static void layout_findings(struct out *o, const struct xs_check *c, const struc
 		if (!(c->relocate & XS_BIT(i)))
 			continue;
 		snprintf(reason, sizeof(reason),
-			 "the target's layout has it at offset %u, this image at %u: filter moves it",
+			 "the target reads it at %u, this image holds it at %u: filter moves it",
 			 t->layout->offset[i], st->off[i]);
 		out_obj(o, NULL);
 		out_str(o, "what", xs_comp_info(i)->name);
