@@ -178,6 +178,7 @@ static void unmaintained(void)
 	build(0x0, 0x55555554);		/* TCG: XSTATE_BV 0, registers hold data */
 	judge(&st, &c, 0x7, true, 0x207);
 	st.bv_unmaintained = true;
+	st.by_field = true;		/* as xs_qcpu_state_facts says of every stream state */
 	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x7 }, &c);
 	CHECK(c.verdict == XS_VERDICT_INCOMPATIBLE && c.lose == 0x200,
 	      "unmaintained XSTATE_BV: judged by the guest XCR0, live PKRU would be lost");
