@@ -51,9 +51,11 @@ enum { OPT_XCR0 = 0x1080, OPT_TARGET };
 static const struct argp_option target_options[] = {
 	{ "xcr0", OPT_XCR0, "MASK", 0,
 	  "Target XCR0: a number, names (x87,sse,avx,mpx,avx512,pkru,amx,apx), \"host\" (what "
-	  "KVM_SET_XSAVE accepts here) or @PROFILE", 0 },
+	  "KVM_SET_XSAVE accepts here, and this host's layout) or @PROFILE; other masks give no "
+	  "layout", 0 },
 	{ "target", OPT_TARGET, "PROFILE", 0,
-	  "Target host profile written by `xsavectl host --save-profile` (mask and MXCSR_MASK)", 0 },
+	  "Target host profile written by `xsavectl host --save-profile` (mask, MXCSR_MASK and "
+	  "layout)", 0 },
 	{ 0 }
 };
 
