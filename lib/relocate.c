@@ -14,17 +14,30 @@
 #define RELOC_CANDIDATES (~(XS_MASK_FPSSE | XS_MASK_SUPERVISOR))
 
 /*
- * Do the @n bytes at @at (where a target reads the component) equal the @n
- * bytes at @from (where the image holds it)?  A range outside the image
- * never does: the target would read bytes the image does not have.
+ * Does a target that reads the component's @n bytes at @at get what the
+ * image holds at @from?  Surely when the offsets agree, or when both areas
+ * are zero (the init value either way); otherwise it is not taken to (bytes
+ * that merely happen to agree are moved too).  Only zero bytes count, never
+ * equal ones, so a filter that zeroes stripped areas can make a component
+ * need no move, never the other way round.  An area outside the image is
+ * not zero: the target would read bytes the image does not have.
  */
 static bool reads_same(const struct xs_state *st, uint32_t from, uint32_t at, uint32_t n)
 {
-	struct xs_rd rd = xs_rd_init(st->img, st->size, 0), held;
+	struct xs_rd rd = xs_rd_init(st->img, st->size, 0);
 
-	if (!xs_rd_sub_at(&rd, from, n, &held))
-		return false;
-	return from == at || xs_rd_equal_at(&rd, at, held.p, n);
+	return from == at || (xs_rd_zero_at(&rd, from, n) && xs_rd_zero_at(&rd, at, n));
+}
+
+/* Components @l places with the size they have in @st. */
+static uint64_t placed_as_held(const struct xs_state *st, const struct xs_layout *l)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < XS_NCOMP; i++)
+		if ((l->placed & XS_BIT(i)) && l->size[i] == st->len[i])
+			m |= XS_BIT(i);
+	return m;
 }
 
 /* Components of @keep that @l reads from other bytes than @st holds them in. */
@@ -35,17 +48,16 @@ static uint64_t moved_on(const struct xs_state *st, const struct xs_layout *l, u
 	for (unsigned i = 0; i < XS_NCOMP; i++) {
 		if (!(keep & XS_BIT(i)))
 			continue;
-		if (!(l->placed & XS_BIT(i)) || l->size[i] != st->len[i] ||
-		    !reads_same(st, st->off[i], l->offset[i], st->len[i]))
+		if (!reads_same(st, st->off[i], l->offset[i], st->len[i]))
 			move |= XS_BIT(i);
 	}
 	return move;
 }
 
 /*
- * Without the target's layout: the components of @keep whose bytes read
- * differently under the built-in Intel and AMD layouts (both place them at
- * different offsets, and the image's bytes there differ).
+ * Without the target's layout: the components of @keep that the built-in
+ * Intel and AMD layouts place at different offsets, with data (a non-zero
+ * byte) at either.
  */
 static uint64_t vendor_specific(const struct xs_state *st, uint64_t keep)
 {
@@ -71,10 +83,12 @@ void xs_relocation_plan(const struct xs_state *st, const struct xs_layout *targe
 		return;
 	keep &= st->located & RELOC_CANDIDATES;
 	if (target_layout) {
-		r->move = moved_on(st, target_layout, keep);
-		return;
+		/* A layout without an area of the right size for a kept component: unknown for it. */
+		r->vendor = keep & ~placed_as_held(st, target_layout);
+		r->move = moved_on(st, target_layout, keep & ~r->vendor);
+	} else {
+		r->vendor = vendor_specific(st, keep);
 	}
-	r->vendor = vendor_specific(st, keep);
 	r->layout_unknown = r->vendor != 0;
 }
 

@@ -147,6 +147,11 @@ static void layout_refusal(const struct filter_args *a, const struct input *in, 
 {
 	char names[160];
 
+	if (c->layout_unknown && a->target->t.layout) {
+		msg_err("'%s'%s: refusing to filter: the target's layout has no area for a "
+			"component it loads", a->file, who);
+		return;
+	}
 	if (c->layout_unknown) {
 		msg_err("'%s'%s: refusing to filter: the target's layout is unknown (--xcr0 gives "
 			"none) and the image's components sit at other offsets on Intel and AMD; "

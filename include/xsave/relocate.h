@@ -7,11 +7,12 @@
  * made on one vendor loads the other vendor's registers from the wrong bytes.
  *
  * The rule: a component the target keeps (in XSTATE_BV and in its XCR0)
- * must be moved when the bytes the target would read for it differ from the
- * bytes it holds; filter then writes the image again on the target's layout.
- * A target without a layout (a bare --xcr0 mask) cannot be judged for an
- * image whose kept components read differently under the Intel and AMD
- * layouts: that is reported, never assumed away.  States whose container
+ * must be moved when the target reads it at another offset, unless the
+ * image is zero at both (the init value either way); filter then writes the
+ * image again on the target's layout.  A target without a layout (a bare
+ * --xcr0 mask) cannot be judged for an image with data (a non-zero byte) at
+ * the Intel or the AMD offset of a kept component that the two place
+ * differently: that is reported, never assumed away.  States whose container
  * carries registers by field (QEMU streams: xs_state.by_field) and compacted
  * images are outside the rule: the destination lays those out itself.
  */
@@ -33,11 +34,12 @@ XS_BEGIN_DECLS
 
 /* What the layout rule finds for one state and one target. */
 struct xs_relocation {
-	uint64_t move;		/* components whose bytes sit elsewhere on the target */
-	uint64_t vendor;	/* without a target layout: components whose bytes differ
-				   between the Intel and the AMD layout (the image is
-				   vendor-specific); 0 when a layout is given */
-	bool layout_unknown;	/* no target layout and vendor != 0 */
+	uint64_t move;		/* components the target reads at another offset */
+	uint64_t vendor;	/* where the target's offsets are unknown: without a
+				   layout, components at different Intel and AMD offsets
+				   with data at either (the image is vendor-specific);
+				   with one, kept components it has no area for */
+	bool layout_unknown;	/* vendor != 0 */
 };
 
 /*

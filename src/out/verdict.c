@@ -27,11 +27,16 @@ static void layout_findings(struct out *o, const struct xs_check *c, const struc
 	struct xs_relocation r;
 
 	if (c->layout_unknown) {
-		xs_relocation_plan(st, NULL, st->xstate_bv & ~(c->strip | c->lose), &r);
+		xs_relocation_plan(st, t->layout, st->xstate_bv & ~(c->strip | c->lose), &r);
 		xs_mask_names(r.vendor, names, sizeof(names));
-		snprintf(reason, sizeof(reason),
-			 "the target's layout is unknown, and %s sit at other offsets on Intel and "
-			 "AMD: give the target as --target PROFILE (or a CPUID file)", names);
+		if (t->layout)
+			snprintf(reason, sizeof(reason),
+				 "the target's layout has no area for %s: where it loads is unknown",
+				 names);
+		else
+			snprintf(reason, sizeof(reason),
+				 "the target's layout is unknown, and %s sit at other offsets on Intel "
+				 "and AMD: give the target as --target PROFILE (or a CPUID file)", names);
 		finding(o, "layout", "incompatible", reason);
 	}
 	for (unsigned i = 0; t->layout && i < XS_NCOMP; i++) {

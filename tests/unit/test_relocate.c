@@ -182,6 +182,28 @@ static void test_sizes_and_errors(const struct xs_layout *intel, const struct xs
 	CHECK(!r.move && !r.layout_unknown, "by field (streams): outside the rule");
 }
 
+/*
+ * Bytes that merely agree still move (only zero at both places counts as
+ * the same), and a layout with no area for a kept component is unknown for it.
+ */
+static void test_equal_and_unplaced(const struct xs_layout *intel, const struct xs_layout *amd)
+{
+	static uint8_t b[XS_KVM_XSAVE_SIZE];
+	struct xs_layout nopkru = *amd;
+	struct xs_relocation r;
+	struct xs_state st;
+
+	intel_image(b, sizeof(b));
+	memcpy(b + 2432, b + 2688, 8);		/* Hi16_ZMM bytes equal to PKRU's there */
+	CHECK(parse(&st, b, sizeof(b), intel) == 0, "image parses");
+	xs_relocation_plan(&st, amd, XS_BIT(XS_PKRU), &r);
+	CHECK_U64(r.move, XS_BIT(XS_PKRU), "equal non-zero bytes at the AMD offset: PKRU still moves");
+	nopkru.placed &= ~XS_BIT(XS_PKRU);
+	xs_relocation_plan(&st, &nopkru, BV_INTEL, &r);
+	CHECK(r.layout_unknown && r.vendor == XS_BIT(XS_PKRU) && r.move == XS_MASK_AVX512,
+	      "no PKRU area in the target's layout: unknown for PKRU, AVX-512 moves");
+}
+
 /* AVX-512 and PKRU zero everywhere: both layouts read the same, nothing is vendor-specific. */
 static void test_zero_areas(const struct xs_layout *intel)
 {
@@ -245,6 +267,7 @@ int main(void)
 	test_decode(&st, &amd);
 	test_sizes_and_errors(&intel, &amd);
 	test_zero_areas(&intel);
+	test_equal_and_unplaced(&intel, &amd);
 	test_zen4_on_emr();
 	return t_done("relocate");
 }
