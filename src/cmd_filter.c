@@ -254,7 +254,8 @@ static int relocate_state(const struct filter_args *a, struct input_state *is,
 			  const struct xs_check *c)
 {
 	const struct xs_target *t = &a->target->t;
-	struct xs_parse_opts po = { .force = t->layout, .force_why = "relocated to the target's layout" };
+	struct xs_parse_opts po = { .force = t->layout,
+				    .force_why = "relocated to the target's layout" };
 	struct xs_state was = is->st;
 	struct xs_diag d = { 0 };
 	size_t n;

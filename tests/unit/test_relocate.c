@@ -84,7 +84,8 @@ static void test_plan(const struct xs_state *st, const struct xs_layout *intel,
 	struct xs_check c;
 
 	xs_relocation_plan(st, amd, BV_INTEL, &r);
-	CHECK_U64(r.move, AVX512_PKRU, "Intel image on the AMD layout: opmask zmm_hi256 hi16_zmm pkru move");
+	CHECK_U64(r.move, AVX512_PKRU,
+		  "Intel image on the AMD layout: opmask zmm_hi256 hi16_zmm pkru move");
 	CHECK(!r.layout_unknown && !r.vendor, "a layout given: nothing unknown");
 	xs_relocation_plan(st, intel, BV_INTEL, &r);
 	CHECK_U64(r.move, 0, "Intel image on the Intel layout: nothing moves");
