@@ -78,6 +78,8 @@ static void show_row(struct out *o, const struct check_args *a, const char *name
 			out_mask(o, "strip", c[t].strip);
 			out_mask(o, "lose", c[t].lose);
 			out_mask(o, "guest_outside", c[t].guest_outside);
+			out_mask(o, "relocate", c[t].relocate);
+			out_bool(o, "layout_unknown", c[t].layout_unknown);
 			out_end(o);
 		}
 		return;
