@@ -24,6 +24,7 @@
 #include <xsave/recognise.h>
 #include <xsave/regs.h>
 #include <xsave/rules.h>
+#include <xsave/relocate.h>
 #include <xsave/diff.h>
 #include <xsave/hostinfo.h>
 #include <xsave/profile.h>

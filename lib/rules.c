@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <xsave/rd.h>
+#include <xsave/relocate.h>
 #include <xsave/rules.h>
 
 /* Reasons shared by several bits (verdict lines group bits by reason). */
@@ -122,6 +123,9 @@ void xs_check_state(const struct xs_state *st, const struct xs_target *t, struct
 		c->verdict = XS_VERDICT_FIXABLE;
 	else
 		c->verdict = XS_VERDICT_OK;
+	/* --- the destination's layout (relocate.c): c->relocate, c->layout_unknown --- */
+	xs_check_relocation(st, t, c);
+	/* --- end of the layout rule --- */
 }
 
 bool xs_xcr0_valid(uint64_t xcr0, char *why, size_t len)

@@ -59,12 +59,13 @@ static const struct argp argp = {
 };
 
 /* One state against one target, in full (a single target). */
-static void show_one(struct out *o, const struct input_state *is, const struct xs_check *c)
+static void show_one(struct out *o, const struct input_state *is, const struct xs_check *c,
+		     const struct xs_target *t)
 {
 	out_obj(o, NULL);
 	out_str(o, "verdict", xs_verdict_name(c->verdict));
 	show_label(o, is);
-	show_verdict(o, c);
+	show_verdict(o, c, &is->st, t);
 	show_state(o, &is->st, state_kind_name(is->kind));
 	show_components(o, &is->st, NULL);
 	out_end(o);
@@ -85,6 +86,8 @@ static void show_row(struct out *o, const struct check_args *a, const char *name
 			out_mask(o, "strip", c[t].strip);
 			out_mask(o, "lose", c[t].lose);
 			out_mask(o, "guest_outside", c[t].guest_outside);
+			out_mask(o, "relocate", c[t].relocate);
+			out_bool(o, "layout_unknown", c[t].layout_unknown);
 			out_end(o);
 		}
 		return;
@@ -132,7 +135,7 @@ static int judge_input(struct out *o, const struct check_args *a, const struct i
 		else if (matrix)
 			show_row(o, a, name, c);
 		else
-			show_one(o, is, c);
+			show_one(o, is, c, &a->targets.v[0].t);
 	}
 	return worst;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xsave/relocate.h>
 #include <xsave/rules.h>
 
 #include "batch.h"
@@ -95,6 +96,7 @@ static int verify(const struct xs_state *orig, const struct filter_args *a)
 	}
 	st.guest_known = orig->guest_known;
 	st.guest_xcr0 = orig->guest_xcr0;
+	st.by_field = orig->by_field;
 	xs_check_state(&st, &a->target->t, &c);
 	if (c.verdict != XS_VERDICT_OK && !a->force) {
 		msg_err("internal error: filtered image is still '%s'", xs_verdict_name(c.verdict));
@@ -118,6 +120,10 @@ static void show_change(struct out *o, const struct input_state *s, uint64_t bv_
 	out_mask(o, "lost", force ? c->lose & s->cleared : 0);
 	out_bool(o, "xcomp_bv_cleared", c->fix & XS_PROB_XCOMP_STD);
 	out_bool(o, "reserved_bytes_zeroed", c->fix & XS_PROB_RESERVED);
+	if (c->relocate) {	/* only where the layout rule moved something */
+		out_mask(o, "relocated", c->relocate);
+		out_u64(o, "size_after", st->size);
+	}
 	out_arr(o, "guest_changes");
 	for (unsigned k = 0; k < s->nchanges; k++) {
 		out_obj(o, NULL);
@@ -128,6 +134,37 @@ static void show_change(struct out *o, const struct input_state *s, uint64_t bv_
 	}
 	out_end(o);
 	out_end(o);
+}
+
+/* Is the state refused for the layout rule (relocate.h), whatever --force says? */
+static bool layout_refused(const struct input *in, const struct xs_check *c)
+{
+	return c->layout_unknown || (c->relocate && !in->fmt->relocates);
+}
+
+static void layout_refusal(const struct filter_args *a, const struct input *in, const char *who,
+			   const struct xs_check *c)
+{
+	char names[160];
+
+	if (c->layout_unknown && a->target->t.layout) {
+		msg_err("'%s'%s: refusing to filter: the target's layout has no area for a "
+			"component it loads", a->file, who);
+		return;
+	}
+	if (c->layout_unknown) {
+		msg_err("'%s'%s: refusing to filter: the target's layout is unknown (--xcr0 gives "
+			"none) and the image's components sit at other offsets on Intel and AMD; "
+			"give the target as --target PROFILE", a->file, who);
+		return;
+	}
+	if (!layout_refused(in, c))
+		return;
+	xs_mask_names(c->relocate, names, sizeof(names));
+	msg_err("'%s'%s: refusing to filter: %s would move to the target's offsets, and %s "
+		"keeps its own host's layout; extract the state (extract%s%s%s -o F) and filter "
+		"that", a->file, who, names, in->fmt->what, in->fmt->select ? " --" : "",
+		in->fmt->select ? in->fmt->select : "", in->fmt->select ? " N" : "");
 }
 
 static void refusal(const struct filter_args *a, const struct input *in,
@@ -153,6 +190,7 @@ static void refusal(const struct filter_args *a, const struct input *in,
 	if (c->bad)
 		msg_err("'%s'%s: refusing to filter: %s, which no filter can repair", a->file, who,
 			xs_problem_desc(c->bad));
+	layout_refusal(a, in, who, c);
 }
 
 /* One line per state (and "nothing written" when refused). */
@@ -179,7 +217,8 @@ static bool judge_states(const struct filter_args *a, struct input *in, struct x
 
 	for (unsigned i = 0; i < in->nstates; i++) {
 		xs_check_state(&in->s[i].st, &a->target->t, &c[i]);
-		if (c[i].verdict == XS_VERDICT_INCOMPATIBLE && !a->force) {
+		if ((c[i].verdict == XS_VERDICT_INCOMPATIBLE && !a->force) ||
+		    layout_refused(in, &c[i])) {
 			refusal(a, in, &in->s[i], &c[i]);
 			ok = false;
 		}
@@ -207,6 +246,41 @@ static int drop_enabled(const struct filter_args *a, struct input *in, struct in
 	return 0;
 }
 
+/*
+ * Write the filtered state again on the target's layout (relocate.h), into
+ * a buffer the state owns from then on, and decode it on that layout.
+ */
+static int relocate_state(const struct filter_args *a, struct input_state *is,
+			  const struct xs_check *c)
+{
+	const struct xs_target *t = &a->target->t;
+	struct xs_parse_opts po = { .force = t->layout,
+				    .force_why = "relocated to the target's layout" };
+	struct xs_state was = is->st;
+	struct xs_diag d = { 0 };
+	size_t n;
+	uint8_t *buf;
+
+	if (!c->relocate)
+		return 0;
+	n = xs_relocated_size(&was, t->layout, t->xcr0);
+	buf = xcalloc(1, n);
+	if (xs_relocate_image(&was, t->layout, buf, n, &d) ||
+	    xs_state_parse(&is->st, buf, n, &po, &d)) {
+		msg_err("'%s': internal error: relocating the state: %s", a->file, d.msg);
+		free(buf);
+		is->st = was;
+		return EXIT_SOFTWARE;
+	}
+	free(is->own);
+	is->own = buf;
+	is->st.guest_known = was.guest_known;
+	is->st.guest_xcr0 = was.guest_xcr0;
+	is->st.xfd_known = was.xfd_known;
+	is->st.xfd = was.xfd;
+	return 0;
+}
+
 /* Fix every state (none refused); the report goes into @o. */
 static int filter_states(struct out *o, const struct filter_args *a, struct input *in,
 			 const struct xs_check *c)
@@ -220,10 +294,12 @@ static int filter_states(struct out *o, const struct filter_args *a, struct inpu
 		out_obj(o, NULL);
 		out_str(o, "verdict", xs_verdict_name(c[i].verdict));
 		show_label(o, is);
-		show_verdict(o, &c[i]);
+		show_verdict(o, &c[i], &is->st, &a->target->t);
 		rc = xs_filter_apply(&is->st, &c[i], a->force, &is->cleared) ? EXIT_SOFTWARE : 0;
 		if (!rc && a->force)
 			rc = drop_enabled(a, in, is, &c[i]);
+		if (!rc)
+			rc = relocate_state(a, is, &c[i]);
 		if (!rc)
 			rc = verify(&is->st, a);
 		show_change(o, is, before, &c[i], a->force);
@@ -233,13 +309,14 @@ static int filter_states(struct out *o, const struct filter_args *a, struct inpu
 }
 
 /* A refused filter reports every verdict, and writes nothing. */
-static void refused_states(struct out *o, struct input *in, const struct xs_check *c)
+static void refused_states(struct out *o, const struct xs_target *t, struct input *in,
+			   const struct xs_check *c)
 {
 	for (unsigned i = 0; i < in->nstates; i++) {
 		out_obj(o, NULL);
 		out_str(o, "verdict", xs_verdict_name(c[i].verdict));
 		show_label(o, &in->s[i]);
-		show_verdict(o, &c[i]);
+		show_verdict(o, &c[i], &in->s[i].st, t);
 		out_end(o);
 	}
 }
@@ -308,7 +385,7 @@ static int filter_report(struct out *o, const struct filter_args *a, struct inpu
 	}
 	out_arr(o, "states");
 	if (refused)
-		refused_states(o, in, c);
+		refused_states(o, &a->target->t, in, c);
 	else
 		rc = filter_states(o, a, in, c);
 	out_end(o), out_end(o), out_end(o);

@@ -45,6 +45,13 @@ cli() {	# the golden CLI cases of one name
 }
 faults='make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream DATA=$PWD/tests/data sh tests/live/faults.sh'
 
+mutant "layout rule: QEMU stream states not by field" lib/qemu_cpu.c \
+	'st->by_field = true;' 'st->by_field = false;' "$(cli relocate-stream-by-field)"
+mutant "layout rule: relocation writes at the image's own offsets" lib/relocate.c \
+	'xs_wr_copy_at(wr, to->offset[bit], held.p, held.len)' 'xs_wr_copy_at(wr, st->off[bit], held.p, held.len)' \
+	'make -s build/tests/test_relocate >/dev/null && build/tests/test_relocate'
+mutant "layout rule: an unknown layout taken for the image's own" lib/relocate.c \
+	'r->layout_unknown = r->vendor != 0;' 'r->layout_unknown = false;' "$(cli relocate-layout-unknown)"
 mutant "reserved header bytes: only 40 of 48 zeroed" lib/rules.c \
 	'xs_wr_zero_at(&wr, XS_OFF_HDR_RESERVED, XS_HDR_RESERVED_SIZE)' 'xs_wr_zero_at(&wr, XS_OFF_HDR_RESERVED, 40)' "$(cli filter-reserved-all-48)"
 mutant "fclose(stdout) failure ignored" src/out/document.c \

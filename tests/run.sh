@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run every unit test, the CLI golden tests, the malformed-input catalogue and
-# the live tests (real cores, this machine's host facts and KVM probe, real QEMU streams
+# the live tests (real cores, this machine's host facts, KVM probe and KVM load of a relocated
+# image, real QEMU streams
 # of QEMU 7.2, 10.0 and 11.1 (XSAVECTL_QEMU, XSAVECTL_CHROOTS, XSAVECTL_QEMU_REQUIRE: see
 # tests/live/qemu.sh), real libvirt save images, write faults); print one closing line
 # "N passed, N failed" and exit non-zero
@@ -50,6 +51,7 @@ suite sh "$here/libxsave.sh"
 suite env XSAVECTL="$xsavectl" sh "$here/live/host.sh"
 suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" sh "$here/live/hook.sh"
 suite env XSAVECTL="$xsavectl" sh "$here/live/probe.sh"
+suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" sh "$here/live/relocate-kvm.sh"
 suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \
 	sh "$here/live/faults.sh"
 suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \

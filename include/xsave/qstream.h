@@ -151,8 +151,9 @@ int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **
 
 /*
  * Fill the container facts of @st parsed from xs_qcpu_image: the guest XCR0
- * (v12) and whether XSTATE_BV is unmaintained (0 while registers hold data:
- * a TCG stream).
+ * (v12), whether XSTATE_BV is unmaintained (0 while registers hold data:
+ * a TCG stream), and by_field (always: the stream carries registers by field,
+ * so the layout rule of relocate.h does not apply).
  */
 void xs_qcpu_state_facts(const struct xs_qcpu *c, struct xs_state *st);
 

@@ -29,6 +29,9 @@ struct format {
 	const char *select_what;	/* "a vCPU of a QEMU migration stream" */
 	const char *every;	/* filter's "every vCPU of a stream" */
 	bool needs_seek;	/* not from a pipe */
+	/* filter may write its states on the target's layout (relocate.h): write() writes
+	   each state's st.img/st.size, not the bytes it read */
+	bool relocates;
 
 	/* Is @src this format?  (Its first bytes, decompressed if gzip'ed.) */
 	bool (*sniff)(const struct io_src *src);

@@ -68,8 +68,10 @@ static void image_show(struct out *o, const struct input *in)
 static int image_write(struct input *in, const char *dest)
 {
 	const struct io_file *f = in->priv;
+	const struct xs_state *st = &in->s[0].st;
 
-	return io_write_atomic(dest, f->buf, f->len, f->gzip, &in->st);
+	/* The state's bytes: the file read, or filter's copy on the target's layout. */
+	return io_write_atomic(dest, st->img, st->size, f->gzip, &in->st);
 }
 
 static void image_free(struct input *in)
@@ -90,4 +92,5 @@ const struct format image_format = {
 	.show = image_show,
 	.write = image_write,
 	.free = image_free,
+	.relocates = true,
 };

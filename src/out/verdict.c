@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xsave/relocate.h>
 #include <xsave/rules.h>
 
 #include "out/verdict.h"
@@ -18,7 +19,44 @@ static void finding(struct out *o, const char *what, const char *action, const c
 	out_end(o);
 }
 
-void show_verdict(struct out *o, const struct xs_check *c)
+/* The layout rule's findings (relocate.h): one per component moved, or the unknown layout. */
+static void layout_findings(struct out *o, const struct xs_check *c, const struct xs_state *st,
+			    const struct xs_target *t)
+{
+	char names[160], reason[320];
+	struct xs_relocation r;
+
+	if (c->layout_unknown) {
+		xs_relocation_plan(st, t->layout, st->xstate_bv & ~(c->strip | c->lose), &r);
+		xs_mask_names(r.vendor, names, sizeof(names));
+		if (t->layout)
+			snprintf(reason, sizeof(reason),
+				 "the target's layout has no area for %s: where it loads is unknown",
+				 names);
+		else
+			snprintf(reason, sizeof(reason),
+				 "the target's layout is unknown, and %s sit at other offsets on Intel "
+				 "and AMD: give the target as --target PROFILE (or a CPUID file)", names);
+		finding(o, "layout", "incompatible", reason);
+	}
+	for (unsigned i = 0; t->layout && i < XS_NCOMP; i++) {
+		if (!(c->relocate & XS_BIT(i)))
+			continue;
+		snprintf(reason, sizeof(reason),
+			 "the target reads it at %u, this image holds it at %u: filter moves it",
+			 t->layout->offset[i], st->off[i]);
+		out_obj(o, NULL);
+		out_str(o, "what", xs_comp_info(i)->name);
+		out_str(o, "action", "relocate");
+		out_str(o, "reason", reason);
+		out_u64(o, "from", st->off[i]);
+		out_u64(o, "to", t->layout->offset[i]);
+		out_end(o);
+	}
+}
+
+void show_verdict(struct out *o, const struct xs_check *c, const struct xs_state *st,
+		  const struct xs_target *t)
 {
 	char names[160], reason[320];
 
@@ -57,6 +95,7 @@ void show_verdict(struct out *o, const struct xs_check *c)
 			 "filter sets it to the components holding data (%s)", names);
 		finding(o, "xstate_bv", "fix", reason);
 	}
+	layout_findings(o, c, st, t);
 	out_end(o);
 }
 
@@ -120,6 +159,8 @@ void verdict_line(char *buf, size_t len, const struct xs_check *c)
 	}
 	if (c->bad)
 		part(buf, len, &n, start, "%s", xs_problem_desc(c->bad));
+	if (c->layout_unknown)
+		part(buf, len, &n, start, "the target's layout is unknown (give --target PROFILE)");
 	if (c->verdict == XS_VERDICT_INCOMPATIBLE)
 		return;
 	for (unsigned k = 0; k < c->nbits; k++) {
@@ -140,6 +181,10 @@ void verdict_line(char *buf, size_t len, const struct xs_check *c)
 	for (unsigned p = 1; p < 1u << XS_PROB_COUNT; p <<= 1)
 		if (c->fix & p)
 			part(buf, len, &n, start, "fix %s", xs_problem_name(p));
+	if (c->relocate) {
+		xs_mask_names(c->relocate, names, sizeof(names));
+		part(buf, len, &n, start, "relocate %s (the target's layout)", names);
+	}
 	part(buf, len, &n, start, "lose nothing");
 }
 
@@ -172,6 +217,8 @@ void verdict_cell(char *buf, size_t len, const struct xs_check *c)
 	for (unsigned p = 1; p < 1u << XS_PROB_COUNT; p <<= 1)
 		if (c->bad & p)
 			cell_part(parts, sizeof(parts), xs_problem_name(p), NULL);
+	if (c->layout_unknown)
+		cell_part(parts, sizeof(parts), "layout unknown", NULL);
 	if (c->verdict == XS_VERDICT_INCOMPATIBLE && parts[0])
 		snprintf(buf, len, "%s (%s)", xs_verdict_name(c->verdict), parts);
 	else

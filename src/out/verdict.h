@@ -8,8 +8,13 @@
 
 #include "out/out.h"
 
-/* Target, strip/lose masks and one finding per component not kept and per problem. */
-void show_verdict(struct out *o, const struct xs_check *c);
+/*
+ * Target, strip/lose masks and one finding per component not kept, per
+ * problem and per component relocated to @t's layout (with "from"/"to"
+ * offsets), or for a layout @t lacks; @st and @t are what @c judged.
+ */
+void show_verdict(struct out *o, const struct xs_check *c, const struct xs_state *st,
+		  const struct xs_target *t);
 /*
  * The verdict in one line, for --brief and matrices: "ok", "fixable: strip
  * pkru (not in the guest XCR0), lose nothing", "incompatible: lose pkru (live

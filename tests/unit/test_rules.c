@@ -179,6 +179,7 @@ static void unmaintained(void)
 	build(0x0, 0x55555554);		/* TCG: XSTATE_BV 0, registers hold data */
 	judge(&st, &c, 0x7, true, 0x207);
 	st.bv_unmaintained = true;
+	st.by_field = true;		/* as xs_qcpu_state_facts says of every stream state */
 	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x7 }, &c);
 	CHECK(c.verdict == XS_VERDICT_INCOMPATIBLE && c.lose == 0x200,
 	      "unmaintained XSTATE_BV: judged by the guest XCR0, live PKRU would be lost");
@@ -247,13 +248,16 @@ static void kernel_rule(void)
 	struct xs_check c;
 	struct xs_diag d;
 
+	struct xs_layout intel;
+
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);	/* the image's own: nothing moves */
 	build(0x207, 0x55555554);
 	if (xs_state_parse(&st, img, SIZE, &no_host, &d))
 		printf("# parse failed: %s\n", d.msg);
 	st.guest_known = true;
 	st.guest_xcr0 = 0x7;
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct xs_target t = { .xcr0 = 0x2e7, .kernel = cases[i].k };
+		struct xs_target t = { .xcr0 = 0x2e7, .kernel = cases[i].k, .layout = &intel };
 
 		xs_check_state(&st, &t, &c);
 		CHECK(c.verdict == cases[i].v, "kernel %s: PKRU beyond the guest XCR0 is %s",
@@ -263,7 +267,7 @@ static void kernel_rule(void)
 	}
 	/* Without a guest XCR0 the leak cannot be told: the target loads it. */
 	st.guest_known = false;
-	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x2e7 }, &c);
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x2e7, .layout = &intel }, &c);
 	CHECK(c.verdict == XS_VERDICT_OK && !c.refused, "guest XCR0 unknown: ok");
 	/* Supervisor and target-less bits keep their old rule. */
 	st.guest_known = true;
@@ -325,12 +329,16 @@ static void xfd(void)
 {
 	struct xs_state st;
 	struct xs_check c;
+	struct xs_layout intel;
 
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
 	judge(&st, &c, 0x2e7, true, 0x2e7);
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x2e7, .layout = &intel }, &c);
 	CHECK(c.verdict == XS_VERDICT_OK, "PKRU in the guest XCR0, XFD unknown: ok");
 	st.xfd_known = true;
 	st.xfd = 0x200;
-	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x2e7, .kernel = XS_DK_FIXED }, &c);
+	xs_check_state(&st, &(struct xs_target){ .xcr0 = 0x2e7, .kernel = XS_DK_FIXED,
+						 .layout = &intel }, &c);
 	CHECK(c.verdict == XS_VERDICT_FIXABLE && c.strip == 0x200 && c.xfd_armed == 0x200 &&
 	      !c.lose, "XFD arms PKRU's bit: stripped losslessly");
 }
