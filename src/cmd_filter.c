@@ -98,7 +98,7 @@ static int verify(const struct xs_state *orig, const struct filter_args *a)
 	st.guest_xcr0 = orig->guest_xcr0;
 	st.by_field = orig->by_field;
 	xs_check_state(&st, &a->target->t, &c);
-	if (c.verdict != XS_VERDICT_OK && !a->force) {
+	if (c.verdict != XS_VERDICT_OK) {	/* --force included: every result must load */
 		msg_err("internal error: filtered image is still '%s'", xs_verdict_name(c.verdict));
 		return EXIT_SOFTWARE;
 	}
@@ -167,6 +167,24 @@ static void layout_refusal(const struct filter_args *a, const struct input *in, 
 		in->fmt->select ? in->fmt->select : "", in->fmt->select ? " N" : "");
 }
 
+/* What not even --force fixes: a guest XCR0 the file does not hold, MXCSR. */
+static void forced_refusal(const struct filter_args *a, const struct input *in, const char *who,
+			   const struct xs_check *c)
+{
+	char names[160];
+
+	if (c->guest_outside && !in->fmt->force_drop) {
+		xs_mask_names(c->guest_outside, names, sizeof(names));
+		msg_err("'%s'%s: refusing to filter, even with --force: the guest XCR0 enables %s, "
+			"which the target cannot load, and %s does not hold the guest XCR0 to take "
+			"%s out of", a->file, who, names, in->fmt->what,
+			c->guest_outside & (c->guest_outside - 1) ? "them" : "it");
+	}
+	if (c->bad)
+		msg_err("'%s'%s: refusing to filter, even with --force: %s, which no filter can "
+			"repair", a->file, who, xs_problem_desc(c->bad));
+}
+
 static void refusal(const struct filter_args *a, const struct input *in,
 		    const struct input_state *s, const struct xs_check *c)
 {
@@ -180,6 +198,11 @@ static void refusal(const struct filter_args *a, const struct input *in,
 		msg_err("'%s'%s: refusing to filter: %s hold%s live guest data the target cannot load; "
 			"--force strips it (the data is lost)", a->file, who, names,
 			c->lose & (c->lose - 1) ? "" : "s");
+	}
+	if (a->force) {
+		forced_refusal(a, in, who, c);
+		layout_refusal(a, in, who, c);
+		return;
 	}
 	if (enabled) {
 		xs_mask_names(enabled, names, sizeof(names));
@@ -210,6 +233,16 @@ static void brief(const struct filter_args *a, const struct input *in, const str
 		printf("%s: nothing written (refused)\n", a->file);
 }
 
+/*
+ * Can --force make an incompatible state load?  It strips live state and
+ * takes components out of a guest XCR0 the file holds (a stream's); it
+ * cannot repair MXCSR, nor change a guest XCR0 the file does not hold.
+ */
+static bool forceable(const struct input *in, const struct xs_check *c, bool force)
+{
+	return force && !c->bad && (!c->guest_outside || in->fmt->force_drop);
+}
+
 /* Judge every state; false when one is refused (each refusal said on stderr). */
 static bool judge_states(const struct filter_args *a, struct input *in, struct xs_check *c)
 {
@@ -217,7 +250,7 @@ static bool judge_states(const struct filter_args *a, struct input *in, struct x
 
 	for (unsigned i = 0; i < in->nstates; i++) {
 		xs_check_state(&in->s[i].st, &a->target->t, &c[i]);
-		if ((c[i].verdict == XS_VERDICT_INCOMPATIBLE && !a->force) ||
+		if ((c[i].verdict == XS_VERDICT_INCOMPATIBLE && !forceable(in, &c[i], a->force)) ||
 		    layout_refused(in, &c[i])) {
 			refusal(a, in, &in->s[i], &c[i]);
 			ok = false;

@@ -114,4 +114,16 @@ mutant "recognition: QEMU's page-rounded buffer not a producer size" lib/recogni
 	'		if (s > XS_KVM_XSAVE_SIZE)' '		if (0)' "$(cli recognise-producers)"
 mutant "recognition: any MXCSR_MASK" lib/recognise.c \
 	'	if (mask && ((mask' '	if (0 && ((mask' 'make -s build/tests/test_recognise && build/tests/test_recognise'
+mutant "filter --force: MXCSR and a guest XCR0 it cannot change let through" src/cmd_filter.c \
+	'	return force && !c->bad && (!c->guest_outside || in->fmt->force_drop);' \
+	'	return force;' "$(cli filter-force-mxcsr-refused)"
+mutant "check: a bit beyond the guest XCR0 kept whatever the destination kernel" lib/rules.c \
+	'	return k == XS_DK_FIXED || k == XS_DK_LEAKS || k == XS_DK_PRE_5_16;' \
+	'	return true;' "$(cli check-kernel-rule)"
+mutant "check: XFD-armed components not stripped" lib/rules.c \
+	'	if (!sup && st->xfd_known && (st->xfd & XS_BIT(bit))) {' '	if (0) {' \
+	"$(cli check-xfd-armed)"
+mutant "hook: /proc/PID/stat split on spaces" hooks/qemu \
+	'	set -- ${line##*) }' '	set -- ${line#* }' \
+	'XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/hook.sh'
 tap_done
