@@ -49,7 +49,8 @@ static int rewrite(const struct stream *s, const struct xs_qpatch *p, unsigned n
 		msg_err("'%s': cannot open for writing: %s", s->path, strerror(errno));
 		return EXIT_CANTCREAT;
 	}
-	rc = io_write_atomic(journal, j, jlen, false, NULL);
+	/* The journal holds the image's bytes: it gets the image's mode, not the umask's. */
+	rc = io_write_atomic(journal, j, jlen, false, &s->st);
 	for (unsigned i = 0; i < n && !rc; i++)
 		if (io_write_full(fd, p[i].data, p[i].len, (int64_t)p[i].off)) {
 			msg_err("'%s': write error at offset 0x%llx: %s (the journal '%s' holds the "
@@ -97,20 +98,45 @@ int stream_write_in_place(const struct stream *s)
 }
 
 /*
+ * Is the journal this file's?  Each range of @path must hold now either its
+ * original bytes (not written yet) or its new ones (written): anything else
+ * is another file (a new save of the same size) or one changed since, which
+ * a rollback would corrupt.  0, or an exit code (message printed).
+ */
+static int range_matches(int fd, const char *path, const char *journal, const struct xs_qpatch *r)
+{
+	uint8_t *now = xmalloc(r->len ? r->len : 1);
+	bool ok = io_pread(fd, now, r->len, r->off) == (ssize_t)r->len &&
+		  (!memcmp(now, r->orig, r->len) || !memcmp(now, r->data, r->len));
+
+	free(now);
+	if (ok)
+		return 0;
+	msg_err("'%s': offset 0x%llx: holds neither the bytes '%s' saved nor those it wrote there: "
+		"the journal is not this file's (or the file changed since); both left as is",
+		path, (unsigned long long)r->off, journal);
+	return EXIT_DATAERR;
+}
+
+/*
  * Write every range's original bytes in @j back into @fd (the file @path),
- * once every range has been read whole: a bad range leaves the file as is.
+ * once every range has been read whole and found to belong to the file: a
+ * bad range, or one the file does not match, leaves the file as is.
  */
 static int put_back(int fd, const char *path, const char *journal, struct xs_journal *j)
 {
 	struct xs_journal all = *j;
 	struct xs_diag d = { 0 };
 	struct xs_qpatch r;
+	int rc;
 
 	while (all.next < all.count) {
 		if (xs_journal_next(&all, &r, &d)) {
 			msg_err("'%s': %s; '%s' left as is", journal, d.msg, path);
 			return EXIT_DATAERR;
 		}
+		if ((rc = range_matches(fd, path, journal, &r)))
+			return rc;
 	}
 	while (j->next < j->count) {
 		if (xs_journal_next(j, &r, &d))
@@ -136,7 +162,7 @@ static int roll_back(const char *path, const char *journal, const struct io_file
 		msg_err("'%s': %s; '%s' left as is", journal, d.msg, path);
 		return EXIT_DATAERR;
 	}
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || (uint64_t)st.st_size != j.file_size) {
 		msg_err("'%s': cannot roll back from '%s': %s", path, journal,
 			fd < 0 ? strerror(errno) : "the file's size changed since");

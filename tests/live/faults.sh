@@ -126,13 +126,16 @@ else
 	done
 	# A journal left by a run killed midway, then damaged: never used.
 	cp s.bin j.bin
+	chmod 0640 j.bin
 	strace -f -o /dev/null -e inject=pwrite64:signal=KILL:when=2 \
 		"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>&1
 	cp j.bin j.left
-	check "stream --in-place killed at its second pwrite: a journal is left" \
-		'[ -s j.bin.xsavectl-journal ] && ! cmp -s j.bin s.orig'
+	check "stream --in-place killed at its second pwrite: a journal is left, with the image's mode (0640)" \
+		'[ -s j.bin.xsavectl-journal ] && ! cmp -s j.bin s.orig &&
+		 [ "$(stat -c %a j.bin.xsavectl-journal)" = 640 ]'
 	size=$(stat -c %s j.bin.xsavectl-journal)
 	cp j.bin.xsavectl-journal j.journal
+	cp j.bin.xsavectl-journal j.good
 	printf '\377' | dd of=j.bin.xsavectl-journal bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 	check "a journal with one byte changed (bad CRC) is refused (65), the stream left as it is" \
 		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
@@ -151,7 +154,30 @@ else
 		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
 		 grep -q "journal entry $((count - 1)) is truncated.*left as is" err.txt &&
 		 cmp -s j.bin j.left'
-	rm -f j.bin j.left j.bin.xsavectl-journal j.journal
+	# The sound journal beside another file of the same size (a new save of the domain after
+	# an interrupted run): its first range holds neither the journal's old nor new bytes, so
+	# the journal is not this file's: refused (65), file and journal left as they are.
+	cp s.orig j.bin
+	cp j.good j.bin.xsavectl-journal
+	off=$(od -An -tu1 -j31 -N8 j.good | awk '{ v = 0; for (i = 1; i <= NF; i++) v = v * 256 + $i; printf "%.0f\n", v }')
+	len=$(od -An -tu1 -j39 -N4 j.good | awk '{ printf "%.0f\n", $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	old1=$(od -An -tu1 -j43 -N1 j.good | tr -d ' ')
+	new1=$(od -An -tu1 -j$((43 + len)) -N1 j.good | tr -d ' ')
+	b=0
+	while [ $b = "$old1" ] || [ $b = "$new1" ]; do b=$((b + 1)); done
+	patch j.bin "$off" "$(printf %02x $b)"
+	cp j.bin j.other
+	check "a sound journal beside another file of its size is refused (65): neither is touched" \
+		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
+		 grep -q "holds neither the bytes .* saved nor those it wrote there" err.txt &&
+		 cmp -s j.bin j.other && cmp -s j.bin.xsavectl-journal j.good'
+	# ... and beside its own file, untouched since (nothing written yet, or all of it): used.
+	cp s.orig j.bin
+	cp j.good j.bin.xsavectl-journal
+	check "the same journal beside its own unwritten file rolls back cleanly (nothing to undo)" \
+		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt &&
+		 grep -q "rolled back an interrupted" err.txt && [ ! -e j.bin.xsavectl-journal ]'
+	rm -f j.bin j.left j.bin.xsavectl-journal j.journal j.good j.other
 	cp img.bin ip.bin
 	strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
 		"$XSAVECTL" filter --force --xcr0 0x3 --in-place ip.bin >/dev/null 2>&1
