@@ -22,6 +22,7 @@
  *     --libvirt raw|gzip wrap in a libvirt save header
  *     --gzip             gzip the whole file (exec:gzip)
  *     --bad-vmdesc       a vmdesc whose "timer" entry is 8 bytes too long
+ *     --zero-records N   N zero-page records (one page, sent again) in the last RAM part
  *   mkstream --patch IN OUT --xcr0 M --bv M
  *     every cpu section of IN gets the pattern in XMM/YMM, MXCSR 0x9fc0, the
  *     x87 stack of the fixtures, and these env.xcr0 / env.xstate_bv.
@@ -149,6 +150,7 @@ struct opts {
 	bool have_xfd;
 	const char *subs, *ram, *libvirt;
 	bool postcopy, vmdesc, footers, gzip, bad_vmdesc, switchover, no_config;
+	unsigned zero_records;
 };
 
 static bool has(const struct opts *o, const char *s)
@@ -406,8 +408,10 @@ static void ram(struct buf *b, const struct opts *o, unsigned phase)
 			put(b, data, sizeof(data));
 		}
 	} else {
-		page(b, 0x3000, 0x02, "pc.ram");
-		be(b, 0, 1);
+		for (unsigned i = 0; i < o->zero_records; i++) {
+			page(b, 0x3000, 0x02 | (i ? 0x20 : 0), "pc.ram");
+			be(b, 0, 1);
+		}
 	}
 	be(b, 0x10, 8);
 	footer(b, o, 2);
@@ -535,7 +539,7 @@ static int patch(const char *in, const char *out, uint64_t xcr0, uint64_t bv)
 int main(int argc, char **argv)
 {
 	struct opts o = { .vcpus = 1, .cpu_version = 12, .xcr0 = 7, .bv = 7, .ram = "plain",
-			  .vmdesc = true, .footers = true };
+			  .vmdesc = true, .footers = true, .zero_records = 1 };
 	const char *out = NULL, *patch_in = NULL;
 	struct buf b = { 0 };
 
@@ -575,6 +579,8 @@ int main(int argc, char **argv)
 			o.bad_vmdesc = true;
 		else if (!strcmp(a, "--gzip"))
 			o.gzip = true;
+		else if (!strcmp(a, "--zero-records") && v)
+			o.zero_records = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (a[0] != '-' && !out)
 			out = a;
 		else {
