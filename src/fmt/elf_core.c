@@ -3,7 +3,8 @@
  * ELF core files through libelf.  Notes are grouped per thread: NT_PRSTATUS
  * opens a thread (Linux and gdb both write it first), the NT_PRFPREG,
  * NT_X86_XSTATE ... notes after it belong to that thread.  gzip'ed cores are
- * decompressed into an unlinked temporary file so libelf can map them.
+ * decompressed into an unlinked temporary file so libelf can map them, no
+ * further than their headers say they run (elf_extent.c).
  */
 #include <elf.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fmt/elf_extent.h"
 #include "fmt/format.h"
 #include "sys/patchcopy.h"
 #include "util.h"
@@ -267,8 +269,11 @@ static int core_open(struct io_src *src, struct core **out)
 	c->path = src->path;
 	c->gzip = src->gzip;
 	c->st = src->st;
-	if (src->gzip)
-		rc = io_gunzip_to_tmp(src);
+	if (src->gzip) {
+		struct elf_extent x = { .path = src->path };
+
+		rc = io_gunzip_to_tmp(src, elf_extent_step, &x);
+	}
 	c->fd = src->fd;
 	src->fd = -1;
 	if (!rc && fstat(c->fd, &st)) {

@@ -421,7 +421,7 @@ int io_read(const char *path, size_t max, struct io_file *f)
 	return rc ? rc : io_read_src(&src, max, f);
 }
 
-int io_gunzip_to_tmp(struct io_src *src)
+int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 {
 	const char *dir = getenv("TMPDIR");
 	struct io_gz z;
@@ -449,7 +449,7 @@ int io_gunzip_to_tmp(struct io_src *src)
 		return EXIT_SOFTWARE;
 	}
 	buf = xmalloc(1 << 20);
-	for (;;) {
+	for (uint64_t have = 0;; ) {
 		ssize_t n = io_gzread(&z, buf, 1 << 20);
 
 		if (n < 0) {
@@ -464,6 +464,9 @@ int io_gunzip_to_tmp(struct io_src *src)
 			rc = EXIT_IOERR;
 			break;
 		}
+		have += (uint64_t)n;
+		if ((rc = bound(ctx, out, have)))
+			break;
 	}
 	free(buf);
 	io_gz_close(&z);

@@ -264,6 +264,17 @@ case_ "core program headers outside the file" 65 "'ph.elf'.*program header table
 	"$XSAVECTL" inspect ph.elf
 cp core.elf ns.elf && patch ns.elf 56 ffff
 case_ "core claiming 65535 program headers" 65 "'ns.elf'" "$XSAVECTL" inspect ns.elf
+# A gzip'ed core is decompressed (into $TMPDIR) no further than its headers say it runs, and
+# never beyond 4 GiB: one byte after its last segment is refused, and so is a segment that
+# would take it past the limit (before anything more is decompressed).
+{ cat core.elf && head -c 1 /dev/zero; } | gzip -c >tail.gz
+case_ "gzip'ed core with a byte after its last segment" 65 \
+	"^xsavectl: inspect: 'tail.gz': offset 0x$(printf %x "$(stat -c %s core.elf)") \(decompressed\): data after the end of the core \(its headers end it there\)\$" \
+	"$XSAVECTL" inspect tail.gz
+cp core.elf huge.elf && patch huge.elf 96 0000000001000000 && gzip -c huge.elf >huge.gz
+case_ "gzip'ed core whose note segment would run to 4 GiB + 0x318" 65 \
+	"^xsavectl: inspect: 'huge.gz': offset 0x40: the core's headers make it 0x100000318 bytes decompressed, over the limit of 4 GiB for a gzip'ed core \(decompress it first\)\$" \
+	"$XSAVECTL" inspect huge.gz
 head -c 2000000 /dev/zero >big.bin
 case_ "image over the size limit" 65 "'big.bin'.*limit" "$XSAVECTL" inspect big.bin
 printf '{"profile_version": 1, "target": {"mask": "0x7"}' >pj.json
