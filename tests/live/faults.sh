@@ -12,6 +12,7 @@ set -u
 TAP_NAME="live faults"
 . "$(dirname "$0")/../tap.sh"
 xs() { timeout 60 "$XSAVECTL" "$@"; }
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 mnt=
 cleanup() {
@@ -110,6 +111,31 @@ if [ "$(id -u)" = 0 ] && unshare -m sh -c 'mount -t tmpfs none /proc && [ ! -e /
 	rm -f np.bin np.gz ref.bin ref.gz ip.bin
 else
 	skip "not root or no unshare -m: writing without /proc not tested"
+fi
+
+# --- an input cut short while it is read ----------------------------------------------
+# truncshim.c (LD_PRELOAD) cuts the file the moment xsavectl first reads past TRUNC_AT: a
+# mapped input died of SIGBUS (exit 135, no message); read, it is one line and exit 66.
+shim=$work/truncshim.so
+if ! ${CC:-cc} -shared -fPIC -o "$shim" "$here/truncshim.c" -ldl 2>/dev/null; then
+	skip "no C compiler (\$CC): truncation while reading not tested"
+elif ! LD_PRELOAD=$shim "$XSAVECTL" --version >/dev/null 2>&1; then
+	skip "the binary refuses LD_PRELOAD (ASan): truncation while reading not tested"
+else
+	cut1() { f=$1 at=$2; shift 2; TRUNC_PATH=$f TRUNC_AT=$at LD_PRELOAD=$shim timeout 60 "$XSAVECTL" "$@"; }
+	cp s.bin cut.bin
+	check "stream cut to 4 KiB while it is read: exit 66, one line with file and offset" \
+		'cut1 cut.bin 4096 inspect cut.bin >out.txt 2>err.txt; [ $? = 66 ] && [ ! -s out.txt ] &&
+		 one_line "^xsavectl: inspect: '"'cut.bin'"': offset 0x1000: the file ends here while it is read (it had 0x[0-9a-f]* bytes when opened: cut short meanwhile)\$"'
+	cp s.bin cut.bin
+	check "filter of a stream cut while it is read: exit 66, no output, no temporary file" \
+		'cut1 cut.bin 4096 filter --xcr0 0x7 -o cutout.bin cut.bin >/dev/null 2>err.txt
+		 [ $? = 66 ] && one_line "'"'cut.bin'"': offset 0x1000" && [ ! -e cutout.bin ] && no_debris'
+	gzip -dc core.gz >cut.elf
+	check "core cut inside its notes while it is read: exit 66, one line" \
+		'cut1 cut.elf 2048 inspect cut.elf >/dev/null 2>err.txt; [ $? = 66 ] &&
+		 one_line "'"'cut.elf'"': offset 0x318: the file ends at 0x800 while it is read"'
+	rm -f cut.bin cut.elf cutout.bin
 fi
 
 # --- the output is the input; another filesystem ------------------------------------
