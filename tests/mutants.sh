@@ -84,4 +84,15 @@ mutant "journal rollback writes before every range is read" src/fmt/qemu_journal
 	'	while (all.next < all.count) {' '	while (0) {' "$faults"
 mutant "format registry: the raw image sniffed first" src/fmt/input.c \
 	'	&libvirt_format,' '	&image_format, &libvirt_format,' "$(cli err-format-select)"
+malformed='make -s build/tests/mkstream build/tests/mkxsave >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKXSAVE=$PWD/build/tests/mkxsave MKSTREAM=$PWD/build/tests/mkstream DATA=$PWD/tests/data sh tests/malformed/run.sh'
+mutant "xz decoder without a memory limit" src/fmt/codec.c \
+	'lzma_stream_decoder(&r->x, XZ_MEMLIMIT, 0)' 'lzma_stream_decoder(&r->x, UINT64_MAX, 0)' "$malformed"
+mutant "zero padding after a decompressed stream unbounded" lib/qemu_stream.c \
+	'if (w->src->end == UINT64_MAX && w->off - end > MAX_TAIL_ZEROS)' 'if (0)' "$malformed"
+mutant "page records not bounded by the declared RAM" lib/qemu_ram.c \
+	'if (++w->page_records <= max)' 'if (1)' "$malformed"
+mutant "a gzip'ed core decompressed without its extent" src/sys/io.c \
+	'if ((rc = bound(ctx, out, have)))' 'if (0)' "$malformed"
+mutant "O_TMPFILE used without /proc to name it" src/sys/io.c \
+	'access(PROC_FD_DIR, X_OK) ? -1 : open(' 'open(' "$faults"
 tap_done

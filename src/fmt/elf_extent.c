@@ -25,7 +25,8 @@
 #define EH_PHOFF(c) ((c) ? offsetof(Elf64_Ehdr, e_phoff) : offsetof(Elf32_Ehdr, e_phoff))
 #define EH_SHOFF(c) ((c) ? offsetof(Elf64_Ehdr, e_shoff) : offsetof(Elf32_Ehdr, e_shoff))
 #define EH_PHENT(c) ((c) ? offsetof(Elf64_Ehdr, e_phentsize) : offsetof(Elf32_Ehdr, e_phentsize))
-#define WORD(c) ((c) ? 8u : 4u)
+#define PHDR_SIZE(c) ((c) ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr))
+#define SHDR_SIZE(c) ((c) ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr))
 /* A range in a table entry: where its offset and size fields are. */
 #define PH_OFF(c) ((c) ? offsetof(Elf64_Phdr, p_offset) : offsetof(Elf32_Phdr, p_offset))
 #define PH_SIZE(c) ((c) ? offsetof(Elf64_Phdr, p_filesz) : offsetof(Elf32_Phdr, p_filesz))
@@ -88,7 +89,7 @@ static bool read_ehdr(struct elf_extent *x, int fd)
 			return false;
 	x->ph = (struct elf_table){ word(&rd, EH_PHOFF(x->c64), x->c64), v[1], v[0], 0 };
 	x->sh = (struct elf_table){ word(&rd, EH_SHOFF(x->c64), x->c64), v[3], v[2], 0 };
-	x->xnum = x->ph.num == PN_XNUM || (x->sh.off && !x->sh.num);
+	x->xnum = x->sh.off && (x->ph.num == PN_XNUM || !x->sh.num);
 	if (x->xnum)
 		x->sh.num = 1;	/* section 0 holds the real counts */
 	grow(x, EH_SIZE(x->c64), 0);
@@ -99,9 +100,8 @@ static bool read_ehdr(struct elf_extent *x, int fd)
 /* Section 0's counts for more than 65535 segments or sections (gABI: PN_XNUM, e_shnum 0). */
 static void real_counts(struct elf_extent *x, const struct xs_rd *rd)
 {
-	uint32_t info = 0;
-
 	uint64_t shnum = word(rd, SH_SIZE(x->c64), x->c64);
+	uint32_t info = 0;
 
 	x->xnum = false;
 	if (x->ph.num == PN_XNUM && xs_rd_u32le_at(rd, SH_INFO(x->c64), &info))
@@ -114,7 +114,7 @@ static void real_counts(struct elf_extent *x, const struct xs_rd *rd)
 /* The entries of @t now written: each one's range, and the table's own end. */
 static void scan(struct elf_extent *x, int fd, struct elf_table *t, bool sections)
 {
-	size_t need = sections ? SH_SIZE(x->c64) + WORD(x->c64) : PH_SIZE(x->c64) + WORD(x->c64);
+	size_t need = sections ? SHDR_SIZE(x->c64) : PHDR_SIZE(x->c64);
 	uint8_t b[ENTRY_MAX];
 	struct xs_rd rd = xs_rd_init(b, need, 0);
 
@@ -122,7 +122,7 @@ static void scan(struct elf_extent *x, int fd, struct elf_table *t, bool section
 		return;
 	grow(x, sat_add(t->off, sat_mul(t->num, t->entsize)), sections ? EH_SHOFF(x->c64) : 0);
 	if (t->entsize < need)
-		return;		/* not entries libelf reads: it says so once the core is whole */
+		return;		/* entries libelf cannot read: it says so once the core is whole */
 	for (; t->done < t->num; t->done++) {
 		uint64_t at = sat_add(t->off, sat_mul(t->done, t->entsize));
 		uint32_t type = 0;
