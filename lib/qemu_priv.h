@@ -73,6 +73,20 @@ bool xsp_vdev_check_cpu(const struct xsp_vdev *dev, const struct xs_qcpu *c, cha
 #define MAX_SECTIONS (1u << 20)
 #define MAX_SCAN (256u << 20)
 #define MAX_DEPTH 2
+/*
+ * After the stream's end (EOF, or its vmdesc) only zero padding may follow; in
+ * data decompressed (or a pipe) no more than this: a producer pads to a block
+ * (libvirt's O_DIRECT iohelper to its alignment, far below this), and a longer
+ * run is refused rather than decompressed without end.
+ */
+#define MAX_TAIL_ZEROS (1u << 20)
+/*
+ * Page records (zero, normal, compressed, XBZRLE) against the RAM the block
+ * list declares: each page may be sent again while the guest runs and dirties
+ * it, but not without end: more than this many times the declared pages is
+ * refused (a saved guest is paused: one pass; a live precopy converges long before).
+ */
+#define MAX_PAGE_PASSES 64u
 
 struct ramblk {
 	char name[256];
@@ -107,6 +121,7 @@ struct qw {
 	const char *sized_by_vmdesc;	/* the section just skipped, when vmdesc sized it */
 	bool head_only;			/* stop before the first RAM page section or device */
 	bool devices_only;		/* from the boundary: device sections, EOF, vmdesc */
+	uint64_t page_records;		/* page records of every kind so far */
 };
 
 /* Record the first failure (with its offset) and return it. */

@@ -104,6 +104,19 @@ static int ram_page_block(struct qw *w, uint64_t flags, uint64_t addr, uint64_t 
 	return 0;
 }
 
+/* One more page record: refused past MAX_PAGE_PASSES times the pages the block list declares. */
+static int ram_page_count(struct qw *w, uint64_t at)
+{
+	uint64_t pages = w->qs->ram_total / PAGE_SIZE + (w->qs->ram_total % PAGE_SIZE != 0);
+	uint64_t max = pages > UINT64_MAX / MAX_PAGE_PASSES ? UINT64_MAX : pages * MAX_PAGE_PASSES;
+
+	if (++w->page_records <= max)
+		return 0;
+	return fail(w, XS_ELIMIT, at, "more than %llu page records: %u times the %llu pages of "
+		    "RAM the stream declares", (unsigned long long)max, MAX_PAGE_PASSES,
+		    (unsigned long long)pages);
+}
+
 /* One ram START/PART/END body: records up to EOS. */
 int xsp_qram_body(struct qw *w)
 {
@@ -118,7 +131,7 @@ int xsp_qram_body(struct qw *w)
 		flags = hdr & PAGE_MASK;
 		addr = hdr & ~(uint64_t)PAGE_MASK;
 		if ((flags & (RAM_ZERO | RAM_PAGE | RAM_XBZRLE | RAM_COMPRESS)) &&
-		    ram_page_block(w, flags, addr, at))
+		    (ram_page_block(w, flags, addr, at) || ram_page_count(w, at)))
 			return w->rc;
 		flags &= ~(uint64_t)RAM_CONTINUE;
 		if (mapped && (flags & (RAM_ZERO | RAM_PAGE | RAM_XBZRLE | RAM_COMPRESS)))

@@ -485,6 +485,35 @@ static int skip_vmdesc(struct qw *w)
 	return 0;
 }
 
+/*
+ * Nothing may follow the stream's end but zero padding: in a source of known
+ * length (a file, bytes in memory) up to its end, as reading it costs no more
+ * than its size (a hole reads fast); in one whose length is unknown (data
+ * being decompressed, a pipe) MAX_TAIL_ZEROS bytes at most.
+ */
+static int tail_padding(struct qw *w)
+{
+	uint64_t end = w->off;
+	const uint8_t *p;
+	size_t got;
+
+	for (;;) {
+		if (!(p = xsp_qw_peek(w, w->off, XS_QGET_MAX, &got)))
+			return w->rc;
+		if (!got)
+			return 0;
+		for (size_t i = 0; i < got; i++)
+			if (p[i])
+				return fail(w, XS_EFORMAT, w->off + i, "unexpected data after the "
+					    "end of the stream (byte 0x%02x)", p[i]);
+		w->off += got;
+		if (w->src->end == UINT64_MAX && w->off - end > MAX_TAIL_ZEROS)
+			return fail(w, XS_ELIMIT, end + MAX_TAIL_ZEROS, "more than %u KiB of zero "
+				    "padding after the end of the stream (it ends at 0x%llx)",
+				    MAX_TAIL_ZEROS >> 10, (unsigned long long)end);
+	}
+}
+
 static int tail(struct qw *w)
 {
 	struct xs_qstream *qs = w->qs;
@@ -509,18 +538,7 @@ static int tail(struct qw *w)
 		}
 	}
 	qs->end = w->off;
-	/* Nothing may follow but zero padding. */
-	for (;;) {
-		if (!(p = xsp_qw_peek(w, w->off, XS_QGET_MAX, &got)))
-			return w->rc;
-		if (!got)
-			return 0;
-		for (size_t i = 0; i < got; i++)
-			if (p[i])
-				return fail(w, XS_EFORMAT, w->off + i, "unexpected data after the "
-					    "end of the stream (byte 0x%02x)", p[i]);
-		w->off += got;
-	}
+	return tail_padding(w);
 }
 
 static int header(struct qw *w)

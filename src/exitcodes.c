@@ -9,7 +9,7 @@ const struct exit_code exit_codes[] = {
 	{ EXIT_INCONCLUSIVE, "probe inconclusive" },
 	{ EXIT_USAGE, "usage" },
 	{ EXIT_DATAERR, "bad input" },
-	{ EXIT_NOINPUT, "cannot open input" },
+	{ EXIT_NOINPUT, "cannot open or read input" },
 	{ EXIT_UNAVAILABLE, "host lacks XSAVE or KVM" },
 	{ EXIT_SOFTWARE, "internal" },
 	{ EXIT_CANTCREAT, "cannot create output" },

@@ -10,7 +10,7 @@ enum {
 	EXIT_INCONCLUSIVE = 3,	/* probe: the answers cannot be trusted */
 	EXIT_USAGE = 64,	/* EX_USAGE: bad command line */
 	EXIT_DATAERR = 65,	/* EX_DATAERR: malformed or unsupported input */
-	EXIT_NOINPUT = 66,	/* EX_NOINPUT: input cannot be opened or read */
+	EXIT_NOINPUT = 66,	/* EX_NOINPUT: input cannot be opened or read (cut short meanwhile) */
 	EXIT_UNAVAILABLE = 69,	/* EX_UNAVAILABLE: host facility missing (no XSAVE; probe: no KVM device) */
 	EXIT_SOFTWARE = 70,	/* EX_SOFTWARE: internal error, out of memory */
 	EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: output cannot be created */

@@ -126,4 +126,15 @@ mutant "check: XFD-armed components not stripped" lib/rules.c \
 mutant "hook: /proc/PID/stat split on spaces" hooks/qemu \
 	'	set -- ${line##*) }' '	set -- ${line#* }' \
 	'XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/hook.sh'
+malformed='make -s build/tests/mkstream build/tests/mkxsave >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKXSAVE=$PWD/build/tests/mkxsave MKSTREAM=$PWD/build/tests/mkstream DATA=$PWD/tests/data sh tests/malformed/run.sh'
+mutant "xz decoder without a memory limit" src/fmt/codec.c \
+	'lzma_stream_decoder(&r->x, XZ_MEMLIMIT, 0)' 'lzma_stream_decoder(&r->x, UINT64_MAX, 0)' "$malformed"
+mutant "zero padding after a decompressed stream unbounded" lib/qemu_stream.c \
+	'if (w->src->end == UINT64_MAX && w->off - end > MAX_TAIL_ZEROS)' 'if (0)' "$malformed"
+mutant "page records not bounded by the declared RAM" lib/qemu_ram.c \
+	'if (++w->page_records <= max)' 'if (1)' "$malformed"
+mutant "a gzip'ed core decompressed without its extent" src/sys/io.c \
+	'if ((rc = bound(ctx, out, have)))' 'if (0)' "$malformed"
+mutant "O_TMPFILE used without /proc to name it" src/sys/io.c \
+	'access(PROC_FD_DIR, X_OK) ? -1 : open(' 'open(' "$faults"
 tap_done

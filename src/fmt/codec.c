@@ -24,6 +24,7 @@
 #endif
 #ifdef HAVE_ZSTD
 #include <zstd.h>
+#include <zstd_errors.h>
 #endif
 
 #include "fmt/codec.h"
@@ -55,7 +56,17 @@
 #define BZIP2_LEVEL 9
 #define XZ_PRESET 6
 #define ZSTD_LEVEL 3
-#define XZ_NO_MEMLIMIT UINT64_MAX
+/*
+ * What a decoder may allocate, whatever a header asks for.  xz: the dictionary
+ * and the decoder state (`xz -9` needs 65 MiB to decompress, the largest
+ * dictionary xz(1) writes, 1.5 GiB, about that; the format allows 4 GiB).  zstd:
+ * the window (its default limit; levels 1-22 and --long use 128 MiB at most).
+ * bzip2 needs 3.6 MiB at most (level 9, not small mode) and lzop one block of
+ * LZOP_MAX_BLOCK: both fixed by their formats.
+ */
+#define XZ_MEMLIMIT (256ull << 20)
+#define ZSTD_WINDOWLOG_MAX 27
+#define MIB (1ull << 20)
 
 /* lzop's file format (lzop 1.04, doc/magic and its README). */
 #define LZOP_MAGIC "\x89LZO\0\r\n\x1a\n"
@@ -124,6 +135,7 @@ enum step {
 	STEP_CORRUPT,	/* bad data, in r->why's words */
 	STEP_TRUNCATED,	/* the file ends inside the member */
 	STEP_NOMEM,	/* the decoder cannot start */
+	STEP_LIMIT,	/* the data needs more memory than we allow (r->need bytes, 0 unknown) */
 };
 
 struct codec_rd;
@@ -154,6 +166,7 @@ struct codec_rd {
 	bool done;
 	int failed;		/* the exit code of an earlier failure */
 	const char *why;	/* the library's words for STEP_CORRUPT */
+	uint64_t need, limit;	/* STEP_LIMIT: the memory asked for and the limit */
 	z_stream z;
 #ifdef HAVE_ISAL
 	struct inflate_state *isal;	/* gzip inflate through ISA-L */
@@ -262,6 +275,13 @@ static ssize_t rd_failure(struct codec_rd *r, int st)
 		return rd_bad(r, EXIT_DATAERR, TRUNCATED);
 	case STEP_NOMEM:
 		return rd_bad(r, EXIT_SOFTWARE, "cannot be decompressed: out of memory");
+	case STEP_LIMIT:
+		if (r->need)
+			return rd_bad(r, EXIT_DATAERR, "needs %llu MiB of memory to decompress, "
+				      "over the limit of %llu MiB", (unsigned long long)
+				      ((r->need + MIB - 1) / MIB), (unsigned long long)(r->limit / MIB));
+		return rd_bad(r, EXIT_DATAERR, "needs a window over the limit of %llu MiB",
+			      (unsigned long long)(r->limit / MIB));
 	default:
 		return st;	/* an exit code, already reported */
 	}
@@ -738,7 +758,7 @@ static bool xz_rd_init(struct codec_rd *r)
 /* One xz stream per member, as for the others (not LZMA_CONCATENATED: garbage after it is named). */
 static int xz_member(struct codec_rd *r)
 {
-	lzma_ret ret = lzma_stream_decoder(&r->x, XZ_NO_MEMLIMIT, 0);
+	lzma_ret ret = lzma_stream_decoder(&r->x, XZ_MEMLIMIT, 0);
 
 	return ret == LZMA_OK ? STEP_MORE : STEP_NOMEM;
 }
@@ -756,6 +776,11 @@ static int xz_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *m
 	ret = lzma_code(x, LZMA_RUN);
 	r->in_pos = r->in_len - x->avail_in;
 	*made = n - x->avail_out;
+	if (ret == LZMA_MEMLIMIT_ERROR) {
+		r->need = lzma_memusage(x);
+		r->limit = XZ_MEMLIMIT;
+		return STEP_LIMIT;
+	}
 	return rd_outcome(r, ret == LZMA_STREAM_END,
 			  ret == LZMA_OK || ret == LZMA_BUF_ERROR,
 			  TEXT_OF(lzma_texts, ret, UNEXPECTED));
@@ -821,7 +846,8 @@ static const struct wr_ops xz_wr = {
 static bool zstd_rd_init(struct codec_rd *r)
 {
 	r->zd = ZSTD_createDStream();
-	return r->zd != NULL;
+	return r->zd && !ZSTD_isError(ZSTD_DCtx_setParameter(r->zd, ZSTD_d_windowLogMax,
+							     ZSTD_WINDOWLOG_MAX));
 }
 
 /* One decoder for all frames: it starts the next frame after one ends. */
@@ -833,6 +859,10 @@ static int zstd_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t 
 
 	r->in_pos = in.pos;
 	*made = out.pos;
+	if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge) {
+		r->limit = 1ull << ZSTD_WINDOWLOG_MAX;
+		return STEP_LIMIT;
+	}
 	if (ZSTD_isError(ret)) {
 		r->why = ZSTD_getErrorName(ret);
 		return STEP_CORRUPT;

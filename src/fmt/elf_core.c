@@ -3,7 +3,8 @@
  * ELF core files through libelf.  Notes are grouped per thread: NT_PRSTATUS
  * opens a thread (Linux and gdb both write it first), the NT_PRFPREG,
  * NT_X86_XSTATE ... notes after it belong to that thread.  gzip'ed cores are
- * decompressed into an unlinked temporary file so libelf can map them.
+ * decompressed into an unlinked temporary file so libelf can read them, no
+ * further than their headers say they run (elf_extent.c).
  */
 #include <elf.h>
 #include <errno.h>
@@ -12,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xsave/area.h>
 
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fmt/elf_extent.h"
 #include "fmt/format.h"
 #include "sys/patchcopy.h"
 #include "util.h"
@@ -31,6 +34,9 @@
 #ifndef NT_PRXFPREG
 #define NT_PRXFPREG 0x46e62b7f
 #endif
+
+/* A PT_NOTE segment is read whole: a thread's notes are a few KiB (12 KiB with AMX). */
+#define NOTES_MAX (256u << 20)
 
 /* Bytes of the legacy area NT_PRFPREG and NT_X86_XSTATE share (464.. differ). */
 #define FPREG_SHARED XS_OFF_SW
@@ -73,6 +79,19 @@ static int bad_at(const struct core *c, uint64_t off, const char *what)
 {
 	msg_err("'%s': offset 0x%llx: %s", c->path, (unsigned long long)off, what);
 	return EXIT_DATAERR;
+}
+
+/* A read that failed because another process cut the file short: EXIT_NOINPUT after one line. */
+static int cut_meanwhile(const struct core *c, uint64_t off)
+{
+	struct stat now;
+
+	if (fstat(c->fd, &now) || (uint64_t)now.st_size >= c->size)
+		return 0;
+	msg_err("'%s': offset 0x%llx: the file ends at 0x%llx while it is read (it had 0x%llx "
+		"bytes when opened: cut short meanwhile)", c->path, (unsigned long long)off,
+		(unsigned long long)now.st_size, (unsigned long long)c->size);
+	return EXIT_NOINPUT;
 }
 
 static bool name_is(const GElf_Nhdr *nh, const char *name, const char *want)
@@ -184,9 +203,16 @@ static int note_segment(struct core *c, const GElf_Phdr *ph, size_t idx)
 	}
 	if (!ph->p_filesz)
 		return 0;
+	if (ph->p_filesz > NOTES_MAX) {
+		snprintf(what, sizeof(what), "PT_NOTE segment %zu is %llu bytes, over the limit of "
+			 "%u MiB read at once", idx, (unsigned long long)ph->p_filesz, NOTES_MAX >> 20);
+		return bad_at(c, ph->p_offset, what);
+	}
 	data = elf_getdata_rawchunk(c->elf, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_NHDR);
-	if (!data)
-		return bad_at(c, ph->p_offset, elf_errmsg(-1));
+	if (!data) {
+		rc = cut_meanwhile(c, ph->p_offset);
+		return rc ? rc : bad_at(c, ph->p_offset, elf_errmsg(-1));
+	}
 	while (pos < data->d_size && (next = gelf_getnote(data, pos, &nh, &name_off, &desc_off))) {
 		rc = one_note(c, &nh, (const char *)data->d_buf + name_off,
 			      (const uint8_t *)data->d_buf + desc_off, ph->p_offset + desc_off);
@@ -267,8 +293,11 @@ static int core_open(struct io_src *src, struct core **out)
 	c->path = src->path;
 	c->gzip = src->gzip;
 	c->st = src->st;
-	if (src->gzip)
-		rc = io_gunzip_to_tmp(src);
+	if (src->gzip) {
+		struct elf_extent x = { .path = src->path };
+
+		rc = io_gunzip_to_tmp(src, elf_extent_step, &x);
+	}
 	c->fd = src->fd;
 	src->fd = -1;
 	if (!rc && fstat(c->fd, &st)) {
@@ -278,7 +307,8 @@ static int core_open(struct io_src *src, struct core **out)
 	if (!rc) {
 		c->size = (uint64_t)st.st_size;
 		elf_version(EV_CURRENT);
-		c->elf = elf_begin(c->fd, ELF_C_READ_MMAP, NULL);
+		/* Read, not mapped: a core cut short while it is read is an error, not SIGBUS. */
+		c->elf = elf_begin(c->fd, ELF_C_READ, NULL);
 		if (!c->elf)
 			rc = bad_at(c, 0, elf_errmsg(-1));
 	}

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <xsave/journal.h>
@@ -22,51 +21,76 @@
 
 bool stream_verify;
 
-#define WINDOW (2u << 20)		/* mmap window: bounds the pages mapped at once (peak RSS) */
+#define WINDOW (2u << 20)		/* read window: bounds the bytes held at once (peak RSS) */
 #define GZBUF (1u << 20)		/* decompressed window: above XS_QGET_MAX, small for the RSS */
 #define TAIL_MAX (16u << 20)		/* how far from the end a vmdesc is looked for */
 #define COPY_CHUNK (1u << 20)
 
 /* ---- sources ------------------------------------------------------------- */
 
-/* A sliding read-only mmap window over a plain file. */
+/*
+ * A sliding window over a plain file, read with pread (not mapped: a file cut
+ * short by another process while it is read is then a short read, reported
+ * with its offset, where a mapping would kill the process with SIGBUS).
+ */
 struct msrc {
 	const char *path;
 	int fd;
-	uint64_t size;
-	uint8_t *map;
+	uint64_t size;		/* when it was opened */
+	uint8_t *buf;		/* WINDOW bytes */
 	uint64_t base;
 	size_t len;
 };
 
+/* Fill the window with @want bytes from m->base.  0, or -1 after one line. */
+static int msrc_read(struct msrc *m, size_t want)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ssize_t r = pread(m->fd, m->buf + got, want - got, (off_t)(m->base + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			msg_err("'%s': read error at offset 0x%llx: %s", m->path,
+				(unsigned long long)(m->base + got), strerror(errno));
+			return -1;
+		}
+		if (r == 0) {
+			msg_err("'%s': offset 0x%llx: the file ends here while it is read (it had "
+				"0x%llx bytes when opened: cut short meanwhile)", m->path,
+				(unsigned long long)(m->base + got), (unsigned long long)m->size);
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	m->len = got;
+	return 0;
+}
+
 static const uint8_t *msrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 {
 	struct msrc *m = ctx;
-	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
 
 	if (off > m->size || m->size - off < n) {
 		*have = off < m->size ? (size_t)(m->size - off) : 0;
 		return NULL;
 	}
 	if (!n)
-		return (const uint8_t *)"";	/* nothing to map (maybe at the very end) */
-	if (m->map && off >= m->base && off + n <= m->base + m->len)
-		return m->map + (off - m->base);
+		return (const uint8_t *)"";	/* nothing to read (maybe at the very end) */
+	if (m->len && off >= m->base && off + n <= m->base + m->len)
+		return m->buf + (off - m->base);
 	progress_update(off);
-	if (m->map)
-		munmap(m->map, m->len);
-	m->base = off & ~(pg - 1);
-	m->len = m->size - m->base < WINDOW ? (size_t)(m->size - m->base) : WINDOW;
-	m->map = mmap(NULL, m->len, PROT_READ, MAP_SHARED, m->fd, (off_t)m->base);
-	if (m->map == MAP_FAILED) {
-		m->map = NULL;
-		msg_err("'%s': cannot map offset 0x%llx: %s", m->path, (unsigned long long)off,
-			strerror(errno));
+	if (!m->buf)
+		m->buf = xmalloc(WINDOW);
+	m->base = off;
+	m->len = 0;
+	if (msrc_read(m, m->size - off < WINDOW ? (size_t)(m->size - off) : WINDOW)) {
 		*have = SIZE_MAX;
 		return NULL;
 	}
-	(void)madvise(m->map, m->len, MADV_SEQUENTIAL);
-	return m->map + (off - m->base);
+	return m->buf;
 }
 
 /* A forward-only window over decompressed data (any codec). */
@@ -234,8 +258,7 @@ static int parse_stream(struct stream *s)
 	else if (rc == 1)
 		rc = xs_qstream_parse(&s->qs, &src, vmdesc, vlen, &d);
 	free(vmdesc);
-	if (m.map)
-		munmap(m.map, m.len);
+	free(m.buf);
 	if (!rc && g.z && gsrc_drain(&g))
 		rc = -XS_EIO;
 	progress_end();

@@ -421,7 +421,7 @@ int io_read(const char *path, size_t max, struct io_file *f)
 	return rc ? rc : io_read_src(&src, max, f);
 }
 
-int io_gunzip_to_tmp(struct io_src *src)
+int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 {
 	const char *dir = getenv("TMPDIR");
 	struct io_gz z;
@@ -449,7 +449,7 @@ int io_gunzip_to_tmp(struct io_src *src)
 		return EXIT_SOFTWARE;
 	}
 	buf = xmalloc(1 << 20);
-	for (;;) {
+	for (uint64_t have = 0;; ) {
 		ssize_t n = io_gzread(&z, buf, 1 << 20);
 
 		if (n < 0) {
@@ -464,6 +464,9 @@ int io_gunzip_to_tmp(struct io_src *src)
 			rc = EXIT_IOERR;
 			break;
 		}
+		have += (uint64_t)n;
+		if ((rc = bound(ctx, out, have)))
+			break;
 	}
 	free(buf);
 	io_gz_close(&z);
@@ -535,17 +538,21 @@ int io_sync_dir(const char *path)
 	return rc;
 }
 
+/* Where an unnamed file is named from (linkat through it): absent when /proc is not mounted. */
+#define PROC_FD_DIR "/proc/self/fd"
+
 /*
  * The output's file: unnamed (O_TMPFILE) in the destination directory when
- * the filesystem can, so that a process killed before commit leaves nothing
- * behind; else a named temporary file beside the destination.
+ * the filesystem can and /proc is there to name it through, so that a process
+ * killed before commit leaves nothing behind; else a named temporary file
+ * beside the destination (O_EXCL, its mode set before anything is written).
  */
 static int out_create(struct io_out *o, mode_t mode)
 {
 	char *copy = xstrdup(o->path);
 	const char *dir = dirname(copy);
 
-	o->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	o->fd = access(PROC_FD_DIR, X_OK) ? -1 : open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
 	free(copy);
 	if (o->fd >= 0) {
 		o->anon = true;
@@ -641,7 +648,7 @@ static int out_name(struct io_out *o)
 {
 	char proc[64];
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+	snprintf(proc, sizeof(proc), PROC_FD_DIR "/%d", o->fd);
 	for (unsigned i = 0; i < 100; i++) {
 		o->tmp = xasprintf("%s.xsavectl-%ld-%u", o->path, (long)getpid(), i);
 		if (!linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW))

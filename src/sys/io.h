@@ -40,10 +40,17 @@ ssize_t io_pread(int fd, void *buf, size_t n, uint64_t off);
 /* Read an opened input whole (at most @max bytes decompressed); closes it. */
 int io_read_src(struct io_src *src, size_t max, struct io_file *f);
 /*
- * Decompress a gzip input into an unlinked temporary file under $TMPDIR (or
- * /tmp) and make src->fd that file, for readers that need to seek.
+ * The bound of an input being decompressed: called after each piece with the
+ * temporary file @fd and the @have bytes written to it so far; 0 goes on, an
+ * exit code (its line printed) stops.
  */
-int io_gunzip_to_tmp(struct io_src *src);
+typedef int (*io_bound_fn)(void *ctx, int fd, uint64_t have);
+/*
+ * Decompress a gzip input into an unlinked temporary file under $TMPDIR (or
+ * /tmp) and make src->fd that file, for readers that need to seek; @bound
+ * (with @ctx) says when to stop.
+ */
+int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx);
 void io_src_close(struct io_src *src);
 /*
  * A gzip input being read with zlib's inflate, straight from the file (pread

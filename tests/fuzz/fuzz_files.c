@@ -2,7 +2,7 @@
 /*
  * The CLI's file readers on one input, as `xsavectl inspect` and `filter`
  * use them: sniffing, gzip (inflate straight from the file), raw images, ELF
- * cores (libelf), QEMU streams in their containers (mmap window, gzip,
+ * cores (libelf), QEMU streams in their containers (pread window, gzip,
  * libvirt), and writing the filtered copy of a core or stream.  Built once per
  * reader (fuzz_core, fuzz_gzip, fuzz_stream: -DFUZZ_READER=...), each keeping
  * only inputs that reader takes, so that each campaign stays on its reader.

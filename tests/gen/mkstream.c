@@ -23,6 +23,9 @@
  *     --domain NAME      its domain's <name> (default synthetic); --uuid U adds a <uuid>
  *     --gzip             gzip the whole file (exec:gzip)
  *     --bad-vmdesc       a vmdesc whose "timer" entry is 8 bytes too long
+ *     --zero-records N   N zero-page records (one page, sent again) in the last RAM part
+ *     --ram-mib N        the RAM block is N MiB (default 64 KiB)
+ *     --pages N          N more normal pages (4 KiB of data each) in the last RAM part
  *   mkstream --patch IN OUT --xcr0 M --bv M
  *     every cpu section of IN gets the pattern in XMM/YMM, MXCSR 0x9fc0, the
  *     x87 stack of the fixtures, and these env.xcr0 / env.xstate_bv.
@@ -150,6 +153,8 @@ struct opts {
 	bool have_xfd;
 	const char *subs, *ram, *libvirt, *domain, *uuid;
 	bool postcopy, vmdesc, footers, gzip, bad_vmdesc, switchover, no_config;
+	unsigned zero_records;
+	uint64_t ram_len, pages;
 };
 
 static bool has(const struct opts *o, const char *s)
@@ -346,9 +351,9 @@ static void ram(struct buf *b, const struct opts *o, unsigned phase)
 		name8(b, "ram");
 		be(b, 0, 4);
 		be(b, 4, 4);
-		be(b, (RAM_LEN + (o->postcopy ? HUGE_LEN : 0)) | 0x04, 8);
+		be(b, (o->ram_len + (o->postcopy ? HUGE_LEN : 0)) | 0x04, 8);
 		name8(b, "pc.ram");
-		be(b, RAM_LEN, 8);
+		be(b, o->ram_len, 8);
 		if (!strcmp(k, "ignore-shared"))
 			be(b, 0, 8);		/* the block's guest address */
 		if (mapped) {
@@ -360,7 +365,7 @@ static void ram(struct buf *b, const struct opts *o, unsigned phase)
 			be(b, pages, 8);
 			zeros(b, pages - b->len);
 			b->p[bitmap] = 0x01;	/* page 0 present */
-			zeros(b, RAM_LEN);
+			zeros(b, o->ram_len);
 			memcpy(b->p + pages, data, 4096);
 		}
 		if (o->postcopy) {
@@ -407,8 +412,15 @@ static void ram(struct buf *b, const struct opts *o, unsigned phase)
 			put(b, data, sizeof(data));
 		}
 	} else {
-		page(b, 0x3000, 0x02, "pc.ram");
-		be(b, 0, 1);
+		for (unsigned i = 0; i < o->zero_records; i++) {
+			page(b, 0x3000, 0x02 | (i ? 0x20 : 0), "pc.ram");
+			be(b, 0, 1);
+		}
+		for (uint64_t i = 0; i < o->pages; i++) {
+			page(b, (i * 4096) % o->ram_len, 0x08 | (i || o->zero_records ? 0x20 : 0),
+			     "pc.ram");
+			put(b, data, sizeof(data));
+		}
 	}
 	be(b, 0x10, 8);
 	footer(b, o, 2);
@@ -540,7 +552,8 @@ static int patch(const char *in, const char *out, uint64_t xcr0, uint64_t bv)
 int main(int argc, char **argv)
 {
 	struct opts o = { .vcpus = 1, .cpu_version = 12, .xcr0 = 7, .bv = 7, .ram = "plain",
-			  .vmdesc = true, .footers = true };
+			  .vmdesc = true, .footers = true, .zero_records = 1,
+			  .ram_len = RAM_LEN };
 	const char *out = NULL, *patch_in = NULL;
 	struct buf b = { 0 };
 
@@ -584,6 +597,12 @@ int main(int argc, char **argv)
 			o.bad_vmdesc = true;
 		else if (!strcmp(a, "--gzip"))
 			o.gzip = true;
+		else if (!strcmp(a, "--ram-mib") && v)
+			o.ram_len = strtoull(argv[++i], NULL, 0) << 20;
+		else if (!strcmp(a, "--pages") && v)
+			o.pages = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(a, "--zero-records") && v)
+			o.zero_records = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (a[0] != '-' && !out)
 			out = a;
 		else {

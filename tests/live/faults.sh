@@ -4,13 +4,15 @@
 # output being the input, another filesystem, and SIGKILL at each step of an
 # atomic write (strace fault injection).  In every case: the input is intact,
 # nothing partial is left under the output's name, the exit code says what
-# happened.  Parts that need strace or root print a visible SKIP line.
+# happened.  Parts that need strace or root print a visible SKIP line.  Every
+# xsavectl run has 60 s (timeout), so a mutant that hangs fails instead of hanging.
 # usage: XSAVECTL=... MKXSAVE=... MKSTREAM=... DATA=tests/data sh tests/live/faults.sh
 set -u
 : "${XSAVECTL:?}" "${MKSTREAM:?}" "${DATA:?}"
 TAP_NAME="live faults"
 . "$(dirname "$0")/../tap.sh"
-xs() { "$XSAVECTL" "$@"; }
+xs() { timeout 60 "$XSAVECTL" "$@"; }
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 mnt=
 cleanup() {
@@ -50,15 +52,15 @@ check "filter -o - into a closed pipe: exit 0, quiet" \
 
 # --- full disk: a file-size limit (any user) ----------------------------------
 check "filter to a full disk (ulimit -f 8): exit 74, no output, no temp file" \
-	'(trap "" XFSZ; ulimit -f 8; exec "$XSAVECTL" filter --xcr0 0x7 -o out.bin s.bin) \
+	'(trap "" XFSZ; ulimit -f 8; exec timeout 60 "$XSAVECTL" filter --xcr0 0x7 -o out.bin s.bin) \
 	 >/dev/null 2>err.txt; [ $? = 74 ] && one_line "out.bin" && [ ! -e out.bin ] && no_debris &&
 	 intact'
 check "a full disk leaves an existing output as it was" \
-	'echo old >out.bin; (trap "" XFSZ; ulimit -f 8; exec "$XSAVECTL" filter --xcr0 0x7 \
+	'echo old >out.bin; (trap "" XFSZ; ulimit -f 8; exec timeout 60 "$XSAVECTL" filter --xcr0 0x7 \
 	 -o out.bin s.bin) >/dev/null 2>err.txt; [ $? = 74 ] && [ "$(cat out.bin)" = old ] && no_debris;
 	 r=$?; rm -f out.bin; [ $r = 0 ]'
 check "filter --in-place of a core on a full disk: exit 74, the core intact" \
-	'cp core.gz c2.gz; (trap "" XFSZ; ulimit -f 4; exec "$XSAVECTL" filter --force --xcr0 0x3 \
+	'cp core.gz c2.gz; (trap "" XFSZ; ulimit -f 4; exec timeout 60 "$XSAVECTL" filter --force --xcr0 0x3 \
 	 --in-place c2.gz) >/dev/null 2>err.txt; [ $? = 74 ] && cmp -s c2.gz core.orig && no_debris'
 
 # --- root: a real full filesystem and a read-only one ----------------------------
@@ -82,6 +84,60 @@ if [ "$(id -u)" != 0 ]; then
 	check "filter into a read-only directory: exit 73, one line" \
 		'xs filter --xcr0 0x7 -o ro/out.bin s.bin >/dev/null 2>err.txt; [ $? = 73 ] &&
 		 one_line "ro/out.bin" && intact'
+fi
+
+# --- no /proc: the unnamed file cannot be named, a named temporary file is used ----------
+# (a private mount namespace with a tmpfs over /proc, as root; a sanitizer build reads its
+# options and runs LeakSanitizer through /proc, so it cannot run there)
+noproc() { unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh "$@"; }
+if [ "$(id -u)" != 0 ] || ! noproc sh -c '[ ! -e /proc/self ]' 2>/dev/null; then
+	skip "not root or no unshare -m: writing without /proc not tested"
+elif ! noproc "$XSAVECTL" --version >/dev/null 2>err.txt || [ -s err.txt ]; then
+	skip "the binary cannot run without /proc (a sanitizer build): writing without /proc not tested"
+else
+	xs filter --xcr0 0x7 -o ref.bin s.bin >/dev/null && xs filter --force --xcr0 0x3 \
+		-o ref.gz core.gz >/dev/null
+	check "without /proc, filter -o writes the stream (exit 0, same bytes and mode, no debris)" \
+		'noproc timeout 60 "$XSAVECTL" filter --xcr0 0x7 -o np.bin s.bin >/dev/null 2>err.txt &&
+		 [ ! -s err.txt ] && cmp -s np.bin ref.bin &&
+		 [ "$(stat -c %a np.bin)" = "$(stat -c %a ref.bin)" ] && no_debris && intact'
+	check "without /proc, filter -o of a gzip'ed core: the same bytes" \
+		'noproc timeout 60 "$XSAVECTL" filter --force --xcr0 0x3 -o np.gz core.gz >/dev/null &&
+		 cmp -s np.gz ref.gz && no_debris && intact'
+	check "without /proc, filter --in-place keeps the input's mode" \
+		'cp img.bin ip.bin && chmod 640 ip.bin && noproc timeout 60 "$XSAVECTL" filter --force \
+		 --xcr0 0x3 --in-place ip.bin >/dev/null && [ "$(stat -c %a ip.bin)" = 640 ] &&
+		 ! cmp -s ip.bin img.orig && no_debris'
+	check "without /proc, a full disk (ulimit -f 8): exit 74, the named temporary file removed" \
+		'noproc sh -c "trap \"\" XFSZ; ulimit -f 8; exec timeout 60 \"$XSAVECTL\" filter \
+		 --xcr0 0x7 -o npf.bin s.bin" >/dev/null 2>err.txt; [ $? = 74 ] && one_line "npf.bin" &&
+		 [ ! -e npf.bin ] && no_debris && intact'
+	rm -f np.bin np.gz ref.bin ref.gz ip.bin
+fi
+
+# --- an input cut short while it is read ----------------------------------------------
+# truncshim.c (LD_PRELOAD) cuts the file the moment xsavectl first reads past TRUNC_AT: a
+# mapped input died of SIGBUS (exit 135, no message); read, it is one line and exit 66.
+shim=$work/truncshim.so
+if ! ${CC:-cc} -shared -fPIC -o "$shim" "$here/truncshim.c" -ldl 2>/dev/null; then
+	skip "no C compiler (\$CC): truncation while reading not tested"
+elif ! LD_PRELOAD=$shim "$XSAVECTL" --version >/dev/null 2>&1; then
+	skip "the binary refuses LD_PRELOAD (ASan): truncation while reading not tested"
+else
+	cut1() { f=$1 at=$2; shift 2; TRUNC_PATH=$f TRUNC_AT=$at LD_PRELOAD=$shim timeout 60 "$XSAVECTL" "$@"; }
+	cp s.bin cut.bin
+	check "stream cut to 4 KiB while it is read: exit 66, one line with file and offset" \
+		'cut1 cut.bin 4096 inspect cut.bin >out.txt 2>err.txt; [ $? = 66 ] && [ ! -s out.txt ] &&
+		 one_line "^xsavectl: inspect: '"'cut.bin'"': offset 0x1000: the file ends here while it is read (it had 0x[0-9a-f]* bytes when opened: cut short meanwhile)\$"'
+	cp s.bin cut.bin
+	check "filter of a stream cut while it is read: exit 66, no output, no temporary file" \
+		'cut1 cut.bin 4096 filter --xcr0 0x7 -o cutout.bin cut.bin >/dev/null 2>err.txt
+		 [ $? = 66 ] && one_line "'"'cut.bin'"': offset 0x1000" && [ ! -e cutout.bin ] && no_debris'
+	gzip -dc core.gz >cut.elf
+	check "core cut inside its notes while it is read: exit 66, one line" \
+		'cut1 cut.elf 2048 inspect cut.elf >/dev/null 2>err.txt; [ $? = 66 ] &&
+		 one_line "'"'cut.elf'"': offset 0x318: the file ends at 0x800 while it is read"'
+	rm -f cut.bin cut.elf cutout.bin
 fi
 
 # --- the output is the input; another filesystem ------------------------------------
@@ -114,7 +170,7 @@ else
 		for point in $points; do
 			out=out.${input#*.}
 			echo old >"$out"
-			strace -f -o /dev/null -e inject="${point%:*}:signal=KILL:when=${point#*:}" \
+			timeout 60 strace -f -o /dev/null -e inject="${point%:*}:signal=KILL:when=${point#*:}" \
 				"$XSAVECTL" filter --force --xcr0 0x3 -o "$out" "$input" >/dev/null 2>&1
 			st=$?
 			debris=$(ls -A | grep -c "^$out\.xsavectl-")
@@ -127,7 +183,7 @@ else
 	# A journal left by a run killed midway, then damaged: never used.
 	cp s.bin j.bin
 	chmod 0640 j.bin
-	strace -f -o /dev/null -e inject=pwrite64:signal=KILL:when=2 \
+	timeout 60 strace -f -o /dev/null -e inject=pwrite64:signal=KILL:when=2 \
 		"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>&1
 	cp j.bin j.left
 	check "stream --in-place killed at its second pwrite: a journal is left, with the image's mode (0640)" \
@@ -138,7 +194,7 @@ else
 	cp j.bin.xsavectl-journal j.good
 	printf '\377' | dd of=j.bin.xsavectl-journal bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 	check "a journal with one byte changed (bad CRC) is refused (65), the stream left as it is" \
-		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
+		'xs filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
 		 grep -q "bad magic or CRC" err.txt && cmp -s j.bin j.left'
 	# The same journal claiming one range more, its CRC made to match (gzip's trailer holds
 	# the CRC-32 of what it compressed, little-endian; the journal's is big-endian): the last
@@ -151,7 +207,7 @@ else
 		awk '{ printf "%.0f\n", $1 + $2 * 256 + $3 * 65536 + $4 * 16777216 }')
 	patch j.bin.xsavectl-journal $((size - 4)) "$(printf %08x "$crc")"
 	check "a journal whose CRC matches but whose last range is cut is refused (65), nothing written back" \
-		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
+		'xs filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
 		 grep -q "journal entry $((count - 1)) is truncated.*left as is" err.txt &&
 		 cmp -s j.bin j.left'
 	# The sound journal beside another file of the same size (a new save of the domain after
@@ -168,18 +224,18 @@ else
 	patch j.bin "$off" "$(printf %02x $b)"
 	cp j.bin j.other
 	check "a sound journal beside another file of its size is refused (65): neither is touched" \
-		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
+		'xs filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
 		 grep -q "holds neither the bytes .* saved nor those it wrote there" err.txt &&
 		 cmp -s j.bin j.other && cmp -s j.bin.xsavectl-journal j.good'
 	# ... and beside its own file, untouched since (nothing written yet, or all of it): used.
 	cp s.orig j.bin
 	cp j.good j.bin.xsavectl-journal
 	check "the same journal beside its own unwritten file rolls back cleanly (nothing to undo)" \
-		'"$XSAVECTL" filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt &&
+		'xs filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt &&
 		 grep -q "rolled back an interrupted" err.txt && [ ! -e j.bin.xsavectl-journal ]'
 	rm -f j.bin j.left j.bin.xsavectl-journal j.journal j.good j.other
 	cp img.bin ip.bin
-	strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
+	timeout 60 strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
 		"$XSAVECTL" filter --force --xcr0 0x3 --in-place ip.bin >/dev/null 2>&1
 	check "filter --in-place of an image killed before its rename: the image as it was" \
 		'cmp -s ip.bin img.orig'

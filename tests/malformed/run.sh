@@ -173,6 +173,24 @@ case_ "stream followed by data" 65 "'tr.bin'.*unexpected data after the end of t
 cp s.bin pad.bin && head -c 4096 /dev/zero >>pad.bin
 expect_out "stream followed by zero padding (O_DIRECT tails): read with its vmdesc" 0 \
 	"^vmdesc: *yes" "$XSAVECTL" inspect pad.bin
+# Decompressed, the end may be followed by 1 MiB of zeros at most (libvirt's O_DIRECT tails
+# are far less): a few KiB of gzip would otherwise decompress gigabytes of padding.
+{ gzip -dc s.gz && head -c 1048576 /dev/zero; } | gzip -c >pz1.gz
+expect "gzip stream followed by 1 MiB of zero padding: read" 0 "" "$XSAVECTL" inspect pz1.gz &&
+	ok "gzip stream followed by 1 MiB of zero padding (the most allowed): read"
+{ gzip -dc s.gz && head -c 1048577 /dev/zero; } | gzip -c >pz.gz
+case_ "gzip stream followed by 1 MiB + 1 of zero padding: refused at the bound" 65 \
+	"^xsavectl: inspect: 'pz.gz': offset 0x[0-9a-f]+: more than 1024 KiB of zero padding after the end of the stream \(it ends at 0x[0-9a-f]+\)" \
+	"$XSAVECTL" inspect pz.gz
+# Page records are bounded by the RAM the block list declares (16 pages here, 64 passes):
+# 1024 records read, 1025 (one zero page sent 1022 times at the end) are refused.
+"$MKSTREAM" --ram zero --gzip --zero-records 1021 zr1.gz
+"$MKSTREAM" --ram zero --gzip --zero-records 1022 zr2.gz
+expect "1024 page records for 16 pages of RAM: read" 0 "" "$XSAVECTL" inspect zr1.gz &&
+	ok "1024 page records for 16 pages of RAM (64 passes): read"
+case_ "1025 page records for 16 pages of RAM: refused" 65 \
+	"'zr2.gz': offset 0x[0-9a-f]+: more than 1024 page records: 64 times the 16 pages of RAM the stream declares" \
+	"$XSAVECTL" inspect zr2.gz
 echo garbage >>s.gz
 case_ "gzip stream followed by garbage" 65 "'s.gz'.*data after the end of the gzip stream" \
 	"$XSAVECTL" inspect s.gz
@@ -213,6 +231,24 @@ for c in gzip bzip2 xz lzop zstd; do
 		 cmp -s -n "$lvstart" lv.$c f.$c && tail -c +$((lvstart + 1)) f.$c | $c -dc >f.raw &&
 		 "$XSAVECTL" diff f.$c f.raw >/dev/null'
 done
+# Decompression bombs: a header asking for more memory than the codec's limit is refused
+# before the decoder allocates it (xz: a 2 GiB dictionary, its block header's CRC32 redone
+# with gzip's, which is the same CRC; zstd: a 2 GiB window).
+if [ -f lv.xz ]; then
+	cp lv.xz xd.xz && patch xd.xz $((lvstart + 16)) 26
+	crc=$(dd if=xd.xz bs=1 skip=$((lvstart + 12)) count=8 2>/dev/null | gzip -c | tail -c 8 |
+		head -c 4 | od -An -tx1 | tr -d ' \n')
+	patch xd.xz $((lvstart + 20)) "$crc"
+	case_ "libvirt xz image whose header asks for a 2 GiB dictionary: refused at the limit" 65 \
+		"'xd.xz': offset 0x0 in the decompressed stream \(0x[0-9a-f]+ in the file\): xz data needs 2049 MiB of memory to decompress, over the limit of 256 MiB\$" \
+		"$XSAVECTL" inspect xd.xz
+fi
+if [ -f lv.zstd ]; then
+	cp lv.zstd zw.zstd && patch zw.zstd $((lvstart + 5)) a8
+	case_ "libvirt zstd image whose frame asks for a 2 GiB window: refused at the limit" 65 \
+		"'zw.zstd': offset 0x0 in the decompressed stream \(0x[0-9a-f]+ in the file\): zstd data needs a window over the limit of 128 MiB\$" \
+		"$XSAVECTL" inspect zw.zstd
+fi
 cp lv.bin lv7.bin && patch lv7.bin 28 07000000
 case_ "libvirt image format 7" 65 "'lv7.bin'.*unknown libvirt image format 7" "$XSAVECTL" inspect lv7.bin
 cp lv.bin lvc.bin && patch lvc.bin 32 ffffff00
@@ -276,6 +312,17 @@ if command -v qemu-img >/dev/null; then
 else
 	skip "qemu-img is not installed: no real qcow2 (err-not-xsave-qcow2 has its header)"
 fi
+# A gzip'ed core is decompressed (into $TMPDIR) no further than its headers say it runs, and
+# never beyond 4 GiB: one byte after its last segment is refused, and so is a segment that
+# would take it past the limit (before anything more is decompressed).
+{ cat core.elf && head -c 1 /dev/zero; } | gzip -c >tail.gz
+case_ "gzip'ed core with a byte after its last segment" 65 \
+	"^xsavectl: inspect: 'tail.gz': offset 0x$(printf %x "$(stat -c %s core.elf)") \(decompressed\): data after the end of the core \(its headers end it there\)\$" \
+	"$XSAVECTL" inspect tail.gz
+cp core.elf huge.elf && patch huge.elf 96 0000000001000000 && gzip -c huge.elf >huge.gz
+case_ "gzip'ed core whose note segment would run to 4 GiB + 0x318" 65 \
+	"^xsavectl: inspect: 'huge.gz': offset 0x40: the core's headers make it 0x100000318 bytes decompressed, over the limit of 4 GiB for a gzip'ed core \(decompress it first\)\$" \
+	"$XSAVECTL" inspect huge.gz
 head -c 2000000 /dev/zero >big.bin
 case_ "image over the size limit" 65 "'big.bin'.*limit" "$XSAVECTL" inspect big.bin
 printf '{"profile_version": 1, "target": {"mask": "0x7"}' >pj.json
