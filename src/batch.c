@@ -6,12 +6,23 @@
 #include <string.h>
 
 #include "batch.h"
+#include "exitcodes.h"
+#include "fmt/input.h"
 #include "util.h"
 
-static void add(char ***v, size_t *n, char *s)
+static void add(struct batch *b, char *s, bool empty)
 {
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-	(*v)[(*n)++] = s;
+	b->files = xrealloc(b->files, (b->n + 1) * sizeof(*b->files));
+	b->empty = xrealloc(b->empty, (b->n + 1) * sizeof(*b->empty));
+	b->files[b->n] = s;
+	b->empty[b->n++] = empty;
+}
+
+static void own(struct batch *b, char *s)
+{
+	b->owned = xrealloc(b->owned, (b->nowned + 1) * sizeof(*b->owned));
+	b->owned[b->nowned++] = s;
+	add(b, s, false);
 }
 
 static int by_name(const FTSENT **a, const FTSENT **b)
@@ -19,11 +30,29 @@ static int by_name(const FTSENT **a, const FTSENT **b)
 	return strcmp((*a)->fts_name, (*b)->fts_name);
 }
 
-/* Every regular file under @dir; false when it is no directory (or cannot be walked). */
+/* Why a tree entry is not read, or NULL when it is (a file, or one input_load() explains). */
+static const char *skipped(const FTSENT *e)
+{
+	switch (e->fts_info) {
+	case FTS_SL:
+	case FTS_SLNONE:
+		return "a symbolic link (links inside a directory are not followed)";
+	case FTS_DEFAULT:
+		return "not a regular file (a FIFO, socket or device)";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Every regular file under @dir (a link to a directory named on the command
+ * line is followed); false when it is no directory (or cannot be walked).
+ */
 static bool walk(char *dir, struct batch *b)
 {
 	char *roots[] = { dir, NULL };
-	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, by_name);
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR, by_name);
+	size_t before = b->n;
 	FTSENT *e;
 	bool isdir = false;
 
@@ -33,20 +62,15 @@ static bool walk(char *dir, struct batch *b)
 		if (e->fts_level == 0 && e->fts_info != FTS_D)
 			break;
 		isdir = true;
-		if (e->fts_info == FTS_F) {
-			char *p = xstrdup(e->fts_path);
-
-			add(&b->owned, &b->nowned, p);
-			add(&b->files, &b->n, p);
-		} else if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR) {
-			/* input_load() will say why it cannot be read */
-			char *p = xstrdup(e->fts_path);
-
-			add(&b->owned, &b->nowned, p);
-			add(&b->files, &b->n, p);
-		}
+		/* input_load() says why an unreadable one cannot be read */
+		if (e->fts_info == FTS_F || e->fts_info == FTS_DNR || e->fts_info == FTS_ERR)
+			own(b, xstrdup(e->fts_path));
+		else if (skipped(e))
+			msg_note("'%s': skipped: %s", e->fts_path, skipped(e));
 	}
 	fts_close(fts);
+	if (isdir && b->n == before)
+		add(b, dir, true);
 	return isdir;
 }
 
@@ -83,7 +107,17 @@ void batch_expand(const struct batch_args *a, struct batch *b)
 	memset(b, 0, sizeof(*b));
 	for (int i = 0; i < a->nfiles; i++)
 		if (!a->recursive || !walk(a->files[i], b))
-			add(&b->files, &b->n, a->files[i]);
+			add(b, a->files[i], false);
+}
+
+int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struct input *in)
+{
+	msg_last_clear();
+	if (b->empty[i]) {
+		msg_err("'%s': no regular file under this directory: nothing judged", b->files[i]);
+		return EXIT_NOINPUT;
+	}
+	return input_load(c, b->files[i], in);
 }
 
 void batch_free(struct batch *b)
@@ -92,6 +126,7 @@ void batch_free(struct batch *b)
 		free(b->owned[i]);
 	free(b->owned);
 	free(b->files);
+	free(b->empty);
 	memset(b, 0, sizeof(*b));
 }
 

@@ -17,6 +17,7 @@ struct batch {
 	size_t n;
 	char **owned;		/* paths found under directories */
 	size_t nowned;
+	bool *empty;		/* per file: a directory with no regular file under it */
 };
 
 /* FILE... and -R, --recursive (argp child batch_argp; its input a struct batch_args). */
@@ -29,8 +30,21 @@ struct batch_args {
 extern const struct argp batch_argp;
 
 /* The inputs named by @a; with --recursive, every regular file under a directory, sorted. */
+/*
+ * The inputs: FILE... as given, with -R every regular file under a directory
+ * argument (a symbolic link named on the command line is followed; inside the
+ * tree links and other non-regular files are skipped, each said on stderr).
+ */
 void batch_expand(const struct batch_args *a, struct batch *b);
 void batch_free(struct batch *b);
+
+/*
+ * Load input @i of @b (input_load()), or refuse a directory that held no
+ * regular file: a sweep that judged nothing says so (exit 66).
+ */
+struct input;
+struct xs_common;
+int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struct input *in);
 
 /*
  * @file could not be read (exit code @rc, its message already on stderr):

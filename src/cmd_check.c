@@ -172,8 +172,7 @@ static int check(struct check_args *a)
 	for (size_t i = 0; i < b.n; i++) {
 		struct input in;
 
-		msg_last_clear();
-		rc = input_load(&a->common, b.files[i], &in);
+		rc = batch_load(&a->common, &b, i, &in);
 		if (rc) {
 			batch_error(o, &a->common, b.files[i], rc);
 			status = exit_worst(status, rc);

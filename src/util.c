@@ -118,6 +118,17 @@ void msg_err(const char *fmt, ...)
 	last.has_off = false;
 }
 
+void msg_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	prefix();
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 void msg_diag(const char *file, const struct xs_diag *d)
 {
 	last.set = true;

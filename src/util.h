@@ -21,6 +21,8 @@ extern const char *xs_cmd_name;
 
 /* "xsavectl: CMD: MESSAGE" on stderr. */
 void msg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a note that is no error (a file a sweep skips): not kept as msg_last(). */
+void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "xsavectl: CMD: 'FILE': offset 0xN: MESSAGE" from a library diagnostic. */
 void msg_diag(const char *file, const struct xs_diag *d);
 /* Exit code for a library error. */
