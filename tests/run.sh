@@ -44,7 +44,8 @@ suite env XSAVECTL_VERIFY=1 XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" \
 	MKSTREAM="$bin/tests/mkstream" sh "$here/cli/run.sh"
 suite env XSAVECTL="$xsavectl" XSAVECTL_BIN="$bin/xsavectl" MKSTREAM="$bin/tests/mkstream" \
 	sh "$here/live/inflate.sh"
-suite env XSAVECTL="$xsavectl" COREPAT="$bin/tests/corepat" sh "$here/live/cores.sh"
+suite env XSAVECTL="$xsavectl" XSAVECTL_BIN="$bin/xsavectl" COREPAT="$bin/tests/corepat" \
+	sh "$here/live/cores.sh"
 suite env XSAVECTL="$xsavectl" bash "$here/completion.sh"
 suite sh "$here/install.sh" "$build"
 suite sh "$here/libxsave.sh"

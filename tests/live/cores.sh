@@ -5,7 +5,7 @@
 # pattern and against what gdb prints for the same core, and filter/extract
 # are run on both kinds.  Missing tools or a piped core_pattern give a
 # visible SKIP line, never a silent pass.
-# usage: XSAVECTL=... COREPAT=... sh tests/live/cores.sh
+# usage: XSAVECTL=... [XSAVECTL_BIN=the binary, when XSAVECTL wraps it] COREPAT=... sh tests/live/cores.sh
 set -u
 : "${XSAVECTL:?}" "${COREPAT:?}"
 TAP_NAME="live cores"
@@ -113,9 +113,10 @@ run_kernel_core() {
 		"'$XSAVECTL' check --xcr0 x87,sse '$core' >/dev/null; [ \$? = 1 ]"
 	# A profile of this host: its XCR0 and its layout (a bare --xcr0 mask has no layout, so
 	# an AVX-512 core whose ZMM bytes differ between Intel and AMD offsets is not ok there).
+	# The binary itself (XSAVECTL_BIN) makes it: under valgrind CPUID is valgrind's CPU.
 	host_xcr0=$(core_xcr0 "$core")
 	check "kernel core: filter --target (this host's profile, XCR0 $host_xcr0) writes an identical copy" \
-		"'$XSAVECTL' host --no-kvm --save-profile hp.json >/dev/null &&
+		"'${XSAVECTL_BIN:-$XSAVECTL}' host --no-kvm --save-profile hp.json >/dev/null &&
 		 '$XSAVECTL' filter --target hp.json -o f.core '$core' >/dev/null && cmp -s '$core' f.core"
 	tid=$(awk '$2 == 1 { print $4 }' threads.txt)
 	check "kernel core: extract --thread writes that thread's NT_X86_XSTATE" \
