@@ -27,14 +27,15 @@ U_B=66666666-7777-8888-9999-aaaaaaaaaaaa
 "$MKSTREAM" --libvirt raw --domain A --uuid $U_A a.img
 "$MKSTREAM" --libvirt raw --domain B --uuid $U_B --xcr0 0x207 --bv 0x207 --subs pkru b.img
 "$MKSTREAM" --libvirt raw --domain B --uuid $U_B --xcr0 0x7 --bv 0x207 --subs pkru c.img
-xml() { printf "<domain type='kvm'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n</domain>\n" "$1" "$2"; }
+# xml NAME UUID [TYPE]: the domain XML libvirt passes on stdin (TYPE kvm, or qemu: TCG).
+xml() { printf "<domain type='%s'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n</domain>\n" "${3:-kvm}" "$1" "$2"; }
 
 # daemon NAME UUID IMAGE...: a stand-in daemon holding IMAGE... open (fds 5-8) runs the
 # hook for domain NAME; its exit status in rc, stderr in err.
 daemon() {
 	dn=$1 du=$2
 	shift 2
-	xml "$dn" "$du" >dom.xml
+	xml "$dn" "$du" "${TYPE:-kvm}" >dom.xml
 	# shellcheck disable=SC2016
 	sh -c 'n=5; for f; do eval "exec $n<\"\$f\""; n=$((n + 1)); done
 		sh hooks/qemu "$DN" restore begin - <dom.xml >out 2>err; echo $? >rc' \
@@ -99,4 +100,71 @@ last_arg() { eval "set -- $1" && eval "printf %s \"\${$#}\""; }
 check "the suggested filter command quotes the image path: one argument, nothing runs" \
 	'[ $rc = 1 ] && [ -n "$cmd" ] &&
 	 [ "$(last_arg "$cmd")" = "$work/q'"'"'; touch PWNED; echo '"'"'.img" ] && [ ! -e PWNED ]'
+
+# The system log: a datagram socket standing for /dev/log receives what logger sends.
+python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+f = open(sys.argv[2], "ab", buffering=0)
+while True:
+    f.write(s.recv(65536) + b"\n")
+' "$work/log.sock" "$work/syslog" 2>/dev/null &
+logd=$!
+i=0
+while [ ! -S "$work/log.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+trap 'kill $logd 2>/dev/null; rm -rf "$work"' EXIT
+conf() {
+	cat >hooks/xsavectl.conf <<EOC
+XSAVECTL=$XSAVECTL
+TARGET="--xcr0 0x7"
+LOG_SOCKET=$work/log.sock
+$*
+EOC
+	: >syslog
+}
+# The last line the log received, once it arrived (logger returns before the reader writes).
+logline() { i=0; while [ ! -s syslog ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; tail -n 1 syslog; }
+conf
+DN=B; daemon B $U_B b.img
+check "a refusal goes to the system log: daemon.err (<27>), tag xsavectl-hook, domain and verdict" \
+	'[ $rc = 1 ] && logline | grep -q "^<27>.* xsavectl-hook: domain '"'"'B'"'"': this host cannot load the saved state; the guest would lose registers: $work/b.img vcpu0: incompatible"'
+conf LOG=none
+DN=B; daemon B $U_B b.img
+check "LOG=none: refused, nothing logged" '[ $rc = 1 ] && sleep 0.3 && [ ! -s syslog ]'
+cp c.img cf.img
+conf ON_FIXABLE=filter
+DN=B; daemon B $U_B cf.img
+check "ON_FIXABLE=filter: the rewrite goes to the log (daemon.notice, <29>), naming the image and the change" \
+	'[ $rc = 0 ] && logline | grep -q "^<29>.* domain '"'"'B'"'"': filtered '"'"'$work/cf.img'"'"' in place: .*strip" &&
+	 "$XSAVECTL" check -q --xcr0 0x7 cf.img >/dev/null'
+cp b.img bd.img
+conf DRY_RUN=yes
+DN=B; daemon B $U_B bd.img
+check "DRY_RUN=yes: an incompatible image is let through (exit 0), logged as 'would refuse', untouched" \
+	'[ $rc = 0 ] && logline | grep -q "^<29>.* dry run: would refuse: this host cannot load" && cmp -s bd.img b.img'
+cp c.img cd.img
+conf DRY_RUN=yes ON_FIXABLE=filter
+DN=B; daemon B $U_B cd.img
+check "DRY_RUN=yes ON_FIXABLE=filter: a fixable image is logged as 'would filter', not rewritten" \
+	'[ $rc = 0 ] && logline | grep -q "dry run: would filter '"'"'$work/cd.img'"'"' in place" && cmp -s cd.img c.img'
+
+# TCG domains (type='qemu'): QEMU under TCG keeps every register it carries, whatever the
+# host's KVM would load.
+conf
+TYPE=qemu DN=B; export TYPE; daemon B $U_B b.img
+check "a TCG domain with DOMAINS=kvm (default): not judged, exit 0" '[ $rc = 0 ] && [ ! -s err ]'
+conf DOMAINS=all
+daemon B $U_B b.img
+check "DOMAINS=all: a TCG domain is judged against what TCG loads: b.img (no KVM 0x7 host can load it) restores" \
+	'[ $rc = 0 ] && [ ! -s err ]'
+head -c 4096 b.img >cut.img
+daemon B $U_B cut.img
+check "DOMAINS=all: a TCG domain's unreadable image is refused, naming the image and the reason" \
+	'[ $rc = 1 ] && grep -q "could not read '"'"'$work/cut.img'"'"' (exit 65): .*offset 0x14" err'
+conf DOMAINS=all 'TCG_TARGET="--xcr0 0x7"'
+daemon B $U_B b.img
+check "TCG_TARGET: a TCG domain judged as a 0x7 KVM host would load it: refused" \
+	'[ $rc = 1 ] && grep -q "cannot load the saved state" err'
+unset TYPE
 tap_done

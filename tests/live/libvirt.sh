@@ -126,6 +126,8 @@ XSAVECTL=$XSAVECTL
 TARGET="--xcr0 host"
 ON_FIXABLE=$1
 DOMAINS=all
+TCG_TARGET="--xcr0 host"
+LOG=none
 EOF
 }
 
@@ -373,7 +375,8 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 		lv_stop
 	done
 	# The hook (hooks/qemu) refuses what this host cannot load, filters what it may.
-	# The guests run under TCG, so the hook checks every domain (DOMAINS=all); under
+	# The guests run under TCG, so the hook checks every domain (DOMAINS=all) as this
+	# host's KVM would load it (TCG_TARGET); under
 	# TCG every saved state is at least fixable (XSTATE_BV never maintained), and
 	# -cpu maximum enables PKRU and MPX, which this host's KVM may lack.
 	if ! HOOK=1 lv_start / raw; then
