@@ -4,13 +4,20 @@
 # completes from itself.
 _xsavectl()
 {
-	local cur prev cmd="" i self head="" word
-	cur=${COMP_WORDS[COMP_CWORD]}
-	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	self=${COMP_WORDS[0]}
-	for ((i = 1; i < COMP_CWORD; i++)); do
-		if [[ ${COMP_WORDS[i]} != -* ]]; then
-			cmd=${COMP_WORDS[i]}
+	local cur prev cmd="" i self head="" word line f
+	local -a words
+	# The words as typed: bash splits COMP_WORDS at COMP_WORDBREAKS, which holds '@'
+	# (--xcr0 @PROFILE would become "@" and "PROFILE"), so split the line up to the
+	# cursor at blanks instead.
+	line=${COMP_LINE:0:COMP_POINT}
+	read -ra words <<<"$line"
+	[[ $line == *[[:blank:]] || -z $line ]] && words+=("")
+	cur=${words[${#words[@]} - 1]}
+	prev=${words[${#words[@]} - 2]:-}
+	self=${words[0]}
+	for ((i = 1; i < ${#words[@]} - 1; i++)); do
+		if [[ ${words[i]} != -* ]]; then
+			cmd=${words[i]}
 			break
 		fi
 	done
@@ -24,8 +31,16 @@ _xsavectl()
 		return ;;
 	--xcr0 | --guest-xcr0)
 		if [[ $cur == @* ]]; then
-			# @PROFILE: a profile written by host --save-profile
-			COMPREPLY=($(compgen -f -- "${cur#@}" | sed 's/^/@/'))
+			# @PROFILE: a profile written by host --save-profile.  Readline replaces
+			# the word from its '@' on; as file names its '@' would be quoted (\@),
+			# so directories get their '/' here instead.
+			compopt +o filenames 2>/dev/null
+			COMPREPLY=()
+			while IFS= read -r f; do
+				[[ -d $f ]] && f=$f/
+				COMPREPLY+=("@$f")
+			done < <(compgen -f -- "${cur#@}")
+			[[ ${#COMPREPLY[@]} = 1 && ${COMPREPLY[0]} == */ ]] && compopt -o nospace 2>/dev/null
 			return
 		fi
 		# component names after the last comma, the rest kept as typed

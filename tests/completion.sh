@@ -12,9 +12,22 @@ trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 ln -s "$XSAVECTL" xsavectl
 touch dst.json vm.mig
-# complete WORD...: what _xsavectl offers for the last word
+mkdir prof && touch prof/emr.json
+# complete WORD...: what _xsavectl offers for the last word, with COMP_LINE and COMP_POINT
+# as bash sets them and COMP_WORDS split as bash splits them (at '@' too: COMP_WORDBREAKS)
 complete_() {
-	COMP_WORDS=("$@")
+	local w
+	COMP_LINE="$*"
+	COMP_POINT=${#COMP_LINE}
+	COMP_WORDS=()
+	for w; do
+		while [[ $w == *@* ]]; do
+			[[ -n ${w%%@*} ]] && COMP_WORDS+=("${w%%@*}")
+			COMP_WORDS+=("@")
+			w=${w#*@}
+		done
+		COMP_WORDS+=("$w")
+	done
 	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 	COMPREPLY=()
 	_xsavectl 2>/dev/null
@@ -26,7 +39,10 @@ check "--raw in every reading command" '[ "$(complete_ ./xsavectl check --ra)" =
 	[ "$(complete_ ./xsavectl extract --ra)" = --raw ] && [ "$(complete_ ./xsavectl diff --ra)" = --raw ]'
 check "--xcr0 component names after a comma" '[ "$(complete_ ./xsavectl check --xcr0 x87,ss)" = x87,sse ]'
 check "--xcr0 offers host" 'complete_ ./xsavectl check --xcr0 ho | grep -qw host'
-check "--xcr0 @FILE completes profile files" '[ "$(complete_ ./xsavectl check --xcr0 @ds)" = @dst.json ]'
+check "--xcr0 @FILE completes profile files, keeping the @" '[ "$(complete_ ./xsavectl check --xcr0 @ds)" = @dst.json ]'
+check "--xcr0 @DIR/FILE keeps the @" '[ "$(complete_ ./xsavectl check --xcr0 @prof/em)" = @prof/emr.json ]'
+check "--xcr0 @ alone: every file with its @, no \\@, directories with their /" \
+	'[ "$(complete_ ./xsavectl check --guest-xcr0 @ | tr " " "\n" | sort | tr "\n" " ")" = "@dst.json @prof/ @vm.mig @xsavectl " ]'
 check "--guest-xcr0 groups (avx512)" 'complete_ ./xsavectl check --guest-xcr0 x87,sse,avx5 | grep -qx "x87,sse,avx512"'
 check "--vcpu offers no file names" '[ -z "$(complete_ ./xsavectl inspect --vcpu "")" ]'
 check "--thread offers no file names" '[ -z "$(complete_ ./xsavectl inspect --thread v)" ]'
