@@ -344,6 +344,9 @@ int xs_state_parse(struct xs_state *st, uint8_t *img, size_t size,
 	if (size > XS_IMAGE_LIMIT)
 		return XS_FAIL_AT(d, XS_ELIMIT, 0, "image of %zu bytes is over the %u-byte limit",
 				  size, XS_IMAGE_LIMIT);
+	if (size == 0)
+		return XS_FAIL_AT(d, XS_ETRUNC, 0, "empty input: no bytes at all (an XSAVE area "
+				  "needs at least 576: legacy area and header)");
 	if (!xs_rd_u64le_at(&rd, XS_OFF_XSTATE_BV, &st->xstate_bv) ||
 	    !xs_rd_u64le_at(&rd, XS_OFF_XCOMP_BV, &st->xcomp_bv))
 		return XS_FAIL_AT(d, XS_ETRUNC, size,

@@ -344,6 +344,9 @@ struct xs_recog xs_image_recognise(const uint8_t *img, size_t size,
 	struct sw_view sw;
 	uint64_t bv = 0, xcomp = 0;
 
+	if (size == 0)
+		return fail(d, XS_RECOG_SHORT, 0, "empty input: no bytes at all (an XSAVE area "
+			    "needs at least 576: legacy area and header)");
 	if (size < XS_EXT_OFF || !xs_rd_u64le_at(&rd, XS_OFF_XSTATE_BV, &bv) ||
 	    !xs_rd_u64le_at(&rd, XS_OFF_XCOMP_BV, &xcomp))
 		return fail(d, XS_RECOG_SHORT, size,
