@@ -3,7 +3,7 @@
 # a copy of the tree; each mutant must make its guarding test fail.  A mutant
 # that survives is a test that cannot fail.  Prints "N passed, N failed"
 # (a pass is a killed mutant).
-# usage: sh tests/mutants.sh
+# usage: [ONLY=GLOB] sh tests/mutants.sh
 set -u
 TAP_NAME="mutants"
 . "$(dirname "$0")/tap.sh"
@@ -18,9 +18,12 @@ mkdir -p "$work/base"
 
 # mutant NAME FILE OLD NEW TEST...: replace the line fragment OLD (fixed string)
 # by NEW in FILE, build, and expect TEST (a shell command in the tree) to fail.
+# ONLY=GLOB runs only the mutants whose name matches.
 mutant() {
 	name=$1 file=$2 old=$3 new=$4
 	shift 4
+	# shellcheck disable=SC2254
+	case $name in ${ONLY:-*}) ;; *) return ;; esac
 	rm -rf "$work/m" && cp -a "$work/base" "$work/m"
 	if ! grep -qF -- "$old" "$work/m/$file"; then
 		no "$name: '$old' is not in $file any more (update the mutant)"
@@ -137,4 +140,13 @@ mutant "a gzip'ed core decompressed without its extent" src/sys/io.c \
 	'if ((rc = bound(ctx, out, have)))' 'if (0)' "$malformed"
 mutant "O_TMPFILE used without /proc to name it" src/sys/io.c \
 	'access(PROC_FD_DIR, X_OK) ? -1 : open(' 'open(' "$faults"
+mutant "live supervisor state judged lossless when the guest XCR0 is known" lib/rules.c \
+	'if (!sup && st->guest_known && !(st->guest_xcr0 & XS_BIT(bit))) {' \
+	'if (st->guest_known && !(st->guest_xcr0 & XS_BIT(bit))) {' "$(cli check-supervisor-live-guest)"
+mutant "filter leaving APX (bit 19) set in XSTATE_BV" lib/rules.c \
+	'st->xstate_bv &= ~clear;' 'st->xstate_bv &= ~(clear & ~XS_BIT(19));' "$(cli filter-apx-strip)"
+mutant "filter leaving APX's bytes (bit 19 and up) in the image" lib/rules.c \
+	'for (unsigned i = 2; i < XS_NCOMP; i++)' 'for (unsigned i = 2; i < 19; i++)' "$(cli filter-apx-strip)"
+mutant "MXCSR unjudged when XSTATE_BV has AVX but not SSE" lib/rules.c \
+	'(XS_MASK_FPSSE | XS_BIT(XS_AVX))' 'XS_MASK_FPSSE' "$(cli check-mxcsr-avx-only)"
 tap_done
