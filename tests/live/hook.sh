@@ -167,4 +167,25 @@ daemon B $U_B b.img
 check "TCG_TARGET: a TCG domain judged as a 0x7 KVM host would load it: refused" \
 	'[ $rc = 1 ] && grep -q "cannot load the saved state" err'
 unset TYPE
+# A path swapped between the check and the rewrite: an xsavectl that, once it has judged
+# the image, replaces its path by a symlink to another file (a 0600 victim).  The hook must
+# notice the path no longer names the daemon's file and refuse, touching neither file.
+cat >swap-xsavectl <<EOS
+#!/bin/sh
+"$XSAVECTL" "\$@"
+rc=\$?
+if [ "\$1" = check ] && [ ! -L "$work/sw.img" ]; then
+	mv "$work/sw.img" "$work/sw-moved.img" && ln -s "$work/victim" "$work/sw.img"
+fi
+exit \$rc
+EOS
+chmod +x swap-xsavectl
+cp c.img sw.img
+cp c.img victim
+chmod 600 victim
+conf ON_FIXABLE=filter LOG=none "XSAVECTL=$work/swap-xsavectl"
+DN=B; daemon B $U_B sw.img
+check "a path swapped for a symlink after the check: refused, neither the image nor the link's target rewritten" \
+	'[ $rc = 1 ] && grep -q "no longer names the file the daemon holds" err &&
+	 cmp -s sw-moved.img c.img && cmp -s victim c.img'
 tap_done
