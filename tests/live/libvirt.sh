@@ -414,6 +414,21 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 			'V save xs-sandybridge "$P/sb.after" >/dev/null && xs diff sb.before sb.after >/dev/null &&
 			 XMASK=0x3 STRIP=ymm pattern_all sb.after 1'
 		V destroy xs-sandybridge >/dev/null 2>&1
+		# Two restores at once, of two domains (the fixable SandyBridge one, filtered by
+		# its hook, and the -cpu maximum one this host cannot load): each hook finds its
+		# own domain's image among the daemon's open files, never the other's.
+		if [ -s ms.before ]; then
+			check "9.0 hook: two restores at once: each domain's own image judged (one filtered and running, one refused naming its file, untouched)" \
+				'boot max2 "$NAME" && V save "$NAME" "$P/cb.save" >/dev/null &&
+				 boot sb1 xs-sandybridge && V save xs-sandybridge "$P/ca.save" >/dev/null &&
+				 cp cb.save cb.before && cp ca.save ca.before &&
+				 { V restore "$P/ca.save" >ca.txt 2>&1 & pa=$!
+				   V restore "$P/cb.save" >cb.txt 2>&1; rb=$?; wait $pa; ra=$?; } &&
+				 [ $ra = 0 ] && [ $rb != 0 ] && [ "$(state xs-sandybridge)" = running ] &&
+				 grep -q "cannot load the saved state.*cb.save vcpu0" cb.txt && cmp -s cb.save cb.before &&
+				 ! cmp -s ca.save ca.before && xs check -q --xcr0 host ca.save >/dev/null'
+			V destroy xs-sandybridge >/dev/null 2>&1
+		fi
 		lv_stop
 	fi
 fi
