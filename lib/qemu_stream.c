@@ -402,8 +402,8 @@ static int read_vmdesc(struct qw *w, char **json)
 	if (xsp_qw_rdbe(w, 4, &len, "the vmdesc length"))
 		return w->rc;
 	if (len > XS_QVMDESC_MAX)
-		return fail(w, XS_ELIMIT, w->off - 4, "vmdesc of %llu bytes",
-			    (unsigned long long)len);
+		return fail(w, XS_ELIMIT, w->off - 4, "vmdesc of %llu bytes is over the %u-byte limit",
+			    (unsigned long long)len, XS_QVMDESC_MAX);
 	if (!(buf = malloc(len + 1)))
 		return fail(w, XS_ENOMEM, w->off, "out of memory");
 	while (done < len) {

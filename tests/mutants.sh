@@ -149,4 +149,6 @@ mutant "filter leaving APX's bytes (bit 19 and up) in the image" lib/rules.c \
 	'for (unsigned i = 2; i < XS_NCOMP; i++)' 'for (unsigned i = 2; i < 19; i++)' "$(cli filter-apx-strip)"
 mutant "MXCSR unjudged when XSTATE_BV has AVX but not SSE" lib/rules.c \
 	'(XS_MASK_FPSSE | XS_BIT(XS_AVX))' 'XS_MASK_FPSSE' "$(cli check-mxcsr-avx-only)"
+mutant "the vmdesc size limit raised 64x" lib/qemu_stream.c \
+	'if (len > XS_QVMDESC_MAX)' 'if (len > 64ull * XS_QVMDESC_MAX)' "$malformed"
 tap_done

@@ -155,6 +155,10 @@ cp s.bin nl.bin && patch nl.bin 31 ff
 case_ "section name length 255 over the data" 65 "'nl.bin'" "$XSAVECTL" inspect nl.bin
 cp s.bin vl.bin && patch vl.bin $((eof + 1)) 7fffffff
 case_ "vmdesc length 2 GiB" 65 "'vl.bin'.*vmdesc" "$XSAVECTL" inspect vl.bin
+cp s.bin vm.bin && patch vm.bin $((eof + 1)) 04000001
+case_ "vmdesc length one over 64 MiB: the limit, not a truncation" 65 \
+	"'vm.bin': offset 0x$(printf %x $((eof + 1))): vmdesc of 67108865 bytes is over the 67108864-byte limit\$" \
+	"$XSAVECTL" inspect vm.bin
 cp s.bin tt.bin && patch tt.bin $((eof - 1)) 09
 case_ "unknown section type where EOF was" 65 "'tt.bin'.*0x09" "$XSAVECTL" inspect tt.bin
 "$MKSTREAM" --bad-vmdesc bd.bin
