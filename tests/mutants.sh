@@ -151,4 +151,6 @@ mutant "MXCSR unjudged when XSTATE_BV has AVX but not SSE" lib/rules.c \
 	'(XS_MASK_FPSSE | XS_BIT(XS_AVX))' 'XS_MASK_FPSSE' "$(cli check-mxcsr-avx-only)"
 mutant "the vmdesc size limit raised 64x" lib/qemu_stream.c \
 	'if (len > XS_QVMDESC_MAX)' 'if (len > 64ull * XS_QVMDESC_MAX)' "$malformed"
+mutant "the PT_NOTE bound off by one" src/fmt/elf_core.c \
+	'ph->p_filesz > c->size - ph->p_offset' 'ph->p_filesz >= c->size - ph->p_offset' "$malformed"
 tap_done

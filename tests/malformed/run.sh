@@ -93,6 +93,14 @@ sweep "core truncated before its notes end" 65 "'cut.elf'" core.elf 61 4 "$notes
 head -c $((notes_end + 100)) core.elf >late.elf
 expect_out "core cut after its notes: read, and said to be cut short" 0 "complete: *no" \
 	"$XSAVECTL" inspect late.elf
+# The bound is exact: a file ending where the notes end is read; one byte less is not.
+head -c "$notes_end" core.elf >edge.elf
+expect_out "core ending exactly where its notes end: read (cut short)" 0 "complete: *no" \
+	"$XSAVECTL" inspect edge.elf
+head -c $((notes_end - 1)) core.elf >edge1.elf
+case_ "core ending one byte before its notes end" 65 \
+	"^xsavectl: inspect: 'edge1.elf': offset 0x318: PT_NOTE segment 0 \(2812 bytes\) runs past the end of the file \($((notes_end - 1)) bytes\)\$" \
+	"$XSAVECTL" inspect edge1.elf
 sweep "profile truncated" 65 "'cut.json'" prof.json 97 0 "$(stat -c %s prof.json)"
 # A CPUID file is text: cut before leaf 0xd it has no layout, cut inside a line it is bad.
 cp "$DATA/cpuid-intel-emr.txt" cpuid.txt
