@@ -282,6 +282,7 @@ lint: $(BUILD)/xsavectl
 		out=$$(mandoc -Tlint man/*.1 2>&1 | grep -v 'outdated mandoc.db'); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; fi
 	@sh tests/docsync.sh $(BUILD)/xsavectl
+	@sh tests/includes.sh
 
 # make install links its own binary for PREFIX (only cmd_probe.o differs) and leaves the
 # in-tree ./xsavectl as it was built; make uninstall removes exactly what install wrote.

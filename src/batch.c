@@ -117,7 +117,7 @@ int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struc
 		msg_err("'%s': no regular file under this directory: nothing judged", b->files[i]);
 		return EXIT_NOINPUT;
 	}
-	return input_load(c, b->files[i], in);
+	return input_load(&c->fo, b->files[i], in);
 }
 
 void batch_free(struct batch *b)
@@ -177,7 +177,7 @@ int input_error_doc(const struct xs_common *c, const char *file, int rc)
 
 	if (!c->json)
 		return rc;
-	o = common_out(c);
+	o = common_out(c->json);
 	out_arr(o, "inputs");
 	batch_error(o, c, file, rc);
 	out_end(o);

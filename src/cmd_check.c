@@ -156,7 +156,7 @@ static int check(struct check_args *a)
 		return rc;
 	batch_expand(&a->batch, &b);
 	c = xcalloc(a->targets.n, sizeof(*c));
-	o = common_out(&a->common);
+	o = common_out(a->common.json);
 	if (matrix) {
 		out_arr(o, "targets");
 		out_text_table(o);

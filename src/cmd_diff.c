@@ -180,10 +180,10 @@ static int run(int argc, char **argv)
 	rc = common_prepare(&a.common);
 	if (rc)
 		return rc;
-	rc = input_load(&a.common, a.file[0], &in[0]);
+	rc = input_load(&a.common.fo, a.file[0], &in[0]);
 	if (rc)
 		return input_error_doc(&a.common, a.file[0], rc);
-	rc = input_load(&a.common, a.file[1], &in[1]);
+	rc = input_load(&a.common.fo, a.file[1], &in[1]);
 	if (rc) {
 		input_free(&in[0]);
 		return input_error_doc(&a.common, a.file[1], rc);
@@ -195,7 +195,7 @@ static int run(int argc, char **argv)
 		input_free(&in[1]);
 		return EXIT_USAGE;
 	}
-	o = common_out(&a.common);
+	o = common_out(a.common.json);
 	out_str(o, "a", a.file[0]);
 	out_str(o, "b", a.file[1]);
 	out_arr(o, "states");

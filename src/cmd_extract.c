@@ -105,7 +105,7 @@ static int run(int argc, char **argv)
 	rc = common_prepare(&a.common);
 	if (rc)
 		return rc;
-	rc = input_load(&a.common, a.file, &in);
+	rc = input_load(&a.common.fo, a.file, &in);
 	if (rc)
 		return input_error_doc(&a.common, a.file, rc);
 	if (in.nstates != 1) {
@@ -137,7 +137,7 @@ static int run(int argc, char **argv)
 		input_free(&in);
 		return common_print("");
 	}
-	o = common_out(&a.common);
+	o = common_out(a.common.json);
 	show_input(o, &in);
 	show_label(o, s);
 	out_str(o, "output", a.output);

@@ -383,14 +383,14 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 		rc = format_recover(a->file);
 	if (rc)
 		return rc;
-	rc = input_load(&a->common, a->file, in);
+	rc = input_load(&a->common.fo, a->file, in);
 	if (rc)
 		return input_error_doc(&a->common, a->file, rc);
 	*dest = a->in_place ? a->file : a->output;
 	if (!a->in_place && strcmp(*dest, "-") && io_same_file(*dest, &in->st)) {
 		msg_err("'%s': output is the input file; use --in-place to replace it", *dest);
 		rc = EXIT_USAGE;
-	} else if (in->fmt->select && (a->common.thread >= 0 || a->common.vcpu >= 0)) {
+	} else if (in->fmt->select && (a->common.fo.thread >= 0 || a->common.fo.vcpu >= 0)) {
 		msg_err("'%s': filter rewrites every %s; --%s is for reading", a->file,
 			in->fmt->every, in->fmt->select);
 		rc = EXIT_USAGE;
@@ -441,7 +441,7 @@ static int filter(struct filter_args *ap)
 	refused = !judge_states(&a, &in, c);
 	if (a.common.brief)
 		brief(&a, &in, c, refused, dest);
-	o = common_out(&a.common);
+	o = common_out(a.common.json);
 	rc = filter_report(o, &a, &in, c, refused, dest);
 	free(c);
 	if (!rc && !refused)

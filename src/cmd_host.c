@@ -89,7 +89,7 @@ static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
 			const struct dest_facts *df, const char *source, const char *record)
 {
 	struct xs_common c = { .json = true };
-	struct out *o = common_out(&c);
+	struct out *o = common_out(c.json);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -188,7 +188,7 @@ static int run(int argc, char **argv)
 		return rc;
 	}
 	c.json = a.json;
-	o = common_out(&c);
+	o = common_out(c.json);
 	show_host(o, &h, &df, source, a.cpuid_file, record);
 	free(record);
 	return common_finish(o);

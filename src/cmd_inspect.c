@@ -102,7 +102,7 @@ static int run(int argc, char **argv)
 	if (rc)
 		return rc;
 	batch_expand(&a.batch, &b);
-	o = common_out(&a.common);
+	o = common_out(a.common.json);
 	out_arr(o, "inputs");
 	for (size_t i = 0; i < b.n; i++) {
 		struct input in;

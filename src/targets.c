@@ -10,7 +10,9 @@
 
 #include <xsave/hostinfo.h>
 
-#include "cmd.h"
+#include "targets.h"
+#include "sys/io.h"
+#include "util.h"
 #include "exitcodes.h"
 #include "sys/dest_facts.h"
 #include "sys/host_facts.h"

@@ -18,7 +18,8 @@
 
 #include <xsave/area.h>
 
-#include "cmd.h"
+#include "fmt/input.h"
+#include "out/out.h"
 #include "exitcodes.h"
 #include "fmt/elf_extent.h"
 #include "fmt/format.h"
@@ -378,7 +379,7 @@ static void crosscheck(const struct core_thread *t, char *out, size_t len)
 	}
 }
 
-static int core_load(const struct xs_common *c, struct io_src *src, struct input *in)
+static int core_load(const struct fmt_opts *c, struct io_src *src, struct input *in)
 {
 	struct core *core;
 	char why[96];

@@ -16,8 +16,11 @@
 
 #include <xsave/err.h>
 
-#include "fmt/input.h"
-#include "sys/io.h"
+struct fmt_opts;
+struct input;
+struct input_state;
+struct io_src;
+struct out;
 
 struct format {
 	const char *name;	/* the output's "format": "qemu-stream", "elf-core", "image" */
@@ -36,7 +39,7 @@ struct format {
 	/* Is @src this format?  (Its first bytes, decompressed if gzip'ed.) */
 	bool (*sniff)(const struct io_src *src);
 	/* Read @src (taken over) into @in: in->priv, in->s.  0 or an exit code. */
-	int (*load)(const struct xs_common *c, struct io_src *src, struct input *in);
+	int (*load)(const struct fmt_opts *c, struct io_src *src, struct input *in);
 	/* Emit "compression" and the format's facts. */
 	void (*show)(struct out *o, const struct input *in);
 	/* Write @in with its (filtered) states to @dest, atomically.  0 or an exit code. */

@@ -10,7 +10,8 @@
 
 #include <xsave/recognise.h>
 
-#include "cmd.h"
+#include "fmt/input.h"
+#include "out/out.h"
 #include "exitcodes.h"
 #include "fmt/format.h"
 #include "util.h"
@@ -22,7 +23,7 @@ static bool image_sniff(const struct io_src *src)
 }
 
 /* Is this file XSAVE state?  0, or EXIT_DATAERR with the failed rule said. */
-static int image_recognised(const struct xs_common *c, const struct input *in,
+static int image_recognised(const struct fmt_opts *c, const struct input *in,
 			    const struct io_file *f)
 {
 	const struct xs_layout *more[] = {
@@ -39,7 +40,7 @@ static int image_recognised(const struct xs_common *c, const struct input *in,
 	return EXIT_DATAERR;
 }
 
-static int image_load(const struct xs_common *c, struct io_src *src, struct input *in)
+static int image_load(const struct fmt_opts *c, struct io_src *src, struct input *in)
 {
 	struct io_file *f = xcalloc(1, sizeof(*f));
 	int rc;

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "exitcodes.h"
 #include "fmt/format.h"
+#include "fmt/input.h"
+#include "out/out.h"
 #include "util.h"
 
 /* In sniffing order: the raw image takes whatever no other format does. */
@@ -24,7 +25,7 @@ static const struct format *const formats[] = {
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
-int input_parse(const struct xs_common *c, struct input *in, struct input_state *s,
+int input_parse(const struct fmt_opts *c, struct input *in, struct input_state *s,
 		uint8_t *img, size_t len, const struct xs_layout *producer,
 		const char *producer_why, uint64_t holds)
 {
@@ -64,7 +65,7 @@ static const struct format *select_owner(const char *opt)
 }
 
 /* May @f be read from @src with the --thread/--vcpu given?  0 or EXIT_USAGE (said). */
-static int may_read(const struct xs_common *c, const struct format *f, const struct io_src *src)
+static int may_read(const struct fmt_opts *c, const struct format *f, const struct io_src *src)
 {
 	const char *opt = c->thread >= 0 ? "thread" : c->vcpu >= 0 ? "vcpu" : NULL;
 	const struct format *owner = opt ? select_owner(opt) : NULL;
@@ -86,7 +87,7 @@ static int may_read(const struct xs_common *c, const struct format *f, const str
  * --guest-xcr0 tells what a raw image cannot; where the input records the
  * guest XCR0 itself (a stream's env.xcr0), it must agree.
  */
-static int apply_guest(const struct xs_common *c, struct input *in)
+static int apply_guest(const struct fmt_opts *c, struct input *in)
 {
 	for (unsigned i = 0; c->guest_set && i < in->nstates; i++) {
 		struct xs_state *st = &in->s[i].st;
@@ -104,7 +105,7 @@ static int apply_guest(const struct xs_common *c, struct input *in)
 	return 0;
 }
 
-int input_load(const struct xs_common *c, const char *path, struct input *in)
+int input_load(const struct fmt_opts *c, const char *path, struct input *in)
 {
 	struct io_src src;
 	int rc;

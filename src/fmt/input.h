@@ -20,7 +20,26 @@
 
 struct format;
 struct out;
-struct xs_common;
+
+/*
+ * How inputs are read: what a format's load() takes from the command's
+ * options (options.c fills it from --thread, --vcpu, --layout, --guest-xcr0,
+ * --raw, --verify, --progress and this host's CPUID).
+ */
+struct fmt_opts {
+	long thread;			/* --thread: -1 every thread */
+	long vcpu;			/* --vcpu: -1 every vCPU */
+	bool guest_set;			/* --guest-xcr0 */
+	uint64_t guest_xcr0;
+	bool raw;			/* --raw: read any file as a raw image */
+	bool layout_forced;		/* --layout */
+	struct xs_layout layout;
+	char layout_why[96];
+	bool have_host;			/* this host's layout (from its CPUID leaf 0xd) */
+	struct xs_layout host;
+	bool verify;			/* --verify (or XSAVECTL_VERIFY=1): walk every RAM record */
+	int progress;			/* progress.h's mode: -1 when stderr is a terminal, 0, 1 */
+};
 
 /* What a state of an input is. */
 enum state_kind { STATE_IMAGE, STATE_THREAD, STATE_VCPU };
@@ -52,10 +71,10 @@ struct input {
 };
 
 /* Read and decode @path (only --thread's state when given).  0 or an exit code. */
-int input_load(const struct xs_common *c, const char *path, struct input *in);
+int input_load(const struct fmt_opts *c, const char *path, struct input *in);
 void input_free(struct input *in);
 /* Add a state to @in (its states array has room), decoded from @img.  0 or an exit code. */
-int input_parse(const struct xs_common *c, struct input *in, struct input_state *s,
+int input_parse(const struct fmt_opts *c, struct input *in, struct input_state *s,
 		uint8_t *img, size_t len, const struct xs_layout *producer,
 		const char *producer_why, uint64_t holds);
 /* Emit "file", "format", "compression" and the format's own facts of @in. */

@@ -15,7 +15,8 @@
 
 #include <xsave/rd.h>
 
-#include "cmd.h"
+#include "fmt/input.h"
+#include "out/out.h"
 #include "exitcodes.h"
 #include "fmt/codec.h"
 #include "fmt/format.h"
@@ -269,7 +270,7 @@ static int libvirt_container(struct stream *s, const struct io_src *src)
 	return libvirt_header(s);
 }
 
-static int libvirt_load(const struct xs_common *c, struct io_src *src, struct input *in)
+static int libvirt_load(const struct fmt_opts *c, struct io_src *src, struct input *in)
 {
 	return stream_load(c, src, in, libvirt_container);
 }

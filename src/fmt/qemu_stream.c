@@ -10,7 +10,8 @@
 
 #include <xsave/journal.h>
 
-#include "cmd.h"
+#include "fmt/input.h"
+#include "out/out.h"
 #include "exitcodes.h"
 #include "fmt/codec.h"
 #include "fmt/format.h"
@@ -18,8 +19,6 @@
 #include "sys/patchcopy.h"
 #include "sys/progress.h"
 #include "util.h"
-
-bool stream_verify;
 
 #define WINDOW (2u << 20)		/* read window: bounds the bytes held at once (peak RSS) */
 #define GZBUF (1u << 20)		/* decompressed window: above XS_QGET_MAX, small for the RSS */
@@ -241,14 +240,15 @@ static int parse_stream(struct stream *s)
 	}
 	s->walked = true;
 	rc = 1;
-	progress_start(s->path, "read", io_is_pipe(s->fd) ? 0 : (uint64_t)s->st.st_size);
+	progress_start(s->path, "read", io_is_pipe(s->fd) ? 0 : (uint64_t)s->st.st_size,
+		       s->progress);
 	if (s->codec != CODEC_NONE)
 		snprintf(s->why, sizeof(s->why), "compressed: read forward to the end");
 	else if (io_is_pipe(s->fd))
 		snprintf(s->why, sizeof(s->why), "a pipe: read forward to the end");
 	else if (!vmdesc)
 		snprintf(s->why, sizeof(s->why), "no vmdesc at the end");
-	else if (stream_verify)
+	else if (s->verify)
 		snprintf(s->why, sizeof(s->why), "--verify");
 	else
 		rc = xs_qstream_parse_devices(&s->qs, &src, vmdesc, vlen, vat, s->why,
@@ -276,7 +276,8 @@ static int parse_stream(struct stream *s)
 	return 0;
 }
 
-int stream_open(struct io_src *src, stream_container *container, struct stream **out)
+int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container *container,
+		struct stream **out)
 {
 	struct stream *s = xcalloc(1, sizeof(*s));
 	char *journal;
@@ -285,6 +286,8 @@ int stream_open(struct io_src *src, stream_container *container, struct stream *
 	s->path = src->path;
 	s->fd = src->fd;
 	s->st = src->st;
+	s->verify = fo->verify;
+	s->progress = fo->progress;
 	src->fd = -1;
 	journal = stream_journal_name(s->path);
 	if (strcmp(s->path, "-") && !access(journal, F_OK)) {
@@ -338,7 +341,7 @@ void stream_close(struct stream *s)
 
 /* ---- the format: every vCPU's state, shown and written back --------------- */
 
-int stream_load(const struct xs_common *c, struct io_src *src, struct input *in,
+int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 		stream_container *container)
 {
 	static const char why[] = "QEMU stream: registers placed at the Intel standard offsets "
@@ -346,7 +349,7 @@ int stream_load(const struct xs_common *c, struct io_src *src, struct input *in,
 	struct xs_layout intel;
 	const struct xs_layout *l = &intel;
 	struct stream *s;
-	int rc = stream_open(src, container, &s);
+	int rc = stream_open(c, src, container, &s);
 
 	if (rc)
 		return rc;
@@ -384,7 +387,7 @@ int stream_load(const struct xs_common *c, struct io_src *src, struct input *in,
 	return 0;
 }
 
-static int qemu_load(const struct xs_common *c, struct io_src *src, struct input *in)
+static int qemu_load(const struct fmt_opts *c, struct io_src *src, struct input *in)
 {
 	return stream_load(c, src, in, plain_container);
 }
@@ -578,7 +581,7 @@ int stream_write(const struct stream *s, const char *dest)
 
 	for (unsigned i = 0; i < n; i++)
 		patches_add(&ps, p[i].off, p[i].data, p[i].len);
-	progress_start(s->path, "copied", (uint64_t)s->st.st_size);
+	progress_start(s->path, "copied", (uint64_t)s->st.st_size, s->progress);
 	if (!rc && s->codec != CODEC_NONE) {
 		/* A libvirt header stays raw; the stream after it is compressed again. */
 		rc = patchcopy(s->fd, s->path, &o, 0, s->start, NULL);

@@ -46,10 +46,9 @@ struct stream {
 	bool walked;		/* every RAM record walked (else: the device sections only) */
 	char why[320];		/* why walked, or (not walked) nothing */
 	uint8_t **orig;		/* each cpu body as read, for the patches */
+	bool verify;		/* walk every RAM record even where the vmdesc suffices */
+	int progress;		/* progress.h's mode */
 };
-
-/* --verify (or XSAVECTL_VERIFY=1): walk every RAM record even where the vmdesc suffices. */
-extern bool stream_verify;
 
 /*
  * How the stream is wrapped: sets s->container, s->codec and s->start (a
@@ -61,16 +60,17 @@ int libvirt_header(struct stream *s);
 /* "raw", "gzip", ... "sparse" for a header's format number. */
 const char *libvirt_format_name(uint32_t format);
 /* Walk the stream behind @src (which it takes over) in @container.  0 or an exit code. */
-int stream_open(struct io_src *src, stream_container *container, struct stream **out);
+struct fmt_opts;
+int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container *container,
+		struct stream **out);
 void stream_close(struct stream *s);
 
 /* The calls a stream format's struct format is made of (libvirt.c's, qemu_stream.c's). */
 struct input;
 struct input_state;
 struct out;
-struct xs_common;
 struct xs_diag;
-int stream_load(const struct xs_common *c, struct io_src *src, struct input *in,
+int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 		stream_container *container);
 /* Emit the stream's facts (after the container's). */
 void stream_show(struct out *o, const struct stream *s);

@@ -7,7 +7,8 @@
 #include <xsave/regs.h>
 #include <xsave/rules.h>
 
-#include "cmd.h"
+#include "fmt/input.h"
+#include "out/show.h"
 #include "util.h"
 
 static const char *sw_name(enum xs_sw_kind k)

@@ -9,7 +9,8 @@
 
 #include <xsave/hostinfo.h>
 
-#include "cmd.h"
+#include "sys/host_facts.h"
+#include "sys/io.h"
 #include "exitcodes.h"
 #include "sys/host_live.h"
 #include "sys/profile_file.h"
