@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/cmd.h"
 #include "../../src/exitcodes.h"
 #include "../../src/fmt/format.h"
+#include "../../src/fmt/input.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,7 +52,7 @@ static bool mine(const char *path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct xs_common c = { .thread = -1, .vcpu = -1 };
+	struct fmt_opts c = { .thread = -1, .vcpu = -1 };
 	char path[64];
 	struct input in;
 	int fd = fuzz_file(data, size, path, sizeof(path));
