@@ -13,6 +13,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "out/verdict.h"
 #include "util.h"
 
@@ -170,11 +171,12 @@ static int check(struct check_args *a)
 	if (matrix)
 		out_text_table(o);
 	for (size_t i = 0; i < b.n; i++) {
+		struct fail why;
 		struct input in;
 
-		rc = batch_load(&a->common, &b, i, &in);
+		rc = batch_load(&a->common, &b, i, &in, &why);
 		if (rc) {
-			batch_error(o, &a->common, b.files[i], rc);
+			batch_error(o, &a->common, b.files[i], rc, &why);
 			status = exit_worst(status, rc);
 			continue;
 		}

@@ -7,6 +7,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "util.h"
 
 enum { OPT_ALL = 0x1300 };
@@ -171,6 +172,7 @@ static int diff_pair(struct out *o, const struct diff_args *a, const struct inpu
 static int run(int argc, char **argv)
 {
 	struct diff_args a = { 0 };
+	struct fail why = { 0 };
 	struct input in[2];
 	bool equal = true;
 	struct out *o;
@@ -180,13 +182,14 @@ static int run(int argc, char **argv)
 	rc = common_prepare(&a.common);
 	if (rc)
 		return rc;
-	rc = input_load(&a.common.fo, a.file[0], &in[0]);
+	rc = input_load(&a.common.fo, a.file[0], &in[0], &why);
 	if (rc)
-		return input_error_doc(&a.common, a.file[0], rc);
-	rc = input_load(&a.common.fo, a.file[1], &in[1]);
+		return input_error_doc(&a.common, a.file[0], rc, &why);
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&a.common.fo, a.file[1], &in[1], &why);
 	if (rc) {
 		input_free(&in[0]);
-		return input_error_doc(&a.common, a.file[1], rc);
+		return input_error_doc(&a.common, a.file[1], rc, &why);
 	}
 	if (in[0].nstates != in[1].nstates) {
 		msg_err("'%s' holds %u states and '%s' %u: extract the ones to compare with `xsavectl extract`",

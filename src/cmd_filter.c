@@ -15,6 +15,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/format.h"
 #include "out/verdict.h"
 #include "util.h"
@@ -356,9 +357,11 @@ static void refused_states(struct out *o, const struct xs_target *t, struct inpu
 
 static int write_output(struct input *in, const char *dest, bool in_place)
 {
+	struct fail why = { 0 };
+
 	if (in_place && in->fmt->write_in_place)
-		return in->fmt->write_in_place(in);
-	return in->fmt->write(in, dest);
+		return fail_said(&why, in->fmt->write_in_place(in, &why));
+	return fail_said(&why, in->fmt->write(in, dest, &why));
 }
 
 /*
@@ -368,6 +371,7 @@ static int write_output(struct input *in, const char *dest, bool in_place)
  */
 static int filter_open(struct filter_args *a, struct input *in, const char **dest)
 {
+	struct fail why = { 0 };
 	int rc = targets_prepare(&a->targets);
 
 	a->target = a->targets.v;
@@ -379,13 +383,16 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 		rc = EXIT_USAGE;
 	}
 	/* A journal left by an interrupted --in-place run is rolled back first. */
-	if (!rc && a->in_place)
-		rc = format_recover(a->file);
+	if (!rc && a->in_place) {
+		rc = format_recover(a->file, &why);
+		fail_print(&why);	/* what it rolled back, or why it could not */
+	}
 	if (rc)
 		return rc;
-	rc = input_load(&a->common.fo, a->file, in);
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&a->common.fo, a->file, in, &why);
 	if (rc)
-		return input_error_doc(&a->common, a->file, rc);
+		return input_error_doc(&a->common, a->file, rc, &why);
 	*dest = a->in_place ? a->file : a->output;
 	if (!a->in_place && strcmp(*dest, "-") && io_same_file(*dest, &in->st)) {
 		msg_err("'%s': output is the input file; use --in-place to replace it", *dest);

@@ -6,6 +6,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "util.h"
 
 struct inspect_args {
@@ -105,11 +106,12 @@ static int run(int argc, char **argv)
 	o = common_out(a.common.json);
 	out_arr(o, "inputs");
 	for (size_t i = 0; i < b.n; i++) {
+		struct fail why;
 		struct input in;
 
-		rc = batch_load(&a.common, &b, i, &in);
+		rc = batch_load(&a.common, &b, i, &in, &why);
 		if (rc) {
-			batch_error(o, &a.common, b.files[i], rc);
+			batch_error(o, &a.common, b.files[i], rc, &why);
 			status = exit_worst(status, rc);
 			continue;
 		}

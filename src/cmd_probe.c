@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/kvm_probe.h"
 #include "util.h"
 
@@ -239,10 +240,11 @@ static int from_file(const struct probe_args *a)
 	struct xs_kp_record r;
 	struct xs_diag d = { 0 };
 	struct io_file f;
-	int rc = io_read(a->from, 1 << 20, &f);
+	struct fail why = { 0 };
+	int rc = io_read(a->from, 1 << 20, &f, &why);
 
 	if (rc)
-		return rc;
+		return fail_said(&why, rc);
 	if (xs_kp_parse((const char *)f.buf, f.len, &r, &d)) {
 		msg_diag(a->from, &d);
 		io_free(&f);

@@ -15,6 +15,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "util.h"
 
 enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY, OPT_PROGRESS, OPT_NO_PROGRESS,
@@ -127,10 +128,11 @@ static int layout_from_file(struct xs_common *c)
 			"(%s)", c->layout_arg, strerror(errno));
 		return EXIT_NOINPUT;
 	}
-	rc = host_facts(c->layout_arg, false, &h, NULL);
+	struct fail why = { 0 };
 
+	rc = host_facts(c->layout_arg, false, &h, NULL, &why);
 	if (rc)
-		return rc;
+		return fail_said(&why, rc);
 	if (!(h.d.valid & 1)) {
 		msg_err("'%s': no CPUID leaf 0xd sub-leaf 0 (\"0xd.0 eax=...\"): no layout to use",
 			c->layout_arg);
@@ -159,15 +161,16 @@ static int parse_id(const char *opt, const char *arg, const char *what, long *v)
 
 int common_prepare(struct xs_common *c)
 {
+	struct fail why = { 0 };
 	struct xs_hostinfo h;
 	struct xs_diag d = { 0 };
 	int rc;
 
 	c->fo.thread = -1;
 	c->fo.vcpu = -1;
-	rc = host_facts(NULL, false, &h, NULL);
+	rc = host_facts(NULL, false, &h, NULL, &why);
 	if (rc)
-		return rc;
+		return fail_said(&why, rc);
 	if (!xs_host_has_xsave(&h))
 		snprintf(d.msg, sizeof(d.msg), "this host has no XSAVE (no CPUID leaf 0xd)");
 	else if (!xs_layout_from_cpuid(&h.d, "host", &c->fo.host, &d))

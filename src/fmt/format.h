@@ -16,6 +16,7 @@
 
 #include <xsave/err.h>
 
+struct fail;
 struct fmt_opts;
 struct input;
 struct input_state;
@@ -38,16 +39,23 @@ struct format {
 
 	/* Is @src this format?  (Its first bytes, decompressed if gzip'ed.) */
 	bool (*sniff)(const struct io_src *src);
-	/* Read @src (taken over) into @in: in->priv, in->s.  0 or an exit code. */
-	int (*load)(const struct fmt_opts *c, struct io_src *src, struct input *in);
+	/*
+	 * Read @src (taken over) into @in: in->priv, in->s.  0 or an exit code,
+	 * with why in @why (fail.h): formats never print.
+	 */
+	int (*load)(const struct fmt_opts *c, struct io_src *src, struct input *in,
+		    struct fail *why);
 	/* Emit "compression" and the format's facts. */
 	void (*show)(struct out *o, const struct input *in);
-	/* Write @in with its (filtered) states to @dest, atomically.  0 or an exit code. */
-	int (*write)(struct input *in, const char *dest);
+	/* Write @in with its (filtered) states to @dest, atomically.  0 or an exit code (@why). */
+	int (*write)(struct input *in, const char *dest, struct fail *why);
 	/* Rewrite @in's own file (filter --in-place); NULL: write() over it. */
-	int (*write_in_place)(struct input *in);
-	/* Before an in-place write: undo what an interrupted one left (idempotent).  NULL: nothing. */
-	int (*recover)(const char *path);
+	int (*write_in_place)(struct input *in, struct fail *why);
+	/*
+	 * Before an in-place write: undo what an interrupted one left (idempotent;
+	 * what it did is why->note).  NULL: nothing.
+	 */
+	int (*recover)(const char *path, struct fail *why);
 	/*
 	 * filter --force: @comps leave state @s, so the guest may no longer
 	 * enable them where the format records it (a stream's XCR0, CR4, MSRs).
@@ -60,7 +68,7 @@ struct format {
 
 extern const struct format image_format, elf_core_format, qemu_stream_format, libvirt_format;
 
-/* filter --in-place: every format's recover() on @path.  0 or an exit code. */
-int format_recover(const char *path);
+/* filter --in-place: every format's recover() on @path.  0 or an exit code (@why). */
+int format_recover(const char *path, struct fail *why);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "sys/io.h"
 
+struct fail;
 struct format;
 struct out;
 
@@ -70,13 +71,17 @@ struct input {
 	struct input_state *s;
 };
 
-/* Read and decode @path (only --thread's state when given).  0 or an exit code. */
-int input_load(const struct fmt_opts *c, const char *path, struct input *in);
+/*
+ * Read and decode @path (only --thread's state when given).  0 or an exit
+ * code with why in @why (fail.h), for the command to print or put in its
+ * JSON error entry: nothing here prints.
+ */
+int input_load(const struct fmt_opts *c, const char *path, struct input *in, struct fail *why);
 void input_free(struct input *in);
-/* Add a state to @in (its states array has room), decoded from @img.  0 or an exit code. */
+/* Add a state to @in (its states array has room), decoded from @img.  0 or an exit code (@why). */
 int input_parse(const struct fmt_opts *c, struct input *in, struct input_state *s,
 		uint8_t *img, size_t len, const struct xs_layout *producer,
-		const char *producer_why, uint64_t holds);
+		const char *producer_why, uint64_t holds, struct fail *why);
 /* Emit "file", "format", "compression" and the format's own facts of @in. */
 void show_input(struct out *o, const struct input *in);
 

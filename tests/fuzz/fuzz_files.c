@@ -34,7 +34,7 @@ static bool mine(const char *path)
 	struct io_src src;
 	bool ok;
 
-	if (io_open(path, &src))
+	if (io_open(path, &src, NULL))
 		return false;
 	switch (FUZZ_READER) {
 	case READ_CORE:
@@ -65,13 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	xs_layout_builtin(XS_VENDOR_INTEL, &c.host);
 	c.have_host = true;
-	if (!input_load(&c, path, &in)) {
+	if (!input_load(&c, path, &in, NULL)) {
 		/*
 		 * Write the (unchanged) copy of a core or stream, as filter does, to
 		 * stdout.  An input that reads must also write: EXIT_SOFTWARE is an
 		 * internal error (a stream's cpu section not standing for its state).
 		 */
-		if (in.fmt != &image_format && in.fmt->write(&in, "-") == EXIT_SOFTWARE)
+		if (in.fmt != &image_format && in.fmt->write(&in, "-", NULL) == EXIT_SOFTWARE)
 			abort();
 		input_free(&in);
 	}
