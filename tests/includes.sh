@@ -1,9 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The include graph of src/ between units (a unit: x.c with its x.h): no cycle, and no file of src/fmt, src/sys or src/out
-# includes the command layer (cmd.h, batch.h).  Quoted includes are resolved
-# against src/ (the build's -Isrc).  Exit 1 with each offence said.
+# The boundary of src/'s rooms.  The include graph between units (a unit: x.c with its
+# x.h) has no cycle; no file of src/fmt, src/sys or src/out includes the command layer
+# (cmd.h, batch.h); nothing in src/fmt or src/sys prints (failures are values, fail.h;
+# only progress.c draws its line on stderr).  Quoted includes are resolved against src/
+# (the build's -Isrc).  Exit 1 with each offence said.
 cd "$(dirname "$0")/../src" || exit 1
+prints=$(grep -nE '\<(msg_err|msg_note|msg_diag|fail_print|printf|puts|perror)\(|\<f(printf|puts|putc)\([^;]*\<std(err|out)\>' \
+	fmt/*.c sys/*.c | grep -v '^sys/progress\.c:')
+if [ -n "$prints" ]; then
+	echo "$prints" | sed 's/^/includes.sh: prints below the commands: /'
+	st=1
+fi
 for f in $(find . -name '*.[ch]' | sed 's|^\./||' | sort); do
 	sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" |
 		while read -r h; do [ -f "$h" ] && echo "$f $h"; done
@@ -33,4 +41,5 @@ done | awk '
 	END {
 		for (v in nodes) if (!state[v]) visit(v)
 		exit bad
-	}'
+	}' || st=1
+exit ${st:-0}
