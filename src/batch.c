@@ -8,6 +8,7 @@
 #include "batch.h"
 #include "exitcodes.h"
 #include "fail.h"
+#include "fmt/format.h"
 #include "fmt/input.h"
 #include "util.h"
 
@@ -196,10 +197,8 @@ int input_error_doc(const struct xs_common *c, const char *file, int rc, const s
 
 void state_name(char *buf, size_t len, const char *file, const struct input_state *s)
 {
-	if (s->kind == STATE_VCPU)
-		snprintf(buf, len, "%s vcpu%ld", file, s->id);
-	else if (s->kind == STATE_THREAD && s->id >= 0)
-		snprintf(buf, len, "%s thread %ld", file, s->id);
-	else
-		snprintf(buf, len, "%s", file);
+	int n = snprintf(buf, len, "%s", file);
+
+	if (s->fmt->name_state && n >= 0 && (size_t)n < len)
+		s->fmt->name_state(buf + n, len - (size_t)n, s);
 }

@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "exitcodes.h"
 #include "fail.h"
+#include "fmt/format.h"
 #include "util.h"
 
 enum { OPT_ALL = 0x1300 };
@@ -92,10 +93,17 @@ static void show_pair(struct out *o, const struct input_state *ia, const struct 
 {
 	const struct xs_state *sa = &ia->st, *sb = &ib->st;
 
-	if (ia->kind != STATE_IMAGE)
-		out_u64(o, ia->kind == STATE_THREAD ? "thread_a" : "vcpu_a", (uint64_t)ia->id);
-	if (ib->kind != STATE_IMAGE)
-		out_u64(o, ib->kind == STATE_THREAD ? "thread_b" : "vcpu_b", (uint64_t)ib->id);
+	char key[32];
+
+	/* "thread_a", "vcpu_b": the option that picks the state, where its format has several */
+	if (ia->fmt->select) {
+		snprintf(key, sizeof(key), "%s_a", ia->fmt->select);
+		out_u64(o, key, (uint64_t)ia->id);
+	}
+	if (ib->fmt->select) {
+		snprintf(key, sizeof(key), "%s_b", ib->fmt->select);
+		out_u64(o, key, (uint64_t)ib->id);
+	}
 	out_bool(o, "equal", d->n == 0);
 	show_bv(o, "xstate_bv_a", sa);
 	show_bv(o, "xstate_bv_b", sb);

@@ -126,13 +126,8 @@ static void show_change(struct out *o, const struct input_state *s, uint64_t bv_
 		out_u64(o, "size_after", st->size);
 	}
 	out_arr(o, "guest_changes");
-	for (unsigned k = 0; k < s->nchanges; k++) {
-		out_obj(o, NULL);
-		out_str(o, "what", s->changes[k].what);
-		out_strf(o, "before", "0x%llx", (unsigned long long)s->changes[k].before);
-		out_strf(o, "after", "0x%llx", (unsigned long long)s->changes[k].after);
-		out_end(o);
-	}
+	if (s->fmt->show_changes)
+		s->fmt->show_changes(o, s);
 	out_end(o);
 	out_end(o);
 }

@@ -80,7 +80,7 @@ static void show_states(struct out *o, const struct inspect_args *a, const struc
 		}
 		out_obj(o, NULL);
 		show_label(o, is);
-		show_state(o, &is->st, state_kind_name(is->kind));
+		show_state(o, &is->st, state_source(is));
 		show_components(o, &is->st, NULL);
 		if (a->registers)
 			show_registers(o, &is->st);

@@ -51,6 +51,7 @@ struct core_thread {
 	bool has_fpreg;
 	uint64_t fpreg_off;	/* NT_PRFPREG (64-bit) or NT_PRXFPREG (32-bit) */
 	uint8_t fpreg[XS_LEGACY_SIZE];	/* the FXSAVE image */
+	char prfpreg[96];	/* the crosscheck: "agrees", "absent", "differs at byte N (...)" */
 };
 
 struct core {
@@ -396,14 +397,14 @@ static int core_load(const struct fmt_opts *c, struct io_src *src, struct input 
 
 		if (c->thread >= 0 && t->tid != c->thread)
 			continue;
-		s->kind = STATE_THREAD;
 		s->id = t->tid;
+		s->priv = t;	/* the core's: freed with it */
 		s->offset = t->xstate_off;
 		rc = input_parse(c, in, s, t->img, t->xstate_len,
 				 core->have_layout ? &core->layout : NULL, why, 0, fail);
 		if (rc)
 			return rc;
-		crosscheck(t, s->crosscheck, sizeof(s->crosscheck));
+		crosscheck(t, t->prfpreg, sizeof(t->prfpreg));
 		in->nstates++;
 	}
 	if (!in->nstates)
@@ -427,6 +428,24 @@ static void core_show(struct out *o, const struct input *in)
 	out_bool(o, "xsave_layout_note", c->have_layout);
 }
 
+static void core_show_label(struct out *o, const struct input_state *s)
+{
+	const struct core_thread *t = s->priv;
+
+	if (s->id >= 0)
+		out_u64(o, "thread", (uint64_t)s->id);
+	else
+		out_null(o, "thread");
+	out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
+	out_str(o, "prfpreg", t->prfpreg);
+}
+
+static void core_name_state(char *buf, size_t len, const struct input_state *s)
+{
+	if (s->id >= 0)
+		snprintf(buf, len, " thread %ld", s->id);
+}
+
 static int core_write_input(struct input *in, const char *dest, struct fail *why)
 {
 	return core_write(in->priv, dest, why);
@@ -440,6 +459,7 @@ static void core_free(struct input *in)
 const struct format elf_core_format = {
 	.name = "elf-core",
 	.what = "an ELF core",
+	.source = "thread",
 	.unit = "thread",
 	.units = "threads",
 	.select = "thread",
@@ -449,6 +469,8 @@ const struct format elf_core_format = {
 	.sniff = core_sniff,
 	.load = core_load,
 	.show = core_show,
+	.show_label = core_show_label,
+	.name_state = core_name_state,
 	.write = core_write_input,
 	.free = core_free,
 };

@@ -12,6 +12,7 @@
 #define XSAVECTL_FORMAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/err.h>
@@ -26,6 +27,7 @@ struct out;
 struct format {
 	const char *name;	/* the output's "format": "qemu-stream", "elf-core", "image" */
 	const char *what;	/* in messages: "a QEMU migration stream" */
+	const char *source;	/* the output's "source" of its states: "image", "thread", "vcpu" */
 	/* The states and the option that picks one (NULL: a single state). */
 	const char *unit;	/* "vCPU", "thread" */
 	const char *units;	/* "vCPUs", "threads" */
@@ -47,6 +49,15 @@ struct format {
 		    struct fail *why);
 	/* Emit "compression" and the format's facts. */
 	void (*show)(struct out *o, const struct input *in);
+	/*
+	 * Emit the label of state @s: which one it is ("vcpu", "thread") and
+	 * what the format knows of it ("offset", a crosscheck).  NULL: none.
+	 */
+	void (*show_label)(struct out *o, const struct input_state *s);
+	/* @s's name in one-line answers after the file's (" vcpu1"): at most @len bytes.  NULL: none. */
+	void (*name_state)(char *buf, size_t len, const struct input_state *s);
+	/* Emit the guest values filter --force changed in @s (force_drop()'s).  NULL: none. */
+	void (*show_changes)(struct out *o, const struct input_state *s);
 	/* Write @in with its (filtered) states to @dest, atomically.  0 or an exit code (@why). */
 	int (*write)(struct input *in, const char *dest, struct fail *why);
 	/* Rewrite @in's own file (filter --in-place); NULL: write() over it. */

@@ -55,7 +55,6 @@ static int image_load(const struct fmt_opts *c, struct io_src *src, struct input
 		return rc;
 	in->nstates = 1;
 	in->s = xcalloc(1, sizeof(*in->s));
-	in->s[0].kind = STATE_IMAGE;
 	in->s[0].id = -1;
 	return input_parse(c, in, &in->s[0], f->buf, f->len, NULL, NULL, 0, why);
 }
@@ -89,6 +88,7 @@ static void image_free(struct input *in)
 const struct format image_format = {
 	.name = "image",
 	.what = "an XSAVE image",
+	.source = "image",
 	.sniff = image_sniff,
 	.load = image_load,
 	.show = image_show,

@@ -126,6 +126,8 @@ int input_load(const struct fmt_opts *c, const char *path, struct input *in, str
 		return rc;
 	}
 	rc = in->fmt->load(c, &src, in, why);
+	for (unsigned i = 0; !rc && i < in->nstates; i++)
+		in->s[i].fmt = in->fmt;
 	if (!rc)
 		rc = apply_guest(c, in, why);
 	if (rc)
@@ -164,9 +166,7 @@ int format_recover(const char *path, struct fail *why)
 	return 0;
 }
 
-const char *state_kind_name(enum state_kind k)
+const char *state_source(const struct input_state *s)
 {
-	static const char *const names[] = { "image", "thread", "vcpu" };
-
-	return names[k];
+	return s->fmt->source;
 }

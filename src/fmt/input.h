@@ -42,24 +42,23 @@ struct fmt_opts {
 	int progress;			/* progress.h's mode: -1 when stderr is a terminal, 0, 1 */
 };
 
-/* What a state of an input is. */
-enum state_kind { STATE_IMAGE, STATE_THREAD, STATE_VCPU };
-/* "image", "thread", "vcpu": the "source" of a state in the output. */
-const char *state_kind_name(enum state_kind k);
-
-/* One state of an input, with where it came from. */
+/*
+ * One state of an input, with where it came from.  What else a format knows
+ * of it (a stream's cpu section, a core's NT_PRFPREG) is the format's own
+ * (priv), shown by its format's show_label() (format.h).
+ */
 struct input_state {
 	struct xs_state st;
-	enum state_kind kind;
+	const struct format *fmt;	/* the input's: how the state is named and shown */
 	long id;		/* thread id, vCPU index; -1 for images */
 	uint64_t offset;	/* of the image (the cpu section) in the (decompressed) file */
-	unsigned cpu;		/* streams: index into the stream's cpu sections */
-	uint8_t *own;		/* streams: the image built from the section (owned) */
+	uint8_t *own;		/* the image, where the format built it (owned) */
 	uint64_t cleared;	/* filter: XSTATE_BV bits cleared */
-	unsigned nchanges;	/* filter --force on a stream: guest values changed */
-	struct xs_qcpu_change changes[XS_QCPU_MAX_CHANGES];
-	char crosscheck[96];	/* cores: NT_PRFPREG "agrees", "absent", "differs at byte N" */
+	void *priv;		/* the format's own data of this state (it frees it) */
 };
+
+/* "image", "thread", "vcpu": the "source" of a state in the output. */
+const char *state_source(const struct input_state *s);
 
 /* One input file and the states read from it. */
 struct input {

@@ -316,6 +316,7 @@ int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container 
 		return rc;
 	}
 	s->orig = xcalloc(s->qs.ncpu, sizeof(*s->orig));
+	s->vcpu = xcalloc(s->qs.ncpu, sizeof(*s->vcpu));
 	for (unsigned i = 0; i < s->qs.ncpu; i++) {
 		s->orig[i] = xmalloc(s->qs.cpu[i].body_len);
 		memcpy(s->orig[i], s->qs.cpu[i].body, s->qs.cpu[i].body_len);
@@ -331,6 +332,7 @@ void stream_close(struct stream *s)
 	for (unsigned i = 0; s->orig && i < s->qs.ncpu; i++)
 		free(s->orig[i]);
 	free(s->orig);
+	free(s->vcpu);
 	xs_qstream_free(&s->qs);
 	free(s->box);
 	io_close(s->fd);
@@ -364,10 +366,10 @@ int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 
 		if (c->vcpu >= 0 && cpu->instance != c->vcpu)
 			continue;
-		st->kind = STATE_VCPU;
 		st->id = cpu->instance;
 		st->offset = cpu->off;
-		st->cpu = i;
+		st->priv = &s->vcpu[i];
+		s->vcpu[i].cpu = i;
 		if (xs_qcpu_image(cpu, l, &st->own, &size, &holds))
 			return EXIT_SOFTWARE;
 		in->nstates++;
@@ -375,7 +377,8 @@ int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 		if (rc)
 			return rc;
 		xs_qcpu_state_facts(cpu, &st->st);
-		snprintf(st->crosscheck, sizeof(st->crosscheck), "%s", cpu->vmdesc_check);
+		snprintf(s->vcpu[i].vmdesc_check, sizeof(s->vcpu[i].vmdesc_check), "%s",
+			 cpu->vmdesc_check);
 	}
 	if (!in->nstates)
 		return fail_msg(fail, EXIT_DATAERR, in->path, "no vCPU %ld in this stream (it has %u)",
@@ -449,7 +452,7 @@ static int carry_states(struct input *in, struct fail *why)
 
 	for (unsigned i = 0; i < in->nstates; i++) {
 		struct input_state *is = &in->s[i];
-		struct xs_qcpu *cpu = &s->qs.cpu[is->cpu];
+		struct xs_qcpu *cpu = &s->qs.cpu[((const struct stream_vcpu *)is->priv)->cpu];
 		uint8_t *img;
 		size_t size;
 		uint64_t holds;
@@ -497,7 +500,41 @@ int stream_force_drop(struct input *in, struct input_state *is, uint64_t comps,
 {
 	struct stream *s = in->priv;
 
-	return xs_qcpu_drop(&s->qs.cpu[is->cpu], comps, is->changes, &is->nchanges, d);
+	struct stream_vcpu *v = is->priv;
+
+	return xs_qcpu_drop(&s->qs.cpu[v->cpu], comps, v->changes, &v->nchanges, d);
+}
+
+void stream_show_label(struct out *o, const struct input_state *s)
+{
+	const struct stream_vcpu *v = s->priv;
+
+	out_u64(o, "vcpu", (uint64_t)s->id);
+	out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
+	out_str(o, "vmdesc_check", v->vmdesc_check);
+	out_str(o, "accelerator", s->st.bv_unmaintained ? "tcg" : s->st.xstate_bv ? "kvm"
+										  : "unknown");
+	if (s->st.bv_unmaintained)
+		out_note(o, "(env.xstate_bv is 0 while registers hold data: written under TCG, "
+			 "which never updates it)");
+}
+
+void stream_name_state(char *buf, size_t len, const struct input_state *s)
+{
+	snprintf(buf, len, " vcpu%ld", s->id);
+}
+
+void stream_show_changes(struct out *o, const struct input_state *s)
+{
+	const struct stream_vcpu *v = s->priv;
+
+	for (unsigned k = 0; k < v->nchanges; k++) {
+		out_obj(o, NULL);
+		out_str(o, "what", v->changes[k].what);
+		out_strf(o, "before", "0x%llx", (unsigned long long)v->changes[k].before);
+		out_strf(o, "after", "0x%llx", (unsigned long long)v->changes[k].after);
+		out_end(o);
+	}
 }
 
 void stream_input_free(struct input *in)

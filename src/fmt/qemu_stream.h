@@ -25,6 +25,14 @@
 struct fail;
 struct fmt_opts;
 
+/* What a stream knows of a vCPU's state (its input_state's priv). */
+struct stream_vcpu {
+	unsigned cpu;			/* index into the stream's cpu sections */
+	char vmdesc_check[96];		/* the section against the vmdesc's description */
+	unsigned nchanges;		/* filter --force: guest values changed */
+	struct xs_qcpu_change changes[XS_QCPU_MAX_CHANGES];
+};
+
 struct stream {
 	const char *path;
 	struct fail *fail;	/* why it could not be read (stream_open's @why) */
@@ -40,6 +48,7 @@ struct stream {
 	bool walked;		/* every RAM record walked (else: the device sections only) */
 	char why[320];		/* why walked, or (not walked) nothing */
 	uint8_t **orig;		/* each cpu body as read, for the patches */
+	struct stream_vcpu *vcpu;	/* each cpu section's state: its priv */
 	bool verify;		/* walk every RAM record even where the vmdesc suffices */
 	int progress;		/* progress.h's mode */
 };
@@ -70,10 +79,15 @@ int stream_input_write_in_place(struct input *in, struct fail *why);
 int stream_force_drop(struct input *in, struct input_state *is, uint64_t comps,
 		      struct xs_diag *d);
 void stream_input_free(struct input *in);
+void stream_show_label(struct out *o, const struct input_state *s);
+void stream_name_state(char *buf, size_t len, const struct input_state *s);
+void stream_show_changes(struct out *o, const struct input_state *s);
 /* What both stream formats' struct format say alike: their states, and their writers. */
 #define STREAM_FORMAT_STATES \
-	.what = "a QEMU migration stream", .unit = "vCPU", .units = "vCPUs", .select = "vcpu", \
-	.select_what = "a vCPU of a QEMU migration stream", .every = "vCPU of a stream"
+	.what = "a QEMU migration stream", .source = "vcpu", .unit = "vCPU", .units = "vCPUs", \
+	.select = "vcpu", .select_what = "a vCPU of a QEMU migration stream", \
+	.every = "vCPU of a stream", .show_label = stream_show_label, \
+	.name_state = stream_name_state, .show_changes = stream_show_changes
 #define STREAM_FORMAT_WRITERS \
 	.write = stream_input_write, .write_in_place = stream_input_write_in_place, \
 	.recover = journal_recover, .force_drop = stream_force_drop, .free = stream_input_free
