@@ -110,6 +110,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libxsave.a $(LIBS)
 
+# The formats' own test links the CLI's lower rooms (src/fmt, src/sys, the output tree), no command.
+FMT_TEST_OBJ = $(filter $(BUILD)/src/fmt/% $(BUILD)/src/sys/% $(BUILD)/src/out/out.o \
+	$(BUILD)/src/out/text.o $(BUILD)/src/out/json.o $(BUILD)/src/fail.o $(BUILD)/src/util.o,$(CLI_OBJ))
+$(BUILD)/tests/test_formats: tests/unit/test_formats.c tests/unit/check.h $(FMT_TEST_OBJ) $(BUILD)/libxsave.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(FMT_TEST_OBJ) $(BUILD)/libxsave.a $(LIBS)
+
 $(BUILD)/tests/mkxsave: tests/gen/mkxsave.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<
