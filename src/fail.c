@@ -7,6 +7,7 @@
 #include "exitcodes.h"
 #include "fail.h"
 
+__attribute__((format(printf, 6, 0)))
 static int record(struct fail *f, int code, const char *file, bool has_off, uint64_t off,
 		  const char *fmt, va_list ap)
 {
