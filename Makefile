@@ -39,10 +39,10 @@ LIB_SRC = lib/rd.c lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.
 	  lib/text.c lib/kprobe.c lib/profile.c lib/journal.c lib/version.c
 # The CLI: commands and their shared options in src/, input formats in src/fmt/,
 # output and showing in src/out/, I/O and the live host and KVM in src/sys/.
-CLI_SRC = src/main.c src/exitcodes.c src/util.c src/options.c src/targets.c src/batch.c \
+CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/targets.c src/batch.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c \
-	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/fmt/qemu_journal.c \
+	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/sys/journal.c \
 	  src/fmt/libvirt.c src/fmt/codec.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \
@@ -109,6 +109,13 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libxsave.a $(LIBS)
+
+# The formats' own test links the CLI's lower rooms (src/fmt, src/sys, the output tree), no command.
+FMT_TEST_OBJ = $(filter $(BUILD)/src/fmt/% $(BUILD)/src/sys/% $(BUILD)/src/out/out.o \
+	$(BUILD)/src/out/text.o $(BUILD)/src/out/json.o $(BUILD)/src/fail.o $(BUILD)/src/util.o,$(CLI_OBJ))
+$(BUILD)/tests/test_formats: tests/unit/test_formats.c tests/unit/check.h $(FMT_TEST_OBJ) $(BUILD)/libxsave.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(FMT_TEST_OBJ) $(BUILD)/libxsave.a $(LIBS)
 
 $(BUILD)/tests/mkxsave: tests/gen/mkxsave.c
 	@mkdir -p $(dir $@)
@@ -282,6 +289,7 @@ lint: $(BUILD)/xsavectl
 		out=$$(mandoc -Tlint man/*.1 2>&1 | grep -v 'outdated mandoc.db'); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; fi
 	@sh tests/docsync.sh $(BUILD)/xsavectl
+	@sh tests/includes.sh
 
 # make install links its own binary for PREFIX (only cmd_probe.o differs) and leaves the
 # in-tree ./xsavectl as it was built; make uninstall removes exactly what install wrote.

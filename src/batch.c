@@ -7,6 +7,8 @@
 
 #include "batch.h"
 #include "exitcodes.h"
+#include "fail.h"
+#include "fmt/format.h"
 #include "fmt/input.h"
 #include "util.h"
 
@@ -110,14 +112,14 @@ void batch_expand(const struct batch_args *a, struct batch *b)
 			add(b, a->files[i], false);
 }
 
-int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struct input *in)
+int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struct input *in,
+	       struct fail *why)
 {
-	msg_last_clear();
-	if (b->empty[i]) {
-		msg_err("'%s': no regular file under this directory: nothing judged", b->files[i]);
-		return EXIT_NOINPUT;
-	}
-	return input_load(c, b->files[i], in);
+	memset(why, 0, sizeof(*why));
+	if (b->empty[i])
+		return fail_msg(why, EXIT_NOINPUT, b->files[i], "no regular file under this "
+				"directory: nothing judged");
+	return input_load(&c->fo, b->files[i], in, why);
 }
 
 void batch_free(struct batch *b)
@@ -130,56 +132,64 @@ void batch_free(struct batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* The last message without the "'FILE': " it starts with when it names @file. */
-static const char *message(const char *file)
+/*
+ * The failure's message for @file's error line or entry: the file it names
+ * where that is another ("'JOURNAL': ..."), then its offset with @with_off
+ * (--brief's line; JSON has it as a field) or where it counts something else
+ * than the file's bytes ("offset 0xN (compressed): ..."), then the message.
+ */
+static void entry_message(const struct fail *why, const char *file, bool with_off, char *buf,
+			  size_t len)
 {
-	const struct msg_last *m = msg_last();
-	size_t n = strlen(file);
+	const char *msg = why->msg[0] ? why->msg : "cannot be read";
+	int n = 0;
 
-	if (!m->set)
-		return "cannot be read";
-	if (m->text[0] == '\'' && !strncmp(m->text + 1, file, n) && !strncmp(m->text + 1 + n, "': ", 3))
-		return m->text + n + 4;
-	return m->text;
+	if (why->file[0] && strcmp(why->file, file))
+		n = snprintf(buf, len, "'%s': ", why->file);
+	if (why->has_off && (with_off || why->off_what[0]) && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "offset 0x%llx%s: ",
+			      (unsigned long long)why->off, why->off_what);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%s", msg);
 }
 
-void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc)
+void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc,
+		 const struct fail *why)
 {
-	const struct msg_last *m = msg_last();
+	char msg[FAIL_MSG_MAX + FAIL_FILE_MAX + 16];
 
+	fail_print(why);
 	if (c->brief) {
-		if (m->set && m->has_off)
-			printf("%s: error: offset 0x%llx: %s\n", file, (unsigned long long)m->off,
-			       message(file));
-		else
-			printf("%s: error: %s\n", file, message(file));
+		entry_message(why, file, true, msg, sizeof(msg));
+		printf("%s: error: %s\n", file, msg);
 		return;
 	}
 	if (!c->json)
 		return;
+	entry_message(why, file, false, msg, sizeof(msg));
 	out_obj(o, NULL);
 	out_str(o, "file", file);
 	out_obj(o, "error");
 	out_u64(o, "code", (uint64_t)rc);
-	if (m->has_off)
-		out_u64(o, "offset", m->off);
+	if (why->has_off)
+		out_u64(o, "offset", why->off);
 	else
 		out_null(o, "offset");
-	out_str(o, "message", message(file));
+	out_str(o, "message", msg);
 	out_end(o);
 	out_end(o);
 }
 
-int input_error_doc(const struct xs_common *c, const char *file, int rc)
+int input_error_doc(const struct xs_common *c, const char *file, int rc, const struct fail *why)
 {
 	struct out *o;
 	int w;
 
 	if (!c->json)
-		return rc;
-	o = common_out(c);
+		return fail_said(why, rc);
+	o = common_out(c->json);
 	out_arr(o, "inputs");
-	batch_error(o, c, file, rc);
+	batch_error(o, c, file, rc, why);
 	out_end(o);
 	w = common_finish(o);
 	return w ? w : rc;
@@ -187,10 +197,8 @@ int input_error_doc(const struct xs_common *c, const char *file, int rc)
 
 void state_name(char *buf, size_t len, const char *file, const struct input_state *s)
 {
-	if (s->kind == STATE_VCPU)
-		snprintf(buf, len, "%s vcpu%ld", file, s->id);
-	else if (s->kind == STATE_THREAD && s->id >= 0)
-		snprintf(buf, len, "%s thread %ld", file, s->id);
-	else
-		snprintf(buf, len, "%s", file);
+	int n = snprintf(buf, len, "%s", file);
+
+	if (s->fmt->name_state && n >= 0 && (size_t)n < len)
+		s->fmt->name_state(buf + n, len - (size_t)n, s);
 }

@@ -42,23 +42,27 @@ void batch_free(struct batch *b);
  * Load input @i of @b (input_load()), or refuse a directory that held no
  * regular file: a sweep that judged nothing says so (exit 66).
  */
+struct fail;
 struct input;
 struct xs_common;
-int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struct input *in);
+int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struct input *in,
+	       struct fail *why);
 
 /*
- * @file could not be read (exit code @rc, its message already on stderr):
- * JSON gets {"file", "error": {"code", "offset", "message"}} in the open
- * array, --brief a line "FILE: error: MESSAGE"; text has said it on stderr.
+ * @file could not be read (exit code @rc, why in @why): its line on stderr,
+ * then JSON gets {"file", "error": {"code", "offset", "message"}} in the open
+ * array ("offset" a number where the failure has one), --brief a line
+ * "FILE: error: MESSAGE".
  */
-void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc);
+void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc,
+		 const struct fail *why);
 
 /*
  * A single-input command (filter, diff, extract) whose @file cannot be read:
- * with --json the one document still comes, its "inputs" holding the error
- * entry (text has said it on stderr).  Returns @rc, or a write error.
+ * its line on stderr, and with --json the one document still comes, its
+ * "inputs" holding the error entry.  Returns @rc, or a write error.
  */
-int input_error_doc(const struct xs_common *c, const char *file, int rc);
+int input_error_doc(const struct xs_common *c, const char *file, int rc, const struct fail *why);
 
 /* "FILE", "FILE vcpu1", "FILE thread 4242": a state's name in one-line answers. */
 void state_name(char *buf, size_t len, const char *file, const struct input_state *s);

@@ -23,6 +23,7 @@
 #include "sys/host_facts.h"
 #include "sys/io.h"
 #include "targets.h"
+#include "version.h"
 
 struct xs_cmd {
 	const char *name;
@@ -41,18 +42,9 @@ struct xs_common {
 	const char *layout_arg;		/* --layout */
 	const char *guest_arg;		/* --guest-xcr0 */
 	const char *thread_arg;		/* --thread */
-	long thread;			/* -1: every thread */
 	const char *vcpu_arg;		/* --vcpu */
-	long vcpu;			/* -1: every vCPU */
-	bool guest_set;
-	uint64_t guest_xcr0;
-	bool raw;			/* --raw: read any file as a raw image */
-	/* Resolved by common_prepare(). */
-	bool layout_forced;
-	struct xs_layout layout;
-	char layout_why[96];
-	bool have_host;
-	struct xs_layout host;
+	/* How the formats read inputs: resolved by common_prepare(). */
+	struct fmt_opts fo;
 };
 
 extern const struct argp common_argp;
@@ -72,6 +64,5 @@ error_t once(struct argp_state *state, const char *opt, const char **slot, const
 
 /* Resolve --layout, --guest-xcr0 and this host's layout.  0 or an exit code. */
 int common_prepare(struct xs_common *c);
-#define XSAVECTL_VERSION "0.1.0"
 
 #endif

@@ -13,6 +13,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "out/verdict.h"
 #include "util.h"
 
@@ -66,7 +67,7 @@ static void show_one(struct out *o, const struct input_state *is, const struct x
 	out_str(o, "verdict", xs_verdict_name(c->verdict));
 	show_label(o, is);
 	show_verdict(o, c, &is->st, t);
-	show_state(o, &is->st, state_kind_name(is->kind));
+	show_state(o, &is->st, state_source(is));
 	show_components(o, &is->st, NULL);
 	out_end(o);
 }
@@ -156,7 +157,7 @@ static int check(struct check_args *a)
 		return rc;
 	batch_expand(&a->batch, &b);
 	c = xcalloc(a->targets.n, sizeof(*c));
-	o = common_out(&a->common);
+	o = common_out(a->common.json);
 	if (matrix) {
 		out_arr(o, "targets");
 		out_text_table(o);
@@ -170,11 +171,12 @@ static int check(struct check_args *a)
 	if (matrix)
 		out_text_table(o);
 	for (size_t i = 0; i < b.n; i++) {
+		struct fail why;
 		struct input in;
 
-		rc = batch_load(&a->common, &b, i, &in);
+		rc = batch_load(&a->common, &b, i, &in, &why);
 		if (rc) {
-			batch_error(o, &a->common, b.files[i], rc);
+			batch_error(o, &a->common, b.files[i], rc, &why);
 			status = exit_worst(status, rc);
 			continue;
 		}

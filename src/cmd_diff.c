@@ -7,6 +7,8 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
+#include "fmt/format.h"
 #include "util.h"
 
 enum { OPT_ALL = 0x1300 };
@@ -91,10 +93,17 @@ static void show_pair(struct out *o, const struct input_state *ia, const struct 
 {
 	const struct xs_state *sa = &ia->st, *sb = &ib->st;
 
-	if (ia->kind != STATE_IMAGE)
-		out_u64(o, ia->kind == STATE_THREAD ? "thread_a" : "vcpu_a", (uint64_t)ia->id);
-	if (ib->kind != STATE_IMAGE)
-		out_u64(o, ib->kind == STATE_THREAD ? "thread_b" : "vcpu_b", (uint64_t)ib->id);
+	char key[32];
+
+	/* "thread_a", "vcpu_b": the option that picks the state, where its format has several */
+	if (ia->fmt->select) {
+		snprintf(key, sizeof(key), "%s_a", ia->fmt->select);
+		out_u64(o, key, (uint64_t)ia->id);
+	}
+	if (ib->fmt->select) {
+		snprintf(key, sizeof(key), "%s_b", ib->fmt->select);
+		out_u64(o, key, (uint64_t)ib->id);
+	}
 	out_bool(o, "equal", d->n == 0);
 	show_bv(o, "xstate_bv_a", sa);
 	show_bv(o, "xstate_bv_b", sb);
@@ -171,6 +180,7 @@ static int diff_pair(struct out *o, const struct diff_args *a, const struct inpu
 static int run(int argc, char **argv)
 {
 	struct diff_args a = { 0 };
+	struct fail why = { 0 };
 	struct input in[2];
 	bool equal = true;
 	struct out *o;
@@ -180,13 +190,14 @@ static int run(int argc, char **argv)
 	rc = common_prepare(&a.common);
 	if (rc)
 		return rc;
-	rc = input_load(&a.common, a.file[0], &in[0]);
+	rc = input_load(&a.common.fo, a.file[0], &in[0], &why);
 	if (rc)
-		return input_error_doc(&a.common, a.file[0], rc);
-	rc = input_load(&a.common, a.file[1], &in[1]);
+		return input_error_doc(&a.common, a.file[0], rc, &why);
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&a.common.fo, a.file[1], &in[1], &why);
 	if (rc) {
 		input_free(&in[0]);
-		return input_error_doc(&a.common, a.file[1], rc);
+		return input_error_doc(&a.common, a.file[1], rc, &why);
 	}
 	if (in[0].nstates != in[1].nstates) {
 		msg_err("'%s' holds %u states and '%s' %u: extract the ones to compare with `xsavectl extract`",
@@ -195,7 +206,7 @@ static int run(int argc, char **argv)
 		input_free(&in[1]);
 		return EXIT_USAGE;
 	}
-	o = common_out(&a.common);
+	o = common_out(a.common.json);
 	out_str(o, "a", a.file[0]);
 	out_str(o, "b", a.file[1]);
 	out_arr(o, "states");

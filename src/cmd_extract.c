@@ -9,6 +9,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/format.h"
 #include "util.h"
 
@@ -92,6 +93,7 @@ static uint8_t *standalone(const struct xs_state *st, size_t *size, uint64_t *bv
 static int run(int argc, char **argv)
 {
 	struct extract_args a = { 0 };
+	struct fail why = { 0 };
 	const struct input_state *s;
 	struct input in;
 	struct out *o;
@@ -105,9 +107,9 @@ static int run(int argc, char **argv)
 	rc = common_prepare(&a.common);
 	if (rc)
 		return rc;
-	rc = input_load(&a.common, a.file, &in);
+	rc = input_load(&a.common.fo, a.file, &in, &why);
 	if (rc)
-		return input_error_doc(&a.common, a.file, rc);
+		return input_error_doc(&a.common, a.file, rc, &why);
 	if (in.nstates != 1) {
 		list_ids(&in, ids, sizeof(ids));
 		msg_err("'%s' holds %u %s (%s): choose one with --%s", a.file, in.nstates,
@@ -122,7 +124,7 @@ static int run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	img = standalone(&s->st, &size, &bv);
-	rc = io_write_atomic(a.output, img, size, false, NULL);
+	rc = fail_said(&why, io_write_atomic(a.output, img, size, false, NULL, &why));
 	free(img);
 	if (rc || !strcmp(a.output, "-")) {
 		input_free(&in);
@@ -137,7 +139,7 @@ static int run(int argc, char **argv)
 		input_free(&in);
 		return common_print("");
 	}
-	o = common_out(&a.common);
+	o = common_out(a.common.json);
 	show_input(o, &in);
 	show_label(o, s);
 	out_str(o, "output", a.output);

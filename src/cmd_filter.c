@@ -15,6 +15,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/format.h"
 #include "out/verdict.h"
 #include "util.h"
@@ -125,13 +126,8 @@ static void show_change(struct out *o, const struct input_state *s, uint64_t bv_
 		out_u64(o, "size_after", st->size);
 	}
 	out_arr(o, "guest_changes");
-	for (unsigned k = 0; k < s->nchanges; k++) {
-		out_obj(o, NULL);
-		out_str(o, "what", s->changes[k].what);
-		out_strf(o, "before", "0x%llx", (unsigned long long)s->changes[k].before);
-		out_strf(o, "after", "0x%llx", (unsigned long long)s->changes[k].after);
-		out_end(o);
-	}
+	if (s->fmt->show_changes)
+		s->fmt->show_changes(o, s);
 	out_end(o);
 	out_end(o);
 }
@@ -356,9 +352,11 @@ static void refused_states(struct out *o, const struct xs_target *t, struct inpu
 
 static int write_output(struct input *in, const char *dest, bool in_place)
 {
+	struct fail why = { 0 };
+
 	if (in_place && in->fmt->write_in_place)
-		return in->fmt->write_in_place(in);
-	return in->fmt->write(in, dest);
+		return fail_said(&why, in->fmt->write_in_place(in, &why));
+	return fail_said(&why, in->fmt->write(in, dest, &why));
 }
 
 /*
@@ -368,6 +366,7 @@ static int write_output(struct input *in, const char *dest, bool in_place)
  */
 static int filter_open(struct filter_args *a, struct input *in, const char **dest)
 {
+	struct fail why = { 0 };
 	int rc = targets_prepare(&a->targets);
 
 	a->target = a->targets.v;
@@ -379,18 +378,21 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 		rc = EXIT_USAGE;
 	}
 	/* A journal left by an interrupted --in-place run is rolled back first. */
-	if (!rc && a->in_place)
-		rc = format_recover(a->file);
+	if (!rc && a->in_place) {
+		rc = format_recover(a->file, &why);
+		fail_print(&why);	/* what it rolled back, or why it could not */
+	}
 	if (rc)
 		return rc;
-	rc = input_load(&a->common, a->file, in);
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&a->common.fo, a->file, in, &why);
 	if (rc)
-		return input_error_doc(&a->common, a->file, rc);
+		return input_error_doc(&a->common, a->file, rc, &why);
 	*dest = a->in_place ? a->file : a->output;
 	if (!a->in_place && strcmp(*dest, "-") && io_same_file(*dest, &in->st)) {
 		msg_err("'%s': output is the input file; use --in-place to replace it", *dest);
 		rc = EXIT_USAGE;
-	} else if (in->fmt->select && (a->common.thread >= 0 || a->common.vcpu >= 0)) {
+	} else if (in->fmt->select && (a->common.fo.thread >= 0 || a->common.fo.vcpu >= 0)) {
 		msg_err("'%s': filter rewrites every %s; --%s is for reading", a->file,
 			in->fmt->every, in->fmt->select);
 		rc = EXIT_USAGE;
@@ -441,7 +443,7 @@ static int filter(struct filter_args *ap)
 	refused = !judge_states(&a, &in, c);
 	if (a.common.brief)
 		brief(&a, &in, c, refused, dest);
-	o = common_out(&a.common);
+	o = common_out(a.common.json);
 	rc = filter_report(o, &a, &in, c, refused, dest);
 	free(c);
 	if (!rc && !refused)

@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/dest_facts.h"
 #include "sys/profile_file.h"
 #include "util.h"
@@ -88,8 +89,8 @@ static const struct argp argp = {
 static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
 			const struct dest_facts *df, const char *source, const char *record)
 {
-	struct xs_common c = { .json = true };
-	struct out *o = common_out(&c);
+	struct out *o = common_out(true);
+	struct fail why = { 0 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -108,7 +109,7 @@ static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;
 	}
-	rc = io_write_atomic(a->save, (const uint8_t *)buf, len, false, NULL);
+	rc = fail_said(&why, io_write_atomic(a->save, (const uint8_t *)buf, len, false, NULL, &why));
 	free(buf);
 	return rc;
 }
@@ -119,7 +120,7 @@ static bool is_profile(const char *file)
 	struct io_file f;
 	bool json;
 
-	if (io_read(file, 1 << 20, &f))
+	if (io_read(file, 1 << 20, &f, NULL))
 		return false;
 	json = profile_is_json(f.buf, f.len);
 	io_free(&f);
@@ -135,13 +136,14 @@ static int dest(const struct host_args *a, struct dest_facts *df)
 {
 	const char *env = getenv("XSAVECTL_HOST_CPUID");
 	const char *file = a->cpuid_file ? a->cpuid_file : env && *env ? env : NULL;
+	struct fail why = { 0 };
 	struct profile p;
 	int rc;
 
 	memset(df, 0, sizeof(*df));
 	if (!file) {
 		dest_live(!a->no_kvm, df);
-	} else if (is_profile(file) && !(rc = profile_load(file, &p)) &&
+	} else if (is_profile(file) && !(rc = fail_said(&why, profile_load(file, &p, &why))) &&
 		   (p.kernel_from[0] || p.qemu_version)) {
 		df->kernel = p.kernel;
 		memcpy(df->release, p.kernel_release, sizeof(df->release));
@@ -153,9 +155,10 @@ static int dest(const struct host_args *a, struct dest_facts *df)
 		snprintf(df->kernel_from, sizeof(df->kernel_from), "not recorded in %s", file);
 		snprintf(df->qemu_from, sizeof(df->qemu_from), "not recorded in %s", file);
 	}
-	if (a->probe_from && (rc = dest_from_record(a->probe_from, df)))
-		return rc;
-	return a->qemu_version ? dest_set_qemu(a->qemu_version, df) : 0;
+	memset(&why, 0, sizeof(why));
+	if (a->probe_from && (rc = dest_from_record(a->probe_from, df, &why)))
+		return fail_said(&why, rc);
+	return a->qemu_version ? fail_said(&why, dest_set_qemu(a->qemu_version, df, &why)) : 0;
 }
 
 static int run(int argc, char **argv)
@@ -164,13 +167,14 @@ static int run(int argc, char **argv)
 	struct xs_hostinfo h;
 	struct dest_facts df;
 	struct xs_common c = { 0 };
+	struct fail why = { 0 };
 	const char *source;
 	char *record;
 	struct out *o;
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
-	rc = host_facts(a.cpuid_file, !a.no_kvm, &h, &source);
+	rc = fail_said(&why, host_facts(a.cpuid_file, !a.no_kvm, &h, &source, &why));
 	if (rc || (rc = dest(&a, &df)))
 		return rc;
 	record = xs_hostinfo_format(&h);
@@ -188,7 +192,7 @@ static int run(int argc, char **argv)
 		return rc;
 	}
 	c.json = a.json;
-	o = common_out(&c);
+	o = common_out(c.json);
 	show_host(o, &h, &df, source, a.cpuid_file, record);
 	free(record);
 	return common_finish(o);

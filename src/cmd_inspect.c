@@ -6,6 +6,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "util.h"
 
 struct inspect_args {
@@ -79,7 +80,7 @@ static void show_states(struct out *o, const struct inspect_args *a, const struc
 		}
 		out_obj(o, NULL);
 		show_label(o, is);
-		show_state(o, &is->st, state_kind_name(is->kind));
+		show_state(o, &is->st, state_source(is));
 		show_components(o, &is->st, NULL);
 		if (a->registers)
 			show_registers(o, &is->st);
@@ -102,14 +103,15 @@ static int run(int argc, char **argv)
 	if (rc)
 		return rc;
 	batch_expand(&a.batch, &b);
-	o = common_out(&a.common);
+	o = common_out(a.common.json);
 	out_arr(o, "inputs");
 	for (size_t i = 0; i < b.n; i++) {
+		struct fail why;
 		struct input in;
 
-		rc = batch_load(&a.common, &b, i, &in);
+		rc = batch_load(&a.common, &b, i, &in, &why);
 		if (rc) {
-			batch_error(o, &a.common, b.files[i], rc);
+			batch_error(o, &a.common, b.files[i], rc, &why);
 			status = exit_worst(status, rc);
 			continue;
 		}

@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/kvm_probe.h"
 #include "util.h"
 
@@ -203,7 +204,7 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 	enum xs_kp_class hint = XS_KP_INCONCLUSIVE;
 	char label[32] = "";
 	struct xs_common c = { .json = a->json };
-	struct out *o = common_out(&c);
+	struct out *o = common_out(c.json);
 	int rc;
 
 	xs_kp_judge(r, &v);
@@ -239,10 +240,11 @@ static int from_file(const struct probe_args *a)
 	struct xs_kp_record r;
 	struct xs_diag d = { 0 };
 	struct io_file f;
-	int rc = io_read(a->from, 1 << 20, &f);
+	struct fail why = { 0 };
+	int rc = io_read(a->from, 1 << 20, &f, &why);
 
 	if (rc)
-		return rc;
+		return fail_said(&why, rc);
 	if (xs_kp_parse((const char *)f.buf, f.len, &r, &d)) {
 		msg_diag(a->from, &d);
 		io_free(&f);

@@ -15,8 +15,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "exitcodes.h"
-#include "fmt/qemu_stream.h"
-#include "sys/progress.h"
+#include "fail.h"
 #include "util.h"
 
 enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY, OPT_PROGRESS, OPT_NO_PROGRESS,
@@ -59,8 +58,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &c->json;
+		c->fo.progress = -1;
 		if (getenv("XSAVECTL_VERIFY") && !strcmp(getenv("XSAVECTL_VERIFY"), "1"))
-			stream_verify = true;
+			c->fo.verify = true;
 		return 0;
 	case 'q':
 		c->brief = true;
@@ -78,14 +78,14 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	case OPT_VCPU:
 		return once(state, "--vcpu", &c->vcpu_arg, arg);
 	case OPT_RAW:
-		c->raw = true;
+		c->fo.raw = true;
 		return 0;
 	case OPT_VERIFY:
-		stream_verify = true;
+		c->fo.verify = true;
 		return 0;
 	case OPT_PROGRESS:
 	case OPT_NO_PROGRESS:
-		progress_mode = key == OPT_PROGRESS;
+		c->fo.progress = key == OPT_PROGRESS;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -128,20 +128,21 @@ static int layout_from_file(struct xs_common *c)
 			"(%s)", c->layout_arg, strerror(errno));
 		return EXIT_NOINPUT;
 	}
-	rc = host_facts(c->layout_arg, false, &h, NULL);
+	struct fail why = { 0 };
 
+	rc = host_facts(c->layout_arg, false, &h, NULL, &why);
 	if (rc)
-		return rc;
+		return fail_said(&why, rc);
 	if (!(h.d.valid & 1)) {
 		msg_err("'%s': no CPUID leaf 0xd sub-leaf 0 (\"0xd.0 eax=...\"): no layout to use",
 			c->layout_arg);
 		return EXIT_DATAERR;
 	}
-	if (xs_layout_from_cpuid(&h.d, "file", &c->layout, &d)) {
+	if (xs_layout_from_cpuid(&h.d, "file", &c->fo.layout, &d)) {
 		msg_diag(c->layout_arg, &d);
 		return EXIT_DATAERR;
 	}
-	snprintf(c->layout_why, sizeof(c->layout_why), "--layout %s", c->layout_arg);
+	snprintf(c->fo.layout_why, sizeof(c->fo.layout_why), "--layout %s", c->layout_arg);
 	return 0;
 }
 
@@ -160,46 +161,47 @@ static int parse_id(const char *opt, const char *arg, const char *what, long *v)
 
 int common_prepare(struct xs_common *c)
 {
+	struct fail why = { 0 };
 	struct xs_hostinfo h;
 	struct xs_diag d = { 0 };
 	int rc;
 
-	c->thread = -1;
-	c->vcpu = -1;
-	rc = host_facts(NULL, false, &h, NULL);
+	c->fo.thread = -1;
+	c->fo.vcpu = -1;
+	rc = host_facts(NULL, false, &h, NULL, &why);
 	if (rc)
-		return rc;
+		return fail_said(&why, rc);
 	if (!xs_host_has_xsave(&h))
 		snprintf(d.msg, sizeof(d.msg), "this host has no XSAVE (no CPUID leaf 0xd)");
-	else if (!xs_layout_from_cpuid(&h.d, "host", &c->host, &d))
-		c->have_host = true;
-	if (c->thread_arg && parse_id("--thread", c->thread_arg, "a thread id", &c->thread))
+	else if (!xs_layout_from_cpuid(&h.d, "host", &c->fo.host, &d))
+		c->fo.have_host = true;
+	if (c->thread_arg && parse_id("--thread", c->thread_arg, "a thread id", &c->fo.thread))
 		return EXIT_USAGE;
-	if (c->vcpu_arg && parse_id("--vcpu", c->vcpu_arg, "a vCPU index", &c->vcpu))
+	if (c->vcpu_arg && parse_id("--vcpu", c->vcpu_arg, "a vCPU index", &c->fo.vcpu))
 		return EXIT_USAGE;
 	if (c->guest_arg) {
-		rc = resolve_mask("--guest-xcr0", c->guest_arg, &c->guest_xcr0);
+		rc = resolve_mask("--guest-xcr0", c->guest_arg, &c->fo.guest_xcr0);
 
 		if (rc)
 			return rc;
-		c->guest_set = true;
+		c->fo.guest_set = true;
 	}
 	if (!c->layout_arg)
 		return 0;
-	c->layout_forced = true;
+	c->fo.layout_forced = true;
 	if (!strcmp(c->layout_arg, "intel") || !strcmp(c->layout_arg, "amd")) {
 		xs_layout_builtin(c->layout_arg[0] == 'a' ? XS_VENDOR_AMD : XS_VENDOR_INTEL,
-				  &c->layout);
-		snprintf(c->layout_why, sizeof(c->layout_why), "--layout %s", c->layout_arg);
+				  &c->fo.layout);
+		snprintf(c->fo.layout_why, sizeof(c->fo.layout_why), "--layout %s", c->layout_arg);
 		return 0;
 	}
 	if (!strcmp(c->layout_arg, "host")) {
-		if (!c->have_host) {
+		if (!c->fo.have_host) {
 			msg_err("--layout host: %s", d.msg);
 			return EXIT_UNAVAILABLE;
 		}
-		c->layout = c->host;
-		snprintf(c->layout_why, sizeof(c->layout_why),
+		c->fo.layout = c->fo.host;
+		snprintf(c->fo.layout_why, sizeof(c->fo.layout_why),
 			 "--layout host: this host's CPUID leaf 0xd");
 		return 0;
 	}

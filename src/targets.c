@@ -10,8 +10,11 @@
 
 #include <xsave/hostinfo.h>
 
-#include "cmd.h"
+#include "targets.h"
+#include "sys/io.h"
+#include "util.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/dest_facts.h"
 #include "sys/host_facts.h"
 #include "sys/io.h"
@@ -59,7 +62,8 @@ static int from_profile(const char *path, const struct io_file *f, struct resolv
 	struct profile p = { 0 };
 	struct xs_cpuid_d cd;
 	struct xs_diag d = { 0 };
-	int rc = profile_parse(path, f->buf, f->len, &p);
+	struct fail why = { 0 };
+	int rc = fail_said(&why, profile_parse(path, f->buf, f->len, &p, &why));
 
 	if (!rc) {
 		r->mask = p.target;
@@ -94,10 +98,11 @@ static int from_cpuid_file(const char *path, const struct io_file *f, struct res
 static int from_file(const char *path, struct resolved *r)
 {
 	struct io_file f;
-	int rc = io_read(path, TARGET_FILE_MAX, &f);
+	struct fail why = { 0 };
+	int rc = io_read(path, TARGET_FILE_MAX, &f, &why);
 
 	if (rc)
-		return rc;
+		return fail_said(&why, rc);
 	if (profile_is_json(f.buf, f.len))
 		rc = from_profile(path, &f, r);
 	else
@@ -129,7 +134,9 @@ static int resolve(const char *opt, const char *arg, struct resolved *r)
 
 	memset(r, 0, sizeof(*r));
 	if (!strcmp(arg, "host")) {
-		rc = host_facts(NULL, true, &h, NULL);
+		struct fail why = { 0 };
+
+		rc = fail_said(&why, host_facts(NULL, true, &h, NULL, &why));
 		if (!rc)
 			from_hostinfo(&h, "host", r);
 	} else if (arg[0] == '@') {

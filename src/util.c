@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exitcodes.h"
+#include "fail.h"
 #include "util.h"
 
 const char *xs_cmd_name;
@@ -90,18 +91,6 @@ static const char *hint_text(enum xs_hint h)
 	return "";
 }
 
-static struct msg_last last;
-
-const struct msg_last *msg_last(void)
-{
-	return &last;
-}
-
-void msg_last_clear(void)
-{
-	memset(&last, 0, sizeof(last));
-}
-
 void msg_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -111,11 +100,6 @@ void msg_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	va_start(ap, fmt);
-	vsnprintf(last.text, sizeof(last.text), fmt, ap);
-	va_end(ap);
-	last.set = true;
-	last.has_off = false;
 }
 
 void msg_note(const char *fmt, ...)
@@ -131,16 +115,33 @@ void msg_note(const char *fmt, ...)
 
 void msg_diag(const char *file, const struct xs_diag *d)
 {
-	last.set = true;
-	last.has_off = d->has_off;
-	last.off = d->off;
-	snprintf(last.text, sizeof(last.text), "%s", d->msg);
 	prefix();
 	if (file)
 		fprintf(stderr, "'%s': ", file);
 	if (d->has_off)
 		fprintf(stderr, "offset 0x%llx: ", (unsigned long long)d->off);
 	fprintf(stderr, "%s%s\n", d->msg, hint_text(d->hint));
+}
+
+void fail_print(const struct fail *f)
+{
+	if (f->note[0])
+		msg_err("%s", f->note);
+	if (!f->code || !f->msg[0])
+		return;
+	prefix();
+	if (f->file[0])
+		fprintf(stderr, "'%s': ", f->file);
+	if (f->has_off)
+		fprintf(stderr, "offset 0x%llx%s: ", (unsigned long long)f->off, f->off_what);
+	fprintf(stderr, "%s%s\n", f->msg, hint_text(f->hint));
+}
+
+int fail_said(const struct fail *f, int rc)
+{
+	if (rc)
+		fail_print(f);
+	return rc;
 }
 
 int exit_worst(int a, int b)
@@ -157,23 +158,4 @@ int exit_worst(int a, int b)
 			rb = i;
 	}
 	return ra >= rb ? a : b;
-}
-
-int exit_for_err(int err)
-{
-	switch (-err) {
-	case XS_ETRUNC:
-	case XS_EFORMAT:
-	case XS_ELAYOUT:
-	case XS_ELIMIT:
-		return EXIT_DATAERR;
-	case XS_EINVAL:
-		return EXIT_USAGE;
-	case XS_EUNKNOWN:
-		return EXIT_DATAERR;
-	case XS_EUNSUP:
-		return EXIT_UNAVAILABLE;
-	default:
-		return EXIT_SOFTWARE;
-	}
 }

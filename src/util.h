@@ -21,26 +21,18 @@ extern const char *xs_cmd_name;
 
 /* "xsavectl: CMD: MESSAGE" on stderr. */
 void msg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The same for a note that is no error (a file a sweep skips): not kept as msg_last(). */
+/* The same for a note that is no error (a file a sweep skips). */
 void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "xsavectl: CMD: 'FILE': offset 0xN: MESSAGE" from a library diagnostic. */
 void msg_diag(const char *file, const struct xs_diag *d);
-/* Exit code for a library error. */
-int exit_for_err(int err);
-
 /*
- * The last message msg_err()/msg_diag() printed, for batch answers that
- * report an unreadable input in JSON: its text (without the "xsavectl: CMD: "
- * prefix, the file name or the offset, where msg_diag() had them apart) and
- * offset.  msg_last_clear() forgets it.
+ * A lower room's failure (fail.h), printed once: its note if it has one, then
+ * "xsavectl: CMD: 'FILE': offset 0xN: MESSAGE" when something failed.
  */
-struct msg_last {
-	bool set, has_off;
-	unsigned long long off;
-	char text[512];
-};
-const struct msg_last *msg_last(void);
-void msg_last_clear(void);
+struct fail;
+void fail_print(const struct fail *f);
+/* fail_print(@f) when @rc is an exit code; returns @rc. */
+int fail_said(const struct fail *f, int rc);
 
 /*
  * The worse of two exit statuses of a batch (man xsavectl, EXIT STATUS):

@@ -70,7 +70,7 @@ mutant "cut-short kernel buffers refused again" lib/area.c \
 mutant "TCG XSTATE_BV left at 0 by filter" lib/rules.c \
 	'st->xstate_bv = c->bv_data;' '(void)0;' "$(cli filter-stream-tcg)"
 mutant "--guest-xcr0 may contradict the stream" src/fmt/input.c \
-	'if (st->guest_known && st->guest_xcr0 != c->guest_xcr0) {' 'if (0) {' "$(cli err-stream-guest-xcr0-contradicts)"
+	'if (st->guest_known && st->guest_xcr0 != c->guest_xcr0)' 'if (0)' "$(cli err-stream-guest-xcr0-contradicts)"
 mutant "--force keeps env.xcr0" lib/qemu_cpu.c \
 	'body_put(c, QCPU_XCR0, 8, after, &old);' 'old = after;' "$(cli filter-stream-force-xcr0)"
 mutant "a batch stops at the first unreadable input" src/cmd_check.c \
@@ -90,7 +90,7 @@ mutant "ISA-L's errors not replayed through zlib" src/fmt/codec.c \
 	'make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/inflate.sh'
 mutant "libvirt header read little-endian only" src/fmt/libvirt.c \
 	'		u32 = xs_rd_u32be_at;' '		(void)0;' "$(cli stream-libvirt-big-endian)"
-mutant "journal rollback writes before every range is read" src/fmt/qemu_journal.c \
+mutant "journal rollback writes before every range is read" src/sys/journal.c \
 	'	while (all.next < all.count) {' '	while (0) {' "$faults"
 mutant "format registry: the raw image sniffed first" src/fmt/input.c \
 	'	&libvirt_format,' '	&image_format, &libvirt_format,' "$(cli err-format-select)"

@@ -29,6 +29,7 @@
 
 #include "fmt/codec.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/io.h"
 #ifdef HAVE_ISAL
 #include <isa-l/igzip_lib.h>
@@ -165,6 +166,7 @@ struct codec_rd {
 	bool member;		/* inside a member */
 	bool done;
 	int failed;		/* the exit code of an earlier failure */
+	struct fail *fail;	/* why */
 	const char *why;	/* the library's words for STEP_CORRUPT */
 	uint64_t need, limit;	/* STEP_LIMIT: the memory asked for and the limit */
 	z_stream z;
@@ -205,9 +207,12 @@ static ssize_t rd_bad(struct codec_rd *r, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	what = xvasprintf(fmt, ap);
 	va_end(ap);
-	msg_err("'%s': offset 0x%llx in the decompressed stream (0x%llx in the file): %s data %s",
-		r->path, (unsigned long long)r->out_pos, (unsigned long long)rd_file_pos(r),
-		codec_name(r->c), what);
+	char in_file[64];
+
+	snprintf(in_file, sizeof(in_file), " in the decompressed stream (0x%llx in the file)",
+		 (unsigned long long)rd_file_pos(r));
+	fail_at_in(r->fail, code, r->path, r->out_pos, in_file, "%s data %s", codec_name(r->c),
+		   what);
 	free(what);
 	r->failed = code;
 	return -code;
@@ -224,8 +229,8 @@ static int rd_fill(struct codec_rd *r)
 		n = io_pread(r->fd, r->in, IN_CHUNK, r->in_off);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		msg_err("'%s': read error at offset 0x%llx: %s", r->path,
-			(unsigned long long)r->in_off, strerror(errno));
+		fail_msg(r->fail, EXIT_NOINPUT, r->path, "read error at offset 0x%llx: %s",
+			 (unsigned long long)r->in_off, strerror(errno));
 		r->failed = EXIT_NOINPUT;
 		return -EXIT_NOINPUT;
 	}
@@ -400,6 +405,7 @@ struct codec_wr {
 	const struct wr_ops *ops;
 	int fd;
 	const char *path;
+	struct fail *fail;	/* why */
 	uint8_t *out;
 	bool live;		/* the library's stream is initialised */
 	z_stream z;
@@ -420,17 +426,15 @@ struct codec_wr {
 
 static int wr_put(struct codec_wr *w, const uint8_t *p, size_t n)
 {
-	if (n && io_write_full(w->fd, p, n, -1)) {
-		msg_err("'%s': write error: %s", w->path, strerror(errno));
-		return EXIT_IOERR;
-	}
+	if (n && io_write_full(w->fd, p, n, -1))
+		return fail_msg(w->fail, EXIT_IOERR, w->path, "write error: %s", strerror(errno));
 	return 0;
 }
 
 static int wr_fail(struct codec_wr *w, const char *what)
 {
-	msg_err("'%s': %s compression failed: %s", w->path, codec_name(w->c), what);
-	return EXIT_SOFTWARE;
+	return fail_msg(w->fail, EXIT_SOFTWARE, w->path, "%s compression failed: %s",
+			codec_name(w->c), what);
 }
 
 /* A compressor took @k bytes of its input. */
@@ -1321,10 +1325,12 @@ static const struct rd_ops *rd_ops_of(enum codec c)
 	return codecs[c].rd;
 }
 
-int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct codec_rd **out)
+int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct fail *why,
+		  struct codec_rd **out)
 {
 	struct codec_rd *r = xcalloc(1, sizeof(*r));
 
+	r->fail = why;
 	r->c = c;
 	r->ops = rd_ops_of(c);
 	r->fd = fd;
@@ -1333,15 +1339,14 @@ int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct co
 	r->in = xmalloc(IN_CHUNK);
 	*out = NULL;
 	if (!codec_available(c)) {
-		msg_err("'%s': %s data: this xsavectl was built without %s", path,
-			codec_name(c), codec_library(c));
 		codec_rd_close(r);
-		return EXIT_DATAERR;
+		return fail_msg(why, EXIT_DATAERR, path, "%s data: this xsavectl was built without %s",
+				codec_name(c), codec_library(c));
 	}
 	if (r->ops && r->ops->init && !r->ops->init(r)) {
-		msg_err("'%s': cannot start %s decompression", path, codec_name(c));
 		codec_rd_close(r);
-		return EXIT_SOFTWARE;
+		return fail_msg(why, EXIT_SOFTWARE, path, "cannot start %s decompression",
+				codec_name(c));
 	}
 	*out = r;
 	return 0;
@@ -1377,11 +1382,12 @@ void codec_rd_close(struct codec_rd *r)
 }
 
 int codec_wr_open(enum codec c, int fd, const char *path, const struct codec_rd *like,
-		  struct codec_wr **out)
+		  struct fail *why, struct codec_wr **out)
 {
 	struct codec_wr *w = xcalloc(1, sizeof(*w));
 	int rc;
 
+	w->fail = why;
 	w->c = c;
 	w->ops = codecs[c].wr;
 	w->fd = fd;
@@ -1389,9 +1395,8 @@ int codec_wr_open(enum codec c, int fd, const char *path, const struct codec_rd 
 	w->out = xmalloc(OUT_CHUNK);
 	*out = NULL;
 	if (!w->ops) {
-		msg_err("'%s': cannot write %s data: this xsavectl was built without %s", path,
-			codec_name(c), codec_library(c));
-		rc = EXIT_DATAERR;
+		rc = fail_msg(why, EXIT_DATAERR, path, "cannot write %s data: this xsavectl was "
+			      "built without %s", codec_name(c), codec_library(c));
 	} else {
 		rc = w->ops->init(w, like);
 	}

@@ -7,8 +7,9 @@
  * and xz streams, zstd frames, lzop files) one after another as `PROG -dc`
  * reads them, zero padding after the last tolerated, anything else refused; a writer
  * compresses into an output file descriptor.  Every call that can fail
- * prints one line naming the file, the offset in the decompressed stream and
- * the codec's own message, and returns an exit code (65 for bad data).
+ * returns an exit code (65 for bad data) with why in the struct fail (fail.h)
+ * given when it was opened: the file, the offset in the decompressed stream
+ * and the codec's own message.
  */
 #ifndef XSAVECTL_CODEC_H
 #define XSAVECTL_CODEC_H
@@ -37,8 +38,10 @@ const char *codec_level(enum codec c);
 
 struct codec_rd;
 
-/* Decompress @fd's bytes from offset @at on.  0 or an exit code (message printed). */
-int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct codec_rd **out);
+/* Decompress @fd's bytes from offset @at on.  0 or an exit code (why in @why). */
+struct fail;
+int codec_rd_open(enum codec c, int fd, uint64_t at, const char *path, struct fail *why,
+		  struct codec_rd **out);
 /* Up to @n decompressed bytes: the count, 0 at the end, or minus an exit code. */
 ssize_t codec_read(struct codec_rd *r, uint8_t *p, size_t n);
 /* Decompressed bytes delivered so far. */
@@ -55,7 +58,7 @@ struct codec_wr;
  * output keeps; may be NULL.  @path names the output in messages.
  */
 int codec_wr_open(enum codec c, int fd, const char *path, const struct codec_rd *like,
-		  struct codec_wr **out);
+		  struct fail *why, struct codec_wr **out);
 int codec_write(struct codec_wr *w, const uint8_t *p, size_t n);
 /* Flush the end of the compressed stream and free @w (also on failure).  0 or an exit code. */
 int codec_wr_finish(struct codec_wr *w);

@@ -18,10 +18,12 @@
 
 #include <xsave/area.h>
 
-#include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/elf_extent.h"
 #include "fmt/format.h"
+#include "fmt/input.h"
+#include "out/out.h"
 #include "sys/patchcopy.h"
 #include "util.h"
 
@@ -49,10 +51,12 @@ struct core_thread {
 	bool has_fpreg;
 	uint64_t fpreg_off;	/* NT_PRFPREG (64-bit) or NT_PRXFPREG (32-bit) */
 	uint8_t fpreg[XS_LEGACY_SIZE];	/* the FXSAVE image */
+	char prfpreg[96];	/* the crosscheck: "agrees", "absent", "differs at byte N (...)" */
 };
 
 struct core {
 	const char *path;
+	struct fail *fail;	/* why it could not be read */
 	int fd;			/* the plain core: the input, or its decompressed copy */
 	bool gzip;
 	struct stat st;
@@ -77,21 +81,19 @@ static bool core_sniff(const struct io_src *src)
 
 static int bad_at(const struct core *c, uint64_t off, const char *what)
 {
-	msg_err("'%s': offset 0x%llx: %s", c->path, (unsigned long long)off, what);
-	return EXIT_DATAERR;
+	return fail_at(c->fail, EXIT_DATAERR, c->path, off, "%s", what);
 }
 
-/* A read that failed because another process cut the file short: EXIT_NOINPUT after one line. */
+/* A read that failed because another process cut the file short: EXIT_NOINPUT (said). */
 static int cut_meanwhile(const struct core *c, uint64_t off)
 {
 	struct stat now;
 
 	if (fstat(c->fd, &now) || (uint64_t)now.st_size >= c->size)
 		return 0;
-	msg_err("'%s': offset 0x%llx: the file ends at 0x%llx while it is read (it had 0x%llx "
-		"bytes when opened: cut short meanwhile)", c->path, (unsigned long long)off,
-		(unsigned long long)now.st_size, (unsigned long long)c->size);
-	return EXIT_NOINPUT;
+	return fail_at(c->fail, EXIT_NOINPUT, c->path, off, "the file ends at 0x%llx while it is "
+		       "read (it had 0x%llx bytes when opened: cut short meanwhile)",
+		       (unsigned long long)now.st_size, (unsigned long long)c->size);
 }
 
 static bool name_is(const GElf_Nhdr *nh, const char *name, const char *want)
@@ -160,11 +162,9 @@ static int on_layout(struct core *c, const uint8_t *desc, size_t len, uint64_t o
 {
 	struct xs_diag d = { 0 };
 
-	if (xs_layout_from_xfeat_note(desc, len, &c->layout, &d)) {
-		msg_err("'%s': offset 0x%llx: %s", c->path,
-			(unsigned long long)(off + (d.has_off ? d.off : 0)), d.msg);
-		return EXIT_DATAERR;
-	}
+	if (xs_layout_from_xfeat_note(desc, len, &c->layout, &d))
+		return fail_at(c->fail, EXIT_DATAERR, c->path, off + (d.has_off ? d.off : 0), "%s",
+			       d.msg);
 	c->have_layout = true;
 	c->layout_off = off;
 	return 0;
@@ -284,25 +284,25 @@ static int read_notes(struct core *c)
 	return 0;
 }
 
-static int core_open(struct io_src *src, struct core **out)
+static int core_open(struct io_src *src, struct core **out, struct fail *why)
 {
 	struct core *c = xcalloc(1, sizeof(*c));
 	struct stat st;
 	int rc = 0;
 
 	c->path = src->path;
+	c->fail = why;
 	c->gzip = src->gzip;
 	c->st = src->st;
 	if (src->gzip) {
-		struct elf_extent x = { .path = src->path };
+		struct elf_extent x = { .path = src->path, .fail = why };
 
 		rc = io_gunzip_to_tmp(src, elf_extent_step, &x);
 	}
 	c->fd = src->fd;
 	src->fd = -1;
 	if (!rc && fstat(c->fd, &st)) {
-		msg_err("'%s': cannot stat: %s", c->path, strerror(errno));
-		rc = EXIT_NOINPUT;
+		rc = fail_msg(why, EXIT_NOINPUT, c->path, "cannot stat: %s", strerror(errno));
 	}
 	if (!rc) {
 		c->size = (uint64_t)st.st_size;
@@ -338,7 +338,7 @@ static void core_close(struct core *c)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static int core_write(const struct core *c, const char *dest)
+static int core_write(const struct core *c, const char *dest, struct fail *why)
 {
 	struct patches ps = { 0 };
 	struct io_out o;
@@ -352,7 +352,7 @@ static int core_write(const struct core *c, const char *dest)
 		if (t->has_fpreg && t->xstate_len >= FPREG_SHARED)
 			patches_add(&ps, t->fpreg_off, t->img, FPREG_SHARED);
 	}
-	rc = io_out_open(dest, c->gzip, &c->st, &o);
+	rc = io_out_open(dest, c->gzip, &c->st, &o, why);
 	if (!rc)
 		rc = patchcopy(c->fd, c->path, &o, 0, c->size, &ps);
 	if (rc)
@@ -378,11 +378,12 @@ static void crosscheck(const struct core_thread *t, char *out, size_t len)
 	}
 }
 
-static int core_load(const struct xs_common *c, struct io_src *src, struct input *in)
+static int core_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
+		     struct fail *fail)
 {
 	struct core *core;
 	char why[96];
-	int rc = core_open(src, &core);
+	int rc = core_open(src, &core, fail);
 
 	if (rc)
 		return rc;
@@ -396,20 +397,18 @@ static int core_load(const struct xs_common *c, struct io_src *src, struct input
 
 		if (c->thread >= 0 && t->tid != c->thread)
 			continue;
-		s->kind = STATE_THREAD;
 		s->id = t->tid;
+		s->priv = t;	/* the core's: freed with it */
 		s->offset = t->xstate_off;
 		rc = input_parse(c, in, s, t->img, t->xstate_len,
-				 core->have_layout ? &core->layout : NULL, why, 0);
+				 core->have_layout ? &core->layout : NULL, why, 0, fail);
 		if (rc)
 			return rc;
-		crosscheck(t, s->crosscheck, sizeof(s->crosscheck));
+		crosscheck(t, t->prfpreg, sizeof(t->prfpreg));
 		in->nstates++;
 	}
-	if (!in->nstates) {
-		msg_err("'%s': no thread %ld in this core", in->path, c->thread);
-		return EXIT_DATAERR;
-	}
+	if (!in->nstates)
+		return fail_msg(fail, EXIT_DATAERR, in->path, "no thread %ld in this core", c->thread);
 	return 0;
 }
 
@@ -429,9 +428,27 @@ static void core_show(struct out *o, const struct input *in)
 	out_bool(o, "xsave_layout_note", c->have_layout);
 }
 
-static int core_write_input(struct input *in, const char *dest)
+static void core_show_label(struct out *o, const struct input_state *s)
 {
-	return core_write(in->priv, dest);
+	const struct core_thread *t = s->priv;
+
+	if (s->id >= 0)
+		out_u64(o, "thread", (uint64_t)s->id);
+	else
+		out_null(o, "thread");
+	out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
+	out_str(o, "prfpreg", t->prfpreg);
+}
+
+static void core_name_state(char *buf, size_t len, const struct input_state *s)
+{
+	if (s->id >= 0)
+		snprintf(buf, len, " thread %ld", s->id);
+}
+
+static int core_write_input(struct input *in, const char *dest, struct fail *why)
+{
+	return core_write(in->priv, dest, why);
 }
 
 static void core_free(struct input *in)
@@ -442,6 +459,7 @@ static void core_free(struct input *in)
 const struct format elf_core_format = {
 	.name = "elf-core",
 	.what = "an ELF core",
+	.source = "thread",
 	.unit = "thread",
 	.units = "threads",
 	.select = "thread",
@@ -451,6 +469,8 @@ const struct format elf_core_format = {
 	.sniff = core_sniff,
 	.load = core_load,
 	.show = core_show,
+	.show_label = core_show_label,
+	.name_state = core_name_state,
 	.write = core_write_input,
 	.free = core_free,
 };

@@ -17,6 +17,7 @@
 #include <xsave/rd.h>
 
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/elf_extent.h"
 #include "util.h"
 
@@ -150,16 +151,13 @@ int elf_extent_step(void *ctx, int fd, uint64_t have)
 	scan(x, fd, &x->sh, true);	/* first: section 0 may hold the segment count */
 	scan(x, fd, &x->ph, false);
 	if (x->end > CORE_GZIP_MAX) {
-		msg_err("'%s': offset 0x%llx: the core's headers make it 0x%llx bytes decompressed, "
-			"over the limit of %llu GiB for a gzip'ed core (decompress it first)",
-			x->path, (unsigned long long)x->end_from, (unsigned long long)x->end,
-			(unsigned long long)(CORE_GZIP_MAX >> 30));
-		return EXIT_DATAERR;
+		return fail_at(x->fail, EXIT_DATAERR, x->path, x->end_from, "the core's headers make "
+			       "it 0x%llx bytes decompressed, over the limit of %llu GiB for a "
+			       "gzip'ed core (decompress it first)", (unsigned long long)x->end,
+			       (unsigned long long)(CORE_GZIP_MAX >> 30));
 	}
-	if (have > x->end) {
-		msg_err("'%s': offset 0x%llx (decompressed): data after the end of the core (its "
-			"headers end it there)", x->path, (unsigned long long)x->end);
-		return EXIT_DATAERR;
-	}
+	if (have > x->end)
+		return fail_at_in(x->fail, EXIT_DATAERR, x->path, x->end, " (decompressed)",
+				  "data after the end of the core (its headers end it there)");
 	return 0;
 }

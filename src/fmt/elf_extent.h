@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct fail;
+
 /* The most a gzip'ed core may decompress to (into $TMPDIR): larger ones are gunzip'ed first. */
 #define CORE_GZIP_MAX (4ull << 30)
 
@@ -17,6 +19,7 @@ struct elf_table {
 
 struct elf_extent {
 	const char *path;	/* for messages */
+	struct fail *fail;	/* why it stops */
 	uint64_t have;		/* bytes decompressed so far */
 	bool ehdr, c64, xnum;	/* header read; ELFCLASS64; counts in section 0 */
 	struct elf_table ph, sh;
@@ -26,7 +29,7 @@ struct elf_extent {
 
 /*
  * io_gunzip_to_tmp()'s bound (@ctx a struct elf_extent, zeroed but for path):
- * the first @have bytes are in @fd.  0, or EXIT_DATAERR after one line: the
+ * the first @have bytes are in @fd.  0, or EXIT_DATAERR (why in x->fail): the
  * headers name ranges beyond CORE_GZIP_MAX, or data runs past their end.
  */
 int elf_extent_step(void *ctx, int fd, uint64_t have);

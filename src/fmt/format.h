@@ -12,16 +12,22 @@
 #define XSAVECTL_FORMAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <xsave/err.h>
 
-#include "fmt/input.h"
-#include "sys/io.h"
+struct fail;
+struct fmt_opts;
+struct input;
+struct input_state;
+struct io_src;
+struct out;
 
 struct format {
 	const char *name;	/* the output's "format": "qemu-stream", "elf-core", "image" */
 	const char *what;	/* in messages: "a QEMU migration stream" */
+	const char *source;	/* the output's "source" of its states: "image", "thread", "vcpu" */
 	/* The states and the option that picks one (NULL: a single state). */
 	const char *unit;	/* "vCPU", "thread" */
 	const char *units;	/* "vCPUs", "threads" */
@@ -35,16 +41,32 @@ struct format {
 
 	/* Is @src this format?  (Its first bytes, decompressed if gzip'ed.) */
 	bool (*sniff)(const struct io_src *src);
-	/* Read @src (taken over) into @in: in->priv, in->s.  0 or an exit code. */
-	int (*load)(const struct xs_common *c, struct io_src *src, struct input *in);
+	/*
+	 * Read @src (taken over) into @in: in->priv, in->s.  0 or an exit code,
+	 * with why in @why (fail.h): formats never print.
+	 */
+	int (*load)(const struct fmt_opts *c, struct io_src *src, struct input *in,
+		    struct fail *why);
 	/* Emit "compression" and the format's facts. */
 	void (*show)(struct out *o, const struct input *in);
-	/* Write @in with its (filtered) states to @dest, atomically.  0 or an exit code. */
-	int (*write)(struct input *in, const char *dest);
+	/*
+	 * Emit the label of state @s: which one it is ("vcpu", "thread") and
+	 * what the format knows of it ("offset", a crosscheck).  NULL: none.
+	 */
+	void (*show_label)(struct out *o, const struct input_state *s);
+	/* @s's name in one-line answers after the file's (" vcpu1"): at most @len bytes.  NULL: none. */
+	void (*name_state)(char *buf, size_t len, const struct input_state *s);
+	/* Emit the guest values filter --force changed in @s (force_drop()'s).  NULL: none. */
+	void (*show_changes)(struct out *o, const struct input_state *s);
+	/* Write @in with its (filtered) states to @dest, atomically.  0 or an exit code (@why). */
+	int (*write)(struct input *in, const char *dest, struct fail *why);
 	/* Rewrite @in's own file (filter --in-place); NULL: write() over it. */
-	int (*write_in_place)(struct input *in);
-	/* Before an in-place write: undo what an interrupted one left (idempotent).  NULL: nothing. */
-	int (*recover)(const char *path);
+	int (*write_in_place)(struct input *in, struct fail *why);
+	/*
+	 * Before an in-place write: undo what an interrupted one left (idempotent;
+	 * what it did is why->note).  NULL: nothing.
+	 */
+	int (*recover)(const char *path, struct fail *why);
 	/*
 	 * filter --force: @comps leave state @s, so the guest may no longer
 	 * enable them where the format records it (a stream's XCR0, CR4, MSRs).
@@ -57,7 +79,7 @@ struct format {
 
 extern const struct format image_format, elf_core_format, qemu_stream_format, libvirt_format;
 
-/* filter --in-place: every format's recover() on @path.  0 or an exit code. */
-int format_recover(const char *path);
+/* filter --in-place: every format's recover() on @path.  0 or an exit code (@why). */
+int format_recover(const char *path, struct fail *why);
 
 #endif

@@ -10,9 +10,11 @@
 
 #include <xsave/recognise.h>
 
-#include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/format.h"
+#include "fmt/input.h"
+#include "out/out.h"
 #include "util.h"
 
 static bool image_sniff(const struct io_src *src)
@@ -22,8 +24,8 @@ static bool image_sniff(const struct io_src *src)
 }
 
 /* Is this file XSAVE state?  0, or EXIT_DATAERR with the failed rule said. */
-static int image_recognised(const struct xs_common *c, const struct input *in,
-			    const struct io_file *f)
+static int image_recognised(const struct fmt_opts *c, const struct input *in,
+			    const struct io_file *f, struct fail *why)
 {
 	const struct xs_layout *more[] = {
 		c->have_host ? &c->host : NULL,
@@ -35,11 +37,11 @@ static int image_recognised(const struct xs_common *c, const struct input *in,
 		return 0;
 	if (xs_image_recognise(f->buf, f->len, more, 2, &d).rule == XS_RECOG_OK)
 		return 0;
-	msg_diag(in->path, &d);
-	return EXIT_DATAERR;
+	return fail_diag(why, EXIT_DATAERR, in->path, &d);
 }
 
-static int image_load(const struct xs_common *c, struct io_src *src, struct input *in)
+static int image_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
+		      struct fail *why)
 {
 	struct io_file *f = xcalloc(1, sizeof(*f));
 	int rc;
@@ -48,14 +50,13 @@ static int image_load(const struct xs_common *c, struct io_src *src, struct inpu
 	rc = io_read_src(src, XS_IMAGE_LIMIT, f);
 	if (rc)
 		return rc;
-	rc = image_recognised(c, in, f);
+	rc = image_recognised(c, in, f, why);
 	if (rc)
 		return rc;
 	in->nstates = 1;
 	in->s = xcalloc(1, sizeof(*in->s));
-	in->s[0].kind = STATE_IMAGE;
 	in->s[0].id = -1;
-	return input_parse(c, in, &in->s[0], f->buf, f->len, NULL, NULL, 0);
+	return input_parse(c, in, &in->s[0], f->buf, f->len, NULL, NULL, 0, why);
 }
 
 static void image_show(struct out *o, const struct input *in)
@@ -65,13 +66,13 @@ static void image_show(struct out *o, const struct input *in)
 	out_str(o, "compression", f->gzip ? "gzip" : "none");
 }
 
-static int image_write(struct input *in, const char *dest)
+static int image_write(struct input *in, const char *dest, struct fail *why)
 {
 	const struct io_file *f = in->priv;
 	const struct xs_state *st = &in->s[0].st;
 
 	/* The state's bytes: the file read, or filter's copy on the target's layout. */
-	return io_write_atomic(dest, st->img, st->size, f->gzip, &in->st);
+	return io_write_atomic(dest, st->img, st->size, f->gzip, &in->st, why);
 }
 
 static void image_free(struct input *in)
@@ -87,6 +88,7 @@ static void image_free(struct input *in)
 const struct format image_format = {
 	.name = "image",
 	.what = "an XSAVE image",
+	.source = "image",
 	.sniff = image_sniff,
 	.load = image_load,
 	.show = image_show,

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/format.h"
+#include "fmt/input.h"
+#include "out/out.h"
 #include "util.h"
 
 /* In sniffing order: the raw image takes whatever no other format does. */
@@ -24,9 +26,9 @@ static const struct format *const formats[] = {
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
-int input_parse(const struct xs_common *c, struct input *in, struct input_state *s,
+int input_parse(const struct fmt_opts *c, struct input *in, struct input_state *s,
 		uint8_t *img, size_t len, const struct xs_layout *producer,
-		const char *producer_why, uint64_t holds)
+		const char *producer_why, uint64_t holds, struct fail *why)
 {
 	struct xs_parse_opts po = {
 		.force = c->layout_forced ? &c->layout : producer,
@@ -40,8 +42,7 @@ int input_parse(const struct xs_common *c, struct input *in, struct input_state 
 	if (rc) {
 		if (d.has_off)
 			d.off += s->offset;
-		msg_diag(in->path, &d);
-		return exit_for_err(rc);
+		return fail_diag(why, exit_for_err(rc), in->path, &d);
 	}
 	return 0;
 }
@@ -63,22 +64,20 @@ static const struct format *select_owner(const char *opt)
 	return NULL;
 }
 
-/* May @f be read from @src with the --thread/--vcpu given?  0 or EXIT_USAGE (said). */
-static int may_read(const struct xs_common *c, const struct format *f, const struct io_src *src)
+/* May @f be read from @src with the --thread/--vcpu given?  0 or EXIT_USAGE (why). */
+static int may_read(const struct fmt_opts *c, const struct format *f, const struct io_src *src,
+		    struct fail *why)
 {
 	const char *opt = c->thread >= 0 ? "thread" : c->vcpu >= 0 ? "vcpu" : NULL;
 	const struct format *owner = opt ? select_owner(opt) : NULL;
 
-	if (f->needs_seek && io_is_pipe(src->fd)) {
-		msg_err("'%s': %s needs a file it can seek in; standard input is a pipe (give the "
-			"file, or redirect it with <)", src->path, f->what);
-		return EXIT_USAGE;
-	}
-	if (opt && (!f->select || strcmp(f->select, opt))) {
-		msg_err("'%s': --%s selects %s; this is %s", src->path, opt,
-			owner ? owner->select_what : "?", f->what);
-		return EXIT_USAGE;
-	}
+	if (f->needs_seek && io_is_pipe(src->fd))
+		return fail_msg(why, EXIT_USAGE, src->path, "%s needs a file it can seek in; "
+				"standard input is a pipe (give the file, or redirect it with <)",
+				f->what);
+	if (opt && (!f->select || strcmp(f->select, opt)))
+		return fail_msg(why, EXIT_USAGE, src->path, "--%s selects %s; this is %s", opt,
+				owner ? owner->select_what : "?", f->what);
 	return 0;
 }
 
@@ -86,50 +85,51 @@ static int may_read(const struct xs_common *c, const struct format *f, const str
  * --guest-xcr0 tells what a raw image cannot; where the input records the
  * guest XCR0 itself (a stream's env.xcr0), it must agree.
  */
-static int apply_guest(const struct xs_common *c, struct input *in)
+static int apply_guest(const struct fmt_opts *c, struct input *in, struct fail *why)
 {
 	for (unsigned i = 0; c->guest_set && i < in->nstates; i++) {
 		struct xs_state *st = &in->s[i].st;
 
-		if (st->guest_known && st->guest_xcr0 != c->guest_xcr0) {
-			msg_err("'%s' vCPU %ld: --guest-xcr0 0x%llx contradicts the guest XCR0 0x%llx "
-				"that the stream records (env.xcr0)", in->path, in->s[i].id,
-				(unsigned long long)c->guest_xcr0,
-				(unsigned long long)st->guest_xcr0);
-			return EXIT_USAGE;
-		}
+		if (st->guest_known && st->guest_xcr0 != c->guest_xcr0)
+			return fail_msg(why, EXIT_USAGE, NULL, "'%s' vCPU %ld: --guest-xcr0 0x%llx "
+					"contradicts the guest XCR0 0x%llx that the stream records "
+					"(env.xcr0)", in->path, in->s[i].id,
+					(unsigned long long)c->guest_xcr0,
+					(unsigned long long)st->guest_xcr0);
 		st->guest_known = true;
 		st->guest_xcr0 = c->guest_xcr0;
 	}
 	return 0;
 }
 
-int input_load(const struct xs_common *c, const char *path, struct input *in)
+int input_load(const struct fmt_opts *c, const char *path, struct input *in, struct fail *why)
 {
 	struct io_src src;
 	int rc;
 
 	memset(in, 0, sizeof(*in));
 	in->path = path;
-	rc = io_open(path, &src);
+	rc = io_open(path, &src, why);
 	if (rc)
 		return rc;
 	in->st = src.st;
 	if (c->thread >= 0 && c->vcpu >= 0) {
-		msg_err("--thread and --vcpu select from different kinds of input; give one");
 		io_src_close(&src);
-		return EXIT_USAGE;
+		return fail_msg(why, EXIT_USAGE, NULL, "--thread and --vcpu select from different "
+				"kinds of input; give one");
 	}
 	in->fmt = sniff(&src);
-	rc = may_read(c, in->fmt, &src);
+	rc = may_read(c, in->fmt, &src, why);
 	if (rc) {
 		io_src_close(&src);
 		in->fmt = NULL;
 		return rc;
 	}
-	rc = in->fmt->load(c, &src, in);
+	rc = in->fmt->load(c, &src, in, why);
+	for (unsigned i = 0; !rc && i < in->nstates; i++)
+		in->s[i].fmt = in->fmt;
 	if (!rc)
-		rc = apply_guest(c, in);
+		rc = apply_guest(c, in, why);
 	if (rc)
 		input_free(in);
 	return rc;
@@ -154,11 +154,11 @@ void show_input(struct out *o, const struct input *in)
 	in->fmt->show(o, in);
 }
 
-int format_recover(const char *path)
+int format_recover(const char *path, struct fail *why)
 {
 	/* A recovery is idempotent: the libvirt and plain stream formats share one. */
 	for (size_t i = 0; i < NFORMATS; i++) {
-		int rc = formats[i]->recover ? formats[i]->recover(path) : 0;
+		int rc = formats[i]->recover ? formats[i]->recover(path, why) : 0;
 
 		if (rc)
 			return rc;
@@ -166,9 +166,7 @@ int format_recover(const char *path)
 	return 0;
 }
 
-const char *state_kind_name(enum state_kind k)
+const char *state_source(const struct input_state *s)
 {
-	static const char *const names[] = { "image", "thread", "vcpu" };
-
-	return names[k];
+	return s->fmt->source;
 }

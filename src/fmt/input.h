@@ -18,28 +18,47 @@
 
 #include "sys/io.h"
 
+struct fail;
 struct format;
 struct out;
-struct xs_common;
 
-/* What a state of an input is. */
-enum state_kind { STATE_IMAGE, STATE_THREAD, STATE_VCPU };
-/* "image", "thread", "vcpu": the "source" of a state in the output. */
-const char *state_kind_name(enum state_kind k);
+/*
+ * How inputs are read: what a format's load() takes from the command's
+ * options (options.c fills it from --thread, --vcpu, --layout, --guest-xcr0,
+ * --raw, --verify, --progress and this host's CPUID).
+ */
+struct fmt_opts {
+	long thread;			/* --thread: -1 every thread */
+	long vcpu;			/* --vcpu: -1 every vCPU */
+	bool guest_set;			/* --guest-xcr0 */
+	uint64_t guest_xcr0;
+	bool raw;			/* --raw: read any file as a raw image */
+	bool layout_forced;		/* --layout */
+	struct xs_layout layout;
+	char layout_why[96];
+	bool have_host;			/* this host's layout (from its CPUID leaf 0xd) */
+	struct xs_layout host;
+	bool verify;			/* --verify (or XSAVECTL_VERIFY=1): walk every RAM record */
+	int progress;			/* progress.h's mode: -1 when stderr is a terminal, 0, 1 */
+};
 
-/* One state of an input, with where it came from. */
+/*
+ * One state of an input, with where it came from.  What else a format knows
+ * of it (a stream's cpu section, a core's NT_PRFPREG) is the format's own
+ * (priv), shown by its format's show_label() (format.h).
+ */
 struct input_state {
 	struct xs_state st;
-	enum state_kind kind;
+	const struct format *fmt;	/* the input's: how the state is named and shown */
 	long id;		/* thread id, vCPU index; -1 for images */
 	uint64_t offset;	/* of the image (the cpu section) in the (decompressed) file */
-	unsigned cpu;		/* streams: index into the stream's cpu sections */
-	uint8_t *own;		/* streams: the image built from the section (owned) */
+	uint8_t *own;		/* the image, where the format built it (owned) */
 	uint64_t cleared;	/* filter: XSTATE_BV bits cleared */
-	unsigned nchanges;	/* filter --force on a stream: guest values changed */
-	struct xs_qcpu_change changes[XS_QCPU_MAX_CHANGES];
-	char crosscheck[96];	/* cores: NT_PRFPREG "agrees", "absent", "differs at byte N" */
+	void *priv;		/* the format's own data of this state (it frees it) */
 };
+
+/* "image", "thread", "vcpu": the "source" of a state in the output. */
+const char *state_source(const struct input_state *s);
 
 /* One input file and the states read from it. */
 struct input {
@@ -51,13 +70,17 @@ struct input {
 	struct input_state *s;
 };
 
-/* Read and decode @path (only --thread's state when given).  0 or an exit code. */
-int input_load(const struct xs_common *c, const char *path, struct input *in);
+/*
+ * Read and decode @path (only --thread's state when given).  0 or an exit
+ * code with why in @why (fail.h), for the command to print or put in its
+ * JSON error entry: nothing here prints.
+ */
+int input_load(const struct fmt_opts *c, const char *path, struct input *in, struct fail *why);
 void input_free(struct input *in);
-/* Add a state to @in (its states array has room), decoded from @img.  0 or an exit code. */
-int input_parse(const struct xs_common *c, struct input *in, struct input_state *s,
+/* Add a state to @in (its states array has room), decoded from @img.  0 or an exit code (@why). */
+int input_parse(const struct fmt_opts *c, struct input *in, struct input_state *s,
 		uint8_t *img, size_t len, const struct xs_layout *producer,
-		const char *producer_why, uint64_t holds);
+		const char *producer_why, uint64_t holds, struct fail *why);
 /* Emit "file", "format", "compression" and the format's own facts of @in. */
 void show_input(struct out *o, const struct input *in);
 

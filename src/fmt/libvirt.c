@@ -15,14 +15,21 @@
 
 #include <xsave/rd.h>
 
-#include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/codec.h"
 #include "fmt/format.h"
+#include "fmt/input.h"
 #include "fmt/qemu_stream.h"
+#include "out/out.h"
 #include "util.h"
 
 #define XML_MAX (1u << 20)	/* how much of the XML is read for the report */
+
+/* libvirt's virQEMUSaveHeader (src/qemu/qemu_saveimage.h). */
+#define LIBVIRT_MAGIC "LibvirtQemudSave"
+#define LIBVIRT_MAGIC_PART "LibvirtQemudPart"
+#define LIBVIRT_HEADER_LEN 92u
 
 /* virQEMUSaveHeader after its magic: u32 version, data_len, was_running, format, cookie. */
 #define LV_MAGIC_LEN 16
@@ -43,7 +50,18 @@ static const struct {
 	{ "sparse", CODEC_NONE },
 };
 
-const char *libvirt_format_name(uint32_t format)
+/* What the header says: the container's own data (the stream's box), shown by libvirt_show(). */
+struct lv_box {
+	uint32_t lv_version, lv_format, lv_data_len, lv_was_running, lv_cookie_off;
+	uint32_t lv_xml_len;	/* the domain XML's length (up to its NUL: without the cookie) */
+	char domain[256];	/* <name>, unescaped */
+	char domain_uuid[64];	/* <uuid>, "" when the XML has none */
+	bool lv_have_cpu;	/* the domain XML has a <cpu> */
+	char cpu_mode[32], cpu_model[64], cpu_vendor[32];
+};
+
+/* "raw", "gzip", ... "sparse" for a header's format number. */
+static const char *libvirt_format_name(uint32_t format)
 {
 	return format < sizeof(image_formats) / sizeof(image_formats[0]) ? image_formats[format].name
 									  : "unknown";
@@ -137,33 +155,34 @@ static bool xml_attr(const char *p, const char *end, const char *attr, char *dst
 }
 
 /* Name and <cpu> from the domain XML. */
-static void domain_facts(struct stream *s, const char *xml, size_t len)
+static void domain_facts(struct lv_box *lv, const char *xml, size_t len)
 {
 	const char *end = xml + len, *cpu, *cpu_end;
 
-	xml_text(xml, end, "name", s->domain, sizeof(s->domain));
-	xml_text(xml, end, "uuid", s->domain_uuid, sizeof(s->domain_uuid));
+	xml_text(xml, end, "name", lv->domain, sizeof(lv->domain));
+	xml_text(xml, end, "uuid", lv->domain_uuid, sizeof(lv->domain_uuid));
 	cpu = memmem(xml, len, "<cpu", 4);
 	while (cpu && cpu[4] != ' ' && cpu[4] != '>' && cpu[4] != '/')
 		cpu = memmem(cpu + 4, (size_t)(end - cpu - 4), "<cpu", 4);
 	if (!cpu)
 		return;
-	s->lv_have_cpu = true;
-	if (!xml_attr(cpu + 1, end, "mode", s->cpu_mode, sizeof(s->cpu_mode)))
-		snprintf(s->cpu_mode, sizeof(s->cpu_mode), "custom");	/* libvirt's default */
+	lv->lv_have_cpu = true;
+	if (!xml_attr(cpu + 1, end, "mode", lv->cpu_mode, sizeof(lv->cpu_mode)))
+		snprintf(lv->cpu_mode, sizeof(lv->cpu_mode), "custom");	/* libvirt's default */
 	cpu_end = memmem(cpu, (size_t)(end - cpu), "</cpu>", 6);
 	if (!cpu_end)
 		return;
-	xml_text(cpu, cpu_end, "model", s->cpu_model, sizeof(s->cpu_model));
-	xml_text(cpu, cpu_end, "vendor", s->cpu_vendor, sizeof(s->cpu_vendor));
+	xml_text(cpu, cpu_end, "model", lv->cpu_model, sizeof(lv->cpu_model));
+	xml_text(cpu, cpu_end, "vendor", lv->cpu_vendor, sizeof(lv->cpu_vendor));
 }
 
 /*
  * The header's numbers: five u32 after the magic, in the byte order of the
- * host that saved it.  0 or an exit code (message printed).
+ * host that saved it.  0 or an exit code (why in s->fail).
  */
 static int header_numbers(struct stream *s, const uint8_t *h)
 {
+	struct lv_box *lv = s->box;
 	struct xs_rd rd = xs_rd_init(h, LIBVIRT_HEADER_LEN, 0);
 	bool (*u32)(const struct xs_rd *, size_t, uint32_t *) = xs_rd_u32le_at;
 	uint32_t version = 0;
@@ -173,30 +192,28 @@ static int header_numbers(struct stream *s, const uint8_t *h)
 	if (xs_rd_u32le_at(&rd, LV_OFF_VERSION, &version) && version != LV_VERSION &&
 	    xs_rd_u32be_at(&rd, LV_OFF_VERSION, &version) && version == LV_VERSION)
 		u32 = xs_rd_u32be_at;
-	ok = u32(&rd, LV_OFF_VERSION, &s->lv_version) &&
-	     u32(&rd, LV_OFF_DATA_LEN, &s->lv_data_len) &&
-	     u32(&rd, LV_OFF_WAS_RUNNING, &s->lv_was_running) &&
-	     u32(&rd, LV_OFF_FORMAT, &s->lv_format) && u32(&rd, LV_OFF_COOKIE, &s->lv_cookie_off);
+	ok = u32(&rd, LV_OFF_VERSION, &lv->lv_version) &&
+	     u32(&rd, LV_OFF_DATA_LEN, &lv->lv_data_len) &&
+	     u32(&rd, LV_OFF_WAS_RUNNING, &lv->lv_was_running) &&
+	     u32(&rd, LV_OFF_FORMAT, &lv->lv_format) && u32(&rd, LV_OFF_COOKIE, &lv->lv_cookie_off);
 	if (!ok)
 		return EXIT_SOFTWARE;	/* LIBVIRT_HEADER_LEN holds them all */
-	if (s->lv_version != LV_VERSION) {
-		msg_err("'%s': offset 0x%x: libvirt save image version %u (expected %u)", s->path,
-			LV_OFF_VERSION, s->lv_version, LV_VERSION);
-		return EXIT_DATAERR;
+	if (lv->lv_version != LV_VERSION) {
+		return fail_at(s->fail, EXIT_DATAERR, s->path, LV_OFF_VERSION, "libvirt save image "
+			       "version %u (expected %u)", lv->lv_version, LV_VERSION);
 	}
-	if (s->lv_format >= sizeof(image_formats) / sizeof(image_formats[0])) {
-		msg_err("'%s': offset 0x%x: unknown libvirt image format %u (known: 0 raw to %u "
-			"sparse)", s->path, LV_OFF_FORMAT, s->lv_format, LV_FORMAT_SPARSE);
-		return EXIT_DATAERR;
+	if (lv->lv_format >= sizeof(image_formats) / sizeof(image_formats[0])) {
+		return fail_at(s->fail, EXIT_DATAERR, s->path, LV_OFF_FORMAT, "unknown libvirt image "
+			       "format %u (known: 0 raw to %u sparse)", lv->lv_format,
+			       LV_FORMAT_SPARSE);
 	}
-	s->codec = image_formats[s->lv_format].codec;
-	s->sparse = s->lv_format == LV_FORMAT_SPARSE;
+	s->codec = image_formats[lv->lv_format].codec;
+	s->sparse = lv->lv_format == LV_FORMAT_SPARSE;
 	if (!codec_available(s->codec)) {
-		msg_err("'%s': offset 0x%x: libvirt image compressed with %s (format %u): this "
-			"xsavectl was built without %s (Debian: %s-dev; make deps)", s->path,
-			LV_OFF_FORMAT, image_formats[s->lv_format].name, s->lv_format,
-			codec_library(s->codec), codec_library(s->codec));
-		return EXIT_DATAERR;
+		return fail_at(s->fail, EXIT_DATAERR, s->path, LV_OFF_FORMAT, "libvirt image "
+			       "compressed with %s (format %u): this xsavectl was built without %s "
+			       "(Debian: %s-dev; make deps)", image_formats[lv->lv_format].name,
+			       lv->lv_format, codec_library(s->codec), codec_library(s->codec));
 	}
 	return 0;
 }
@@ -204,47 +221,46 @@ static int header_numbers(struct stream *s, const uint8_t *h)
 /* Where the stream starts, and what the domain XML says.  0 or an exit code. */
 static int header_xml(struct stream *s)
 {
+	struct lv_box *lv = s->box;
 	size_t xn;
 	char *xml;
 	ssize_t n;
 
-	s->start = LIBVIRT_HEADER_LEN + (uint64_t)s->lv_data_len;
+	s->start = LIBVIRT_HEADER_LEN + (uint64_t)lv->lv_data_len;
 	if (!io_is_pipe(s->fd) && s->start > (uint64_t)s->st.st_size) {
-		msg_err("'%s': offset 0x%x: libvirt header's XML length %u runs past the end of "
-			"the file", s->path, LV_OFF_DATA_LEN, s->lv_data_len);
-		return EXIT_DATAERR;
+		return fail_at(s->fail, EXIT_DATAERR, s->path, LV_OFF_DATA_LEN, "libvirt header's "
+			       "XML length %u runs past the end of the file", lv->lv_data_len);
 	}
-	if (s->lv_cookie_off >= s->lv_data_len && s->lv_cookie_off) {
-		msg_err("'%s': offset 0x%x: libvirt header's cookie offset %u lies past its XML "
-			"length %u", s->path, LV_OFF_COOKIE, s->lv_cookie_off, s->lv_data_len);
-		return EXIT_DATAERR;
+	if (lv->lv_cookie_off >= lv->lv_data_len && lv->lv_cookie_off) {
+		return fail_at(s->fail, EXIT_DATAERR, s->path, LV_OFF_COOKIE, "libvirt header's "
+			       "cookie offset %u lies past its XML length %u", lv->lv_cookie_off,
+			       lv->lv_data_len);
 	}
-	xn = s->lv_data_len < XML_MAX ? s->lv_data_len : XML_MAX;
+	xn = lv->lv_data_len < XML_MAX ? lv->lv_data_len : XML_MAX;
 	xml = xmalloc(xn + 1);
 	n = io_pread(s->fd, xml, xn, LIBVIRT_HEADER_LEN);
 	xml[n > 0 ? n : 0] = 0;
-	s->lv_xml_len = (uint32_t)strlen(xml);
+	lv->lv_xml_len = (uint32_t)strlen(xml);
 	/* The domain XML ends at the cookie (or its NUL). */
-	domain_facts(s, xml, s->lv_cookie_off && s->lv_cookie_off < s->lv_xml_len ?
-				     s->lv_cookie_off : s->lv_xml_len);
+	domain_facts(lv, xml, lv->lv_cookie_off && lv->lv_cookie_off < lv->lv_xml_len ?
+				     lv->lv_cookie_off : lv->lv_xml_len);
 	free(xml);
 	return 0;
 }
 
-int libvirt_header(struct stream *s)
+/* libvirt's header at the start of s->fd, into s->box.  0 or an exit code (why in s->fail). */
+static int libvirt_header(struct stream *s)
 {
 	uint8_t h[LIBVIRT_HEADER_LEN];
 	int rc;
 
 	if (io_pread(s->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		msg_err("'%s': offset 0x0: libvirt header shorter than %u bytes", s->path,
-			LIBVIRT_HEADER_LEN);
-		return EXIT_DATAERR;
+		return fail_at(s->fail, EXIT_DATAERR, s->path, 0, "libvirt header shorter than %u bytes",
+			       LIBVIRT_HEADER_LEN);
 	}
 	if (!memcmp(h, LIBVIRT_MAGIC_PART, LV_MAGIC_LEN)) {
-		msg_err("'%s': offset 0x0: libvirt save image is incomplete (\"%s\": the save "
-			"did not finish)", s->path, LIBVIRT_MAGIC_PART);
-		return EXIT_DATAERR;
+		return fail_at(s->fail, EXIT_DATAERR, s->path, 0, "libvirt save image is incomplete "
+			       "(\"%s\": the save did not finish)", LIBVIRT_MAGIC_PART);
 	}
 	rc = header_numbers(s, h);
 	if (!rc)
@@ -266,25 +282,27 @@ static int libvirt_container(struct stream *s, const struct io_src *src)
 {
 	(void)src;
 	s->container = "libvirt";
+	s->box = xcalloc(1, sizeof(struct lv_box));
 	return libvirt_header(s);
 }
 
-static int libvirt_load(const struct xs_common *c, struct io_src *src, struct input *in)
+static int libvirt_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
+			struct fail *why)
 {
-	return stream_load(c, src, in, libvirt_container);
+	return stream_load(c, src, in, libvirt_container, why);
 }
 
-static void show_domain_cpu(struct out *o, const struct stream *s)
+static void show_domain_cpu(struct out *o, const struct lv_box *lv)
 {
 	out_obj(o, "cpu");
-	if (s->lv_have_cpu) {
-		out_str(o, "mode", s->cpu_mode);
-		if (s->cpu_model[0])
-			out_str(o, "model", s->cpu_model);
+	if (lv->lv_have_cpu) {
+		out_str(o, "mode", lv->cpu_mode);
+		if (lv->cpu_model[0])
+			out_str(o, "model", lv->cpu_model);
 		else
 			out_null(o, "model");
-		if (s->cpu_vendor[0])
-			out_str(o, "vendor", s->cpu_vendor);
+		if (lv->cpu_vendor[0])
+			out_str(o, "vendor", lv->cpu_vendor);
 		else
 			out_null(o, "vendor");
 	} else {
@@ -296,28 +314,29 @@ static void show_domain_cpu(struct out *o, const struct stream *s)
 static void libvirt_show(struct out *o, const struct input *in)
 {
 	const struct stream *s = in->priv;
+	const struct lv_box *lv = s->box;
 
 	out_str(o, "compression", codec_name(s->codec));
 	out_str(o, "container", s->container);
 	out_obj(o, "libvirt");
-	out_str(o, "domain", s->domain);
-	if (s->domain_uuid[0])
-		out_str(o, "uuid", s->domain_uuid);
+	out_str(o, "domain", lv->domain);
+	if (lv->domain_uuid[0])
+		out_str(o, "uuid", lv->domain_uuid);
 	else
 		out_null(o, "uuid");
-	out_str(o, "image_format", libvirt_format_name(s->lv_format));
-	out_u64(o, "image_format_number", s->lv_format);
-	out_bool(o, "was_running", s->lv_was_running);
-	out_u64(o, "xml_bytes", s->lv_xml_len);
-	out_u64(o, "data_len", s->lv_data_len);
-	if (s->lv_cookie_off)
-		out_strf(o, "cookie_offset", "0x%x", s->lv_cookie_off);
+	out_str(o, "image_format", libvirt_format_name(lv->lv_format));
+	out_u64(o, "image_format_number", lv->lv_format);
+	out_bool(o, "was_running", lv->lv_was_running);
+	out_u64(o, "xml_bytes", lv->lv_xml_len);
+	out_u64(o, "data_len", lv->lv_data_len);
+	if (lv->lv_cookie_off)
+		out_strf(o, "cookie_offset", "0x%x", lv->lv_cookie_off);
 	else
 		out_null(o, "cookie_offset");
 	out_strf(o, "stream_offset", "0x%llx", (unsigned long long)s->start);
 	if (s->sparse)
 		out_u64(o, "allocated_bytes", (uint64_t)s->st.st_blocks * 512);
-	show_domain_cpu(o, s);
+	show_domain_cpu(o, lv);
 	out_end(o);
 	stream_show(o, s);
 }

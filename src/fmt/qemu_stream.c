@@ -8,18 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <xsave/journal.h>
-
-#include "cmd.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "fmt/codec.h"
 #include "fmt/format.h"
+#include "fmt/input.h"
 #include "fmt/qemu_stream.h"
+#include "out/out.h"
+#include "sys/journal.h"
 #include "sys/patchcopy.h"
 #include "sys/progress.h"
 #include "util.h"
-
-bool stream_verify;
 
 #define WINDOW (2u << 20)		/* read window: bounds the bytes held at once (peak RSS) */
 #define GZBUF (1u << 20)		/* decompressed window: above XS_QGET_MAX, small for the RSS */
@@ -35,6 +34,7 @@ bool stream_verify;
  */
 struct msrc {
 	const char *path;
+	struct fail *fail;
 	int fd;
 	uint64_t size;		/* when it was opened */
 	uint8_t *buf;		/* WINDOW bytes */
@@ -42,7 +42,7 @@ struct msrc {
 	size_t len;
 };
 
-/* Fill the window with @want bytes from m->base.  0, or -1 after one line. */
+/* Fill the window with @want bytes from m->base.  0, or -1 (why in m->fail). */
 static int msrc_read(struct msrc *m, size_t want)
 {
 	size_t got = 0;
@@ -53,14 +53,14 @@ static int msrc_read(struct msrc *m, size_t want)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			msg_err("'%s': read error at offset 0x%llx: %s", m->path,
-				(unsigned long long)(m->base + got), strerror(errno));
+			fail_msg(m->fail, EXIT_NOINPUT, m->path, "read error at offset 0x%llx: %s",
+				 (unsigned long long)(m->base + got), strerror(errno));
 			return -1;
 		}
 		if (r == 0) {
-			msg_err("'%s': offset 0x%llx: the file ends here while it is read (it had "
-				"0x%llx bytes when opened: cut short meanwhile)", m->path,
-				(unsigned long long)(m->base + got), (unsigned long long)m->size);
+			fail_at(m->fail, EXIT_NOINPUT, m->path, m->base + got, "the file ends here "
+				"while it is read (it had 0x%llx bytes when opened: cut short "
+				"meanwhile)", (unsigned long long)m->size);
 			return -1;
 		}
 		got += (size_t)r;
@@ -101,7 +101,7 @@ struct gsrc {
 	uint64_t base;		/* offset of buf[0] */
 	size_t len;
 	bool eof;
-	int failed;		/* exit code of a codec failure (message printed) */
+	int failed;		/* exit code of a codec failure (why in the stream's fail) */
 };
 
 static bool gsrc_fill(struct gsrc *g)
@@ -214,7 +214,8 @@ static char *tail_vmdesc(struct stream *s, size_t *len, uint64_t *at)
 
 static int parse_stream(struct stream *s)
 {
-	struct msrc m = { .path = s->path, .fd = s->fd, .size = (uint64_t)s->st.st_size };
+	struct msrc m = { .path = s->path, .fail = s->fail, .fd = s->fd,
+			  .size = (uint64_t)s->st.st_size };
 	struct gsrc g = { .path = s->path };
 	struct xs_qsrc src = { .start = s->start };
 	struct xs_diag d = { 0 };
@@ -225,7 +226,7 @@ static int parse_stream(struct stream *s)
 
 	if (s->codec != CODEC_NONE || io_is_pipe(s->fd)) {
 		/* A decompressor, or (standard input as a pipe) the bytes as they come. */
-		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &g.z);
+		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, s->fail, &g.z);
 		if (rc)
 			return rc;
 		g.buf = xmalloc(GZBUF);
@@ -241,14 +242,15 @@ static int parse_stream(struct stream *s)
 	}
 	s->walked = true;
 	rc = 1;
-	progress_start(s->path, "read", io_is_pipe(s->fd) ? 0 : (uint64_t)s->st.st_size);
+	progress_start(s->path, "read", io_is_pipe(s->fd) ? 0 : (uint64_t)s->st.st_size,
+		       s->progress);
 	if (s->codec != CODEC_NONE)
 		snprintf(s->why, sizeof(s->why), "compressed: read forward to the end");
 	else if (io_is_pipe(s->fd))
 		snprintf(s->why, sizeof(s->why), "a pipe: read forward to the end");
 	else if (!vmdesc)
 		snprintf(s->why, sizeof(s->why), "no vmdesc at the end");
-	else if (stream_verify)
+	else if (s->verify)
 		snprintf(s->why, sizeof(s->why), "--verify");
 	else
 		rc = xs_qstream_parse_devices(&s->qs, &src, vmdesc, vlen, vat, s->why,
@@ -265,57 +267,56 @@ static int parse_stream(struct stream *s)
 	codec_rd_close(g.z);
 	free(g.buf);
 	if (rc == -XS_EIO)
-		return g.failed ? g.failed : EXIT_NOINPUT;	/* the source printed it */
+		return g.failed ? g.failed : EXIT_NOINPUT;	/* the source said why */
 	if (rc) {
 		if (s->codec != CODEC_NONE)
 			snprintf(d.msg + strlen(d.msg), sizeof(d.msg) - strlen(d.msg),
 				 " (offset in the decompressed %s stream)", codec_name(s->codec));
-		msg_diag(s->path, &d);
-		return exit_for_err(rc);
+		return fail_diag(s->fail, exit_for_err(rc), s->path, &d);
 	}
 	return 0;
 }
 
-int stream_open(struct io_src *src, stream_container *container, struct stream **out)
+int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container *container,
+		struct stream **out, struct fail *why)
 {
 	struct stream *s = xcalloc(1, sizeof(*s));
 	char *journal;
 	int rc = 0;
 
 	s->path = src->path;
+	s->fail = why;
 	s->fd = src->fd;
 	s->st = src->st;
+	s->verify = fo->verify;
+	s->progress = fo->progress;
 	src->fd = -1;
-	journal = stream_journal_name(s->path);
-	if (strcmp(s->path, "-") && !access(journal, F_OK)) {
-		msg_err("'%s': an interrupted 'filter --in-place' left '%s': run 'xsavectl filter "
-			"--in-place' on it again, which rolls the file back first", s->path, journal);
-		rc = EXIT_DATAERR;
-	}
+	journal = journal_name(s->path);
+	if (strcmp(s->path, "-") && !access(journal, F_OK))
+		rc = fail_msg(why, EXIT_DATAERR, s->path, "an interrupted 'filter --in-place' left "
+			      "'%s': run 'xsavectl filter --in-place' on it again, which rolls the "
+			      "file back first", journal);
 	free(journal);
 	if (!rc)
 		rc = container(s, src);
-	if (!rc && io_is_pipe(s->fd) && s->sparse) {
-		msg_err("'%s': libvirt's sparse format needs a file it can seek in; standard input "
-			"is a pipe (give the file, or redirect it with <)", s->path);
-		rc = EXIT_USAGE;
-	}
+	if (!rc && io_is_pipe(s->fd) && s->sparse)
+		rc = fail_msg(why, EXIT_USAGE, s->path, "libvirt's sparse format needs a file it can "
+			      "seek in; standard input is a pipe (give the file, or redirect it "
+			      "with <)");
 	if (!rc)
 		rc = parse_stream(s);
-	if (!rc && io_is_pipe(s->fd) && (s->qs.caps & XS_QCAP_MAPPED_RAM)) {
-		msg_err("'%s': a mapped-ram stream needs a file it can seek in; standard input is a "
-			"pipe (give the file, or redirect it with <)", s->path);
-		rc = EXIT_USAGE;
-	}
-	if (!rc && s->qs.ncpu == 0) {
-		msg_err("'%s': the stream holds no x86 'cpu' section", s->path);
-		rc = EXIT_DATAERR;
-	}
+	if (!rc && io_is_pipe(s->fd) && (s->qs.caps & XS_QCAP_MAPPED_RAM))
+		rc = fail_msg(why, EXIT_USAGE, s->path, "a mapped-ram stream needs a file it can "
+			      "seek in; standard input is a pipe (give the file, or redirect it "
+			      "with <)");
+	if (!rc && s->qs.ncpu == 0)
+		rc = fail_msg(why, EXIT_DATAERR, s->path, "the stream holds no x86 'cpu' section");
 	if (rc) {
 		stream_close(s);
 		return rc;
 	}
 	s->orig = xcalloc(s->qs.ncpu, sizeof(*s->orig));
+	s->vcpu = xcalloc(s->qs.ncpu, sizeof(*s->vcpu));
 	for (unsigned i = 0; i < s->qs.ncpu; i++) {
 		s->orig[i] = xmalloc(s->qs.cpu[i].body_len);
 		memcpy(s->orig[i], s->qs.cpu[i].body, s->qs.cpu[i].body_len);
@@ -331,22 +332,24 @@ void stream_close(struct stream *s)
 	for (unsigned i = 0; s->orig && i < s->qs.ncpu; i++)
 		free(s->orig[i]);
 	free(s->orig);
+	free(s->vcpu);
 	xs_qstream_free(&s->qs);
+	free(s->box);
 	io_close(s->fd);
 	free(s);
 }
 
 /* ---- the format: every vCPU's state, shown and written back --------------- */
 
-int stream_load(const struct xs_common *c, struct io_src *src, struct input *in,
-		stream_container *container)
+int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
+		stream_container *container, struct fail *fail)
 {
 	static const char why[] = "QEMU stream: registers placed at the Intel standard offsets "
 				  "(the stream carries no CPUID; --layout picks others)";
 	struct xs_layout intel;
 	const struct xs_layout *l = &intel;
 	struct stream *s;
-	int rc = stream_open(src, container, &s);
+	int rc = stream_open(c, src, container, &s, fail);
 
 	if (rc)
 		return rc;
@@ -363,30 +366,30 @@ int stream_load(const struct xs_common *c, struct io_src *src, struct input *in,
 
 		if (c->vcpu >= 0 && cpu->instance != c->vcpu)
 			continue;
-		st->kind = STATE_VCPU;
 		st->id = cpu->instance;
 		st->offset = cpu->off;
-		st->cpu = i;
+		st->priv = &s->vcpu[i];
+		s->vcpu[i].cpu = i;
 		if (xs_qcpu_image(cpu, l, &st->own, &size, &holds))
 			return EXIT_SOFTWARE;
 		in->nstates++;
-		rc = input_parse(c, in, st, st->own, size, &intel, why, holds);
+		rc = input_parse(c, in, st, st->own, size, &intel, why, holds, fail);
 		if (rc)
 			return rc;
 		xs_qcpu_state_facts(cpu, &st->st);
-		snprintf(st->crosscheck, sizeof(st->crosscheck), "%s", cpu->vmdesc_check);
+		snprintf(s->vcpu[i].vmdesc_check, sizeof(s->vcpu[i].vmdesc_check), "%s",
+			 cpu->vmdesc_check);
 	}
-	if (!in->nstates) {
-		msg_err("'%s': no vCPU %ld in this stream (it has %u)", in->path, c->vcpu,
-			s->qs.ncpu);
-		return EXIT_DATAERR;
-	}
+	if (!in->nstates)
+		return fail_msg(fail, EXIT_DATAERR, in->path, "no vCPU %ld in this stream (it has %u)",
+				c->vcpu, s->qs.ncpu);
 	return 0;
 }
 
-static int qemu_load(const struct xs_common *c, struct io_src *src, struct input *in)
+static int qemu_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
+		     struct fail *why)
 {
-	return stream_load(c, src, in, plain_container);
+	return stream_load(c, src, in, plain_container, why);
 }
 
 void stream_show(struct out *o, const struct stream *s)
@@ -443,13 +446,13 @@ static void qemu_show(struct out *o, const struct input *in)
  * Carry each vCPU's filtered state back into its cpu section, and check that
  * the section now stands for exactly the filtered image.
  */
-static int carry_states(struct input *in)
+static int carry_states(struct input *in, struct fail *why)
 {
 	struct stream *s = in->priv;
 
 	for (unsigned i = 0; i < in->nstates; i++) {
 		struct input_state *is = &in->s[i];
-		struct xs_qcpu *cpu = &s->qs.cpu[is->cpu];
+		struct xs_qcpu *cpu = &s->qs.cpu[((const struct stream_vcpu *)is->priv)->cpu];
 		uint8_t *img;
 		size_t size;
 		uint64_t holds;
@@ -460,27 +463,36 @@ static int carry_states(struct input *in)
 			return EXIT_SOFTWARE;
 		same = size == is->st.size && !memcmp(img, is->st.img, size);
 		free(img);
-		if (!same) {
-			msg_err("internal error: vCPU %ld's rewritten cpu section does not match "
-				"its filtered state", is->id);
-			return EXIT_SOFTWARE;
-		}
+		if (!same)
+			return fail_msg(why, EXIT_SOFTWARE, NULL, "internal error: vCPU %ld's rewritten "
+					"cpu section does not match its filtered state", is->id);
 	}
 	return 0;
 }
 
-int stream_input_write(struct input *in, const char *dest)
+int stream_input_write(struct input *in, const char *dest, struct fail *why)
 {
-	int rc = carry_states(in);
+	int rc = carry_states(in, why);
 
-	return rc ? rc : stream_write(in->priv, dest);
+	return rc ? rc : stream_write(in->priv, dest, why);
 }
 
-int stream_input_write_in_place(struct input *in)
+/* Rewrite only the changed bytes of an uncompressed input, under a journal (sys/journal.c). */
+int stream_input_write_in_place(struct input *in, struct fail *why)
 {
-	int rc = carry_states(in);
+	const struct stream *s = in->priv;
+	struct xs_qpatch *p;
+	unsigned n;
+	int rc = carry_states(in, why);
 
-	return rc ? rc : stream_write_in_place(in->priv);
+	if (rc)
+		return rc;
+	if (s->codec != CODEC_NONE)
+		return stream_write(s, s->path, why);	/* compressed: rewrite whole, atomically */
+	p = stream_patches(s, &n);
+	rc = n ? journal_write(s->path, &s->st, p, n, why) : 0;
+	free(p);
+	return rc;
 }
 
 int stream_force_drop(struct input *in, struct input_state *is, uint64_t comps,
@@ -488,7 +500,41 @@ int stream_force_drop(struct input *in, struct input_state *is, uint64_t comps,
 {
 	struct stream *s = in->priv;
 
-	return xs_qcpu_drop(&s->qs.cpu[is->cpu], comps, is->changes, &is->nchanges, d);
+	struct stream_vcpu *v = is->priv;
+
+	return xs_qcpu_drop(&s->qs.cpu[v->cpu], comps, v->changes, &v->nchanges, d);
+}
+
+void stream_show_label(struct out *o, const struct input_state *s)
+{
+	const struct stream_vcpu *v = s->priv;
+
+	out_u64(o, "vcpu", (uint64_t)s->id);
+	out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
+	out_str(o, "vmdesc_check", v->vmdesc_check);
+	out_str(o, "accelerator", s->st.bv_unmaintained ? "tcg" : s->st.xstate_bv ? "kvm"
+										  : "unknown");
+	if (s->st.bv_unmaintained)
+		out_note(o, "(env.xstate_bv is 0 while registers hold data: written under TCG, "
+			 "which never updates it)");
+}
+
+void stream_name_state(char *buf, size_t len, const struct input_state *s)
+{
+	snprintf(buf, len, " vcpu%ld", s->id);
+}
+
+void stream_show_changes(struct out *o, const struct input_state *s)
+{
+	const struct stream_vcpu *v = s->priv;
+
+	for (unsigned k = 0; k < v->nchanges; k++) {
+		out_obj(o, NULL);
+		out_str(o, "what", v->changes[k].what);
+		out_strf(o, "before", "0x%llx", (unsigned long long)v->changes[k].before);
+		out_strf(o, "after", "0x%llx", (unsigned long long)v->changes[k].after);
+		out_end(o);
+	}
 }
 
 void stream_input_free(struct input *in)
@@ -506,12 +552,6 @@ const struct format qemu_stream_format = {
 };
 
 /* ---- writing ------------------------------------------------------------- */
-
-/* Here, not with the in-place writer: stream_open refuses a stream that has one. */
-char *stream_journal_name(const char *path)
-{
-	return xasprintf("%s%s", path, XS_JOURNAL_SUFFIX);
-}
 
 struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n)
 {
@@ -534,7 +574,7 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct pat
 	struct codec_wr *w = NULL;
 	uint8_t *buf;
 	uint64_t off = 0;
-	int rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &r);
+	int rc = codec_rd_open(s->codec, s->fd, s->start, s->path, o->fail, &r);
 
 	if (rc)
 		return rc;
@@ -547,7 +587,7 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct pat
 			break;
 		}
 		/* After the first read: the writer keeps the input's container settings (lzop). */
-		if (!w && (rc = codec_wr_open(s->codec, o->fd, o->path, r, &w)))
+		if (!w && (rc = codec_wr_open(s->codec, o->fd, o->path, r, o->fail, &w)))
 			break;
 		if (got == 0)
 			break;
@@ -568,17 +608,17 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct pat
 	return rc;
 }
 
-int stream_write(const struct stream *s, const char *dest)
+int stream_write(const struct stream *s, const char *dest, struct fail *why)
 {
 	unsigned n;
 	struct xs_qpatch *p = stream_patches(s, &n);
 	struct patches ps = { 0 };
 	struct io_out o;
-	int rc = io_out_open(dest, false, &s->st, &o);
+	int rc = io_out_open(dest, false, &s->st, &o, why);
 
 	for (unsigned i = 0; i < n; i++)
 		patches_add(&ps, p[i].off, p[i].data, p[i].len);
-	progress_start(s->path, "copied", (uint64_t)s->st.st_size);
+	progress_start(s->path, "copied", (uint64_t)s->st.st_size, s->progress);
 	if (!rc && s->codec != CODEC_NONE) {
 		/* A libvirt header stays raw; the stream after it is compressed again. */
 		rc = patchcopy(s->fd, s->path, &o, 0, s->start, NULL);

@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "exitcodes.h"
+#include "out/document.h"
 #include "util.h"
+#include "version.h"
 
 /*
  * The JSON schema version.  2: states carry "host_xcr0" (was "xcr0"), "verdict"
@@ -19,9 +20,9 @@
  */
 #define XSAVECTL_SCHEMA 2
 
-struct out *common_out(const struct xs_common *c)
+struct out *common_out(bool json)
 {
-	struct out *o = out_new(c->json ? OUT_JSON : OUT_TEXT);
+	struct out *o = out_new(json ? OUT_JSON : OUT_TEXT);
 
 	out_u64(o, "schema", XSAVECTL_SCHEMA);
 	out_text_hide(o);

@@ -7,10 +7,8 @@
 
 #include "out/out.h"
 
-struct xs_common;
-
-/* New output document with "schema" and "xsavectl_version" at the top. */
-struct out *common_out(const struct xs_common *c);
+/* New output document (JSON with @json, else text) with "schema" and "xsavectl_version" at the top. */
+struct out *common_out(bool json);
 /* Render @o to stdout and close stdout checking for errors.  0 or EXIT_IOERR. */
 int common_finish(struct out *o);
 /*

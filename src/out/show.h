@@ -17,7 +17,7 @@ struct xs_targetopt;
 void show_state(struct out *o, const struct xs_state *st, const char *source);
 void show_components(struct out *o, const struct xs_state *st, const struct xs_check *c);
 void show_registers(struct out *o, const struct xs_state *st);
-/* Emit the label of one state ("thread": TID, "offset"). */
+/* Emit the label of one state ("thread": TID, "offset"): its format's show_label(). */
 void show_label(struct out *o, const struct input_state *s);
 
 /* Emit a host fact's value, or null when it was not learned. */

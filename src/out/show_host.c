@@ -8,7 +8,9 @@
 
 #include <xsave/hostinfo.h>
 
-#include "cmd.h"
+#include "fmt/input.h"
+#include "out/show.h"
+#include "targets.h"
 #include "sys/dest_facts.h"
 #include "sys/profile_file.h"
 

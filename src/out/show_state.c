@@ -7,7 +7,9 @@
 #include <xsave/regs.h>
 #include <xsave/rules.h>
 
-#include "cmd.h"
+#include "fmt/format.h"
+#include "fmt/input.h"
+#include "out/show.h"
 #include "util.h"
 
 static const char *sw_name(enum xs_sw_kind k)
@@ -215,23 +217,6 @@ void show_registers(struct out *o, const struct xs_state *st)
 
 void show_label(struct out *o, const struct input_state *s)
 {
-	if (s->kind == STATE_VCPU) {
-		out_u64(o, "vcpu", (uint64_t)s->id);
-		out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
-		out_str(o, "vmdesc_check", s->crosscheck);
-		out_str(o, "accelerator", s->st.bv_unmaintained ? "tcg"
-					  : s->st.xstate_bv ? "kvm" : "unknown");
-		if (s->st.bv_unmaintained)
-			out_note(o, "(env.xstate_bv is 0 while registers hold data: written under "
-				 "TCG, which never updates it)");
-		return;
-	}
-	if (s->kind == STATE_THREAD) {
-		if (s->id >= 0)
-			out_u64(o, "thread", (uint64_t)s->id);
-		else
-			out_null(o, "thread");
-		out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
-		out_str(o, "prfpreg", s->crosscheck);
-	}
+	if (s->fmt->show_label)
+		s->fmt->show_label(o, s);
 }

@@ -14,6 +14,7 @@
 #include <xsave/profile.h>
 
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/dest_facts.h"
 #include "sys/io.h"
 #include "sys/kvm_probe.h"
@@ -144,32 +145,29 @@ void dest_live(bool kvm, struct dest_facts *f)
 	live_qemu(f);
 }
 
-int dest_from_record(const char *path, struct dest_facts *f)
+int dest_from_record(const char *path, struct dest_facts *f, struct fail *why)
 {
 	struct xs_kp_record r;
 	struct xs_diag d = { 0 };
 	struct io_file file;
-	int rc = io_read(path, RECORD_MAX, &file);
+	int rc = io_read(path, RECORD_MAX, &file, why);
 
 	if (rc)
 		return rc;
 	rc = xs_kp_parse((const char *)file.buf, file.len, &r, &d);
 	io_free(&file);
-	if (rc) {
-		msg_diag(path, &d);
-		return EXIT_DATAERR;
-	}
+	if (rc)
+		return fail_diag(why, EXIT_DATAERR, path, &d);
 	kernel_from_record(&r, f);
 	snprintf(f->kernel_from, sizeof(f->kernel_from), "probe record %s", path);
 	return 0;
 }
 
-int dest_set_qemu(const char *version, struct dest_facts *f)
+int dest_set_qemu(const char *version, struct dest_facts *f, struct fail *why)
 {
-	if (!xs_qemu_version_parse(version, &f->qemu_version)) {
-		msg_err("--qemu-version: \"%s\" is not a QEMU version such as 7.2 or 10.0.2", version);
-		return EXIT_USAGE;
-	}
+	if (!xs_qemu_version_parse(version, &f->qemu_version))
+		return fail_msg(why, EXIT_USAGE, NULL, "--qemu-version: \"%s\" is not a QEMU "
+				"version such as 7.2 or 10.0.2", version);
 	snprintf(f->qemu_from, sizeof(f->qemu_from), "--qemu-version");
 	return 0;
 }

@@ -27,10 +27,11 @@ struct dest_facts {
  */
 void dest_live(bool kvm, struct dest_facts *f);
 
-/* A probe record (`probe --record`) for the kernel half; 0 or an exit code (printed). */
-int dest_from_record(const char *path, struct dest_facts *f);
+/* A probe record (`probe --record`) for the kernel half; 0 or an exit code (why: fail.h). */
+struct fail;
+int dest_from_record(const char *path, struct dest_facts *f, struct fail *why);
 
-/* A QEMU version given by hand ("7.2.19"); 0 or EXIT_USAGE (printed). */
-int dest_set_qemu(const char *version, struct dest_facts *f);
+/* A QEMU version given by hand ("7.2.19"); 0 or EXIT_USAGE (why). */
+int dest_set_qemu(const char *version, struct dest_facts *f, struct fail *why);
 
 #endif

@@ -9,14 +9,16 @@
 
 #include <xsave/hostinfo.h>
 
-#include "cmd.h"
+#include "sys/host_facts.h"
+#include "sys/io.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/host_live.h"
 #include "sys/profile_file.h"
 #include "util.h"
 
 /* This machine's facts, gathered once per run (again only to add /dev/kvm). */
-static int this_host(bool kvm, struct xs_hostinfo *h, const char **source)
+static int this_host(bool kvm, struct xs_hostinfo *h, const char **source, struct fail *why)
 {
 	static struct xs_hostinfo cache;
 	static const char *cache_source;
@@ -26,13 +28,13 @@ static int this_host(bool kvm, struct xs_hostinfo *h, const char **source)
 
 	if (!have || (kvm && !have_kvm)) {
 		if (file && *file) {
-			rc = host_facts(file, kvm, &cache, &cache_source);
+			rc = host_facts(file, kvm, &cache, &cache_source, why);
 			have_kvm = true;	/* a file holds every fact it will ever hold */
 		} else {
 			cache_source = "live";
-			rc = host_live_gather(&cache, kvm) ? EXIT_UNAVAILABLE : 0;
-			if (rc)
-				msg_err("this CPU has no CPUID instruction");
+			rc = host_live_gather(&cache, kvm) ?
+				fail_msg(why, EXIT_UNAVAILABLE, NULL, "this CPU has no CPUID "
+					 "instruction") : 0;
 			have_kvm = kvm;
 		}
 		if (rc)
@@ -45,7 +47,8 @@ static int this_host(bool kvm, struct xs_hostinfo *h, const char **source)
 	return 0;
 }
 
-int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **source)
+int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **source,
+	       struct fail *why)
 {
 	struct profile p = { 0 };
 	struct io_file f;
@@ -55,27 +58,24 @@ int host_facts(const char *file, bool kvm, struct xs_hostinfo *h, const char **s
 	int rc;
 
 	if (!file)
-		return this_host(kvm, h, source);
+		return this_host(kvm, h, source, why);
 	if (source)
 		*source = "cpuid-file";
-	rc = io_read(file, 1 << 20, &f);
+	rc = io_read(file, 1 << 20, &f, why);
 	if (rc)
 		return rc;
 	text = (const char *)f.buf;
 	len = f.len;
 	if (profile_is_json(f.buf, f.len)) {
-		rc = profile_parse(file, f.buf, f.len, &p);
-		if (!rc && !p.record) {
-			msg_err("'%s': the profile has no \"record\" of the host's facts", file);
-			rc = EXIT_DATAERR;
-		}
+		rc = profile_parse(file, f.buf, f.len, &p, why);
+		if (!rc && !p.record)
+			rc = fail_msg(why, EXIT_DATAERR, file, "the profile has no \"record\" of the "
+				      "host's facts");
 		text = p.record;
 		len = text ? strlen(text) : 0;
 	}
-	if (!rc && xs_hostinfo_parse(text, len, h, &d)) {
-		msg_diag(file, &d);
-		rc = EXIT_DATAERR;
-	}
+	if (!rc && xs_hostinfo_parse(text, len, h, &d))
+		rc = fail_diag(why, EXIT_DATAERR, file, &d);
 	profile_free(&p);
 	io_free(&f);
 	return rc;

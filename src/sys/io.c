@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/io.h"
 #include "util.h"
 
@@ -139,9 +140,8 @@ static int read_all(struct io_file *f, size_t max, read_step step, void *ctx, co
 		f->len += (size_t)n;
 	}
 	if (f->len > max) {
-		msg_err("'%s': offset 0x%zx%s: input is larger than the %zu-byte limit", f->path,
-			max, where, max);
-		return EXIT_DATAERR;
+		return fail_at_in(f->fail, EXIT_DATAERR, f->path, max, where,
+				  "input is larger than the %zu-byte limit", max);
 	}
 	return 0;
 }
@@ -158,8 +158,8 @@ static ssize_t plain_step(void *ctx, const struct io_file *f, uint8_t *p, size_t
 			r = read(fd, p, n);
 		while (r < 0 && errno == EINTR);
 	if (r < 0) {
-		msg_err("'%s': read error at offset 0x%zx: %s", f->path, f->len, strerror(errno));
-		return -EXIT_NOINPUT;
+		return -fail_msg(f->fail, EXIT_NOINPUT, f->path, "read error at offset 0x%zx: %s",
+				 f->len, strerror(errno));
 	}
 	return r;
 }
@@ -173,11 +173,18 @@ static ssize_t gzip_step(void *ctx, const struct io_file *f, uint8_t *p, size_t 
 #define GZ_IN (256u * 1024)
 
 /* Messages of the gzip reader, unless it only sniffs the first bytes. */
-#define gz_err(z, ...) ((z)->quiet ? (void)0 : msg_err(__VA_ARGS__))
+#define gz_err(z, code, ...) \
+	((z)->quiet ? (void)0 : (void)fail_msg((z)->fail, (code), (z)->path, __VA_ARGS__))
+/* The same at offset @off of the compressed file. */
+#define gz_err_at(z, code, off, ...) \
+	((z)->quiet ? (void)0 : (void)fail_at_in((z)->fail, (code), (z)->path, (off), \
+						 " (compressed)", __VA_ARGS__))
 
-int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size)
+int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size,
+	       struct fail *fail)
 {
 	memset(z, 0, sizeof(*z));
+	z->fail = fail;
 	z->fd = fd;
 	z->path = path;
 	z->size = size;
@@ -186,8 +193,7 @@ int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t 
 	z->strm = xcalloc(1, sizeof(z_stream));
 	if (inflateInit2((z_stream *)z->strm, 16 + MAX_WBITS) != Z_OK) {
 		io_gz_close(z);
-		msg_err("'%s': cannot start gzip decompression", path);
-		return EXIT_SOFTWARE;
+		return fail_msg(fail, EXIT_SOFTWARE, path, "cannot start gzip decompression");
 	}
 	return 0;
 }
@@ -212,8 +218,8 @@ static int gz_fill(struct io_gz *z)
 		r = io_pread(z->fd, z->in, GZ_IN, z->in_off);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
-		gz_err(z, "'%s': read error at offset 0x%llx: %s", z->path,
-			(unsigned long long)z->in_off, strerror(errno));
+		gz_err(z, EXIT_NOINPUT, "read error at offset 0x%llx: %s",
+		       (unsigned long long)z->in_off, strerror(errno));
 		return -1;
 	}
 	s->next_in = z->in;
@@ -249,9 +255,8 @@ static int gz_after_member(struct io_gz *z)
 			return 1;
 		}
 		if (s->next_in[0]) {
-			gz_err(z, "'%s': offset 0x%llx (compressed): data after the end of the gzip "
-				"stream (byte 0x%02x)", z->path, (unsigned long long)gz_pos(z),
-				s->next_in[0]);
+			gz_err_at(z, EXIT_DATAERR, gz_pos(z), "data after the end of the gzip "
+				  "stream (byte 0x%02x)", s->next_in[0]);
 			return -EXIT_DATAERR;
 		}
 		s->next_in++;
@@ -275,8 +280,7 @@ ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n)
 			if (r < 0)
 				return -EXIT_NOINPUT;
 			if (r == 0) {
-				gz_err(z, "'%s': offset 0x%llx (compressed): gzip data ends early",
-					z->path, (unsigned long long)z->in_off);
+				gz_err_at(z, EXIT_DATAERR, z->in_off, "gzip data ends early");
 				return -EXIT_DATAERR;
 			}
 		}
@@ -292,8 +296,8 @@ ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n)
 			continue;
 		}
 		if (r != Z_OK && r != Z_BUF_ERROR) {
-			gz_err(z, "'%s': offset 0x%llx (compressed): gzip data is corrupt: %s",
-				z->path, (unsigned long long)gz_pos(z), s->msg ? s->msg : "bad data");
+			gz_err_at(z, EXIT_DATAERR, gz_pos(z), "gzip data is corrupt: %s",
+				  s->msg ? s->msg : "bad data");
 			return -EXIT_DATAERR;
 		}
 	}
@@ -316,29 +320,30 @@ static const char *file_kind(mode_t m)
 	return "not a regular file";
 }
 
-int io_open(const char *path, struct io_src *src)
+int io_open(const char *path, struct io_src *src, struct fail *fail)
 {
 	unsigned char magic[2];
 
 	memset(src, 0, sizeof(*src));
 	src->path = path;
+	src->fail = fail;
 	if (!strcmp(path, "-")) {
-		if (stdin_taken) {
-			msg_err("'-': standard input is read once; it cannot be given twice");
-			return EXIT_USAGE;
-		}
+		if (stdin_taken)
+			return fail_msg(fail, EXIT_USAGE, "-", "standard input is read once; it "
+					"cannot be given twice");
 		stdin_taken = true;
 		src->fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
 		if (src->fd < 0 || fstat(src->fd, &src->st)) {
-			msg_err("'-': cannot read standard input: %s", strerror(errno));
+			fail_msg(fail, EXIT_NOINPUT, "-", "cannot read standard input: %s",
+				 strerror(errno));
 			if (src->fd >= 0)
 				io_close(src->fd);
 			return EXIT_NOINPUT;
 		}
 		if (S_ISDIR(src->st.st_mode)) {
-			msg_err("'-': standard input is a directory, not a file to read");
 			io_close(src->fd);
-			return EXIT_NOINPUT;
+			return fail_msg(fail, EXIT_NOINPUT, "-", "standard input is a directory, not "
+					"a file to read");
 		}
 		/* A file (< F) reads as that file; a pipe, a socket or a tty forward only. */
 		if (!S_ISREG(src->st.st_mode)) {
@@ -349,15 +354,14 @@ int io_open(const char *path, struct io_src *src)
 	} else
 		src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (src->fd < 0) {
-		msg_err("'%s': cannot open: %s", path, strerror(errno));
-		return EXIT_NOINPUT;
+		return fail_msg(fail, EXIT_NOINPUT, path, "cannot open: %s", strerror(errno));
 	}
 	if (io_is_pipe(src->fd)) {
 		/* sniffed below, from the head */
 	} else if (fstat(src->fd, &src->st) || !S_ISREG(src->st.st_mode)) {
-		msg_err("'%s': %s, not a file to read", path, file_kind(src->st.st_mode));
 		io_close(src->fd);
-		return EXIT_NOINPUT;
+		return fail_msg(fail, EXIT_NOINPUT, path, "%s, not a file to read",
+				file_kind(src->st.st_mode));
 	}
 	(void)fcntl(src->fd, F_SETFL, 0);
 	src->gzip = io_pread(src->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
@@ -370,7 +374,7 @@ int io_open(const char *path, struct io_src *src)
 	struct io_gz z;
 	ssize_t n;
 
-	if (io_gz_open(&z, src->fd, 0, path, (uint64_t)src->st.st_size)) {
+	if (io_gz_open(&z, src->fd, 0, path, (uint64_t)src->st.st_size, fail)) {
 		io_close(src->fd);
 		return EXIT_SOFTWARE;
 	}
@@ -390,15 +394,16 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f)
 	f->path = src->path;
 	f->gzip = src->gzip;
 	f->st = src->st;
+	f->fail = src->fail;
 	if (!io_is_pipe(src->fd) && lseek(src->fd, 0, SEEK_SET)) {
-		msg_err("'%s': cannot seek: %s", src->path, strerror(errno));
+		fail_msg(src->fail, EXIT_NOINPUT, src->path, "cannot seek: %s", strerror(errno));
 		io_close(src->fd);
 		return EXIT_NOINPUT;
 	}
 	if (f->gzip) {
 		struct io_gz z;
 
-		rc = io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size);
+		rc = io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size, src->fail);
 		if (!rc)
 			rc = read_all(f, max, gzip_step, &z, " (decompressed)");
 		io_gz_close(&z);
@@ -413,10 +418,10 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f)
 	return rc;
 }
 
-int io_read(const char *path, size_t max, struct io_file *f)
+int io_read(const char *path, size_t max, struct io_file *f, struct fail *fail)
 {
 	struct io_src src;
-	int rc = io_open(path, &src);
+	int rc = io_open(path, &src, fail);
 
 	return rc ? rc : io_read_src(&src, max, f);
 }
@@ -440,11 +445,10 @@ int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 		free(tmp);
 	}
 	if (out < 0) {
-		msg_err("'%s': cannot create a temporary file in %s to decompress into: %s",
-			src->path, dir, strerror(errno));
-		return EXIT_CANTCREAT;
+		return fail_msg(src->fail, EXIT_CANTCREAT, src->path, "cannot create a temporary "
+				"file in %s to decompress into: %s", dir, strerror(errno));
 	}
-	if (io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size)) {
+	if (io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size, src->fail)) {
 		close(out);
 		return EXIT_SOFTWARE;
 	}
@@ -459,9 +463,8 @@ int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 		if (n == 0)
 			break;
 		if (write_all(out, buf, (size_t)n)) {
-			msg_err("'%s': cannot decompress into a temporary file in %s: %s",
-				src->path, dir, strerror(errno));
-			rc = EXIT_IOERR;
+			rc = fail_msg(src->fail, EXIT_IOERR, src->path, "cannot decompress into a "
+				      "temporary file in %s: %s", dir, strerror(errno));
 			break;
 		}
 		have += (uint64_t)n;
@@ -570,7 +573,7 @@ static int out_create(struct io_out *o, mode_t mode)
 }
 
 /* Can @path name a new file?  Says why not (a directory, a missing directory). */
-static int out_path_ok(const char *path)
+static int out_path_ok(const char *path, struct fail *fail)
 {
 	struct stat st;
 	size_t n = strlen(path);
@@ -578,27 +581,28 @@ static int out_path_ok(const char *path)
 	int rc = 0;
 
 	if ((n && path[n - 1] == '/') || (!stat(path, &st) && S_ISDIR(st.st_mode))) {
-		msg_err("'%s': a directory: the output must name a file", path);
-		return EXIT_CANTCREAT;
+		return fail_msg(fail, EXIT_CANTCREAT, path, "a directory: the output must name a "
+				"file");
 	}
 	dir = xstrdup(path);
 	if (strrchr(dir, '/')) {
 		*strrchr(dir, '/') = 0;
 		if (dir[0] && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
-			msg_err("'%s': '%s' %s", path, dir,
-				errno == ENOENT ? "does not exist" : "is not a directory");
-			rc = EXIT_CANTCREAT;
+			rc = fail_msg(fail, EXIT_CANTCREAT, path, "'%s' %s", dir,
+				      errno == ENOENT ? "does not exist" : "is not a directory");
 		}
 	}
 	free(dir);
 	return rc;
 }
 
-int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o)
+int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o,
+		struct fail *fail)
 {
 	memset(o, 0, sizeof(*o));
 	o->path = path;
-	if (strcmp(path, "-") && out_path_ok(path))
+	o->fail = fail;
+	if (strcmp(path, "-") && out_path_ok(path, fail))
 		return EXIT_CANTCREAT;
 	if (!strcmp(path, "-")) {
 		o->fd = STDOUT_FILENO;
@@ -607,9 +611,8 @@ int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struc
 
 		umask(um);
 		if (out_create(o, mode_from ? mode_from->st_mode & 0666 : 0666 & ~um)) {
-			msg_err("'%s': cannot create a temporary file beside it: %s", path,
-				strerror(errno));
-			return EXIT_CANTCREAT;
+			return fail_msg(fail, EXIT_CANTCREAT, path, "cannot create a temporary file "
+					"beside it: %s", strerror(errno));
 		}
 	}
 	return gzip ? io_out_gzip(o) : 0;
@@ -623,24 +626,21 @@ int io_out_gzip(struct io_out *o)
 	if (!o->gz) {
 		if (fd >= 0)
 			close(fd);
-		msg_err("'%s': cannot start gzip compression", o->path);
 		io_out_abort(o);
-		return EXIT_SOFTWARE;
+		return fail_msg(o->fail, EXIT_SOFTWARE, o->path, "cannot start gzip compression");
 	}
 	return 0;
 }
 
 int io_out_error(struct io_out *o)
 {
-	if (o->tmp || o->anon) {
-		msg_err("'%s': write error: %s", o->path, strerror(errno));
-	} else {
-		/* The reader closed the pipe early: it wanted no more (see src/out/document.c). */
-		if (errno == EPIPE)
-			return EXIT_OK;
-		msg_err("write error on standard output: %s", strerror(errno));
-	}
-	return EXIT_IOERR;
+	if (o->tmp || o->anon)
+		return fail_msg(o->fail, EXIT_IOERR, o->path, "write error: %s", strerror(errno));
+	/* The reader closed the pipe early: it wanted no more (see src/out/document.c). */
+	if (errno == EPIPE)
+		return EXIT_OK;
+	return fail_msg(o->fail, EXIT_IOERR, NULL, "write error on standard output: %s",
+			strerror(errno));
 }
 
 /* Give the unnamed file a temporary name beside the destination (linkat fails on EEXIST). */
@@ -698,24 +698,22 @@ int io_out_commit(struct io_out *o)
 	if (!rc && fsync(o->fd))
 		rc = io_out_error(o);
 	if (!rc && o->anon && out_name(o)) {
-		msg_err("'%s': cannot link the written file into its directory: %s", o->path,
-			strerror(errno));
-		rc = EXIT_CANTCREAT;
+		rc = fail_msg(o->fail, EXIT_CANTCREAT, o->path, "cannot link the written file into "
+			      "its directory: %s", strerror(errno));
 	}
 	if (close(o->fd) && !rc)
 		rc = io_out_error(o);
 	o->fd = -1;
 	if (!rc && rename(o->tmp, o->path)) {
-		msg_err("'%s': cannot rename '%s' over it: %s", o->path, o->tmp, strerror(errno));
-		rc = EXIT_CANTCREAT;
+		rc = fail_msg(o->fail, EXIT_CANTCREAT, o->path, "cannot rename '%s' over it: %s",
+			      o->tmp, strerror(errno));
 	}
 	if (rc) {
 		if (o->tmp)
 			unlink(o->tmp);
 	} else if (io_sync_dir(o->path)) {
-		msg_err("'%s': written, but syncing its directory failed: %s", o->path,
-			strerror(errno));
-		rc = EXIT_IOERR;
+		rc = fail_msg(o->fail, EXIT_IOERR, o->path, "written, but syncing its directory "
+			      "failed: %s", strerror(errno));
 	}
 	free(o->tmp);
 	o->tmp = NULL;
@@ -739,10 +737,10 @@ void io_out_abort(struct io_out *o)
 }
 
 int io_write_atomic(const char *path, const uint8_t *buf, size_t len, bool gzip,
-		    const struct stat *mode_from)
+		    const struct stat *mode_from, struct fail *fail)
 {
 	struct io_out o;
-	int rc = io_out_open(path, gzip, mode_from, &o);
+	int rc = io_out_open(path, gzip, mode_from, &o, fail);
 
 	if (rc)
 		return rc;

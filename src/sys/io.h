@@ -9,8 +9,16 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+/*
+ * Every call that can fail returns 0 or an exit code, with why in its struct
+ * fail (fail.h; NULL: nobody asks), which an opened source or output keeps
+ * for the calls on it.
+ */
+struct fail;
+
 struct io_file {
 	const char *path;
+	struct fail *fail;	/* why a read failed */
 	bool gzip;		/* the file was gzip-compressed */
 	uint8_t *buf;		/* decompressed contents */
 	size_t len;
@@ -20,6 +28,7 @@ struct io_file {
 /* An input opened and sniffed: gzip or not, and its first (decompressed) bytes. */
 struct io_src {
 	const char *path;
+	struct fail *fail;	/* why a read of it failed (io_open's) */
 	int fd;
 	bool gzip;
 	struct stat st;
@@ -29,8 +38,9 @@ struct io_src {
 
 /*
  * Open @path (regular files only; "-" standard input: a file redirected in reads as that
- * file, a pipe forward only, once) and sniff it.  0 or an exit code (message printed). */
-int io_open(const char *path, struct io_src *src);
+ * file, a pipe forward only, once) and sniff it.  0 or an exit code (why in @fail, which
+ * the source keeps for the reads of it). */
+int io_open(const char *path, struct io_src *src, struct fail *fail);
 /* Is @fd standard input read forward only (a pipe)? */
 bool io_is_pipe(int fd);
 /* close(@fd), forgetting the pipe state where it is the stdin pipe. */
@@ -42,7 +52,7 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f);
 /*
  * The bound of an input being decompressed: called after each piece with the
  * temporary file @fd and the @have bytes written to it so far; 0 goes on, an
- * exit code (its line printed) stops.
+ * exit code (why in its struct fail) stops.
  */
 typedef int (*io_bound_fn)(void *ctx, int fd, uint64_t have);
 /*
@@ -66,20 +76,21 @@ struct io_gz {
 	void *strm;		/* z_stream */
 	bool done;
 	bool quiet;		/* no messages (sniffing) */
+	struct fail *fail;
 };
 
-int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size);
+int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size,
+	       struct fail *fail);
 void io_gz_close(struct io_gz *z);
 /*
  * Up to @n decompressed bytes: the count, 0 at the end, or minus an exit code
- * after printing the message (corrupt data, data that ends early, anything but
- * zero padding after the last member, a read error).
+ * with why in z->fail (corrupt data, data that ends early, anything but zero
+ * padding after the last member, a read error).
  */
 ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n);
 
-/* Read @path whole (at most @max bytes after decompression).  Returns 0 or an
- * exit code after printing one line on stderr. */
-int io_read(const char *path, size_t max, struct io_file *f);
+/* Read @path whole (at most @max bytes after decompression).  0 or an exit code (@fail). */
+int io_read(const char *path, size_t max, struct io_file *f, struct fail *fail);
 void io_free(struct io_file *f);
 
 /* Write all @n bytes to @fd (at offset @at with pwrite, or at its position when @at < 0). */
@@ -96,17 +107,19 @@ bool io_same_file(const char *path, const struct stat *in);
  * (stdout for "-"), gzip-compressed when asked; commit fsyncs it, names it,
  * renames it over @path and fsyncs the directory; abort removes it.  Killed
  * before commit, an unnamed file leaves nothing behind.  Every call returns 0 or an
- * exit code after printing one line.
+ * exit code with why in o->fail (io_out_open's @fail).
  */
 struct io_out {
 	const char *path;
+	struct fail *fail;
 	char *tmp;		/* the temporary name, once it has one */
 	bool anon;		/* written unnamed (O_TMPFILE) until commit */
 	int fd;
 	void *gz;		/* gzFile */
 };
 
-int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o);
+int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o,
+		struct fail *fail);
 /* From now on compress what is written (after a raw prefix such as a libvirt header). */
 int io_out_gzip(struct io_out *o);
 int io_out_write(struct io_out *o, const void *p, size_t n);
@@ -122,9 +135,9 @@ void io_out_abort(struct io_out *o);
  * Replace @path with @len bytes at @buf (gzip-compressed when @gzip): write a
  * temporary file in the same directory, fsync it, rename it over @path, fsync
  * the directory.  On any failure the temporary file is removed and @path is
- * untouched.  "-" writes to stdout.  Returns 0 or an exit code (message printed).
+ * untouched.  "-" writes to stdout.  Returns 0 or an exit code (why in @fail).
  */
 int io_write_atomic(const char *path, const uint8_t *buf, size_t len, bool gzip,
-		    const struct stat *mode_from);
+		    const struct stat *mode_from, struct fail *fail);
 
 #endif

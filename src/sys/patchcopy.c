@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/patchcopy.h"
 #include "sys/progress.h"
 #include "util.h"
@@ -116,9 +117,8 @@ static int copy_span(int fd, const char *path, struct io_out *o, uint64_t off, u
 				return rc;
 		}
 		if (r <= 0) {
-			msg_err("'%s': read error at offset 0x%llx: %s", path, (unsigned long long)off,
-				r ? strerror(errno) : "file shrank");
-			return EXIT_NOINPUT;
+			return fail_msg(o->fail, EXIT_NOINPUT, path, "read error at offset 0x%llx: %s",
+					(unsigned long long)off, r ? strerror(errno) : "file shrank");
 		}
 		off += (uint64_t)r;
 		len -= (uint64_t)r;
@@ -195,9 +195,8 @@ int patchcopy_sparse(int fd, const char *path, struct io_out *o, uint64_t size,
 	for (size_t i = 0; ps && i < ps->n && !rc; i++)
 		rc = put(o, (int64_t)ps->v[i].off, ps->v[i].data, ps->v[i].len);
 	if (!rc && ftruncate(o->fd, (off_t)size)) {
-		msg_err("'%s': cannot size it to %llu bytes: %s", o->path,
-			(unsigned long long)size, strerror(errno));
-		rc = EXIT_IOERR;
+		rc = fail_msg(o->fail, EXIT_IOERR, o->path, "cannot size it to %llu bytes: %s",
+			      (unsigned long long)size, strerror(errno));
 	}
 	free(buf);
 	return rc;

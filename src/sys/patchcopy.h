@@ -34,15 +34,15 @@ void patches_apply(const struct patches *ps, uint64_t pos, uint8_t *buf, size_t 
 
 /*
  * Bytes [@from, @to) of @fd (the input @path, for messages) to @o's position,
- * @ps applied.  0 or an exit code (message printed; 0 also when @o is standard
- * output and its reader left).
+ * @ps applied.  0 or an exit code (why in o->fail, a read of @fd's failure too; 0
+ * also when @o is standard output and its reader left).
  */
 int patchcopy(int fd, const char *path, struct io_out *o, uint64_t from, uint64_t to,
 	      const struct patches *ps);
 /*
  * The first @size bytes of @fd to the same offsets of @o (a file), extent by
  * extent (SEEK_DATA/SEEK_HOLE), so that its holes stay holes; then @ps written
- * over them and @o sized to @size.  0 or an exit code (message printed).
+ * over them and @o sized to @size.  0 or an exit code (why in o->fail).
  */
 int patchcopy_sparse(int fd, const char *path, struct io_out *o, uint64_t size,
 		     const struct patches *ps);

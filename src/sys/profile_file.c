@@ -8,6 +8,7 @@
 #include <xsave/profile.h>
 
 #include "exitcodes.h"
+#include "fail.h"
 #include "sys/io.h"
 #include "sys/profile_file.h"
 #include "util.h"
@@ -19,7 +20,8 @@ bool profile_is_json(const uint8_t *buf, size_t len)
 	return xs_profile_is_json(buf, len);
 }
 
-int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profile *p)
+int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profile *p,
+		  struct fail *why)
 {
 	struct xs_profile xp;
 	struct xs_diag d = { 0 };
@@ -27,10 +29,8 @@ int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profi
 
 	memset(p, 0, sizeof(*p));
 	p->path = path;
-	if (rc) {
-		msg_diag(path, &d);
-		return exit_for_err(rc);
-	}
+	if (rc)
+		return fail_diag(why, exit_for_err(rc), path, &d);
 	p->target = xp.target;
 	p->have_mxcsr_mask = xp.have_mxcsr_mask;
 	p->mxcsr_mask = xp.mxcsr_mask;
@@ -43,7 +43,7 @@ int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profi
 	return 0;
 }
 
-int profile_load(const char *path, struct profile *p)
+int profile_load(const char *path, struct profile *p, struct fail *why)
 {
 	struct io_file f;
 	int rc;
@@ -51,11 +51,11 @@ int profile_load(const char *path, struct profile *p)
 	/* *p is valid for profile_free() on every path, failures included. */
 	memset(p, 0, sizeof(*p));
 	p->path = path;
-	rc = io_read(path, PROFILE_MAX, &f);
+	rc = io_read(path, PROFILE_MAX, &f, why);
 
 	if (rc)
 		return rc;
-	rc = profile_parse(path, f.buf, f.len, p);
+	rc = profile_parse(path, f.buf, f.len, p, why);
 	io_free(&f);
 	return rc;
 }

@@ -31,10 +31,12 @@ struct profile {
 /* Is this text a JSON document (a profile) rather than a CPUID file? */
 bool profile_is_json(const uint8_t *buf, size_t len);
 
-/* Parse a profile from @buf; 0 or an exit code after one line on stderr. */
-int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profile *p);
+/* Parse a profile from @buf; 0 or an exit code (why in @why, fail.h). */
+struct fail;
+int profile_parse(const char *path, const uint8_t *buf, size_t len, struct profile *p,
+		  struct fail *why);
 /* Read and parse @path. */
-int profile_load(const char *path, struct profile *p);
+int profile_load(const char *path, struct profile *p, struct fail *why);
 void profile_free(struct profile *p);
 
 #endif

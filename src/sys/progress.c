@@ -7,8 +7,6 @@
 
 #include "sys/progress.h"
 
-int progress_mode = -1;
-
 static struct {
 	bool on;		/* this work may show progress */
 	bool shown;		/* a line is on the terminal */
@@ -37,9 +35,9 @@ static void human(char *out, size_t len, double v)
 	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-void progress_start(const char *path, const char *what, uint64_t total)
+void progress_start(const char *path, const char *what, uint64_t total, int mode)
 {
-	P.on = progress_mode > 0 || (progress_mode < 0 && isatty(STDERR_FILENO));
+	P.on = mode > 0 || (mode < 0 && isatty(STDERR_FILENO));
 	P.shown = false;
 	P.path = path;
 	P.what = what;

@@ -10,11 +10,11 @@
 
 #include <stdint.h>
 
-/* -1: when stderr is a terminal (the default); 0: never; 1: always. */
-extern int progress_mode;
-
-/* Work on @path of @total bytes (0: not known) begins. */
-void progress_start(const char *path, const char *what, uint64_t total);
+/*
+ * Work on @path of @total bytes (0: not known) begins.  @mode: -1 shows it when
+ * stderr is a terminal (the default), 0 never, 1 always (struct fmt_opts' progress).
+ */
+void progress_start(const char *path, const char *what, uint64_t total, int mode);
 /* @done bytes of it so far (cheap: call it as often as wanted). */
 void progress_update(uint64_t done);
 /* The work is over: erase the line. */

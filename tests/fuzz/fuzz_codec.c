@@ -33,7 +33,7 @@ static int unpack(int fd, struct codec_rd **rd, uint8_t **out, size_t *len)
 
 	*len = 0;
 	*out = malloc(cap);
-	if (codec_rd_open(FUZZ_CODEC, fd, 0, "fuzz", rd))
+	if (codec_rd_open(FUZZ_CODEC, fd, 0, "fuzz", NULL, rd))
 		return -1;
 	for (;;) {
 		ssize_t n;
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (unpack(fd, &rd, &a, &alen) == 0) {
 		fd2 = memfd_create("again", MFD_CLOEXEC);
-		if (fd2 >= 0 && !codec_wr_open(FUZZ_CODEC, fd2, "again", rd, &w)) {
+		if (fd2 >= 0 && !codec_wr_open(FUZZ_CODEC, fd2, "again", rd, NULL, &w)) {
 			if (codec_write(w, a, alen))
 				codec_wr_free(w);
 			else if (!codec_wr_finish(w)) {

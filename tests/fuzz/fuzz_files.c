@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/cmd.h"
 #include "../../src/exitcodes.h"
 #include "../../src/fmt/format.h"
+#include "../../src/fmt/input.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,7 +34,7 @@ static bool mine(const char *path)
 	struct io_src src;
 	bool ok;
 
-	if (io_open(path, &src))
+	if (io_open(path, &src, NULL))
 		return false;
 	switch (FUZZ_READER) {
 	case READ_CORE:
@@ -52,7 +52,7 @@ static bool mine(const char *path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct xs_common c = { .thread = -1, .vcpu = -1 };
+	struct fmt_opts c = { .thread = -1, .vcpu = -1 };
 	char path[64];
 	struct input in;
 	int fd = fuzz_file(data, size, path, sizeof(path));
@@ -65,13 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	xs_layout_builtin(XS_VENDOR_INTEL, &c.host);
 	c.have_host = true;
-	if (!input_load(&c, path, &in)) {
+	if (!input_load(&c, path, &in, NULL)) {
 		/*
 		 * Write the (unchanged) copy of a core or stream, as filter does, to
 		 * stdout.  An input that reads must also write: EXIT_SOFTWARE is an
 		 * internal error (a stream's cpu section not standing for its state).
 		 */
-		if (in.fmt != &image_format && in.fmt->write(&in, "-") == EXIT_SOFTWARE)
+		if (in.fmt != &image_format && in.fmt->write(&in, "-", NULL) == EXIT_SOFTWARE)
 			abort();
 		input_free(&in);
 	}

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!profile_is_json(data, size))
 		return 0;
-	if (profile_parse("fuzz.json", data, size, &p))
+	if (profile_parse("fuzz.json", data, size, &p, NULL))
 		return 0;
 	if (p.record)
 		(void)xs_hostinfo_parse(p.record, strlen(p.record), &h, &d);

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* The program's version (--version, the output's "xsavectl_version"). */
+#ifndef XSAVECTL_VERSION_H
+#define XSAVECTL_VERSION_H
+
+#define XSAVECTL_VERSION "0.1.0"
+
+#endif

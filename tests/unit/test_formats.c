@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The input formats through their API (src/fmt/input.h), without a command:
+ * real captures from tests/data read with exact states, offsets and facts,
+ * and failures returned as values (src/fail.h) with their exact exit code,
+ * file, offset and message.  Nothing here may print: a format that did would
+ * show in this test's output as a line that is no TAP line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xsave/layout.h>
+
+#include "check.h"
+#include "exitcodes.h"
+#include "fail.h"
+#include "fmt/format.h"
+#include "fmt/input.h"
+
+#define LV_HEADER_LEN 92
+#define LV_OFF_VERSION 0x10
+
+static char data_dir[256];
+
+static const char *data(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", data_dir, name);
+	return path;
+}
+
+/* The options of a command given no option, on a Zen 3 host's layout. */
+static struct fmt_opts opts(void)
+{
+	struct fmt_opts o = { .thread = -1, .vcpu = -1, .progress = 0 };
+
+	xs_layout_builtin(XS_VENDOR_AMD, &o.host);
+	o.have_host = true;
+	return o;
+}
+
+/* A temporary file holding @len bytes of @buf (its path in @path). */
+static void temp_file(char *path, size_t cap, const void *buf, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(path, cap, "%s/test_formats-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
+		printf("Bail out! cannot write a temporary file\n");
+		exit(2);
+	}
+	close(fd);
+}
+
+/* The first @n bytes of the data file @name into a temporary file. */
+static void temp_prefix(char *path, size_t cap, const char *name, size_t n)
+{
+	FILE *f = fopen(data(name), "rb");
+	unsigned char *buf = malloc(n);
+	size_t got = f ? fread(buf, 1, n, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (got != n) {
+		printf("Bail out! %s is shorter than %zu bytes\n", name, n);
+		exit(2);
+	}
+	temp_file(path, cap, buf, n);
+	free(buf);
+}
+
+static void image(void)
+{
+	struct fmt_opts o = opts();
+	struct fail why = { 0 };
+	struct input in;
+	int rc = input_load(&o, data("hw-xsave.bin"), &in, &why);
+
+	CHECK(rc == 0 && why.code == 0, "hw-xsave.bin reads (rc %d)", rc);
+	if (rc)
+		return;
+	CHECK(in.fmt == &image_format, "hw-xsave.bin: the raw image format");
+	CHECK_U64(in.nstates, 1, "hw-xsave.bin: states");
+	CHECK(!strcmp(state_source(&in.s[0]), "image"), "hw-xsave.bin: source image");
+	CHECK_U64(in.s[0].id, (uint64_t)-1, "hw-xsave.bin: no id");
+	CHECK_U64(in.s[0].offset, 0, "hw-xsave.bin: offset");
+	CHECK_U64(in.s[0].st.size, 832, "hw-xsave.bin: size");
+	CHECK_U64(in.s[0].st.xstate_bv, 0x7, "hw-xsave.bin: XSTATE_BV");
+	CHECK(!in.s[0].st.compacted, "hw-xsave.bin: standard format");
+	input_free(&in);
+}
+
+/* A gzip'ed kernel core: one thread, its NT_X86_XSTATE at @off, @size bytes, XSTATE_BV @bv. */
+static void core(const char *name, long tid, uint64_t off, uint64_t size, uint64_t bv)
+{
+	struct fmt_opts o = opts();
+	struct fail why = { 0 };
+	struct input in;
+	int rc = input_load(&o, data(name), &in, &why);
+
+	CHECK(rc == 0 && why.code == 0, "%s reads (rc %d)", name, rc);
+	if (rc)
+		return;
+	CHECK(in.fmt == &elf_core_format, "%s: the ELF core format", name);
+	CHECK_U64(in.nstates, 1, "core: states");
+	CHECK(!strcmp(state_source(&in.s[0]), "thread"), "%s: source thread", name);
+	CHECK(in.s[0].fmt == &elf_core_format, "%s: the state knows its format", name);
+	CHECK_U64(in.s[0].id, tid, "core: thread id");
+	CHECK_U64(in.s[0].offset, off, "core: NT_X86_XSTATE offset");
+	CHECK_U64(in.s[0].st.size, size, "core: size");
+	CHECK_U64(in.s[0].st.xstate_bv, bv, "core: XSTATE_BV");
+	input_free(&in);
+
+	/* --thread picks one; another thread is a failure with its message. */
+	o.thread = tid + 1;
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, data(name), &in, &why);
+	CHECK(rc == EXIT_DATAERR && why.code == EXIT_DATAERR, "%s --thread %ld: exit 65 (rc %d)",
+	      name, tid + 1, rc);
+	CHECK(!strcmp(why.file, data(name)) && !why.has_off, "--thread absent: the file, no offset");
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "no thread %ld in this core", tid + 1);
+		CHECK(!strcmp(why.msg, want), "--thread absent: message '%s'", why.msg);
+	}
+}
+
+static void failures(void)
+{
+	struct fmt_opts o = opts();
+	struct fail why = { 0 };
+	struct input in;
+	char path[512];
+	uint8_t lv[LV_HEADER_LEN + 16] = "LibvirtQemudSave";
+	int rc;
+
+	/* No such file: 66, no offset. */
+	rc = input_load(&o, data("no-such-file"), &in, &why);
+	CHECK(rc == EXIT_NOINPUT && why.code == EXIT_NOINPUT, "missing file: exit 66 (rc %d)", rc);
+	CHECK(!why.has_off && !strcmp(why.msg, "cannot open: No such file or directory"),
+	      "missing file: message '%s'", why.msg);
+
+	/* A libvirt header of version 3: 65 at offset 0x10. */
+	t_put_le(lv, LV_OFF_VERSION, 3, 4);
+	temp_file(path, sizeof(path), lv, sizeof(lv));
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, path, &in, &why);
+	CHECK(rc == EXIT_DATAERR, "libvirt version 3: exit 65 (rc %d)", rc);
+	CHECK(why.has_off && why.off == LV_OFF_VERSION, "libvirt version 3: offset 0x%llx",
+	      (unsigned long long)why.off);
+	CHECK(!strcmp(why.file, path), "libvirt version 3: names the file");
+	CHECK(!strcmp(why.msg, "libvirt save image version 3 (expected 2)"),
+	      "libvirt version 3: message '%s'", why.msg);
+	unlink(path);
+
+	/* A gzip'ed core cut at 100 bytes: 65 at offset 100 of the compressed file. */
+	temp_prefix(path, sizeof(path), "core.gz", 100);
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, path, &in, &why);
+	CHECK(rc == EXIT_DATAERR, "core.gz cut at 100: exit 65 (rc %d)", rc);
+	CHECK(why.has_off && why.off == 100 && !strcmp(why.off_what, " (compressed)"),
+	      "core.gz cut at 100: offset 0x%llx%s", (unsigned long long)why.off, why.off_what);
+	CHECK(!strcmp(why.msg, "gzip data ends early"), "core.gz cut: message '%s'", why.msg);
+	unlink(path);
+
+	/* --vcpu on an image: a usage error, before anything is read. */
+	o.vcpu = 0;
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, data("hw-xsave.bin"), &in, &why);
+	CHECK(rc == EXIT_USAGE, "--vcpu on an image: exit 64 (rc %d)", rc);
+	CHECK(!strcmp(why.msg, "--vcpu selects a vCPU of a QEMU migration stream; this is an "
+			      "XSAVE image"), "--vcpu on an image: message '%s'", why.msg);
+
+	/* Nobody asking why: the same exit code, nothing recorded anywhere. */
+	rc = input_load(&o, data("hw-xsave.bin"), &in, NULL);
+	CHECK(rc == EXIT_USAGE, "no struct fail: the exit code alone (rc %d)", rc);
+
+	/* The first failure stays. */
+	memset(&why, 0, sizeof(why));
+	fail_at(&why, EXIT_DATAERR, "a", 16, "first");
+	fail_msg(&why, EXIT_IOERR, "b", "second");
+	CHECK(why.code == EXIT_DATAERR && !strcmp(why.file, "a") && !strcmp(why.msg, "first"),
+	      "a failure is not replaced by what follows from it");
+}
+
+int main(void)
+{
+	const char *dir = getenv("TEST_DATA");
+
+	snprintf(data_dir, sizeof(data_dir), "%s", dir ? dir : "tests/data");
+	image();
+	core("core.gz", 12625, 0xab0, 832, 0x7);
+	core("amd-zen4/core.gz", 18153, 0xa68, 2432, 0xa7);
+	failures();
+	return t_done("test_formats");
+}
