@@ -14,7 +14,7 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS = zlib libcpuid libelf jansson
+PKGS = zlib libcpuid libelf jansson libxml-2.0
 # The codecs of libvirt's save images, each used when its library is installed (make deps
 # installs all); WITHOUT="zstd lzop" builds without those, to test the refusals.
 WITHOUT ?=
@@ -36,18 +36,19 @@ LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal
 
 LIB_SRC = lib/rd.c lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.c lib/relocate.c lib/diff.c lib/hostinfo.c \
 	  lib/qemu_stream.c lib/qemu_cursor.c lib/qemu_ram.c lib/qemu_cpu.c lib/qemu_vmdesc.c \
-	  lib/text.c lib/kprobe.c lib/profile.c lib/journal.c lib/version.c
+	  lib/text.c lib/kprobe.c lib/profile.c lib/journal.c lib/version.c lib/precheck.c
 # The CLI: commands and their shared options in src/, input formats in src/fmt/,
 # output and showing in src/out/, I/O and the live host and KVM in src/sys/.
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/options.c src/targets.c src/batch.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
-	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c \
+	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/cmd_precheck.c \
 	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/fmt/qemu_journal.c \
 	  src/fmt/libvirt.c src/fmt/codec.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \
 	  src/sys/io.c src/sys/patchcopy.c src/sys/progress.c src/sys/host_facts.c \
-	  src/sys/host_live.c src/sys/kvm_probe.c src/sys/profile_file.c src/sys/dest_facts.c
+	  src/sys/host_live.c src/sys/kvm_probe.c src/sys/profile_file.c src/sys/dest_facts.c \
+	  src/sys/guest_cpu.c
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
