@@ -276,7 +276,9 @@ static void explain(const struct xs_targetopt *s, const struct xs_targetopt *d,
 	case XS_MIG_LACKS:
 		snprintf(why, len, "the destination lacks %s, which the guest may enable",
 			 names(m->lacks, n, sizeof(n)));
-		snprintf(cost, len, "the guest's registers there are lost: no strip keeps them");
+		snprintf(cost, len, "nothing there loads their live data, and stripping loses it "
+			 "(libvirt refuses a custom or host-model guest whose CPU the destination "
+			 "lacks)");
 		snprintf(remedy, len, "a guest CPU both hosts have (virsh hypervisor-cpu-baseline), "
 			 "or another destination");
 		return;

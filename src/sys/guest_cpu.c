@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -218,7 +219,7 @@ static int map_lookup(const struct cpu_map *m, const char *where, const char *na
 			fs->xsave |= m->f[i].xsave;
 			return 0;
 		}
-	msg_err("%s: feature '%s' is not in the CPU map %s", where, name, m->dir);
+	msg_err("'%s': feature '%s' is not in the CPU map %s", where, name, m->dir);
 	return EXIT_DATAERR;
 }
 
@@ -276,6 +277,12 @@ static int model_features(const struct cpu_map *m, const char *name, int depth,
 		return EXIT_DATAERR;
 	}
 	path = xasprintf("%s/x86_%s.xml", m->dir, name);
+	if (access(path, F_OK)) {
+		msg_err("CPU model '%s' is not in the CPU map %s (no x86_%s.xml)", name, m->dir,
+			name);
+		free(path);
+		return EXIT_DATAERR;
+	}
 	doc = xml_read(path, &rc);
 	if (doc) {
 		root = xmlDocGetRootElement(doc);
