@@ -2,6 +2,7 @@
 #   make deps      install the build dependencies (Debian/Ubuntu, needs root or sudo), with
 #                  the codec libraries and libvirt for tests/live/libvirt.sh
 #   make           build ./xsavectl
+#   make check-ansible  the Ansible role of contrib/ansible against local stand-in hosts
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck;
 #                  check-verify: on the walk, as --verify reads every plain stream)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
@@ -59,7 +60,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all lib deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
+.PHONY: FORCE all lib deps check-ansible uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl lib
 
@@ -196,11 +197,11 @@ $(COREPAT): tests/gen/corepat.c
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
-		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb qemu-system-x86 strace \
+		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev libxml2-dev mandoc gdb qemu-system-x86 strace \
 		valgrind clang libclang-rt-14-dev libbz2-dev liblzma-dev liblzo2-dev libzstd-dev \
 		bzip2 xz-utils lzop zstd && \
 	$$SUDO apt-get install -y -q --no-install-recommends libvirt-daemon-system libvirt-clients \
-		libvirt-daemon-driver-qemu debootstrap libisal-dev isal
+		libvirt-daemon-driver-qemu debootstrap libisal-dev isal ansible
 
 # The kernel patch series (kernel/6.1.y) against Debian's linux-source-6.1: reverse-apply,
 # compile the touched objects, forward-apply patch by patch (git am too), compare.
@@ -244,6 +245,10 @@ nested-check: $(BUILD)/xsavectl
 check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) -s lint
+
+# The Ansible role (contrib/ansible) on local hosts standing for recorded machines (make check runs it too).
+check-ansible: $(BUILD)/xsavectl
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) sh tests/ansible/run.sh
 
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \
