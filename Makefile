@@ -2,9 +2,9 @@
 #   make deps      install the build dependencies (Debian/Ubuntu, needs root or sudo), with
 #                  the codec libraries and libvirt for tests/live/libvirt.sh
 #   make           build ./xsavectl
-#   make check-ansible  the Ansible role of contrib/ansible against local stand-in hosts
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck;
 #                  check-verify: on the walk, as --verify reads every plain stream)
+#   make check-ansible  the Ansible role of contrib/ansible on local stand-in hosts (in make check)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
