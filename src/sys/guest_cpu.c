@@ -48,6 +48,13 @@ static xmlDocPtr xml_read(const char *path, int *rc)
 	xmlResetLastError();
 	doc = xmlReadMemory((const char *)f.buf, (int)f.len, NULL, NULL, XML_OPTS);
 	io_free(&f);
+	if (doc && xmlGetIntSubset(doc)) {
+		/* Entities are not expanded, but neither is a DTD any use: libvirt writes none. */
+		msg_err("'%s': has a DOCTYPE, which libvirt's XML never has: not read", path);
+		xmlFreeDoc(doc);
+		*rc = EXIT_DATAERR;
+		return NULL;
+	}
 	if (doc && xmlDocGetRootElement(doc))
 		return doc;
 	e = xmlGetLastError();
