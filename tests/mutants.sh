@@ -137,4 +137,17 @@ mutant "a gzip'ed core decompressed without its extent" src/sys/io.c \
 	'if ((rc = bound(ctx, out, have)))' 'if (0)' "$malformed"
 mutant "O_TMPFILE used without /proc to name it" src/sys/io.c \
 	'access(PROC_FD_DIR, X_OK) ? -1 : open(' 'open(' "$faults"
+unit() {	# one unit test program
+	echo "make -s build/tests/$1 >/dev/null && build/tests/$1"
+}
+mutant "precheck: an unknown source kernel judged as not leaking" lib/precheck.c \
+	'return k != XS_DK_FIXED && k != XS_DK_NEEDS_PATCH && k != XS_DK_PRE_5_16;' \
+	'return k == XS_DK_LEAKS;' "$(unit test_precheck)"
+mutant "precheck: the leak leaves out the guest's own components too" lib/precheck.c \
+	'm->sent = g | m->leaked;' 'm->sent = m->leaked ? m->leaked : g;' "$(cli precheck-json)"
+mutant "precheck: features marked removed='yes' kept in the model" src/sys/guest_cpu.c \
+	'!(attr(c, "removed", removed, sizeof(removed)) && !strcmp(removed, "yes"))' '1' \
+	"$(cli precheck-cpu-map)"
+mutant "precheck: optional features taken whatever the source has" src/sys/guest_cpu.c \
+	'(g->opt.comps & src_xcr0)' 'g->opt.comps' "$(cli precheck-cpu-map)"
 tap_done
