@@ -55,8 +55,7 @@ uint64_t xs_guest_xcr0(bool xsave, uint64_t comps)
 	return g;
 }
 
-/* Does KVM_GET_XSAVE on a source kernel of this class report host components? */
-static bool source_leaks(enum xs_dest_kernel k)
+bool xs_source_leaks(enum xs_dest_kernel k)
 {
 	return k != XS_DK_FIXED && k != XS_DK_NEEDS_PATCH && k != XS_DK_PRE_5_16;
 }
@@ -88,7 +87,7 @@ void xs_precheck(uint64_t guest, const struct xs_source *src, const struct xs_ta
 	m->not_on_source = guest & ~src->xcr0 & ~XS_MASK_FPSSE;
 	g = guest & ~m->not_on_source;
 	m->guest = g;
-	m->leaks = source_leaks(src->kernel);
+	m->leaks = xs_source_leaks(src->kernel);
 	/*
 	 * A leaking kernel reports what the guest's FPU buffer holds of the
 	 * host's components: at worst every one its KVM hands out.  AMX tile

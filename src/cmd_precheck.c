@@ -171,19 +171,16 @@ static void show_sources(struct out *o, const struct xs_targets *s)
 	out_text_table(o);
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct xs_targetopt *t = &s->v[i];
-		struct xs_migration m;
-		struct xs_source src = { .xcr0 = t->t.xcr0, .kernel = t->t.kernel };
+		bool leaks = xs_source_leaks(t->t.kernel);
 
-		/* Whether it leaks does not depend on the guest: ask with an x87-only one. */
-		xs_precheck(XS_MASK_FPSSE, &src, &t->t, &m);
 		out_obj(o, NULL);
 		out_str(o, "name", t->name);
 		out_mask(o, "xcr0", t->t.xcr0);
 		out_str(o, "from", t->from);
 		out_str(o, "kernel", xs_dest_kernel_name(t->t.kernel));
 		out_str(o, "kernel_release", t->t.kernel_release[0] ? t->t.kernel_release : "-");
-		out_bool(o, "leaks", m.leaks);
-		if (m.leaks && !kernel_known(t->t.kernel))
+		out_bool(o, "leaks", leaks);
+		if (leaks && !kernel_known(t->t.kernel))
 			out_show(o, "true (judged so: kernel %s)", xs_dest_kernel_name(t->t.kernel));
 		out_end(o);
 	}

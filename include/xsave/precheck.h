@@ -44,6 +44,13 @@ void xs_cpuid_components(uint32_t leaf, uint32_t subleaf, enum xs_cpuid_reg reg,
  */
 uint64_t xs_guest_xcr0(bool xsave, uint64_t comps);
 
+/*
+ * Does KVM_GET_XSAVE on a source kernel of class @k report host components
+ * beside the guest's?  Leaks kernels do; fixed, needs-patch and pre-5.16 ones
+ * do not; an unknown or inconclusive one is judged as if it did.
+ */
+bool xs_source_leaks(enum xs_dest_kernel k);
+
 /* The source host: what its KVM hands a guest, and its kernel's class. */
 struct xs_source {
 	uint64_t xcr0;			/* its target mask (KVM_GET_SUPPORTED_CPUID leaf 0xd) */

@@ -125,6 +125,10 @@ static void test_outcomes(void)
 	CHECK_U64(m.leaked, 0x202e0, "tile data is not leaked to a guest without AMX");
 	pre(AMX_HOST, AMX_HOST, XS_DK_LEAKS, AMX_HOST, XS_DK_NEEDS_PATCH, 0, &m);
 	CHECK(m.outcome == XS_MIG_LOADS && m.leaked == 0, "an AMX guest: nothing leaked");
+	CHECK(xs_source_leaks(XS_DK_LEAKS) && xs_source_leaks(XS_DK_UNKNOWN) &&
+	      xs_source_leaks(XS_DK_INCONCLUSIVE) && !xs_source_leaks(XS_DK_FIXED) &&
+	      !xs_source_leaks(XS_DK_NEEDS_PATCH) && !xs_source_leaks(XS_DK_PRE_5_16),
+	      "which source kernels leak");
 	CHECK(!strcmp(xs_mig_outcome_name(XS_MIG_LOADS), "loads") &&
 	      !strcmp(xs_mig_outcome_name(XS_MIG_REFUSED), "refused") &&
 	      !strcmp(xs_mig_outcome_name(XS_MIG_LACKS), "lacks") &&
