@@ -159,7 +159,7 @@ static void show_guests(struct out *o, const struct guest_cpu *g, unsigned n)
 	out_end(o);
 }
 
-/* Judged as leaking: its class, or the class being unknown. */
+/* A class the probe decided (not unknown, not inconclusive). */
 static bool kernel_known(enum xs_dest_kernel k)
 {
 	return k != XS_DK_UNKNOWN && k != XS_DK_INCONCLUSIVE;
@@ -181,7 +181,7 @@ static void show_sources(struct out *o, const struct xs_targets *s)
 		out_str(o, "kernel_release", t->t.kernel_release[0] ? t->t.kernel_release : "-");
 		out_bool(o, "leaks", leaks);
 		if (leaks && !kernel_known(t->t.kernel))
-			out_show(o, "true (judged so: kernel %s)", xs_dest_kernel_name(t->t.kernel));
+			out_show(o, "yes (kernel %s: judged so)", xs_dest_kernel_name(t->t.kernel));
 		out_end(o);
 	}
 	out_end(o);
