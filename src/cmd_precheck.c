@@ -373,6 +373,21 @@ static void distinct_names(struct xs_targets *t)
 	free(dup);
 }
 
+/* Guests named alike (one domain name on two hosts) are told apart by their file. */
+static void distinct_guests(const struct precheck_args *a, struct guest_cpu *g)
+{
+	bool *dup = xcalloc(a->nguests ? a->nguests : 1, sizeof(*dup));
+
+	for (unsigned i = 0; i < a->nguests; i++)
+		for (unsigned j = 0; j < a->nguests; j++)
+			if (i != j && !strcmp(g[i].name, g[j].name))
+				dup[j] = true;
+	for (unsigned j = 0; j < a->nguests; j++)
+		if (dup[j] && a->guests[j].xml && strcmp(g[j].name, a->guests[j].arg))
+			append(g[j].name, sizeof(g[j].name), " (%s)", a->guests[j].arg);
+	free(dup);
+}
+
 static int precheck(struct precheck_args *a, const struct guest_cpu *g)
 {
 	struct xs_common common = { .json = a->json };
@@ -414,6 +429,7 @@ static int run(int argc, char **argv)
 		rc = load_guests(&a, g);
 	distinct_names(&a.sources);
 	distinct_names(&a.dests);
+	distinct_guests(&a, g);
 	if (!rc)
 		rc = precheck(&a, g);
 	free(g);
