@@ -4,6 +4,7 @@
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck;
 #                  check-verify: on the walk, as --verify reads every plain stream)
+#   make check-ansible  the Ansible role of contrib/ansible on local stand-in hosts (in make check)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
@@ -14,7 +15,7 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS = zlib libcpuid libelf jansson
+PKGS = zlib libcpuid libelf jansson libxml-2.0
 # The codecs of libvirt's save images, each used when its library is installed (make deps
 # installs all); WITHOUT="zstd lzop" builds without those, to test the refusals.
 WITHOUT ?=
@@ -36,18 +37,19 @@ LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal
 
 LIB_SRC = lib/rd.c lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.c lib/relocate.c lib/diff.c lib/hostinfo.c \
 	  lib/qemu_stream.c lib/qemu_cursor.c lib/qemu_ram.c lib/qemu_cpu.c lib/qemu_vmdesc.c \
-	  lib/text.c lib/kprobe.c lib/profile.c lib/journal.c lib/version.c
+	  lib/text.c lib/kprobe.c lib/profile.c lib/journal.c lib/version.c lib/precheck.c
 # The CLI: commands and their shared options in src/, input formats in src/fmt/,
 # output and showing in src/out/, I/O and the live host and KVM in src/sys/.
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/targets.c src/batch.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
-	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c \
+	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/cmd_precheck.c \
 	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/sys/journal.c \
 	  src/fmt/libvirt.c src/fmt/codec.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \
 	  src/sys/io.c src/sys/patchcopy.c src/sys/progress.c src/sys/host_facts.c \
-	  src/sys/host_live.c src/sys/kvm_probe.c src/sys/profile_file.c src/sys/dest_facts.c
+	  src/sys/host_live.c src/sys/kvm_probe.c src/sys/profile_file.c src/sys/dest_facts.c \
+	  src/sys/guest_cpu.c
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
@@ -58,7 +60,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all lib deps uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
+.PHONY: FORCE all lib deps check-ansible uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl lib
 
@@ -155,7 +157,7 @@ FUZZ_TIME ?= 60
 FUZZ_BUILD = build-fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_CODECS = gzipc bzip2 xz lzop zstd
-FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream $(FUZZ_CODECS)
+FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream guestcpu $(FUZZ_CODECS)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_CLI_OBJ = $(filter-out $(FUZZ_BUILD)/src/main.o,$(CLI_SRC:%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -202,11 +204,11 @@ $(COREPAT): tests/gen/corepat.c
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
-		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev mandoc gdb qemu-system-x86 strace \
+		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev libxml2-dev mandoc gdb qemu-system-x86 strace \
 		valgrind clang libclang-rt-14-dev libbz2-dev liblzma-dev liblzo2-dev libzstd-dev \
 		bzip2 xz-utils lzop zstd && \
 	$$SUDO apt-get install -y -q --no-install-recommends libvirt-daemon-system libvirt-clients \
-		libvirt-daemon-driver-qemu debootstrap libisal-dev isal
+		libvirt-daemon-driver-qemu debootstrap libisal-dev isal ansible
 
 # The kernel patch series (kernel/6.1.y) against Debian's linux-source-6.1: reverse-apply,
 # compile the touched objects, forward-apply patch by patch (git am too), compare.
@@ -250,6 +252,10 @@ nested-check: $(BUILD)/xsavectl
 check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) -s lint
+
+# The Ansible role (contrib/ansible) on local hosts standing for recorded machines (make check runs it too).
+check-ansible: $(BUILD)/xsavectl
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) sh tests/ansible/run.sh
 
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \

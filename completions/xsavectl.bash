@@ -51,6 +51,9 @@ _xsavectl()
 		[[ -z $head ]] && COMPREPLY+=($(compgen -W "host @" -- "$cur"))
 		compopt -o nospace 2>/dev/null
 		return ;;
+	--cpu-map)
+		COMPREPLY=($(compgen -d -- "$cur"))	# libvirt's CPU map: a directory
+		return ;;
 	--vcpu | --thread)
 		COMPREPLY=()	# a number: nothing to offer
 		return ;;

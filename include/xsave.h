@@ -28,6 +28,7 @@
 #include <xsave/diff.h>
 #include <xsave/hostinfo.h>
 #include <xsave/profile.h>
+#include <xsave/precheck.h>
 #include <xsave/kprobe.h>
 #include <xsave/qstream.h>
 #include <xsave/journal.h>

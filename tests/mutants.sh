@@ -153,4 +153,17 @@ mutant "the vmdesc size limit raised 64x" lib/qemu_stream.c \
 	'if (len > XS_QVMDESC_MAX)' 'if (len > 64ull * XS_QVMDESC_MAX)' "$malformed"
 mutant "the PT_NOTE bound off by one" src/fmt/elf_core.c \
 	'ph->p_filesz > c->size - ph->p_offset' 'ph->p_filesz >= c->size - ph->p_offset' "$malformed"
+unit() {	# one unit test program
+	echo "make -s build/tests/$1 >/dev/null && build/tests/$1"
+}
+mutant "precheck: an unknown source kernel judged as not leaking" lib/precheck.c \
+	'return k != XS_DK_FIXED && k != XS_DK_NEEDS_PATCH && k != XS_DK_PRE_5_16;' \
+	'return k == XS_DK_LEAKS;' "$(unit test_precheck)"
+mutant "precheck: the leak leaves out the guest's own components too" lib/precheck.c \
+	'm->sent = g | m->leaked;' 'm->sent = m->leaked ? m->leaked : g;' "$(cli precheck-json)"
+mutant "precheck: features marked removed='yes' kept in the model" src/sys/guest_cpu.c \
+	'!(attr(c, "removed", removed, sizeof(removed)) && !strcmp(removed, "yes"))' '1' \
+	"$(cli precheck-cpu-map)"
+mutant "precheck: optional features taken whatever the source has" src/sys/guest_cpu.c \
+	'(g->opt.comps & src_xcr0)' 'g->opt.comps' "$(cli precheck-cpu-map)"
 tap_done

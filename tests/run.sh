@@ -47,6 +47,7 @@ suite env XSAVECTL="$xsavectl" XSAVECTL_BIN="$bin/xsavectl" MKSTREAM="$bin/tests
 suite env XSAVECTL="$xsavectl" XSAVECTL_BIN="$bin/xsavectl" COREPAT="$bin/tests/corepat" \
 	sh "$here/live/cores.sh"
 suite env XSAVECTL="$xsavectl" bash "$here/completion.sh"
+suite env XSAVECTL="$xsavectl" sh "$here/ansible/run.sh"
 suite sh "$here/install.sh" "$build"
 suite sh "$here/libxsave.sh"
 suite env XSAVECTL="$xsavectl" sh "$here/live/host.sh"

@@ -16,7 +16,7 @@ status=0
 gen="$build/gen-seeds"
 rm -rf "$gen"
 mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/kprobe" "$gen/core" \
-	"$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd"
+	"$gen/guestcpu" "$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd"
 for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin; do
 	cp "$data/$f" "$gen/image/"
 	{ printf '\007\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000'; cat "$data/$f"; } \
@@ -54,6 +54,9 @@ for c in gzip bzip2 xz lzop zstd; do
 done
 cp "$data"/cpuid-*.txt "$data"/host-*.txt "$gen/cpuid/"
 cp "$data"/probe/*.rec "$gen/kprobe/"
+# precheck's XML: a real virsh dumpxml, the guests of the Ansible test, a CPU map's files.
+cp "$data"/libvirt-*-dumpxml-*.xml "$here"/../ansible/guests/*.xml "$gen/guestcpu/"
+cp "$data"/cpu_map/libvirt-9.0/x86_features.xml "$gen/guestcpu/features.xml"
 for f in "$data"/cpuid-*.txt; do
 	"$XSAVECTL" host --cpuid-file "$f" --save-profile "$gen/profile/$(basename "$f" .txt).json" \
 		>/dev/null 2>&1

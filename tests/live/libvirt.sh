@@ -328,9 +328,24 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 			V destroy "$NAME" >/dev/null 2>&1
 			# A named model, 1 vCPU.
 			check "9.0 SandyBridge, 1 vCPU: saved; -r/JSON show its <cpu>" \
-				'boot sb1 xs-sandybridge && V save xs-sandybridge "$P/sb.save" >/dev/null &&
+				'boot sb1 xs-sandybridge && V dumpxml xs-sandybridge >sb-live.xml &&
+				 V save xs-sandybridge "$P/sb.save" >/dev/null &&
 				 [ "$(field sb.save mode)" = custom ] && [ "$(field sb.save model)" = SandyBridge ] &&
 				 xs inspect --json sb.save | grep -q "\"model\": *\"SandyBridge\""'
+			# precheck reads the running domain as virsh dumpxml shows it, with this libvirt's
+			# CPU map: SandyBridge gives the guest x87, SSE and AVX; from a leaking source
+			# with AVX-512 and PKRU to a needs-patch destination, it is refused.
+			check "9.0 precheck: virsh dumpxml of the running domain, resolved with libvirt's CPU map" \
+				'xs host --cpuid-file "$top/tests/data/cpuid-intel-emr.txt" --qemu-version 7.2 \
+					--probe-from "$top/tests/data/probe/leaks-5.16.rec" --save-profile pc-src.json \
+					>/dev/null &&
+				 xs host --cpuid-file "$top/tests/data/cpuid-intel-emr.txt" --qemu-version 7.2 \
+					--probe-from "$top/tests/data/probe/needs-patch-6.1.55.rec" \
+					--save-profile pc-dst.json >/dev/null &&
+				 xs precheck --json --cpu-map /usr/share/libvirt/cpu_map --source pc-src.json \
+					--target pc-dst.json --guest-cpu sb-live.xml >pc.json; [ $? = 2 ] &&
+				 grep -q "\"guest\": \"xs-sandybridge\"" pc.json &&
+				 grep -q "\"guest_xcr0\": \"0x7\"" pc.json && grep -q "\"outcome\": \"refused\"" pc.json'
 			XMASK=0x3 STRIP=ymm
 			roundtrip "9.0 SandyBridge" raw "$work/sb.save" 1 xs-sandybridge
 			XMASK=0x7 STRIP=pkru
