@@ -16,7 +16,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
-#include "sys/guest_cpu.h"
+#include "guest_cpu.h"
 #include "util.h"
 
 /* libvirt's CPU map where Debian (and libvirt's default prefix) installs it. */
@@ -390,8 +390,7 @@ static void distinct_guests(const struct precheck_args *a, struct guest_cpu *g)
 
 static int precheck(struct precheck_args *a, const struct guest_cpu *g)
 {
-	struct xs_common common = { .json = a->json };
-	struct out *o = common_out(&common);
+	struct out *o = common_out(a->json);
 	int status = EXIT_OK;
 
 	show_guests(o, g, a->nguests);

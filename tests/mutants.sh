@@ -161,9 +161,9 @@ mutant "precheck: an unknown source kernel judged as not leaking" lib/precheck.c
 	'return k == XS_DK_LEAKS;' "$(unit test_precheck)"
 mutant "precheck: the leak leaves out the guest's own components too" lib/precheck.c \
 	'm->sent = g | m->leaked;' 'm->sent = m->leaked ? m->leaked : g;' "$(cli precheck-json)"
-mutant "precheck: features marked removed='yes' kept in the model" src/sys/guest_cpu.c \
+mutant "precheck: features marked removed='yes' kept in the model" src/guest_cpu.c \
 	'!(attr(c, "removed", removed, sizeof(removed)) && !strcmp(removed, "yes"))' '1' \
 	"$(cli precheck-cpu-map)"
-mutant "precheck: optional features taken whatever the source has" src/sys/guest_cpu.c \
+mutant "precheck: optional features taken whatever the source has" src/guest_cpu.c \
 	'(g->opt.comps & src_xcr0)' 'g->opt.comps' "$(cli precheck-cpu-map)"
 tap_done

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * precheck's XML readers (src/sys/guest_cpu.c, libxml2): the input is read as
+ * precheck's XML readers (src/guest_cpu.c, libxml2): the input is read as
  * a guest's domain XML or <cpu> element against libvirt 11.3's real CPU map in
  * tests/data, and as the map's x86_features.xml itself.  FUZZ_CPU_MAP names
  * the map (default: tests/data/cpu_map/libvirt-11.3, from the tree's root).
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "../../src/sys/guest_cpu.h"
+#include "../../src/guest_cpu.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -17,7 +17,8 @@
 #include <xsave/rules.h>
 
 #include "exitcodes.h"
-#include "sys/guest_cpu.h"
+#include "fail.h"
+#include "guest_cpu.h"
 #include "sys/io.h"
 #include "targets.h"
 #include "util.h"
@@ -36,8 +37,9 @@ static xmlDocPtr xml_read(const char *path, int *rc)
 	struct io_file f;
 	xmlDocPtr doc;
 	const xmlError *e;
+	struct fail why = { 0 };
 
-	*rc = io_read(path, XML_FILE_MAX, &f);
+	*rc = fail_said(&why, io_read(path, XML_FILE_MAX, &f, &why));
 	if (*rc)
 		return NULL;
 	if (f.len > (size_t)0x7fffffff) {
