@@ -42,7 +42,7 @@ struct stream {
 	char domain_uuid[64];	/* <uuid>, "" when the XML has none */
 	bool lv_have_cpu;	/* the domain XML has a <cpu> */
 	char cpu_mode[32], cpu_model[64], cpu_vendor[32];
-	struct xs_qstream qs;
+	struct xs_qstream *qs;
 	bool walked;		/* every RAM record walked (else: the device sections only) */
 	char why[320];		/* why walked, or (not walked) nothing */
 	uint8_t **orig;		/* each cpu body as read, for the patches */
