@@ -64,7 +64,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all lib deps check-symbols check-abi update-abi deb check-deb uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
+.PHONY: FORCE all lib deps check-symbols check-abi update-abi abi-lib deb check-deb uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl lib
 
@@ -302,19 +302,24 @@ check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 ABI_DUMP = lib/libxsave.abi
 ABIDW_FLAGS = --no-corpus-path --no-comp-dir-path --no-show-locs --drop-private-types \
 	--headers-dir include/xsave --headers-dir include
-check-abi: $(BUILD)/$(LIB_REAL)
-	@abidw $(ABIDW_FLAGS) --out-file $(BUILD)/libxsave.abi $(BUILD)/$(LIB_REAL)
-	@if abidiff --no-added-syms $(ABI_DUMP) $(BUILD)/libxsave.abi >$(BUILD)/abidiff.txt && \
-	    abidiff $(ABI_DUMP) $(BUILD)/libxsave.abi >>$(BUILD)/abidiff.txt; then \
-		echo "check-abi: $(LIB_REAL) has the ABI of $(ABI_DUMP)"; \
+# Built in build-abi/ with fixed flags (abidw reads the DWARF: -g, whatever CFLAGS says).
+ABI_BUILD = build-abi
+ABI_SO = $(ABI_BUILD)/$(LIB_REAL)
+abi-lib:
+	@$(MAKE) -s BUILD=$(ABI_BUILD) CFLAGS="-O2 -g" $(ABI_SO)
+
+check-abi: abi-lib
+	@abidw $(ABIDW_FLAGS) --out-file $(ABI_BUILD)/libxsave.abi $(ABI_SO)
+	@if abidiff $(ABI_DUMP) $(ABI_BUILD)/libxsave.abi >$(ABI_BUILD)/abidiff.txt; then \
+		echo "check-abi: $(LIB_REAL) has the ABI recorded in $(ABI_DUMP)"; \
 	else \
-		cat $(BUILD)/abidiff.txt; \
-		echo "check-abi: the ABI changed (above); if on purpose, see update-abi in the Makefile"; \
+		cat $(ABI_BUILD)/abidiff.txt; \
+		echo "check-abi: the ABI differs from $(ABI_DUMP) (above); a change on purpose: see update-abi"; \
 		exit 1; \
 	fi
 
-update-abi: $(BUILD)/$(LIB_REAL)
-	abidw $(ABIDW_FLAGS) --out-file $(ABI_DUMP) $(BUILD)/$(LIB_REAL)
+update-abi: abi-lib
+	abidw $(ABIDW_FLAGS) --out-file $(ABI_DUMP) $(ABI_SO)
 
 # Debian packages (debian/): built with dpkg-buildpackage from a clean copy of the tracked
 # files in $(DEB_OUT) (outside the tree), without the test suite; lintian on the result.
@@ -390,6 +395,6 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/xsavectl 2>/dev/null
 
 clean:
-	rm -rf build build-asan build-fuzz build-kernel build-qemu build-nested build-nocodec xsavectl
+	rm -rf build build-asan build-fuzz build-kernel build-qemu build-nested build-nocodec build-abi xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
