@@ -109,7 +109,7 @@ $(BUILD)/libxsave.a: $(LIB_OBJ) $(BUILD)/libxsave-internal.a
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+	$(CC) $(XCFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
 $(BUILD)/$(LIB_REAL): $(LIB_PIC_OBJ) $(BUILD)/pic/libxsave-internal.a lib/libxsave.sym
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -Wl,-z,defs \
@@ -124,7 +124,7 @@ lib: $(BUILD)/libxsave.a $(BUILD)/$(LIB_REAL) $(BUILD)/libxsave.pc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(XCFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
@@ -361,7 +361,7 @@ INSTALLED = bin/xsavectl include/xsave.h $(addprefix include/xsave/,$(notdir $(L
 
 install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) lib
 	@mkdir -p $(INST)
-	$(CC) $(XCFLAGS) $(SHARE_DEFS) $(CFLAGS) -c -o $(INST)/cmd_probe.o src/cmd_probe.c
+	$(CC) $(XCFLAGS) $(SHARE_DEFS) $(CPPFLAGS) $(CFLAGS) -c -o $(INST)/cmd_probe.o src/cmd_probe.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $(INST)/xsavectl $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) \
 		$(INST)/cmd_probe.o $(BUILD)/libxsave.a $(LIBS)
 	install -D -m 0755 $(INST)/xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl

@@ -10,7 +10,8 @@ remove() {
 	[ "${KEEP_DEB:-0}" = 1 ] || $SUDO dpkg --purge $pkgs >/dev/null 2>&1
 }
 trap remove EXIT
-$SUDO dpkg -i "$DEB_OUT"/*.deb || { echo "check-deb: dpkg -i failed"; exit 1; }
+$SUDO dpkg -i "$DEB_OUT"/xsavectl_*.deb "$DEB_OUT"/libxsave1_*.deb "$DEB_OUT"/libxsave-dev_*.deb ||
+	{ echo "check-deb: dpkg -i failed"; exit 1; }
 dpkg -L xsavectl | grep -q '^/usr/share/doc/xsavectl/kernel/6.1.y/.*\.patch$' ||
 	{ echo "check-deb: the kernel patch series is not under /usr/share/doc/xsavectl"; exit 1; }
 dpkg -L xsavectl | grep -q '^/usr/share/doc/xsavectl/qemu/7.2/.*\.patch$' ||
