@@ -42,5 +42,15 @@ if command -v gcc >/dev/null; then
 else
 	echo "symbols: no gcc: the headers' declarations not compared"
 fi
+# The Debian symbols file names the same symbols under the same nodes.
+debsym=$(ls "$top"/debian/libxsave*.symbols 2>/dev/null | head -1)
+if [ -n "$debsym" ]; then
+	sed -n 's/^ \(xs_[a-z0-9_]*\)@\([A-Z0-9_.]*\) .*/\1 \2/p' "$debsym" | sort >"$tmp/debian"
+	if ! cmp -s "$tmp/listed" "$tmp/debian"; then
+		echo "symbols: $debsym lists other symbols than lib/libxsave.sym:"
+		diff "$tmp/listed" "$tmp/debian" | sed -n 's/^< /  not in the symbols file: /p; s/^> /  only in the symbols file: /p'
+		st=1
+	fi
+fi
 [ $st = 0 ] && echo "symbols: $(wc -l <"$tmp/listed") exported, as lib/libxsave.sym lists"
 exit $st
