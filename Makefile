@@ -118,6 +118,7 @@ $(BUILD)/$(LIB_REAL): $(LIB_PIC_OBJ) $(BUILD)/pic/libxsave-internal.a lib/libxsa
 
 $(BUILD)/libxsave.pc: lib/libxsave.pc.in FORCE
 	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+		-e 's|@SOVERSION@|$(LIB_SOVERSION)|' \
 		$< >$@.tmp && (cmp -s $@.tmp $@ || mv $@.tmp $@) && rm -f $@.tmp
 
 lib: $(BUILD)/libxsave.a $(BUILD)/$(LIB_REAL) $(BUILD)/libxsave.pc
