@@ -10,6 +10,9 @@
 #   make qemu-check    the QEMU patch series: Debian's qemu 7.2 built with it, loads through KVM (make qemu-deps)
 #   make nested-check  the probe against real KVM builds in a TCG-booted Debian kernel
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
+#   make check-abi libxsave's ABI against lib/libxsave.abi (abidiff; make update-abi at a release)
+#   make deb       the Debian packages in DEB_OUT=/tmp/xsavectl-deb, linted; check-deb installs
+#                  them and runs their smoke test (debian/tests/smoke)
 
 PREFIX ?= /usr/local
 BUILD ?= build
