@@ -11,6 +11,9 @@
 #   make qemu-check    the QEMU patch series: Debian's qemu 7.2 built with it, loads through KVM (make qemu-deps)
 #   make nested-check  the probe against real KVM builds in a TCG-booted Debian kernel
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
+#   make check-abi libxsave's ABI against lib/libxsave.abi (abidiff; make update-abi at a release)
+#   make deb       the Debian packages in DEB_OUT=/tmp/xsavectl-deb, linted; check-deb installs
+#                  them and runs their smoke test (debian/tests/smoke)
 
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -30,14 +33,19 @@ CODEC_DEFS = $(if $(filter liblzma,$(CODEC_PKGS)),-DHAVE_LZMA) $(if $(HAVE_ISAL)
 	     $(if $(filter lzo2,$(CODEC_PKGS)),-DHAVE_LZO) $(if $(HAVE_BZIP2),-DHAVE_BZIP2)
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) $(shell pkg-config --cflags $(PKGS)) $(CODEC_DEFS)
+XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib/internal -Isrc $(WARN) $(shell pkg-config --cflags $(PKGS)) $(CODEC_DEFS)
 # Where probe says the installed patch series are (src/cmd_probe.c only).
-SHARE_DEFS = -DXSAVECTL_KERNEL_DIR='"$(PREFIX)/share/xsavectl/kernel"'
+KERNEL_DIR ?= $(PREFIX)/share/xsavectl/kernel
+SHARE_DEFS = -DXSAVECTL_KERNEL_DIR='"$(KERNEL_DIR)"'
 LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal)) $(if $(HAVE_BZIP2),-lbz2)
 
-LIB_SRC = lib/rd.c lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.c lib/relocate.c lib/diff.c lib/hostinfo.c \
+LIB_SRC = lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.c lib/relocate.c lib/diff.c lib/hostinfo.c \
 	  lib/qemu_stream.c lib/qemu_cursor.c lib/qemu_ram.c lib/qemu_cpu.c lib/qemu_vmdesc.c \
-	  lib/text.c lib/kprobe.c lib/profile.c lib/journal.c lib/version.c lib/precheck.c
+	  lib/kprobe.c lib/profile.c lib/version.c lib/precheck.c
+# libxsave's internals (headers in lib/internal/xsave/): the byte readers, the text forms,
+# the journal record.  An archive of their own, linked into the shared object and the CLI
+# (through libxsave.a, which carries them), never exported.
+LIB_INTERNAL_SRC = lib/rd.c lib/text.c lib/journal.c
 # The CLI: commands and their shared options in src/, input formats in src/fmt/,
 # output and showing in src/out/, I/O and the live host and KVM in src/sys/.
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/targets.c src/batch.c \
@@ -54,13 +62,14 @@ CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/tar
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_INTERNAL_OBJ = $(LIB_INTERNAL_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all lib deps check-ansible uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
+.PHONY: FORCE all lib deps check-ansible check-symbols check-abi update-abi abi-lib deb check-deb uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl lib
 
@@ -73,40 +82,55 @@ $(BUILD)/xsavectl: $(CLI_OBJ) $(BUILD)/libxsave.a
 # probe names the installed kernel series: rebuild it when PREFIX changes.
 $(BUILD)/prefix: FORCE
 	@mkdir -p $(BUILD)
-	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
+	@echo '$(KERNEL_DIR)' | cmp -s - $@ || echo '$(KERNEL_DIR)' >$@
 $(BUILD)/src/cmd_probe.o: $(BUILD)/prefix
 $(BUILD)/src/cmd_probe.o: XCFLAGS += $(SHARE_DEFS)
 FORCE:
 
-# libxsave: exports only what its public headers declare (include/xsave/export.h).
-LIB_VERSION = 0.2.0
-LIB_SONAME = libxsave.so.0
+# libxsave: exports exactly the symbols lib/libxsave.sym lists (make check-symbols), each
+# declared in a public header (include/xsave/export.h).  0.3 broke the ABI of 0.2 (opaque
+# stream and probe record, masks as functions, byte readers internal): soname libxsave.so.1.
+LIB_VERSION := $(shell sed -n 's/^#define XS_VERSION "\(.*\)"/\1/p' include/xsave/version.h)
+LIB_SOVERSION = 1
+LIB_SONAME = libxsave.so.$(LIB_SOVERSION)
+LIB_REAL = libxsave.so.$(LIB_SOVERSION).0.0
 LIBDIR ?= $(PREFIX)/lib
 LIB_PIC_OBJ = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
-$(LIB_OBJ) $(LIB_PIC_OBJ): XCFLAGS += -fvisibility=hidden
+LIB_INTERNAL_PIC_OBJ = $(LIB_INTERNAL_SRC:%.c=$(BUILD)/pic/%.o)
+$(LIB_OBJ) $(LIB_PIC_OBJ) $(LIB_INTERNAL_OBJ) $(LIB_INTERNAL_PIC_OBJ): XCFLAGS += -fvisibility=hidden
 
-$(BUILD)/libxsave.a: $(LIB_OBJ)
+$(BUILD)/libxsave-internal.a: $(LIB_INTERNAL_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(BUILD)/pic/libxsave-internal.a: $(LIB_INTERNAL_PIC_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# The static library as installed: the public modules and the internal archive's members.
+$(BUILD)/libxsave.a: $(LIB_OBJ) $(BUILD)/libxsave-internal.a
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ) $(LIB_INTERNAL_OBJ)
+
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+	$(CC) $(XCFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
-$(BUILD)/libxsave.so.$(LIB_VERSION): $(LIB_PIC_OBJ) lib/libxsave.sym
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+$(BUILD)/$(LIB_REAL): $(LIB_PIC_OBJ) $(BUILD)/pic/libxsave-internal.a lib/libxsave.sym
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -Wl,-z,defs \
 		-Wl,--version-script=lib/libxsave.sym -o $@ $(LIB_PIC_OBJ) \
-		$(shell pkg-config --libs jansson)
+		$(BUILD)/pic/libxsave-internal.a $(shell pkg-config --libs jansson)
 
 $(BUILD)/libxsave.pc: lib/libxsave.pc.in FORCE
 	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+		-e 's|@SOVERSION@|$(LIB_SOVERSION)|' \
 		$< >$@.tmp && (cmp -s $@.tmp $@ || mv $@.tmp $@) && rm -f $@.tmp
 
-lib: $(BUILD)/libxsave.a $(BUILD)/libxsave.so.$(LIB_VERSION) $(BUILD)/libxsave.pc
+lib: $(BUILD)/libxsave.a $(BUILD)/$(LIB_REAL) $(BUILD)/libxsave.pc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(XCFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
@@ -158,7 +182,7 @@ FUZZ_BUILD = build-fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_CODECS = gzipc bzip2 xz lzop zstd
 FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream guestcpu $(FUZZ_CODECS)
-FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(LIB_INTERNAL_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_CLI_OBJ = $(filter-out $(FUZZ_BUILD)/src/main.o,$(CLI_SRC:%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
@@ -206,7 +230,7 @@ deps:
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q build-essential pkg-config \
 		libelf-dev zlib1g-dev libcpuid-dev libjansson-dev libxml2-dev mandoc gdb qemu-system-x86 strace \
 		valgrind clang libclang-rt-14-dev libbz2-dev liblzma-dev liblzo2-dev libzstd-dev \
-		bzip2 xz-utils lzop zstd && \
+		bzip2 xz-utils lzop zstd abigail-tools debhelper lintian dpkg-dev && \
 	$$SUDO apt-get install -y -q --no-install-recommends libvirt-daemon-system libvirt-clients \
 		libvirt-daemon-driver-qemu debootstrap libisal-dev isal ansible
 
@@ -288,8 +312,53 @@ check-zlib:
 check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@VALGRIND=1 sh tests/run.sh $(BUILD)
 
-# Man pages must be clean for mandoc; every long option must be documented.
-lint: $(BUILD)/xsavectl
+# The ABI as recorded in lib/libxsave.abi (abidw of the released shared object): abidiff
+# of the one built now against it fails on any change, compatible or not (abigail-tools).
+# At a release that changes the ABI on purpose: add the release's node to lib/libxsave.sym
+# (or bump LIB_SOVERSION for a break), then make update-abi and commit lib/libxsave.abi.
+ABI_DUMP = lib/libxsave.abi
+ABIDW_FLAGS = --no-corpus-path --no-comp-dir-path --no-show-locs --drop-private-types \
+	--headers-dir include/xsave --headers-dir include
+# Built in build-abi/ with fixed flags (abidw reads the DWARF: -g, whatever CFLAGS says).
+ABI_BUILD = build-abi
+ABI_SO = $(ABI_BUILD)/$(LIB_REAL)
+abi-lib:
+	@$(MAKE) -s BUILD=$(ABI_BUILD) CFLAGS="-O2 -g" $(ABI_SO)
+
+check-abi: abi-lib
+	@abidw $(ABIDW_FLAGS) --out-file $(ABI_BUILD)/libxsave.abi $(ABI_SO)
+	@if abidiff $(ABI_DUMP) $(ABI_BUILD)/libxsave.abi >$(ABI_BUILD)/abidiff.txt; then \
+		echo "check-abi: $(LIB_REAL) has the ABI recorded in $(ABI_DUMP)"; \
+	else \
+		cat $(ABI_BUILD)/abidiff.txt; \
+		echo "check-abi: the ABI differs from $(ABI_DUMP) (above); a change on purpose: see update-abi"; \
+		exit 1; \
+	fi
+
+update-abi: abi-lib
+	abidw $(ABIDW_FLAGS) --out-file $(ABI_DUMP) $(ABI_SO)
+
+# Debian packages (debian/): built with dpkg-buildpackage from a clean copy of the tracked
+# files in $(DEB_OUT) (outside the tree), without the test suite; lintian on the result.
+# check-deb installs them (dpkg -i, as root or with sudo), runs debian/tests/smoke, and
+# removes them again (KEEP_DEB=1 leaves them installed).
+DEB_OUT ?= /tmp/xsavectl-deb
+deb:
+	@rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/src
+	@git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(DEB_OUT)/src
+	cd $(DEB_OUT)/src && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(DEB_OUT)/*.changes
+	@ls $(DEB_OUT)/*.deb
+
+check-deb: deb
+	@DEB_OUT=$(DEB_OUT) sh tests/deb.sh
+
+# The shared object exports exactly what lib/libxsave.sym lists (tests/symbols.sh).
+check-symbols: $(BUILD)/$(LIB_REAL)
+	@sh tests/symbols.sh $(BUILD)/$(LIB_REAL)
+
+# Man pages must be clean for mandoc; every long option must be documented; the exports.
+lint: $(BUILD)/xsavectl check-symbols
 	@# every mandoc message, STYLE included (only the system's stale mandoc.db is not ours)
 	@if command -v mandoc >/dev/null; then \
 		out=$$(mandoc -Tlint man/*.1 2>&1 | grep -v 'outdated mandoc.db'); \
@@ -302,7 +371,7 @@ lint: $(BUILD)/xsavectl
 INST = $(BUILD)/install
 LIB_HEADERS = $(wildcard include/xsave/*.h)
 INSTALLED = bin/xsavectl include/xsave.h $(addprefix include/xsave/,$(notdir $(LIB_HEADERS))) \
-	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.a $(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.so.$(LIB_VERSION) \
+	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.a $(patsubst $(PREFIX)/%,%,$(LIBDIR))/$(LIB_REAL) \
 	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/$(LIB_SONAME) $(patsubst $(PREFIX)/%,%,$(LIBDIR))/libxsave.so \
 	$(patsubst $(PREFIX)/%,%,$(LIBDIR))/pkgconfig/libxsave.pc share/man/man1/xsavectl.1 share/bash-completion/completions/xsavectl \
 	share/xsavectl/kernel/README.md $(addprefix share/xsavectl/kernel/6.1.y/,$(notdir $(wildcard kernel/6.1.y/*.patch))) \
@@ -310,13 +379,13 @@ INSTALLED = bin/xsavectl include/xsave.h $(addprefix include/xsave/,$(notdir $(L
 
 install: $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) lib
 	@mkdir -p $(INST)
-	$(CC) $(XCFLAGS) $(SHARE_DEFS) $(CFLAGS) -c -o $(INST)/cmd_probe.o src/cmd_probe.c
+	$(CC) $(XCFLAGS) $(SHARE_DEFS) $(CPPFLAGS) $(CFLAGS) -c -o $(INST)/cmd_probe.o src/cmd_probe.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $(INST)/xsavectl $(filter-out $(BUILD)/src/cmd_probe.o,$(CLI_OBJ)) \
 		$(INST)/cmd_probe.o $(BUILD)/libxsave.a $(LIBS)
 	install -D -m 0755 $(INST)/xsavectl $(DESTDIR)$(PREFIX)/bin/xsavectl
 	install -D -m 0644 $(BUILD)/libxsave.a $(DESTDIR)$(LIBDIR)/libxsave.a
-	install -D -m 0755 $(BUILD)/libxsave.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libxsave.so.$(LIB_VERSION)
-	ln -sf libxsave.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	install -D -m 0755 $(BUILD)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
+	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libxsave.so
 	install -D -m 0644 $(BUILD)/libxsave.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libxsave.pc
 	install -D -m 0644 include/xsave.h $(DESTDIR)$(PREFIX)/include/xsave.h
@@ -344,6 +413,6 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/xsavectl 2>/dev/null
 
 clean:
-	rm -rf build build-asan build-fuzz build-kernel build-qemu build-nested build-nocodec xsavectl
+	rm -rf build build-asan build-fuzz build-kernel build-qemu build-nested build-nocodec build-abi xsavectl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

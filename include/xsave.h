@@ -18,7 +18,6 @@
 
 #include <xsave/version.h>
 #include <xsave/err.h>
-#include <xsave/rd.h>
 #include <xsave/layout.h>
 #include <xsave/area.h>
 #include <xsave/recognise.h>
@@ -31,6 +30,5 @@
 #include <xsave/precheck.h>
 #include <xsave/kprobe.h>
 #include <xsave/qstream.h>
-#include <xsave/journal.h>
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <xsave/area.h>
 #include <xsave/rd.h>
+#include <xsave/internal.h>
 
 /* Components whose standard offsets differ between Intel and AMD. */
 #define VENDOR_DEPENDENT (XS_MASK_AVX512 | XS_BIT(XS_PKRU))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <xsave/hostinfo.h>
+#include <xsave/internal.h>
 
 #include "text.h"
 

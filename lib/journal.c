@@ -6,6 +6,7 @@
 #include <xsave/err.h>
 #include <xsave/journal.h>
 #include <xsave/rd.h>
+#include <xsave/internal.h>
 
 #define MAGIC_LEN (sizeof(XS_JOURNAL_MAGIC) - 1)
 #define HEADER_LEN (MAGIC_LEN + 8 + 4)	/* magic, u64 file size, u32 count */

@@ -9,8 +9,18 @@
 
 #include <xsave/kprobe.h>
 #include <xsave/layout.h>
+#include <xsave/internal.h>
 
 #include "text.h"
+
+/* The record (opaque in kprobe.h). */
+struct xs_kp_record {
+	char release[65];	/* uname -r */
+	char version[129];	/* uname -v */
+	char module[32];	/* the KVM vendor modules loaded: kvm_intel, kvm_amd, kvm_pvm, ... */
+	struct xs_fact api, cap_xcrs, cap_xsave2;
+	struct xs_kp_answer a[XS_KP_NSTEPS];
+};
 
 static const struct {
 	const char *name, *ioctl;
@@ -128,7 +138,7 @@ static void header_style(const struct xs_kp_answer *a, struct xs_kp_verdict *v)
 }
 
 /* What the answer @a to step @i says, in words, into @f (@n bytes); @m: its mask in words. */
-static void one_finding(unsigned i, const struct xs_kp_answer *a, const struct xs_kp_verdict *v,
+static void one_finding(unsigned i, const struct xs_kp_answer *a, uint64_t tested,
 			char *m, size_t mlen, char *f, size_t n)
 {
 	switch (i) {
@@ -154,7 +164,7 @@ static void one_finding(unsigned i, const struct xs_kp_answer *a, const struct x
 		break;
 	case XS_KP_LIM_SET_XSAVE:
 	case XS_KP_LEAK_SET_XSAVE:
-		masktxt(v->tested, m, mlen);
+		masktxt(tested, m, mlen);
 		snprintf(f, n, "XSTATE_BV %s %s", m,
 			 a->err ? "refused" : "accepted");
 		break;
@@ -169,7 +179,7 @@ static void one_finding(unsigned i, const struct xs_kp_answer *a, const struct x
 			 a->v & ~XS_MASK_FPSSE ? ": beyond the guest's x87|sse" : "");
 		break;
 	case XS_KP_LIM_SET_XCRS:
-		masktxt(v->tested, m, mlen);
+		masktxt(tested, m, mlen);
 		snprintf(f, n, "XCR0 %s %s", m,
 			 a->err ? "refused: the guest CPUID applies" : "accepted");
 		break;
@@ -190,24 +200,23 @@ static void one_finding(unsigned i, const struct xs_kp_answer *a, const struct x
 	}
 }
 
-static void findings(const struct xs_kp_record *r, struct xs_kp_verdict *v)
+void xs_kp_finding(const struct xs_kp_record *r, enum xs_kp_step s, char *f, size_t n)
 {
-	const struct xs_kp_answer *a = r->a;
+	const struct xs_kp_answer *a = xs_kp_record_answer(r, s);
+	uint64_t tested = r->a[XS_KP_SUPPORTED].v & ~XS_MASK_AMX;
 	char m[104];
 
-	for (unsigned i = 0; i < XS_KP_NSTEPS; i++) {
-		char *f = v->finding[i];
-		size_t n = sizeof(v->finding[i]);
-
-		if (!a[i].asked)
-			continue;
-		if (a[i].err && !(refused(&a[i]) && i >= XS_KP_LIM_SET_XSAVE)) {
-			snprintf(f, n, "failed: %s", XS_KP_ERR_NAME(a[i].err));
-			continue;
-		}
-		masktxt(a[i].v, m, sizeof(m));
-		one_finding(i, &a[i], v, m, sizeof(m), f, n);
+	if (!n)
+		return;
+	f[0] = 0;
+	if (!a->asked)
+		return;
+	if (a->err && !(refused(a) && s >= XS_KP_LIM_SET_XSAVE)) {
+		snprintf(f, n, "failed: %s", XS_KP_ERR_NAME(a->err));
+		return;
 	}
+	masktxt(a->v, m, sizeof(m));
+	one_finding(s, a, tested, m, sizeof(m), f, n);
 }
 
 static void verdict(struct xs_kp_verdict *v, enum xs_kp_class c, const char *fmt, ...)
@@ -384,7 +393,6 @@ void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
 	memset(v, 0, sizeof(*v));
 	v->cpuid_applied = -1;
 	v->tested = a[XS_KP_SUPPORTED].v & ~XS_MASK_AMX;
-	findings(r, v);
 	header_style(a, v);
 	v->fpsse_bug = ok(&a[XS_KP_NOX_SET_CPUID]) && ok(&a[XS_KP_NOX_GET_CPUID]) &&
 		       a[XS_KP_NOX_GET_CPUID].v == 0 && refused(&a[XS_KP_NOX_SET_XSAVE]);
@@ -593,6 +601,104 @@ static const char *one_line(void *ctx, const char *line)
 	}
 	return step_line(r, line);
 }
+
+/* ---- the record's accessors -------------------------------------------- */
+
+static const struct xs_kp_answer not_asked;
+static const struct xs_fact no_fact;
+
+struct xs_kp_record *xs_kp_record_new(void)
+{
+	return calloc(1, sizeof(struct xs_kp_record));
+}
+
+struct xs_kp_record *xs_kp_record_dup(const struct xs_kp_record *r)
+{
+	struct xs_kp_record *c = malloc(sizeof(*c));
+
+	if (c)
+		*c = *r;
+	return c;
+}
+
+void xs_kp_record_free(struct xs_kp_record *r)
+{
+	free(r);
+}
+
+unsigned xs_kp_nsteps(void)
+{
+	return XS_KP_NSTEPS;
+}
+
+static char *text_of(const struct xs_kp_record *r, enum xs_kp_text t, size_t *cap)
+{
+	struct xs_kp_record *w = (struct xs_kp_record *)r;
+
+	switch (t) {
+	case XS_KP_RELEASE: *cap = sizeof(r->release); return w->release;
+	case XS_KP_KVERSION: *cap = sizeof(r->version); return w->version;
+	case XS_KP_MODULE: *cap = sizeof(r->module); return w->module;
+	}
+	return NULL;
+}
+
+const char *xs_kp_record_text(const struct xs_kp_record *r, enum xs_kp_text t)
+{
+	size_t cap;
+	const char *s = text_of(r, t, &cap);
+
+	return s ? s : "";
+}
+
+bool xs_kp_record_set_text(struct xs_kp_record *r, enum xs_kp_text t, const char *v)
+{
+	size_t cap;
+	char *s = text_of(r, t, &cap);
+
+	return s && (size_t)snprintf(s, cap, "%s", v) < cap;
+}
+
+static struct xs_fact *fact_of(const struct xs_kp_record *r, enum xs_kp_kvm f)
+{
+	struct xs_kp_record *w = (struct xs_kp_record *)r;
+
+	switch (f) {
+	case XS_KP_API: return &w->api;
+	case XS_KP_CAP_XCRS: return &w->cap_xcrs;
+	case XS_KP_CAP_XSAVE2: return &w->cap_xsave2;
+	}
+	return NULL;
+}
+
+const struct xs_fact *xs_kp_record_kvm(const struct xs_kp_record *r, enum xs_kp_kvm f)
+{
+	const struct xs_fact *v = fact_of(r, f);
+
+	return v ? v : &no_fact;
+}
+
+void xs_kp_record_set_kvm(struct xs_kp_record *r, enum xs_kp_kvm f, const struct xs_fact *v)
+{
+	struct xs_fact *to = fact_of(r, f);
+
+	if (to)
+		*to = *v;
+}
+
+const struct xs_kp_answer *xs_kp_record_answer(const struct xs_kp_record *r, enum xs_kp_step s)
+{
+	return (unsigned)s < XS_KP_NSTEPS ? &r->a[s] : &not_asked;
+}
+
+void xs_kp_record_set_answer(struct xs_kp_record *r, enum xs_kp_step s,
+			     const struct xs_kp_answer *a)
+{
+	if ((unsigned)s < XS_KP_NSTEPS)
+		r->a[s] = *a;
+}
+
+/* ---- the text form ------------------------------------------------------ */
 
 int xs_kp_parse(const char *text, size_t len, struct xs_kp_record *r, struct xs_diag *d)
 {

@@ -17,6 +17,7 @@
 
 #include <xsave/layout.h>
 #include <xsave/rd.h>
+#include <xsave/internal.h>
 
 static const struct xs_comp_info comp_table[] = {
 	[XS_X87] = { .name = "x87", .desc = "x87 FPU", .size = 160 },
@@ -340,4 +341,14 @@ int xs_mask_parse(const char *s, uint64_t *mask, struct xs_diag *d)
 	}
 	*mask = m;
 	return 0;
+}
+
+uint64_t xs_mask_known(void)
+{
+	return XS_MASK_KNOWN;
+}
+
+uint64_t xs_mask_user_known(void)
+{
+	return XS_MASK_USER_KNOWN;
 }

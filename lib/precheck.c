@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <xsave/precheck.h>
+#include <xsave/internal.h>
 #include <xsave/rules.h>
 
 /* One CPUID feature bit that enables XSAVE components in a guest (QEMU's table). */

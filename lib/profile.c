@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include <xsave/profile.h>
+#include <xsave/internal.h>
 
 bool xs_profile_is_json(const uint8_t *buf, size_t len)
 {

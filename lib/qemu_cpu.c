@@ -10,6 +10,7 @@
 
 #include <xsave/rd.h>
 #include <xsave/rules.h>
+#include <xsave/internal.h>
 
 #include "qemu_priv.h"
 
@@ -501,16 +502,16 @@ static void body_put(struct xs_qcpu *c, uint32_t off, unsigned n, uint64_t v, ui
 		xs_be_put(c->body + off, v, n);
 }
 
-static void note_change(struct xs_qcpu_change *ch, unsigned *n, const char *what,
+static void note_change(struct xs_qcpu_change *ch, unsigned max, unsigned *n, const char *what,
 			uint64_t before, uint64_t after)
 {
-	if (before == after || *n == XS_QCPU_MAX_CHANGES)
+	if (before == after || *n == max)
 		return;
 	ch[*n] = (struct xs_qcpu_change){ what, before, after };
 	(*n)++;
 }
 
-int xs_qcpu_drop(struct xs_qcpu *c, uint64_t drop, struct xs_qcpu_change ch[XS_QCPU_MAX_CHANGES],
+int xs_qcpu_drop(struct xs_qcpu *c, uint64_t drop, struct xs_qcpu_change *ch, unsigned max,
 		 unsigned *n, struct xs_diag *d)
 {
 	uint64_t xcr0 = xs_qcpu_xcr0(c), after = xcr0 & ~drop, old;
@@ -525,23 +526,23 @@ int xs_qcpu_drop(struct xs_qcpu *c, uint64_t drop, struct xs_qcpu_change ch[XS_Q
 				  "the guest XCR0 0x%llx without the stripped components is 0x%llx, which no CPU accepts: %s",
 				  (unsigned long long)xcr0, (unsigned long long)after, why);
 	body_put(c, QCPU_XCR0, 8, after, &old);
-	note_change(ch, n, "xcr0", old, after);
+	note_change(ch, max, n, "xcr0", old, after);
 	if (drop & XS_BIT(XS_PKRU)) {
 		uint64_t cr4 = body_be(c, QCPU_CR4, 8);
 
 		body_put(c, QCPU_CR4, 8, cr4 & ~QCPU_CR4_PKE, &old);
-		note_change(ch, n, "cr4", old, cr4 & ~QCPU_CR4_PKE);
+		note_change(ch, max, n, "cr4", old, cr4 & ~QCPU_CR4_PKE);
 	}
 	if ((drop & XS_MASK_MPX) && c->sub[XS_QSUB_MPX] >= 0) {
 		body_put(c, (uint32_t)c->sub[XS_QSUB_MPX] + QSUB_MPX_BNDCFGS, 8, 0, &old);
-		note_change(ch, n, "msr_bndcfgs", old, 0);
+		note_change(ch, max, n, "msr_bndcfgs", old, 0);
 	}
 	if (c->sub[XS_QSUB_XFD] >= 0) {
 		uint32_t at = (uint32_t)c->sub[XS_QSUB_XFD] + QSUB_XFD_MSR;
 		uint64_t xfd = body_be(c, at, 8);
 
 		body_put(c, at, 8, xfd & ~drop, &old);
-		note_change(ch, n, "msr_xfd", old, xfd & ~drop);
+		note_change(ch, max, n, "msr_xfd", old, xfd & ~drop);
 	}
 	return 0;
 }
@@ -572,4 +573,28 @@ unsigned xs_qcpu_patches(const struct xs_qcpu *c, const uint8_t *orig, struct xs
 		i = last + 1;
 	}
 	return n;
+}
+
+uint32_t xs_qcpu_instance(const struct xs_qcpu *c)
+{
+	return c->instance;
+}
+
+uint64_t xs_qcpu_offset(const struct xs_qcpu *c)
+{
+	return c->off;
+}
+
+const uint8_t *xs_qcpu_body(const struct xs_qcpu *c, uint64_t *off, uint32_t *len)
+{
+	if (off)
+		*off = c->body_off;
+	if (len)
+		*len = c->body_len;
+	return c->body;
+}
+
+const char *xs_qcpu_vmdesc_check(const struct xs_qcpu *c)
+{
+	return c->vmdesc_check;
 }

@@ -7,6 +7,53 @@
 #define XSAVE_QPRIV_H
 
 #include <xsave/qstream.h>
+#include <xsave/internal.h>
+
+/* The stream and its vCPUs (opaque outside the library: qstream.h). */
+/* XSAVE-relevant cpu subsections, and where their bodies are in the section. */
+enum xs_qsub {
+	XS_QSUB_FPOP, XS_QSUB_MPX, XS_QSUB_AVX512, XS_QSUB_XSS, XS_QSUB_PKRU,
+	XS_QSUB_XFD, XS_QSUB_AMX, XS_QSUB_APX, XS_QSUB_COUNT
+};
+
+struct xs_qcpu {
+	uint32_t instance;	/* cpu_index */
+	uint32_t version;	/* 11 or 12 */
+	uint32_t section_id;
+	uint64_t off;		/* the FULL section header */
+	uint64_t body_off;	/* the section body (field 0) */
+	uint32_t body_len;	/* up to the footer, subsections included */
+	uint8_t *body;		/* owned copy of the body */
+	int32_t sub[XS_QSUB_COUNT];	/* body offset of each subsection body; -1 absent */
+	unsigned nsubs;		/* subsections of any kind */
+	char vmdesc_check[96];	/* "agrees", "absent", or what differs */
+};
+
+/* What the walk saw. */
+struct xs_qstream {
+	uint32_t version;
+	bool have_config;
+	char machine[128];
+	unsigned caps;			/* XS_QCAP_* */
+	bool footers;			/* section footers present */
+	/* RAM */
+	unsigned ram_blocks;
+	uint64_t ram_total;
+	uint64_t pages, zero_pages, xbzrle_pages, compressed_pages, flushes;
+	uint64_t mapped_pages_bytes;	/* mapped-ram page regions seeked past */
+	/* sections and commands */
+	unsigned full_sections, packaged;
+	bool postcopy_advised;
+	uint64_t pagesize_summary;
+	bool have_vmdesc;
+	uint64_t vmdesc_off;		/* the 0x06 byte */
+	uint32_t vmdesc_len;
+	uint64_t end;			/* first byte after the stream */
+	unsigned ncpu;
+	struct xs_qcpu *cpu;
+	/* private */
+	void *priv;
+};
 
 /* Section and command bytes (migration/savevm.h). */
 enum {

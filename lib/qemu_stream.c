@@ -568,12 +568,24 @@ static int header(struct qw *w)
 	return 0;
 }
 
-int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
+/* The cpu sections' copies, and the stream back to empty. */
+static void clear(struct xs_qstream *qs)
+{
+	for (unsigned i = 0; qs->cpu && i < qs->ncpu; i++)
+		free(qs->cpu[i].body);
+	free(qs->cpu);
+	memset(qs, 0, sizeof(*qs));
+}
+
+int xs_qstream_parse(struct xs_qstream **out, const struct xs_qsrc *src, const char *vmdesc,
 		     size_t vmdesc_len, struct xs_diag *d)
 {
+	struct xs_qstream *qs = calloc(1, sizeof(*qs));
 	struct qw w = { .qs = qs, .src = src, .d = d, .last_blk = -1 };
 
-	memset(qs, 0, sizeof(*qs));
+	*out = NULL;
+	if (!qs)
+		return XS_FAIL(d, XS_ENOMEM, "out of memory");
 	if (vmdesc)
 		w.desc = xsp_vmdesc_parse(vmdesc, vmdesc_len, NULL, 0, NULL);
 	if (!header(&w) && !walk(&w, UINT64_MAX))
@@ -581,6 +593,10 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 	xsp_vmdesc_free(w.desc);
 	free(w.blk);
 	free(w.log);
+	if (w.rc)
+		xs_qstream_free(qs);
+	else
+		*out = qs;
 	return w.rc;
 }
 
@@ -650,16 +666,22 @@ static int devices_bound(struct qw *w, uint64_t vmdesc_off, uint64_t *bound, cha
 	return 0;
 }
 
-int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
-			     size_t vmdesc_len, uint64_t vmdesc_off, char *why, size_t whylen)
+int xs_qstream_parse_devices(struct xs_qstream **out, const struct xs_qsrc *src,
+			     const char *vmdesc, size_t vmdesc_len, uint64_t vmdesc_off, char *why,
+			     size_t whylen)
 {
 	struct xs_diag dd = { 0 };
+	struct xs_qstream *qs = calloc(1, sizeof(*qs));
 	struct qw w = { .qs = qs, .src = src, .d = &dd, .last_blk = -1, .head_only = true };
 	uint64_t bound = 0;
 	int ret = 1, found;
 
-	memset(qs, 0, sizeof(*qs));
+	*out = NULL;
 	why[0] = 0;
+	if (!qs) {
+		snprintf(why, whylen, "out of memory");
+		return 1;
+	}
 	w.desc = xsp_vmdesc_parse(vmdesc, vmdesc_len, NULL, 0, NULL);
 	if (!w.desc) {
 		snprintf(why, whylen, "the vmdesc has no \"devices\" array");
@@ -694,6 +716,8 @@ failed:
 out:
 	if (ret)
 		xs_qstream_free(qs);
+	else
+		*out = qs;
 	xsp_vmdesc_free(w.desc);
 	free(w.blk);
 	free(w.log);
@@ -702,11 +726,51 @@ out:
 
 void xs_qstream_free(struct xs_qstream *qs)
 {
-	for (unsigned i = 0; qs->cpu && i < qs->ncpu; i++)
-		free(qs->cpu[i].body);
-	free(qs->cpu);
-	qs->cpu = NULL;
-	qs->ncpu = 0;
+	if (!qs)
+		return;
+	clear(qs);
+	free(qs);
+}
+
+uint64_t xs_qstream_fact(const struct xs_qstream *qs, enum xs_qfact f)
+{
+	switch (f) {
+	case XS_QF_VERSION: return qs->version;
+	case XS_QF_CAPS: return qs->caps;
+	case XS_QF_FOOTERS: return qs->footers;
+	case XS_QF_RAM_BLOCKS: return qs->ram_blocks;
+	case XS_QF_RAM_BYTES: return qs->ram_total;
+	case XS_QF_PAGES: return qs->pages;
+	case XS_QF_ZERO_PAGES: return qs->zero_pages;
+	case XS_QF_XBZRLE_PAGES: return qs->xbzrle_pages;
+	case XS_QF_COMPRESSED_PAGES: return qs->compressed_pages;
+	case XS_QF_MULTIFD_FLUSHES: return qs->flushes;
+	case XS_QF_MAPPED_RAM_BYTES: return qs->mapped_pages_bytes;
+	case XS_QF_DEVICE_SECTIONS: return qs->full_sections;
+	case XS_QF_PACKAGED: return qs->packaged;
+	case XS_QF_POSTCOPY_ADVISED: return qs->postcopy_advised;
+	case XS_QF_PAGESIZE_SUMMARY: return qs->pagesize_summary;
+	case XS_QF_VMDESC: return qs->have_vmdesc;
+	case XS_QF_VMDESC_OFFSET: return qs->vmdesc_off;
+	case XS_QF_VMDESC_LEN: return qs->vmdesc_len;
+	case XS_QF_END: return qs->end;
+	}
+	return 0;
+}
+
+const char *xs_qstream_machine(const struct xs_qstream *qs)
+{
+	return qs->have_config ? qs->machine : NULL;
+}
+
+unsigned xs_qstream_ncpu(const struct xs_qstream *qs)
+{
+	return qs->ncpu;
+}
+
+struct xs_qcpu *xs_qstream_cpu(const struct xs_qstream *qs, unsigned i)
+{
+	return i < qs->ncpu ? &qs->cpu[i] : NULL;
 }
 
 static const uint8_t *mem_get(void *ctx, uint64_t off, size_t n, size_t *have)

@@ -5,6 +5,7 @@
 
 #include <xsave/err.h>
 #include <xsave/rd.h>
+#include <xsave/internal.h>
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -23,6 +23,7 @@
 #include <xsave/area.h>
 #include <xsave/rd.h>
 #include <xsave/recognise.h>
+#include <xsave/internal.h>
 
 #define NOT_XSAVE "not recognised as XSAVE state: "
 /* Legacy bytes 416..463: reserved in the FXSAVE format, zero in every capture. */

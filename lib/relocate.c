@@ -9,6 +9,7 @@
 
 #include <xsave/rd.h>
 #include <xsave/relocate.h>
+#include <xsave/internal.h>
 
 /* Components the layout rule looks at: extended user components with an area here. */
 #define RELOC_CANDIDATES (~(XS_MASK_FPSSE | XS_MASK_SUPERVISOR))

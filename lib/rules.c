@@ -6,6 +6,7 @@
 #include <xsave/rd.h>
 #include <xsave/relocate.h>
 #include <xsave/rules.h>
+#include <xsave/internal.h>
 
 /* Reasons shared by several bits (verdict lines group bits by reason). */
 static const char REASON_NOT_GUEST[] = "not in the guest XCR0: host state the guest never enabled";
@@ -293,4 +294,9 @@ bool xs_xcr0_possible(uint64_t xcr0, char *why, size_t len)
 		snprintf(why, len, "%s: no CPU defines %s as an XCR0 component", names,
 			 undefined & (undefined - 1) ? "these bits" : "this bit");
 	return false;
+}
+
+uint64_t xs_mask_xcr0_defined(void)
+{
+	return XS_MASK_XCR0_DEFINED;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "text.h"
+#include <xsave/internal.h>
 
 int xs_text_lines(const char *text, size_t len, const char *(*line)(void *ctx, const char *line),
 		  void *ctx, struct xs_diag *d)

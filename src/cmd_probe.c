@@ -160,12 +160,14 @@ static void str_or_null(struct out *o, const char *key, const char *v)
 static void show_kernel(struct out *o, const struct xs_kp_record *r, enum xs_kp_class *hint,
 			char label[32])
 {
-	bool have = xs_kp_class_for_version(r->release, r->version, hint, label);
+	const char *release = xs_kp_record_text(r, XS_KP_RELEASE);
+	const char *version = xs_kp_record_text(r, XS_KP_KVERSION);
+	bool have = xs_kp_class_for_version(release, version, hint, label);
 
 	out_obj(o, "kernel");
-	str_or_null(o, "release", r->release);
-	str_or_null(o, "version", r->version);
-	str_or_null(o, "module", r->module);
+	str_or_null(o, "release", release);
+	str_or_null(o, "version", version);
+	str_or_null(o, "module", xs_kp_record_text(r, XS_KP_MODULE));
 	if (have) {
 		out_str(o, "by_version", xs_kp_class_name(*hint));
 		out_note(o, "(%s; a hint for mainline and stable kernels only: distribution "
@@ -176,11 +178,12 @@ static void show_kernel(struct out *o, const struct xs_kp_record *r, enum xs_kp_
 	out_end(o);
 }
 
-static void show_steps(struct out *o, const struct xs_kp_record *r, const struct xs_kp_verdict *v)
+static void show_steps(struct out *o, const struct xs_kp_record *r)
 {
 	out_arr(o, "steps");
 	for (unsigned i = 0; i < XS_KP_NSTEPS; i++) {
-		const struct xs_kp_answer *a = &r->a[i];
+		const struct xs_kp_answer *a = xs_kp_record_answer(r, i);
+		char finding[XS_KP_FINDING_LEN];
 
 		if (!a->asked)
 			continue;
@@ -192,7 +195,8 @@ static void show_steps(struct out *o, const struct xs_kp_record *r, const struct
 			out_strf(o, "value", "0x%" PRIx64, a->v);
 			out_text_hide(o);
 		}
-		out_str(o, "finding", v->finding[i]);
+		xs_kp_finding(r, i, finding, sizeof(finding));
+		out_str(o, "finding", finding);
 		out_end(o);
 	}
 	out_end(o);
@@ -219,9 +223,9 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 	out_str(o, "advice", advice(v.cls));
 	show_patch(o, v.cls, label[0] ? label : NULL);
 	out_obj(o, "kvm");
-	show_fact(o, "api", &r->api);
-	show_fact(o, "cap_xcrs", &r->cap_xcrs);
-	show_fact(o, "cap_xsave2", &r->cap_xsave2);
+	show_fact(o, "api", xs_kp_record_kvm(r, XS_KP_API));
+	show_fact(o, "cap_xcrs", xs_kp_record_kvm(r, XS_KP_CAP_XCRS));
+	show_fact(o, "cap_xsave2", xs_kp_record_kvm(r, XS_KP_CAP_XSAVE2));
 	out_mask(o, "tested_xcr0", v.tested);
 	if (v.cpuid_applied < 0)
 		out_null(o, "cpuid_applied");
@@ -229,7 +233,7 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 		out_bool(o, "cpuid_applied", v.cpuid_applied);
 	out_str(o, "header_checks", style_name(v.style));
 	out_bool(o, "fpsse_refused_without_xsave", v.fpsse_bug);
-	show_steps(o, r, &v);
+	show_steps(o, r);
 	out_end(o);
 	rc = common_finish(o);
 	return rc ? rc : class_exit(v.cls);
@@ -237,7 +241,7 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 
 static int from_file(const struct probe_args *a)
 {
-	struct xs_kp_record r;
+	struct xs_kp_record *r;
 	struct xs_diag d = { 0 };
 	struct io_file f;
 	struct fail why = { 0 };
@@ -245,13 +249,22 @@ static int from_file(const struct probe_args *a)
 
 	if (rc)
 		return fail_said(&why, rc);
-	if (xs_kp_parse((const char *)f.buf, f.len, &r, &d)) {
+	r = xs_kp_record_new();
+	if (!r) {
+		io_free(&f);
+		msg_err("out of memory");
+		return EXIT_SOFTWARE;
+	}
+	if (xs_kp_parse((const char *)f.buf, f.len, r, &d)) {
 		msg_diag(a->from, &d);
 		io_free(&f);
+		xs_kp_record_free(r);
 		return EXIT_DATAERR;
 	}
 	io_free(&f);
-	return report(a, &r, a->from);
+	rc = report(a, r, a->from);
+	xs_kp_record_free(r);
+	return rc;
 }
 
 static int print_record(const struct xs_kp_record *r)
@@ -268,10 +281,33 @@ static int print_record(const struct xs_kp_record *r)
 	return rc;
 }
 
+static int live(const struct probe_args *a, struct xs_kp_record *r)
+{
+	int rc = probe_live(a->device, r);
+
+	if (rc == -EACCES || rc == -EPERM) {
+		msg_err("'%s': %s: run as root or as a member of the device's group (kvm)", a->device,
+			strerror(-rc));
+		return EXIT_NOPERM;
+	}
+	if (rc == -ENOTTY) {
+		msg_err("'%s': not a KVM device (KVM_GET_API_VERSION: %s)", a->device, strerror(-rc));
+		return EXIT_UNAVAILABLE;
+	}
+	if (rc) {
+		msg_err("'%s': %s: KVM is not available on this host (no kvm_intel or kvm_amd "
+			"module?)", a->device, strerror(-rc));
+		return EXIT_UNAVAILABLE;
+	}
+	if (a->record)
+		return print_record(r);
+	return report(a, r, "live");
+}
+
 static int run(int argc, char **argv)
 {
 	struct probe_args a = { 0 };
-	struct xs_kp_record r;
+	struct xs_kp_record *r;
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
@@ -279,24 +315,14 @@ static int run(int argc, char **argv)
 		return from_file(&a);
 	if (!a.device)
 		a.device = "/dev/kvm";
-	rc = probe_live(a.device, &r);
-	if (rc == -EACCES || rc == -EPERM) {
-		msg_err("'%s': %s: run as root or as a member of the device's group (kvm)", a.device,
-			strerror(-rc));
-		return EXIT_NOPERM;
+	r = xs_kp_record_new();
+	if (!r) {
+		msg_err("out of memory");
+		return EXIT_SOFTWARE;
 	}
-	if (rc == -ENOTTY) {
-		msg_err("'%s': not a KVM device (KVM_GET_API_VERSION: %s)", a.device, strerror(-rc));
-		return EXIT_UNAVAILABLE;
-	}
-	if (rc) {
-		msg_err("'%s': %s: KVM is not available on this host (no kvm_intel or kvm_amd "
-			"module?)", a.device, strerror(-rc));
-		return EXIT_UNAVAILABLE;
-	}
-	if (a.record)
-		return print_record(&r);
-	return report(&a, &r, "live");
+	rc = live(&a, r);
+	xs_kp_record_free(r);
+	return rc;
 }
 
 const struct xs_cmd xs_cmd_probe = {

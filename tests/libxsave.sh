@@ -16,12 +16,17 @@ cd "$top" || exit 1
 check "make install (PREFIX=/usr, DESTDIR), built plainly" \
 	'make -s -j2 BUILD="$dest/build" CFLAGS="-O2 -g" install DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1'
 export PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
+version=$(sed -n 's/^#define XS_VERSION "\(.*\)"/\1/p' include/xsave/version.h)
 check "pkg-config libxsave: version $(pkg-config --modversion libxsave 2>/dev/null)" \
-	'[ "$(pkg-config --modversion libxsave)" = 0.2.0 ]'
-check "only xs_* symbols exported, under LIBXSAVE_0.1" \
-	'so=$(ls "$dest"/usr/lib/libxsave.so.0.*) &&
-	 [ -z "$(nm -D --defined-only "$so" | awk "{print \$3}" | grep -v "^xs_" | grep -v "^LIBXSAVE_0.1$")" ] &&
-	 objdump -T "$so" | grep -q "LIBXSAVE_0.1 *xs_state_parse"'
+	'[ "$(pkg-config --modversion libxsave)" = "$version" ]'
+check "the installed shared object exports exactly lib/libxsave.sym, soname libxsave.so.1" \
+	'so=$(ls "$dest"/usr/lib/libxsave.so.1.*) && sh tests/symbols.sh "$so" >/dev/null &&
+	 objdump -p "$so" | grep -q "SONAME *libxsave.so.1$" &&
+	 objdump -T "$so" | grep -q "LIBXSAVE_0.3 *xs_state_parse"'
+check "no internal header is installed, and none is named by a public one" \
+	'[ ! -e "$dest/usr/include/xsave/rd.h" ] && [ ! -e "$dest/usr/include/xsave/journal.h" ] &&
+	 [ ! -e "$dest/usr/include/xsave/internal.h" ] &&
+	 ! grep -q "xsave/\(rd\|journal\|internal\)\.h" "$dest"/usr/include/xsave.h "$dest"/usr/include/xsave/*.h'
 for cc in gcc clang; do
 	command -v $cc >/dev/null || { skip "$cc is not installed"; continue; }
 	check "$cc: example.c against the installed library (shared)" \

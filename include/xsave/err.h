@@ -43,13 +43,6 @@ struct xs_diag {
 	char msg[256];
 };
 
-/* Record a failure in @d (may be NULL) and return -@err. */
-int xs_fail(struct xs_diag *d, int err, bool has_off, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-#define XS_FAIL_AT(d, err, off, ...) xs_fail((d), (err), true, (off), __VA_ARGS__)
-#define XS_FAIL(d, err, ...) xs_fail((d), (err), false, 0, __VA_ARGS__)
-
 XS_END_DECLS
 
 #endif

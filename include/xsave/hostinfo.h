@@ -39,10 +39,6 @@ XS_BEGIN_DECLS
 #define XS_XSAVES (1u << 3)
 #define XS_XFD (1u << 4)
 
-/* User components KVM can hand to a guest (Linux KVM_SUPPORTED_XCR0, 6.x). */
-#define XS_KVM_SUPPORTED_XCR0 (XS_MASK_FPSSE | XS_BIT(XS_AVX) | XS_MASK_MPX | XS_MASK_AVX512 | \
-			       XS_BIT(XS_PKRU) | XS_MASK_AMX)
-
 /* A value that was asked for: known, or the errno that answered instead. */
 struct xs_fact {
 	bool have;

@@ -66,14 +66,39 @@ struct xs_kp_answer {
 	uint64_t v;
 };
 
-/* Everything the probe learned on one host. */
-struct xs_kp_record {
-	char release[65];	/* uname -r */
-	char version[129];	/* uname -v */
-	char module[32];	/* the KVM vendor module loaded: kvm_intel, kvm_amd, kvm_pvm, ... */
-	struct xs_fact api, cap_xcrs, cap_xsave2;
-	struct xs_kp_answer a[XS_KP_NSTEPS];
-};
+/*
+ * Everything the probe learned on one host: opaque (since 0.3), as it grows with
+ * every question the probe learns to ask.  Made empty by xs_kp_record_new() (NULL
+ * when out of memory), filled by the probe through the setters or by
+ * xs_kp_parse(), read through the getters; xs_kp_record_free() it.
+ */
+struct xs_kp_record;
+
+struct xs_kp_record *xs_kp_record_new(void);
+/* A copy of @r (NULL when out of memory). */
+struct xs_kp_record *xs_kp_record_dup(const struct xs_kp_record *r);
+void xs_kp_record_free(struct xs_kp_record *r);
+/* The questions this library asks and judges (XS_KP_NSTEPS of the header it was built with). */
+unsigned xs_kp_nsteps(void);
+
+/* The record's texts: uname -r, uname -v, the KVM vendor modules loaded ("kvm_intel"). */
+enum xs_kp_text { XS_KP_RELEASE, XS_KP_KVERSION, XS_KP_MODULE };
+/* The text ("" when unknown); "" for a text this library does not know. */
+const char *xs_kp_record_text(const struct xs_kp_record *r, enum xs_kp_text t);
+/* Set it from @s; false when @s was cut to fit (uname -r 64 bytes, -v 128, modules 31). */
+bool xs_kp_record_set_text(struct xs_kp_record *r, enum xs_kp_text t, const char *s);
+
+/* The KVM facts: KVM_GET_API_VERSION, KVM_CAP_XCRS and KVM_CAP_XSAVE2. */
+enum xs_kp_kvm { XS_KP_API, XS_KP_CAP_XCRS, XS_KP_CAP_XSAVE2 };
+/* The fact (never NULL: an unknown @f reads as not asked). */
+const struct xs_fact *xs_kp_record_kvm(const struct xs_kp_record *r, enum xs_kp_kvm f);
+void xs_kp_record_set_kvm(struct xs_kp_record *r, enum xs_kp_kvm f, const struct xs_fact *v);
+
+/* The answer to step @s (never NULL: a step this library does not know reads as not asked). */
+const struct xs_kp_answer *xs_kp_record_answer(const struct xs_kp_record *r, enum xs_kp_step s);
+/* Record the answer to step @s (a step this library does not know is ignored). */
+void xs_kp_record_set_answer(struct xs_kp_record *r, enum xs_kp_step s,
+			     const struct xs_kp_answer *a);
 
 enum xs_kp_class {
 	XS_KP_FIXED,
@@ -93,11 +118,18 @@ struct xs_kp_verdict {
 	int cpuid_applied;		/* 1 yes, 0 no (rewritten or ignored), -1 unknown */
 	enum xs_kp_style style;
 	bool fpsse_bug;			/* x87/SSE refused without XSAVE in CPUID */
-	char finding[XS_KP_NSTEPS][192];	/* what each answer means ("" not asked) */
 };
 
 /* Judge a record. */
 void xs_kp_judge(const struct xs_kp_record *r, struct xs_kp_verdict *v);
+
+/*
+ * What the answer to step @s means, in words ("XCOMP_BV set refused (5.16+)"), into
+ * @buf (@len bytes, always NUL-terminated; XS_KP_FINDING_LEN holds every finding):
+ * "" when the step was not asked.  Since 0.3 (struct xs_kp_verdict.finding[] before).
+ */
+#define XS_KP_FINDING_LEN 192
+void xs_kp_finding(const struct xs_kp_record *r, enum xs_kp_step s, char *buf, size_t len);
 
 /* "fixed", "needs-patch", "leaks", "pre-5.16", "inconclusive". */
 const char *xs_kp_class_name(enum xs_kp_class c);

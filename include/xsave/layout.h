@@ -61,11 +61,14 @@ enum xs_comp_id {
 #define XS_MASK_AMX (XS_BIT(XS_TILECFG) | XS_BIT(XS_TILEDATA))
 /* IA32_XSS-managed components (CPUID.(0xD,i).ECX[0]=1): 8 and 10-16. */
 #define XS_MASK_SUPERVISOR (XS_BIT(XS_PT) | (0x7fULL << XS_PASID))
-/* User components this version knows (XCR0-managed). */
-/* Every component some CPU defines: bits 0..19, and AMD's LWP (bit 62). */
-#define XS_MASK_KNOWN (((1ULL << 20) - 1) | XS_BIT(62))
-#define XS_MASK_USER_KNOWN (XS_MASK_FPSSE | XS_BIT(XS_AVX) | XS_MASK_MPX | XS_MASK_AVX512 | \
-			    XS_BIT(XS_PKRU) | XS_MASK_AMX | XS_BIT(XS_APX))
+/*
+ * The components the running library knows (functions, not macros: they grow with every
+ * new component, and a caller built against an older header gets the library's answer).
+ * Every component some CPU defines (bits 0..19 and AMD's LWP, bit 62), and of those the
+ * user components (XCR0-managed).  Since 0.3 (macros XS_MASK_KNOWN, XS_MASK_USER_KNOWN before).
+ */
+uint64_t xs_mask_known(void);
+uint64_t xs_mask_user_known(void);
 
 /* Fixed facts about one component (SDM Vol. 1 13.1-13.5, CPUID.(0xD,i)). */
 struct xs_comp_info {

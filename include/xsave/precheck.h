@@ -10,7 +10,7 @@
  * xs_precheck() models the worst state the source can send (XSTATE_BV = the
  * guest XCR0, plus on a leaking source every component the source's KVM
  * hands out, each with live data) and judges it with xs_check_state(), the
- * rule check and filter use.  Since 0.2.
+ * rule check and filter use.  Since 0.3.
  */
 #ifndef XSAVE_PRECHECK_H
 #define XSAVE_PRECHECK_H

@@ -55,76 +55,81 @@ void xs_qsrc_mem(struct xs_qsrc *src, struct xs_qmem *m, const uint8_t *p, size_
 /* Capabilities named in configuration/capabilities. */
 enum { XS_QCAP_IGNORE_SHARED = 1 << 0, XS_QCAP_MAPPED_RAM = 1 << 1, XS_QCAP_OTHER = 1 << 2 };
 
-/* XSAVE-relevant cpu subsections, and where their bodies are in the section. */
-enum xs_qsub {
-	XS_QSUB_FPOP, XS_QSUB_MPX, XS_QSUB_AVX512, XS_QSUB_XSS, XS_QSUB_PKRU,
-	XS_QSUB_XFD, XS_QSUB_AMX, XS_QSUB_APX, XS_QSUB_COUNT
+/*
+ * The stream and its vCPUs are opaque (since 0.3): what the walk saw grows with every
+ * stream feature and every XSAVE-relevant cpu subsection, so it is read through the
+ * functions below and never laid out in a caller.
+ */
+struct xs_qstream;
+struct xs_qcpu;
+
+/* What the walk counted and found, for xs_qstream_fact(). */
+enum xs_qfact {
+	XS_QF_VERSION,		/* the stream's version (3) */
+	XS_QF_CAPS,		/* XS_QCAP_* */
+	XS_QF_FOOTERS,		/* 1: section footers present */
+	XS_QF_RAM_BLOCKS,
+	XS_QF_RAM_BYTES,	/* the RAM blocks' total size */
+	XS_QF_PAGES,		/* page records (0 when read by xs_qstream_parse_devices) */
+	XS_QF_ZERO_PAGES,
+	XS_QF_XBZRLE_PAGES,
+	XS_QF_COMPRESSED_PAGES,
+	XS_QF_MULTIFD_FLUSHES,
+	XS_QF_MAPPED_RAM_BYTES,	/* mapped-ram page regions seeked past */
+	XS_QF_DEVICE_SECTIONS,	/* full (device) sections */
+	XS_QF_PACKAGED,		/* postcopy packaged commands */
+	XS_QF_POSTCOPY_ADVISED,	/* 1: postcopy advised */
+	XS_QF_PAGESIZE_SUMMARY,
+	XS_QF_VMDESC,		/* 1: a vmdesc ends the stream */
+	XS_QF_VMDESC_OFFSET,	/* its 0x06 byte */
+	XS_QF_VMDESC_LEN,
+	XS_QF_END,		/* first byte after the stream */
 };
 
-struct xs_qcpu {
-	uint32_t instance;	/* cpu_index */
-	uint32_t version;	/* 11 or 12 */
-	uint32_t section_id;
-	uint64_t off;		/* the FULL section header */
-	uint64_t body_off;	/* the section body (field 0) */
-	uint32_t body_len;	/* up to the footer, subsections included */
-	uint8_t *body;		/* owned copy of the body */
-	int32_t sub[XS_QSUB_COUNT];	/* body offset of each subsection body; -1 absent */
-	unsigned nsubs;		/* subsections of any kind */
-	char vmdesc_check[96];	/* "agrees", "absent", or what differs */
-};
+/* The value of @f; 0 for a fact this library does not know. */
+uint64_t xs_qstream_fact(const struct xs_qstream *qs, enum xs_qfact f);
+/* The machine type of the configuration section ("pc-q35-7.2"); NULL without one. */
+const char *xs_qstream_machine(const struct xs_qstream *qs);
+/* The cpu sections, one per vCPU, in stream order; NULL past the last. */
+unsigned xs_qstream_ncpu(const struct xs_qstream *qs);
+struct xs_qcpu *xs_qstream_cpu(const struct xs_qstream *qs, unsigned i);
 
-/* What the walk saw. */
-struct xs_qstream {
-	uint32_t version;
-	bool have_config;
-	char machine[128];
-	unsigned caps;			/* XS_QCAP_* */
-	bool footers;			/* section footers present */
-	/* RAM */
-	unsigned ram_blocks;
-	uint64_t ram_total;
-	uint64_t pages, zero_pages, xbzrle_pages, compressed_pages, flushes;
-	uint64_t mapped_pages_bytes;	/* mapped-ram page regions seeked past */
-	/* sections and commands */
-	unsigned full_sections, packaged;
-	bool postcopy_advised;
-	uint64_t pagesize_summary;
-	bool have_vmdesc;
-	uint64_t vmdesc_off;		/* the 0x06 byte */
-	uint32_t vmdesc_len;
-	uint64_t end;			/* first byte after the stream */
-	unsigned ncpu;
-	struct xs_qcpu *cpu;
-	/* private */
-	void *priv;
-};
+/* The vCPU's cpu_index, and the source offset of its FULL section header. */
+uint32_t xs_qcpu_instance(const struct xs_qcpu *c);
+uint64_t xs_qcpu_offset(const struct xs_qcpu *c);
+/* The section body (field 0 up to the footer) as the stream holds it now (xs_qcpu_filter
+ * and xs_qcpu_drop change it): *len bytes, at source offset *off (either may be NULL). */
+const uint8_t *xs_qcpu_body(const struct xs_qcpu *c, uint64_t *off, uint32_t *len);
+/* What the vmdesc says of the section: "agrees", "absent", or what differs. */
+const char *xs_qcpu_vmdesc_check(const struct xs_qcpu *c);
 
 /*
- * Walk the whole stream.  @vmdesc (may be NULL): the trailing vmdesc JSON,
+ * Walk the whole stream into a new *qs (free it with xs_qstream_free(); NULL on
+ * error).  @vmdesc (may be NULL): the trailing vmdesc JSON,
  * when the caller found it ahead (xs_qstream_find_vmdesc); device sections
  * are then sized from it.  Either way a vmdesc at the end is cross-checked
  * against the sections read.  Errors: -XS_ETRUNC, -XS_EFORMAT, -XS_ELIMIT,
  * -XS_ENOMEM, -XS_EUNKNOWN (a section this reader cannot size), with the offset
  * in @d; a source error is -XS_EIO with no message.
  */
-int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
+int xs_qstream_parse(struct xs_qstream **qs, const struct xs_qsrc *src, const char *vmdesc,
 		     size_t vmdesc_len, struct xs_diag *d);
+/* Free a stream and its cpu sections (NULL: nothing). */
 void xs_qstream_free(struct xs_qstream *qs);
 
 /*
  * The same result read in O(device state) from a seekable source: the header
  * and the RAM section's block list from the start, then the device sections
- * only, where the trailing vmdesc (its JSON @vmdesc, its 0x06 byte at source
+ * only into a new *qs (NULL unless 0 is returned), where the trailing vmdesc (its JSON @vmdesc, its 0x06 byte at source
  * offset @vmdesc_off) says they start.  The boundary is trusted only when the
  * RAM section's EOS record and footer end just before it, every device
  * section there matches the vmdesc's list (name, instance, size, footer with
  * its own id, none with the RAM's id) and the last one ends at the vmdesc.
  * RAM page counts stay 0 (not walked).  0: read; 1: not confirmed (@why says
- * why, *qs is empty: walk with xs_qstream_parse, which reports any error);
+ * why: walk with xs_qstream_parse, which reports any error);
  * -XS_EIO: a source error (no message).
  */
-int xs_qstream_parse_devices(struct xs_qstream *qs, const struct xs_qsrc *src, const char *vmdesc,
+int xs_qstream_parse_devices(struct xs_qstream **qs, const struct xs_qsrc *src, const char *vmdesc,
 			     size_t vmdesc_len, uint64_t vmdesc_off, char *why, size_t whylen);
 
 /*
@@ -169,6 +174,7 @@ struct xs_qcpu_change {
 	const char *what;	/* "xcr0", "cr4", "msr_bndcfgs", "msr_xfd" */
 	uint64_t before, after;
 };
+/* The most changes xs_qcpu_drop() makes (the caller's array may be longer). */
 #define XS_QCPU_MAX_CHANGES 4
 
 /*
@@ -176,11 +182,11 @@ struct xs_qcpu_change {
  * without them accepts the state: env.xcr0 (KVM_SET_XCRS refuses bits the
  * guest CPUID lacks), CR4.PKE with PKRU (KVM_SET_SREGS refuses it without
  * PKU), MSR_IA32_BNDCFGS with MPX and the components' IA32_XFD bits.  The
- * changes are listed in @ch (*n of them).  -XS_EINVAL (message in @d, nothing
- * changed) when the XCR0 left breaks the XSETBV rules or the section has no
- * env.xcr0 (version 11).
+ * changes are listed in @ch (*n of them, at most @max: the rest are made, not
+ * listed).  -XS_EINVAL (message in @d, nothing changed) when the XCR0 left
+ * breaks the XSETBV rules or the section has no env.xcr0 (version 11).
  */
-int xs_qcpu_drop(struct xs_qcpu *c, uint64_t drop, struct xs_qcpu_change ch[XS_QCPU_MAX_CHANGES],
+int xs_qcpu_drop(struct xs_qcpu *c, uint64_t drop, struct xs_qcpu_change *ch, unsigned max,
 		 unsigned *n, struct xs_diag *d);
 
 /* One changed range of a cpu section, for writers: body[off..off+len). */

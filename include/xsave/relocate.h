@@ -50,15 +50,6 @@ void xs_relocation_plan(const struct xs_state *st, const struct xs_layout *targe
 			uint64_t keep, struct xs_relocation *r);
 
 /*
- * The layout rule as a part of xs_check_state(): sets c->relocate and
- * c->layout_unknown from the components @c keeps, and the verdict (an
- * unknown layout for a vendor-specific image is incompatible; a relocation
- * alone makes an ok state fixable).
- */
-void xs_check_relocation(const struct xs_state *st, const struct xs_target *t,
-			 struct xs_check *c);
-
-/*
  * Size of @st written on layout @to for a target XCR0 @xcr0: the target's
  * standard size for the image's own components (its XCR0 at byte 464 where
  * recorded, XSTATE_BV) that @xcr0 has, as XSAVE there would write it; at

@@ -117,15 +117,16 @@ bool xs_dest_kernel_parse(const char *name, enum xs_dest_kernel *k);
 
 /*
  * XCR0 bits some CPU defines as user state components: the user components
- * this version knows (bits 0-7, 9, 17-19) and AMD's LWP (bit 62).  Never in
+ * the library knows (bits 0-7, 9, 17-19) and AMD's LWP (bit 62).  Never in
  * XCR0: the supervisor components (IA32_XSS: 8, 10-16) and bit 63, reserved
- * to extend the bit vector.  Bits 20-61 no CPU defines yet.
+ * to extend the bit vector.  Bits 20-61 no CPU defines yet.  Since 0.3 (the
+ * macro XS_MASK_XCR0_DEFINED before).
  */
-#define XS_MASK_XCR0_DEFINED (XS_MASK_USER_KNOWN | XS_BIT(62))
+uint64_t xs_mask_xcr0_defined(void);
 
 /*
  * Could @xcr0 be a real XCR0 (a target's, or a guest's)?  xs_xcr0_valid()'s
- * rules, and every bit in XS_MASK_XCR0_DEFINED.  When not, @why (may be NULL)
+ * rules, and every bit in xs_mask_xcr0_defined().  When not, @why (may be NULL)
  * receives the broken rule, naming the bits that break it.  Since 0.2.
  */
 bool xs_xcr0_possible(uint64_t xcr0, char *why, size_t len);

@@ -6,9 +6,9 @@
 #include <xsave/export.h>
 
 #define XS_VERSION_MAJOR 0
-#define XS_VERSION_MINOR 2
+#define XS_VERSION_MINOR 3
 #define XS_VERSION_PATCH 0
-#define XS_VERSION "0.2.0"
+#define XS_VERSION "0.3.0"
 /* For #if: XS_VERSION_NUM >= XS_VERSION_AT(0, 1, 0). */
 #define XS_VERSION_AT(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
 #define XS_VERSION_NUM XS_VERSION_AT(XS_VERSION_MAJOR, XS_VERSION_MINOR, XS_VERSION_PATCH)

@@ -305,21 +305,24 @@ int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container 
 			      "with <)");
 	if (!rc)
 		rc = parse_stream(s);
-	if (!rc && io_is_pipe(s->fd) && (s->qs.caps & XS_QCAP_MAPPED_RAM))
+	if (!rc && io_is_pipe(s->fd) && (xs_qstream_fact(s->qs, XS_QF_CAPS) & XS_QCAP_MAPPED_RAM))
 		rc = fail_msg(why, EXIT_USAGE, s->path, "a mapped-ram stream needs a file it can "
 			      "seek in; standard input is a pipe (give the file, or redirect it "
 			      "with <)");
-	if (!rc && s->qs.ncpu == 0)
+	if (!rc && xs_qstream_ncpu(s->qs) == 0)
 		rc = fail_msg(why, EXIT_DATAERR, s->path, "the stream holds no x86 'cpu' section");
 	if (rc) {
 		stream_close(s);
 		return rc;
 	}
-	s->orig = xcalloc(s->qs.ncpu, sizeof(*s->orig));
-	s->vcpu = xcalloc(s->qs.ncpu, sizeof(*s->vcpu));
-	for (unsigned i = 0; i < s->qs.ncpu; i++) {
-		s->orig[i] = xmalloc(s->qs.cpu[i].body_len);
-		memcpy(s->orig[i], s->qs.cpu[i].body, s->qs.cpu[i].body_len);
+	s->orig = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*s->orig));
+	s->vcpu = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*s->vcpu));
+	for (unsigned i = 0; i < xs_qstream_ncpu(s->qs); i++) {
+		uint32_t len;
+		const uint8_t *body = xs_qcpu_body(xs_qstream_cpu(s->qs, i), NULL, &len);
+
+		s->orig[i] = xmalloc(len);
+		memcpy(s->orig[i], body, len);
 	}
 	*out = s;
 	return 0;
@@ -329,11 +332,11 @@ void stream_close(struct stream *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; s->orig && i < s->qs.ncpu; i++)
+	for (unsigned i = 0; s->orig && i < xs_qstream_ncpu(s->qs); i++)
 		free(s->orig[i]);
 	free(s->orig);
 	free(s->vcpu);
-	xs_qstream_free(&s->qs);
+	xs_qstream_free(s->qs);
 	free(s->box);
 	io_close(s->fd);
 	free(s);
@@ -354,20 +357,20 @@ int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 	if (rc)
 		return rc;
 	in->priv = s;
-	in->s = xcalloc(s->qs.ncpu, sizeof(*in->s));
+	in->s = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*in->s));
 	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
 	if (c->layout_forced)
 		l = &c->layout;
-	for (unsigned i = 0; i < s->qs.ncpu; i++) {
-		const struct xs_qcpu *cpu = &s->qs.cpu[i];
+	for (unsigned i = 0; i < xs_qstream_ncpu(s->qs); i++) {
+		const struct xs_qcpu *cpu = xs_qstream_cpu(s->qs, i);
 		struct input_state *st = &in->s[in->nstates];
 		uint64_t holds;
 		size_t size;
 
-		if (c->vcpu >= 0 && cpu->instance != c->vcpu)
+		if (c->vcpu >= 0 && xs_qcpu_instance(cpu) != c->vcpu)
 			continue;
-		st->id = cpu->instance;
-		st->offset = cpu->off;
+		st->id = xs_qcpu_instance(cpu);
+		st->offset = xs_qcpu_offset(cpu);
 		st->priv = &s->vcpu[i];
 		s->vcpu[i].cpu = i;
 		if (xs_qcpu_image(cpu, l, &st->own, &size, &holds))
@@ -378,11 +381,11 @@ int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 			return rc;
 		xs_qcpu_state_facts(cpu, &st->st);
 		snprintf(s->vcpu[i].vmdesc_check, sizeof(s->vcpu[i].vmdesc_check), "%s",
-			 cpu->vmdesc_check);
+			 xs_qcpu_vmdesc_check(cpu));
 	}
 	if (!in->nstates)
 		return fail_msg(fail, EXIT_DATAERR, in->path, "no vCPU %ld in this stream (it has %u)",
-				c->vcpu, s->qs.ncpu);
+				c->vcpu, xs_qstream_ncpu(s->qs));
 	return 0;
 }
 
@@ -394,43 +397,44 @@ static int qemu_load(const struct fmt_opts *c, struct io_src *src, struct input 
 
 void stream_show(struct out *o, const struct stream *s)
 {
-	const struct xs_qstream *q = &s->qs;
+	const struct xs_qstream *q = s->qs;
+	const char *machine = xs_qstream_machine(q);
 
-	if (q->have_config)
-		out_str(o, "machine", q->machine);
+	if (machine)
+		out_str(o, "machine", machine);
 	else
 		out_null(o, "machine");
-	out_bool(o, "vmdesc", q->have_vmdesc);
-	if (!q->have_vmdesc)
+	out_bool(o, "vmdesc", xs_qstream_fact(q, XS_QF_VMDESC));
+	if (!xs_qstream_fact(q, XS_QF_VMDESC))
 		out_note(o, "(none: sections sized by the built-in cpu layout and their footers)");
-	out_bool(o, "section_footers", q->footers);
+	out_bool(o, "section_footers", xs_qstream_fact(q, XS_QF_FOOTERS));
 	out_str(o, "read", s->walked ? "walk" : "device-sections");
 	out_str(o, "read_reason", s->walked ? s->why : "the vmdesc locates them; boundary "
 		"confirmed (--verify walks every RAM record)");
 	out_obj(o, "ram");
-	out_u64(o, "blocks", q->ram_blocks);
-	out_u64(o, "bytes", q->ram_total);
+	out_u64(o, "blocks", xs_qstream_fact(q, XS_QF_RAM_BLOCKS));
+	out_u64(o, "bytes", xs_qstream_fact(q, XS_QF_RAM_BYTES));
 	if (s->walked) {
-		out_u64(o, "pages", q->pages);
-		out_u64(o, "zero_pages", q->zero_pages);
+		out_u64(o, "pages", xs_qstream_fact(q, XS_QF_PAGES));
+		out_u64(o, "zero_pages", xs_qstream_fact(q, XS_QF_ZERO_PAGES));
 	} else {
 		out_null(o, "pages");
 		out_null(o, "zero_pages");
 	}
-	if (q->xbzrle_pages)
-		out_u64(o, "xbzrle_pages", q->xbzrle_pages);
-	if (q->compressed_pages)
-		out_u64(o, "compressed_pages", q->compressed_pages);
-	if (q->flushes)
-		out_u64(o, "multifd_flushes", q->flushes);
-	if (q->caps & XS_QCAP_MAPPED_RAM)
-		out_u64(o, "mapped_ram_bytes", q->mapped_pages_bytes);
+	if (xs_qstream_fact(q, XS_QF_XBZRLE_PAGES))
+		out_u64(o, "xbzrle_pages", xs_qstream_fact(q, XS_QF_XBZRLE_PAGES));
+	if (xs_qstream_fact(q, XS_QF_COMPRESSED_PAGES))
+		out_u64(o, "compressed_pages", xs_qstream_fact(q, XS_QF_COMPRESSED_PAGES));
+	if (xs_qstream_fact(q, XS_QF_MULTIFD_FLUSHES))
+		out_u64(o, "multifd_flushes", xs_qstream_fact(q, XS_QF_MULTIFD_FLUSHES));
+	if (xs_qstream_fact(q, XS_QF_CAPS) & XS_QCAP_MAPPED_RAM)
+		out_u64(o, "mapped_ram_bytes", xs_qstream_fact(q, XS_QF_MAPPED_RAM_BYTES));
 	out_end(o);
-	out_u64(o, "device_sections", q->full_sections);
-	if (q->packaged)
-		out_u64(o, "postcopy_packaged", q->packaged);
-	out_u64(o, "vcpus", q->ncpu);
-	out_strf(o, "stream_end", "0x%llx", (unsigned long long)q->end);
+	out_u64(o, "device_sections", xs_qstream_fact(q, XS_QF_DEVICE_SECTIONS));
+	if (xs_qstream_fact(q, XS_QF_PACKAGED))
+		out_u64(o, "postcopy_packaged", xs_qstream_fact(q, XS_QF_PACKAGED));
+	out_u64(o, "vcpus", xs_qstream_ncpu(q));
+	out_strf(o, "stream_end", "0x%llx", (unsigned long long)xs_qstream_fact(q, XS_QF_END));
 }
 
 static void qemu_show(struct out *o, const struct input *in)
@@ -452,7 +456,7 @@ static int carry_states(struct input *in, struct fail *why)
 
 	for (unsigned i = 0; i < in->nstates; i++) {
 		struct input_state *is = &in->s[i];
-		struct xs_qcpu *cpu = &s->qs.cpu[((const struct stream_vcpu *)is->priv)->cpu];
+		struct xs_qcpu *cpu = xs_qstream_cpu(s->qs, ((const struct stream_vcpu *)is->priv)->cpu);
 		uint8_t *img;
 		size_t size;
 		uint64_t holds;
@@ -502,7 +506,8 @@ int stream_force_drop(struct input *in, struct input_state *is, uint64_t comps,
 
 	struct stream_vcpu *v = is->priv;
 
-	return xs_qcpu_drop(&s->qs.cpu[v->cpu], comps, v->changes, &v->nchanges, d);
+	return xs_qcpu_drop(xs_qstream_cpu(s->qs, v->cpu), comps, v->changes, XS_QCPU_MAX_CHANGES,
+			    &v->nchanges, d);
 }
 
 void stream_show_label(struct out *o, const struct input_state *s)
@@ -558,12 +563,17 @@ struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n)
 	size_t cap = 0;
 	struct xs_qpatch *p;
 
-	for (unsigned i = 0; i < s->qs.ncpu; i++)
-		cap += s->qs.cpu[i].body_len / 2 + 1;
+	for (unsigned i = 0; i < xs_qstream_ncpu(s->qs); i++)
+		{
+		uint32_t len;
+
+		xs_qcpu_body(xs_qstream_cpu(s->qs, i), NULL, &len);
+		cap += len / 2 + 1;
+	}
 	p = xcalloc(cap, sizeof(*p));
 	*n = 0;
-	for (unsigned i = 0; i < s->qs.ncpu; i++)
-		*n += xs_qcpu_patches(&s->qs.cpu[i], s->orig[i], p + *n, (unsigned)(cap - *n));
+	for (unsigned i = 0; i < xs_qstream_ncpu(s->qs); i++)
+		*n += xs_qcpu_patches(xs_qstream_cpu(s->qs, i), s->orig[i], p + *n, (unsigned)(cap - *n));
 	return p;
 }
 

@@ -44,7 +44,7 @@ struct stream {
 	bool sparse;		/* libvirt's sparse format: holes to keep */
 	uint64_t start;		/* file offset where the stream (or its compressed data) starts */
 	void *box;		/* the container's own data (libvirt.c's header), freed with it */
-	struct xs_qstream qs;
+	struct xs_qstream *qs;
 	bool walked;		/* every RAM record walked (else: the device sections only) */
 	char why[320];		/* why walked, or (not walked) nothing */
 	uint8_t **orig;		/* each cpu body as read, for the patches */

@@ -33,31 +33,36 @@ static void kernel_from_record(const struct xs_kp_record *r, struct dest_facts *
 	enum xs_kp_class hint;
 	char label[32];
 
+	const char *release = xs_kp_record_text(r, XS_KP_RELEASE);
+
 	xs_kp_judge(r, &v);
 	f->kernel = xs_kp_dest_kernel(v.cls);
 	/* "6.1.55" from Debian's uname -v reads better than its "6.1.0-13-amd64" */
-	if (xs_kp_class_for_version(r->release, r->version, &hint, label))
+	if (xs_kp_class_for_version(release, xs_kp_record_text(r, XS_KP_KVERSION), &hint, label))
 		snprintf(f->release, sizeof(f->release), "%s", label);
 	else
-		snprintf(f->release, sizeof(f->release), "%s", r->release);
+		snprintf(f->release, sizeof(f->release), "%s", release);
 }
 
 static void live_kernel(bool kvm, struct dest_facts *f)
 {
-	struct xs_kp_record r;
+	struct xs_kp_record *r;
 	int rc;
 
 	if (!kvm) {
 		snprintf(f->kernel_from, sizeof(f->kernel_from), "not probed (--no-kvm)");
 		return;
 	}
-	rc = probe_live("/dev/kvm", &r);
+	r = xs_kp_record_new();
+	rc = r ? probe_live("/dev/kvm", r) : -ENOMEM;
 	if (rc) {
 		snprintf(f->kernel_from, sizeof(f->kernel_from), "not probed: /dev/kvm: %s",
 			 strerror(-rc));
+		xs_kp_record_free(r);
 		return;
 	}
-	kernel_from_record(&r, f);
+	kernel_from_record(r, f);
+	xs_kp_record_free(r);
 	snprintf(f->kernel_from, sizeof(f->kernel_from), "probe of /dev/kvm");
 }
 
@@ -147,18 +152,25 @@ void dest_live(bool kvm, struct dest_facts *f)
 
 int dest_from_record(const char *path, struct dest_facts *f, struct fail *why)
 {
-	struct xs_kp_record r;
+	struct xs_kp_record *r;
 	struct xs_diag d = { 0 };
 	struct io_file file;
 	int rc = io_read(path, RECORD_MAX, &file, why);
 
 	if (rc)
 		return rc;
-	rc = xs_kp_parse((const char *)file.buf, file.len, &r, &d);
+	r = xs_kp_record_new();
+	if (!r) {
+		io_free(&file);
+		return fail_msg(why, EXIT_SOFTWARE, NULL, "out of memory");
+	}
+	rc = xs_kp_parse((const char *)file.buf, file.len, r, &d);
 	io_free(&file);
+	if (!rc)
+		kernel_from_record(r, f);
+	xs_kp_record_free(r);
 	if (rc)
 		return fail_diag(why, EXIT_DATAERR, path, &d);
-	kernel_from_record(&r, f);
 	snprintf(f->kernel_from, sizeof(f->kernel_from), "probe record %s", path);
 	return 0;
 }

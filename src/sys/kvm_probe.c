@@ -41,6 +41,7 @@ struct vm {
 	int xsave2;		/* KVM_GET_XSAVE2 exists */
 	struct kvm_cpuid2 *supported;
 	uint8_t *buf;
+	struct xs_kp_answer a[XS_KP_NSTEPS];	/* the answers, into the record at the end */
 };
 
 /* A CPUID list with room for @n entries. */
@@ -150,10 +151,10 @@ static void get_xsave(struct vm *m, int vcpu, struct xs_kp_answer *a)
 	answer(a, rc, bv);
 }
 
-static void supported(struct vm *m, struct xs_kp_record *r)
+static void supported(struct vm *m)
 {
 	m->supported = host_kvm_supported_cpuid(m->kvm);
-	answer(&r->a[XS_KP_SUPPORTED], m->supported ? 0 : -1,
+	answer(&m->a[XS_KP_SUPPORTED], m->supported ? 0 : -1,
 	       m->supported ? list_xcr0(m->supported) : 0);
 }
 
@@ -168,20 +169,19 @@ static void create_vm(struct vm *m, struct xs_kp_record *r)
 	if (rc >= 0) {
 		int x2 = ioctl(m->fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
 
-		if (x2 >= 0) {
-			r->cap_xsave2.have = true;
-			r->cap_xsave2.v = (uint64_t)x2;
-		}
+		if (x2 >= 0)
+			xs_kp_record_set_kvm(r, XS_KP_CAP_XSAVE2,
+					     &(struct xs_fact){ .have = true, .v = (uint64_t)x2 });
 		m->xsave2 = x2 > 0;
 		m->size = x2 > (int)sizeof(struct kvm_xsave) ? (size_t)x2 : sizeof(struct kvm_xsave);
 		m->buf = xcalloc(1, m->size);
 	}
-	answer(&r->a[XS_KP_CREATE_VM], rc, m->size);
+	answer(&m->a[XS_KP_CREATE_VM], rc, m->size);
 }
 
-static void questions(struct vm *m, struct xs_kp_record *r)
+static void questions(struct vm *m)
 {
-	struct xs_kp_answer *a = r->a;
+	struct xs_kp_answer *a = m->a;
 	uint64_t s = a[XS_KP_SUPPORTED].v & ~XS_MASK_AMX;
 	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = s } } };
 
@@ -222,6 +222,7 @@ static void questions(struct vm *m, struct xs_kp_record *r)
 static void modules(struct xs_kp_record *r)
 {
 	static const char *const names[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+	char module[32] = "";
 	size_t len = 0;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -230,9 +231,10 @@ static void modules(struct xs_kp_record *r)
 		snprintf(path, sizeof(path), "/sys/module/%s", names[i]);
 		if (access(path, F_OK))
 			continue;
-		len += (size_t)snprintf(r->module + len, sizeof(r->module) - len, "%s%s",
+		len += (size_t)snprintf(module + len, sizeof(module) - len, "%s%s",
 					len ? "," : "", names[i]);
 	}
+	xs_kp_record_set_text(r, XS_KP_MODULE, module);
 }
 
 int probe_live(const char *dev, struct xs_kp_record *r)
@@ -241,10 +243,9 @@ int probe_live(const char *dev, struct xs_kp_record *r)
 	struct utsname u;
 	int api;
 
-	memset(r, 0, sizeof(*r));
 	if (!uname(&u)) {
-		snprintf(r->release, sizeof(r->release), "%s", u.release);
-		snprintf(r->version, sizeof(r->version), "%s", u.version);
+		xs_kp_record_set_text(r, XS_KP_RELEASE, u.release);
+		xs_kp_record_set_text(r, XS_KP_KVERSION, u.version);
 	}
 	modules(r);
 	m.kvm = open(dev, O_RDWR | O_CLOEXEC);
@@ -257,21 +258,22 @@ int probe_live(const char *dev, struct xs_kp_record *r)
 		close(m.kvm);
 		return e == ENOTTY ? -ENOTTY : -e;
 	}
-	r->api.have = true;
-	r->api.v = (uint64_t)api;
+	xs_kp_record_set_kvm(r, XS_KP_API, &(struct xs_fact){ .have = true, .v = (uint64_t)api });
 	if (api == KVM_API_VERSION) {
 		int x = ioctl(m.kvm, KVM_CHECK_EXTENSION, KVM_CAP_XCRS);
 
-		if (x >= 0) {
-			r->cap_xcrs.have = true;
-			r->cap_xcrs.v = (uint64_t)x;
-		}
-		supported(&m, r);
+		if (x >= 0)
+			xs_kp_record_set_kvm(r, XS_KP_CAP_XCRS,
+					     &(struct xs_fact){ .have = true, .v = (uint64_t)x });
+		supported(&m);
 		if (m.supported)
 			create_vm(&m, r);
 		if (m.buf)
-			questions(&m, r);
+			questions(&m);
 	}
+	for (unsigned i = 0; i < XS_KP_NSTEPS; i++)
+		if (m.a[i].asked)
+			xs_kp_record_set_answer(r, i, &m.a[i]);
 	for (int i = 0; i < 3; i++)
 		if (m.vcpu[i] >= 0)
 			close(m.vcpu[i]);

@@ -6,7 +6,8 @@
 #include <xsave/kprobe.h>
 
 /*
- * Ask @dev (normally /dev/kvm) every question and record the answers in @r.
+ * Ask @dev (normally /dev/kvm) every question and record the answers in @r
+ * (from xs_kp_record_new()).
  * 0, or -errno when @dev cannot be opened, or -ENOTTY when it is not a KVM
  * device.  A KVM that answers with errors still gives 0: the errors are the
  * record.

@@ -22,26 +22,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xs_qsrc_mem(&src, &m, data, size);
 	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
 	for (int pass = 0; pass < 1 + 2 * have; pass++) {
-		struct xs_qstream qs;
+		struct xs_qstream *qs;
 		struct xs_diag d;
 		char why[320];
 
 		if (pass == 2) {
 			if (xs_qstream_parse_devices(&qs, &src, (const char *)data + joff, jlen,
 						     joff - 5, why, sizeof(why)))
-				continue;	/* not confirmed: *qs is empty */
+				continue;	/* not confirmed: no stream */
 		} else if (xs_qstream_parse(&qs, &src, pass ? (const char *)data + joff : NULL,
 					    pass ? jlen : 0, &d)) {
-			xs_qstream_free(&qs);
 			continue;
 		}
-		for (unsigned i = 0; i < qs.ncpu; i++) {
-			struct xs_qcpu *c = &qs.cpu[i];
+		for (unsigned i = 0; i < xs_qstream_ncpu(qs); i++) {
+			struct xs_qcpu *c = xs_qstream_cpu(qs, i);
 			struct xs_parse_opts po = { .force = &intel, .force_why = "fuzz" };
 			struct xs_qpatch p[64];
 			struct xs_state st;
 			uint8_t *img, *orig;
 			uint64_t holds;
+			uint32_t blen;
+			const uint8_t *body = xs_qcpu_body(c, NULL, &blen);
 			size_t n;
 
 			if (xs_qcpu_image(c, &intel, &img, &n, &holds))
@@ -50,13 +51,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!xs_state_parse(&st, img, n, &po, &d))
 				xs_qcpu_state_facts(c, &st);
 			free(img);
-			orig = malloc(c->body_len);
-			memcpy(orig, c->body, c->body_len);
+			orig = malloc(blen);
+			memcpy(orig, body, blen);
 			xs_qcpu_filter(c, xs_qcpu_xstate_bv(c) & 0x3, ~0x3ull);
 			xs_qcpu_patches(c, orig, p, 64);
 			free(orig);
 		}
-		xs_qstream_free(&qs);
+		xs_qstream_free(qs);
 	}
 	return 0;
 }

@@ -12,9 +12,23 @@
 
 #include "check.h"
 
-static struct xs_kp_record load(const char *name)
+/* A record's answer or KVM fact with one field changed (the record is opaque). */
+#define SET(r, s, field, val)                                                  \
+	do {                                                                   \
+		struct xs_kp_answer a_ = *xs_kp_record_answer((r), (s));       \
+		a_.field = (val);                                              \
+		xs_kp_record_set_answer((r), (s), &a_);                        \
+	} while (0)
+#define SET_KVM(r, f, val)                                                     \
+	do {                                                                   \
+		struct xs_fact f_ = *xs_kp_record_kvm((r), (f));               \
+		f_.v = (val);                                                  \
+		xs_kp_record_set_kvm((r), (f), &f_);                           \
+	} while (0)
+
+static struct xs_kp_record *load(const char *name)
 {
-	struct xs_kp_record r;
+	struct xs_kp_record *r = xs_kp_record_new();
 	struct xs_diag d = { 0 };
 	size_t len;
 	char path[64];
@@ -22,12 +36,40 @@ static struct xs_kp_record load(const char *name)
 
 	snprintf(path, sizeof(path), "probe/%s", name);
 	buf = t_load(path, &len);
-	if (xs_kp_parse((const char *)buf, len, &r, &d)) {
-		printf("Bail out! %s: %s\n", name, d.msg);
+	if (!r || xs_kp_parse((const char *)buf, len, r, &d)) {
+		printf("Bail out! %s: %s\n", name, r ? d.msg : "out of memory");
 		exit(2);
 	}
 	free(buf);
 	return r;
+}
+
+/* @r (freed) replaced by a copy of @base. */
+static struct xs_kp_record *again(struct xs_kp_record *r, const struct xs_kp_record *base)
+{
+	xs_kp_record_free(r);
+	r = xs_kp_record_dup(base);
+	if (!r) {
+		printf("Bail out! out of memory\n");
+		exit(2);
+	}
+	return r;
+}
+
+/* Every answer, text and KVM fact of @a equal to @b's. */
+static bool same(const struct xs_kp_record *a, const struct xs_kp_record *b)
+{
+	for (unsigned i = 0; i < xs_kp_nsteps(); i++)
+		if (memcmp(xs_kp_record_answer(a, i), xs_kp_record_answer(b, i),
+			   sizeof(struct xs_kp_answer)))
+			return false;
+	for (enum xs_kp_text t = XS_KP_RELEASE; t <= XS_KP_MODULE; t++)
+		if (strcmp(xs_kp_record_text(a, t), xs_kp_record_text(b, t)))
+			return false;
+	for (enum xs_kp_kvm f = XS_KP_API; f <= XS_KP_CAP_XSAVE2; f++)
+		if (memcmp(xs_kp_record_kvm(a, f), xs_kp_record_kvm(b, f), sizeof(struct xs_fact)))
+			return false;
+	return true;
 }
 
 static enum xs_kp_class judge(const struct xs_kp_record *r, struct xs_kp_verdict *v)
@@ -65,10 +107,10 @@ static void recorded(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct xs_kp_record r = load(cases[i].file);
+		struct xs_kp_record *r = load(cases[i].file);
 		struct xs_kp_verdict v;
 
-		CHECK(judge(&r, &v) == cases[i].cls, "%s: class %s, want %s (%s)", cases[i].file,
+		CHECK(judge(r, &v) == cases[i].cls, "%s: class %s, want %s (%s)", cases[i].file,
 		      xs_kp_class_name(v.cls), xs_kp_class_name(cases[i].cls), v.reason);
 		CHECK(v.cpuid_applied == cases[i].cpuid_applied, "%s: cpuid_applied %d, want %d",
 		      cases[i].file, v.cpuid_applied, cases[i].cpuid_applied);
@@ -76,116 +118,120 @@ static void recorded(void)
 		      v.style, cases[i].style);
 		CHECK(v.fpsse_bug == cases[i].fpsse_bug, "%s: fpsse_bug %d", cases[i].file,
 		      v.fpsse_bug);
+		xs_kp_record_free(r);
 	}
 }
 
 /* One answer changed at a time from a fixed kernel's record: each moves the class. */
 static void mutations(void)
 {
-	struct xs_kp_record base = load("fixed-6.1.64.rec"), r;
+	struct xs_kp_record *base = load("fixed-6.1.64.rec"), *r = NULL;
 	struct xs_kp_verdict v;
 
-	CHECK_U64(judge(&base, &v), XS_KP_FIXED, "baseline is fixed");
+	CHECK_U64(judge(base, &v), XS_KP_FIXED, "baseline is fixed");
 	CHECK_U64(v.tested, 0x2e7, "tested = S without AMX");
 
-	r = base;
-	r.a[XS_KP_LIM_SET_XSAVE].err = EINVAL;
-	r.a[XS_KP_LIM_GET_XSAVE].asked = false;
-	CHECK(judge(&r, &v) == XS_KP_NEEDS_PATCH, "SET refused: needs-patch (%s)", v.reason);
+	r = again(r, base);
+	SET(r, XS_KP_LIM_SET_XSAVE, err, EINVAL);
+	SET(r, XS_KP_LIM_GET_XSAVE, asked, false);
+	CHECK(judge(r, &v) == XS_KP_NEEDS_PATCH, "SET refused: needs-patch (%s)", v.reason);
 
+	xs_kp_record_free(r);
 	r = load("needs-patch-6.1.55.rec");
-	r.a[XS_KP_LEAK_SET_XSAVE].err = EINVAL;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "without CPUID"),
+	SET(r, XS_KP_LEAK_SET_XSAVE, err, EINVAL);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "without CPUID"),
 	      "SET refused without any CPUID too: not the regression (%s)", v.reason);
 
-	r = base;
-	r.a[XS_KP_LEAK_GET_XSAVE].v = 0x2e7;
-	CHECK(judge(&r, &v) == XS_KP_LEAKS, "GET beyond x87|sse: leaks (%s)", v.reason);
+	r = again(r, base);
+	SET(r, XS_KP_LEAK_GET_XSAVE, v, 0x2e7);
+	CHECK(judge(r, &v) == XS_KP_LEAKS, "GET beyond x87|sse: leaks (%s)", v.reason);
 	CHECK(strstr(v.reason, "0x2e4") != NULL, "leaked bits named: %s", v.reason);
 
-	r = base;
-	r.a[XS_KP_LIM_GET_XSAVE].v = 0x207;
-	CHECK(judge(&r, &v) == XS_KP_LEAKS, "GET after SET beyond x87|sse: leaks");
+	r = again(r, base);
+	SET(r, XS_KP_LIM_GET_XSAVE, v, 0x207);
+	CHECK(judge(r, &v) == XS_KP_LEAKS, "GET after SET beyond x87|sse: leaks");
 
-	r = base;
-	r.a[XS_KP_LIM_GET_CPUID].v = 0x2e7;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && v.cpuid_applied == 0,
+	r = again(r, base);
+	SET(r, XS_KP_LIM_GET_CPUID, v, 0x2e7);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && v.cpuid_applied == 0,
 	      "CPUID read back rewritten: inconclusive (%s)", v.reason);
 
-	r = base;
-	r.a[XS_KP_LIM_GET_CPUID].err = EINVAL;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && v.cpuid_applied == -1,
+	r = again(r, base);
+	SET(r, XS_KP_LIM_GET_CPUID, err, EINVAL);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && v.cpuid_applied == -1,
 	      "CPUID not readable: inconclusive, applied unknown");
 
-	r = base;
-	r.a[XS_KP_LIM_SET_XCRS].err = 0;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && v.cpuid_applied == 0,
+	r = again(r, base);
+	SET(r, XS_KP_LIM_SET_XCRS, err, 0);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && v.cpuid_applied == 0,
 	      "XCR0 beyond the CPUID accepted: inconclusive");
 
-	r = base;
-	r.a[XS_KP_LIM_SET_XCRS].asked = false;
-	CHECK(judge(&r, &v) == XS_KP_FIXED, "no XCRS answer: the read-back CPUID decides");
+	r = again(r, base);
+	SET(r, XS_KP_LIM_SET_XCRS, asked, false);
+	CHECK(judge(r, &v) == XS_KP_FIXED, "no XCRS answer: the read-back CPUID decides");
 
-	r = base;
-	r.a[XS_KP_LIM_SET_XSAVE].err = EFAULT;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "EFAULT"),
+	r = again(r, base);
+	SET(r, XS_KP_LIM_SET_XSAVE, err, EFAULT);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "EFAULT"),
 	      "SET failing otherwise: inconclusive naming the errno (%s)", v.reason);
 
-	r = base;
-	r.a[XS_KP_NOX_SET_XSAVE].err = EINVAL;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE, "x87/sse refused but S accepted: contradiction");
+	r = again(r, base);
+	SET(r, XS_KP_NOX_SET_XSAVE, err, EINVAL);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE, "x87/sse refused but S accepted: contradiction");
 
-	r = base;
-	r.a[XS_KP_NOX_SET_XSAVE].err = EINVAL;
-	r.a[XS_KP_NOX_GET_CPUID].v = 0x7;
-	CHECK(judge(&r, &v) == XS_KP_FIXED && !v.fpsse_bug,
+	r = again(r, base);
+	SET(r, XS_KP_NOX_SET_XSAVE, err, EINVAL);
+	SET(r, XS_KP_NOX_GET_CPUID, v, 0x7);
+	CHECK(judge(r, &v) == XS_KP_FIXED && !v.fpsse_bug,
 	      "no-XSAVE test void when its CPUID was rewritten");
 
-	r = base;
-	r.a[XS_KP_HDR_XCOMP].err = 0;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && v.style == XS_KP_STYLE_UNKNOWN,
+	r = again(r, base);
+	SET(r, XS_KP_HDR_XCOMP, err, 0);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && v.style == XS_KP_STYLE_UNKNOWN,
 	      "mixed header answers: unknown style, inconclusive");
 
-	r = base;
-	r.a[XS_KP_HDR_BASE].err = EINVAL;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE, "baseline refused: header answers void");
+	r = again(r, base);
+	SET(r, XS_KP_HDR_BASE, err, EINVAL);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE, "baseline refused: header answers void");
 
-	r = base;
-	r.api.v = 11;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "API version 11"),
+	r = again(r, base);
+	SET_KVM(r, XS_KP_API, 11);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "API version 11"),
 	      "API version 11: %s", v.reason);
 
-	r = base;
-	r.cap_xcrs.v = 0;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE, "no XSAVE on the host: nothing to test");
+	r = again(r, base);
+	SET_KVM(r, XS_KP_CAP_XCRS, 0);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE, "no XSAVE on the host: nothing to test");
 
-	r = base;
-	r.a[XS_KP_SUPPORTED].v = XS_MASK_FPSSE | XS_MASK_AMX;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && v.tested == XS_MASK_FPSSE,
+	r = again(r, base);
+	SET(r, XS_KP_SUPPORTED, v, XS_MASK_FPSSE | XS_MASK_AMX);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && v.tested == XS_MASK_FPSSE,
 	      "only AMX beyond x87|sse (dynamic, untested): nothing to test");
 
-	r = base;
-	r.a[XS_KP_SUPPORTED].err = E2BIG;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "E2BIG"),
+	r = again(r, base);
+	SET(r, XS_KP_SUPPORTED, err, E2BIG);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE && strstr(v.reason, "E2BIG"),
 	      "KVM_GET_SUPPORTED_CPUID failing: %s", v.reason);
 
-	r = base;
-	r.a[XS_KP_LIM_GET_XSAVE].asked = false;
-	r.a[XS_KP_LEAK_GET_XSAVE].err = EFAULT;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE, "no GET answer: inconclusive");
+	r = again(r, base);
+	SET(r, XS_KP_LIM_GET_XSAVE, asked, false);
+	SET(r, XS_KP_LEAK_GET_XSAVE, err, EFAULT);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE, "no GET answer: inconclusive");
 
-	r = base;
-	r.a[XS_KP_LEAK_GET_XSAVE].v = 0x207;
-	r.a[XS_KP_HDR_XCOMP].err = 0;
-	r.a[XS_KP_HDR_RESERVED].err = 0;
-	r.a[XS_KP_HDR_MXCSR].err = EINVAL;
-	CHECK(judge(&r, &v) == XS_KP_INCONCLUSIVE, "leak with old header checks: contradiction");
+	r = again(r, base);
+	SET(r, XS_KP_LEAK_GET_XSAVE, v, 0x207);
+	SET(r, XS_KP_HDR_XCOMP, err, 0);
+	SET(r, XS_KP_HDR_RESERVED, err, 0);
+	SET(r, XS_KP_HDR_MXCSR, err, EINVAL);
+	CHECK(judge(r, &v) == XS_KP_INCONCLUSIVE, "leak with old header checks: contradiction");
 
-	r = base;
-	r.a[XS_KP_HDR_XCOMP].err = 0;
-	r.a[XS_KP_HDR_RESERVED].err = 0;
-	r.a[XS_KP_HDR_MXCSR].err = EINVAL;
-	CHECK(judge(&r, &v) == XS_KP_PRE_5_16, "accepts, hides, old header checks: pre-5.16");
+	r = again(r, base);
+	SET(r, XS_KP_HDR_XCOMP, err, 0);
+	SET(r, XS_KP_HDR_RESERVED, err, 0);
+	SET(r, XS_KP_HDR_MXCSR, err, EINVAL);
+	CHECK(judge(r, &v) == XS_KP_PRE_5_16, "accepts, hides, old header checks: pre-5.16");
+	xs_kp_record_free(r);
+	xs_kp_record_free(base);
 }
 
 static void text_form(void)
@@ -195,18 +241,19 @@ static void text_form(void)
 		"pre-5.16-5.10.rec", "pvm-zen3.rec", "inconclusive-createvm.rec",
 	};
 	struct xs_diag d;
-	struct xs_kp_record r, back;
+	struct xs_kp_record *r, *back = xs_kp_record_new();
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *text;
 
 		r = load(files[i]);
-		text = xs_kp_format(&r);
-		CHECK(text && !xs_kp_parse(text, strlen(text), &back, &d) &&
-			      !memcmp(&r, &back, sizeof(r)),
+		text = xs_kp_format(r);
+		CHECK(text && back && !xs_kp_parse(text, strlen(text), back, &d) && same(r, back),
 		      "%s: format then parse gives the record back", files[i]);
 		free(text);
+		xs_kp_record_free(r);
 	}
+	r = back;
 
 	static const struct {
 		const char *text;
@@ -233,20 +280,22 @@ static void text_form(void)
 		if (strstr(bad[i].msg, "NUL"))
 			len = 12;
 		memset(&d, 0, sizeof(d));
-		CHECK(xs_kp_parse(bad[i].text, len, &r, &d) == -XS_EINVAL &&
+		CHECK(xs_kp_parse(bad[i].text, len, r, &d) == -XS_EINVAL &&
 			      strstr(d.msg, bad[i].msg) && d.has_off && d.off == bad[i].off,
 		      "bad record %zu: \"%s\" at 0x%llx", i, d.msg, (unsigned long long)d.off);
 	}
 	static const char crlf[] = "kvm.api=12\r\nlimited.set_xsave EINVAL\r\ncreate_vm ok 0x1000\r\n";
 
-	CHECK(!xs_kp_parse(crlf, strlen(crlf), &r, &d) &&
-		      r.a[XS_KP_LIM_SET_XSAVE].err == EINVAL && r.a[XS_KP_CREATE_VM].v == 0x1000,
+	CHECK(!xs_kp_parse(crlf, strlen(crlf), r, &d) &&
+		      xs_kp_record_answer(r, XS_KP_LIM_SET_XSAVE)->err == EINVAL &&
+		      xs_kp_record_answer(r, XS_KP_CREATE_VM)->v == 0x1000,
 	      "CRLF line ends are read");
 	static const char odd[] = "kvm.api=12\nlimited.set_xsave errno300\n";
 
-	CHECK(!xs_kp_parse(odd, strlen(odd), &r, &d) &&
-		      r.a[XS_KP_LIM_SET_XSAVE].err == 300,
+	CHECK(!xs_kp_parse(odd, strlen(odd), r, &d) &&
+		      xs_kp_record_answer(r, XS_KP_LIM_SET_XSAVE)->err == 300,
 	      "an errno glibc cannot name is written and read as errnoN");
+	xs_kp_record_free(r);
 }
 
 static void versions(void)

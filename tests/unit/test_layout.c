@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <xsave/layout.h>
+#include <xsave/rules.h>
 
 #include "check.h"
 
@@ -102,10 +103,20 @@ static void masks(void)
 	      "mask names: %s", names);
 }
 
+/* The known-component masks are functions (their values grow with the library). */
+static void known(void)
+{
+	CHECK_U64(xs_mask_known(), 0x40000000000fffffull, "known: bits 0..19 and LWP (62)");
+	CHECK_U64(xs_mask_user_known(), 0xe02ffull, "user known: 0-7, 9, 17-19");
+	CHECK_U64(xs_mask_xcr0_defined(), 0x40000000000e02ffull, "XCR0-defined: user known and LWP");
+	CHECK_U64(xs_mask_user_known() & ~xs_mask_known(), 0, "user known within known");
+}
+
 int main(void)
 {
 	builtin_sizes();
 	from_cpuid();
 	masks();
+	known();
 	return t_done("test_layout");
 }

@@ -73,7 +73,8 @@ static void test_walk(void)
 	size_t len = build(b, 0x7, 0x207);
 	struct xs_qmem m;
 	struct xs_qsrc src;
-	struct xs_qstream qs;
+	struct xs_qstream *qs;
+	struct xs_qcpu *c0;
 	struct xs_diag d = { 0 };
 	struct xs_layout intel;
 	uint8_t *img, orig[4096];
@@ -84,18 +85,27 @@ static void test_walk(void)
 
 	xs_qsrc_mem(&src, &m, b, len);
 	CHECK(xs_qstream_parse(&qs, &src, NULL, 0, &d) == 0, "walk: %s", d.msg);
-	CHECK_U64(qs.ncpu, 1, "one cpu section");
-	CHECK_U64(qs.pages, 1, "one page");
-	CHECK_U64(qs.zero_pages, 1, "one zero page");
-	CHECK_U64(qs.ram_total, 0x2000, "RAM total");
-	CHECK(qs.footers && !qs.have_vmdesc, "footers, no vmdesc");
-	CHECK_U64(qs.cpu[0].body_len, QCPU_V12_LEN + 1 + 1 + 8 + 4 + 4, "cpu body with pkru");
-	CHECK_U64(qs.cpu[0].sub[XS_QSUB_PKRU], QCPU_V12_LEN + 14, "pkru body offset");
-	CHECK_U64(xs_qcpu_xcr0(&qs.cpu[0]), 0x7, "env.xcr0");
-	CHECK_U64(xs_qcpu_xstate_bv(&qs.cpu[0]), 0x207, "env.xstate_bv");
+	if (!qs) {
+		CHECK(0, "no stream: %s", d.msg);
+		return;
+	}
+	c0 = xs_qstream_cpu(qs, 0);
+	CHECK_U64(xs_qstream_ncpu(qs), 1, "one cpu section");
+	CHECK(xs_qstream_cpu(qs, 1) == NULL, "no second one");
+	CHECK_U64(xs_qstream_fact(qs, XS_QF_VERSION), 3, "stream version 3");
+	CHECK_U64(xs_qstream_fact(qs, XS_QF_PAGES), 1, "one page");
+	CHECK_U64(xs_qstream_fact(qs, XS_QF_ZERO_PAGES), 1, "one zero page");
+	CHECK_U64(xs_qstream_fact(qs, XS_QF_RAM_BYTES), 0x2000, "RAM total");
+	CHECK(xs_qstream_fact(qs, XS_QF_FOOTERS) && !xs_qstream_fact(qs, XS_QF_VMDESC),
+	      "footers, no vmdesc");
+	CHECK_U64(xs_qstream_fact(qs, (enum xs_qfact)9999), 0, "a fact the library does not know");
+	CHECK_U64(c0->body_len, QCPU_V12_LEN + 1 + 1 + 8 + 4 + 4, "cpu body with pkru");
+	CHECK_U64(c0->sub[XS_QSUB_PKRU], QCPU_V12_LEN + 14, "pkru body offset");
+	CHECK_U64(xs_qcpu_xcr0(c0), 0x7, "env.xcr0");
+	CHECK_U64(xs_qcpu_xstate_bv(c0), 0x207, "env.xstate_bv");
 
 	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
-	CHECK(xs_qcpu_image(&qs.cpu[0], &intel, &img, &size, &holds) == 0, "image");
+	CHECK(xs_qcpu_image(c0, &intel, &img, &size, &holds) == 0, "image");
 	CHECK_U64(size, 4096, "image size");
 	CHECK_U64(holds & 0x207, 0x207, "image holds x87 sse avx pkru");
 	CHECK_U64(img[0] | img[1] << 8, 0x037f, "FCW little-endian");
@@ -106,13 +116,21 @@ static void test_walk(void)
 	CHECK_U64(img[512] | img[513] << 8, 0x207, "XSTATE_BV");
 	free(img);
 
-	memcpy(orig, qs.cpu[0].body, qs.cpu[0].body_len);
-	CHECK_U64(xs_qcpu_filter(&qs.cpu[0], 0x7, 0x200), 5, "filter: bv byte + 4 PKRU bytes");
-	np = xs_qcpu_patches(&qs.cpu[0], orig, p, 8);
+	{
+		uint64_t off;
+		uint32_t blen;
+		const uint8_t *body = xs_qcpu_body(c0, &off, &blen);
+
+		CHECK(body == c0->body && off == c0->body_off && blen == c0->body_len,
+		      "xs_qcpu_body: the section body");
+		memcpy(orig, body, blen);
+	}
+	CHECK_U64(xs_qcpu_filter(c0, 0x7, 0x200), 5, "filter: bv byte + 4 PKRU bytes");
+	np = xs_qcpu_patches(c0, orig, p, 8);
 	CHECK_U64(np, 2, "two ranges (bv, pkru)");
-	CHECK_U64(p[0].off, qs.cpu[0].body_off + QCPU_XSTATE_BV + 6, "first range at bv byte 6");
+	CHECK_U64(p[0].off, c0->body_off + QCPU_XSTATE_BV + 6, "first range at bv byte 6");
 	CHECK_U64(p[1].len, 4, "pkru range is 4 bytes");
-	xs_qstream_free(&qs);
+	xs_qstream_free(qs);
 
 	/* Truncated anywhere: an error with an offset inside the input, never a crash. */
 	for (size_t cut = 0; cut < len; cut += 97) {
@@ -123,7 +141,9 @@ static void test_walk(void)
 		xs_qsrc_mem(&sc, &mc, b, cut);
 		rc = xs_qstream_parse(&qs, &sc, NULL, 0, &d);
 
-		xs_qstream_free(&qs);
+		if (qs)
+			CHECK(0, "cut at %zu: a stream after an error", cut);
+		xs_qstream_free(qs);
 		if (rc != -XS_ETRUNC || d.off > cut) {
 			CHECK(0, "cut at %zu: rc %d off %llu", cut, rc, (unsigned long long)d.off);
 			return;

@@ -13,6 +13,7 @@
 
 #include <xsave/area.h>
 #include <xsave/regs.h>
+#include <xsave/internal.h>
 
 #include "check.h"
 

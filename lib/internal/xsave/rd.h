@@ -5,17 +5,15 @@
  * output untouched on failure.  The byte order is part of each name: XSAVE
  * areas and x86 ELF notes are little-endian, QEMU streams big-endian.
  * Only lib/rd.c does pointer arithmetic on these buffers.
+ *
+ * Internal to libxsave and xsavectl (lib/internal/): not installed, not exported.
  */
 #ifndef XSAVE_RD_H
 #define XSAVE_RD_H
 
-#include <xsave/export.h>
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-XS_BEGIN_DECLS
 
 #define XS_MUST_CHECK __attribute__((warn_unused_result))
 
@@ -91,7 +89,5 @@ XS_MUST_CHECK bool xs_wr_u64le_at(struct xs_wr *wr, size_t off, uint64_t v);
 XS_MUST_CHECK bool xs_wr_u64be_at(struct xs_wr *wr, size_t off, uint64_t v);
 XS_MUST_CHECK bool xs_wr_zero_at(struct xs_wr *wr, size_t off, size_t n);
 XS_MUST_CHECK bool xs_wr_copy_at(struct xs_wr *wr, size_t off, const void *src, size_t n);
-
-XS_END_DECLS
 
 #endif

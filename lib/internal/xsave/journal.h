@@ -14,11 +14,11 @@
  *	u64 the file's size	u32 the number of ranges
  *	per range: u64 file offset, u32 length, the old bytes, the new bytes
  *	u32 CRC-32 (IEEE 802.3, as zlib's crc32) of everything before it
+ *
+ * Internal to libxsave and xsavectl (lib/internal/): not installed, not exported.
  */
 #ifndef XSAVE_JOURNAL_H
 #define XSAVE_JOURNAL_H
-
-#include <xsave/export.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,8 +26,6 @@
 #include <xsave/err.h>
 #include <xsave/qstream.h>
 #include <xsave/rd.h>
-
-XS_BEGIN_DECLS
 
 #define XS_JOURNAL_MAGIC "XSAVECTL-JOURNAL 1\n"
 #define XS_JOURNAL_SUFFIX ".xsavectl-journal"
@@ -72,7 +70,5 @@ XS_MUST_CHECK int xs_journal_parse(struct xs_journal *j, const uint8_t *buf, siz
  * j->count ranges were read.  Nothing moves on failure.
  */
 XS_MUST_CHECK int xs_journal_next(struct xs_journal *j, struct xs_qpatch *p, struct xs_diag *d);
-
-XS_END_DECLS
 
 #endif
