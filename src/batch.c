@@ -76,8 +76,13 @@ static bool walk(char *dir, struct batch *b)
 	return isdir;
 }
 
+#define OPT_IGNORE_UNRECOGNISED 0x100
+
 static const struct argp_option batch_options[] = {
 	{ "recursive", 'R', NULL, 0, "Read the files under directory arguments", 0 },
+	{ "ignore-unrecognised", OPT_IGNORE_UNRECOGNISED, NULL, 0,
+	  "List inputs that are no form of XSAVE state (a stray file, an unfinished libvirt "
+	  "save) without letting them decide the exit status", 0 },
 	{ 0 }
 };
 
@@ -89,6 +94,9 @@ static error_t batch_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'R':
 		a->recursive = true;
+		return 0;
+	case OPT_IGNORE_UNRECOGNISED:
+		a->ignore_unrecognised = true;
 		return 0;
 	case ARGP_KEY_ARGS:
 		a->files = state->argv + state->next;
@@ -153,17 +161,19 @@ static void entry_message(const struct fail *why, const char *file, bool with_of
 		snprintf(buf + n, len - (size_t)n, "%s", msg);
 }
 
-void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc,
-		 const struct fail *why)
+/* The entry of an input that failed; @ignored: it does not count in the exit status. */
+static void error_entry(struct out *o, const struct xs_common *c, const char *file, int rc,
+			const struct fail *why, bool ignored)
 {
 	char msg[FAIL_MSG_MAX + FAIL_FILE_MAX + 16];
 
-	fail_print(why);
+	/* --brief's stdout line says it all: no second line on stderr */
 	if (c->brief) {
 		entry_message(why, file, true, msg, sizeof(msg));
-		printf("%s: error: %s\n", file, msg);
+		printf("%s: %s: %s\n", file, ignored ? "not recognised" : "error", msg);
 		return;
 	}
+	fail_print(why);
 	if (!c->json)
 		return;
 	entry_message(why, file, false, msg, sizeof(msg));
@@ -176,8 +186,79 @@ void batch_error(struct out *o, const struct xs_common *c, const char *file, int
 	else
 		out_null(o, "offset");
 	out_str(o, "message", msg);
+	if (why->unrecognised)
+		out_bool(o, "unrecognised", true);
 	out_end(o);
+	if (ignored)
+		out_bool(o, "ignored", true);
 	out_end(o);
+}
+
+void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc,
+		 const struct fail *why)
+{
+	error_entry(o, c, file, rc, why, false);
+}
+
+int batch_failed(struct out *o, const struct xs_common *c, const struct batch_args *a,
+		 const char *file, int rc, const struct fail *why, struct tally *t)
+{
+	bool ignored = a->ignore_unrecognised && why->unrecognised;
+
+	error_entry(o, c, file, rc, why, ignored);
+	t->files++;
+	if (ignored) {
+		t->unrecognised++;
+		return EXIT_OK;
+	}
+	t->unread++;
+	return rc;
+}
+
+/* ", N WHAT" for a count that is not 0 (the first of the list without its comma). */
+static int tally_part(char *buf, size_t len, int n, size_t count, const char *what)
+{
+	if (!count || n < 0 || (size_t)n >= len)
+		return n;
+	return n + snprintf(buf + n, len - (size_t)n, "%s%zu %s", n ? ", " : "", count, what);
+}
+
+void batch_tally(struct out *o, const struct xs_common *c, const struct batch_args *a,
+		 const struct tally *t, bool verdicts)
+{
+	char line[256];
+	int n = 0;
+
+	if (t->files < 2 && !a->recursive)
+		return;
+	if (c->json) {
+		out_obj(o, "summary");
+		out_u64(o, "files", t->files);
+		if (verdicts) {
+			out_u64(o, "ok", t->ok);
+			out_u64(o, "fixable", t->fixable);
+			out_u64(o, "incompatible", t->incompatible);
+		} else {
+			out_u64(o, "read", t->read);
+		}
+		out_u64(o, "not_read", t->unread);
+		out_u64(o, "not_recognised", t->unrecognised);
+		out_end(o);
+		return;
+	}
+	if (verdicts) {
+		n = tally_part(line, sizeof(line), n, t->ok, "ok");
+		n = tally_part(line, sizeof(line), n, t->fixable, "fixable");
+		n = tally_part(line, sizeof(line), n, t->incompatible, "incompatible");
+	} else {
+		n = tally_part(line, sizeof(line), n, t->read, "read");
+	}
+	n = tally_part(line, sizeof(line), n, t->unread, "not read");
+	n = tally_part(line, sizeof(line), n, t->unrecognised, "not recognised (ignored)");
+	if (n > 0)
+		msg_note("%zu file%s: %s", t->files, t->files == 1 ? "" : "s", line);
+	else
+		msg_note("no file");
 }
 
 int input_error_doc(const struct xs_common *c, const char *file, int rc, const struct fail *why)

@@ -25,6 +25,16 @@ struct batch_args {
 	char **files;
 	int nfiles;
 	bool recursive;
+	bool ignore_unrecognised;	/* --ignore-unrecognised */
+};
+
+/* What a sweep answered, for its closing tally. */
+struct tally {
+	size_t files;		/* inputs answered or failed */
+	size_t ok, fixable, incompatible;	/* check: each file's worst verdict */
+	size_t read;		/* inspect: files read */
+	size_t unread;		/* could not be read: counted in the exit status */
+	size_t unrecognised;	/* no form of XSAVE state, --ignore-unrecognised: not counted */
 };
 
 extern const struct argp batch_argp;
@@ -56,6 +66,23 @@ int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struc
  */
 void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc,
 		 const struct fail *why);
+
+/*
+ * Input @file of a sweep failed with @rc: its entry (as batch_error, and
+ * "ignored": true in JSON when --ignore-unrecognised leaves it out of the exit
+ * status), counted in @t.  Returns what it adds to the exit status: @rc, or 0.
+ */
+int batch_failed(struct out *o, const struct xs_common *c, const struct batch_args *a,
+		 const char *file, int rc, const struct fail *why, struct tally *t);
+
+/*
+ * The closing tally of a sweep of several inputs (or -R): "summary" in JSON,
+ * one line on stderr for text and --brief (stdout stays the answers), e.g.
+ * "73 files: 9 ok, 4 fixable, 57 incompatible, 3 not read".  @verdicts: check's
+ * counts (else inspect's: read).
+ */
+void batch_tally(struct out *o, const struct xs_common *c, const struct batch_args *a,
+		 const struct tally *t, bool verdicts);
 
 /*
  * A single-input command (filter, diff, extract) whose @file cannot be read:

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "exitcodes.h"
 #include "fail.h"
+#include "fmt/format.h"
 #include "out/verdict.h"
 #include "util.h"
 
@@ -72,16 +73,26 @@ static void show_one(struct out *o, const struct input_state *is, const struct x
 	out_end(o);
 }
 
+/* The state a verdict is about, as single-target output names it: file, vCPU or thread. */
+static void state_ref(struct out *o, const char *file, const struct input_state *is)
+{
+	out_obj(o, "state");
+	out_str(o, "file", file);
+	if (is->fmt && is->fmt->select && is->id >= 0)
+		out_u64(o, is->fmt->select, (uint64_t)is->id);
+	out_end(o);
+}
+
 /* One state against every target: a row of the matrix (text) or verdicts (JSON). */
 static void show_row(struct out *o, const struct check_args *a, const char *name,
-		     const struct xs_check *c)
+		     const char *file, const struct input_state *is, const struct xs_check *c)
 {
 	char cell[256];
 
 	if (out_mode(o) == OUT_JSON) {
 		for (unsigned t = 0; t < a->targets.n; t++) {
 			out_obj(o, NULL);
-			out_str(o, "state", name);
+			state_ref(o, file, is);
 			out_str(o, "target", a->targets.v[t].name);
 			out_str(o, "verdict", xs_verdict_name(c[t].verdict));
 			out_mask(o, "strip", c[t].strip);
@@ -134,11 +145,30 @@ static int judge_input(struct out *o, const struct check_args *a, const struct i
 		if (a->common.brief)
 			brief(a, name, c);
 		else if (matrix)
-			show_row(o, a, name, c);
+			show_row(o, a, name, file, is, c);
 		else
 			show_one(o, is, c, &a->targets.v[0].t);
 	}
 	return worst;
+}
+
+/* An input that could not be read, kept for the matrix's "errors" (JSON keeps them apart). */
+struct failed {
+	const char *file;
+	int rc;
+	struct fail why;
+};
+
+/* Count @worst (the exit code of an input's worst verdict) in @t. */
+static void tally_verdict(struct tally *t, int worst)
+{
+	t->files++;
+	if (worst == EXIT_OK)
+		t->ok++;
+	else if (worst == EXIT_FIXABLE)
+		t->fixable++;
+	else
+		t->incompatible++;
 }
 
 static int check(struct check_args *a)
@@ -147,8 +177,11 @@ static int check(struct check_args *a)
 	struct batch b;
 	struct out *o;
 	int rc, status = EXIT_OK;
-	size_t answered = 0;
+	size_t answered = 0, nfailed = 0;
 	bool matrix = a->targets.n > 1;
+	bool apart = matrix && a->common.json;	/* error entries after the verdicts */
+	struct failed *failed = NULL;
+	struct tally tl = { 0 };
 
 	rc = targets_prepare(&a->targets);
 	if (!rc)
@@ -175,9 +208,14 @@ static int check(struct check_args *a)
 		struct input in;
 
 		rc = batch_load(&a->common, &b, i, &in, &why);
+		if (rc && apart) {
+			failed = xrealloc(failed, (nfailed + 1) * sizeof(*failed));
+			failed[nfailed++] = (struct failed){ b.files[i], rc, why };
+			continue;
+		}
 		if (rc) {
-			batch_error(o, &a->common, b.files[i], rc, &why);
-			status = exit_worst(status, rc);
+			status = exit_worst(status, batch_failed(o, &a->common, &a->batch, b.files[i],
+								 rc, &why, &tl));
 			continue;
 		}
 		if (!matrix) {
@@ -185,7 +223,9 @@ static int check(struct check_args *a)
 			show_input(o, &in);
 			out_arr(o, "states");
 		}
-		status = exit_worst(status, judge_input(o, a, &in, b.files[i], c));
+		rc = judge_input(o, a, &in, b.files[i], c);
+		tally_verdict(&tl, rc);
+		status = exit_worst(status, rc);
 		answered++;
 		if (!matrix) {
 			out_end(o);
@@ -194,6 +234,16 @@ static int check(struct check_args *a)
 		input_free(&in);
 	}
 	out_end(o);
+	if (apart) {
+		out_arr(o, "errors");
+		for (size_t i = 0; i < nfailed; i++)
+			status = exit_worst(status, batch_failed(o, &a->common, &a->batch,
+								 failed[i].file, failed[i].rc,
+								 &failed[i].why, &tl));
+		out_end(o);
+	}
+	free(failed);
+	batch_tally(o, &a->common, &a->batch, &tl, true);
 	free(c);
 	batch_free(&b);
 	/* Text says nothing on stdout for inputs that could not be read. */

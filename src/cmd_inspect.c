@@ -97,6 +97,7 @@ static int run(int argc, char **argv)
 	struct out *o;
 	int rc, status = EXIT_OK;
 	size_t answered = 0;
+	struct tally tl = { 0 };
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	rc = common_prepare(&a.common);
@@ -111,15 +112,18 @@ static int run(int argc, char **argv)
 
 		rc = batch_load(&a.common, &b, i, &in, &why);
 		if (rc) {
-			batch_error(o, &a.common, b.files[i], rc, &why);
-			status = exit_worst(status, rc);
+			status = exit_worst(status, batch_failed(o, &a.common, &a.batch, b.files[i],
+								 rc, &why, &tl));
 			continue;
 		}
 		show_states(o, &a, &in, b.files[i]);
 		answered++;
+		tl.files++;
+		tl.read++;
 		input_free(&in);
 	}
 	out_end(o);
+	batch_tally(o, &a.common, &a.batch, &tl, false);
 	batch_free(&b);
 	/* Text says nothing on stdout for inputs that could not be read. */
 	rc = common_end(o, !(a.common.brief || (!a.common.json && !answered)));

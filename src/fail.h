@@ -25,6 +25,8 @@ struct fail {
 	char off_what[64];		/* what the offset counts, after it: " (compressed)" */
 	enum xs_hint hint;		/* what the user could do (the command phrases it) */
 	char msg[FAIL_MSG_MAX];
+	/* The input is no form of XSAVE state (a stray file, an unfinished save): nothing to judge. */
+	bool unrecognised;
 	/* Something done on the way that is no failure, to tell (a rolled-back write). */
 	char note[FAIL_MSG_MAX];
 };

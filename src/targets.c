@@ -266,6 +266,25 @@ static int target_prepare(struct xs_targetopt *t)
 	return 0;
 }
 
+/* Two targets named alike (two hosts of one hostname): each named by its file as well. */
+static void names_apart(struct xs_targets *t)
+{
+	bool *dup = xcalloc(t->n ? t->n : 1, sizeof(*dup));
+
+	for (unsigned i = 0; i < t->n; i++)
+		for (unsigned j = 0; j < t->n; j++)
+			if (i != j && !strcmp(t->v[i].name, t->v[j].name))
+				dup[j] = true;
+	for (unsigned j = 0; j < t->n; j++) {
+		const char *arg = t->v[j].profile_arg ? t->v[j].profile_arg : t->v[j].xcr0_arg;
+		size_t n = strlen(t->v[j].name);
+
+		if (dup[j] && arg && strcmp(t->v[j].name, arg))
+			snprintf(t->v[j].name + n, sizeof(t->v[j].name) - n, " (%s)", arg);
+	}
+	free(dup);
+}
+
 int targets_prepare(struct xs_targets *t)
 {
 	for (unsigned i = 0; i < t->n; i++) {
@@ -274,6 +293,7 @@ int targets_prepare(struct xs_targets *t)
 		if (rc)
 			return rc;
 	}
+	names_apart(t);
 	return 0;
 }
 

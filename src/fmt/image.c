@@ -7,6 +7,7 @@
  * recognises as a producer's output (or anything, with --raw).
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <xsave/recognise.h>
 
@@ -37,6 +38,8 @@ static int image_recognised(const struct fmt_opts *c, const struct input *in,
 		return 0;
 	if (xs_image_recognise(f->buf, f->len, more, 2, &d).rule == XS_RECOG_OK)
 		return 0;
+	if (why && !why->code)
+		why->unrecognised = true;
 	return fail_diag(why, EXIT_DATAERR, in->path, &d);
 }
 
@@ -47,9 +50,22 @@ static int image_load(const struct fmt_opts *c, struct io_src *src, struct input
 	int rc;
 
 	in->priv = f;
+	/* Every other format has declined it: a big file is no XSAVE state at all. */
+	if (!src->gzip && S_ISREG(src->st.st_mode) && src->st.st_size > (off_t)XS_IMAGE_LIMIT) {
+		io_close(src->fd);
+		if (why && !why->code)
+			why->unrecognised = true;
+		return fail_msg(why, EXIT_DATAERR, in->path, "not XSAVE state in any form xsavectl "
+				"reads: no QEMU stream, libvirt image or ELF core, and at %lld bytes "
+				"larger than any XSAVE image (%u at most)",
+				(long long)src->st.st_size, XS_IMAGE_LIMIT);
+	}
 	rc = io_read_src(src, XS_IMAGE_LIMIT, f);
-	if (rc)
+	if (rc) {
+		if (why && f->len > XS_IMAGE_LIMIT)
+			why->unrecognised = true;	/* larger than any image */
 		return rc;
+	}
 	rc = image_recognised(c, in, f, why);
 	if (rc)
 		return rc;

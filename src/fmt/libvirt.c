@@ -259,6 +259,8 @@ static int libvirt_header(struct stream *s)
 			       LIBVIRT_HEADER_LEN);
 	}
 	if (!memcmp(h, LIBVIRT_MAGIC_PART, LV_MAGIC_LEN)) {
+		if (s->fail && !s->fail->code)
+			s->fail->unrecognised = true;	/* no state yet: nothing to judge */
 		return fail_at(s->fail, EXIT_DATAERR, s->path, 0, "libvirt save image is incomplete "
 			       "(\"%s\": the save did not finish)", LIBVIRT_MAGIC_PART);
 	}

@@ -16,9 +16,13 @@
  * The JSON schema version.  2: states carry "host_xcr0" (was "xcr0"), "verdict"
  * first, findings without the components kept, components without
  * action/reason in check; check with several targets has "targets" and
- * "verdicts"; unreadable inputs are {"file", "error"} entries.
+ * "verdicts"; unreadable inputs are {"file", "error"} entries.  3: a verdict's
+ * "state" is an object ({"file", "vcpu"|"thread"}, was one string), the error
+ * entries of several targets are in "errors" (not among "verdicts"), error
+ * entries carry "unrecognised" (no form of XSAVE state) and "ignored"
+ * (--ignore-unrecognised), and a sweep of several inputs ends with "summary".
  */
-#define XSAVECTL_SCHEMA 2
+#define XSAVECTL_SCHEMA 3
 
 struct out *common_out(bool json)
 {
