@@ -77,12 +77,15 @@ static bool walk(char *dir, struct batch *b)
 }
 
 #define OPT_IGNORE_UNRECOGNISED 0x100
+#define OPT_LABEL 0x101
 
 static const struct argp_option batch_options[] = {
 	{ "recursive", 'R', NULL, 0, "Read the files under directory arguments", 0 },
 	{ "ignore-unrecognised", OPT_IGNORE_UNRECOGNISED, NULL, 0,
 	  "List inputs that are no form of XSAVE state (a stray file, an unfinished libvirt "
 	  "save) without letting them decide the exit status", 0 },
+	{ "label", OPT_LABEL, "NAME", 0,
+	  "Name standard input (-) NAME in the output (a state piped from ssh or zcat)", 0 },
 	{ 0 }
 };
 
@@ -97,6 +100,11 @@ static error_t batch_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_IGNORE_UNRECOGNISED:
 		a->ignore_unrecognised = true;
+		return 0;
+	case OPT_LABEL:
+		if (!arg[0])
+			argp_error(state, "--label: an empty name");
+		a->label = arg;
 		return 0;
 	case ARGP_KEY_ARGS:
 		a->files = state->argv + state->next;
@@ -115,6 +123,7 @@ const struct argp batch_argp = { .options = batch_options, .parser = batch_parse
 void batch_expand(const struct batch_args *a, struct batch *b)
 {
 	memset(b, 0, sizeof(*b));
+	b->label = a->label;
 	for (int i = 0; i < a->nfiles; i++)
 		if (!a->recursive || !walk(a->files[i], b))
 			add(b, a->files[i], false);
@@ -123,11 +132,26 @@ void batch_expand(const struct batch_args *a, struct batch *b)
 int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struct input *in,
 	       struct fail *why)
 {
+	const char *name = batch_name(b, i);
+	int rc;
+
 	memset(why, 0, sizeof(*why));
 	if (b->empty[i])
 		return fail_msg(why, EXIT_NOINPUT, b->files[i], "no regular file under this "
 				"directory: nothing judged");
-	return input_load(&c->fo, b->files[i], in, why);
+	rc = input_load(&c->fo, b->files[i], in, why);
+	if (name != b->files[i]) {	/* standard input, under its --label */
+		if (rc && !strcmp(why->file, "-"))
+			snprintf(why->file, sizeof(why->file), "%s", name);
+		if (!rc)
+			in->path = name;
+	}
+	return rc;
+}
+
+const char *batch_name(const struct batch *b, size_t i)
+{
+	return b->label && !strcmp(b->files[i], "-") ? b->label : b->files[i];
 }
 
 void batch_free(struct batch *b)

@@ -13,6 +13,7 @@
 #include "cmd.h"
 
 struct batch {
+	const char *label;	/* the name "-" is shown by (--label), or NULL */
 	char **files;
 	size_t n;
 	char **owned;		/* paths found under directories */
@@ -26,6 +27,7 @@ struct batch_args {
 	int nfiles;
 	bool recursive;
 	bool ignore_unrecognised;	/* --ignore-unrecognised */
+	const char *label;		/* --label: standard input's name in the output */
 };
 
 /* What a sweep answered, for its closing tally. */
@@ -47,6 +49,9 @@ extern const struct argp batch_argp;
  */
 void batch_expand(const struct batch_args *a, struct batch *b);
 void batch_free(struct batch *b);
+
+/* Input @i's name in the output: its path, or --label for standard input. */
+const char *batch_name(const struct batch *b, size_t i);
 
 /*
  * Load input @i of @b (input_load()), or refuse a directory that held no

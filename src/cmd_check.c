@@ -210,11 +210,11 @@ static int check(struct check_args *a)
 		rc = batch_load(&a->common, &b, i, &in, &why);
 		if (rc && apart) {
 			failed = xrealloc(failed, (nfailed + 1) * sizeof(*failed));
-			failed[nfailed++] = (struct failed){ b.files[i], rc, why };
+			failed[nfailed++] = (struct failed){ batch_name(&b, i), rc, why };
 			continue;
 		}
 		if (rc) {
-			status = exit_worst(status, batch_failed(o, &a->common, &a->batch, b.files[i],
+			status = exit_worst(status, batch_failed(o, &a->common, &a->batch, batch_name(&b, i),
 								 rc, &why, &tl));
 			continue;
 		}
@@ -223,7 +223,7 @@ static int check(struct check_args *a)
 			show_input(o, &in);
 			out_arr(o, "states");
 		}
-		rc = judge_input(o, a, &in, b.files[i], c);
+		rc = judge_input(o, a, &in, batch_name(&b, i), c);
 		tally_verdict(&tl, rc);
 		status = exit_worst(status, rc);
 		answered++;

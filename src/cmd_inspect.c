@@ -112,11 +112,11 @@ static int run(int argc, char **argv)
 
 		rc = batch_load(&a.common, &b, i, &in, &why);
 		if (rc) {
-			status = exit_worst(status, batch_failed(o, &a.common, &a.batch, b.files[i],
+			status = exit_worst(status, batch_failed(o, &a.common, &a.batch, batch_name(&b, i),
 								 rc, &why, &tl));
 			continue;
 		}
-		show_states(o, &a, &in, b.files[i]);
+		show_states(o, &a, &in, batch_name(&b, i));
 		answered++;
 		tl.files++;
 		tl.read++;
