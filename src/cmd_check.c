@@ -189,6 +189,8 @@ static int check(struct check_args *a)
 	if (rc)
 		return rc;
 	batch_expand(&a->batch, &b);
+	/* with several inputs --guest-xcr0 is for those that record none */
+	a->common.fo.guest_default = b.n > 1;
 	c = xcalloc(a->targets.n, sizeof(*c));
 	o = common_out(a->common.json);
 	if (matrix) {

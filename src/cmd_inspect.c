@@ -104,6 +104,8 @@ static int run(int argc, char **argv)
 	if (rc)
 		return rc;
 	batch_expand(&a.batch, &b);
+	/* with several inputs --guest-xcr0 is for those that record none */
+	a.common.fo.guest_default = b.n > 1;
 	o = common_out(a.common.json);
 	out_arr(o, "inputs");
 	for (size_t i = 0; i < b.n; i++) {

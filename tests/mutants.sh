@@ -166,4 +166,9 @@ mutant "precheck: features marked removed='yes' kept in the model" src/guest_cpu
 	"$(cli precheck-cpu-map)"
 mutant "precheck: optional features taken whatever the source has" src/guest_cpu.c \
 	'(g->opt.comps & src_xcr0)' 'g->opt.comps' "$(cli precheck-cpu-map)"
+mutant "--guest-xcr0 in a batch overrides (or contradicts) a stream's own record" src/fmt/input.c \
+	'if (st->guest_known && c->guest_default)' 'if (0)' "$(cli check-guest-xcr0-batch)"
+mutant "-q: an unreadable input said twice (stderr as well)" src/batch.c \
+	'/* --brief'"'"'s stdout line says it all: no second line on stderr */' 'fail_print(why);' \
+	"$(cli check-brief)"
 tap_done

@@ -83,13 +83,16 @@ static int may_read(const struct fmt_opts *c, const struct format *f, const stru
 
 /*
  * --guest-xcr0 tells what a raw image cannot; where the input records the
- * guest XCR0 itself (a stream's env.xcr0), it must agree.
+ * guest XCR0 itself (a stream's env.xcr0), it must agree, unless it is only
+ * the default of a batch (guest_default): then the record stands.
  */
 static int apply_guest(const struct fmt_opts *c, struct input *in, struct fail *why)
 {
 	for (unsigned i = 0; c->guest_set && i < in->nstates; i++) {
 		struct xs_state *st = &in->s[i].st;
 
+		if (st->guest_known && c->guest_default)
+			continue;	/* the input's own record */
 		if (st->guest_known && st->guest_xcr0 != c->guest_xcr0)
 			return fail_msg(why, EXIT_USAGE, NULL, "'%s' vCPU %ld: --guest-xcr0 0x%llx "
 					"contradicts the guest XCR0 0x%llx that the stream records "

@@ -32,6 +32,7 @@ struct fmt_opts {
 	long vcpu;			/* --vcpu: -1 every vCPU */
 	bool guest_set;			/* --guest-xcr0 */
 	uint64_t guest_xcr0;
+	bool guest_default;		/* for inputs without their own (a batch): never a contradiction */
 	bool raw;			/* --raw: read any file as a raw image */
 	bool layout_forced;		/* --layout */
 	struct xs_layout layout;
