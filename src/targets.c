@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <xsave/hostinfo.h>
 
@@ -142,7 +143,15 @@ static int resolve(const char *opt, const char *arg, struct resolved *r)
 	} else if (arg[0] == '@') {
 		rc = from_file(arg + 1, r);
 	} else if (xs_mask_parse(arg, &r->mask, &d)) {
-		msg_err("%s: %s", opt, d.msg);
+		struct stat st;
+
+		/* a file given as a mask: say how a file is given */
+		if (strchr(arg, '/') || !stat(arg, &st))
+			msg_err("%s: '%s': not a mask; a profile or CPUID file is given as @%s%s%s%s",
+				opt, arg, arg, strcmp(opt, "--xcr0") ? "" : " (or --target ",
+				strcmp(opt, "--xcr0") ? "" : arg, strcmp(opt, "--xcr0") ? "" : ")");
+		else
+			msg_err("%s: %s", opt, d.msg);
 		rc = EXIT_USAGE;
 	}
 	return rc ? rc : check_possible(opt, arg, r->mask);
