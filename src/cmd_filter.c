@@ -36,7 +36,8 @@ static const struct argp_option options[] = {
 	{ "in-place", OPT_INPLACE, NULL, 0, "Replace the input file (atomically)", 0 },
 	{ "force", OPT_FORCE, NULL, 0,
 	  "Also strip live guest state the target cannot load, and (streams) take it out of the "
-	  "guest XCR0, CR4 and MSRs", 0 },
+	  "guest XCR0, CR4 and MSRs: the data is lost and the guest may crash (#UD at its next "
+	  "use of them)", 0 },
 	{ 0 }
 };
 
@@ -192,7 +193,7 @@ static void refusal(const struct filter_args *a, const struct input *in,
 	if (c->lose) {
 		xs_mask_names(c->lose, names, sizeof(names));
 		msg_err("'%s'%s: refusing to filter: %s hold%s live guest data the target cannot load; "
-			"--force strips it (the data is lost)", a->file, who, names,
+			"--force strips it (the data is lost, and the guest may crash)", a->file, who, names,
 			c->lose & (c->lose - 1) ? "" : "s");
 	}
 	if (a->force) {
@@ -203,7 +204,8 @@ static void refusal(const struct filter_args *a, const struct input *in,
 	if (enabled) {
 		xs_mask_names(enabled, names, sizeof(names));
 		msg_err("'%s'%s: refusing to filter: the guest XCR0 enables %s, which the target "
-			"cannot load; --force takes %s out of the guest's state", a->file, who, names,
+			"cannot load; --force takes %s out of the guest's state (its next use raises "
+			"#UD: the guest may crash)", a->file, who, names,
 			enabled & (enabled - 1) ? "them" : "it");
 	}
 	if (c->bad)
