@@ -8,6 +8,7 @@
 # usage: XSAVECTL=... MKSTREAM=... sh tests/live/hook.sh
 set -u
 : "${XSAVECTL:?}" "${MKSTREAM:?}"
+DATA=${DATA:-$(cd "$(dirname "$0")/../data" && pwd)}
 TAP_NAME="live hook"
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tap.sh"
@@ -188,4 +189,25 @@ DN=B; daemon B $U_B sw.img
 check "a path swapped for a symlink after the check: refused, neither the image nor the link's target rewritten" \
 	'[ $rc = 1 ] && grep -q "no longer names the file the daemon holds" err &&
 	 cmp -s sw-moved.img c.img && cmp -s victim c.img'
+# The destination of a live migration: "qemu NAME migrate begin -" with the incoming domain
+# XML (a real `virsh dumpxml` of a SandyBridge guest, made a KVM domain) on stdin.
+sed "s/<domain type='qemu'/<domain type='kvm'/" "$DATA/libvirt-9.0-dumpxml-sandybridge.xml" >mig.xml
+migrate() { sh hooks/qemu xs-sandybridge migrate begin - <mig.xml >out 2>err; rc=$?; }
+conf 'TARGET="--xcr0 0x3"'
+migrate
+check "migrate begin: a guest CPU with AVX (SandyBridge) to a host without it: refused, naming what it lacks, logged" \
+	'[ $rc = 1 ] && grep -q "incoming migration refused: .*lacks: the destination lacks avx" err && [ ! -s out ] &&
+	 logline | grep -q "^<27>.* xsavectl-hook: domain '"'"'xs-sandybridge'"'"': incoming migration refused"'
+conf 'TARGET="--xcr0 0x7"'
+migrate
+check "migrate begin: the same guest to a host with AVX: let through (exit 0), nothing on stdout" \
+	'[ $rc = 0 ] && [ ! -s out ]'
+conf 'TARGET="--xcr0 0x3"' DRY_RUN=yes
+migrate
+check "migrate begin with DRY_RUN=yes: let through, logged as 'would refuse'" \
+	'[ $rc = 0 ] && logline | grep -q "dry run: would refuse: incoming migration refused"'
+sed "s/<domain type='kvm'/<domain type='qemu'/" mig.xml >mig-tcg.xml
+conf 'TARGET="--xcr0 0x3"' DOMAINS=all
+sh hooks/qemu xs-sandybridge migrate begin - <mig-tcg.xml >out 2>err; rc=$?
+check "migrate begin of a TCG domain: nothing to judge (exit 0)" '[ $rc = 0 ] && [ ! -s err ]'
 tap_done
