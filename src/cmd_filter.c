@@ -18,6 +18,7 @@
 #include "fail.h"
 #include "fmt/format.h"
 #include "out/verdict.h"
+#include "sys/patchcopy.h"
 #include "util.h"
 
 enum { OPT_FORCE = 0x1200, OPT_INPLACE };
@@ -352,10 +353,22 @@ static void refused_states(struct out *o, const struct xs_target *t, struct inpu
 	}
 }
 
-static int write_output(struct input *in, const char *dest, bool in_place)
+/* Does filtering change nothing?  Every state loads as it is, where it is. */
+static bool unchanged(const struct input *in, const struct xs_check *c)
+{
+	for (unsigned i = 0; i < in->nstates; i++)
+		if (c[i].verdict != XS_VERDICT_OK || c[i].relocate)
+			return false;
+	return true;
+}
+
+static int write_output(struct input *in, const char *dest, bool in_place, bool same)
 {
 	struct fail why = { 0 };
 
+	/* Nothing to change: --in-place writes nothing, -o an exact copy (compression too). */
+	if (same)
+		return in_place ? 0 : fail_said(&why, copy_file(in->path, dest, &why));
 	if (in_place && in->fmt->write_in_place)
 		return fail_said(&why, in->fmt->write_in_place(in, &why));
 	return fail_said(&why, in->fmt->write(in, dest, &why));
@@ -406,7 +419,7 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 
 /* The report of @in into @o, filtering its states unless @refused.  0 or an exit code. */
 static int filter_report(struct out *o, const struct filter_args *a, struct input *in,
-			 const struct xs_check *c, bool refused, const char *dest)
+			 const struct xs_check *c, bool refused, bool same, const char *dest)
 {
 	int rc = 0;
 
@@ -420,6 +433,11 @@ static int filter_report(struct out *o, const struct filter_args *a, struct inpu
 	} else {
 		out_str(o, "output", dest);
 	}
+	if (same || out_mode(o) == OUT_JSON)	/* text says it only when so */
+		out_bool(o, "unchanged", same);
+	if (same)
+		out_note(o, a->in_place ? "(unchanged: every state loads as it is; nothing written)"
+					: "(unchanged: every state loads as it is; an exact copy written)");
 	out_arr(o, "states");
 	if (refused)
 		refused_states(o, &a->target->t, in, c);
@@ -436,26 +454,31 @@ static int filter(struct filter_args *ap)
 	struct input in;
 	struct xs_check *c;
 	struct out *o;
-	bool refused;
+	bool refused, same;
 	int rc = filter_open(&a, &in, &dest);
 
 	if (rc)
 		return rc;
 	c = xcalloc(in.nstates, sizeof(*c));
 	refused = !judge_states(&a, &in, c);
+	same = !refused && unchanged(&in, c);
 	if (a.common.brief)
 		brief(&a, &in, c, refused, dest);
 	o = common_out(a.common.json);
-	rc = filter_report(o, &a, &in, c, refused, dest);
+	rc = filter_report(o, &a, &in, c, refused, same, dest);
 	free(c);
 	if (!rc && !refused)
-		rc = write_output(&in, dest, a.in_place);
+		rc = write_output(&in, dest, a.in_place, same);
 	input_free(&in);
 	if (rc || !strcmp(dest, "-")) {
 		out_free(o);
 		return rc ? rc : refused ? EXIT_NO : EXIT_OK;
 	}
-	if (a.common.brief && !refused)
+	if (a.common.brief && same && a.in_place)
+		printf("%s: unchanged: nothing written\n", a.file);
+	else if (a.common.brief && same)
+		printf("%s: unchanged: copied to %s\n", a.file, dest);
+	else if (a.common.brief && !refused)
 		printf("%s: written to %s\n", a.file, dest);
 	rc = common_end(o, !a.common.brief);
 	return rc ? rc : refused ? EXIT_NO : EXIT_OK;

@@ -171,4 +171,6 @@ mutant "--guest-xcr0 in a batch overrides (or contradicts) a stream's own record
 mutant "-q: an unreadable input said twice (stderr as well)" src/batch.c \
 	'/* --brief'"'"'s stdout line says it all: no second line on stderr */' 'fail_print(why);' \
 	"$(cli check-brief)"
+mutant "filter: an unchanged input written again (gzip compressed anew)" src/cmd_filter.c \
+	'if (c[i].verdict != XS_VERDICT_OK || c[i].relocate)' 'if (1)' "$(cli filter-unchanged)"
 tap_done

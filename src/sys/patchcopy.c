@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Copies with patches applied: see patchcopy.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "exitcodes.h"
 #include "fail.h"
@@ -199,5 +201,30 @@ int patchcopy_sparse(int fd, const char *path, struct io_out *o, uint64_t size,
 			      (unsigned long long)size, strerror(errno));
 	}
 	free(buf);
+	return rc;
+}
+
+int copy_file(const char *src, const char *dest, struct fail *fail)
+{
+	const struct patches none = { 0 };
+	struct io_out o;
+	struct stat st;
+	int rc, fd = open(src, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st)) {
+		rc = fail_msg(fail, EXIT_NOINPUT, src, "cannot open: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	rc = io_out_open(dest, false, NULL, &o, fail);
+	if (!rc) {
+		rc = patchcopy(fd, src, &o, 0, (uint64_t)st.st_size, &none);
+		if (rc)
+			io_out_abort(&o);
+		else
+			rc = io_out_commit(&o);
+	}
+	close(fd);
 	return rc;
 }

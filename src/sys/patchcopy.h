@@ -47,4 +47,11 @@ int patchcopy(int fd, const char *path, struct io_out *o, uint64_t from, uint64_
 int patchcopy_sparse(int fd, const char *path, struct io_out *o, uint64_t size,
 		     const struct patches *ps);
 
+/*
+ * An exact copy of the file @src at @dest (a file written atomically, or "-"):
+ * what filter writes when nothing in it needs to change.  0 or an exit code
+ * (why in @fail).
+ */
+int copy_file(const char *src, const char *dest, struct fail *fail);
+
 #endif
