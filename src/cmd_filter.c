@@ -5,9 +5,14 @@
  * --force.  The output is written atomically; the input is never modified
  * unless --in-place, which replaces it atomically too.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 
 #include <xsave/relocate.h>
 #include <xsave/rules.h>
@@ -30,6 +35,8 @@ struct filter_args {
 	const char *output;
 	bool force, in_place;
 	const char *file;
+	char *resolved;		/* --in-place through a symbolic link: the file it names */
+	int lock;		/* --in-place: the file, locked for the whole rewrite; -1 */
 };
 
 static const struct argp_option options[] = {
@@ -375,6 +382,49 @@ static int write_output(struct input *in, const char *dest, bool in_place, bool 
 }
 
 /*
+ * --in-place rewrites the file a symbolic link names (never the link), refuses
+ * a read-only file and one with several hard links (a rename would split them,
+ * a journal bound to one name would miss the others), and holds an exclusive
+ * lock on the file until the rewrite is done, so that two rewrites never meet.
+ */
+static int in_place_guard(struct filter_args *a)
+{
+	struct stat st;
+
+	if (!lstat(a->file, &st) && S_ISLNK(st.st_mode)) {
+		a->resolved = realpath(a->file, NULL);
+		if (!a->resolved) {
+			msg_err("'%s': cannot open: %s", a->file, strerror(errno));
+			return EXIT_NOINPUT;
+		}
+		a->file = a->resolved;	/* the file it names, from now on */
+	}
+	a->lock = open(a->file, O_RDONLY | O_CLOEXEC);
+	if (a->lock < 0 || fstat(a->lock, &st)) {
+		msg_err("'%s': cannot open: %s", a->file, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	if (S_ISREG(st.st_mode) && !(st.st_mode & 0222)) {
+		msg_err("'%s': read-only (mode %04o): not rewritten in place", a->file,
+			(unsigned)(st.st_mode & 07777));
+		return EXIT_CANTCREAT;
+	}
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		msg_err("'%s': has %lu hard links, which an in-place rewrite would split: not "
+			"rewritten (filter -o NEW, then replace each link)", a->file,
+			(unsigned long)st.st_nlink);
+		return EXIT_CANTCREAT;
+	}
+	if (flock(a->lock, LOCK_EX | LOCK_NB)) {
+		msg_err("'%s': %s", a->file, errno == EWOULDBLOCK ?
+			"another xsavectl is rewriting it in place (it holds the lock): try again "
+			"when it has finished" : strerror(errno));
+		return EXIT_CANTCREAT;
+	}
+	return 0;
+}
+
+/*
  * Everything before judging: the targets and options, the input read (after
  * rolling back an interrupted --in-place), and an output that may be written.
  * 0 (@in loaded, *@dest set) or an exit code.
@@ -392,6 +442,8 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 			"input", a->in_place ? "it in place" : "the copy");
 		rc = EXIT_USAGE;
 	}
+	if (!rc && a->in_place)
+		rc = in_place_guard(a);
 	/* A journal left by an interrupted --in-place run is rolled back first. */
 	if (!rc && a->in_place) {
 		rc = format_recover(a->file, &why);
@@ -457,6 +509,8 @@ static int filter(struct filter_args *ap)
 	bool refused, same;
 	int rc = filter_open(&a, &in, &dest);
 
+	ap->resolved = a.resolved;	/* run() releases them */
+	ap->lock = a.lock;
 	if (rc)
 		return rc;
 	c = xcalloc(in.nstates, sizeof(*c));
@@ -486,12 +540,15 @@ static int filter(struct filter_args *ap)
 
 static int run(int argc, char **argv)
 {
-	struct filter_args a = { 0 };
+	struct filter_args a = { .lock = -1 };
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	rc = filter(&a);
 	targets_free(&a.targets);
+	if (a.lock >= 0)
+		close(a.lock);	/* the lock goes with it */
+	free(a.resolved);
 	return rc;
 }
 

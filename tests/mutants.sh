@@ -173,4 +173,16 @@ mutant "-q: an unreadable input said twice (stderr as well)" src/batch.c \
 	"$(cli check-brief)"
 mutant "filter: an unchanged input written again (gzip compressed anew)" src/cmd_filter.c \
 	'if (c[i].verdict != XS_VERDICT_OK || c[i].relocate)' 'if (1)' "$(cli filter-unchanged)"
+mutant "in-place by rename: owner, group and xattrs not kept" src/sys/io.c \
+	'return attrs_keep(o->path, &o->keep_st, o->fd, o->fail);' 'return 0;' "$faults"
+mutant "the output mode not taken from the input (the umask's instead)" src/sys/io.c \
+	'if (fchmod(o->fd, o->keep_st.st_mode & 0666))' 'if (0)' "$(cli filter-in-place-guards)"
+mutant "in-place: a symbolic link replaced by a file, its target left" src/cmd_filter.c \
+	'if (!lstat(a->file, &st) && S_ISLNK(st.st_mode)) {' 'if (0) {' "$(cli filter-in-place-guards)"
+mutant "in-place: a read-only file rewritten" src/cmd_filter.c \
+	'!(st.st_mode & 0222)' '0' "$(cli filter-in-place-guards)"
+mutant "in-place: a file with several hard links rewritten" src/cmd_filter.c \
+	'st.st_nlink > 1' '0' "$(cli filter-in-place-guards)"
+mutant "in-place: no lock against a concurrent rewrite" src/cmd_filter.c \
+	'if (flock(a->lock, LOCK_EX | LOCK_NB)) {' 'if (0) {' "$(cli filter-in-place-guards)"
 tap_done

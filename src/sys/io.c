@@ -12,6 +12,7 @@
 
 #include "exitcodes.h"
 #include "fail.h"
+#include "sys/attrs.h"
 #include "sys/io.h"
 #include "util.h"
 
@@ -602,6 +603,10 @@ int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struc
 	memset(o, 0, sizeof(*o));
 	o->path = path;
 	o->fail = fail;
+	if (mode_from) {
+		o->keep = true;
+		o->keep_st = *mode_from;
+	}
 	if (strcmp(path, "-") && out_path_ok(path, fail))
 		return EXIT_CANTCREAT;
 	if (!strcmp(path, "-")) {
@@ -679,6 +684,24 @@ int io_out_write(struct io_out *o, const void *p, size_t n)
 	return write_all(o->fd, p, n) ? io_out_error(o) : 0;
 }
 
+/*
+ * The output takes its input's mode (an unnamed file was created under the
+ * umask); one that replaces its input (--in-place by rename) its owner, group
+ * and extended attributes too.  0 or an exit code.
+ */
+static int keep_attrs(struct io_out *o)
+{
+	struct stat now;
+
+	if (!stat(o->path, &now) && now.st_dev == o->keep_st.st_dev &&
+	    now.st_ino == o->keep_st.st_ino)
+		return attrs_keep(o->path, &o->keep_st, o->fd, o->fail);
+	if (fchmod(o->fd, o->keep_st.st_mode & 0666))
+		return fail_msg(o->fail, EXIT_CANTCREAT, o->path, "cannot set its mode %04o: %s",
+				(unsigned)(o->keep_st.st_mode & 0666), strerror(errno));
+	return 0;
+}
+
 int io_out_commit(struct io_out *o)
 {
 	int rc = 0;
@@ -695,6 +718,8 @@ int io_out_commit(struct io_out *o)
 	}
 	if (!o->tmp && !o->anon)
 		return rc;
+	if (!rc && o->keep)
+		rc = keep_attrs(o);
 	if (!rc && fsync(o->fd))
 		rc = io_out_error(o);
 	if (!rc && o->anon && out_name(o)) {

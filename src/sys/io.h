@@ -116,6 +116,9 @@ struct io_out {
 	bool anon;		/* written unnamed (O_TMPFILE) until commit */
 	int fd;
 	void *gz;		/* gzFile */
+	bool keep;		/* keep_st: the input whose mode (and, replacing it, owner and
+				   extended attributes) the output takes */
+	struct stat keep_st;
 };
 
 int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o,

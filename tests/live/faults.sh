@@ -241,4 +241,19 @@ else
 		'cmp -s ip.bin img.orig'
 	rm -f ip.bin*
 fi
+# --in-place by rename (a gzip'ed stream) keeps the file's owner, group, mode and extended
+# attributes (a SELinux label or an ACL are such attributes; user.* stands for them here).
+"$MKSTREAM" --xcr0 0x7 --bv 0x207 --subs pkru own.mig && gzip -c own.mig >own.gz
+if [ "$(id -u)" != 0 ]; then
+	skip "owner kept by --in-place: needs root to give the file another owner"
+elif ! python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.xsavectl-test", b"kept")' own.gz 2>/dev/null; then
+	skip "extended attributes kept by --in-place: $work does not take user.* attributes"
+else
+	chown 1234:5678 own.gz && chmod 640 own.gz
+	ino=$(stat -c %i own.gz)
+	check "filter --in-place by rename keeps owner 1234:5678, mode 0640 (umask 077) and user.* xattrs" \
+		'(umask 077 && "$XSAVECTL" filter -q --xcr0 0x7 --in-place own.gz >/dev/null) &&
+		 [ "$(stat -c "%u:%g %a" own.gz)" = "1234:5678 640" ] && [ "$(stat -c %i own.gz)" != "$ino" ] &&
+		 [ "$(python3 -c "import os, sys; print(os.getxattr(sys.argv[1], \"user.xsavectl-test\").decode())" own.gz)" = kept ]'
+fi
 tap_done
