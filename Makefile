@@ -4,6 +4,8 @@
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck;
 #                  check-verify: on the walk, as --verify reads every plain stream)
+#   make check-NAME  one suite: check-unit, check-cli [CASES=GLOB], check-malformed [ONLY=ERE],
+#                  check-live-qemu, check-live-libvirt, check-cores, ... (CHECK_SUITES below)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
@@ -243,6 +245,14 @@ nested-check: $(BUILD)/xsavectl
 check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) -s lint
+
+# One suite of tests/run.sh alone (its names); CASES=GLOB narrows check-cli and
+# check-cli-verify to those golden cases, ONLY=ERE check-malformed to the checks it matches.
+CHECK_SUITES = unit cli cli-verify inflate cores completion install libxsave host hook probe \
+	relocate-kvm faults malformed live-qemu live-libvirt
+.PHONY: $(addprefix check-,$(CHECK_SUITES))
+$(addprefix check-,$(CHECK_SUITES)): check-%: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
+	@SUITE=$* sh tests/run.sh $(BUILD)
 
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \
