@@ -79,7 +79,9 @@ $(BUILD)/src/cmd_probe.o: XCFLAGS += $(SHARE_DEFS)
 FORCE:
 
 # libxsave: exports only what its public headers declare (include/xsave/export.h).
-LIB_VERSION = 0.2.0
+# libxsave's version: its one source is include/xsave/version.h.
+LIB_VERSION := $(shell sed -n 's/^\#define XS_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' \
+	include/xsave/version.h | paste -sd. -)
 LIB_SONAME = libxsave.so.0
 LIBDIR ?= $(PREFIX)/lib
 LIB_PIC_OBJ = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
