@@ -8,12 +8,13 @@
 # when anything failed.  VALGRIND=1 runs every xsavectl under valgrind
 # (memcheck; any error or definite leak fails the run, its report is shown).
 # The suites run at once, JOBS of them (default: the CPUs, nproc), the costliest first;
-# each suite's output is shown whole, in the order of the list below, as soon as it and
-# every suite before it has ended.  Every suite works in a temporary directory of its own
+# each suite's output is shown whole as soon as it has ended (so their order varies), and the
+# closing count is of them all.  Every suite works in a temporary directory of its own
 # (mktemp), and the live QEMU and libvirt suites keep their QEMUs and daemons in it (monitors
 # on FIFOs, daemons in private mount namespaces: no port, socket or path is shared), so any
-# two can run side by side.  JOBS=1 runs them one after another.  TIMES=1 adds a line
-# "# time NAME: S s" after each suite and the whole run's wall time at the end.
+# # two can run side by side.  JOBS=1 runs them one after another, in the order of the list
+# below.  TIMES=1 adds a line "# time NAME: S s" after each suite and the whole run's wall
+# time at the end.
 # SUITE="cli malformed" runs only the suites it names (those of suite_run below; make
 # check-NAME runs one); CASES (cli) and ONLY (malformed) narrow those two, as they do alone.
 # usage: [VALGRIND=1] [JOBS=N] [TIMES=1] [SUITE=NAMES] tests/run.sh BUILD_DIR
@@ -41,7 +42,7 @@ fi
 data=$here/data
 fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
 
-# The suites, in the order their output is shown.
+# The suites (JOBS=1 runs them in this order).
 ALL="unit cli cli-verify inflate cores completion install libxsave host hook probe
 	relocate-kvm faults malformed live-qemu live-libvirt"
 # The same, costliest first (seconds of a plain run on 2 CPUs, measured with TIMES=1:
@@ -88,7 +89,7 @@ suite_run() {
 			FIXTURES="$fixtures" sh "$here/live/qemu.sh" ;;
 	live-libvirt)
 		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/libvirt.sh" ;;
-	*)	echo "not ok - tests/run.sh: no suite named '$1' ($(echo $ALL))"; return 1 ;;
+	*)	echo "not ok - tests/run.sh: no suite named '$1' ($(echo $KNOWN))"; return 1 ;;
 	esac
 }
 
@@ -96,19 +97,20 @@ now() { date +%s.%N; }
 wanted() { [ -z "${SUITE:-}" ] || case " $(echo $SUITE) " in *" $1 "*) true ;; *) false ;; esac; }
 
 # A lane takes the next suite no lane has taken (mkdir is the lock), runs it into its own log,
-# and leaves its status and time beside it; NAME.rc appears last.
+# leaves its status and time beside it, then names it on fd 3 (the FIFO the output loop reads).
 lane() {
 	for s in $ORDER; do
 		wanted "$s" || continue
 		mkdir "$tmp/$s.taken" 2>/dev/null || continue
 		t0=$(now)
-		suite_run "$s" >"$tmp/$s.log" 2>&1 </dev/null
-		st=$?
+		suite_run "$s" >"$tmp/$s.log" 2>&1 </dev/null 3>&-
+		echo $? >"$tmp/$s.rc"
 		echo "$t0 $(now)" | awk '{ printf "%.1f\n", $2 - $1 }' >"$tmp/$s.time"
-		echo $st >"$tmp/$s.rc.new" && mv "$tmp/$s.rc.new" "$tmp/$s.rc"
+		echo "$s" >&3
 	done
 }
 
+KNOWN=$ALL
 if [ -n "${SUITE:-}" ]; then
 	for s in $SUITE; do
 		case " $(echo $ALL) " in *" $s "*) ;; *) ORDER="$ORDER $s" ALL="$ALL $s" ;; esac
@@ -116,28 +118,35 @@ if [ -n "${SUITE:-}" ]; then
 fi
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 1)}
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+[ "$jobs" = 1 ] && ORDER=$ALL
 start=$(now)
-i=0 lanes=
-while [ "$i" -lt "$jobs" ]; do
-	lane &
-	lanes="$lanes $!"
-	i=$((i + 1))
-done
-alive() { for p in $lanes; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
-
-# Show each suite in order once it has ended: everything but its passing lines; keep all
-# for the count.
-: >"$tmp/all"
-for s in $ALL; do
-	wanted "$s" || continue
-	while [ ! -f "$tmp/$s.rc" ]; do
-		alive || [ -f "$tmp/$s.rc" ] || { echo 1 >"$tmp/$s.rc"; echo "not ok - suite $s never ended" >>"$tmp/$s.log"; }
-		sleep 0.2
+mkfifo "$tmp/ended"
+exec 3<>"$tmp/ended"
+(
+	i=0
+	while [ "$i" -lt "$jobs" ]; do
+		lane &
+		i=$((i + 1))
 	done
-	[ "$(cat "$tmp/$s.rc")" = 0 ] || status=1
-	grep -v -E '^ok [0-9]+ - ' "$tmp/$s.log"
-	cat "$tmp/$s.log" >>"$tmp/all"
-	[ "${TIMES:-}" = 1 ] && echo "# time $s: $(cat "$tmp/$s.time") s"
+	wait
+	echo - >&3	# every lane has ended
+) &
+
+# Show each suite as it ends: everything but its passing lines; keep all for the count.
+show() {
+	[ "$(cat "$tmp/$1.rc")" = 0 ] || status=1
+	grep -v -E '^ok [0-9]+ - ' "$tmp/$1.log"
+	cat "$tmp/$1.log" >>"$tmp/all"
+	[ "${TIMES:-}" = 1 ] && echo "# time $1: $(cat "$tmp/$1.time") s"
+	: >"$tmp/$1.shown"
+}
+: >"$tmp/all"
+while read -r s <&3 && [ "$s" != - ]; do
+	show "$s"
+done
+for s in $ALL; do	# (only where a lane was killed)
+	wanted "$s" && [ ! -e "$tmp/$s.shown" ] &&
+		{ echo "not ok - suite $s never ended" | tee -a "$tmp/all"; status=1; }
 done
 wait
 pass=$(grep -c '^ok ' "$tmp/all")
