@@ -24,7 +24,10 @@ bin=$(cd "$build" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM HUP
+# The lanes run in the background, where a ^C is ignored: an interrupt ends the whole process
+# group (each suite stops its QEMUs and daemons on TERM).
+stop() { trap '' INT TERM HUP; kill -TERM 0 2>/dev/null; exit 130; }
+trap stop INT TERM HUP
 status=0
 xsavectl=$bin/xsavectl
 if [ "${VALGRIND:-}" = 1 ]; then
@@ -132,18 +135,23 @@ exec 3<>"$tmp/ended"
 	echo - >&3	# every lane has ended
 ) &
 
-# Show each suite as it ends: everything but its passing lines; keep all for the count.
+# Show each suite as it ends: everything but its passing lines; keep all for the count.  (In
+# the background too, so that the shell waits where a signal reaches its trap.)
 show() {
-	[ "$(cat "$tmp/$1.rc")" = 0 ] || status=1
+	[ "$(cat "$tmp/$1.rc")" = 0 ] || : >"$tmp/failed"
 	grep -v -E '^ok [0-9]+ - ' "$tmp/$1.log"
 	cat "$tmp/$1.log" >>"$tmp/all"
 	[ "${TIMES:-}" = 1 ] && echo "# time $1: $(cat "$tmp/$1.time") s"
 	: >"$tmp/$1.shown"
 }
 : >"$tmp/all"
-while read -r s <&3 && [ "$s" != - ]; do
-	show "$s"
-done
+(
+	while read -r s <&3 && [ "$s" != - ]; do
+		show "$s"
+	done
+) &
+wait $!
+[ ! -e "$tmp/failed" ] || status=1
 for s in $ALL; do	# (only where a lane was killed)
 	wanted "$s" && [ ! -e "$tmp/$s.shown" ] &&
 		{ echo "not ok - suite $s never ended" | tee -a "$tmp/all"; status=1; }
