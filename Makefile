@@ -5,6 +5,8 @@
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck;
 #                  check-verify: on the walk, as --verify reads every plain stream)
 #   make check-ansible  the Ansible role of contrib/ansible on local stand-in hosts (in make check)
+#   make check-NAME  one suite: check-unit, check-cli [CASES=GLOB], check-malformed [ONLY=ERE],
+#                  check-live-qemu, check-live-libvirt, check-cores, ... (CHECK_SUITES below)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
@@ -90,7 +92,9 @@ FORCE:
 # libxsave: exports exactly the symbols lib/libxsave.sym lists (make check-symbols), each
 # declared in a public header (include/xsave/export.h).  0.3 broke the ABI of 0.2 (opaque
 # stream and probe record, masks as functions, byte readers internal): soname libxsave.so.1.
-LIB_VERSION := $(shell sed -n 's/^#define XS_VERSION "\(.*\)"/\1/p' include/xsave/version.h)
+# Its version's one source is include/xsave/version.h.
+LIB_VERSION := $(shell sed -n 's/^\#define XS_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' \
+	include/xsave/version.h | paste -sd. -)
 LIB_SOVERSION = 1
 LIB_SONAME = libxsave.so.$(LIB_SOVERSION)
 LIB_REAL = libxsave.so.$(LIB_SOVERSION).0.0
@@ -277,9 +281,15 @@ check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) -s lint
 
-# The Ansible role (contrib/ansible) on local hosts standing for recorded machines (make check runs it too).
-check-ansible: $(BUILD)/xsavectl
-	@XSAVECTL=$(abspath $(BUILD)/xsavectl) sh tests/ansible/run.sh
+# (check-ansible: the Ansible role of contrib/ansible on local hosts standing for recorded machines.)
+
+# One suite of tests/run.sh alone (its names); CASES=GLOB narrows check-cli and
+# check-cli-verify to those golden cases, ONLY=ERE check-malformed to the checks it matches.
+CHECK_SUITES = unit cli cli-verify inflate cores completion install libxsave host hook probe \
+	relocate-kvm faults malformed live-qemu live-libvirt ansible
+.PHONY: $(addprefix check-,$(CHECK_SUITES))
+$(addprefix check-,$(CHECK_SUITES)): check-%: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
+	@SUITE=$* sh tests/run.sh $(BUILD)
 
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \

@@ -17,3 +17,14 @@ const struct exit_code exit_codes[] = {
 	{ EXIT_NOPERM, "no permission for /dev/kvm" },
 };
 const unsigned n_exit_codes = sizeof(exit_codes) / sizeof(exit_codes[0]);
+
+/*
+ * The ranking of a batch's statuses, best first (exit_worst()): an input that could not be read
+ * outranks every verdict.  --list-exit-codes prints it worst first, and tests/docsync.sh holds
+ * the README, the man page and util.h to that order.
+ */
+const int exit_rank[] = { EXIT_OK,	  EXIT_FIXABLE,	    EXIT_INCONCLUSIVE, EXIT_NO,
+			  EXIT_DATAERR,	  EXIT_NOINPUT,	    EXIT_NOPERM,       EXIT_UNAVAILABLE,
+			  EXIT_CANTCREAT, EXIT_IOERR,	    EXIT_SOFTWARE,     EXIT_USAGE };
+_Static_assert(sizeof(exit_rank) / sizeof(exit_rank[0]) == sizeof(exit_codes) / sizeof(exit_codes[0]),
+	       "every exit code has its rank");

@@ -25,5 +25,7 @@ struct exit_code {
 };
 extern const struct exit_code exit_codes[];
 extern const unsigned n_exit_codes;
+/* The same codes ranked for a batch, best first (n_exit_codes of them). */
+extern const int exit_rank[];
 
 #endif

@@ -81,9 +81,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		for (size_t i = 0; i < NCMDS; i++)
 			printf("%s\n", commands[i]->name);
 		exit(EXIT_OK);
-	case OPT_LIST_EXIT_CODES:
-		for (unsigned i = 0; i < n_exit_codes; i++)
-			printf("%d\n", exit_codes[i].code);
+	case OPT_LIST_EXIT_CODES:	/* ranked, the worst first */
+		for (unsigned i = n_exit_codes; i-- > 0;)
+			printf("%d\n", exit_rank[i]);
 		exit(EXIT_OK);
 	case OPT_LIST_COMPONENTS:
 		for (unsigned i = 0; xs_mask_word(i); i++)

@@ -146,15 +146,12 @@ int fail_said(const struct fail *f, int rc)
 
 int exit_worst(int a, int b)
 {
-	static const int rank[] = { EXIT_OK, EXIT_FIXABLE, EXIT_INCONCLUSIVE, EXIT_NO,
-				    EXIT_DATAERR, EXIT_NOINPUT, EXIT_NOPERM, EXIT_UNAVAILABLE,
-				    EXIT_CANTCREAT, EXIT_IOERR, EXIT_SOFTWARE, EXIT_USAGE };
 	int ra = -1, rb = -1;
 
-	for (int i = 0; i < (int)(sizeof(rank) / sizeof(rank[0])); i++) {
-		if (rank[i] == a)
+	for (int i = 0; i < (int)n_exit_codes; i++) {
+		if (exit_rank[i] == a)
 			ra = i;
-		if (rank[i] == b)
+		if (exit_rank[i] == b)
 			rb = i;
 	}
 	return ra >= rb ? a : b;

@@ -35,8 +35,8 @@ void fail_print(const struct fail *f);
 int fail_said(const struct fail *f, int rc);
 
 /*
- * The worse of two exit statuses of a batch (man xsavectl, EXIT STATUS):
- * 64 > 70 > 74 > 73 > 69 > 77 > 66 > 65 > 1 > 3 > 2 > 0.
+ * The worse of two exit statuses of a batch (man xsavectl, EXIT STATUS), ranked by
+ * exit_rank[] (exitcodes.c).
  */
 int exit_worst(int a, int b);
 

@@ -16,9 +16,9 @@ cd "$top" || exit 1
 check "make install (PREFIX=/usr, DESTDIR), built plainly" \
 	'make -s -j2 BUILD="$dest/build" CFLAGS="-O2 -g" install DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1'
 export PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
-version=$(sed -n 's/^#define XS_VERSION "\(.*\)"/\1/p' include/xsave/version.h)
 check "pkg-config libxsave: version $(pkg-config --modversion libxsave 2>/dev/null)" \
-	'[ "$(pkg-config --modversion libxsave)" = "$version" ]'
+	'[ "$(pkg-config --modversion libxsave)" = "$(sed -n "s/^#define XS_VERSION_[A-Z]* \([0-9]*\)\$/\1/p" \
+		"$dest/usr/include/xsave/version.h" | paste -sd. -)" ]'
 check "the installed shared object exports exactly lib/libxsave.sym, soname libxsave.so.1" \
 	'so=$(ls "$dest"/usr/lib/libxsave.so.1.*) && sh tests/symbols.sh "$so" >/dev/null &&
 	 objdump -p "$so" | grep -q "SONAME *libxsave.so.1$" &&

@@ -7,16 +7,32 @@
 # "N passed, N failed" and exit non-zero
 # when anything failed.  VALGRIND=1 runs every xsavectl under valgrind
 # (memcheck; any error or definite leak fails the run, its report is shown).
-# usage: [VALGRIND=1] tests/run.sh BUILD_DIR
+# The suites run at once, JOBS of them (default: the CPUs, nproc), the costliest first;
+# each suite's output is shown whole as soon as it has ended (so their order varies), and the
+# closing count is of them all.  Every suite works in a temporary directory of its own
+# (mktemp), and the live QEMU and libvirt suites keep their QEMUs and daemons in it (monitors
+# on FIFOs, daemons in private mount namespaces: no port, socket or path is shared), so any
+# # two can run side by side.  JOBS=1 runs them one after another, in the order of the list
+# below.  TIMES=1 adds a line "# time NAME: S s" after each suite and the whole run's wall
+# time at the end.
+# SUITE="cli malformed" runs only the suites it names (those of suite_run below; make
+# check-NAME runs one); CASES (cli) and ONLY (malformed) narrow those two, as they do alone.
+# usage: [VALGRIND=1] [JOBS=N] [TIMES=1] [SUITE=NAMES] tests/run.sh BUILD_DIR
 set -u
 build=${1:-build}
 bin=$(cd "$build" && pwd)
-here=$(dirname "$0")
-log=$(mktemp)
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The lanes run in the background, where a ^C is ignored: an interrupt ends the whole process
+# group (each suite stops its QEMUs and daemons on TERM).
+stop() { trap '' INT TERM HUP; kill -TERM 0 2>/dev/null; exit 130; }
+trap stop INT TERM HUP
 status=0
 xsavectl=$bin/xsavectl
 if [ "${VALGRIND:-}" = 1 ]; then
-	vg=$(mktemp -d)
+	vg=$tmp/vg
+	mkdir "$vg"
 	cat >"$vg/xsavectl" <<EOT
 #!/bin/sh
 exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
@@ -26,46 +42,124 @@ EOT
 	xsavectl=$vg/xsavectl
 	export SWEEP_SCALE=7	# fewer truncation points: each run costs a valgrind start
 fi
+data=$here/data
+fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
 
-# Run one suite; show everything but its passing lines, keep all for the count.
-suite() {
-	"$@" >"$log.1" 2>&1 || status=1
-	grep -v -E '^ok [0-9]+ - ' "$log.1"
-	cat "$log.1" >>"$log"
+# The suites (JOBS=1 runs them in this order).
+ALL="unit cli cli-verify inflate cores completion ansible install libxsave host hook probe
+	relocate-kvm faults malformed live-qemu live-libvirt"
+# The same, costliest first: the order the lanes take them in (seconds of a plain run, one
+# after another, on 2 CPUs: live-libvirt 280, live-qemu 115, malformed 80, cli-verify 36, cli 23,
+# libxsave 11, inflate 9, hook 7, faults 6, install 5, cores 4, the rest 1 or less).
+ORDER="live-libvirt live-qemu malformed ansible cli-verify cli libxsave inflate hook faults install
+	cores host relocate-kvm completion unit probe"
+
+# suite_run NAME: run one suite (its output on stdout and stderr, its status returned).
+suite_run() {
+	case $1 in
+	unit)
+		st=0
+		for t in "$bin"/tests/test_*; do "$t" || st=1; done
+		return $st ;;
+	cli)
+		env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
+			sh "$here/cli/run.sh" ;;
+	cli-verify)	# the same golden cases on the walk (as --verify reads every plain stream)
+		env XSAVECTL_VERIFY=1 XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" \
+			MKSTREAM="$bin/tests/mkstream" sh "$here/cli/run.sh" ;;
+	inflate)
+		env XSAVECTL="$xsavectl" XSAVECTL_BIN="$bin/xsavectl" MKSTREAM="$bin/tests/mkstream" \
+			sh "$here/live/inflate.sh" ;;
+	cores)
+		env XSAVECTL="$xsavectl" XSAVECTL_BIN="$bin/xsavectl" COREPAT="$bin/tests/corepat" \
+			sh "$here/live/cores.sh" ;;
+	completion) env XSAVECTL="$xsavectl" bash "$here/completion.sh" ;;
+	ansible) env XSAVECTL="$xsavectl" sh "$here/ansible/run.sh" ;;
+	install) sh "$here/install.sh" "$build" ;;
+	libxsave) sh "$here/libxsave.sh" ;;
+	host) env XSAVECTL="$xsavectl" sh "$here/live/host.sh" ;;
+	hook) env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" sh "$here/live/hook.sh" ;;
+	probe) env XSAVECTL="$xsavectl" sh "$here/live/probe.sh" ;;
+	relocate-kvm)
+		env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" sh "$here/live/relocate-kvm.sh" ;;
+	faults)
+		env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$data" \
+			sh "$here/live/faults.sh" ;;
+	malformed)
+		env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
+			DATA="$data" sh "$here/malformed/run.sh" ;;
+	live-qemu)	# QEMU 7.2 here, 10.0 and 11.1 from tests/chroot.sh's cached chroots, made on first use
+		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
+			FIXTURES="$fixtures" sh "$here/live/qemu.sh" ;;
+	live-libvirt)
+		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/libvirt.sh" ;;
+	*)	echo "not ok - tests/run.sh: no suite named '$1' ($(echo $KNOWN))"; return 1 ;;
+	esac
 }
 
-for t in "$build"/tests/test_*; do
-	suite "$t"
+now() { date +%s.%N; }
+wanted() { [ -z "${SUITE:-}" ] || case " $(echo $SUITE) " in *" $1 "*) true ;; *) false ;; esac; }
+
+# A lane takes the next suite no lane has taken (mkdir is the lock), runs it into its own log,
+# leaves its status and time beside it, then names it on fd 3 (the FIFO the output loop reads).
+lane() {
+	for s in $ORDER; do
+		wanted "$s" || continue
+		mkdir "$tmp/$s.taken" 2>/dev/null || continue
+		t0=$(now)
+		suite_run "$s" >"$tmp/$s.log" 2>&1 </dev/null 3>&-
+		echo $? >"$tmp/$s.rc"
+		echo "$t0 $(now)" | awk '{ printf "%.1f\n", $2 - $1 }' >"$tmp/$s.time"
+		echo "$s" >&3
+	done
+}
+
+KNOWN=$ALL
+if [ -n "${SUITE:-}" ]; then
+	for s in $SUITE; do
+		case " $(echo $ALL) " in *" $s "*) ;; *) ORDER="$ORDER $s" ALL="$ALL $s" ;; esac
+	done
+fi
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+[ "$jobs" = 1 ] && ORDER=$ALL
+start=$(now)
+mkfifo "$tmp/ended"
+exec 3<>"$tmp/ended"
+(
+	i=0
+	while [ "$i" -lt "$jobs" ]; do
+		lane &
+		i=$((i + 1))
+	done
+	wait
+	echo - >&3	# every lane has ended
+) &
+
+# Show each suite as it ends: everything but its passing lines; keep all for the count.  (In
+# the background too, so that the shell waits where a signal reaches its trap.)
+show() {
+	[ "$(cat "$tmp/$1.rc")" = 0 ] || : >"$tmp/failed"
+	grep -v -E '^ok [0-9]+ - ' "$tmp/$1.log"
+	cat "$tmp/$1.log" >>"$tmp/all"
+	[ "${TIMES:-}" = 1 ] && echo "# time $1: $(cat "$tmp/$1.time") s"
+	: >"$tmp/$1.shown"
+}
+: >"$tmp/all"
+(
+	while read -r s <&3 && [ "$s" != - ]; do
+		show "$s"
+	done
+) &
+wait $!
+[ ! -e "$tmp/failed" ] || status=1
+for s in $ALL; do	# (only where a lane was killed)
+	wanted "$s" && [ ! -e "$tmp/$s.shown" ] &&
+		{ echo "not ok - suite $s never ended" | tee -a "$tmp/all"; status=1; }
 done
-suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
-	sh "$here/cli/run.sh"
-# The same golden cases on the walk (as --verify reads every plain stream).
-suite env XSAVECTL_VERIFY=1 XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" \
-	MKSTREAM="$bin/tests/mkstream" sh "$here/cli/run.sh"
-suite env XSAVECTL="$xsavectl" XSAVECTL_BIN="$bin/xsavectl" MKSTREAM="$bin/tests/mkstream" \
-	sh "$here/live/inflate.sh"
-suite env XSAVECTL="$xsavectl" XSAVECTL_BIN="$bin/xsavectl" COREPAT="$bin/tests/corepat" \
-	sh "$here/live/cores.sh"
-suite env XSAVECTL="$xsavectl" bash "$here/completion.sh"
-suite env XSAVECTL="$xsavectl" sh "$here/ansible/run.sh"
-suite sh "$here/install.sh" "$build"
-suite sh "$here/libxsave.sh"
-suite env XSAVECTL="$xsavectl" sh "$here/live/host.sh"
-suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" sh "$here/live/hook.sh"
-suite env XSAVECTL="$xsavectl" sh "$here/live/probe.sh"
-suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" sh "$here/live/relocate-kvm.sh"
-suite env XSAVECTL="$xsavectl" MKSTREAM="$bin/tests/mkstream" DATA="$(cd "$here/data" && pwd)" \
-	sh "$here/live/faults.sh"
-suite env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
-	DATA="$(cd "$here/data" && pwd)" sh "$here/malformed/run.sh"
-fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
-# (QEMU 7.2 here, 10.0 and 11.1 from tests/chroot.sh's cached chroots, made on first use)
-suite env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" MKSTREAM="$bin/tests/mkstream" \
-	FIXTURES="$fixtures" sh "$here/live/qemu.sh"
-suite env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/libvirt.sh"
-pass=$(grep -c '^ok ' "$log")
-fail=$(grep -c '^not ok ' "$log")
-rm -f "$log" "$log.1"
+wait
+pass=$(grep -c '^ok ' "$tmp/all")
+fail=$(grep -c '^not ok ' "$tmp/all")
 if [ -n "${vg:-}" ]; then
 	reports=$(find "$vg" -name 'vg.*.log' -size +0 | wc -l)
 	if [ "$reports" = 0 ]; then
@@ -76,7 +170,7 @@ if [ -n "${vg:-}" ]; then
 		find "$vg" -name 'vg.*.log' -size +0 -exec head -n 30 {} \; | sed 's/^/#   /'
 		fail=$((fail + 1))
 	fi
-	rm -rf "$vg"
 fi
+[ "${TIMES:-}" = 1 ] && echo "# time all: $(echo "$start $(now)" | awk '{ printf "%.1f", $2 - $1 }') s on $jobs lanes"
 echo "xsavectl tests: $pass passed, $fail failed"
 [ "$status" = 0 ] && [ "$fail" = 0 ]

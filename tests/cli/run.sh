@@ -14,10 +14,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 data=$(cd "$here/../data" && pwd)
 : "${XSAVECTL:?set XSAVECTL to the binary}" "${MKXSAVE:?set MKXSAVE to tests/gen/mkxsave}"
 : "${MKSTREAM:?set MKSTREAM to tests/gen/mkstream}"
-pass=0
-fail=0
-# CASES=GLOB runs only the cases it names (tests/mutants.sh).
-for dir in "$here"/cases/${CASES:-*}/; do
+# CASES=GLOB runs only the cases it names (tests/mutants.sh).  JOBS cases (default: the CPUs)
+# run at once, each in its own directory; their lines come out at the end, in the cases' order.
+
+# run_case DIR: run one case; its diffs and its "ok"/"not ok" line on stdout.
+run_case() {
+	dir=$1
 	name=$(basename "$dir")
 	work=$(mktemp -d)
 	mkdir "$work/.bin"
@@ -66,13 +68,46 @@ for dir in "$here"/cases/${CASES:-*}/; do
 		sed 's/^/# /' "$work/.diff" | head -20
 	fi
 	if [ $ok = 1 ]; then
-		pass=$((pass + 1))
 		echo "ok - $name"
 	else
-		fail=$((fail + 1))
 		echo "not ok - $name"
 	fi
 	rm -rf "$work"
+}
+
+res=$(mktemp -d)
+trap 'rm -rf "$res"' EXIT
+trap 'exit 130' INT TERM HUP
+i=0
+for dir in "$here"/cases/${CASES:-*}/; do
+	i=$((i + 1))
+	echo "$dir" >"$res/$i.dir"
+done
+ncases=$i
+# A lane takes the next case no lane has taken (mkdir is the lock).
+lane() {
+	k=1
+	while [ $k -le $ncases ]; do
+		mkdir "$res/$k.taken" 2>/dev/null && run_case "$(cat "$res/$k.dir")" >"$res/$k.out" 2>&1
+		k=$((k + 1))
+	done
+}
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+j=0
+while [ $j -lt "$jobs" ]; do
+	lane &
+	j=$((j + 1))
+done
+wait
+# Every case's lines in the cases' order.
+pass=0
+fail=0
+k=1
+while [ $k -le $ncases ]; do
+	cat "$res/$k.out" 2>/dev/null || echo "not ok - $(basename "$(cat "$res/$k.dir")"): not run"
+	if tail -n 1 "$res/$k.out" 2>/dev/null | grep -q '^ok - '; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+	k=$((k + 1))
 done
 echo "# cli: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -245,6 +245,8 @@ fi
 inplace_done=no
 
 # --- one QEMU version: $V, run as $QEMU, in its own directory -------------------
+# Each *_checks function below is one named group; they run in this order and share the
+# streams the earlier ones saved (max2.bin, q35.bin, F.bin, ...) in the version's directory.
 version_checks() {
 	mkdir "$work/$V" && cd "$work/$V" || return
 	cp "$GUEST" guest.bin
@@ -254,7 +256,25 @@ version_checks() {
 	{ [ "$major" -gt 8 ] || { [ "$major" = 8 ] && [ "$minor" -ge 2 ]; }; } && has_file=yes
 	[ "$major" -ge 9 ] && has_mapped=yes
 
-	# --- TCG: -cpu max, 2 vCPUs; saved plain and with exec:gzip ----------------------
+	tcg_max_checks
+	noavx_novmdesc_checks
+	q35_checks
+	tcg_force_checks
+	guest_xcr0_option_checks
+	tcg_saves_checks
+	for t in $tr gz; do
+		tcg_transport_checks
+	done
+	guest_xcr0_refusal_checks
+	if [ $inplace_done = no ]; then	# --in-place, and killed midway (once)
+		inplace_done=yes
+		inplace_checks
+	fi
+	kvm_leak_checks && kvm_guest_xcr0_checks
+}
+
+# TCG: -cpu max, 2 vCPUs; saved plain and with exec:gzip: max2.bin, max2.gz
+tcg_max_checks() {
 	vm_pre= vm_cmds='migrate "exec:cat > max2.bin"
 cont
 migrate "exec:gzip -c > max2.gz"'
@@ -290,8 +310,10 @@ migrate "exec:gzip -c > max2.gz"'
 		 xs filter --target needs-patch-6.1.55.json -o pkfixed.bin pkleak.bin >/dev/null &&
 		 xs check -q --target needs-patch-6.1.55.json pkfixed.bin >/dev/null &&
 		 [ "$(field pkfixed.bin xstate_bv)" = 0x7 ] && pattern_ok pkfixed.bin 0 ymm'
+}
 
-	# --- no AVX; no vmdesc ----------------------------------------------------------
+# no AVX; no vmdesc
+noavx_novmdesc_checks() {
 	vm_cmds='migrate "exec:cat > noavx.bin"'
 	c "tcg -cpu max,-avx,-avx2,-mpx,-pku: saved" \
 		'vm log2 tcg max,-avx,-avx2,-mpx,-pku 1 pc - && [ -s noavx.bin ]'
@@ -301,8 +323,10 @@ migrate "exec:gzip -c > max2.gz"'
 	c "suppress-vmdesc=on: saved" 'vm log3 tcg max 1 pc,suppress-vmdesc=on - && [ -s novmdesc.bin ]'
 	c "stream without vmdesc: read with the built-in layout, pattern intact" \
 		'[ "$(field novmdesc.bin vmdesc)" = no ] && pattern_ok novmdesc.bin 0 ymm'
+}
 
-	# --- q35 with more devices (slirp's old-style sections), 3 vCPUs, with and without vmdesc
+# q35 with more devices (slirp's old-style sections), 3 vCPUs, with and without vmdesc: q35.bin, q35nv.bin ($devs)
+q35_checks() {
 	devs="-device ahci -device qemu-xhci"
 	if $QEMU -netdev help 2>/dev/null | grep -qx user; then
 		devs="$devs -netdev user,id=n0 -device e1000,netdev=n0 -netdev user,id=n1"
@@ -329,8 +353,10 @@ migrate "exec:gzip -c > max2.gz"'
 		 xs inspect -r max2.bin | nowalk >d.txt && xs inspect -r --verify max2.bin | nowalk >w.txt &&
 		 cmp -s d.txt w.txt && xs inspect -r q35.bin | nowalk >d.txt &&
 		 xs inspect -r --verify q35.bin | nowalk >w.txt && cmp -s d.txt w.txt'
+}
 
-	# --- filter --force, and QEMU (TCG) loads the result ---------------------------
+# filter --force, and QEMU (TCG) loads the result
+tcg_force_checks() {
 	c "filter refuses to drop PKRU/MPX the guest enabled (exit 1)" \
 		'xs filter --xcr0 0x7 max2.bin -o f.bin >/dev/null 2>&1; [ $? = 1 ] && [ ! -e f.bin ]'
 	c "filter --force --xcr0 0x7: only cpu-section bytes change" \
@@ -350,8 +376,10 @@ migrate "exec:gzip -c > max2.gz"'
 		 [ "$(cmp -l a.raw b.raw | wc -l)" -le 24 ]'
 	c "QEMU (TCG) loads the filtered gzip stream through exec:gzip -dc" \
 		'vm log8 tcg max 2 pc "exec:gzip -dc f.gz" && xs diff f.bin resaved2.bin >/dev/null'
+}
 
-	# --- --guest-xcr0 against the guest XCR0 the stream records (0x21f) ----------
+# --guest-xcr0 against the guest XCR0 the stream records (0x21f)
+guest_xcr0_option_checks() {
 	c "--guest-xcr0 0x7 on a stream recording 0x21f: usage error (exit 64) naming both" \
 		'xs check --xcr0 host --guest-xcr0 0x7 max2.bin >o.txt 2>e.txt; [ $? = 64 ] && [ ! -s o.txt ] &&
 		 grep -q "0x21f" e.txt && grep -q "0x7\>" e.txt'
@@ -363,8 +391,11 @@ migrate "exec:gzip -c > max2.gz"'
 		 xs check --xcr0 0x21f --guest-xcr0 0x21f max2.bin >b.txt 2>&1; [ $a = $? ] && cmp -s a.txt b.txt &&
 		 xs filter --xcr0 0x21f --guest-xcr0 0x21f -o g.bin max2.bin >/dev/null 2>&1 &&
 		 xs filter --xcr0 0x21f -o h.bin max2.bin >/dev/null 2>&1 && cmp -s g.bin h.bin'
+}
 
-	# --- TCG streams: XSTATE_BV not maintained (guest XCR0 0x7: loadable on this KVM)
+# TCG streams: XSTATE_BV not maintained (guest XCR0 0x7: loadable on this KVM):
+# saved through every transport of the version ($tr), t.$t
+tcg_saves_checks() {
 	vm_cmds='migrate "exec:cat > t.cat"
 cont
 migrate "exec:gzip -c > t.gz"'
@@ -403,58 +434,62 @@ migrate_set_capability mapped-ram on'
 	c "extract --vcpu 0 and --vcpu 1 of the 2-vCPU TCG stream differ (XSTATE_BV 0x207, PKRU live)" \
 		'xs extract --vcpu 0 -o m0.xsave max2.bin >/dev/null 2>&1 && xs extract --vcpu 1 -o m1.xsave max2.bin >/dev/null 2>&1 &&
 		 [ "$(sfield m1.xsave xstate_bv)" = 0x207 ] && { xs diff m0.xsave m1.xsave >/dev/null; [ $? = 1 ]; }'
-	for t in $tr gz; do
-		case $t in
-		cat) in="exec:cat f.t.$t" pre= name=exec:cat ;;
-		gz) in="exec:gzip -dc f.t.$t" pre= name=exec:gzip ;;
-		file) in="file:f.t.$t" pre= name=file: ;;
-		mr) in=defer pre="migrate_set_capability mapped-ram on
+}
+
+# One transport $t of the TCG streams above: filtered, loaded on KVM and under TCG
+tcg_transport_checks() {
+	case $t in
+	cat) in="exec:cat f.t.$t" pre= name=exec:cat ;;
+	gz) in="exec:gzip -dc f.t.$t" pre= name=exec:gzip ;;
+	file) in="file:f.t.$t" pre= name=file: ;;
+	mr) in=defer pre="migrate_set_capability mapped-ram on
 migrate_incoming file:f.t.$t" name=mapped-ram ;;
-		mrmf) in=defer pre="migrate_set_capability mapped-ram on
+	mrmf) in=defer pre="migrate_set_capability mapped-ram on
 migrate_set_capability multifd on
 migrate_set_parameter multifd-channels 2
 migrate_incoming file:f.t.$t" name="mapped-ram+multifd" ;;
-		esac
-		# (the re-saves go to exec:cat, which mapped-ram cannot write to)
-		off=
-		case $t in mr*) off="migrate_set_capability multifd off
+	esac
+	# (the re-saves go to exec:cat, which mapped-ram cannot write to)
+	off=
+	case $t in mr*) off="migrate_set_capability multifd off
 migrate_set_capability mapped-ram off
 " ;; esac
-		c "[$name] TCG stream: the pattern, accelerator tcg" \
-			'pattern_ok t.$t 0 ymm && xs inspect t.$t | grep -q "accelerator: *tcg"'
-		c "[$name] filter --xcr0 host sets XSTATE_BV to 0x7 and says so; nothing else changes" \
-			'xs filter --xcr0 host -o f.t.$t t.$t >o.txt 2>&1 && said_xstate_bv o.txt &&
-			 [ "$(sfield f.t.$t xstate_bv)" = 0x7 ] && xs diff t.$t f.t.$t >/dev/null &&
-			 { [ $t = gz ] || [ "$(cmp -l t.$t f.t.$t | wc -l)" = 1 ]; }'
-		if [ $kvm_ok = yes ]; then
-			# the unfiltered stream, through the same transport
-			cp t.$t u.t.$t
-			vm_pre=$(echo "$pre" | sed "s/f\.t\./u.t./")
-			vm_cmds="${off}migrate \"exec:cat > lost.$t\""
-			c "[$name] QEMU+KVM loads the unfiltered TCG stream: every register at its init value" \
-				'vm logk1$t kvm $kcpu 1 pc "$(echo "$in" | sed "s/f\.t\./u.t./")" && init_ok lost.$t 0'
-			if [ $t = cat ]; then
-				ymmh=zero
-				[ "$major" -lt 8 ] && ymmh=kept
-				c "[$name] ... and the re-save's upper YMM halves are $ymmh (7.2 re-saves its own copy of what KVM reports absent)" \
-					'[ "$(upper_ymm lost.$t)" = $ymmh ]'
-			fi
-			vm_pre=$pre vm_cmds="${off}migrate \"exec:cat > kept.$t\""
-			c "[$name] QEMU+KVM loads the filtered stream: every register survives (diff equal)" \
-				'vm logk2$t kvm $kcpu 1 pc "$in" && xs diff t.$t kept.$t >/dev/null &&
-				 pattern_ok kept.$t 0 ymm'
-		else
-			skip "[$V] [$name] /dev/kvm cannot be opened: the TCG stream is not loaded on KVM"
+	c "[$name] TCG stream: the pattern, accelerator tcg" \
+		'pattern_ok t.$t 0 ymm && xs inspect t.$t | grep -q "accelerator: *tcg"'
+	c "[$name] filter --xcr0 host sets XSTATE_BV to 0x7 and says so; nothing else changes" \
+		'xs filter --xcr0 host -o f.t.$t t.$t >o.txt 2>&1 && said_xstate_bv o.txt &&
+		 [ "$(sfield f.t.$t xstate_bv)" = 0x7 ] && xs diff t.$t f.t.$t >/dev/null &&
+		 { [ $t = gz ] || [ "$(cmp -l t.$t f.t.$t | wc -l)" = 1 ]; }'
+	if [ $kvm_ok = yes ]; then
+		# the unfiltered stream, through the same transport
+		cp t.$t u.t.$t
+		vm_pre=$(echo "$pre" | sed "s/f\.t\./u.t./")
+		vm_cmds="${off}migrate \"exec:cat > lost.$t\""
+		c "[$name] QEMU+KVM loads the unfiltered TCG stream: every register at its init value" \
+			'vm logk1$t kvm $kcpu 1 pc "$(echo "$in" | sed "s/f\.t\./u.t./")" && init_ok lost.$t 0'
+		if [ $t = cat ]; then
+			ymmh=zero
+			[ "$major" -lt 8 ] && ymmh=kept
+			c "[$name] ... and the re-save's upper YMM halves are $ymmh (7.2 re-saves its own copy of what KVM reports absent)" \
+				'[ "$(upper_ymm lost.$t)" = $ymmh ]'
 		fi
-		vm_pre=$pre
-		vm_cmds="${off}migrate \"exec:cat > tcg.$t\""
-		c "[$name] the filtered stream loads under TCG and re-saves equal" \
-			'vm logk3$t tcg max,-mpx,-pku 1 pc "$in" && xs diff f.t.$t tcg.$t >/dev/null &&
-			 xs diff t.$t tcg.$t >/dev/null'
-		vm_pre=
-	done
+		vm_pre=$pre vm_cmds="${off}migrate \"exec:cat > kept.$t\""
+		c "[$name] QEMU+KVM loads the filtered stream: every register survives (diff equal)" \
+			'vm logk2$t kvm $kcpu 1 pc "$in" && xs diff t.$t kept.$t >/dev/null &&
+			 pattern_ok kept.$t 0 ymm'
+	else
+		skip "[$V] [$name] /dev/kvm cannot be opened: the TCG stream is not loaded on KVM"
+	fi
+	vm_pre=$pre
+	vm_cmds="${off}migrate \"exec:cat > tcg.$t\""
+	c "[$name] the filtered stream loads under TCG and re-saves equal" \
+		'vm logk3$t tcg max,-mpx,-pku 1 pc "$in" && xs diff f.t.$t tcg.$t >/dev/null &&
+		 xs diff t.$t tcg.$t >/dev/null'
+	vm_pre=
+}
 
-	# --- a guest XCR0 the target lacks: refusal, --force, on KVM below -------
+# A guest XCR0 the target lacks: refusal, --force, on KVM below
+guest_xcr0_refusal_checks() {
 	c "filter --xcr0 host on -cpu max (guest XCR0 0x21f): refused (exit 1), the guest XCR0 named, no file named as output" \
 		'xs filter --xcr0 host -o r.bin max2.bin >o.txt 2>e.txt; [ $? = 1 ] && [ ! -e r.bin ] &&
 		 ! cat o.txt e.txt | grep -v "^output: *-\( \|$\)" | grep -q "output:" &&
@@ -464,17 +499,14 @@ migrate_set_capability mapped-ram off
 		 [ "$(guest_change o.txt xcr0)" = "0x21f 0x7" ] && cr4=$(guest_change o.txt cr4) &&
 		 [ $((${cr4% *} ^ ${cr4#* })) = $((1 << 22)) ] &&
 		 [ "$(xs inspect F.bin | grep -c "guest_xcr0: *0x7 ")" = 2 ] && only_in_cpu_sections max2.bin F.bin'
+}
 
-	# --- --in-place, and killed midway (once) ------------------------------------
-	if [ $inplace_done = no ]; then
-		inplace_done=yes
-		inplace_checks
-	fi
-
-	# --- KVM: unloadable state; each version's answer; the fix ------------------
+# KVM: unloadable state; each version's answer; the fix
+# (1 where KVM cannot be used here or this host's KVM loads every component: skipped)
+kvm_leak_checks() {
 	if [ $kvm_ok = no ]; then
 		skip "[$V] /dev/kvm cannot be opened: KVM round trips not run"
-		return
+		return 1
 	fi
 	leak=
 	for bit in 0x200 0x20 0x20000; do
@@ -482,7 +514,7 @@ migrate_set_capability mapped-ram off
 	done
 	if [ -z "$leak" ]; then
 		skip "[$V] this host's KVM loads PKRU, AVX-512 and AMX: no component to leak"
-		return
+		return 1
 	fi
 	# pc and q35 without vmdesc through exec:cat; pc through mapped-ram with multifd
 	mrmf="migrate_set_capability mapped-ram on
@@ -525,8 +557,11 @@ migrate_incoming file:" what="$machine, mapped-ram+multifd"
 			 xs diff fixed.$m kept.$m >/dev/null && xs diff leak.$m kept.$m >/dev/null && pattern_ok kept.$m 0 ymm'
 	done
 	vm_pre=
+	return 0
+}
 
-	# --- the guest XCR0 the target lacks (-cpu max, above) on KVM ------------------
+# The guest XCR0 the target lacks (-cpu max, above) on KVM
+kvm_guest_xcr0_checks() {
 	vm_cmds='migrate "exec:cat > xlost.bin"'
 	vm log13 kvm $kcpu 2 pc "exec:cat max2.bin"
 	if [ -z "$(put_error XCRs)" ]; then
@@ -549,6 +584,7 @@ migrate_incoming file:" what="$machine, mapped-ram+multifd"
 		 { xs diff --all q35.bin q35kvm.bin >d.txt 2>&1; [ $? = 1 ]; } && [ "$(diff_regs d.txt)" = pkru ] &&
 		 pattern_ok q35kvm.bin 2 ymm'
 }
+
 
 inplace_checks() {
 	cp max2.bin ip.bin
