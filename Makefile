@@ -142,7 +142,8 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 
 # The formats' own test links the CLI's lower rooms (src/fmt, src/sys, the output tree), no command.
 FMT_TEST_OBJ = $(filter $(BUILD)/src/fmt/% $(BUILD)/src/sys/% $(BUILD)/src/out/out.o \
-	$(BUILD)/src/out/text.o $(BUILD)/src/out/json.o $(BUILD)/src/fail.o $(BUILD)/src/util.o,$(CLI_OBJ))
+	$(BUILD)/src/out/text.o $(BUILD)/src/out/json.o $(BUILD)/src/fail.o $(BUILD)/src/util.o \
+	$(BUILD)/src/exitcodes.o,$(CLI_OBJ))
 $(BUILD)/tests/test_formats: tests/unit/test_formats.c tests/unit/check.h $(FMT_TEST_OBJ) $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(FMT_TEST_OBJ) $(BUILD)/libxsave.a $(LIBS)

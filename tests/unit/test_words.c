@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include <xsave/internal.h>
 #include <xsave/layout.h>
 
 #include "check.h"
