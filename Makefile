@@ -38,12 +38,15 @@ LIB_SRC = lib/rd.c lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.
 	  lib/qemu_stream.c lib/qemu_cursor.c lib/qemu_ram.c lib/qemu_cpu.c lib/qemu_vmdesc.c \
 	  lib/text.c lib/kprobe.c lib/profile.c lib/journal.c lib/version.c
 # The CLI: commands and their shared options in src/, input formats in src/fmt/,
-# output and showing in src/out/, I/O and the live host and KVM in src/sys/.
+# output and showing in src/out/, I/O and the live host and KVM in src/sys/, the
+# compressions in src/codec/.
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/options.c src/targets.c src/batch.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c \
 	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/fmt/qemu_journal.c \
-	  src/fmt/libvirt.c src/fmt/codec.c \
+	  src/fmt/libvirt.c \
+	  src/codec/codec.c src/codec/gzip.c src/codec/bzip2.c src/codec/xz.c src/codec/lzop.c \
+	  src/codec/zstd.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \
 	  src/sys/io.c src/sys/patchcopy.c src/sys/progress.c src/sys/host_facts.c \

@@ -122,7 +122,7 @@ static int run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	img = standalone(&s->st, &size, &bv);
-	rc = io_write_atomic(a.output, img, size, false, NULL);
+	rc = io_write_atomic(a.output, img, size, CODEC_NONE, NULL);
 	free(img);
 	if (rc || !strcmp(a.output, "-")) {
 		input_free(&in);

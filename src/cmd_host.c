@@ -108,7 +108,7 @@ static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;
 	}
-	rc = io_write_atomic(a->save, (const uint8_t *)buf, len, false, NULL);
+	rc = io_write_atomic(a->save, (const uint8_t *)buf, len, CODEC_NONE, NULL);
 	free(buf);
 	return rc;
 }

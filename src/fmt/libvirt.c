@@ -17,7 +17,7 @@
 
 #include "cmd.h"
 #include "exitcodes.h"
-#include "fmt/codec.h"
+#include "codec/codec.h"
 #include "fmt/format.h"
 #include "fmt/qemu_stream.h"
 #include "util.h"
@@ -249,7 +249,6 @@ int libvirt_header(struct stream *s)
 	rc = header_numbers(s, h);
 	if (!rc)
 		rc = header_xml(s);
-	s->gzip = s->codec == CODEC_GZIP;
 	return rc;
 }
 
@@ -257,7 +256,7 @@ int libvirt_header(struct stream *s)
 
 static bool libvirt_sniff(const struct io_src *src)
 {
-	return !src->gzip && src->nmagic >= LV_MAGIC_LEN &&
+	return src->codec == CODEC_NONE && src->nmagic >= LV_MAGIC_LEN &&
 	       (!memcmp(src->magic, LIBVIRT_MAGIC, LV_MAGIC_LEN) ||
 		!memcmp(src->magic, LIBVIRT_MAGIC_PART, LV_MAGIC_LEN));
 }

@@ -50,7 +50,7 @@ static int rewrite(const struct stream *s, const struct xs_qpatch *p, unsigned n
 		return EXIT_CANTCREAT;
 	}
 	/* The journal holds the image's bytes: it gets the image's mode, not the umask's. */
-	rc = io_write_atomic(journal, j, jlen, false, &s->st);
+	rc = io_write_atomic(journal, j, jlen, CODEC_NONE, &s->st);
 	for (unsigned i = 0; i < n && !rc; i++)
 		if (io_write_full(fd, p[i].data, p[i].len, (int64_t)p[i].off)) {
 			msg_err("'%s': write error at offset 0x%llx: %s (the journal '%s' holds the "

@@ -18,7 +18,7 @@
 
 #include <xsave/qstream.h>
 
-#include "fmt/codec.h"
+#include "codec/codec.h"
 #include "sys/io.h"
 
 /* libvirt's virQEMUSaveHeader (src/qemu/qemu_saveimage.h). */
@@ -31,8 +31,8 @@ struct stream {
 	int fd;
 	struct stat st;
 	const char *container;	/* "raw", "gzip", "libvirt" */
-	bool gzip;		/* the stream bytes are gzip'ed (codec == CODEC_GZIP) */
 	enum codec codec;	/* what the stream bytes are compressed with */
+	struct codec_rd *rd;	/* a compressed file's decoder, started by the sniff (io_open) */
 	bool sparse;		/* libvirt's sparse format: holes to keep */
 	uint64_t start;		/* file offset where the stream (or its compressed data) starts */
 	/* libvirt */

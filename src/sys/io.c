@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "exitcodes.h"
 #include "sys/io.h"
 #include "util.h"
@@ -164,140 +162,44 @@ static ssize_t plain_step(void *ctx, const struct io_file *f, uint8_t *p, size_t
 	return r;
 }
 
-static ssize_t gzip_step(void *ctx, const struct io_file *f, uint8_t *p, size_t n)
+/* The next piece of a compressed input, its failure printed once. */
+static ssize_t codec_step(void *ctx, const struct io_file *f, uint8_t *p, size_t n)
 {
-	(void)f;
-	return io_gzread(ctx, p, n);
+	struct xs_diag d;
+	ssize_t k = codec_read(ctx, p, n, &d);
+
+	if (k < 0)
+		msg_diag(f->path, &d);
+	return k;
 }
 
-#define GZ_IN (256u * 1024)
-
-/* Messages of the gzip reader, unless it only sniffs the first bytes. */
-#define gz_err(z, ...) ((z)->quiet ? (void)0 : msg_err(__VA_ARGS__))
-
-int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size)
+int io_codec_open(enum codec c, int fd, uint64_t at, struct codec_rd **r, struct xs_diag *d)
 {
-	memset(z, 0, sizeof(*z));
-	z->fd = fd;
-	z->path = path;
-	z->size = size;
-	z->in_off = at;
-	z->in = xmalloc(GZ_IN);
-	z->strm = xcalloc(1, sizeof(z_stream));
-	if (inflateInit2((z_stream *)z->strm, 16 + MAX_WBITS) != Z_OK) {
-		io_gz_close(z);
-		msg_err("'%s': cannot start gzip decompression", path);
-		return EXIT_SOFTWARE;
-	}
-	return 0;
-}
+	const struct codec_in in = { .fd = fd, .pread = io_pread, .forward_only = io_is_pipe(fd) };
 
-void io_gz_close(struct io_gz *z)
-{
-	if (z->strm)
-		inflateEnd((z_stream *)z->strm);
-	free(z->strm);
-	free(z->in);
-	z->strm = NULL;
-	z->in = NULL;
-}
-
-/* Refill the input; 0 at the end of the file, -1 on a read error (message printed). */
-static int gz_fill(struct io_gz *z)
-{
-	z_stream *s = z->strm;
-	ssize_t r;
-
-	do
-		r = io_pread(z->fd, z->in, GZ_IN, z->in_off);
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		gz_err(z, "'%s': read error at offset 0x%llx: %s", z->path,
-			(unsigned long long)z->in_off, strerror(errno));
-		return -1;
-	}
-	s->next_in = z->in;
-	s->avail_in = (uInt)r;
-	z->in_off += (uint64_t)r;
-	return r > 0;
-}
-
-/* Offset in the compressed file of the next unread input byte. */
-static uint64_t gz_pos(const struct io_gz *z)
-{
-	return z->in_off - ((z_stream *)z->strm)->avail_in;
+	return codec_rd_open(c, &in, at, r, d);
 }
 
 /*
- * After a gzip member: another member (as gzip -dc reads concatenated files),
- * or nothing but zero padding.  1: another member follows; 0: the end;
- * negative: an exit code.
+ * A compressed input: its decoder, which gives the first bytes for the sniffers and then
+ * goes on for the reader.  0 or an exit code (message printed).
  */
-static int gz_after_member(struct io_gz *z)
+static int sniff_codec(struct io_src *src)
 {
-	z_stream *s = z->strm;
+	struct xs_diag d;
+	int rc;
 
-	for (;;) {
-		if (!s->avail_in) {
-			int r = gz_fill(z);
-
-			if (r <= 0)
-				return r < 0 ? -EXIT_NOINPUT : 0;
-		}
-		if (s->next_in[0] == 0x1f) {
-			inflateReset(s);
-			return 1;
-		}
-		if (s->next_in[0]) {
-			gz_err(z, "'%s': offset 0x%llx (compressed): data after the end of the gzip "
-				"stream (byte 0x%02x)", z->path, (unsigned long long)gz_pos(z),
-				s->next_in[0]);
-			return -EXIT_DATAERR;
-		}
-		s->next_in++;
-		s->avail_in--;
-	}
-}
-
-ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n)
-{
-	z_stream *s = z->strm;
-
-	if (z->done || !n)
+	src->codec = codec_sniff(src->magic, src->nmagic, IO_CODECS);
+	if (src->codec == CODEC_NONE)
 		return 0;
-	s->next_out = p;
-	s->avail_out = n > (1u << 30) ? 1u << 30 : (uInt)n;
-	while (s->avail_out) {
-		int r;
-
-		if (!s->avail_in) {
-			r = gz_fill(z);
-			if (r < 0)
-				return -EXIT_NOINPUT;
-			if (r == 0) {
-				gz_err(z, "'%s': offset 0x%llx (compressed): gzip data ends early",
-					z->path, (unsigned long long)z->in_off);
-				return -EXIT_DATAERR;
-			}
-		}
-		r = inflate(s, Z_NO_FLUSH);
-		if (r == Z_STREAM_END) {
-			r = gz_after_member(z);
-			if (r < 0)
-				return r;
-			if (r == 0) {
-				z->done = true;
-				break;
-			}
-			continue;
-		}
-		if (r != Z_OK && r != Z_BUF_ERROR) {
-			gz_err(z, "'%s': offset 0x%llx (compressed): gzip data is corrupt: %s",
-				z->path, (unsigned long long)gz_pos(z), s->msg ? s->msg : "bad data");
-			return -EXIT_DATAERR;
-		}
+	rc = io_codec_open(src->codec, src->fd, 0, &src->rd, &d);
+	if (rc) {
+		msg_diag(src->path, &d);
+		return rc;
 	}
-	return (ssize_t)((uInt)(n > (1u << 30) ? 1u << 30 : n) - s->avail_out);
+	/* The first bytes only: a failure there is kept for the reader to report. */
+	src->nmagic = codec_peek(src->rd, src->magic, sizeof(src->magic));
+	return 0;
 }
 
 /* What a non-regular file is, for the message that refuses it. */
@@ -318,7 +220,8 @@ static const char *file_kind(mode_t m)
 
 int io_open(const char *path, struct io_src *src)
 {
-	unsigned char magic[2];
+	ssize_t n;
+	int rc;
 
 	memset(src, 0, sizeof(*src));
 	src->path = path;
@@ -360,26 +263,12 @@ int io_open(const char *path, struct io_src *src)
 		return EXIT_NOINPUT;
 	}
 	(void)fcntl(src->fd, F_SETFL, 0);
-	src->gzip = io_pread(src->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-	if (!src->gzip) {
-		ssize_t n = io_pread(src->fd, src->magic, sizeof(src->magic), 0);
-
-		src->nmagic = n > 0 ? (size_t)n : 0;
-		return 0;
-	}
-	struct io_gz z;
-	ssize_t n;
-
-	if (io_gz_open(&z, src->fd, 0, path, (uint64_t)src->st.st_size)) {
-		io_close(src->fd);
-		return EXIT_SOFTWARE;
-	}
-	/* The first bytes only: errors further in are the reader's to report. */
-	z.quiet = true;
-	n = io_gzread(&z, src->magic, sizeof(src->magic));
+	n = io_pread(src->fd, src->magic, sizeof(src->magic), 0);
 	src->nmagic = n > 0 ? (size_t)n : 0;
-	io_gz_close(&z);
-	return 0;
+	rc = sniff_codec(src);
+	if (rc)
+		io_close(src->fd);
+	return rc;
 }
 
 int io_read_src(struct io_src *src, size_t max, struct io_file *f)
@@ -388,26 +277,17 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f)
 
 	memset(f, 0, sizeof(*f));
 	f->path = src->path;
-	f->gzip = src->gzip;
+	f->codec = src->codec;
 	f->st = src->st;
-	if (!io_is_pipe(src->fd) && lseek(src->fd, 0, SEEK_SET)) {
+	if (src->rd) {
+		rc = read_all(f, max, codec_step, src->rd, " (decompressed)");
+	} else if (!io_is_pipe(src->fd) && lseek(src->fd, 0, SEEK_SET)) {
 		msg_err("'%s': cannot seek: %s", src->path, strerror(errno));
-		io_close(src->fd);
-		return EXIT_NOINPUT;
-	}
-	if (f->gzip) {
-		struct io_gz z;
-
-		rc = io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size);
-		if (!rc)
-			rc = read_all(f, max, gzip_step, &z, " (decompressed)");
-		io_gz_close(&z);
-		io_close(src->fd);
+		rc = EXIT_NOINPUT;
 	} else {
 		rc = read_all(f, max, plain_step, &src->fd, "");
-		io_close(src->fd);
 	}
-	src->fd = -1;
+	io_src_close(src);
 	if (rc)
 		io_free(f);	/* never hand back a partial input */
 	return rc;
@@ -421,10 +301,10 @@ int io_read(const char *path, size_t max, struct io_file *f)
 	return rc ? rc : io_read_src(&src, max, f);
 }
 
-int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
+int io_decompress_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 {
 	const char *dir = getenv("TMPDIR");
-	struct io_gz z;
+	struct xs_diag d;
 	uint8_t *buf;
 	int out, rc = 0;
 
@@ -444,15 +324,12 @@ int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 			src->path, dir, strerror(errno));
 		return EXIT_CANTCREAT;
 	}
-	if (io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size)) {
-		close(out);
-		return EXIT_SOFTWARE;
-	}
 	buf = xmalloc(1 << 20);
 	for (uint64_t have = 0;; ) {
-		ssize_t n = io_gzread(&z, buf, 1 << 20);
+		ssize_t n = codec_read(src->rd, buf, 1 << 20, &d);
 
 		if (n < 0) {
+			msg_diag(src->path, &d);
 			rc = (int)-n;
 			break;
 		}
@@ -469,8 +346,7 @@ int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 			break;
 	}
 	free(buf);
-	io_gz_close(&z);
-	io_close(src->fd);
+	io_src_close(src);
 	src->fd = out;
 	if (rc) {
 		close(out);
@@ -481,6 +357,8 @@ int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 
 void io_src_close(struct io_src *src)
 {
+	codec_rd_close(src->rd);
+	src->rd = NULL;
 	if (src->fd >= 0)
 		io_close(src->fd);
 	src->fd = -1;
@@ -594,7 +472,8 @@ static int out_path_ok(const char *path)
 	return rc;
 }
 
-int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o)
+int io_out_open(const char *path, enum codec codec, const struct stat *mode_from,
+		struct io_out *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->path = path;
@@ -612,22 +491,43 @@ int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struc
 			return EXIT_CANTCREAT;
 		}
 	}
-	return gzip ? io_out_gzip(o) : 0;
+	return codec != CODEC_NONE ? io_out_compress(o, codec, NULL) : 0;
 }
 
-int io_out_gzip(struct io_out *o)
+/* The compressor's sink: the output file, its errno kept for io_out_error. */
+static int out_put(void *ctx, const uint8_t *p, size_t n)
 {
-	int fd = dup(o->fd);
+	struct io_out *o = ctx;
 
-	o->gz = fd < 0 ? NULL : gzdopen(fd, "wb");
-	if (!o->gz) {
-		if (fd >= 0)
-			close(fd);
-		msg_err("'%s': cannot start gzip compression", o->path);
-		io_out_abort(o);
-		return EXIT_SOFTWARE;
+	if (write_all(o->fd, p, n)) {
+		o->werr = errno;
+		return -1;
 	}
 	return 0;
+}
+
+/* A compressor's failure @rc (@d): a write error as io_out_error says it, else @d. */
+static int out_codec_error(struct io_out *o, int rc, const struct xs_diag *d)
+{
+	if (o->werr) {
+		errno = o->werr;
+		return io_out_error(o);
+	}
+	msg_diag(o->path, d);
+	return rc;
+}
+
+int io_out_compress(struct io_out *o, enum codec codec, const struct codec_rd *like)
+{
+	const struct codec_out sink = { .put = out_put, .ctx = o };
+	struct xs_diag d;
+	int rc = codec_wr_open(codec, &sink, like, &o->wr, &d);
+
+	if (rc) {
+		rc = out_codec_error(o, rc, &d);
+		io_out_abort(o);
+	}
+	return rc;
 }
 
 int io_out_error(struct io_out *o)
@@ -663,18 +563,11 @@ static int out_name(struct io_out *o)
 
 int io_out_write(struct io_out *o, const void *p, size_t n)
 {
-	if (o->gz) {
-		const uint8_t *q = p;
+	if (o->wr) {
+		struct xs_diag d;
+		int rc = codec_write(o->wr, p, n, &d);
 
-		while (n) {
-			unsigned chunk = n > (1u << 30) ? 1u << 30 : (unsigned)n;
-
-			if (gzwrite(o->gz, q, chunk) != (int)chunk)
-				return io_out_error(o);
-			q += chunk;
-			n -= chunk;
-		}
-		return 0;
+		return rc ? out_codec_error(o, rc, &d) : 0;
 	}
 	return write_all(o->fd, p, n) ? io_out_error(o) : 0;
 }
@@ -683,15 +576,13 @@ int io_out_commit(struct io_out *o)
 {
 	int rc = 0;
 
-	if (o->gz) {
-		int z = gzclose_w(o->gz);
+	if (o->wr) {
+		struct xs_diag d;
 
-		o->gz = NULL;
-		if (z != Z_OK) {
-			if (z != Z_ERRNO)
-				errno = EIO;
-			rc = io_out_error(o);
-		}
+		rc = codec_wr_finish(o->wr, &d);
+		o->wr = NULL;
+		if (rc)
+			rc = out_codec_error(o, rc, &d);
 	}
 	if (!o->tmp && !o->anon)
 		return rc;
@@ -724,9 +615,8 @@ int io_out_commit(struct io_out *o)
 
 void io_out_abort(struct io_out *o)
 {
-	if (o->gz)
-		gzclose_w(o->gz);
-	o->gz = NULL;
+	codec_wr_free(o->wr);
+	o->wr = NULL;
 	if (!o->tmp && !o->anon)
 		return;
 	if (o->fd >= 0)
@@ -738,11 +628,11 @@ void io_out_abort(struct io_out *o)
 	o->tmp = NULL;
 }
 
-int io_write_atomic(const char *path, const uint8_t *buf, size_t len, bool gzip,
+int io_write_atomic(const char *path, const uint8_t *buf, size_t len, enum codec codec,
 		    const struct stat *mode_from)
 {
 	struct io_out o;
-	int rc = io_out_open(path, gzip, mode_from, &o);
+	int rc = io_out_open(path, codec, mode_from, &o);
 
 	if (rc)
 		return rc;
