@@ -177,16 +177,20 @@ static int rd_next_member(struct codec_rd *r)
 	}
 }
 
+ssize_t codec_rd_corrupt(struct codec_rd *r, int st)
+{
+	if (st == STEP_TRUNCATED)
+		return codec_rd_bad(r, EXIT_DATAERR, TRUNCATED);
+	return codec_rd_bad(r, EXIT_DATAERR, "is corrupt: %s", r->why);
+}
+
 /* The diagnostic of a step that failed (STEP_CORRUPT and after); minus the exit code. */
 static ssize_t rd_failure(struct codec_rd *r, int st)
 {
 	switch (st) {
 	case STEP_CORRUPT:
-		if (r->ops->corrupt)
-			return r->ops->corrupt(r);
-		return codec_rd_bad(r, EXIT_DATAERR, "is corrupt: %s", r->why);
 	case STEP_TRUNCATED:
-		return codec_rd_bad(r, EXIT_DATAERR, TRUNCATED);
+		return r->ops->failed ? r->ops->failed(r, st) : codec_rd_corrupt(r, st);
 	case STEP_NOMEM:
 		return codec_rd_bad(r, EXIT_SOFTWARE, "cannot be decompressed: out of memory");
 	case STEP_LIMIT:

@@ -49,7 +49,8 @@ struct rd_ops {
 	int (*member)(struct codec_rd *r);		/* a member begins (or fails) */
 	/* One call: up to @n bytes into @p, *made of them; @eof: no input is left. */
 	int (*step)(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made);
-	ssize_t (*corrupt)(struct codec_rd *r);	/* reports STEP_CORRUPT (else codec_rd_bad) */
+	/* Reports STEP_CORRUPT or STEP_TRUNCATED @st (else the driver's words); minus an exit code. */
+	ssize_t (*failed)(struct codec_rd *r, int st);
 	void (*end)(struct codec_rd *r);		/* at close */
 };
 
@@ -120,6 +121,8 @@ uint64_t codec_rd_file_pos(const struct codec_rd *r);
 /* Record a failure: "offset X in the decompressed stream (Y in the file): NAME data ..."; -@code. */
 ssize_t codec_rd_bad(struct codec_rd *r, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The driver's words for STEP_CORRUPT (r->why) or STEP_TRUNCATED @st; minus the exit code. */
+ssize_t codec_rd_corrupt(struct codec_rd *r, int st);
 /* Refill the input buffer when it is empty: 1 bytes there, 0 the end of the file, <0 error. */
 int codec_rd_fill(struct codec_rd *r);
 /* Exactly @k input bytes into @dst: 0, or <0 an exit code (truncated: @what names them). */

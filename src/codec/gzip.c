@@ -150,19 +150,20 @@ static int isal_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t 
 }
 
 /*
- * ISA-L found corrupt data: zlib decompresses the member again from its start (output
- * dropped) to the point ISA-L reached, so that the message and both offsets are zlib's.
- * A pipe cannot be read again: ISA-L's own error, in zlib's words, where it stopped.
+ * ISA-L found corrupt data, or the end of the input inside a member (where it may have
+ * decoded a few bytes less than zlib, which takes the last bits one by one): zlib
+ * decompresses the member again from its start (output dropped) to the point ISA-L reached,
+ * or to the end, so that the message and both offsets are zlib's.  A pipe cannot be read
+ * again: ISA-L's own finding, in zlib's words, where it stopped.
  */
-static ssize_t isal_replay(struct codec_rd *r)
+static ssize_t isal_replay(struct codec_rd *r, int st)
 {
 	struct gz_rd *g = r->priv;
-	const char *why = r->why;
-	uint64_t stop = r->out_pos;
+	uint64_t stop = st == STEP_TRUNCATED ? UINT64_MAX : r->out_pos;
 	uint8_t *scratch;
 
 	if (r->src.forward_only)
-		return codec_rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);
+		return codec_rd_corrupt(r, st);
 	free(g->isal);
 	g->isal = NULL;
 	r->ops = &zlib_rd;	/* zlib from here on */
@@ -183,7 +184,7 @@ static ssize_t isal_replay(struct codec_rd *r)
 			break;
 	}
 	free(scratch);
-	return codec_rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);
+	return codec_rd_corrupt(r, st);
 }
 
 static void isal_rd_end(struct codec_rd *r)
@@ -201,7 +202,7 @@ static const struct rd_ops isal_rd = {
 	.init = isal_rd_init,
 	.member = isal_member,
 	.step = isal_step,
-	.corrupt = isal_replay,
+	.failed = isal_replay,
 	.end = isal_rd_end,
 };
 #endif

@@ -3,7 +3,7 @@
  * QEMU migration streams in their containers: a plain file (`migrate
  * "exec:cat > F"`, `file:`), a gzip file (`exec:gzip`), a libvirt saved image
  * (raw, sparse/mapped-ram, or compressed with gzip, bzip2, xz, lzop or zstd:
- * codec.c).  Reading walks the stream with constant memory (a sliding pread
+ * src/codec/).  Reading walks the stream with constant memory (a sliding pread
  * window, or a decompressor); writing copies the container with the cpu
  * sections' changed bytes patched in (compressed again with the same codec; a
  * sparse file's holes kept), or (--in-place, uncompressed) rewrites just those
