@@ -113,6 +113,14 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libxsave.a $(LIBS)
 
+# The codec layer's unit test links the layer itself (src/codec/ and util.c's allocation).
+CODEC_OBJ = $(filter $(BUILD)/src/codec/%,$(CLI_OBJ))
+$(BUILD)/tests/test_codec: tests/unit/test_codec.c tests/unit/check.h $(CODEC_OBJ) \
+		$(BUILD)/src/util.o $(BUILD)/libxsave.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(CODEC_OBJ) $(BUILD)/src/util.o \
+		$(BUILD)/libxsave.a $(LIBS)
+
 $(BUILD)/tests/mkxsave: tests/gen/mkxsave.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $<

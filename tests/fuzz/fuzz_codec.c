@@ -71,7 +71,8 @@ static int unpack(int fd, struct codec_rd **rd, uint8_t **out, size_t *len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[64];
-	int fd = fuzz_file(data, size, path, sizeof(path)), fd2;
+	int fd = fuzz_file(data, size, path, sizeof(path)), fd2 = -1;
+	const struct codec_out sink = { .put = fuzz_put, .ctx = &fd2 };
 	struct codec_rd *rd = NULL, *rd2 = NULL;
 	struct codec_wr *w;
 	uint8_t *a = NULL, *b = NULL;
@@ -81,8 +82,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (unpack(fd, &rd, &a, &alen) == 0) {
 		fd2 = memfd_create("again", MFD_CLOEXEC);
-		const struct codec_out sink = { .put = fuzz_put, .ctx = &fd2 };
-
 		if (fd2 >= 0 && !codec_wr_open(FUZZ_CODEC, &sink, rd, &w, NULL)) {
 			if (codec_write(w, a, alen, NULL))
 				codec_wr_free(w);
