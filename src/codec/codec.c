@@ -273,9 +273,6 @@ static ssize_t rd_plain(struct codec_rd *r, uint8_t *p, size_t n)
 	return (ssize_t)k;
 }
 
-/* gzip through ISA-L where built in, unless XSAVECTL_ZLIB_INFLATE=1 asks for zlib. */
-const struct rd_ops *codec_gzip_rd_ops(void);
-
 static const struct rd_ops *rd_ops_of(enum codec c)
 {
 	return c == CODEC_GZIP ? codec_gzip_rd_ops() : codecs[c]->rd;

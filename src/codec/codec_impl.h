@@ -86,6 +86,8 @@ struct codec_def {
 };
 
 extern const struct codec_def codec_gzip, codec_bzip2, codec_xz, codec_lzop, codec_zstd;
+/* gzip's decoder: ISA-L's where built in, unless XSAVECTL_ZLIB_INFLATE=1 asks for zlib's. */
+const struct rd_ops *codec_gzip_rd_ops(void);
 
 struct codec_rd {
 	enum codec c;

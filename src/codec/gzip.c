@@ -207,8 +207,6 @@ static const struct rd_ops isal_rd = {
 };
 #endif
 
-/* The driver's choice of decoder for gzip. */
-const struct rd_ops *codec_gzip_rd_ops(void);
 const struct rd_ops *codec_gzip_rd_ops(void)
 {
 #ifdef HAVE_ISAL
