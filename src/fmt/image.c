@@ -63,7 +63,7 @@ static void image_show(struct out *o, const struct input *in)
 {
 	const struct io_file *f = in->priv;
 
-	out_str(o, "compression", f->gzip ? "gzip" : "none");
+	out_str(o, "compression", codec_name(f->codec));
 }
 
 static int image_write(struct input *in, const char *dest, struct fail *why)
@@ -72,7 +72,7 @@ static int image_write(struct input *in, const char *dest, struct fail *why)
 	const struct xs_state *st = &in->s[0].st;
 
 	/* The state's bytes: the file read, or filter's copy on the target's layout. */
-	return io_write_atomic(dest, st->img, st->size, f->gzip, &in->st, why);
+	return io_write_atomic(dest, st->img, st->size, f->codec, &in->st, why);
 }
 
 static void image_free(struct input *in)

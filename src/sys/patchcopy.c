@@ -101,7 +101,7 @@ static int copy_span(int fd, const char *path, struct io_out *o, uint64_t off, u
 		ssize_t r;
 		int rc;
 
-		if (!apply && !no_cfr && !o->gz) {
+		if (!apply && !no_cfr && !o->wr) {
 			r = kernel_copy(fd, o, off, len, at);
 			if (r < 0 && cfr_refused(errno)) {
 				no_cfr = true;
