@@ -15,8 +15,9 @@
  *
  * Nothing here prints: a call that fails returns an exit code (65 for bad
  * data) and fills the caller's struct xs_diag with one line (no file name:
- * the caller prints it once, with msg_diag).  A reader remembers its failure
- * and gives it again on every later call.
+ * io.c records it in its caller's struct fail, io_codec_fail(), which the
+ * command prints once).  A reader remembers its failure and gives it again on
+ * every later call.
  */
 #ifndef XSAVECTL_CODEC_H
 #define XSAVECTL_CODEC_H
