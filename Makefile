@@ -49,12 +49,15 @@ LIB_SRC = lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.c lib/rel
 # (through libxsave.a, which carries them), never exported.
 LIB_INTERNAL_SRC = lib/rd.c lib/text.c lib/journal.c
 # The CLI: commands and their shared options in src/, input formats in src/fmt/,
-# output and showing in src/out/, I/O and the live host and KVM in src/sys/.
+# output and showing in src/out/, I/O and the live host and KVM in src/sys/, the
+# compressions in src/codec/.
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/targets.c src/batch.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/cmd_precheck.c \
 	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/sys/journal.c \
-	  src/fmt/libvirt.c src/fmt/codec.c \
+	  src/fmt/libvirt.c \
+	  src/codec/codec.c src/codec/gzip.c src/codec/bzip2.c src/codec/xz.c src/codec/lzop.c \
+	  src/codec/zstd.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \
 	  src/sys/io.c src/sys/patchcopy.c src/sys/progress.c src/sys/host_facts.c \
@@ -140,13 +143,21 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libxsave.a $(LIBS)
 
-# The formats' own test links the CLI's lower rooms (src/fmt, src/sys, the output tree), no command.
-FMT_TEST_OBJ = $(filter $(BUILD)/src/fmt/% $(BUILD)/src/sys/% $(BUILD)/src/out/out.o \
-	$(BUILD)/src/out/text.o $(BUILD)/src/out/json.o $(BUILD)/src/fail.o $(BUILD)/src/util.o \
-	$(BUILD)/src/exitcodes.o,$(CLI_OBJ))
+# The formats' own test links the CLI's lower rooms (src/fmt, src/sys, src/codec, the output
+# tree), no command.
+FMT_TEST_OBJ = $(filter $(BUILD)/src/fmt/% $(BUILD)/src/sys/% $(BUILD)/src/codec/% \
+	$(BUILD)/src/out/out.o $(BUILD)/src/out/text.o $(BUILD)/src/out/json.o $(BUILD)/src/fail.o \
+	$(BUILD)/src/util.o $(BUILD)/src/exitcodes.o,$(CLI_OBJ))
 $(BUILD)/tests/test_formats: tests/unit/test_formats.c tests/unit/check.h $(FMT_TEST_OBJ) $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(FMT_TEST_OBJ) $(BUILD)/libxsave.a $(LIBS)
+# The codec layer's unit test links the layer itself (src/codec/ and util.c's allocation).
+CODEC_OBJ = $(filter $(BUILD)/src/codec/%,$(CLI_OBJ))
+$(BUILD)/tests/test_codec: tests/unit/test_codec.c tests/unit/check.h $(CODEC_OBJ) \
+		$(BUILD)/src/util.o $(BUILD)/src/exitcodes.o $(BUILD)/libxsave.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(CODEC_OBJ) $(BUILD)/src/util.o \
+		$(BUILD)/src/exitcodes.o $(BUILD)/libxsave.a $(LIBS)
 
 $(BUILD)/tests/mkxsave: tests/gen/mkxsave.c
 	@mkdir -p $(dir $@)

@@ -124,7 +124,7 @@ static int run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	img = standalone(&s->st, &size, &bv);
-	rc = fail_said(&why, io_write_atomic(a.output, img, size, false, NULL, &why));
+	rc = fail_said(&why, io_write_atomic(a.output, img, size, CODEC_NONE, NULL, &why));
 	free(img);
 	if (rc || !strcmp(a.output, "-")) {
 		input_free(&in);

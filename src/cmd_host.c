@@ -109,7 +109,7 @@ static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;
 	}
-	rc = fail_said(&why, io_write_atomic(a->save, (const uint8_t *)buf, len, false, NULL, &why));
+	rc = fail_said(&why, io_write_atomic(a->save, (const uint8_t *)buf, len, CODEC_NONE, NULL, &why));
 	free(buf);
 	return rc;
 }

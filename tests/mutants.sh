@@ -83,10 +83,10 @@ mutant "device-sections read: the RAM EOS and footer before the boundary not che
 mutant "device-sections read: a device section may carry the RAM's id" lib/qemu_stream.c \
 	'			if (w->iter[i] == sid)	/* a device section never has the RAM' \
 	'			if (0)	/* a device section never has the RAM' "$(cli stream-boundary-fallback)"
-mutant "ISA-L's errors not replayed through zlib" src/fmt/codec.c \
-	'	if (io_is_pipe(r->fd))
-		return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);' \
-	'	return rd_bad(r, EXIT_DATAERR, "is corrupt: %s", why);' \
+mutant "ISA-L's errors not replayed through zlib" src/codec/gzip.c \
+	'	if (r->src.forward_only)
+		return codec_rd_corrupt(r, st);' \
+	'	return codec_rd_corrupt(r, st);' \
 	'make -s build/tests/mkstream >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/inflate.sh'
 mutant "libvirt header read little-endian only" src/fmt/libvirt.c \
 	'		u32 = xs_rd_u32be_at;' '		(void)0;' "$(cli stream-libvirt-big-endian)"
@@ -130,8 +130,8 @@ mutant "hook: /proc/PID/stat split on spaces" hooks/qemu \
 	'	set -- ${line##*) }' '	set -- ${line#* }' \
 	'XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/hook.sh'
 malformed='make -s build/tests/mkstream build/tests/mkxsave >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKXSAVE=$PWD/build/tests/mkxsave MKSTREAM=$PWD/build/tests/mkstream DATA=$PWD/tests/data sh tests/malformed/run.sh'
-mutant "xz decoder without a memory limit" src/fmt/codec.c \
-	'lzma_stream_decoder(&r->x, XZ_MEMLIMIT, 0)' 'lzma_stream_decoder(&r->x, UINT64_MAX, 0)' "$malformed"
+mutant "xz decoder without a memory limit" src/codec/xz.c \
+	'lzma_stream_decoder(&z->x, XZ_MEMLIMIT, 0)' 'lzma_stream_decoder(&z->x, UINT64_MAX, 0)' "$malformed"
 mutant "zero padding after a decompressed stream unbounded" lib/qemu_stream.c \
 	'if (w->src->end == UINT64_MAX && w->off - end > MAX_TAIL_ZEROS)' 'if (0)' "$malformed"
 mutant "page records not bounded by the declared RAM" lib/qemu_ram.c \

@@ -3,7 +3,7 @@
  * ELF core files through libelf.  Notes are grouped per thread: NT_PRSTATUS
  * opens a thread (Linux and gdb both write it first), the NT_PRFPREG,
  * NT_X86_XSTATE ... notes after it belong to that thread.  gzip'ed cores are
- * decompressed into an unlinked temporary file so libelf can read them, no
+ * decompressed (by the decoder that sniffed them) into an unlinked temporary file so libelf can read them, no
  * further than their headers say they run (elf_extent.c).
  */
 #include <elf.h>
@@ -58,7 +58,7 @@ struct core {
 	const char *path;
 	struct fail *fail;	/* why it could not be read */
 	int fd;			/* the plain core: the input, or its decompressed copy */
-	bool gzip;
+	enum codec codec;	/* the input's compression, kept by the writer */
 	struct stat st;
 	uint64_t size;
 	uint64_t expected;	/* where the last segment ends: > size when the core was cut short */
@@ -292,12 +292,12 @@ static int core_open(struct io_src *src, struct core **out, struct fail *why)
 
 	c->path = src->path;
 	c->fail = why;
-	c->gzip = src->gzip;
+	c->codec = src->codec;
 	c->st = src->st;
-	if (src->gzip) {
+	if (src->rd) {
 		struct elf_extent x = { .path = src->path, .fail = why };
 
-		rc = io_gunzip_to_tmp(src, elf_extent_step, &x);
+		rc = io_decompress_to_tmp(src, elf_extent_step, &x);
 	}
 	c->fd = src->fd;
 	src->fd = -1;
@@ -352,7 +352,7 @@ static int core_write(const struct core *c, const char *dest, struct fail *why)
 		if (t->has_fpreg && t->xstate_len >= FPREG_SHARED)
 			patches_add(&ps, t->fpreg_off, t->img, FPREG_SHARED);
 	}
-	rc = io_out_open(dest, c->gzip, &c->st, &o, why);
+	rc = io_out_open(dest, c->codec, &c->st, &o, why);
 	if (!rc)
 		rc = patchcopy(c->fd, c->path, &o, 0, c->size, &ps);
 	if (rc)
@@ -416,7 +416,7 @@ static void core_show(struct out *o, const struct input *in)
 {
 	const struct core *c = in->priv;
 
-	out_str(o, "compression", c->gzip ? "gzip" : "none");
+	out_str(o, "compression", codec_name(c->codec));
 	out_str(o, "producer", c->producer);
 	if (!strcmp(c->producer, "gdb gcore"))
 		out_note(o, "(XSTATE_BV holds XCR0, not XINUSE: unused components are stored as init)");

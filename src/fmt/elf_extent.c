@@ -4,7 +4,7 @@
  * its ELF header, its program and section header tables and every range they
  * name (a segment's p_offset + p_filesz, a section's sh_offset + sh_size), as
  * the bytes decompressed so far tell, and never beyond CORE_GZIP_MAX.  Called
- * by io_gunzip_to_tmp() after each piece: the tables are read from the
+ * by io_decompress_to_tmp() after each piece: the tables are read from the
  * temporary file as they arrive.  Nothing here judges the core: libelf does,
  * once it is whole; this only stops a bomb.
  */

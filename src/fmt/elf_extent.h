@@ -28,7 +28,7 @@ struct elf_extent {
 };
 
 /*
- * io_gunzip_to_tmp()'s bound (@ctx a struct elf_extent, zeroed but for path):
+ * io_decompress_to_tmp()'s bound (@ctx a struct elf_extent, zeroed but for path):
  * the first @have bytes are in @fd.  0, or EXIT_DATAERR (why in x->fail): the
  * headers name ranges beyond CORE_GZIP_MAX, or data runs past their end.
  */

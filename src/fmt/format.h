@@ -3,7 +3,9 @@
  * The input formats.  Each is one struct format, defined in its own file
  * (image.c, elf_core.c, qemu_stream.c, libvirt.c), and listed once in
  * formats[] (input.c), which input_load() walks in order: the first whose
- * sniff() takes the file reads it.  The compressions are codec.c's.
+ * sniff() takes the file reads it.  The compressions are the codec layer's
+ * (src/codec/), under every format: a compressed file is sniffed and read through
+ * one decoder (io_open, io.h).
  *
  * A command never looks inside a format's data (input->priv): it reads the
  * states, and asks the format to show and to write them.
@@ -39,7 +41,7 @@ struct format {
 	   each state's st.img/st.size, not the bytes it read */
 	bool relocates;
 
-	/* Is @src this format?  (Its first bytes, decompressed if gzip'ed.) */
+	/* Is @src this format?  (Its first bytes, decompressed if compressed: src->codec.) */
 	bool (*sniff)(const struct io_src *src);
 	/*
 	 * Read @src (taken over) into @in: in->priv, in->s.  0 or an exit code,

@@ -51,11 +51,12 @@ static int image_load(const struct fmt_opts *c, struct io_src *src, struct input
 
 	in->priv = f;
 	/* Every other format has declined it: a big file is no XSAVE state at all. */
-	if (!src->gzip && S_ISREG(src->st.st_mode) && src->st.st_size > (off_t)XS_IMAGE_LIMIT) {
+	if (src->codec == CODEC_NONE && S_ISREG(src->st.st_mode) &&
+	    src->st.st_size > (off_t)XS_IMAGE_LIMIT) {
 		io_close(src->fd);
 		if (why && !why->code)
 			why->unrecognised = true;
-		return fail_msg(why, EXIT_DATAERR, in->path, "not XSAVE state in any form xsavectl "
+		return fail_at(why, EXIT_DATAERR, in->path, XS_IMAGE_LIMIT, "not XSAVE state in any form xsavectl "
 				"reads: no QEMU stream, libvirt image or ELF core, and at %lld bytes "
 				"larger than any XSAVE image (%u at most)",
 				(long long)src->st.st_size, XS_IMAGE_LIMIT);
@@ -79,7 +80,7 @@ static void image_show(struct out *o, const struct input *in)
 {
 	const struct io_file *f = in->priv;
 
-	out_str(o, "compression", f->gzip ? "gzip" : "none");
+	out_str(o, "compression", codec_name(f->codec));
 }
 
 static int image_write(struct input *in, const char *dest, struct fail *why)
@@ -88,7 +89,7 @@ static int image_write(struct input *in, const char *dest, struct fail *why)
 	const struct xs_state *st = &in->s[0].st;
 
 	/* The state's bytes: the file read, or filter's copy on the target's layout. */
-	return io_write_atomic(dest, st->img, st->size, f->gzip, &in->st, why);
+	return io_write_atomic(dest, st->img, st->size, f->codec, &in->st, why);
 }
 
 static void image_free(struct input *in)

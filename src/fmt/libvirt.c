@@ -16,8 +16,8 @@
 #include <xsave/rd.h>
 
 #include "exitcodes.h"
+#include "codec/codec.h"
 #include "fail.h"
-#include "fmt/codec.h"
 #include "fmt/format.h"
 #include "fmt/input.h"
 #include "fmt/qemu_stream.h"
@@ -267,7 +267,6 @@ static int libvirt_header(struct stream *s)
 	rc = header_numbers(s, h);
 	if (!rc)
 		rc = header_xml(s);
-	s->gzip = s->codec == CODEC_GZIP;
 	return rc;
 }
 
@@ -275,7 +274,7 @@ static int libvirt_header(struct stream *s)
 
 static bool libvirt_sniff(const struct io_src *src)
 {
-	return !src->gzip && src->nmagic >= LV_MAGIC_LEN &&
+	return src->codec == CODEC_NONE && src->nmagic >= LV_MAGIC_LEN &&
 	       (!memcmp(src->magic, LIBVIRT_MAGIC, LV_MAGIC_LEN) ||
 		!memcmp(src->magic, LIBVIRT_MAGIC_PART, LV_MAGIC_LEN));
 }

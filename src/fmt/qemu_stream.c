@@ -10,7 +10,6 @@
 
 #include "exitcodes.h"
 #include "fail.h"
-#include "fmt/codec.h"
 #include "fmt/format.h"
 #include "fmt/input.h"
 #include "fmt/qemu_stream.h"
@@ -102,11 +101,12 @@ struct gsrc {
 	size_t len;
 	bool eof;
 	int failed;		/* exit code of a codec failure (why in the stream's fail) */
+	struct xs_diag why;	/* its diagnostic, recorded there by parse_stream */
 };
 
 static bool gsrc_fill(struct gsrc *g)
 {
-	ssize_t r = codec_read(g->z, g->buf + g->len, GZBUF - g->len);
+	ssize_t r = codec_read(g->z, g->buf + g->len, GZBUF - g->len, &g->why);
 
 	progress_update(codec_rd_in_pos(g->z));
 
@@ -178,9 +178,8 @@ static bool qemu_sniff(const struct io_src *src)
 /* A stream as QEMU wrote it (`exec:cat`, `file:`), or gzip'ed (`exec:gzip`). */
 static int plain_container(struct stream *s, const struct io_src *src)
 {
-	s->container = src->gzip ? "gzip" : "raw";
-	s->gzip = src->gzip;
-	s->codec = src->gzip ? CODEC_GZIP : CODEC_NONE;
+	s->codec = src->codec;
+	s->container = s->codec != CODEC_NONE ? codec_name(s->codec) : "raw";
 	return 0;
 }
 
@@ -225,10 +224,14 @@ static int parse_stream(struct stream *s)
 	int rc = 1;
 
 	if (s->codec != CODEC_NONE || io_is_pipe(s->fd)) {
-		/* A decompressor, or (standard input as a pipe) the bytes as they come. */
-		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, s->fail, &g.z);
-		if (rc)
+		/* A decompressor (the one the sniff started, continued), or (standard input as a
+		 * pipe) the bytes as they come. */
+		g.z = s->rd;
+		s->rd = NULL;
+		rc = g.z ? 0 : io_codec_open(s->codec, s->fd, s->start, s->path, &g.z, s->fail);
+		if (rc) {
 			return rc;
+		}
 		g.buf = xmalloc(GZBUF);
 		src.get = gsrc_get;
 		src.ctx = &g;
@@ -266,8 +269,10 @@ static int parse_stream(struct stream *s)
 	progress_end();
 	codec_rd_close(g.z);
 	free(g.buf);
+	if (rc == -XS_EIO && g.failed)
+		return io_codec_fail(s->fail, g.failed, s->path, &g.why);
 	if (rc == -XS_EIO)
-		return g.failed ? g.failed : EXIT_NOINPUT;	/* the source said why */
+		return EXIT_NOINPUT;	/* the source said why */
 	if (rc) {
 		if (s->codec != CODEC_NONE)
 			snprintf(d.msg + strlen(d.msg), sizeof(d.msg) - strlen(d.msg),
@@ -287,10 +292,12 @@ int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container 
 	s->path = src->path;
 	s->fail = why;
 	s->fd = src->fd;
+	s->rd = src->rd;	/* continued by the load: the file is decompressed once */
 	s->st = src->st;
 	s->verify = fo->verify;
 	s->progress = fo->progress;
 	src->fd = -1;
+	src->rd = NULL;
 	journal = journal_name(s->path);
 	if (strcmp(s->path, "-") && !access(journal, F_OK))
 		rc = fail_msg(why, EXIT_DATAERR, s->path, "an interrupted 'filter --in-place' left "
@@ -338,6 +345,7 @@ void stream_close(struct stream *s)
 	free(s->vcpu);
 	xs_qstream_free(s->qs);
 	free(s->box);
+	codec_rd_close(s->rd);
 	io_close(s->fd);
 	free(s);
 }
@@ -581,38 +589,33 @@ struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n)
 static int copy_codec(const struct stream *s, struct io_out *o, const struct patches *ps)
 {
 	struct codec_rd *r;
-	struct codec_wr *w = NULL;
+	struct xs_diag d;
 	uint8_t *buf;
 	uint64_t off = 0;
-	int rc = codec_rd_open(s->codec, s->fd, s->start, s->path, o->fail, &r);
+	int rc = io_codec_open(s->codec, s->fd, s->start, s->path, &r, o->fail);
 
 	if (rc)
 		return rc;
 	buf = xmalloc(COPY_CHUNK);
 	for (;;) {
-		ssize_t got = codec_read(r, buf, COPY_CHUNK);
+		ssize_t got = codec_read(r, buf, COPY_CHUNK, &d);
 
 		if (got < 0) {
-			rc = (int)-got;
+			rc = io_codec_fail(o->fail, (int)-got, s->path, &d);
 			break;
 		}
 		/* After the first read: the writer keeps the input's container settings (lzop). */
-		if (!w && (rc = codec_wr_open(s->codec, o->fd, o->path, r, o->fail, &w)))
+		if (!o->wr && (rc = io_out_compress(o, s->codec, r)))
 			break;
 		if (got == 0)
 			break;
 		patches_apply(ps, off, buf, (size_t)got);
 		progress_update(codec_rd_in_pos(r));
-		rc = codec_write(w, buf, (size_t)got);
+		rc = io_out_write(o, buf, (size_t)got);
 		if (rc)
 			break;
 		off += (uint64_t)got;
 	}
-	if (w && !rc) {
-		rc = codec_wr_finish(w);
-		w = NULL;
-	}
-	codec_wr_free(w);
 	codec_rd_close(r);
 	free(buf);
 	return rc;
@@ -624,7 +627,7 @@ int stream_write(const struct stream *s, const char *dest, struct fail *why)
 	struct xs_qpatch *p = stream_patches(s, &n);
 	struct patches ps = { 0 };
 	struct io_out o;
-	int rc = io_out_open(dest, false, &s->st, &o, why);
+	int rc = io_out_open(dest, CODEC_NONE, &s->st, &o, why);
 
 	for (unsigned i = 0; i < n; i++)
 		patches_add(&ps, p[i].off, p[i].data, p[i].len);

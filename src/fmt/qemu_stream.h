@@ -3,7 +3,7 @@
  * QEMU migration streams in their containers: a plain file (`migrate
  * "exec:cat > F"`, `file:`), a gzip file (`exec:gzip`), a libvirt saved image
  * (raw, sparse/mapped-ram, or compressed with gzip, bzip2, xz, lzop or zstd:
- * codec.c; its header is libvirt.c's alone).  Reading walks the stream with constant memory (a sliding pread
+ * src/codec/; its header is libvirt.c's alone).  Reading walks the stream with constant memory (a sliding pread
  * window, or a decompressor); writing copies the container with the cpu
  * sections' changed bytes patched in (compressed again with the same codec; a
  * sparse file's holes kept), or (--in-place, uncompressed) rewrites just those
@@ -18,7 +18,7 @@
 
 #include <xsave/qstream.h>
 
-#include "fmt/codec.h"
+#include "codec/codec.h"
 #include "sys/io.h"
 #include "sys/journal.h"
 
@@ -39,8 +39,8 @@ struct stream {
 	int fd;
 	struct stat st;
 	const char *container;	/* "raw", "gzip", "libvirt" */
-	bool gzip;		/* the stream bytes are gzip'ed (codec == CODEC_GZIP) */
 	enum codec codec;	/* what the stream bytes are compressed with */
+	struct codec_rd *rd;	/* a compressed file's decoder, started by the sniff (io_open) */
 	bool sparse;		/* libvirt's sparse format: holes to keep */
 	uint64_t start;		/* file offset where the stream (or its compressed data) starts */
 	void *box;		/* the container's own data (libvirt.c's header), freed with it */

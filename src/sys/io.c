@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "exitcodes.h"
 #include "fail.h"
 #include "sys/attrs.h"
@@ -18,7 +16,7 @@
 
 /*
  * One step of a reader: up to n bytes into p.  Returns the bytes read, 0 at
- * the end, or minus an exit code after printing the message.
+ * the end, or minus an exit code with why in f->fail.
  */
 static int write_all(int fd, const uint8_t *p, size_t n);
 
@@ -165,144 +163,58 @@ static ssize_t plain_step(void *ctx, const struct io_file *f, uint8_t *p, size_t
 	return r;
 }
 
-static ssize_t gzip_step(void *ctx, const struct io_file *f, uint8_t *p, size_t n)
+/* The next piece of a compressed input, its failure recorded in f->fail. */
+static ssize_t codec_step(void *ctx, const struct io_file *f, uint8_t *p, size_t n)
 {
-	(void)f;
-	return io_gzread(ctx, p, n);
+	struct xs_diag d;
+	ssize_t k = codec_read(ctx, p, n, &d);
+
+	if (k < 0)
+		io_codec_fail(f->fail, (int)-k, f->path, &d);
+	return k;
 }
 
-#define GZ_IN (256u * 1024)
-
-/* Messages of the gzip reader, unless it only sniffs the first bytes. */
-#define gz_err(z, code, ...) \
-	((z)->quiet ? (void)0 : (void)fail_msg((z)->fail, (code), (z)->path, __VA_ARGS__))
-/* The same at offset @off of the compressed file. */
-#define gz_err_at(z, code, off, ...) \
-	((z)->quiet ? (void)0 : (void)fail_at_in((z)->fail, (code), (z)->path, (off), \
-						 " (compressed)", __VA_ARGS__))
-
-int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size,
-	       struct fail *fail)
+int io_codec_fail(struct fail *fail, int code, const char *path, const struct xs_diag *d)
 {
-	memset(z, 0, sizeof(*z));
-	z->fail = fail;
-	z->fd = fd;
-	z->path = path;
-	z->size = size;
-	z->in_off = at;
-	z->in = xmalloc(GZ_IN);
-	z->strm = xcalloc(1, sizeof(z_stream));
-	if (inflateInit2((z_stream *)z->strm, 16 + MAX_WBITS) != Z_OK) {
-		io_gz_close(z);
-		return fail_msg(fail, EXIT_SOFTWARE, path, "cannot start gzip decompression");
+	unsigned long long out, in;
+	char what[64];
+	int n = -1;
+
+	/* A failure in the data: its decompressed-stream offset is the number, the file's said. */
+	if (sscanf(d->msg, CODEC_AT_FMT "%n", &out, &in, &n) == 2 && n > 0) {
+		snprintf(what, sizeof(what), CODEC_AT_WHAT, in);
+		return fail_at_in(fail, code, path, out, what, "%s", d->msg + n);
 	}
-	return 0;
+	return fail_diag(fail, code, path, d);
 }
 
-void io_gz_close(struct io_gz *z)
+int io_codec_open(enum codec c, int fd, uint64_t at, const char *path, struct codec_rd **r,
+		  struct fail *fail)
 {
-	if (z->strm)
-		inflateEnd((z_stream *)z->strm);
-	free(z->strm);
-	free(z->in);
-	z->strm = NULL;
-	z->in = NULL;
-}
+	const struct codec_in in = { .fd = fd, .pread = io_pread, .forward_only = io_is_pipe(fd) };
+	struct xs_diag d;
+	int rc = codec_rd_open(c, &in, at, r, &d);
 
-/* Refill the input; 0 at the end of the file, -1 on a read error (message printed). */
-static int gz_fill(struct io_gz *z)
-{
-	z_stream *s = z->strm;
-	ssize_t r;
-
-	do
-		r = io_pread(z->fd, z->in, GZ_IN, z->in_off);
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		gz_err(z, EXIT_NOINPUT, "read error at offset 0x%llx: %s",
-		       (unsigned long long)z->in_off, strerror(errno));
-		return -1;
-	}
-	s->next_in = z->in;
-	s->avail_in = (uInt)r;
-	z->in_off += (uint64_t)r;
-	return r > 0;
-}
-
-/* Offset in the compressed file of the next unread input byte. */
-static uint64_t gz_pos(const struct io_gz *z)
-{
-	return z->in_off - ((z_stream *)z->strm)->avail_in;
+	return rc ? io_codec_fail(fail, rc, path, &d) : 0;
 }
 
 /*
- * After a gzip member: another member (as gzip -dc reads concatenated files),
- * or nothing but zero padding.  1: another member follows; 0: the end;
- * negative: an exit code.
+ * A compressed input: its decoder, which gives the first bytes for the sniffers and then
+ * goes on for the reader.  0 or an exit code (why in src->fail).
  */
-static int gz_after_member(struct io_gz *z)
+static int sniff_codec(struct io_src *src)
 {
-	z_stream *s = z->strm;
+	int rc;
 
-	for (;;) {
-		if (!s->avail_in) {
-			int r = gz_fill(z);
-
-			if (r <= 0)
-				return r < 0 ? -EXIT_NOINPUT : 0;
-		}
-		if (s->next_in[0] == 0x1f) {
-			inflateReset(s);
-			return 1;
-		}
-		if (s->next_in[0]) {
-			gz_err_at(z, EXIT_DATAERR, gz_pos(z), "data after the end of the gzip "
-				  "stream (byte 0x%02x)", s->next_in[0]);
-			return -EXIT_DATAERR;
-		}
-		s->next_in++;
-		s->avail_in--;
-	}
-}
-
-ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n)
-{
-	z_stream *s = z->strm;
-
-	if (z->done || !n)
+	src->codec = codec_sniff(src->magic, src->nmagic, IO_CODECS);
+	if (src->codec == CODEC_NONE)
 		return 0;
-	s->next_out = p;
-	s->avail_out = n > (1u << 30) ? 1u << 30 : (uInt)n;
-	while (s->avail_out) {
-		int r;
-
-		if (!s->avail_in) {
-			r = gz_fill(z);
-			if (r < 0)
-				return -EXIT_NOINPUT;
-			if (r == 0) {
-				gz_err_at(z, EXIT_DATAERR, z->in_off, "gzip data ends early");
-				return -EXIT_DATAERR;
-			}
-		}
-		r = inflate(s, Z_NO_FLUSH);
-		if (r == Z_STREAM_END) {
-			r = gz_after_member(z);
-			if (r < 0)
-				return r;
-			if (r == 0) {
-				z->done = true;
-				break;
-			}
-			continue;
-		}
-		if (r != Z_OK && r != Z_BUF_ERROR) {
-			gz_err_at(z, EXIT_DATAERR, gz_pos(z), "gzip data is corrupt: %s",
-				  s->msg ? s->msg : "bad data");
-			return -EXIT_DATAERR;
-		}
-	}
-	return (ssize_t)((uInt)(n > (1u << 30) ? 1u << 30 : n) - s->avail_out);
+	rc = io_codec_open(src->codec, src->fd, 0, src->path, &src->rd, src->fail);
+	if (rc)
+		return rc;
+	/* The first bytes only: a failure there is kept for the reader to report. */
+	src->nmagic = codec_peek(src->rd, src->magic, sizeof(src->magic));
+	return 0;
 }
 
 /* What a non-regular file is, for the message that refuses it. */
@@ -323,7 +235,8 @@ static const char *file_kind(mode_t m)
 
 int io_open(const char *path, struct io_src *src, struct fail *fail)
 {
-	unsigned char magic[2];
+	ssize_t n;
+	int rc;
 
 	memset(src, 0, sizeof(*src));
 	src->path = path;
@@ -354,9 +267,8 @@ int io_open(const char *path, struct io_src *src, struct fail *fail)
 		}
 	} else
 		src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (src->fd < 0) {
+	if (src->fd < 0)
 		return fail_msg(fail, EXIT_NOINPUT, path, "cannot open: %s", strerror(errno));
-	}
 	if (io_is_pipe(src->fd)) {
 		/* sniffed below, from the head */
 	} else if (fstat(src->fd, &src->st) || !S_ISREG(src->st.st_mode)) {
@@ -365,26 +277,12 @@ int io_open(const char *path, struct io_src *src, struct fail *fail)
 				file_kind(src->st.st_mode));
 	}
 	(void)fcntl(src->fd, F_SETFL, 0);
-	src->gzip = io_pread(src->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-	if (!src->gzip) {
-		ssize_t n = io_pread(src->fd, src->magic, sizeof(src->magic), 0);
-
-		src->nmagic = n > 0 ? (size_t)n : 0;
-		return 0;
-	}
-	struct io_gz z;
-	ssize_t n;
-
-	if (io_gz_open(&z, src->fd, 0, path, (uint64_t)src->st.st_size, fail)) {
-		io_close(src->fd);
-		return EXIT_SOFTWARE;
-	}
-	/* The first bytes only: errors further in are the reader's to report. */
-	z.quiet = true;
-	n = io_gzread(&z, src->magic, sizeof(src->magic));
+	n = io_pread(src->fd, src->magic, sizeof(src->magic), 0);
 	src->nmagic = n > 0 ? (size_t)n : 0;
-	io_gz_close(&z);
-	return 0;
+	rc = sniff_codec(src);
+	if (rc)
+		io_close(src->fd);
+	return rc;
 }
 
 int io_read_src(struct io_src *src, size_t max, struct io_file *f)
@@ -393,27 +291,18 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f)
 
 	memset(f, 0, sizeof(*f));
 	f->path = src->path;
-	f->gzip = src->gzip;
-	f->st = src->st;
 	f->fail = src->fail;
-	if (!io_is_pipe(src->fd) && lseek(src->fd, 0, SEEK_SET)) {
-		fail_msg(src->fail, EXIT_NOINPUT, src->path, "cannot seek: %s", strerror(errno));
-		io_close(src->fd);
-		return EXIT_NOINPUT;
-	}
-	if (f->gzip) {
-		struct io_gz z;
-
-		rc = io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size, src->fail);
-		if (!rc)
-			rc = read_all(f, max, gzip_step, &z, " (decompressed)");
-		io_gz_close(&z);
-		io_close(src->fd);
+	f->codec = src->codec;
+	f->st = src->st;
+	if (src->rd) {
+		rc = read_all(f, max, codec_step, src->rd, " (decompressed)");
+	} else if (!io_is_pipe(src->fd) && lseek(src->fd, 0, SEEK_SET)) {
+		rc = fail_msg(src->fail, EXIT_NOINPUT, src->path, "cannot seek: %s",
+			      strerror(errno));
 	} else {
 		rc = read_all(f, max, plain_step, &src->fd, "");
-		io_close(src->fd);
 	}
-	src->fd = -1;
+	io_src_close(src);
 	if (rc)
 		io_free(f);	/* never hand back a partial input */
 	return rc;
@@ -427,10 +316,10 @@ int io_read(const char *path, size_t max, struct io_file *f, struct fail *fail)
 	return rc ? rc : io_read_src(&src, max, f);
 }
 
-int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
+int io_decompress_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 {
 	const char *dir = getenv("TMPDIR");
-	struct io_gz z;
+	struct xs_diag d;
 	uint8_t *buf;
 	int out, rc = 0;
 
@@ -449,16 +338,12 @@ int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 		return fail_msg(src->fail, EXIT_CANTCREAT, src->path, "cannot create a temporary "
 				"file in %s to decompress into: %s", dir, strerror(errno));
 	}
-	if (io_gz_open(&z, src->fd, 0, src->path, (uint64_t)src->st.st_size, src->fail)) {
-		close(out);
-		return EXIT_SOFTWARE;
-	}
 	buf = xmalloc(1 << 20);
 	for (uint64_t have = 0;; ) {
-		ssize_t n = io_gzread(&z, buf, 1 << 20);
+		ssize_t n = codec_read(src->rd, buf, 1 << 20, &d);
 
 		if (n < 0) {
-			rc = (int)-n;
+			rc = io_codec_fail(src->fail, (int)-n, src->path, &d);
 			break;
 		}
 		if (n == 0)
@@ -473,8 +358,7 @@ int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 			break;
 	}
 	free(buf);
-	io_gz_close(&z);
-	io_close(src->fd);
+	io_src_close(src);
 	src->fd = out;
 	if (rc) {
 		close(out);
@@ -485,6 +369,8 @@ int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx)
 
 void io_src_close(struct io_src *src)
 {
+	codec_rd_close(src->rd);
+	src->rd = NULL;
 	if (src->fd >= 0)
 		io_close(src->fd);
 	src->fd = -1;
@@ -597,8 +483,8 @@ static int out_path_ok(const char *path, struct fail *fail)
 	return rc;
 }
 
-int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o,
-		struct fail *fail)
+int io_out_open(const char *path, enum codec codec, const struct stat *mode_from,
+		struct io_out *o, struct fail *fail)
 {
 	memset(o, 0, sizeof(*o));
 	o->path = path;
@@ -620,21 +506,42 @@ int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struc
 					"beside it: %s", strerror(errno));
 		}
 	}
-	return gzip ? io_out_gzip(o) : 0;
+	return codec != CODEC_NONE ? io_out_compress(o, codec, NULL) : 0;
 }
 
-int io_out_gzip(struct io_out *o)
+/* The compressor's sink: the output file, its errno kept for io_out_error. */
+static int out_put(void *ctx, const uint8_t *p, size_t n)
 {
-	int fd = dup(o->fd);
+	struct io_out *o = ctx;
 
-	o->gz = fd < 0 ? NULL : gzdopen(fd, "wb");
-	if (!o->gz) {
-		if (fd >= 0)
-			close(fd);
-		io_out_abort(o);
-		return fail_msg(o->fail, EXIT_SOFTWARE, o->path, "cannot start gzip compression");
+	if (write_all(o->fd, p, n)) {
+		o->werr = errno;
+		return -1;
 	}
 	return 0;
+}
+
+/* A compressor's failure @rc (@d): a write error as io_out_error says it, else @d. */
+static int out_codec_error(struct io_out *o, int rc, const struct xs_diag *d)
+{
+	if (o->werr) {
+		errno = o->werr;
+		return io_out_error(o);
+	}
+	return fail_diag(o->fail, rc, o->path, d);
+}
+
+int io_out_compress(struct io_out *o, enum codec codec, const struct codec_rd *like)
+{
+	const struct codec_out sink = { .put = out_put, .ctx = o };
+	struct xs_diag d;
+	int rc = codec_wr_open(codec, &sink, like, &o->wr, &d);
+
+	if (rc) {
+		rc = out_codec_error(o, rc, &d);
+		io_out_abort(o);
+	}
+	return rc;
 }
 
 int io_out_error(struct io_out *o)
@@ -668,18 +575,11 @@ static int out_name(struct io_out *o)
 
 int io_out_write(struct io_out *o, const void *p, size_t n)
 {
-	if (o->gz) {
-		const uint8_t *q = p;
+	if (o->wr) {
+		struct xs_diag d;
+		int rc = codec_write(o->wr, p, n, &d);
 
-		while (n) {
-			unsigned chunk = n > (1u << 30) ? 1u << 30 : (unsigned)n;
-
-			if (gzwrite(o->gz, q, chunk) != (int)chunk)
-				return io_out_error(o);
-			q += chunk;
-			n -= chunk;
-		}
-		return 0;
+		return rc ? out_codec_error(o, rc, &d) : 0;
 	}
 	return write_all(o->fd, p, n) ? io_out_error(o) : 0;
 }
@@ -706,15 +606,13 @@ int io_out_commit(struct io_out *o)
 {
 	int rc = 0;
 
-	if (o->gz) {
-		int z = gzclose_w(o->gz);
+	if (o->wr) {
+		struct xs_diag d;
 
-		o->gz = NULL;
-		if (z != Z_OK) {
-			if (z != Z_ERRNO)
-				errno = EIO;
-			rc = io_out_error(o);
-		}
+		rc = codec_wr_finish(o->wr, &d);
+		o->wr = NULL;
+		if (rc)
+			rc = out_codec_error(o, rc, &d);
 	}
 	if (!o->tmp && !o->anon)
 		return rc;
@@ -747,9 +645,8 @@ int io_out_commit(struct io_out *o)
 
 void io_out_abort(struct io_out *o)
 {
-	if (o->gz)
-		gzclose_w(o->gz);
-	o->gz = NULL;
+	codec_wr_free(o->wr);
+	o->wr = NULL;
 	if (!o->tmp && !o->anon)
 		return;
 	if (o->fd >= 0)
@@ -761,11 +658,11 @@ void io_out_abort(struct io_out *o)
 	o->tmp = NULL;
 }
 
-int io_write_atomic(const char *path, const uint8_t *buf, size_t len, bool gzip,
+int io_write_atomic(const char *path, const uint8_t *buf, size_t len, enum codec codec,
 		    const struct stat *mode_from, struct fail *fail)
 {
 	struct io_out o;
-	int rc = io_out_open(path, gzip, mode_from, &o, fail);
+	int rc = io_out_open(path, codec, mode_from, &o, fail);
 
 	if (rc)
 		return rc;

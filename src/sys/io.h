@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading inputs (plain or gzip, bounded) and writing outputs atomically. */
+/* Reading inputs (plain or compressed, bounded) and writing outputs atomically. */
 #ifndef XSAVECTL_IO_H
 #define XSAVECTL_IO_H
 
@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/stat.h>
+
+#include "codec/codec.h"
 
 /*
  * Every call that can fail returns 0 or an exit code, with why in its struct
@@ -19,22 +21,30 @@ struct fail;
 struct io_file {
 	const char *path;
 	struct fail *fail;	/* why a read failed */
-	bool gzip;		/* the file was gzip-compressed */
+	enum codec codec;	/* what the file was compressed with */
 	uint8_t *buf;		/* decompressed contents */
 	size_t len;
 	struct stat st;
 };
 
-/* An input opened and sniffed: gzip or not, and its first (decompressed) bytes. */
+/*
+ * An input opened and sniffed: its compression (a codec the whole file is in, by its magic:
+ * IO_CODECS), its first (decompressed) bytes, and for a compressed one the decoder that
+ * gave them, which the reader continues (the file is decompressed once).
+ */
 struct io_src {
 	const char *path;
 	struct fail *fail;	/* why a read of it failed (io_open's) */
 	int fd;
-	bool gzip;
+	enum codec codec;
+	struct codec_rd *rd;	/* NULL: a plain file */
 	struct stat st;
 	uint8_t magic[16];
 	size_t nmagic;
 };
+
+/* The compressions a whole input may be in (a mask of CODEC_MASK()). */
+#define IO_CODECS CODEC_MASK(CODEC_GZIP)
 
 /*
  * Open @path (regular files only; "-" standard input: a file redirected in reads as that
@@ -47,6 +57,18 @@ bool io_is_pipe(int fd);
 void io_close(int fd);
 /* pread, which on the stdin pipe reads forward (its first MiB again); ESPIPE behind that. */
 ssize_t io_pread(int fd, void *buf, size_t n, uint64_t off);
+/*
+ * A decoder of @fd's bytes from @at on, read through io_pread.  0, or an exit code with why
+ * about @path in @fail.
+ */
+int io_codec_open(enum codec c, int fd, uint64_t at, const char *path, struct codec_rd **r,
+		  struct fail *fail);
+/*
+ * Record the codec layer's failure @d (exit code @code) about @path in @fail and return
+ * @code: a failure in the data at the decompressed-stream offset, the file's offset said
+ * after it (" in the decompressed stream (0x28 in the file)").
+ */
+int io_codec_fail(struct fail *fail, int code, const char *path, const struct xs_diag *d);
 /* Read an opened input whole (at most @max bytes decompressed); closes it. */
 int io_read_src(struct io_src *src, size_t max, struct io_file *f);
 /*
@@ -56,38 +78,12 @@ int io_read_src(struct io_src *src, size_t max, struct io_file *f);
  */
 typedef int (*io_bound_fn)(void *ctx, int fd, uint64_t have);
 /*
- * Decompress a gzip input into an unlinked temporary file under $TMPDIR (or
- * /tmp) and make src->fd that file, for readers that need to seek; @bound
- * (with @ctx) says when to stop.
+ * Decompress a compressed input (src->rd) into an unlinked temporary file under $TMPDIR
+ * (or /tmp) and make src->fd that file, for readers that need to seek; @bound (with @ctx)
+ * says when to stop.
  */
-int io_gunzip_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx);
+int io_decompress_to_tmp(struct io_src *src, io_bound_fn bound, void *ctx);
 void io_src_close(struct io_src *src);
-/*
- * A gzip input being read with zlib's inflate, straight from the file (pread
- * from @at): members one after another as gzip -dc reads them; after the
- * last, only zero padding may follow.
- */
-struct io_gz {
-	int fd;
-	const char *path;
-	uint64_t size;
-	uint64_t in_off;	/* next byte of the file to read */
-	uint8_t *in;
-	void *strm;		/* z_stream */
-	bool done;
-	bool quiet;		/* no messages (sniffing) */
-	struct fail *fail;
-};
-
-int io_gz_open(struct io_gz *z, int fd, uint64_t at, const char *path, uint64_t size,
-	       struct fail *fail);
-void io_gz_close(struct io_gz *z);
-/*
- * Up to @n decompressed bytes: the count, 0 at the end, or minus an exit code
- * with why in z->fail (corrupt data, data that ends early, anything but zero
- * padding after the last member, a read error).
- */
-ssize_t io_gzread(struct io_gz *z, uint8_t *p, size_t n);
 
 /* Read @path whole (at most @max bytes after decompression).  0 or an exit code (@fail). */
 int io_read(const char *path, size_t max, struct io_file *f, struct fail *fail);
@@ -104,7 +100,7 @@ bool io_same_file(const char *path, const struct stat *in);
 /*
  * An output written atomically: an unnamed file (O_TMPFILE) in @path's
  * directory, or where the filesystem cannot, a temporary file beside @path
- * (stdout for "-"), gzip-compressed when asked; commit fsyncs it, names it,
+ * (stdout for "-"), compressed when asked (@codec); commit fsyncs it, names it,
  * renames it over @path and fsyncs the directory; abort removes it.  Killed
  * before commit, an unnamed file leaves nothing behind.  Every call returns 0 or an
  * exit code with why in o->fail (io_out_open's @fail).
@@ -115,16 +111,20 @@ struct io_out {
 	char *tmp;		/* the temporary name, once it has one */
 	bool anon;		/* written unnamed (O_TMPFILE) until commit */
 	int fd;
-	void *gz;		/* gzFile */
+	struct codec_wr *wr;	/* compressing what is written */
+	int werr;		/* errno of the compressor's failed write */
 	bool keep;		/* keep_st: the input whose mode (and, replacing it, owner and
 				   extended attributes) the output takes */
 	struct stat keep_st;
 };
 
-int io_out_open(const char *path, bool gzip, const struct stat *mode_from, struct io_out *o,
-		struct fail *fail);
-/* From now on compress what is written (after a raw prefix such as a libvirt header). */
-int io_out_gzip(struct io_out *o);
+int io_out_open(const char *path, enum codec codec, const struct stat *mode_from,
+		struct io_out *o, struct fail *fail);
+/*
+ * From now on compress what is written with @codec (after a raw prefix such as a libvirt
+ * header); @like: the input's reader, whose container settings the output keeps (lzop).
+ */
+int io_out_compress(struct io_out *o, enum codec codec, const struct codec_rd *like);
 int io_out_write(struct io_out *o, const void *p, size_t n);
 /*
  * Report a failed write to @o (errno says why) as io_out_write does: its exit code, or 0
@@ -135,12 +135,12 @@ int io_out_commit(struct io_out *o);
 void io_out_abort(struct io_out *o);
 
 /*
- * Replace @path with @len bytes at @buf (gzip-compressed when @gzip): write a
+ * Replace @path with @len bytes at @buf (compressed with @codec): write a
  * temporary file in the same directory, fsync it, rename it over @path, fsync
  * the directory.  On any failure the temporary file is removed and @path is
  * untouched.  "-" writes to stdout.  Returns 0 or an exit code (why in @fail).
  */
-int io_write_atomic(const char *path, const uint8_t *buf, size_t len, bool gzip,
+int io_write_atomic(const char *path, const uint8_t *buf, size_t len, enum codec codec,
 		    const struct stat *mode_from, struct fail *fail);
 
 #endif

@@ -50,7 +50,7 @@ static int rewrite(const char *path, const struct stat *st, const struct xs_qpat
 		return fail_msg(why, EXIT_CANTCREAT, path, "cannot open for writing: %s",
 				strerror(errno));
 	/* The journal holds the image's bytes: it gets the image's mode, not the umask's. */
-	rc = io_write_atomic(journal, j, jlen, false, st, why);
+	rc = io_write_atomic(journal, j, jlen, CODEC_NONE, st, why);
 	for (unsigned i = 0; i < n && !rc; i++)
 		if (io_write_full(fd, p[i].data, p[i].len, (int64_t)p[i].off))
 			rc = fail_msg(why, EXIT_IOERR, path, "write error at offset 0x%llx: %s (the "

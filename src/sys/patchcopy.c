@@ -103,7 +103,7 @@ static int copy_span(int fd, const char *path, struct io_out *o, uint64_t off, u
 		ssize_t r;
 		int rc;
 
-		if (!apply && !no_cfr && !o->gz) {
+		if (!apply && !no_cfr && !o->wr) {
 			r = kernel_copy(fd, o, off, len, at);
 			if (r < 0 && cfr_refused(errno)) {
 				no_cfr = true;
@@ -217,7 +217,7 @@ int copy_file(const char *src, const char *dest, struct fail *fail)
 			close(fd);
 		return rc;
 	}
-	rc = io_out_open(dest, false, NULL, &o, fail);
+	rc = io_out_open(dest, CODEC_NONE, NULL, &o, fail);
 	if (!rc) {
 		rc = patchcopy(fd, src, &o, 0, (uint64_t)st.st_size, &none);
 		if (rc)

@@ -38,13 +38,13 @@ static bool mine(const char *path)
 		return false;
 	switch (FUZZ_READER) {
 	case READ_CORE:
-		ok = elf_core_format.sniff(&src) && !src.gzip;
+		ok = elf_core_format.sniff(&src) && src.codec == CODEC_NONE;
 		break;
 	case READ_GZIP:
-		ok = src.gzip;
+		ok = src.codec == CODEC_GZIP;
 		break;
 	default:
-		ok = (qemu_stream_format.sniff(&src) || libvirt_format.sniff(&src)) && !src.gzip;
+		ok = (qemu_stream_format.sniff(&src) || libvirt_format.sniff(&src)) && src.codec == CODEC_NONE;
 	}
 	io_src_close(&src);
 	return ok;

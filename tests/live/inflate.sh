@@ -1,18 +1,43 @@
 #!/bin/sh
 # gzip inflate through ISA-L gives what zlib's gives: the same states, the same errors with
 # the same offsets (a corrupt byte at every 7th offset, truncations, concatenated members,
-# data or zeros after the end), a pipe included.  XSAVECTL_ZLIB_INFLATE=1 is zlib's inflate.
+# data or zeros after the end), a pipe included, for streams, images and cores alike (one
+# codec layer under all three).  XSAVECTL_ZLIB_INFLATE=1 is zlib's inflate.  gzip written
+# through ISA-L's deflate is a gzip file holding what zlib's (XSAVECTL_ZLIB_DEFLATE=1) holds.
 # usage: XSAVECTL=... MKSTREAM=... [XSAVECTL_BIN=the binary, when XSAVECTL wraps it] sh tests/live/inflate.sh
 set -u
 : "${XSAVECTL:?}" "${MKSTREAM:?}"
 TAP_NAME="inflate"
 . "$(dirname "$0")/../tap.sh"
+data=$(cd "$(dirname "$0")/../data" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 if ! ldd "${XSAVECTL_BIN:-$XSAVECTL}" 2>/dev/null | grep -q libisal; then
 	skip "this xsavectl is built without ISA-L (zlib inflate only)"
-	tap_done
+	# Images and cores: the same decoder as streams, the same words either way.
+"$MKSTREAM" --vcpus 1 s1.bin && "$XSAVECTL" extract -o img.bin s1.bin >/dev/null &&
+	gzip -c img.bin >img.gz
+core=$data/core.gz
+bad=
+for f in img.gz "$core"; do
+	fsz=$(stat -c %s "$f")
+	for len in 15 40 $((fsz / 2)) $((fsz - 8)) $((fsz - 1)); do
+		head -c "$len" "$f" >t.gz
+		same t.gz || bad="$bad $f:$len"
+	done
+	cp "$f" t.gz
+	printf '\377' | dd of=t.gz bs=1 seek=$((fsz / 3)) conv=notrunc 2>/dev/null
+	same t.gz || bad="$bad $f:corrupt"
+done
+check "a gzip'ed image and core, truncated or corrupt: the same message and offsets" \
+	'[ -s img.gz ] && [ -z "$bad" ] || { echo "# differ at:$bad"; false; }'
+check "gzip written through ISA-L's deflate: a gzip file with zlib's deflate's content" \
+	'"$XSAVECTL" filter --xcr0 0x7 -o i.gz "$core" >/dev/null &&
+	 XSAVECTL_ZLIB_DEFLATE=1 "$XSAVECTL" filter --xcr0 0x7 -o z.gz "$core" >/dev/null &&
+	 gzip -t i.gz && gzip -dc i.gz >i.core && gzip -dc z.gz | cmp -s - i.core &&
+	 ! cmp -s i.gz z.gz'
+tap_done
 	exit
 fi
 "$MKSTREAM" --vcpus 2 --subs pkru s.bin
@@ -50,4 +75,26 @@ check "through a pipe: the same states" \
 	'"$XSAVECTL" inspect - <s.gz >f.out && cat s.gz | "$XSAVECTL" inspect - >p.out &&
 	 XSAVECTL_ZLIB_INFLATE=1 "$XSAVECTL" inspect s.gz | sed "s/s.gz/-/" >z.out &&
 	 grep -v "^read" p.out >p2.out && grep -v "^read" z.out >z2.out && cmp -s p2.out z2.out'
+# Images and cores: the same decoder as streams, the same words either way.
+"$MKSTREAM" --vcpus 1 s1.bin && "$XSAVECTL" extract -o img.bin s1.bin >/dev/null &&
+	gzip -c img.bin >img.gz
+core=$data/core.gz
+bad=
+for f in img.gz "$core"; do
+	fsz=$(stat -c %s "$f")
+	for len in 15 40 $((fsz / 2)) $((fsz - 8)) $((fsz - 1)); do
+		head -c "$len" "$f" >t.gz
+		same t.gz || bad="$bad $f:$len"
+	done
+	cp "$f" t.gz
+	printf '\377' | dd of=t.gz bs=1 seek=$((fsz / 3)) conv=notrunc 2>/dev/null
+	same t.gz || bad="$bad $f:corrupt"
+done
+check "a gzip'ed image and core, truncated or corrupt: the same message and offsets" \
+	'[ -s img.gz ] && [ -z "$bad" ] || { echo "# differ at:$bad"; false; }'
+check "gzip written through ISA-L's deflate: a gzip file with zlib's deflate's content" \
+	'"$XSAVECTL" filter --xcr0 0x7 -o i.gz "$core" >/dev/null &&
+	 XSAVECTL_ZLIB_DEFLATE=1 "$XSAVECTL" filter --xcr0 0x7 -o z.gz "$core" >/dev/null &&
+	 gzip -t i.gz && gzip -dc i.gz >i.core && gzip -dc z.gz | cmp -s - i.core &&
+	 ! cmp -s i.gz z.gz'
 tap_done

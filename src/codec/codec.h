@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The codec layer: compression as a byte transformation, under every input
+ * and output (io.c's plain files, `exec:gzip` streams, libvirt's save images,
+ * gzip'ed images and cores).  One file per codec, each through its own
+ * library: gzip.c (zlib, and ISA-L where built with it), bzip2.c (libbz2),
+ * xz.c (liblzma), lzop.c (liblzo2 inside lzop's file format), zstd.c
+ * (libzstd); codec.c is the shared driver.
+ *
+ * A reader decompresses from a byte source (struct codec_in: a file read with
+ * pread from an offset on, or a pipe read forward), members (gzip members,
+ * bzip2 and xz streams, zstd frames, lzop files) one after another as
+ * `PROG -dc` reads them, zero padding after the last tolerated, anything else
+ * refused.  A writer compresses into a sink (struct codec_out).
+ *
+ * Nothing here prints: a call that fails returns an exit code (65 for bad
+ * data) and fills the caller's struct xs_diag with one line (no file name:
+ * io.c records it in its caller's struct fail, io_codec_fail(), which the
+ * command prints once).  A reader remembers its failure and gives it again on
+ * every later call.
+ */
+#ifndef XSAVECTL_CODEC_H
+#define XSAVECTL_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <xsave/err.h>
+
+enum codec {
+	CODEC_NONE,
+	CODEC_GZIP,
+	CODEC_BZIP2,
+	CODEC_XZ,
+	CODEC_LZOP,
+	CODEC_ZSTD,
+	CODEC_COUNT
+};
+
+/* "gzip", "bzip2", ...; "none" for CODEC_NONE. */
+const char *codec_name(enum codec c);
+/* The library a codec needs ("libzstd"), for messages and the man page. */
+const char *codec_library(enum codec c);
+/* Was this xsavectl built with the codec's library? */
+bool codec_available(enum codec c);
+/* The level the writer uses, in words ("6", "LZO1X-1"). */
+const char *codec_level(enum codec c);
+/*
+ * The codec whose file magic @p (@n bytes, the start of a file) begins with, among
+ * @accept (a mask of 1u << enum codec); CODEC_NONE when none does.
+ */
+enum codec codec_sniff(const uint8_t *p, size_t n, unsigned accept);
+#define CODEC_MASK(c) (1u << (c))
+
+/* Where a reader's compressed bytes come from. */
+struct codec_in {
+	int fd;
+	/* pread(2), or a wrapper that reads a pipe forward: bytes read, 0 at the end, -1 errno. */
+	ssize_t (*pread)(int fd, void *buf, size_t n, uint64_t off);
+	bool forward_only;	/* a pipe: bytes behind cannot be read again */
+};
+
+struct codec_rd;
+
+/*
+ * A reader's failure in the data reads CODEC_AT_FMT (the offset in the decompressed
+ * stream, then in the file) and the words: a caller that keeps the offset as a number
+ * takes the first and says the second as CODEC_AT_WHAT does.
+ */
+#define CODEC_AT_FMT "offset 0x%llx in the decompressed stream (0x%llx in the file): "
+#define CODEC_AT_WHAT " in the decompressed stream (0x%llx in the file)"
+
+/* Decompress @in's bytes from offset @at on.  0, or an exit code and @d. */
+int codec_rd_open(enum codec c, const struct codec_in *in, uint64_t at, struct codec_rd **out,
+		  struct xs_diag *d);
+/* Up to @n decompressed bytes: the count, 0 at the end, or minus an exit code and @d. */
+ssize_t codec_read(struct codec_rd *r, uint8_t *p, size_t n, struct xs_diag *d);
+/*
+ * The first bytes, for sniffing: up to @n (at most CODEC_PEEK_MAX) into @p, which the
+ * next codec_read() gives again; the count (0 when the data fails so early: the failure is
+ * kept for the reader that continues).
+ */
+#define CODEC_PEEK_MAX 64u
+size_t codec_peek(struct codec_rd *r, uint8_t *p, size_t n);
+/* Decompressed bytes delivered so far. */
+uint64_t codec_rd_pos(const struct codec_rd *r);
+/* Compressed bytes read from the source so far (its offset), for progress. */
+uint64_t codec_rd_in_pos(const struct codec_rd *r);
+void codec_rd_close(struct codec_rd *r);
+
+/* Where a writer's compressed bytes go: 0, or -1 with errno set. */
+struct codec_out {
+	int (*put)(void *ctx, const uint8_t *p, size_t n);
+	void *ctx;
+};
+
+struct codec_wr;
+
+/*
+ * Compress into @out.  @like: the reader of the input, whose container
+ * settings (lzop's header, flags and block size) the output keeps; may be
+ * NULL.  0, or an exit code and @d.
+ */
+int codec_wr_open(enum codec c, const struct codec_out *out, const struct codec_rd *like,
+		  struct codec_wr **w, struct xs_diag *d);
+int codec_write(struct codec_wr *w, const uint8_t *p, size_t n, struct xs_diag *d);
+/* Flush the end of the compressed stream and free @w (also on failure).  0, or an exit code and @d. */
+int codec_wr_finish(struct codec_wr *w, struct xs_diag *d);
+/* Free @w without finishing (the output is being thrown away). */
+void codec_wr_free(struct codec_wr *w);
+
+#endif

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lzop: LZO1X blocks (liblzo2) inside lzop's file format (lzop 1.04,
+ * doc/magic and its README): a header, blocks each with its sizes and
+ * checksums, an end marker.  A block is at most LZOP_MAX_BLOCK bytes, fixed by
+ * the format.  The writer keeps the input's header, flags and block size when
+ * the input is lzop too, else writes as `lzop -c` does (LZO1X-1).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+#ifdef HAVE_LZO
+#include <lzo/lzo1x.h>
+#endif
+
+#include "codec/codec_impl.h"
+#include "exitcodes.h"
+#include "util.h"
+
+#define LZOP_ID1 0x89
+#define LZOP_MAGIC "\x89LZO\0\r\n\x1a\n"
+#define LZOP_MAGIC_LEN 9u
+#define LZOP_F_ADLER32_D 0x1u
+#define LZOP_F_ADLER32_C 0x2u
+#define LZOP_F_H_EXTRA 0x40u
+#define LZOP_F_CRC32_D 0x100u
+#define LZOP_F_CRC32_C 0x200u
+#define LZOP_F_MULTIPART 0x400u
+#define LZOP_F_H_FILTER 0x800u
+#define LZOP_F_H_CRC32 0x1000u
+#define LZOP_F_SEEN 0x80000000u	/* ours, in lzop_rd.flags: a header was kept */
+#define LZOP_MAX_BLOCK (64u << 20)
+#define LZOP_BLOCK (256u << 10)	/* lzop's default block size */
+#define LZOP_HDR_MAX (64u + 255u + 12u)
+
+static const uint8_t lzop_magic[] = LZOP_MAGIC;
+
+#ifdef HAVE_LZO
+struct lzop_rd {
+	uint8_t hdr[LZOP_HDR_MAX];	/* the first member's header, for the writer */
+	size_t hdr_len;
+	uint32_t flags, block;
+	uint8_t *blk, *cblk;
+	size_t blk_len, blk_pos, blk_cap, cblk_cap;
+};
+
+static uint32_t lzop_sum(bool crc, const uint8_t *p, size_t n)
+{
+	return crc ? (uint32_t)crc32(0, p, (uInt)n) : (uint32_t)adler32(1, p, (uInt)n);
+}
+
+/* The header's fixed fields after the magic: version, method, flags, mode, mtime, name. */
+static int lzop_header_fields(struct codec_rd *r, uint8_t *h, uint8_t **qp, uint32_t *flagsp)
+{
+	uint8_t *q = *qp;
+	unsigned version, method;
+	int rc;
+
+#define TAKE(k, what)                                              \
+	do {                                                       \
+		if ((rc = codec_rd_take(r, q, (k), (what))))       \
+			return rc;                                 \
+		q += (k);                                          \
+	} while (0)
+	version = (unsigned)h[9] << 8 | h[10];
+	if (version < 0x0900)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "is in lzop format version 0x%04x, older "
+					 "than 0x0900", version);
+	if (version >= 0x0940) {
+		TAKE(2, "its header");
+		if (((unsigned)q[-2] << 8 | q[-1]) > 0x1040)
+			return (int)codec_rd_bad(r, EXIT_DATAERR, "needs lzop version 0x%04x to "
+						 "extract", (unsigned)q[-2] << 8 | q[-1]);
+	}
+	TAKE(version >= 0x0940 ? 2 : 1, "its header");
+	method = q[version >= 0x0940 ? -2 : -1];
+	if (method < 1 || method > 3)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "uses lzop method %u (not LZO1X)", method);
+	TAKE(4, "its header");
+	*flagsp = codec_be32(q - 4);
+	if (*flagsp & LZOP_F_H_FILTER)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "uses an lzop filter (not supported)");
+	if (*flagsp & LZOP_F_MULTIPART)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "is a multi-part lzop file (not "
+					 "supported)");
+	TAKE(version >= 0x0940 ? 12 : 8, "its header");	/* mode, mtime */
+	TAKE(1, "its header");
+	TAKE(q[-1], "its header's file name");
+#undef TAKE
+	*qp = q;
+	return 0;
+}
+
+/* An extra field (flagged): skipped, and left out of the kept header, whose checksum is redone. */
+static int lzop_extra(struct codec_rd *r, uint8_t *h, size_t hl, uint32_t *flags)
+{
+	unsigned version = (unsigned)h[9] << 8 | h[10];
+	uint8_t e[4];
+	uint32_t len;
+	int rc;
+
+	if ((rc = codec_rd_take(r, e, 4, "its header's extra field")))
+		return rc;
+	len = codec_be32(e);
+	for (uint32_t i = 0; i < len + 4; i++)
+		if ((rc = codec_rd_take(r, e, 1, "its header's extra field")))
+			return rc;
+	*flags &= ~LZOP_F_H_EXTRA;
+	codec_put_be32(h + (version >= 0x0940 ? 17 : 14), *flags);
+	codec_put_be32(h + hl - 4, lzop_sum(*flags & LZOP_F_H_CRC32, h + LZOP_MAGIC_LEN,
+					     hl - 4 - LZOP_MAGIC_LEN));
+	return 0;
+}
+
+/* lzop's header (its magic to its checksum, and an extra field if flagged). */
+static int lzop_header(struct codec_rd *r)
+{
+	struct lzop_rd *z = r->priv;
+	uint8_t h[LZOP_HDR_MAX], *q = h;
+	uint32_t flags = 0, sum;
+	size_t hl;
+	int rc;
+
+	if ((rc = codec_rd_take(r, q, LZOP_MAGIC_LEN + 4, "its header")))
+		return rc;
+	q += LZOP_MAGIC_LEN + 4;
+	if (memcmp(h, LZOP_MAGIC, LZOP_MAGIC_LEN))
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "is not lzop data (bad magic)");
+	if ((rc = lzop_header_fields(r, h, &q, &flags)))
+		return rc;
+	sum = lzop_sum(flags & LZOP_F_H_CRC32, h + LZOP_MAGIC_LEN, (size_t)(q - h) - LZOP_MAGIC_LEN);
+	if ((rc = codec_rd_take(r, q, 4, "its header")))
+		return rc;
+	q += 4;
+	if (codec_be32(q - 4) != sum)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "has a bad lzop header checksum (0x%08x, "
+					 "computed 0x%08x)", codec_be32(q - 4), sum);
+	hl = (size_t)(q - h);
+	if ((flags & LZOP_F_H_EXTRA) && (rc = lzop_extra(r, h, hl, &flags)))
+		return rc;
+	if (!z->flags && r->out_pos == 0) {
+		memcpy(z->hdr, h, hl);
+		z->hdr_len = hl;
+		z->flags = flags | LZOP_F_SEEN;
+	}
+	z->flags = (z->flags & LZOP_F_SEEN) | flags;
+	return 0;
+}
+
+static void lzop_grow(uint8_t **p, size_t *cap, size_t n)
+{
+	if (*cap < n) {
+		*p = xrealloc(*p, n);
+		*cap = n;
+	}
+}
+
+/* A compressed block of @clen bytes into z->blk (@dlen bytes), its checksum @csum checked. */
+static int lzop_unpack(struct codec_rd *r, uint32_t dlen, uint32_t clen, uint32_t csum)
+{
+	struct lzop_rd *z = r->priv;
+	uint32_t flags = z->flags;
+	lzo_uint got = dlen;
+	int rc;
+
+	lzop_grow(&z->cblk, &z->cblk_cap, clen);
+	if ((rc = codec_rd_take(r, z->cblk, clen, "a block")))
+		return rc;
+	if ((flags & (LZOP_F_ADLER32_C | LZOP_F_CRC32_C)) &&
+	    lzop_sum(!(flags & LZOP_F_ADLER32_C), z->cblk, clen) != csum)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "is corrupt: a block's compressed "
+					 "checksum is 0x%08x, computed 0x%08x", csum,
+					 lzop_sum(!(flags & LZOP_F_ADLER32_C), z->cblk, clen));
+	rc = lzo1x_decompress_safe(z->cblk, clen, z->blk, &got, NULL);
+	if (rc != LZO_E_OK || got != dlen)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "is corrupt: LZO1X decompression failed "
+					 "(error %d, %lu of %u bytes)", rc, (unsigned long)got, dlen);
+	return 0;
+}
+
+/* The next block into z->blk: 1 a block, 0 the member's end marker, <0 an exit code. */
+static int lzop_block(struct codec_rd *r)
+{
+	struct lzop_rd *z = r->priv;
+	uint8_t w[4];
+	uint32_t dlen, clen, dsum = 0, csum = 0;
+	uint32_t flags = z->flags;
+	int rc;
+
+	if ((rc = codec_rd_take(r, w, 4, "a block header")))
+		return rc;
+	dlen = codec_be32(w);
+	if (dlen == 0)
+		return 0;
+	if (dlen > LZOP_MAX_BLOCK)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "has an lzop block of %u bytes (the limit "
+					 "is %u)", dlen, LZOP_MAX_BLOCK);
+	if ((rc = codec_rd_take(r, w, 4, "a block header")))
+		return rc;
+	clen = codec_be32(w);
+	if (clen == 0 || clen > dlen)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "has an lzop block of %u bytes compressed "
+					 "to %u", dlen, clen);
+	if (flags & (LZOP_F_ADLER32_D | LZOP_F_CRC32_D)) {
+		if ((rc = codec_rd_take(r, w, 4, "a block header")))
+			return rc;
+		dsum = codec_be32(w);
+	}
+	if (clen < dlen && (flags & (LZOP_F_ADLER32_C | LZOP_F_CRC32_C))) {
+		if ((rc = codec_rd_take(r, w, 4, "a block header")))
+			return rc;
+		csum = codec_be32(w);
+	}
+	if (!z->block)
+		z->block = dlen;
+	lzop_grow(&z->blk, &z->blk_cap, dlen);
+	if (clen == dlen)
+		rc = codec_rd_take(r, z->blk, clen, "a block");
+	else
+		rc = lzop_unpack(r, dlen, clen, csum);
+	if (rc)
+		return rc;
+	if ((flags & (LZOP_F_ADLER32_D | LZOP_F_CRC32_D)) &&
+	    lzop_sum(!(flags & LZOP_F_ADLER32_D), z->blk, dlen) != dsum)
+		return (int)codec_rd_bad(r, EXIT_DATAERR, "is corrupt: a block's checksum is 0x%08x, "
+					 "computed 0x%08x", dsum,
+					 lzop_sum(!(flags & LZOP_F_ADLER32_D), z->blk, dlen));
+	z->blk_len = dlen;
+	z->blk_pos = 0;
+	return 1;
+}
+
+static bool lzop_rd_init(struct codec_rd *r)
+{
+	r->priv = xcalloc(1, sizeof(struct lzop_rd));
+	return lzo_init() == LZO_E_OK;
+}
+
+/* The rest of the block read last, else the next block (read through codec_rd_take). */
+static int lzop_step(struct codec_rd *r, uint8_t *p, size_t n, bool eof, size_t *made)
+{
+	struct lzop_rd *z = r->priv;
+	int f;
+
+	(void)eof;
+	if (z->blk_pos < z->blk_len) {
+		size_t m = z->blk_len - z->blk_pos < n ? z->blk_len - z->blk_pos : n;
+
+		memcpy(p, z->blk + z->blk_pos, m);
+		z->blk_pos += m;
+		*made = m;
+		return STEP_MORE;
+	}
+	f = lzop_block(r);
+	if (f < 0)
+		return f;
+	return f ? STEP_MORE : STEP_END;
+}
+
+static void lzop_rd_end(struct codec_rd *r)
+{
+	struct lzop_rd *z = r->priv;
+
+	if (z) {
+		free(z->blk);
+		free(z->cblk);
+	}
+}
+
+static const struct rd_ops lzop_rd = {
+	.magic = LZOP_ID1,
+	.input = IN_OWN,
+	.init = lzop_rd_init,
+	.member = lzop_header,
+	.step = lzop_step,
+	.end = lzop_rd_end,
+};
+
+struct lzop_wr {
+	uint32_t flags, block;
+	uint8_t *blk, *cblk, *wrk;
+	size_t blk_len;
+};
+
+static int lzop_flush_block(struct codec_wr *w)
+{
+	struct lzop_wr *z = w->priv;
+	uint8_t h[16];
+	size_t hl = 8;
+	lzo_uint clen = 0;
+	uint32_t f = z->flags;
+	int rc;
+
+	if (!z->blk_len)
+		return 0;
+	if (lzo1x_1_compress(z->blk, z->blk_len, z->cblk, &clen, z->wrk) != LZO_E_OK)
+		return codec_wr_fail(w, "lzo1x_1_compress");
+	codec_put_be32(h, (uint32_t)z->blk_len);
+	if (clen >= z->blk_len)
+		clen = z->blk_len;	/* stored */
+	codec_put_be32(h + 4, (uint32_t)clen);
+	if (f & (LZOP_F_ADLER32_D | LZOP_F_CRC32_D)) {
+		codec_put_be32(h + hl, lzop_sum(!(f & LZOP_F_ADLER32_D), z->blk, z->blk_len));
+		hl += 4;
+	}
+	if (clen < z->blk_len && (f & (LZOP_F_ADLER32_C | LZOP_F_CRC32_C))) {
+		codec_put_be32(h + hl, lzop_sum(!(f & LZOP_F_ADLER32_C), z->cblk, clen));
+		hl += 4;
+	}
+	rc = codec_wr_put(w, h, hl);
+	if (!rc)
+		rc = codec_wr_put(w, clen < z->blk_len ? z->cblk : z->blk, clen);
+	z->blk_len = 0;
+	return rc;
+}
+
+/* A header as `lzop -c` writes one for its standard input (version 1.04, method LZO1X-1, level 3). */
+static size_t lzop_default_header(uint8_t *h)
+{
+	uint8_t *q = h;
+
+	memcpy(q, LZOP_MAGIC, LZOP_MAGIC_LEN);
+	q += LZOP_MAGIC_LEN;
+	*q++ = 0x10, *q++ = 0x40;		/* version */
+	*q++ = (uint8_t)(lzo_version() >> 8), *q++ = (uint8_t)lzo_version();
+	*q++ = 0x09, *q++ = 0x40;		/* version needed to extract */
+	*q++ = 1, *q++ = 3;			/* method, level */
+	codec_put_be32(q, 0x03000000u | LZOP_F_ADLER32_D);	/* Unix, adler32 of the data */
+	q += 4;
+	memset(q, 0, 13);			/* mode, mtime, empty name */
+	q += 13;
+	codec_put_be32(q, lzop_sum(false, h + LZOP_MAGIC_LEN, (size_t)(q - h) - LZOP_MAGIC_LEN));
+	return (size_t)(q - h) + 4;
+}
+
+/* The output keeps @like's header, flags and block size when it is lzop too. */
+static int lzop_wr_init(struct codec_wr *w, const struct codec_rd *like)
+{
+	struct lzop_wr *z = xcalloc(1, sizeof(*z));
+	const struct lzop_rd *in = like && like->c == CODEC_LZOP ? like->priv : NULL;
+	uint8_t h[LZOP_HDR_MAX];
+	size_t hl;
+
+	w->priv = z;
+	if (lzo_init() != LZO_E_OK)
+		return codec_wr_fail(w, "lzo_init");
+	if (in && in->hdr_len) {
+		hl = in->hdr_len;
+		memcpy(h, in->hdr, hl);
+		z->flags = in->flags & ~LZOP_F_SEEN;
+		z->block = in->block;
+	} else {
+		hl = lzop_default_header(h);
+		z->flags = LZOP_F_ADLER32_D;
+	}
+	if (!z->block || z->block > LZOP_MAX_BLOCK)
+		z->block = LZOP_BLOCK;
+	z->blk = xmalloc(z->block);
+	z->cblk = xmalloc(z->block + z->block / 16 + 64 + 3);
+	z->wrk = xmalloc(LZO1X_1_MEM_COMPRESS);
+	return codec_wr_put(w, h, hl);
+}
+
+static int lzop_write(struct codec_wr *w, const uint8_t *p, size_t n)
+{
+	struct lzop_wr *z = w->priv;
+
+	while (n) {
+		size_t m = z->block - z->blk_len < n ? z->block - z->blk_len : n;
+		int rc;
+
+		memcpy(z->blk + z->blk_len, p, m);
+		z->blk_len += m;
+		p += m;
+		n -= m;
+		if (z->blk_len == z->block && (rc = lzop_flush_block(w)))
+			return rc;
+	}
+	return 0;
+}
+
+/* The last block, then the end marker (a block of length 0). */
+static int lzop_finish(struct codec_wr *w)
+{
+	static const uint8_t end[4];
+	int rc = lzop_flush_block(w);
+
+	return rc ? rc : codec_wr_put(w, end, sizeof(end));
+}
+
+static void lzop_wr_end(struct codec_wr *w)
+{
+	struct lzop_wr *z = w->priv;
+
+	if (z) {
+		free(z->blk);
+		free(z->cblk);
+		free(z->wrk);
+	}
+}
+
+static const struct wr_ops lzop_wr = {
+	.init = lzop_wr_init,
+	.write = lzop_write,
+	.finish = lzop_finish,
+	.end = lzop_wr_end,
+};
+#endif
+
+const struct codec_def codec_lzop = {
+	.name = "lzop",
+	.lib = "liblzo2",
+	.level = "LZO1X-1 (lzop's default)",
+	.magic = lzop_magic,
+	.magic_len = LZOP_MAGIC_LEN,
+#ifdef HAVE_LZO
+	.rd = &lzop_rd,
+	.wr = &lzop_wr,
+#endif
+};
