@@ -10,37 +10,80 @@ TAP_NAME="mutants"
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# The tracked tree, built once; each mutant is a copy of it (timestamps kept, so
-# only the mutated file is compiled again).
+# The tracked tree, built once (with the test programs the guarding tests use, so that no
+# two of them build in it at once); each mutant is a copy of it (timestamps kept, so only the
+# mutated file is compiled again).
 mkdir -p "$work/base"
 (cd "$top" && git ls-files -z | xargs -0 cp --parents -t "$work/base" 2>/dev/null)
-(cd "$work/base" && make -s -j2 >/dev/null 2>&1) || { echo "mutants: the tree does not build" >&2; exit 1; }
+(cd "$work/base" && make -s -j2 all build/tests/mkxsave build/tests/mkstream \
+	$(ls tests/unit/test_*.c | sed 's|^tests/unit/\(.*\)\.c$|build/tests/\1|') >/dev/null 2>&1) ||
+	{ echo "mutants: the tree does not build" >&2; exit 1; }
+# JOBS mutants at once (default: the CPUs); their lines are printed in the list's order.
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 1)}
+k=0 running=0
 
 # mutant NAME FILE OLD NEW TEST...: replace the line fragment OLD (fixed string)
 # by NEW in FILE, build, and expect TEST (a shell command in the tree) to fail.
 # ONLY=GLOB runs only the mutants whose name matches.
 mutant() {
-	name=$1 file=$2 old=$3 new=$4
-	shift 4
 	# shellcheck disable=SC2254
-	case $name in ${ONLY:-*}) ;; *) return ;; esac
-	rm -rf "$work/m" && cp -a "$work/base" "$work/m"
-	if ! grep -qF -- "$old" "$work/m/$file"; then
-		no "$name: '$old' is not in $file any more (update the mutant)"
+	case $1 in ${ONLY:-*}) ;; *) return ;; esac
+	k=$((k + 1))
+	one "$k" "$@" >"$work/res.$k" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+}
+
+# one K NAME FILE OLD NEW TEST...: mutant K in its own copy; prints "ok TEXT" or "no TEXT".
+one() {
+	m=$work/m$1 me=$1 name=$2 file=$3 old=$4 new=$5
+	shift 5
+	rm -rf "$m" && cp -a "$work/base" "$m"
+	if ! grep -qF -- "$old" "$m/$file"; then
+		echo "no $name: '$old' is not in $file any more (update the mutant)"
 		return
 	fi
-	OLD=$old NEW=$new perl -0pi -e 's/\Q$ENV{OLD}\E/$ENV{NEW}/' "$work/m/$file"
-	touch "$work/m/$file"
-	if ! (cd "$work/m" && make -s -j2 >/dev/null 2>&1); then
-		no "$name: the mutant does not build"
+	OLD=$old NEW=$new perl -0pi -e 's/\Q$ENV{OLD}\E/$ENV{NEW}/' "$m/$file"
+	touch "$m/$file"
+	if ! (cd "$m" && make -s -j2 >/dev/null 2>&1); then
+		echo "no $name: the mutant does not build"
 		return
 	fi
-	# The guarding test must pass on the tree as it is, or its failure proves nothing.
-	if ! (cd "$work/base" && eval "$*" >/dev/null 2>&1); then
-		no "$name: its test fails without the mutant: $*"
+	# The guarding test must pass on the tree as it is, or its failure proves nothing
+	# (each test once on the tree as it is: its answer is kept).
+	key=$work/base-ok.$(printf '%s' "$*" | cksum | cut -d' ' -f1)
+	if [ ! -e "$key" ]; then
+		if (cd "$work/base" && eval "$*" >/dev/null 2>&1); then echo 0; else echo 1; fi >"$key.$me"
+		mv "$key.$me" "$key"
+	fi
+	if [ "$(cat "$key")" != 0 ]; then
+		echo "no $name: its test fails without the mutant: $*"
 		return
 	fi
-	check "$name: killed" "! (cd '$work/m' && $* >/dev/null 2>&1)"
+	if (cd "$m" && eval "$*" >/dev/null 2>&1); then
+		echo "no $name: killed"
+	else
+		echo "ok $name: killed"
+	fi
+	rm -rf "$m"
+}
+
+# The lines of every mutant, in order, then the count.
+finish() {
+	wait
+	i=1
+	while [ "$i" -le "$k" ]; do
+		r=$(cat "$work/res.$i")
+		case $r in
+		"ok "*) ok "${r#ok }" ;;
+		*) no "${r#no }" ;;
+		esac
+		i=$((i + 1))
+	done
+	tap_done
 }
 
 cli() {	# the golden CLI cases of one name
@@ -185,4 +228,4 @@ mutant "in-place: a file with several hard links rewritten" src/cmd_filter.c \
 	'st.st_nlink > 1' '0' "$(cli filter-in-place-guards)"
 mutant "in-place: no lock against a concurrent rewrite" src/cmd_filter.c \
 	'if (flock(a->lock, LOCK_EX | LOCK_NB)) {' 'if (0) {' "$(cli filter-in-place-guards)"
-tap_done
+finish
