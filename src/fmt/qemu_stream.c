@@ -645,10 +645,13 @@ int stream_write(const struct stream *s, const char *dest, struct fail *why)
 		rc = patchcopy(s->fd, s->path, &o, 0, (uint64_t)s->st.st_size, &ps);
 	patches_free(&ps);
 	free(p);
-	progress_end();
 	if (rc) {
+		progress_end();
 		io_out_abort(&o);
 		return rc;
 	}
-	return io_out_commit(&o);
+	progress_phase("syncing to disk");	/* fsync of gigabytes takes seconds */
+	rc = io_out_commit(&o);
+	progress_end();
+	return rc;
 }

@@ -15,7 +15,7 @@
 #include "util.h"
 
 #define CHUNK (1u << 20)	/* read, patch and write this much at a time */
-#define CFR_MAX (1u << 30)	/* the most one copy_file_range call is asked for */
+#define CFR_MAX (64u << 20)	/* the most one copy_file_range call is asked for (progress steps) */
 
 void patches_add(struct patches *ps, uint64_t off, const void *data, size_t len)
 {

@@ -76,6 +76,18 @@ void progress_update(uint64_t done)
 	P.shown = true;
 }
 
+void progress_phase(const char *what)
+{
+	if (!P.on)
+		return;
+	/* shown at once where a line is up, else once the work has run a second */
+	if (P.shown || now() - P.t0 >= 1.0) {
+		fprintf(stderr, "\r\033[K%s: %s", P.path, what);
+		fflush(stderr);
+		P.shown = true;
+	}
+}
+
 void progress_end(void)
 {
 	if (P.shown) {

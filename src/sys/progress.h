@@ -17,6 +17,11 @@
 void progress_start(const char *path, const char *what, uint64_t total, int mode);
 /* @done bytes of it so far (cheap: call it as often as wanted). */
 void progress_update(uint64_t done);
+/*
+ * The bytes are all through, and @what (a line of its own, "syncing to disk") is
+ * left: said where progress is shown, until progress_end().
+ */
+void progress_phase(const char *what);
 /* The work is over: erase the line. */
 void progress_end(void);
 
