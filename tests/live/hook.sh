@@ -103,14 +103,7 @@ check "the suggested filter command quotes the image path: one argument, nothing
 	 [ "$(last_arg "$cmd")" = "$work/q'"'"'; touch PWNED; echo '"'"'.img" ] && [ ! -e PWNED ]'
 
 # The system log: a datagram socket standing for /dev/log receives what logger sends.
-python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(65536) + b"\n")
-' "$work/log.sock" "$work/syslog" 2>/dev/null &
+python3 -u "$here/syslog-sink.py" "$work/log.sock" "$work/syslog" 2>/dev/null &
 logd=$!
 i=0
 while [ ! -S "$work/log.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

@@ -46,8 +46,8 @@ lv_stop() {
 	wait "$dpid" 2>/dev/null
 	dpid=
 }
-finish() { lv_stop; [ -n "${XSAVECTL_LIBVIRT_KEEP:-}" ] || rm -rf "$work"; tap_done; exit; }
-trap 'lv_stop; [ -n "${XSAVECTL_LIBVIRT_KEEP:-}" ] || rm -rf "$work"' EXIT
+finish() { lv_stop; [ -n "${logd:-}" ] && kill "$logd" 2>/dev/null; [ -n "${XSAVECTL_LIBVIRT_KEEP:-}" ] || rm -rf "$work"; tap_done; exit; }
+trap 'lv_stop; [ -n "${logd:-}" ] && kill "$logd" 2>/dev/null; [ -n "${XSAVECTL_LIBVIRT_KEEP:-}" ] || rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM HUP
 cd "$work" || exit 1
 
@@ -127,8 +127,17 @@ TARGET="--xcr0 host"
 ON_FIXABLE=$1
 DOMAINS=all
 TCG_TARGET="--xcr0 host"
-LOG=none
+LOG=syslog
+LOG_SOCKET=$work/log.sock
 EOF
+}
+
+# A datagram socket standing for /dev/log: what the hook's logger sends, one line each.
+syslog_start() {
+	python3 -u "$top/tests/live/syslog-sink.py" "$work/log.sock" "$work/syslog" 2>/dev/null &
+	logd=$!
+	i=0
+	while [ ! -S "$work/log.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
 # virsh of the daemon's own system, inside its namespace.
@@ -394,6 +403,7 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 	# host's KVM would load it (TCG_TARGET); under
 	# TCG every saved state is at least fixable (XSTATE_BV never maintained), and
 	# -cpu maximum enables PKRU and MPX, which this host's KVM may lack.
+	syslog_start
 	if ! HOOK=1 lv_start / raw; then
 		no "9.0 hook: libvirtd starts with the hook"
 	else
@@ -407,6 +417,8 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 				 grep -q "cannot load the saved state" start.txt && cmp -s "$ms" ms.before &&
 				 [ "$(state "$NAME")" = "shut off" ]'
 			sed 's/^/#   /' start.txt | head -n 3
+			check "9.0 hook: the refusal is in the system log as it receives it (daemon.err, tag xsavectl-hook)" \
+				'sleep 0.3; grep -q "^<27>.* xsavectl-hook: domain .*: this host cannot load the saved state" "$work/syslog"'
 			check "9.0 hook: virsh restore of the same image refused too (found among the daemon's files)" \
 				'cp "$ms" rs.save && ! V restore "$P/rs.save" >rs.txt 2>&1 &&
 				 grep -q "cannot load the saved state" rs.txt'
@@ -425,6 +437,8 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 		hook_conf filter
 		check "9.0 hook: ON_FIXABLE=filter: filtered in place, virsh start restores it (running)" \
 			'V start xs-sandybridge >start.txt 2>&1 && [ "$(state xs-sandybridge)" = running ]'
+		check "9.0 hook: the rewrite is in the system log (daemon.notice), naming the image (libvirt drops the hook's stderr)" \
+			'sleep 0.3; grep -q "^<29>.* xsavectl-hook: domain .xs-sandybridge.: filtered .*xs-sandybridge.save. in place" "$work/syslog"'
 		check "9.0 hook: the restored guest saved again: every register of the image before" \
 			'V save xs-sandybridge "$P/sb.after" >/dev/null && xs diff sb.before sb.after >/dev/null &&
 			 XMASK=0x3 STRIP=ymm pattern_all sb.after 1'
