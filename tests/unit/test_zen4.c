@@ -27,7 +27,7 @@ static int zmm_wrong(const struct xs_regset *set, unsigned nregs, bool ymm_only)
 	int bad = 0;
 
 	for (unsigned i = 0; i < nregs; i++) {
-		char name[8];
+		char name[16];	/* "zmm" and any unsigned */
 		const struct xs_reg *z;
 
 		snprintf(name, sizeof(name), "zmm%u", i);
