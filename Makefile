@@ -42,7 +42,7 @@ LIB_SRC = lib/rd.c lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/options.c src/targets.c src/batch.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c \
-	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/fmt/qemu_journal.c \
+	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/fmt/stream_pipe.c src/fmt/qemu_journal.c \
 	  src/fmt/libvirt.c src/fmt/codec.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \

@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "exitcodes.h"
 #include "fmt/format.h"
+#include "fmt/stream_pipe.h"
 #include "out/verdict.h"
 #include "util.h"
 
@@ -354,6 +355,33 @@ static void refused_states(struct out *o, const struct xs_target *t, struct inpu
 	}
 }
 
+/*
+ * The streaming filter's judge of one vCPU, as it is read (stream_pipe.h):
+ * refused as judge_states() would, or fixed as filter_states() does.
+ */
+static int judge_one(void *ctx, struct input *in, struct input_state *is)
+{
+	const struct filter_args *a = ctx;
+	struct xs_check c;
+	int rc;
+
+	xs_check_state(&is->st, &a->target->t, &c);
+	if ((c.verdict == XS_VERDICT_INCOMPATIBLE && !forceable(in, &c, a->force)) ||
+	    layout_refused(in, &c)) {
+		refusal(a, in, is, &c);
+		msg_err("'%s': stream stopped before vCPU %ld's cpu section (at offset 0x%llx): "
+			"what was written is not a complete stream", a->file, is->id,
+			(unsigned long long)is->offset);
+		return EXIT_NO;
+	}
+	rc = xs_filter_apply(&is->st, &c, a->force, &is->cleared) ? EXIT_SOFTWARE : 0;
+	if (!rc && a->force)
+		rc = drop_enabled(a, in, is, &c);
+	if (!rc)
+		rc = relocate_state(a, is, &c);
+	return rc ? rc : verify(&is->st, a);
+}
+
 static int write_output(struct input *in, const char *dest, bool in_place)
 {
 	if (in_place && in->fmt->write_in_place)
@@ -373,10 +401,12 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 	a->target = a->targets.v;
 	if (!rc)
 		rc = common_prepare(&a->common);
-	if (!rc && !strcmp(a->file, "-")) {
-		msg_err("'-': filter reads its input again to write %s: give a file, not standard "
-			"input", a->in_place ? "it in place" : "the copy");
+	if (!rc && !strcmp(a->file, "-") && a->in_place) {
+		msg_err("'-': filter reads its input again to write it in place: give a file, not "
+			"standard input");
 		rc = EXIT_USAGE;
+	} else if (!rc && !strcmp(a->file, "-")) {
+		stream_pipe_begin(&a->common, a->output, judge_one, a);	/* a stream: as it comes */
 	}
 	/* A journal left by an interrupted --in-place run is rolled back first. */
 	if (!rc && a->in_place)
@@ -435,8 +465,10 @@ static int filter(struct filter_args *ap)
 	bool refused;
 	int rc = filter_open(&a, &in, &dest);
 
-	if (rc)
-		return rc;
+	if (rc) {
+		stream_pipe_end(false);
+		return stream_pipe_closed() ? EXIT_OK : rc;
+	}
 	c = xcalloc(in.nstates, sizeof(*c));
 	refused = !judge_states(&a, &in, c);
 	if (a.common.brief)
@@ -444,7 +476,9 @@ static int filter(struct filter_args *ap)
 	o = common_out(&a.common);
 	rc = filter_report(o, &a, &in, c, refused, dest);
 	free(c);
-	if (!rc && !refused)
+	if (stream_pipe_used())	/* written as read: pass on the end held back, or not */
+		rc = rc ? (stream_pipe_end(false), rc) : stream_pipe_end(!refused);
+	else if (!rc && !refused)
 		rc = write_output(&in, dest, a.in_place);
 	input_free(&in);
 	if (rc || !strcmp(dest, "-")) {

@@ -113,6 +113,26 @@ int xs_qstream_parse(struct xs_qstream *qs, const struct xs_qsrc *src, const cha
 void xs_qstream_free(struct xs_qstream *qs);
 
 /*
+ * A walk that passes the stream on as it reads it (a pipe, a migration): the
+ * caller's hooks, both optional.  cpu() is called with each cpu section as
+ * soon as it is read (qs->cpu[idx]; its bytes, header included, have not been
+ * released), to judge and rewrite it; release(@off) says that no byte before
+ * @off will be asked for again, at each section or command start and after
+ * each RAM record, never past the start of a cpu section not yet given to
+ * cpu(), nor past the stream's EOF byte.  A hook returns 0 to go on, or
+ * -XS_EIO to stop the walk (the caller keeps its own message).
+ */
+struct xs_qhooks {
+	int (*cpu)(void *ctx, struct xs_qstream *qs, unsigned idx);
+	int (*release)(void *ctx, uint64_t off);
+	void *ctx;
+};
+
+/* xs_qstream_parse (with no vmdesc ahead) calling @h along the way. */
+int xs_qstream_parse_hooked(struct xs_qstream *qs, const struct xs_qsrc *src,
+			    const struct xs_qhooks *h, struct xs_diag *d);
+
+/*
  * The same result read in O(device state) from a seekable source: the header
  * and the RAM section's block list from the start, then the device sections
  * only, where the trailing vmdesc (its JSON @vmdesc, its 0x06 byte at source

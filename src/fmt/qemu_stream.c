@@ -15,6 +15,7 @@
 #include "fmt/codec.h"
 #include "fmt/format.h"
 #include "fmt/qemu_stream.h"
+#include "fmt/stream_pipe.h"
 #include "sys/patchcopy.h"
 #include "sys/progress.h"
 #include "util.h"
@@ -223,6 +224,8 @@ static int parse_stream(struct stream *s)
 	uint64_t vat = 0;
 	int rc = 1;
 
+	if (stream_pipe_active())
+		return stream_pipe_walk(s);	/* filter from a pipe: written on as it is read */
 	if (s->codec != CODEC_NONE || io_is_pipe(s->fd)) {
 		/* A decompressor, or (standard input as a pipe) the bytes as they come. */
 		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &g.z);

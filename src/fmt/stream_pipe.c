@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+/* The streaming filter: see stream_pipe.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "exitcodes.h"
+#include "fmt/codec.h"
+#include "fmt/format.h"
+#include "fmt/input.h"
+#include "fmt/qemu_stream.h"
+#include "fmt/stream_pipe.h"
+#include "sys/io.h"
+#include "util.h"
+
+#define HOLD_MIN (4u << 20)	/* the buffer's first size: room for a read ahead of XS_QGET_MAX */
+#define WRITE_BATCH (1u << 20)	/* released bytes are written in pieces of about this much */
+#define HEAD_MAX (1u << 20)	/* a container header read again from a pipe (io_pread) */
+
+struct spipe {
+	bool on, used;
+	const struct xs_common *c;
+	const char *dest;
+	stream_judge_fn *judge;
+	void *judge_ctx;
+	struct stream *s;
+	struct codec_rd *z;
+	struct codec_wr *wz;	/* compressing the output again, where the input was */
+	struct io_out o;
+	bool o_open;
+	uint8_t *buf;
+	size_t cap, len;	/* buf holds source bytes [base, base + len) */
+	uint64_t base;
+	uint64_t sent;		/* bytes before this are written */
+	uint64_t rel;		/* bytes before this may be written */
+	bool eof;
+	int failed;		/* exit code, message printed */
+	bool closed;		/* the output's reader went away */
+	int out_err;		/* writing the output failed (exit code, said) */
+};
+
+static struct spipe sp;
+
+void stream_pipe_begin(const struct xs_common *c, const char *dest, stream_judge_fn *judge,
+		       void *ctx)
+{
+	memset(&sp, 0, sizeof(sp));
+	sp.on = true;
+	sp.c = c;
+	sp.dest = dest;
+	sp.judge = judge;
+	sp.judge_ctx = ctx;
+}
+
+bool stream_pipe_active(void)
+{
+	return sp.on && !sp.used;
+}
+
+bool stream_pipe_closed(void)
+{
+	return sp.closed;
+}
+
+bool stream_pipe_used(void)
+{
+	return sp.used;
+}
+
+/*
+ * Write source bytes [sp.sent, @upto), as far as they have been read (the
+ * walk steps over RAM pages without asking for them).  0, or -1 when the
+ * output failed (sp.failed) or its reader went away (sp.closed).
+ */
+static int put(uint64_t upto)
+{
+	const uint8_t *p = sp.buf + (sp.sent - sp.base);
+	size_t n;
+	int rc;
+
+	if (upto > sp.base + sp.len)
+		upto = sp.base + sp.len;
+	n = upto > sp.sent ? (size_t)(upto - sp.sent) : 0;
+
+	if (sp.out_err || sp.closed)
+		return -1;
+	if (!n)
+		return 0;
+	if (sp.s->codec != CODEC_NONE && !sp.wz &&
+	    (rc = codec_wr_open(sp.s->codec, sp.o.fd, sp.o.path, sp.z, &sp.wz))) {
+		sp.failed = sp.out_err = rc;
+		return -1;
+	}
+	errno = 0;
+	rc = sp.wz ? codec_write(sp.wz, p, n) : io_out_write(&sp.o, p, n);
+	if (!rc && !sp.wz && errno == EPIPE) {
+		sp.closed = true;	/* the reader closed standard output: stop, quietly */
+		rc = EXIT_OK;
+	}
+	sp.sent = upto;
+	if (rc)
+		sp.failed = sp.out_err = rc;
+	return rc || sp.closed ? -1 : 0;
+}
+
+static int release(void *ctx, uint64_t off)
+{
+	(void)ctx;
+	if (sp.s->qs.caps & XS_QCAP_MAPPED_RAM) {
+		msg_err("'%s': a mapped-ram stream needs a file it can seek in; standard input is "
+			"a pipe (give the file, or redirect it with <)", sp.s->path);
+		sp.failed = EXIT_USAGE;
+		return -XS_EIO;
+	}
+	if (off > sp.rel)
+		sp.rel = off;
+	if (sp.rel - sp.sent >= WRITE_BATCH && put(sp.rel))
+		return -XS_EIO;
+	return 0;
+}
+
+/* Room for @need bytes from sp.base on: pass on and drop what is released first. */
+static int make_room(size_t need)
+{
+	size_t drop;
+
+	if (sp.rel > sp.sent && put(sp.rel))
+		return -1;
+	drop = (size_t)(sp.sent - sp.base);
+	if (drop) {
+		memmove(sp.buf, sp.buf + drop, sp.len - drop);
+		sp.len -= drop;
+		sp.base = sp.sent;
+		need -= drop;
+	}
+	if (need > sp.cap) {
+		size_t cap = sp.cap ? sp.cap : HOLD_MIN;
+
+		while (cap < need)
+			cap *= 2;
+		sp.buf = xrealloc(sp.buf, cap);
+		sp.cap = cap;
+	}
+	return 0;
+}
+
+static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
+{
+	(void)ctx;
+	if (sp.failed || sp.closed || off < sp.sent) {
+		*have = SIZE_MAX;
+		return NULL;
+	}
+	while (off + n > sp.base + sp.len && !sp.eof) {
+		ssize_t r;
+
+		if (sp.len == sp.cap || off + n - sp.base > sp.cap) {
+			size_t need = (size_t)(off + n - sp.base);
+
+			if (make_room(need < sp.len + XS_QGET_MAX ? sp.len + XS_QGET_MAX : need)) {
+				*have = SIZE_MAX;
+				return NULL;
+			}
+		}
+		r = codec_read(sp.z, sp.buf + sp.len, sp.cap - sp.len);
+		if (r < 0) {
+			sp.failed = (int)-r;
+			*have = SIZE_MAX;
+			return NULL;
+		}
+		sp.eof = r == 0;
+		sp.len += (size_t)r;
+	}
+	if (off + n <= sp.base + sp.len)
+		return sp.buf + (off - sp.base);
+	*have = off < sp.base + sp.len ? (size_t)(sp.base + sp.len - off) : 0;
+	return NULL;
+}
+
+/* Judge vCPU @idx, and put its rewritten section into the bytes held. */
+static int judge_cpu(struct xs_qcpu *c, unsigned idx, struct input_state *is)
+{
+	static const char why[] = "QEMU stream: registers placed at the Intel standard offsets "
+				  "(the stream carries no CPUID; --layout picks others)";
+	struct input in = { .path = sp.s->path, .fmt = &qemu_stream_format, .priv = sp.s,
+			    .st = sp.s->st, .nstates = 1, .s = is };
+	struct xs_layout intel;
+	uint8_t *img;
+	size_t size;
+	uint64_t holds;
+	bool same;
+	int rc;
+
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
+	is->kind = STATE_VCPU;
+	is->id = c->instance;
+	is->offset = c->off;
+	is->cpu = idx;
+	if (xs_qcpu_image(c, sp.c->layout_forced ? &sp.c->layout : &intel, &is->own, &size,
+			  &holds))
+		return EXIT_SOFTWARE;
+	rc = input_parse(sp.c, &in, is, is->own, size, &intel, why, holds);
+	if (rc)
+		return rc;
+	xs_qcpu_state_facts(c, &is->st);
+	if ((rc = sp.judge(sp.judge_ctx, &in, is)))
+		return rc;
+	c = &sp.s->qs.cpu[idx];
+	xs_qcpu_filter(c, is->st.xstate_bv, is->cleared);
+	if (xs_qcpu_image(c, &is->st.layout, &img, &size, &holds))
+		return EXIT_SOFTWARE;
+	same = size == is->st.size && !memcmp(img, is->st.img, size);
+	free(img);
+	if (!same) {
+		msg_err("internal error: vCPU %ld's rewritten cpu section does not match its "
+			"filtered state", is->id);
+		return EXIT_SOFTWARE;
+	}
+	memcpy(sp.buf + (c->body_off - sp.base), c->body, c->body_len);
+	return 0;
+}
+
+/*
+ * A cpu section read whole: judge it and write the result into the held
+ * bytes; the section itself keeps the bytes as read, for the report that
+ * filter makes of the whole input afterwards.
+ */
+static int cpu(void *ctx, struct xs_qstream *qs, unsigned idx)
+{
+	struct xs_qcpu *c = &qs->cpu[idx];
+	struct input_state is = { 0 };
+	uint8_t *orig = xmalloc(c->body_len);
+	int rc;
+
+	(void)ctx;
+	memcpy(orig, c->body, c->body_len);
+	if (c->body_off < sp.sent || c->body_off + c->body_len > sp.base + sp.len) {
+		msg_err("internal error: cpu section of vCPU %u is not held", c->instance);
+		rc = EXIT_SOFTWARE;
+	} else {
+		rc = judge_cpu(c, idx, &is);
+	}
+	c = &qs->cpu[idx];
+	memcpy(c->body, orig, c->body_len);
+	free(orig);
+	free(is.own);
+	if (rc) {
+		sp.failed = rc;
+		return -XS_EIO;
+	}
+	return 0;
+}
+
+/* A libvirt image's header and XML: passed on as they are (no field depends on the stream). */
+static int pass_header(struct stream *s)
+{
+	uint8_t *h;
+	int rc = 0;
+
+	if (!s->start)
+		return 0;
+	if (s->start > HEAD_MAX) {
+		msg_err("'%s': the libvirt header and domain XML take %llu bytes, more than a pipe "
+			"is read again (%u): give the file", s->path,
+			(unsigned long long)s->start, HEAD_MAX);
+		return EXIT_USAGE;
+	}
+	h = xmalloc((size_t)s->start);
+	if (io_pread(s->fd, h, (size_t)s->start, 0) != (ssize_t)s->start) {
+		msg_err("'%s': cannot read the libvirt header again", s->path);
+		rc = EXIT_IOERR;
+	}
+	if (!rc)
+		rc = io_out_write(&sp.o, h, (size_t)s->start);
+	free(h);
+	return rc;
+}
+
+static int walk_fail(struct stream *s, int rc, struct xs_diag *d)
+{
+	if (rc == -XS_EIO && sp.closed && !sp.failed)
+		return EXIT_IOERR;	/* no message: stream_pipe_closed() says why */
+	if (rc == -XS_EIO)
+		return sp.failed ? sp.failed : EXIT_NOINPUT;	/* said already */
+	if (s->codec != CODEC_NONE)
+		snprintf(d->msg + strlen(d->msg), sizeof(d->msg) - strlen(d->msg),
+			 " (offset in the decompressed %s stream)", codec_name(s->codec));
+	msg_diag(s->path, d);
+	return exit_for_err(rc);
+}
+
+int stream_pipe_walk(struct stream *s)
+{
+	struct xs_qsrc src = { .get = get, .start = 0, .end = UINT64_MAX };
+	struct xs_qhooks h = { .cpu = cpu, .release = release };
+	struct xs_diag d = { 0 };
+	int rc;
+
+	sp.used = true;
+	sp.s = s;
+	s->walked = true;
+	snprintf(s->why, sizeof(s->why), "streamed: filtered as it is read");
+	rc = io_out_open(sp.dest, false, &s->st, &sp.o);
+	if (rc)
+		return rc;
+	sp.o_open = true;
+	rc = pass_header(s);
+	if (!rc)
+		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &sp.z);
+	if (rc)
+		return sp.failed = rc;
+	rc = xs_qstream_parse_hooked(&s->qs, &src, &h, &d);
+	return rc ? walk_fail(s, rc, &d) : 0;
+}
+
+int stream_pipe_end(bool commit)
+{
+	int rc = 0;
+
+	if (!sp.used) {
+		sp.on = false;
+		return 0;
+	}
+	if (commit && !sp.failed && !sp.closed) {
+		if (put(sp.base + sp.len))
+			rc = sp.failed;
+		if (!rc && sp.s->codec != CODEC_NONE && !sp.wz)
+			rc = codec_wr_open(sp.s->codec, sp.o.fd, sp.o.path, sp.z, &sp.wz);
+		if (!rc && sp.wz) {
+			rc = codec_wr_finish(sp.wz);
+			sp.wz = NULL;
+		}
+		if (!rc) {
+			rc = io_out_commit(&sp.o);
+			sp.o_open = false;
+		}
+	}
+	if (!commit && sp.o_open && !sp.o.tmp && !sp.o.anon)
+		put(sp.rel);	/* standard output: up to the refused section, or the error */
+	codec_wr_free(sp.wz);
+	if (sp.o_open)
+		io_out_abort(&sp.o);
+	codec_rd_close(sp.z);
+	free(sp.buf);
+	memset(&sp, 0, sizeof(sp));
+	return rc;
+}
