@@ -369,9 +369,10 @@ static int judge_one(void *ctx, struct input *in, struct input_state *is)
 	if ((c.verdict == XS_VERDICT_INCOMPATIBLE && !forceable(in, &c, a->force)) ||
 	    layout_refused(in, &c)) {
 		refusal(a, in, is, &c);
-		msg_err("'%s': stream stopped before vCPU %ld's cpu section (at offset 0x%llx): "
-			"what was written is not a complete stream", a->file, is->id,
-			(unsigned long long)is->offset);
+		if (!strcmp(a->output, "-"))
+			msg_err("'%s': stream stopped before vCPU %ld's cpu section (offset 0x%llx): "
+				"standard output holds an incomplete stream", a->file, is->id,
+				(unsigned long long)is->offset);
 		return EXIT_NO;
 	}
 	rc = xs_filter_apply(&is->st, &c, a->force, &is->cleared) ? EXIT_SOFTWARE : 0;
@@ -466,8 +467,10 @@ static int filter(struct filter_args *ap)
 	int rc = filter_open(&a, &in, &dest);
 
 	if (rc) {
+		bool closed = stream_pipe_closed();	/* the reader went away: no error */
+
 		stream_pipe_end(false);
-		return stream_pipe_closed() ? EXIT_OK : rc;
+		return closed ? EXIT_OK : rc;
 	}
 	c = xcalloc(in.nstates, sizeof(*c));
 	refused = !judge_states(&a, &in, c);
