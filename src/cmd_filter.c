@@ -406,6 +406,10 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 		msg_err("'-': filter reads its input again to write it in place: give a file, not "
 			"standard input");
 		rc = EXIT_USAGE;
+	} else if (!rc && !strcmp(a->file, "-") && a->common.vcpu >= 0) {
+		/* Said before a stream is read and written on (filter_open says it after). */
+		msg_err("'-': filter rewrites every vCPU of a stream; --vcpu is for reading");
+		rc = EXIT_USAGE;
 	} else if (!rc && !strcmp(a->file, "-")) {
 		stream_pipe_begin(&a->common, a->output, judge_one, a);	/* a stream: as it comes */
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "exitcodes.h"
@@ -76,18 +77,18 @@ bool stream_pipe_used(void)
  */
 static int put(uint64_t upto)
 {
-	const uint8_t *p = sp.buf + (sp.sent - sp.base);
+	const uint8_t *p;
 	size_t n;
 	int rc;
 
 	if (upto > sp.base + sp.len)
 		upto = sp.base + sp.len;
 	n = upto > sp.sent ? (size_t)(upto - sp.sent) : 0;
-
 	if (sp.out_err || sp.closed)
 		return -1;
 	if (!n)
 		return 0;
+	p = sp.buf + (sp.sent - sp.base);
 	if (sp.s->codec != CODEC_NONE && !sp.wz &&
 	    (rc = codec_wr_open(sp.s->codec, sp.o.fd, sp.o.path, sp.z, &sp.wz))) {
 		sp.failed = sp.out_err = rc;
@@ -302,7 +303,8 @@ int stream_pipe_walk(struct stream *s)
 	sp.s = s;
 	s->walked = true;
 	snprintf(s->why, sizeof(s->why), "streamed: filtered as it is read");
-	rc = io_out_open(sp.dest, false, &s->st, &sp.o);
+	/* A new file's mode: the input's when it is a file (redirected in), else the umask's. */
+	rc = io_out_open(sp.dest, false, S_ISREG(s->st.st_mode) ? &s->st : NULL, &sp.o);
 	if (rc)
 		return rc;
 	sp.o_open = true;
