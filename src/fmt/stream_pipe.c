@@ -26,7 +26,8 @@ struct spipe {
 	const char *dest;
 	stream_judge_fn *judge;
 	void *judge_ctx;
-	struct stream *s;
+	struct stream *s;	/* during the walk only (freed when it fails) */
+	enum codec codec;	/* the stream's, kept for the end */
 	struct codec_rd *z;
 	struct codec_wr *wz;	/* compressing the output again, where the input was */
 	struct io_out o;
@@ -89,8 +90,8 @@ static int put(uint64_t upto)
 	if (!n)
 		return 0;
 	p = sp.buf + (sp.sent - sp.base);
-	if (sp.s->codec != CODEC_NONE && !sp.wz &&
-	    (rc = codec_wr_open(sp.s->codec, sp.o.fd, sp.o.path, sp.z, &sp.wz))) {
+	if (sp.codec != CODEC_NONE && !sp.wz &&
+	    (rc = codec_wr_open(sp.codec, sp.o.fd, sp.o.path, sp.z, &sp.wz))) {
 		sp.failed = sp.out_err = rc;
 		return -1;
 	}
@@ -301,6 +302,7 @@ int stream_pipe_walk(struct stream *s)
 
 	sp.used = true;
 	sp.s = s;
+	sp.codec = s->codec;
 	s->walked = true;
 	snprintf(s->why, sizeof(s->why), "streamed: filtered as it is read");
 	/* A new file's mode: the input's when it is a file (redirected in), else the umask's. */
@@ -314,6 +316,7 @@ int stream_pipe_walk(struct stream *s)
 	if (rc)
 		return sp.failed = rc;
 	rc = xs_qstream_parse_hooked(&s->qs, &src, &h, &d);
+	sp.s = NULL;	/* the caller may free it from here on */
 	return rc ? walk_fail(s, rc, &d) : 0;
 }
 
@@ -328,8 +331,8 @@ int stream_pipe_end(bool commit)
 	if (commit && !sp.failed && !sp.closed) {
 		if (put(sp.base + sp.len))
 			rc = sp.failed;
-		if (!rc && sp.s->codec != CODEC_NONE && !sp.wz)
-			rc = codec_wr_open(sp.s->codec, sp.o.fd, sp.o.path, sp.z, &sp.wz);
+		if (!rc && sp.codec != CODEC_NONE && !sp.wz)
+			rc = codec_wr_open(sp.codec, sp.o.fd, sp.o.path, sp.z, &sp.wz);
 		if (!rc && sp.wz) {
 			rc = codec_wr_finish(sp.wz);
 			sp.wz = NULL;
