@@ -74,6 +74,8 @@ check "inspect into a closed pipe (| true): exit 0, quiet (not killed by SIGPIPE
 check "check into a closed pipe keeps its verdict's status (2 fixable), quiet" \
 	'{ sleep 0.3; xs check --xcr0 0x7 s.bin 2>err.txt; echo $? >rc.txt; } | true;
 	 [ "$(cat rc.txt)" = 2 ] && [ ! -s err.txt ]'
+check "filter from a pipe, -o - > /dev/full: exit 74, one line" \
+	'cat s.bin | xs filter --xcr0 0x7 -o - - >/dev/full 2>err.txt; [ $? = 74 ] && one_line "standard output"'
 check "filter -o - into a closed pipe: exit 0, quiet" \
 	'{ sleep 0.3; xs filter --xcr0 0x7 -o - s.bin 2>err.txt; echo $? >rc.txt; } | true;
 	 [ "$(cat rc.txt)" = 0 ] && [ ! -s err.txt ]'
