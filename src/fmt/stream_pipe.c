@@ -17,7 +17,13 @@
 #include "util.h"
 
 #define HOLD_MIN (4u << 20)	/* the buffer's first size: room for a read ahead of XS_QGET_MAX */
-#define WRITE_BATCH (1u << 20)	/* released bytes are written in pieces of about this much */
+/*
+ * Released bytes are written in pieces of about this much, and read in pieces
+ * of this much at most: small enough that reading, walking and writing take
+ * turns as often as `cat` does (the pipes on both sides keep moving).
+ */
+#define WRITE_BATCH (128u << 10)
+#define READ_CHUNK (128u << 10)
 #define HEAD_MAX (1u << 20)	/* a container header read again from a pipe (io_pread) */
 
 struct spipe {
@@ -28,7 +34,10 @@ struct spipe {
 	void *judge_ctx;
 	struct stream *s;	/* during the walk only (freed when it fails) */
 	enum codec codec;	/* the stream's, kept for the end */
-	struct codec_rd *z;
+	struct codec_rd *z;	/* the decompressor, or NULL: read from @fd at @in_pos */
+	int fd;
+	const char *path;
+	uint64_t in_pos;
 	struct codec_wr *wz;	/* compressing the output again, where the input was */
 	struct io_out o;
 	bool o_open;
@@ -148,6 +157,27 @@ static int make_room(size_t need)
 	return 0;
 }
 
+/*
+ * Up to @n more bytes of the stream into the buffer: straight from the input
+ * when it is not compressed (no copy through a decompressor's buffer), else
+ * decompressed.  The count, 0 at the end, or minus an exit code (said).
+ */
+static ssize_t read_more(size_t n)
+{
+	ssize_t r;
+
+	if (sp.z)
+		return codec_read(sp.z, sp.buf + sp.len, n);
+	r = io_pread(sp.fd, sp.buf + sp.len, n, sp.in_pos);
+	if (r < 0) {
+		msg_err("'%s': read error at offset 0x%llx: %s", sp.path,
+			(unsigned long long)sp.in_pos, strerror(errno));
+		return -EXIT_NOINPUT;
+	}
+	sp.in_pos += (uint64_t)r;
+	return r;
+}
+
 static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
 {
 	(void)ctx;
@@ -166,7 +196,7 @@ static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
 				return NULL;
 			}
 		}
-		r = codec_read(sp.z, sp.buf + sp.len, sp.cap - sp.len);
+		r = read_more(sp.cap - sp.len < READ_CHUNK ? sp.cap - sp.len : READ_CHUNK);
 		if (r < 0) {
 			sp.failed = (int)-r;
 			*have = SIZE_MAX;
@@ -311,7 +341,10 @@ int stream_pipe_walk(struct stream *s)
 		return rc;
 	sp.o_open = true;
 	rc = pass_header(s);
-	if (!rc)
+	sp.fd = s->fd;
+	sp.path = s->path;
+	sp.in_pos = s->start;
+	if (!rc && s->codec != CODEC_NONE)
 		rc = codec_rd_open(s->codec, s->fd, s->start, s->path, &sp.z);
 	if (rc)
 		return sp.failed = rc;
