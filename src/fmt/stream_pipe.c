@@ -25,6 +25,7 @@
 #define WRITE_BATCH (128u << 10)
 #define READ_CHUNK (128u << 10)
 #define HEAD_MAX (1u << 20)	/* a container header read again from a pipe (io_pread) */
+#define COMP_CHUNK (1u << 20)	/* qemu_stream.c's COPY_CHUNK: what filter -o compresses at once */
 
 struct spipe {
 	bool on, used;
@@ -84,7 +85,32 @@ bool stream_pipe_used(void)
  * walk steps over RAM pages without asking for them).  0, or -1 when the
  * output failed (sp.failed) or its reader went away (sp.closed).
  */
+static int put_some(uint64_t upto);
+
 static int put(uint64_t upto)
+{
+	if (upto > sp.base + sp.len)
+		upto = sp.base + sp.len;
+	if (sp.codec == CODEC_NONE)
+		return put_some(upto);
+	/*
+	 * Compressed again in the pieces filter -o compresses a file in (COMP_CHUNK
+	 * from the stream's start; the last one shorter), so that the two outputs are
+	 * the same bytes whatever a compressor makes of its calls' boundaries.
+	 */
+	while (upto - sp.sent >= COMP_CHUNK)
+		if (put_some(sp.sent + COMP_CHUNK))
+			return -1;
+	return 0;
+}
+
+/* put()'s last piece: everything read, however short. */
+static int put_rest(void)
+{
+	return put(sp.base + sp.len) || put_some(sp.base + sp.len);
+}
+
+static int put_some(uint64_t upto)
 {
 	const uint8_t *p;
 	size_t n;
@@ -378,7 +404,7 @@ int stream_pipe_end(bool commit, struct fail *why)
 		return 0;
 	}
 	if (commit && !sp.failed && !sp.closed) {
-		if (put(sp.base + sp.len))
+		if (put_rest())
 			rc = sp.failed;
 		if (!rc && sp.codec != CODEC_NONE && !sp.wz) {
 			sp.wz = true;
@@ -391,7 +417,7 @@ int stream_pipe_end(bool commit, struct fail *why)
 		}
 	}
 	if (!commit && sp.o_open && !sp.o.tmp && !sp.o.anon)
-		put(sp.rel);	/* standard output: up to the refused section, or the error */
+		put_some(sp.rel);	/* standard output: up to the refused section, or the error */
 	if (sp.o_open)
 		io_out_abort(&sp.o);
 	codec_rd_close(sp.z);
