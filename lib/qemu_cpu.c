@@ -594,6 +594,14 @@ const uint8_t *xs_qcpu_body(const struct xs_qcpu *c, uint64_t *off, uint32_t *le
 	return c->body;
 }
 
+int xs_qcpu_set_body(struct xs_qcpu *c, const uint8_t *body, uint32_t len)
+{
+	if (len != c->body_len)
+		return -XS_EINVAL;
+	memcpy(c->body, body, len);
+	return 0;
+}
+
 const char *xs_qcpu_vmdesc_check(const struct xs_qcpu *c)
 {
 	return c->vmdesc_check;

@@ -27,6 +27,18 @@ bool xsp_qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem)
 	return true;
 }
 
+int xsp_qw_release(struct qw *w, uint64_t off)
+{
+	int rc;
+
+	if (!w->hooks || !w->hooks->release || w->rc)
+		return w->rc;
+	rc = w->hooks->release(w->hooks->ctx, off);
+	if (rc && !w->rc)
+		w->rc = rc;
+	return w->rc;
+}
+
 /* Up to @n bytes at @off: *got of them (0 at the end); NULL only on a source error. */
 const uint8_t *xsp_qw_peek(struct qw *w, uint64_t off, size_t n, size_t *got)
 {

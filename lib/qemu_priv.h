@@ -169,6 +169,7 @@ struct qw {
 	bool head_only;			/* stop before the first RAM page section or device */
 	bool devices_only;		/* from the boundary: device sections, EOF, vmdesc */
 	uint64_t page_records;		/* page records of every kind so far */
+	const struct xs_qhooks *hooks;	/* a walk passing the stream on, or NULL */
 };
 
 /* Record the first failure (with its offset) and return it. */
@@ -176,6 +177,8 @@ struct qw {
 	((w)->rc ? (w)->rc : ((w)->rc = XS_FAIL_AT((w)->d, (err), (off), __VA_ARGS__)))
 
 /* ---- the cursor (qemu_cursor.c) ---- */
+/* Tell the hooks no byte before @off is needed again (see xs_qhooks).  0 or w->rc. */
+int xsp_qw_release(struct qw *w, uint64_t off);
 /* Make room for element @n of *arr (capacity *cap, doubling).  False when out of memory. */
 bool xsp_qw_grow(void **arr, unsigned *cap, unsigned n, size_t elem);
 /* @n bytes at @off, or NULL after recording "stream ends: expected WHAT". */

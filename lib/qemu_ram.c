@@ -126,7 +126,7 @@ int xsp_qram_body(struct qw *w)
 	for (;;) {
 		uint64_t hdr, flags, addr, v, at = w->off;
 
-		if (xsp_qw_rdbe(w, 8, &hdr, "a RAM record"))
+		if (xsp_qw_release(w, at) || xsp_qw_rdbe(w, 8, &hdr, "a RAM record"))
 			return w->rc;
 		flags = hdr & PAGE_MASK;
 		addr = hdr & ~(uint64_t)PAGE_MASK;

@@ -120,6 +120,8 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	}
 	qs->ncpu++;
 	w->off += c->body_len;
+	if (w->hooks && w->hooks->cpu && (rc = w->hooks->cpu(w->hooks->ctx, qs, qs->ncpu - 1)))
+		return w->rc = rc;
 	return 0;
 }
 
@@ -164,6 +166,8 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid,
 		if (got < XS_QGET_MAX)
 			break;
 		w->off += got - 512;	/* boundaries straddling the window are seen next time */
+		if (xsp_qw_release(w, w->off))
+			return w->rc;
 	}
 	return fail(w, XS_EFORMAT, start, "cannot find the end of section '%s' (id %llu)", name,
 		    (unsigned long long)sid);
@@ -290,6 +294,8 @@ static int walk(struct qw *w, uint64_t end)
 
 		if (w->depth && at == end)
 			return 0;
+		if (xsp_qw_release(w, at))
+			return w->rc;
 		if (w->depth && at > end)
 			return fail(w, XS_EFORMAT, end, "a section runs past the end of a PACKAGED "
 				    "payload(by %llu bytes)", (unsigned long long)at - end);
@@ -597,6 +603,26 @@ int xs_qstream_parse(struct xs_qstream **out, const struct xs_qsrc *src, const c
 		xs_qstream_free(qs);
 	else
 		*out = qs;
+	return w.rc;
+}
+
+int xs_qstream_parse_hooked(struct xs_qstream **out, const struct xs_qsrc *src,
+			    const struct xs_qhooks *h, struct xs_diag *d)
+{
+	struct xs_qstream *qs = calloc(1, sizeof(*qs));
+	struct qw w = { .qs = qs, .src = src, .d = d, .last_blk = -1, .hooks = h };
+
+	*out = qs;	/* the stream as read so far, for the hooks */
+	if (!qs)
+		return XS_FAIL(d, XS_ENOMEM, "out of memory");
+	if (!header(&w) && !walk(&w, UINT64_MAX))
+		tail(&w);
+	free(w.blk);
+	free(w.log);
+	if (w.rc) {
+		xs_qstream_free(qs);
+		*out = NULL;
+	}
 	return w.rc;
 }
 

@@ -22,6 +22,7 @@
 #include "exitcodes.h"
 #include "fail.h"
 #include "fmt/format.h"
+#include "fmt/stream_pipe.h"
 #include "out/verdict.h"
 #include "sys/patchcopy.h"
 #include "util.h"
@@ -360,6 +361,34 @@ static void refused_states(struct out *o, const struct xs_target *t, struct inpu
 	}
 }
 
+/*
+ * The streaming filter's judge of one vCPU, as it is read (stream_pipe.h):
+ * refused as judge_states() would, or fixed as filter_states() does.
+ */
+static int judge_one(void *ctx, struct input *in, struct input_state *is)
+{
+	const struct filter_args *a = ctx;
+	struct xs_check c;
+	int rc;
+
+	xs_check_state(&is->st, &a->target->t, &c);
+	if ((c.verdict == XS_VERDICT_INCOMPATIBLE && !forceable(in, &c, a->force)) ||
+	    layout_refused(in, &c)) {
+		refusal(a, in, is, &c);
+		if (!strcmp(a->output, "-"))
+			msg_err("'%s': stream stopped before vCPU %ld's cpu section (offset 0x%llx): "
+				"standard output holds an incomplete stream", a->file, is->id,
+				(unsigned long long)is->offset);
+		return EXIT_NO;
+	}
+	rc = xs_filter_apply(&is->st, &c, a->force, &is->cleared) ? EXIT_SOFTWARE : 0;
+	if (!rc && a->force)
+		rc = drop_enabled(a, in, is, &c);
+	if (!rc)
+		rc = relocate_state(a, is, &c);
+	return rc ? rc : verify(&is->st, a);
+}
+
 /* Does filtering change nothing?  Every state loads as it is, where it is. */
 static bool unchanged(const struct input *in, const struct xs_check *c)
 {
@@ -373,8 +402,9 @@ static int write_output(struct input *in, const char *dest, bool in_place, bool 
 {
 	struct fail why = { 0 };
 
-	/* Nothing to change: --in-place writes nothing, -o an exact copy (compression too). */
-	if (same)
+	/* Nothing to change: --in-place writes nothing, -o an exact copy (compression too);
+	 * standard input (an image read whole) cannot be read again: written as read. */
+	if (same && strcmp(in->path, "-"))
 		return in_place ? 0 : fail_said(&why, copy_file(in->path, dest, &why));
 	if (in_place && in->fmt->write_in_place)
 		return fail_said(&why, in->fmt->write_in_place(in, &why));
@@ -437,10 +467,16 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 	a->target = a->targets.v;
 	if (!rc)
 		rc = common_prepare(&a->common);
-	if (!rc && !strcmp(a->file, "-")) {
-		msg_err("'-': filter reads its input again to write %s: give a file, not standard "
-			"input", a->in_place ? "it in place" : "the copy");
+	if (!rc && !strcmp(a->file, "-") && a->in_place) {
+		msg_err("'-': filter reads its input again to write it in place: give a file, not "
+			"standard input");
 		rc = EXIT_USAGE;
+	} else if (!rc && !strcmp(a->file, "-") && a->common.fo.vcpu >= 0) {
+		/* Said before a stream is read and written on (filter_open says it after). */
+		msg_err("'-': filter rewrites every vCPU of a stream; --vcpu is for reading");
+		rc = EXIT_USAGE;
+	} else if (!rc && !strcmp(a->file, "-")) {
+		stream_pipe_begin(&a->common.fo, a->output, judge_one, a);	/* a stream: as it comes */
 	}
 	if (!rc && a->in_place)
 		rc = in_place_guard(a);
@@ -511,8 +547,12 @@ static int filter(struct filter_args *ap)
 
 	ap->resolved = a.resolved;	/* run() releases them */
 	ap->lock = a.lock;
-	if (rc)
-		return rc;
+	if (rc) {
+		bool closed = stream_pipe_closed();	/* the reader went away: no error */
+
+		stream_pipe_end(false, NULL);
+		return closed ? EXIT_OK : rc;
+	}
 	c = xcalloc(in.nstates, sizeof(*c));
 	refused = !judge_states(&a, &in, c);
 	same = !refused && unchanged(&in, c);
@@ -521,8 +561,16 @@ static int filter(struct filter_args *ap)
 	o = common_out(a.common.json);
 	rc = filter_report(o, &a, &in, c, refused, same, dest);
 	free(c);
-	if (!rc && !refused)
+	if (stream_pipe_used()) {	/* written as read: pass on the end held back, or not */
+		struct fail why = { 0 };
+
+		if (rc)
+			stream_pipe_end(false, NULL);
+		else
+			rc = fail_said(&why, stream_pipe_end(!refused, &why));
+	} else if (!rc && !refused) {
 		rc = write_output(&in, dest, a.in_place, same);
+	}
 	input_free(&in);
 	if (rc || !strcmp(dest, "-")) {
 		out_free(o);

@@ -100,6 +100,9 @@ uint64_t xs_qcpu_offset(const struct xs_qcpu *c);
 /* The section body (field 0 up to the footer) as the stream holds it now (xs_qcpu_filter
  * and xs_qcpu_drop change it): *len bytes, at source offset *off (either may be NULL). */
 const uint8_t *xs_qcpu_body(const struct xs_qcpu *c, uint64_t *off, uint32_t *len);
+/* Put @len bytes back as the section body (as read, after a rewrite was copied out):
+ * 0, or -XS_EINVAL when @len is not the body's length. */
+int xs_qcpu_set_body(struct xs_qcpu *c, const uint8_t *body, uint32_t len);
 /* What the vmdesc says of the section: "agrees", "absent", or what differs. */
 const char *xs_qcpu_vmdesc_check(const struct xs_qcpu *c);
 
@@ -116,6 +119,29 @@ int xs_qstream_parse(struct xs_qstream **qs, const struct xs_qsrc *src, const ch
 		     size_t vmdesc_len, struct xs_diag *d);
 /* Free a stream and its cpu sections (NULL: nothing). */
 void xs_qstream_free(struct xs_qstream *qs);
+
+/*
+ * A walk that passes the stream on as it reads it (a pipe, a migration): the
+ * caller's hooks, both optional.  cpu() is called with each cpu section as
+ * soon as it is read (xs_qstream_cpu(qs, idx); its bytes, header included, have
+ * not been released), to judge and rewrite it; release(@off) says that no byte before
+ * @off will be asked for again, at each section or command start and after
+ * each RAM record, never past the start of a cpu section not yet given to
+ * cpu(), nor past the stream's EOF byte.  A hook returns 0 to go on, or
+ * -XS_EIO to stop the walk (the caller keeps its own message).
+ */
+struct xs_qhooks {
+	int (*cpu)(void *ctx, struct xs_qstream *qs, unsigned idx);
+	int (*release)(void *ctx, uint64_t off);
+	void *ctx;
+};
+
+/*
+ * xs_qstream_parse (with no vmdesc ahead) calling @h along the way.  *qs holds
+ * the stream read so far while the hooks run; on failure it is freed and NULL.
+ */
+int xs_qstream_parse_hooked(struct xs_qstream **qs, const struct xs_qsrc *src,
+			    const struct xs_qhooks *h, struct xs_diag *d);
 
 /*
  * The same result read in O(device state) from a seekable source: the header

@@ -211,6 +211,13 @@ static char *tail_vmdesc(struct stream *s, size_t *len, uint64_t *at)
 	return json;
 }
 
+static stream_walk_fn *walk_once;
+
+void stream_set_walk(stream_walk_fn *walk)
+{
+	walk_once = walk;
+}
+
 static int parse_stream(struct stream *s)
 {
 	struct msrc m = { .path = s->path, .fail = s->fail, .fd = s->fd,
@@ -223,6 +230,12 @@ static int parse_stream(struct stream *s)
 	uint64_t vat = 0;
 	int rc = 1;
 
+	if (walk_once) {	/* filter from a pipe: written on as it is read */
+		stream_walk_fn *walk = walk_once;
+
+		walk_once = NULL;
+		return walk(s);
+	}
 	if (s->codec != CODEC_NONE || io_is_pipe(s->fd)) {
 		/* A decompressor (the one the sniff started, continued), or (standard input as a
 		 * pipe) the bytes as they come. */

@@ -59,6 +59,13 @@ struct stream {
  * in s->fail).
  */
 typedef int stream_container(struct stream *s, const struct io_src *src);
+/*
+ * A walk that replaces the next stream's read, once (the streaming filter's,
+ * stream_pipe.c, which writes the stream on as it reads it), or NULL: it reads
+ * @s from s->start on, filling s->qs.  0 or an exit code (why in s->fail).
+ */
+typedef int stream_walk_fn(struct stream *s);
+void stream_set_walk(stream_walk_fn *walk);
 /* Walk the stream behind @src (which it takes over) in @container.  0 or an exit code (@why). */
 int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container *container,
 		struct stream **out, struct fail *why);

@@ -115,6 +115,13 @@ rowv cp_t "cp --reflink=auto big.bin" "$cat_t" sh -c 'rm -f cp.bin; cp --reflink
 rowv fo_t "xsavectl filter --force -o (big.bin)" "$cat_t" \
 	sh -c 'rm -f fo.bin; "$0" filter --force --xcr0 0x7 -o fo.bin big.bin' "$XSAVECTL"
 rm -f cp.bin fo.bin
+# The streaming filter (issue 23): standard input to standard output, against cat through
+# the same pipe; its peak RSS is the window it holds, whatever the stream's size.
+rowv pcat_t "cat big.bin | cat > /dev/null" "$cat_t" sh -c 'cat big.bin | cat'
+rowv pf_t "cat big.bin | xsavectl filter -o - - > /dev/null" "$cat_t" \
+	sh -c 'cat big.bin | "$0" filter --force --xcr0 0x7 -o - -' "$XSAVECTL"
+pf_rss=$("$MAXRSS" sh -c 'cat big.bin | "$0" filter --force --xcr0 0x7 -o - - >/dev/null' \
+	"$XSAVECTL" 2>&1 | tail -n 1 | awk '{print $2}')
 # filter --in-place: a fresh copy (rewrites the changed bytes), then again (nothing to change)
 once() {
 	"$MAXRSS" "$XSAVECTL" filter --in-place --force --xcr0 0x7 ip.bin >/dev/null 2>m.txt.all
@@ -161,3 +168,7 @@ printf '%-52s %7.2fx\n' "filter -o / cp --reflink=auto" "$(ratio "$fo_t" "$cp_t"
 printf '%-52s %7.2fx\n' "inspect big.gz / gzip -dc" "$(ratio "$zins_t" "$gz_t")"
 printf '%-52s %7.2fx  (within 1.15x)\n' "inspect big.zsave / zstd -dc" "$(ratio "$zsins_t" "$zst_t")"
 printf '%-52s %7d KiB  (at most 8192)\n' "peak RSS of inspect, any input" "$peak"
+printf '%-52s %7.2fx  (within 1.10x)\n' "cat big.bin | filter -o - - / cat big.bin | cat" \
+	"$(ratio "$pf_t" "$pcat_t")"
+printf '%-52s %7d KiB  (at most 16384, the stream %d MiB)\n' "peak RSS of cat big.bin | filter -o - -" \
+	"$pf_rss" "$((size >> 20))"

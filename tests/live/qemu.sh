@@ -260,6 +260,7 @@ version_checks() {
 	noavx_novmdesc_checks
 	q35_checks
 	tcg_force_checks
+	streaming_checks
 	guest_xcr0_option_checks
 	tcg_saves_checks
 	for t in $tr gz; do
@@ -376,6 +377,45 @@ tcg_force_checks() {
 		 [ "$(cmp -l a.raw b.raw | wc -l)" -le 24 ]'
 	c "QEMU (TCG) loads the filtered gzip stream through exec:gzip -dc" \
 		'vm log8 tcg max 2 pc "exec:gzip -dc f.gz" && xs diff f.bin resaved2.bin >/dev/null'
+}
+
+# the streaming filter: read once from a pipe, written as it goes (f.bin, f.gz from
+# tcg_force_checks)
+streaming_checks() {
+	c "streaming: cat max2.bin | filter --force --xcr0 0x7 -o - - writes filter's file, byte for byte" \
+		'cat max2.bin | xs filter --force --xcr0 0x7 -o - - >sf.bin 2>/dev/null && cmp -s f.bin sf.bin'
+	c "streaming: the exec:gzip stream from a pipe, compressed again, equals filter's file" \
+		'cat max2.gz | xs filter --force --xcr0 0x7 -o - - >sf.gz 2>/dev/null && cmp -s f.gz sf.gz'
+	c "streaming: refused (exit 1) without --force; the output is the stream up to vCPU 0's cpu section, no further" \
+		'cat max2.bin | xs filter --xcr0 0x7 -o - - >sr.bin 2>e.txt; [ $? = 1 ] &&
+		 h=$(xs inspect max2.bin | awk "/^  offset:/ { print \$2; exit }") &&
+		 [ "$(wc -c <sr.bin)" -eq $((h)) ] && cmp -s -n $((h)) sr.bin max2.bin &&
+		 grep -q "stream stopped before vCPU 0" e.txt'
+	# QEMU writes into the filter (migrate exec:), and reads from it (-incoming exec:),
+	# through FIFOs, so that the chroots' QEMU needs no xsavectl of its own.
+	rm -f src.fifo dst.fifo
+	mkfifo src.fifo dst.fifo
+	(tee sraw.bin <src.fifo | timeout 120 "$XSAVECTL" filter --force --xcr0 0x7 -o sm.bin - \
+		>/dev/null 2>sm.err; echo $? >sm.rc) &
+	spid=$!
+	vm_pre= vm_cmds='migrate "exec:cat > src.fifo"'
+	c "streaming: QEMU migrates (exec:) into filter from a pipe; the result equals filter of the saved bytes" \
+		'vm logs1 tcg max 2 pc - && wait $spid && [ "$(cat sm.rc)" = 0 ] &&
+		 xs filter --force --xcr0 0x7 -o sm2.bin sraw.bin >/dev/null 2>&1 && cmp -s sm.bin sm2.bin &&
+		 xs diff sraw.bin sm.bin >/dev/null; [ $? = 1 ]'
+	(cat max2.bin | timeout 120 "$XSAVECTL" filter --force --xcr0 0x7 -o - - >dst.fifo 2>/dev/null) &
+	spid=$!
+	vm_cmds='migrate "exec:cat > sresaved.bin"'
+	c "streaming: QEMU (TCG) loads -incoming from filter on a pipe, and re-saves the filtered state" \
+		'vm logs2 tcg max 2 pc "exec:cat dst.fifo" && wait $spid && xs diff f.bin sresaved.bin >/dev/null'
+	(cat max2.bin | timeout 120 "$XSAVECTL" filter --xcr0 0x7 -o - - >dst.fifo 2>/dev/null;
+	 echo $? >sd.rc) &
+	spid=$!
+	vm_cmds='migrate "exec:cat > srefused.bin"'
+	c "streaming: a refusal (exit 1) leaves QEMU -incoming an incomplete stream: the load fails, nothing re-saved" \
+		'! vm logs3 tcg max 2 pc "exec:cat dst.fifo"; wait $spid; [ "$(cat sd.rc)" = 1 ] && [ $vm_st != 0 ] &&
+		 [ ! -s srefused.bin ]'
+	vm_cmds=
 }
 
 # --guest-xcr0 against the guest XCR0 the stream records (0x21f)

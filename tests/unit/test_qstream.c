@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* QEMU stream pieces: the walk over a memory source, vmdesc sizes, the cpu section edits. */
+#include <stdbool.h>
 #include <string.h>
 
 #include <xsave/qstream.h>
@@ -152,6 +153,63 @@ static void test_walk(void)
 	CHECK(1, "every 97th truncation is -XS_ETRUNC within the input");
 }
 
+/* What the hooks of a walk saw (xs_qstream_parse_hooked). */
+struct seen {
+	uint64_t rel[64], cpu_off, rel_at_cpu;
+	unsigned nrel, ncpu;
+	int cpu_rc;
+};
+
+static int seen_release(void *ctx, uint64_t off)
+{
+	struct seen *s = ctx;
+
+	if (s->nrel < 64)
+		s->rel[s->nrel++] = off;
+	return 0;
+}
+
+static int seen_cpu(void *ctx, struct xs_qstream *qs, unsigned idx)
+{
+	struct seen *s = ctx;
+
+	s->ncpu++;
+	s->cpu_off = xs_qcpu_offset(xs_qstream_cpu(qs, idx));
+	s->rel_at_cpu = s->nrel ? s->rel[s->nrel - 1] : 0;
+	return s->cpu_rc;
+}
+
+static void test_hooks(void)
+{
+	static uint8_t b[8192];
+	size_t len = build(b, 0x7, 0x207);
+	struct xs_qmem m;
+	struct xs_qsrc src;
+	struct xs_qstream *qs;
+	struct xs_diag d = { 0 };
+	struct seen s = { 0 };
+	struct xs_qhooks h = { .cpu = seen_cpu, .release = seen_release, .ctx = &s };
+	bool rising = true;
+
+	xs_qsrc_mem(&src, &m, b, len);
+	CHECK(xs_qstream_parse_hooked(&qs, &src, &h, &d) == 0, "hooked walk: %s", d.msg);
+	CHECK_U64(s.ncpu, 1, "cpu hook called once");
+	/* EOF, footer, body (fields and pkru), header (type, id, name, instance, version) */
+	CHECK_U64(s.cpu_off, len - 1 - 5 - (QCPU_V12_LEN + 18) - 17, "with the section's header");
+	CHECK_U64(s.rel_at_cpu, s.cpu_off, "released up to the cpu section's header, not into it");
+	for (unsigned i = 1; i < s.nrel; i++)
+		rising &= s.rel[i] >= s.rel[i - 1];
+	CHECK(rising && s.nrel >= 5, "releases never go back (%u of them)", s.nrel);
+	CHECK_U64(s.rel[s.nrel - 1], len - 1, "the last release is the EOF byte, held");
+	CHECK_U64(s.rel[0], 8, "the first at the first section");
+	xs_qstream_free(qs);
+
+	memset(&s, 0, sizeof(s));
+	s.cpu_rc = -XS_EIO;
+	CHECK(xs_qstream_parse_hooked(&qs, &src, &h, &d) == -XS_EIO && s.ncpu == 1 &&
+	      s.rel[s.nrel - 1] == s.cpu_off && !qs, "a refusing cpu hook stops the walk there");
+}
+
 static void test_vmdesc(void)
 {
 	const char *desc = "{\"devices\":[{\"name\":\"x\",\"instance_id\":0,\"fields\":["
@@ -199,6 +257,7 @@ static void test_scan(void)
 int main(void)
 {
 	test_walk();
+	test_hooks();
 	test_vmdesc();
 	test_scan();
 	return t_done("test_qstream");

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/* The streaming filter: see stream_pipe.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "codec/codec.h"
+#include "exitcodes.h"
+#include "fail.h"
+#include "fmt/format.h"
+#include "fmt/input.h"
+#include "fmt/qemu_stream.h"
+#include "fmt/stream_pipe.h"
+#include "sys/io.h"
+#include "util.h"
+
+#define HOLD_MIN (4u << 20)	/* the buffer's first size: room for a read ahead of XS_QGET_MAX */
+/*
+ * Released bytes are written in pieces of about this much, and read in pieces
+ * of this much at most: small enough that reading, walking and writing take
+ * turns as often as `cat` does (the pipes on both sides keep moving).
+ */
+#define WRITE_BATCH (128u << 10)
+#define READ_CHUNK (128u << 10)
+#define HEAD_MAX (1u << 20)	/* a container header read again from a pipe (io_pread) */
+#define COMP_CHUNK (1u << 20)	/* qemu_stream.c's COPY_CHUNK: what filter -o compresses at once */
+
+struct spipe {
+	bool on, used;
+	const struct fmt_opts *fo;
+	struct fail why;	/* the pipe's failure: the walk's (the stream's fail) or the end's */
+	const char *dest;
+	stream_judge_fn *judge;
+	void *judge_ctx;
+	struct stream *s;	/* during the walk only (freed when it fails) */
+	enum codec codec;	/* the stream's, kept for the end */
+	struct codec_rd *z;	/* the decompressor, or NULL: read from @fd at @in_pos */
+	int fd;
+	const char *path;
+	uint64_t in_pos;
+	bool wz;		/* the output compressed again from here on, where the input was */
+	struct io_out o;
+	bool o_open;
+	uint8_t *buf;
+	size_t cap, len;	/* buf holds source bytes [base, base + len) */
+	uint64_t base;
+	uint64_t sent;		/* bytes before this are written */
+	uint64_t rel;		/* bytes before this may be written */
+	bool eof;
+	int failed;		/* exit code (why in sp.why, or said by the judge) */
+	bool closed;		/* the output's reader went away */
+	int out_err;		/* writing the output failed (exit code, said) */
+};
+
+static struct spipe sp;
+
+static int walk(struct stream *s);
+
+void stream_pipe_begin(const struct fmt_opts *fo, const char *dest, stream_judge_fn *judge,
+		       void *ctx)
+{
+	memset(&sp, 0, sizeof(sp));
+	sp.on = true;
+	sp.fo = fo;
+	sp.dest = dest;
+	sp.judge = judge;
+	sp.judge_ctx = ctx;
+	stream_set_walk(walk);
+}
+
+bool stream_pipe_closed(void)
+{
+	return sp.closed;
+}
+
+bool stream_pipe_used(void)
+{
+	return sp.used;
+}
+
+/*
+ * Write source bytes [sp.sent, @upto), as far as they have been read (the
+ * walk steps over RAM pages without asking for them).  0, or -1 when the
+ * output failed (sp.failed) or its reader went away (sp.closed).
+ */
+static int put_some(uint64_t upto);
+
+static int put(uint64_t upto)
+{
+	if (upto > sp.base + sp.len)
+		upto = sp.base + sp.len;
+	if (sp.codec == CODEC_NONE)
+		return put_some(upto);
+	/*
+	 * Compressed again in the pieces filter -o compresses a file in (COMP_CHUNK
+	 * from the stream's start; the last one shorter), so that the two outputs are
+	 * the same bytes whatever a compressor makes of its calls' boundaries.
+	 */
+	while (upto - sp.sent >= COMP_CHUNK)
+		if (put_some(sp.sent + COMP_CHUNK))
+			return -1;
+	return 0;
+}
+
+/* put()'s last piece: everything read, however short. */
+static int put_rest(void)
+{
+	return put(sp.base + sp.len) || put_some(sp.base + sp.len);
+}
+
+static int put_some(uint64_t upto)
+{
+	const uint8_t *p;
+	size_t n;
+	int rc;
+
+	if (upto > sp.base + sp.len)
+		upto = sp.base + sp.len;
+	n = upto > sp.sent ? (size_t)(upto - sp.sent) : 0;
+	if (sp.out_err || sp.closed)
+		return -1;
+	if (!n)
+		return 0;
+	p = sp.buf + (sp.sent - sp.base);
+	if (sp.codec != CODEC_NONE && !sp.wz) {
+		sp.wz = true;
+		if ((rc = io_out_compress(&sp.o, sp.codec, sp.z))) {
+			sp.o_open = false;	/* aborted */
+			sp.failed = sp.out_err = rc;
+			return -1;
+		}
+	}
+	errno = 0;
+	rc = io_out_write(&sp.o, p, n);
+	if (!rc && errno == EPIPE) {
+		sp.closed = true;	/* the reader closed standard output: stop, quietly */
+		rc = EXIT_OK;
+	}
+	sp.sent = upto;
+	if (rc)
+		sp.failed = sp.out_err = rc;
+	return rc || sp.closed ? -1 : 0;
+}
+
+static int release(void *ctx, uint64_t off)
+{
+	(void)ctx;
+	if (sp.s->qs && (xs_qstream_fact(sp.s->qs, XS_QF_CAPS) & XS_QCAP_MAPPED_RAM)) {
+		sp.failed = fail_msg(&sp.why, EXIT_USAGE, sp.s->path, "a mapped-ram stream needs a "
+				     "file it can seek in; standard input is a pipe (give the file, "
+				     "or redirect it with <)");
+		return -XS_EIO;
+	}
+	if (off > sp.rel)
+		sp.rel = off;
+	if (sp.rel - sp.sent >= WRITE_BATCH && put(sp.rel))
+		return -XS_EIO;
+	return 0;
+}
+
+/* Room for @need bytes from sp.base on: pass on and drop what is released first. */
+static int make_room(size_t need)
+{
+	size_t drop;
+
+	if (sp.rel > sp.sent && put(sp.rel))
+		return -1;
+	drop = (size_t)(sp.sent - sp.base);
+	if (drop) {
+		memmove(sp.buf, sp.buf + drop, sp.len - drop);
+		sp.len -= drop;
+		sp.base = sp.sent;
+		need -= drop;
+	}
+	if (need > sp.cap) {
+		size_t cap = sp.cap ? sp.cap : HOLD_MIN;
+
+		while (cap < need)
+			cap *= 2;
+		sp.buf = xrealloc(sp.buf, cap);
+		sp.cap = cap;
+	}
+	return 0;
+}
+
+/*
+ * Up to @n more bytes of the stream into the buffer: straight from the input
+ * when it is not compressed (no copy through a decompressor's buffer), else
+ * decompressed.  The count, 0 at the end, or minus an exit code (why in sp.why).
+ */
+static ssize_t read_more(size_t n)
+{
+	ssize_t r;
+
+	if (sp.z) {
+		struct xs_diag d = { 0 };
+
+		r = codec_read(sp.z, sp.buf + sp.len, n, &d);
+		if (r < 0)
+			return -io_codec_fail(&sp.why, (int)-r, sp.path, &d);
+		return r;
+	}
+	r = io_pread(sp.fd, sp.buf + sp.len, n, sp.in_pos);
+	if (r < 0)
+		return -fail_msg(&sp.why, EXIT_NOINPUT, sp.path, "read error at offset 0x%llx: %s",
+				 (unsigned long long)sp.in_pos, strerror(errno));
+	sp.in_pos += (uint64_t)r;
+	return r;
+}
+
+static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
+{
+	(void)ctx;
+	if (sp.failed || sp.closed || off < sp.sent) {
+		*have = SIZE_MAX;
+		return NULL;
+	}
+	while (off + n > sp.base + sp.len && !sp.eof) {
+		ssize_t r;
+
+		if (sp.len == sp.cap || off + n - sp.base > sp.cap) {
+			size_t need = (size_t)(off + n - sp.base);
+
+			if (make_room(need < sp.len + XS_QGET_MAX ? sp.len + XS_QGET_MAX : need)) {
+				*have = SIZE_MAX;
+				return NULL;
+			}
+		}
+		r = read_more(sp.cap - sp.len < READ_CHUNK ? sp.cap - sp.len : READ_CHUNK);
+		if (r < 0) {
+			sp.failed = (int)-r;
+			*have = SIZE_MAX;
+			return NULL;
+		}
+		sp.eof = r == 0;
+		sp.len += (size_t)r;
+	}
+	if (off + n <= sp.base + sp.len)
+		return sp.buf + (off - sp.base);
+	*have = off < sp.base + sp.len ? (size_t)(sp.base + sp.len - off) : 0;
+	return NULL;
+}
+
+/* Judge vCPU @idx, and put its rewritten section into the bytes held. */
+static int judge_cpu(struct xs_qcpu *c, unsigned idx, struct input_state *is,
+		     struct stream_vcpu *v)
+{
+	static const char why[] = "QEMU stream: registers placed at the Intel standard offsets "
+				  "(the stream carries no CPUID; --layout picks others)";
+	struct input in = { .path = sp.s->path, .fmt = &qemu_stream_format, .priv = sp.s,
+			    .st = sp.s->st, .nstates = 1, .s = is };
+	struct xs_layout intel;
+	const uint8_t *body;
+	uint64_t holds, boff;
+	uint32_t blen;
+	uint8_t *img;
+	size_t size;
+	bool same;
+	int rc;
+
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
+	is->id = xs_qcpu_instance(c);
+	is->offset = xs_qcpu_offset(c);
+	is->priv = v;
+	v->cpu = idx;
+	snprintf(v->vmdesc_check, sizeof(v->vmdesc_check), "%s", xs_qcpu_vmdesc_check(c));
+	if (xs_qcpu_image(c, sp.fo->layout_forced ? &sp.fo->layout : &intel, &is->own, &size,
+			  &holds))
+		return EXIT_SOFTWARE;
+	rc = input_parse(sp.fo, &in, is, is->own, size, &intel, why, holds, &sp.why);
+	if (rc)
+		return rc;
+	xs_qcpu_state_facts(c, &is->st);
+	if ((rc = sp.judge(sp.judge_ctx, &in, is)))
+		return rc;
+	c = xs_qstream_cpu(sp.s->qs, idx);
+	xs_qcpu_filter(c, is->st.xstate_bv, is->cleared);
+	if (xs_qcpu_image(c, &is->st.layout, &img, &size, &holds))
+		return EXIT_SOFTWARE;
+	same = size == is->st.size && !memcmp(img, is->st.img, size);
+	free(img);
+	if (!same)
+		return fail_msg(&sp.why, EXIT_SOFTWARE, NULL, "internal error: vCPU %ld's rewritten "
+				"cpu section does not match its filtered state", is->id);
+	body = xs_qcpu_body(c, &boff, &blen);
+	memcpy(sp.buf + (boff - sp.base), body, blen);
+	return 0;
+}
+
+/*
+ * A cpu section read whole: judge it and write the result into the held
+ * bytes; the section itself keeps the bytes as read, for the report that
+ * filter makes of the whole input afterwards.
+ */
+static int cpu(void *ctx, struct xs_qstream *qs, unsigned idx)
+{
+	struct xs_qcpu *c = xs_qstream_cpu(qs, idx);
+	struct input_state is = { 0 };
+	struct stream_vcpu v = { 0 };
+	uint64_t boff;
+	uint32_t blen;
+	const uint8_t *body = xs_qcpu_body(c, &boff, &blen);
+	uint8_t *orig = xmalloc(blen);
+	int rc;
+
+	(void)ctx;
+	memcpy(orig, body, blen);
+	if (boff < sp.sent || boff + blen > sp.base + sp.len)
+		rc = fail_msg(&sp.why, EXIT_SOFTWARE, NULL, "internal error: cpu section of vCPU %u "
+			      "is not held", xs_qcpu_instance(c));
+	else
+		rc = judge_cpu(c, idx, &is, &v);
+	if (xs_qcpu_set_body(xs_qstream_cpu(qs, idx), orig, blen) && !rc)
+		rc = EXIT_SOFTWARE;
+	free(orig);
+	free(is.own);
+	if (rc) {
+		sp.failed = rc;
+		return -XS_EIO;
+	}
+	return 0;
+}
+
+/* A libvirt image's header and XML: passed on as they are (no field depends on the stream). */
+static int pass_header(struct stream *s)
+{
+	uint8_t *h;
+	int rc = 0;
+
+	if (!s->start)
+		return 0;
+	if (s->start > HEAD_MAX)
+		return fail_msg(&sp.why, EXIT_USAGE, s->path, "the libvirt header and domain XML "
+				"take %llu bytes, more than a pipe is read again (%u): give the file",
+				(unsigned long long)s->start, HEAD_MAX);
+	h = xmalloc((size_t)s->start);
+	if (io_pread(s->fd, h, (size_t)s->start, 0) != (ssize_t)s->start)
+		rc = fail_msg(&sp.why, EXIT_IOERR, s->path, "cannot read the libvirt header again");
+	if (!rc)
+		rc = io_out_write(&sp.o, h, (size_t)s->start);
+	free(h);
+	return rc;
+}
+
+static int walk_fail(struct stream *s, int rc, struct xs_diag *d)
+{
+	if (rc == -XS_EIO && sp.closed && !sp.failed)
+		return EXIT_IOERR;	/* no message: stream_pipe_closed() says why */
+	if (rc == -XS_EIO)
+		return sp.failed ? sp.failed : EXIT_NOINPUT;	/* in sp.why, or said by the judge */
+	if (s->codec != CODEC_NONE)
+		snprintf(d->msg + strlen(d->msg), sizeof(d->msg) - strlen(d->msg),
+			 " (offset in the decompressed %s stream)", codec_name(s->codec));
+	return fail_diag(&sp.why, exit_for_err(rc), s->path, d);
+}
+
+static int walk(struct stream *s)
+{
+	struct xs_qsrc src = { .get = get, .start = 0, .end = UINT64_MAX };
+	struct xs_qhooks h = { .cpu = cpu, .release = release };
+	struct xs_diag d = { 0 };
+	int rc;
+
+	sp.used = true;
+	sp.s = s;
+	sp.codec = s->codec;
+	s->walked = true;
+	snprintf(s->why, sizeof(s->why), "streamed: filtered as it is read");
+	/* A new file's mode: the input's when it is a file (redirected in), else the umask's. */
+	rc = io_out_open(sp.dest, CODEC_NONE, S_ISREG(s->st.st_mode) ? &s->st : NULL, &sp.o,
+			 &sp.why);
+	if (!rc) {
+		sp.o_open = true;
+		rc = pass_header(s);
+	}
+	sp.fd = s->fd;
+	sp.path = s->path;
+	sp.in_pos = s->start;
+	sp.z = s->rd;	/* the decoder the sniff started, continued */
+	s->rd = NULL;
+	if (!rc && !sp.z && s->codec != CODEC_NONE)
+		rc = io_codec_open(s->codec, s->fd, s->start, s->path, &sp.z, &sp.why);
+	if (!rc)
+		rc = xs_qstream_parse_hooked(&s->qs, &src, &h, &d);
+	if (rc < 0)
+		rc = walk_fail(s, rc, &d);	/* the walk's (xs_qstream_parse_hooked) */
+	sp.s = NULL;	/* the caller may free it from here on */
+	if (rc)
+		sp.failed = rc;
+	if (rc && sp.why.code)
+		*s->fail = sp.why;	/* the stream's fail: the command says it */
+	return rc;
+}
+
+int stream_pipe_end(bool commit, struct fail *why)
+{
+	int rc = 0;
+
+	stream_set_walk(NULL);	/* not read: no stream came */
+	if (!sp.used) {
+		sp.on = false;
+		return 0;
+	}
+	if (commit && !sp.failed && !sp.closed) {
+		if (put_rest())
+			rc = sp.failed;
+		if (!rc && sp.codec != CODEC_NONE && !sp.wz) {
+			sp.wz = true;
+			if ((rc = io_out_compress(&sp.o, sp.codec, sp.z)))
+				sp.o_open = false;	/* aborted */
+		}
+		if (!rc) {
+			rc = io_out_commit(&sp.o);
+			sp.o_open = false;
+		}
+	}
+	if (!commit && sp.o_open && !sp.o.tmp && !sp.o.anon)
+		put_some(sp.rel);	/* standard output: up to the refused section, or the error */
+	if (sp.o_open)
+		io_out_abort(&sp.o);
+	codec_rd_close(sp.z);
+	free(sp.buf);
+	if (rc && why)
+		*why = sp.why;
+	memset(&sp, 0, sizeof(sp));
+	return rc;
+}
