@@ -47,6 +47,11 @@ one() {
 		return
 	fi
 	OLD=$old NEW=$new perl -0pi -e 's/\Q$ENV{OLD}\E/$ENV{NEW}/' "$m/$file"
+	# (grep took each line of a multi-line OLD alone: the file must have changed)
+	if cmp -s "$m/$file" "$work/base/$file"; then
+		echo "no $name: '$old' is not in $file any more (update the mutant)"
+		return
+	fi
 	touch "$m/$file"
 	if ! (cd "$m" && make -s -j2 >/dev/null 2>&1); then
 		echo "no $name: the mutant does not build"
@@ -117,8 +122,8 @@ mutant "--guest-xcr0 may contradict the stream" src/fmt/input.c \
 mutant "--force keeps env.xcr0" lib/qemu_cpu.c \
 	'body_put(c, QCPU_XCR0, 8, after, &old);' 'old = after;' "$(cli filter-stream-force-xcr0)"
 mutant "a batch stops at the first unreadable input" src/cmd_check.c \
-	'			status = exit_worst(status, rc);
-			continue;' '			status = exit_worst(status, rc);
+	'rc, &why, &tl));
+			continue;' 'rc, &why, &tl));
 			break;' "$(cli check-batch-errors)"
 mutant "device-sections read: the RAM EOS and footer before the boundary not checked" \
 	lib/qemu_stream.c 'if (xs_be_get(p, 8) != RAM_EOS_FLAG || p[8] != QS_FOOTER || !ram_id) {' \
