@@ -36,6 +36,7 @@ if [ "${VALGRIND:-}" = 1 ]; then
 	cat >"$vg/xsavectl" <<EOT
 #!/bin/sh
 exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+	--suppressions=$here/valgrind.supp \\
 	--log-file="$vg/vg.%p.log" "$bin/xsavectl" "\$@"
 EOT
 	chmod +x "$vg/xsavectl"
