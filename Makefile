@@ -58,7 +58,7 @@ CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/tar
 	  src/fmt/libvirt.c \
 	  src/codec/codec.c src/codec/gzip.c src/codec/bzip2.c src/codec/xz.c src/codec/lzop.c \
 	  src/codec/zstd.c \
-	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
+	  src/out/out.c src/out/text.c src/out/json.c src/out/lines.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \
 	  src/sys/io.c src/sys/patchcopy.c src/sys/progress.c src/sys/host_facts.c \
 	  src/sys/host_live.c src/sys/kvm_probe.c src/sys/profile_file.c src/sys/dest_facts.c src/sys/attrs.c \

@@ -192,14 +192,8 @@ static void error_entry(struct out *o, const struct xs_common *c, const char *fi
 	char msg[FAIL_MSG_MAX + FAIL_FILE_MAX + 16];
 
 	/* --brief's stdout line says it all: no second line on stderr */
-	if (c->brief) {
-		entry_message(why, file, true, msg, sizeof(msg));
-		printf("%s: %s: %s\n", file, ignored ? "not recognised" : "error", msg);
-		return;
-	}
-	fail_print(why);
-	if (!c->json)
-		return;
+	if (!c->brief)
+		fail_print(why);
 	entry_message(why, file, false, msg, sizeof(msg));
 	out_obj(o, NULL);
 	out_str(o, "file", file);
@@ -215,7 +209,10 @@ static void error_entry(struct out *o, const struct xs_common *c, const char *fi
 	out_end(o);
 	if (ignored)
 		out_bool(o, "ignored", true);
+	entry_message(why, file, true, msg, sizeof(msg));
+	out_line(o, "%s: %s: %s", file, ignored ? "not recognised" : "error", msg);
 	out_end(o);
+	out_text_hide(o);	/* text said it on stderr */
 }
 
 void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc,
@@ -292,7 +289,7 @@ int input_error_doc(const struct xs_common *c, const char *file, int rc, const s
 
 	if (!c->json)
 		return fail_said(why, rc);
-	o = common_out(c->json);
+	o = common_out(OUT_JSON);
 	out_arr(o, "inputs");
 	batch_error(o, c, file, rc, why);
 	out_end(o);

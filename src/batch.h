@@ -64,10 +64,10 @@ int batch_load(const struct xs_common *c, const struct batch *b, size_t i, struc
 	       struct fail *why);
 
 /*
- * @file could not be read (exit code @rc, why in @why): its line on stderr,
- * then JSON gets {"file", "error": {"code", "offset", "message"}} in the open
- * array ("offset" a number where the failure has one), --brief a line
- * "FILE: error: MESSAGE".
+ * @file could not be read (exit code @rc, why in @why): its line on stderr
+ * (not with --brief), and its entry in the open array: JSON's {"file",
+ * "error": {"code", "offset", "message"}} ("offset" a number where the failure
+ * has one), --brief's line "FILE: error: MESSAGE"; text hides it.
  */
 void batch_error(struct out *o, const struct xs_common *c, const char *file, int rc,
 		 const struct fail *why);

@@ -64,5 +64,7 @@ error_t once(struct argp_state *state, const char *opt, const char **slot, const
 
 /* Resolve --layout, --guest-xcr0 and this host's layout.  0 or an exit code. */
 int common_prepare(struct xs_common *c);
+/* How the output is rendered: --json, --brief (lines) or text. */
+enum out_mode common_mode(const struct xs_common *c);
 
 #endif

@@ -60,11 +60,15 @@ static const struct argp argp = {
 	.children = batch_target_children,
 };
 
-/* One state against one target, in full (a single target). */
-static void show_one(struct out *o, const struct input_state *is, const struct xs_check *c,
-		     const struct xs_target *t)
+/* One state (named @name) against one target, in full (a single target), and its line. */
+static void show_one(struct out *o, const char *name, const struct input_state *is,
+		     const struct xs_check *c, const struct xs_target *t)
 {
+	char line[640];
+
 	out_obj(o, NULL);
+	verdict_line(line, sizeof(line), c);
+	out_line(o, "%s: %s", name, line);
 	out_str(o, "verdict", xs_verdict_name(c->verdict));
 	show_label(o, is);
 	show_verdict(o, c, &is->st, t);
@@ -83,47 +87,31 @@ static void state_ref(struct out *o, const char *file, const struct input_state 
 	out_end(o);
 }
 
-/* One state against every target: a row of the matrix (text) or verdicts (JSON). */
-static void show_row(struct out *o, const struct check_args *a, const char *name,
-		     const char *file, const struct input_state *is, const struct xs_check *c)
+/*
+ * State @is (named @name) against @target, one of several: a verdict (JSON),
+ * a cell of the matrix (text: its row the state's name, its column the
+ * target, the cell the verdict in a few words) and a line (--brief).
+ */
+static void show_cell(struct out *o, const char *target, const char *name, const char *file,
+		      const struct input_state *is, const struct xs_check *c)
 {
-	char cell[256];
+	char cell[256], line[640];
 
-	if (out_mode(o) == OUT_JSON) {
-		for (unsigned t = 0; t < a->targets.n; t++) {
-			out_obj(o, NULL);
-			state_ref(o, file, is);
-			out_str(o, "target", a->targets.v[t].name);
-			out_str(o, "verdict", xs_verdict_name(c[t].verdict));
-			out_mask(o, "strip", c[t].strip);
-			out_mask(o, "lose", c[t].lose);
-			out_mask(o, "guest_outside", c[t].guest_outside);
-			out_mask(o, "relocate", c[t].relocate);
-			out_bool(o, "layout_unknown", c[t].layout_unknown);
-			out_end(o);
-		}
-		return;
-	}
 	out_obj(o, NULL);
-	out_str(o, "state", name);
-	for (unsigned t = 0; t < a->targets.n; t++) {
-		verdict_cell(cell, sizeof(cell), &c[t]);
-		out_str(o, a->targets.v[t].name, cell);
-	}
+	state_ref(o, file, is);
+	out_show(o, "%s", name);
+	out_str(o, "target", target);
+	out_str(o, "verdict", xs_verdict_name(c->verdict));
+	verdict_cell(cell, sizeof(cell), c);
+	out_show(o, "%s", cell);
+	out_mask(o, "strip", c->strip);
+	out_mask(o, "lose", c->lose);
+	out_mask(o, "guest_outside", c->guest_outside);
+	out_mask(o, "relocate", c->relocate);
+	out_bool(o, "layout_unknown", c->layout_unknown);
+	verdict_line(line, sizeof(line), c);
+	out_line(o, "%s on %s: %s", name, target, line);
 	out_end(o);
-}
-
-static void brief(const struct check_args *a, const char *name, const struct xs_check *c)
-{
-	char line[640];
-
-	for (unsigned t = 0; t < a->targets.n; t++) {
-		verdict_line(line, sizeof(line), &c[t]);
-		if (a->targets.n > 1)
-			printf("%s on %s: %s\n", name, a->targets.v[t].name, line);
-		else
-			printf("%s: %s\n", name, line);
-	}
 }
 
 /* Judge every state of @in; the worst verdict's exit code. */
@@ -142,12 +130,10 @@ static int judge_input(struct out *o, const struct check_args *a, const struct i
 			worst = exit_worst(worst, verdict_exit(c[t].verdict));
 		}
 		state_name(name, sizeof(name), file, is);
-		if (a->common.brief)
-			brief(a, name, c);
-		else if (matrix)
-			show_row(o, a, name, file, is, c);
-		else
-			show_one(o, is, c, &a->targets.v[0].t);
+		if (!matrix)
+			show_one(o, name, is, c, &a->targets.v[0].t);
+		for (unsigned t = 0; matrix && t < a->targets.n; t++)
+			show_cell(o, a->targets.v[t].name, name, file, is, &c[t]);
 	}
 	return worst;
 }
@@ -192,7 +178,7 @@ static int check(struct check_args *a)
 	/* with several inputs --guest-xcr0 is for those that record none */
 	a->common.fo.guest_default = b.n > 1;
 	c = xcalloc(a->targets.n, sizeof(*c));
-	o = common_out(a->common.json);
+	o = common_out(common_mode(&a->common));
 	if (matrix) {
 		out_arr(o, "targets");
 		out_text_table(o);
@@ -202,9 +188,9 @@ static int check(struct check_args *a)
 	} else {
 		show_target(o, "target", a->targets.v);
 	}
-	out_arr(o, matrix ? (out_mode(o) == OUT_JSON ? "verdicts" : "matrix") : "inputs");
+	out_arr(o, matrix ? "verdicts" : "inputs");
 	if (matrix)
-		out_text_table(o);
+		out_text_matrix(o, "matrix", "state", "target", "verdict");
 	for (size_t i = 0; i < b.n; i++) {
 		struct fail why;
 		struct input in;
@@ -249,7 +235,7 @@ static int check(struct check_args *a)
 	free(c);
 	batch_free(&b);
 	/* Text says nothing on stdout for inputs that could not be read. */
-	rc = common_end(o, !(a->common.brief || (!a->common.json && !answered)));
+	rc = common_end(o, out_mode(o) != OUT_TEXT || answered);
 	return exit_worst(status, rc);
 }
 

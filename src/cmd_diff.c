@@ -131,22 +131,22 @@ static void show_pair(struct out *o, const struct input_state *ia, const struct 
 	out_end(o);
 }
 
-/* "A vcpu0 B vcpu0: differ: ymm1 zmm3 (2 registers)" */
-static void brief(const struct diff_args *a, const struct input_state *ia,
-		  const struct input_state *ib, const struct xs_diff *d)
+/* The open record's line (--brief): "A vcpu0 B vcpu0: differ: ymm1 zmm3 (2 registers)". */
+static void pair_line(struct out *o, const struct diff_args *a, const struct input_state *ia,
+		      const struct input_state *ib, const struct xs_diff *d)
 {
-	char na[512], nb[512];
+	char na[512], nb[512], regs[8 * 40 + 64] = "";
+	size_t n = 0;
 
 	state_name(na, sizeof(na), a->file[0], ia);
 	state_name(nb, sizeof(nb), a->file[1], ib);
-	printf("%s %s: %s", na, nb, d->n ? "differ:" : "equal");
-	for (size_t k = 0; k < d->n && k < 8; k++)
-		printf(" %s", d->regs[k].name);
-	if (d->n > 8)
-		printf(" +%zu more", d->n - 8);
-	if (d->n)
-		printf(" (%zu register%s)", d->n, d->n > 1 ? "s" : "");
-	putchar('\n');
+	for (size_t k = 0; k < d->n && k < 8 && n < sizeof(regs); k++)
+		n += (size_t)snprintf(regs + n, sizeof(regs) - n, " %s", d->regs[k].name);
+	if (d->n > 8 && n < sizeof(regs))
+		n += (size_t)snprintf(regs + n, sizeof(regs) - n, " +%zu more", d->n - 8);
+	if (d->n && n < sizeof(regs))
+		snprintf(regs + n, sizeof(regs) - n, " (%zu register%s)", d->n, d->n > 1 ? "s" : "");
+	out_line(o, "%s %s: %s%s", na, nb, d->n ? "differ:" : "equal", regs);
 }
 
 /* Compare state @i of both inputs into @o; *equal is cleared on a difference. */
@@ -165,13 +165,10 @@ static int diff_pair(struct out *o, const struct diff_args *a, const struct inpu
 		msg_err("out of memory");
 		return EXIT_SOFTWARE;
 	}
-	if (a->common.brief)
-		brief(a, ia, ib, &d);
-	else {
-		out_obj(o, NULL);
-		show_pair(o, ia, ib, &d);
-		out_end(o);
-	}
+	out_obj(o, NULL);
+	pair_line(o, a, ia, ib, &d);
+	show_pair(o, ia, ib, &d);
+	out_end(o);
 	*equal &= d.n == 0;
 	xs_diff_free(&d);
 	return 0;
@@ -206,7 +203,7 @@ static int run(int argc, char **argv)
 		input_free(&in[1]);
 		return EXIT_USAGE;
 	}
-	o = common_out(a.common.json);
+	o = common_out(common_mode(&a.common));
 	out_str(o, "a", a.file[0]);
 	out_str(o, "b", a.file[1]);
 	out_arr(o, "states");
@@ -220,7 +217,7 @@ static int run(int argc, char **argv)
 		out_free(o);
 		return rc;
 	}
-	rc = common_end(o, !(a.common.brief));
+	rc = common_finish(o);
 	return rc ? rc : equal ? EXIT_OK : EXIT_NO;
 }
 

@@ -97,7 +97,7 @@ static int run(int argc, char **argv)
 	const struct input_state *s;
 	struct input in;
 	struct out *o;
-	char ids[256];
+	char ids[256], name[512];
 	uint8_t *img;
 	uint64_t bv;
 	size_t size;
@@ -130,16 +130,10 @@ static int run(int argc, char **argv)
 		input_free(&in);
 		return rc;
 	}
-	if (a.common.brief) {
-		char name[512];
-
-		state_name(name, sizeof(name), a.file, s);
-		printf("%s: wrote %s (%zu bytes, xstate_bv 0x%llx)\n", name, a.output, size,
-		       (unsigned long long)bv);
-		input_free(&in);
-		return common_print("");
-	}
-	o = common_out(a.common.json);
+	o = common_out(common_mode(&a.common));
+	state_name(name, sizeof(name), a.file, s);
+	out_line(o, "%s: wrote %s (%zu bytes, xstate_bv 0x%llx)", name, a.output, size,
+		 (unsigned long long)bv);
 	show_input(o, &in);
 	show_label(o, s);
 	out_str(o, "output", a.output);

@@ -223,23 +223,6 @@ static void refusal(const struct filter_args *a, const struct input *in,
 	layout_refusal(a, in, who, c);
 }
 
-/* One line per state (and "nothing written" when refused). */
-static void brief(const struct filter_args *a, const struct input *in, const struct xs_check *c,
-		  bool refused, const char *dest)
-{
-	char name[512], line[640];
-
-	if (!strcmp(dest, "-"))
-		return;		/* stdout is the output */
-	for (unsigned i = 0; i < in->nstates; i++) {
-		state_name(name, sizeof(name), a->file, &in->s[i]);
-		verdict_line(line, sizeof(line), &c[i]);
-		printf("%s: %s\n", name, line);
-	}
-	if (refused)
-		printf("%s: nothing written (refused)\n", a->file);
-}
-
 /*
  * Can --force make an incompatible state load?  It strips live state and
  * takes components out of a guest XCR0 the file holds (a stream's); it
@@ -321,6 +304,17 @@ static int relocate_state(const struct filter_args *a, struct input_state *is,
 	return 0;
 }
 
+/* The open state record's line (--brief): "FILE vcpu0: fixable: strip pkru (...), lose nothing". */
+static void state_line(struct out *o, const char *file, const struct input_state *is,
+		       const struct xs_check *c)
+{
+	char name[512], line[640];
+
+	state_name(name, sizeof(name), file, is);
+	verdict_line(line, sizeof(line), c);
+	out_line(o, "%s: %s", name, line);
+}
+
 /* Fix every state (none refused); the report goes into @o. */
 static int filter_states(struct out *o, const struct filter_args *a, struct input *in,
 			 const struct xs_check *c)
@@ -332,6 +326,7 @@ static int filter_states(struct out *o, const struct filter_args *a, struct inpu
 		uint64_t before = is->st.xstate_bv;
 
 		out_obj(o, NULL);
+		state_line(o, a->file, is, &c[i]);
 		out_str(o, "verdict", xs_verdict_name(c[i].verdict));
 		show_label(o, is);
 		show_verdict(o, &c[i], &is->st, &a->target->t);
@@ -349,11 +344,14 @@ static int filter_states(struct out *o, const struct filter_args *a, struct inpu
 }
 
 /* A refused filter reports every verdict, and writes nothing. */
-static void refused_states(struct out *o, const struct xs_target *t, struct input *in,
+static void refused_states(struct out *o, const struct filter_args *a, struct input *in,
 			   const struct xs_check *c)
 {
+	const struct xs_target *t = &a->target->t;
+
 	for (unsigned i = 0; i < in->nstates; i++) {
 		out_obj(o, NULL);
+		state_line(o, a->file, &in->s[i], &c[i]);
 		out_str(o, "verdict", xs_verdict_name(c[i].verdict));
 		show_label(o, &in->s[i]);
 		show_verdict(o, &c[i], &in->s[i].st, t);
@@ -528,10 +526,13 @@ static int filter_report(struct out *o, const struct filter_args *a, struct inpu
 					: "(unchanged: every state loads as it is; an exact copy written)");
 	out_arr(o, "states");
 	if (refused)
-		refused_states(o, &a->target->t, in, c);
+		refused_states(o, a, in, c);
 	else
 		rc = filter_states(o, a, in, c);
-	out_end(o), out_end(o), out_end(o);
+	out_end(o);
+	if (refused)
+		out_line(o, "%s: nothing written (refused)", a->file);
+	out_end(o), out_end(o);
 	return rc;
 }
 
@@ -556,9 +557,7 @@ static int filter(struct filter_args *ap)
 	c = xcalloc(in.nstates, sizeof(*c));
 	refused = !judge_states(&a, &in, c);
 	same = !refused && unchanged(&in, c);
-	if (a.common.brief)
-		brief(&a, &in, c, refused, dest);
-	o = common_out(a.common.json);
+	o = common_out(common_mode(&a.common));
 	rc = filter_report(o, &a, &in, c, refused, same, dest);
 	free(c);
 	if (stream_pipe_used()) {	/* written as read: pass on the end held back, or not */
@@ -576,13 +575,13 @@ static int filter(struct filter_args *ap)
 		out_free(o);
 		return rc ? rc : refused ? EXIT_NO : EXIT_OK;
 	}
-	if (a.common.brief && same && a.in_place)
-		printf("%s: unchanged: nothing written\n", a.file);
-	else if (a.common.brief && same)
-		printf("%s: unchanged: copied to %s\n", a.file, dest);
-	else if (a.common.brief && !refused)
-		printf("%s: written to %s\n", a.file, dest);
-	rc = common_end(o, !a.common.brief);
+	if (same && a.in_place)
+		out_line(o, "%s: unchanged: nothing written", a.file);
+	else if (same)
+		out_line(o, "%s: unchanged: copied to %s", a.file, dest);
+	else if (!refused)
+		out_line(o, "%s: written to %s", a.file, dest);
+	rc = common_finish(o);
 	return rc ? rc : refused ? EXIT_NO : EXIT_OK;
 }
 

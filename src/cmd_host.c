@@ -89,7 +89,7 @@ static const struct argp argp = {
 static int save_profile(const struct host_args *a, const struct xs_hostinfo *h,
 			const struct dest_facts *df, const char *source, const char *record)
 {
-	struct out *o = common_out(true);
+	struct out *o = common_out(OUT_JSON);
 	struct fail why = { 0 };
 	char *buf = NULL;
 	size_t len = 0;
@@ -192,7 +192,7 @@ static int run(int argc, char **argv)
 		return rc;
 	}
 	c.json = a.json;
-	o = common_out(c.json);
+	o = common_out(c.json ? OUT_JSON : OUT_TEXT);
 	show_host(o, &h, &df, source, a.cpuid_file, record);
 	free(record);
 	return common_finish(o);

@@ -47,21 +47,6 @@ static const struct argp argp = {
 	.children = batch_children,
 };
 
-/* One line: what the state holds, how it was read. */
-static void brief(const char *name, const struct input_state *is)
-{
-	const struct xs_state *st = &is->st;
-	char bv[160], guest[160] = "-";
-
-	xs_mask_names(st->xstate_bv, bv, sizeof(bv));
-	if (st->guest_known)
-		snprintf(guest, sizeof(guest), "0x%llx", (unsigned long long)st->guest_xcr0);
-	printf("%s: xstate_bv 0x%llx (%s)%s, guest_xcr0 %s, layout %s, %zu bytes%s\n", name,
-	       (unsigned long long)st->xstate_bv, bv[0] ? bv : "none",
-	       st->bv_unmaintained ? " not maintained (tcg)" : "", guest, st->layout.name,
-	       st->size, st->full_size ? " (a kernel buffer cut short)" : "");
-}
-
 static void show_states(struct out *o, const struct inspect_args *a, const struct input *in,
 			const char *file)
 {
@@ -73,12 +58,9 @@ static void show_states(struct out *o, const struct inspect_args *a, const struc
 	for (unsigned s = 0; s < in->nstates; s++) {
 		const struct input_state *is = &in->s[s];
 
-		if (a->common.brief) {
-			state_name(name, sizeof(name), file, is);
-			brief(name, is);
-			continue;
-		}
+		state_name(name, sizeof(name), file, is);
 		out_obj(o, NULL);
+		show_state_line(o, name, &is->st);
 		show_label(o, is);
 		show_state(o, &is->st, state_source(is));
 		show_components(o, &is->st, NULL);
@@ -106,7 +88,7 @@ static int run(int argc, char **argv)
 	batch_expand(&a.batch, &b);
 	/* with several inputs --guest-xcr0 is for those that record none */
 	a.common.fo.guest_default = b.n > 1;
-	o = common_out(a.common.json);
+	o = common_out(common_mode(&a.common));
 	out_arr(o, "inputs");
 	for (size_t i = 0; i < b.n; i++) {
 		struct fail why;
@@ -128,7 +110,7 @@ static int run(int argc, char **argv)
 	batch_tally(o, &a.common, &a.batch, &tl, false);
 	batch_free(&b);
 	/* Text says nothing on stdout for inputs that could not be read. */
-	rc = common_end(o, !(a.common.brief || (!a.common.json && !answered)));
+	rc = common_end(o, out_mode(o) != OUT_TEXT || answered);
 	return exit_worst(status, rc);
 }
 

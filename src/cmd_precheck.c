@@ -305,8 +305,8 @@ struct cell {
 	const struct xs_targetopt *s, *d;
 };
 
-/* One migration: a row (text), an object (JSON) or a line (--brief); its exit code. */
-static int judge(struct out *o, const struct precheck_args *a, const struct cell *c)
+/* One migration: a row (text), an object (JSON) and a line (--brief); its exit code. */
+static int judge(struct out *o, const struct cell *c)
 {
 	char why[640], cost[320], remedy[320];
 	struct xs_source src = { .xcr0 = c->s->t.xcr0, .kernel = c->s->t.kernel };
@@ -315,13 +315,10 @@ static int judge(struct out *o, const struct precheck_args *a, const struct cell
 
 	xs_precheck(guest, &src, &c->d->t, &m);
 	explain(c->s, c->d, &m, why, cost, remedy, sizeof(cost));
-	if (a->brief) {
-		printf("%s from %s to %s: %s: %s%s%s%s%s\n", c->g->name, c->s->name, c->d->name,
-		       xs_mig_outcome_name(m.outcome), why, cost[0] ? "; " : "", cost,
-		       remedy[0] ? "; remedy: " : "", remedy);
-		return outcome_exit(m.outcome);
-	}
 	out_obj(o, NULL);
+	out_line(o, "%s from %s to %s: %s: %s%s%s%s%s", c->g->name, c->s->name, c->d->name,
+		 xs_mig_outcome_name(m.outcome), why, cost[0] ? "; " : "", cost,
+		 remedy[0] ? "; remedy: " : "", remedy);
 	out_str(o, "guest", c->g->name);
 	out_str(o, "source", c->s->name);
 	out_str(o, "destination", c->d->name);
@@ -390,7 +387,7 @@ static void distinct_guests(const struct precheck_args *a, struct guest_cpu *g)
 
 static int precheck(struct precheck_args *a, const struct guest_cpu *g)
 {
-	struct out *o = common_out(a->json);
+	struct out *o = common_out(a->json ? OUT_JSON : a->brief ? OUT_LINES : OUT_TEXT);
 	int status = EXIT_OK;
 
 	show_guests(o, g, a->nguests);
@@ -407,10 +404,10 @@ static int precheck(struct precheck_args *a, const struct guest_cpu *g)
 			for (unsigned d = 0; d < a->dests.n; d++) {
 				struct cell c = { &g[i], &a->sources.v[s], &a->dests.v[d] };
 
-				status = exit_worst(status, judge(o, a, &c));
+				status = exit_worst(status, judge(o, &c));
 			}
 	out_end(o);
-	return exit_worst(status, common_end(o, !a->brief));
+	return exit_worst(status, common_finish(o));
 }
 
 static int run(int argc, char **argv)

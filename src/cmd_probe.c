@@ -208,7 +208,7 @@ static int report(const struct probe_args *a, const struct xs_kp_record *r, cons
 	enum xs_kp_class hint = XS_KP_INCONCLUSIVE;
 	char label[32] = "";
 	struct xs_common c = { .json = a->json };
-	struct out *o = common_out(c.json);
+	struct out *o = common_out(c.json ? OUT_JSON : OUT_TEXT);
 	int rc;
 
 	xs_kp_judge(r, &v);

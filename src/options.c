@@ -159,6 +159,11 @@ static int parse_id(const char *opt, const char *arg, const char *what, long *v)
 	return 0;
 }
 
+enum out_mode common_mode(const struct xs_common *c)
+{
+	return c->json ? OUT_JSON : c->brief ? OUT_LINES : OUT_TEXT;
+}
+
 int common_prepare(struct xs_common *c)
 {
 	struct fail why = { 0 };

@@ -24,9 +24,9 @@
  */
 #define XSAVECTL_SCHEMA 3
 
-struct out *common_out(bool json)
+struct out *common_out(enum out_mode mode)
 {
-	struct out *o = out_new(json ? OUT_JSON : OUT_TEXT);
+	struct out *o = out_new(mode);
 
 	out_u64(o, "schema", XSAVECTL_SCHEMA);
 	out_text_hide(o);

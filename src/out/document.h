@@ -7,13 +7,13 @@
 
 #include "out/out.h"
 
-/* New output document (JSON with @json, else text) with "schema" and "xsavectl_version" at the top. */
-struct out *common_out(bool json);
+/* New output document rendered as @mode, with "schema" and "xsavectl_version" at the top. */
+struct out *common_out(enum out_mode mode);
 /* Render @o to stdout and close stdout checking for errors.  0 or EXIT_IOERR. */
 int common_finish(struct out *o);
 /*
- * End a command's output: with @render, as common_finish(); else (--brief lines
- * already printed, or nothing to say) free @o and only close stdout.
+ * End a command's output: with @render, as common_finish(); else (nothing to
+ * say) free @o and only close stdout.
  */
 int common_end(struct out *o, bool render);
 /* Print @text (a record) on stdout and close it the same way.  0 or EXIT_IOERR. */

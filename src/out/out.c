@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Document building for the output layer; rendering is in out_text.c / out_json.c. */
+/* Document building for the output layer; rendering is in text.c, json.c and lines.c. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -48,6 +48,9 @@ static void free_node(struct out_node *n)
 	free(n->val);
 	free(n->show);
 	free(n->note);
+	free(n->line);
+	for (size_t i = 0; i < sizeof(n->matrix) / sizeof(n->matrix[0]); i++)
+		free(n->matrix[i]);
 }
 
 void out_free(struct out *o)
@@ -86,8 +89,10 @@ void out_arr(struct out *o, const char *key)
 
 void out_end(struct out *o)
 {
-	if (o->cur->parent)
-		o->cur = o->cur->parent;
+	if (!o->cur->parent)
+		return;
+	o->last = o->cur;	/* out_show() and out_text_hide() now apply to it */
+	o->cur = o->cur->parent;
 }
 
 /*
@@ -95,18 +100,18 @@ void out_end(struct out *o)
  * model, a file name): control characters as \xNN, so that no terminal escape
  * reaches a terminal.  JSON escapes them itself.
  */
-static void text_safe(struct out_node *n)
+static char *escaped(const char *text)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *v = (const unsigned char *)n->val;
+	const unsigned char *v = (const unsigned char *)text;
 	size_t bad = 0, k = 0;
 	char *s;
 
 	for (size_t i = 0; v[i]; i++)
 		bad += v[i] < 0x20 || v[i] == 0x7f;
 	if (!bad)
-		return;
-	s = xmalloc(strlen(n->val) + 3 * bad + 1);
+		return NULL;
+	s = xmalloc(strlen(text) + 3 * bad + 1);
 	for (size_t i = 0; v[i]; i++) {
 		if (v[i] >= 0x20 && v[i] != 0x7f) {
 			s[k++] = (char)v[i];
@@ -118,7 +123,17 @@ static void text_safe(struct out_node *n)
 		s[k++] = hex[v[i] & 15];
 	}
 	s[k] = 0;
-	n->show = s;
+	return s;
+}
+
+static void text_safe(struct out_node *n)
+{
+	char *s = escaped(n->val);
+
+	if (s) {
+		free(n->show);
+		n->show = s;
+	}
 }
 
 void out_str(struct out *o, const char *key, const char *v)
@@ -184,13 +199,20 @@ void out_hexle(struct out *o, const char *key, const uint8_t *le, size_t n)
 void out_show(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
+	char *show, *safe;
 
 	if (!o->last)
 		return;
-	free(o->last->show);
 	va_start(ap, fmt);
-	o->last->show = xvasprintf(fmt, ap);
+	show = xvasprintf(fmt, ap);
 	va_end(ap);
+	safe = escaped(show);	/* it may hold a name from the input */
+	if (safe) {
+		free(show);
+		show = safe;
+	}
+	free(o->last->show);
+	o->last->show = show;
 }
 
 void out_note(struct out *o, const char *fmt, ...)
@@ -225,11 +247,37 @@ void out_text_table(struct out *o)
 	o->cur->text_table = true;
 }
 
+void out_text_matrix(struct out *o, const char *key, const char *row, const char *col,
+		     const char *cell)
+{
+	o->cur->matrix[0] = xstrdup(key);
+	o->cur->matrix[1] = xstrdup(row);
+	o->cur->matrix[2] = xstrdup(col);
+	o->cur->matrix[3] = xstrdup(cell);
+}
+
+void out_line(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(o->cur->line);
+	va_start(ap, fmt);
+	o->cur->line = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
 int out_write(struct out *o, FILE *f)
 {
-	if (o->mode == OUT_JSON)
+	switch (o->mode) {
+	case OUT_JSON:
 		out_render_json(&o->root, f);
-	else
+		break;
+	case OUT_LINES:
+		out_render_lines(&o->root, f);
+		break;
+	case OUT_TEXT:
 		out_render_text(&o->root, f);
+		break;
+	}
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }

@@ -15,6 +15,11 @@ struct xs_targetopt;
 
 /* Emit the inspect fields of one state into the open object; see show_state.c. */
 void show_state(struct out *o, const struct xs_state *st, const char *source);
+/*
+ * The open record's line (--brief) for state @st named @name: "NAME: xstate_bv
+ * 0x7 (x87 sse avx), guest_xcr0 0x7, layout intel, 832 bytes".
+ */
+void show_state_line(struct out *o, const char *name, const struct xs_state *st);
 void show_components(struct out *o, const struct xs_state *st, const struct xs_check *c);
 void show_registers(struct out *o, const struct xs_state *st);
 /* Emit the label of one state ("thread": TID, "offset"): its format's show_label(). */

@@ -220,3 +220,16 @@ void show_label(struct out *o, const struct input_state *s)
 	if (s->fmt->show_label)
 		s->fmt->show_label(o, s);
 }
+
+void show_state_line(struct out *o, const char *name, const struct xs_state *st)
+{
+	char bv[160], guest[160] = "-";
+
+	xs_mask_names(st->xstate_bv, bv, sizeof(bv));
+	if (st->guest_known)
+		snprintf(guest, sizeof(guest), "0x%llx", (unsigned long long)st->guest_xcr0);
+	out_line(o, "%s: xstate_bv 0x%llx (%s)%s, guest_xcr0 %s, layout %s, %zu bytes%s", name,
+		 (unsigned long long)st->xstate_bv, bv[0] ? bv : "none",
+		 st->bv_unmaintained ? " not maintained (tcg)" : "", guest, st->layout.name,
+		 st->size, st->full_size ? " (a kernel buffer cut short)" : "");
+}
