@@ -146,11 +146,17 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libxsave.a
 # The formats' own test links the CLI's lower rooms (src/fmt, src/sys, src/codec, the output
 # tree), no command.
 FMT_TEST_OBJ = $(filter $(BUILD)/src/fmt/% $(BUILD)/src/sys/% $(BUILD)/src/codec/% \
-	$(BUILD)/src/out/out.o $(BUILD)/src/out/text.o $(BUILD)/src/out/json.o $(BUILD)/src/fail.o \
+	$(BUILD)/src/out/out.o $(BUILD)/src/out/text.o $(BUILD)/src/out/json.o $(BUILD)/src/out/lines.o \
+	$(BUILD)/src/fail.o \
 	$(BUILD)/src/util.o $(BUILD)/src/exitcodes.o,$(CLI_OBJ))
 $(BUILD)/tests/test_formats: tests/unit/test_formats.c tests/unit/check.h $(FMT_TEST_OBJ) $(BUILD)/libxsave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(FMT_TEST_OBJ) $(BUILD)/libxsave.a $(LIBS)
+# The output layer's unit test links the document and its back-ends.
+OUT_TEST_OBJ = $(addprefix $(BUILD)/src/,out/out.o out/text.o out/json.o out/lines.o util.o exitcodes.o)
+$(BUILD)/tests/test_out: tests/unit/test_out.c tests/unit/check.h $(OUT_TEST_OBJ) $(BUILD)/libxsave.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(OUT_TEST_OBJ) $(BUILD)/libxsave.a $(LIBS)
 # The codec layer's unit test links the layer itself (src/codec/ and util.c's allocation).
 CODEC_OBJ = $(filter $(BUILD)/src/codec/%,$(CLI_OBJ))
 $(BUILD)/tests/test_codec: tests/unit/test_codec.c tests/unit/check.h $(CODEC_OBJ) \
