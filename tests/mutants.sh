@@ -233,4 +233,14 @@ mutant "in-place: a file with several hard links rewritten" src/cmd_filter.c \
 	'st.st_nlink > 1' '0' "$(cli filter-in-place-guards)"
 mutant "in-place: no lock against a concurrent rewrite" src/cmd_filter.c \
 	'if (flock(a->lock, LOCK_EX | LOCK_NB)) {' 'if (0) {' "$(cli filter-in-place-guards)"
+mutant "lines back-end: a container's line before the lines inside it" src/out/lines.c \
+	'	for (const struct out_node *c = n->child; c; c = c->next)
+		render(c, f);
+	if (n->line)
+		put_line(n->line, f);' '	if (n->line)
+		put_line(n->line, f);
+	for (const struct out_node *c = n->child; c; c = c->next)
+		render(c, f);' "$(cli brief-filter-diff-extract)"
+mutant "lines back-end: control characters printed raw" src/out/lines.c \
+	'if (*p < 0x20 || *p == 0x7f)' 'if (0)' "$(cli brief-lines-render)"
 finish
