@@ -9,7 +9,8 @@
 #include <xsave/internal.h>
 
 #define MAGIC_LEN (sizeof(XS_JOURNAL_MAGIC) - 1)
-#define HEADER_LEN (MAGIC_LEN + 8 + 4)	/* magic, u64 file size, u32 count */
+#define HEADER_LEN (MAGIC_LEN + 3 * 8 + 4)	/* magic, u64 size, dev, inode, u32 count */
+#define HEADER_LEN_V1 (MAGIC_LEN + 8 + 4)	/* magic, u64 file size, u32 count */
 #define RANGE_HEADER_LEN (8 + 4)	/* u64 offset, u32 length */
 #define CRC_LEN 4u
 #define CRC32_POLY 0xedb88320u		/* CRC-32 (IEEE 802.3), bit-reversed as zlib computes it */
@@ -62,8 +63,8 @@ static void jw_be(struct jw *w, uint64_t v, unsigned n)
 	jw_bytes(w, b, n);
 }
 
-int xs_journal_encode(uint8_t *buf, size_t cap, uint64_t file_size, const struct xs_qpatch *p,
-		      unsigned n, struct xs_diag *d)
+int xs_journal_encode(uint8_t *buf, size_t cap, const struct xs_journal *f,
+		      const struct xs_qpatch *p, unsigned n, struct xs_diag *d)
 {
 	size_t need = xs_journal_size(p, n);
 	struct jw w = { .wr = xs_wr_init(buf, cap), .ok = true };
@@ -72,7 +73,9 @@ int xs_journal_encode(uint8_t *buf, size_t cap, uint64_t file_size, const struct
 		return XS_FAIL(d, XS_EINVAL, "the journal of %u ranges does not fit in %zu bytes", n,
 			       cap);
 	jw_bytes(&w, XS_JOURNAL_MAGIC, MAGIC_LEN);
-	jw_be(&w, file_size, 8);
+	jw_be(&w, f->file_size, 8);
+	jw_be(&w, f->dev, 8);
+	jw_be(&w, f->ino, 8);
 	jw_be(&w, n, 4);
 	for (unsigned i = 0; i < n; i++) {
 		jw_be(&w, p[i].off, 8);
@@ -95,10 +98,13 @@ int xs_journal_parse(struct xs_journal *j, const uint8_t *buf, size_t len, struc
 	memset(j, 0, sizeof(*j));
 	/* Everything but the trailing CRC, read with the bounds-checked cursor. */
 	j->rd = xs_rd_init(buf, len >= CRC_LEN ? len - CRC_LEN : 0, 0);
-	if (len < HEADER_LEN + CRC_LEN || !xs_rd_equal_at(&j->rd, 0, XS_JOURNAL_MAGIC, MAGIC_LEN) ||
+	j->bound = xs_rd_equal_at(&j->rd, 0, XS_JOURNAL_MAGIC, MAGIC_LEN);
+	if (len < (j->bound ? HEADER_LEN : HEADER_LEN_V1) + CRC_LEN ||
+	    (!j->bound && !xs_rd_equal_at(&j->rd, 0, XS_JOURNAL_MAGIC_V1, MAGIC_LEN)) ||
 	    !xs_rd_u32be_at(&all, len - CRC_LEN, &crc) ||
 	    crc != journal_crc(buf, len - CRC_LEN) ||
 	    !xs_rd_skip(&j->rd, MAGIC_LEN) || !xs_rd_u64be(&j->rd, &j->file_size) ||
+	    (j->bound && (!xs_rd_u64be(&j->rd, &j->dev) || !xs_rd_u64be(&j->rd, &j->ino))) ||
 	    !xs_rd_u32be(&j->rd, &j->count))
 		return XS_FAIL(d, XS_EFORMAT, "not a valid xsavectl journal (bad magic or CRC)");
 	return 0;

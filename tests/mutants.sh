@@ -233,6 +233,8 @@ mutant "in-place: a file with several hard links rewritten" src/cmd_filter.c \
 	'st.st_nlink > 1' '0' "$(cli filter-in-place-guards)"
 mutant "in-place: no lock against a concurrent rewrite" src/cmd_filter.c \
 	'if (flock(a->lock, LOCK_EX | LOCK_NB)) {' 'if (0) {' "$(cli filter-in-place-guards)"
+mutant "journal: rolled back into another file (another inode) holding the same bytes" src/sys/journal.c \
+	'if (j.bound && (j.dev != (uint64_t)st.st_dev || j.ino != (uint64_t)st.st_ino)) {' 'if (0) {' "$faults"
 mutant "lines back-end: a container's line before the lines inside it" src/out/lines.c \
 	'	for (const struct out_node *c = n->child; c; c = c->next)
 		render(c, f);

@@ -22,15 +22,17 @@ char *journal_name(const char *path)
 	return xasprintf("%s%s", path, XS_JOURNAL_SUFFIX);
 }
 
-/* The journal of the @n patches @p of @path (@size bytes): allocated, *len bytes; NULL (why). */
-static uint8_t *make_journal(const char *path, uint64_t size, const struct xs_qpatch *p,
+/* The journal of the @n patches @p of @path (@st): allocated, *len bytes; NULL (why). */
+static uint8_t *make_journal(const char *path, const struct stat *st, const struct xs_qpatch *p,
 			     unsigned n, size_t *len, struct fail *why)
 {
+	const struct xs_journal f = { .file_size = (uint64_t)st->st_size, .bound = true,
+				      .dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino };
 	struct xs_diag d = { 0 };
 	size_t need = xs_journal_size(p, n);
 	uint8_t *j = need == SIZE_MAX ? NULL : xmalloc(need);
 
-	if (xs_journal_encode(j, j ? need : 0, size, p, n, &d)) {
+	if (xs_journal_encode(j, j ? need : 0, &f, p, n, &d)) {
 		fail_msg(why, EXIT_SOFTWARE, path, "%s", d.msg);
 		free(j);
 		return NULL;
@@ -72,7 +74,7 @@ int journal_write(const char *path, const struct stat *st, const struct xs_qpatc
 {
 	char *journal = journal_name(path);
 	size_t jlen;
-	uint8_t *j = make_journal(path, (uint64_t)st->st_size, p, n, &jlen, why);
+	uint8_t *j = make_journal(path, st, p, n, &jlen, why);
 	int rc = j ? rewrite(path, st, p, n, journal, j, jlen, why) : EXIT_SOFTWARE;
 
 	free(j);
@@ -151,6 +153,14 @@ static int roll_back(const char *path, const char *journal, const struct io_file
 			return EXIT_NOINPUT;
 		close(fd);
 		return EXIT_DATAERR;
+	}
+	if (j.bound && (j.dev != (uint64_t)st.st_dev || j.ino != (uint64_t)st.st_ino)) {
+		close(fd);
+		return fail_msg(why, EXIT_DATAERR, path, "'%s' was written for another file (device "
+				"0x%llx, inode %llu; this is device 0x%llx, inode %llu): not rolled "
+				"back, both left as is", journal, (unsigned long long)j.dev,
+				(unsigned long long)j.ino, (unsigned long long)st.st_dev,
+				(unsigned long long)st.st_ino);
 	}
 	rc = put_back(fd, path, journal, &j, why);
 	if (!rc && (fsync(fd) || unlink(journal) || io_sync_dir(journal)))

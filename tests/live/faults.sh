@@ -229,9 +229,10 @@ else
 	# The same journal claiming one range more, its CRC made to match (gzip's trailer holds
 	# the CRC-32 of what it compressed, little-endian; the journal's is big-endian): the last
 	# range runs past the end, so nothing is written back, not even the good ranges.
-	count=$(od -An -tu1 -j27 -N4 j.journal | awk '{ printf "%.0f\n", $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	# (the journal's header: 19 bytes of magic, u64 size, device, inode, u32 count at 43)
+	count=$(od -An -tu1 -j43 -N4 j.journal | awk '{ printf "%.0f\n", $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
 	count=$((count + 1))
-	patch j.journal 27 "$(printf %08x "$count")"
+	patch j.journal 43 "$(printf %08x "$count")"
 	head -c $((size - 4)) j.journal >j.bin.xsavectl-journal
 	crc=$(gzip -c <j.bin.xsavectl-journal | tail -c 8 | head -c 4 | od -An -tu1 |
 		awk '{ printf "%.0f\n", $1 + $2 * 256 + $3 * 65536 + $4 * 16777216 }')
@@ -245,10 +246,10 @@ else
 	# the journal is not this file's: refused (65), file and journal left as they are.
 	cp s.orig j.bin
 	cp j.good j.bin.xsavectl-journal
-	off=$(od -An -tu1 -j31 -N8 j.good | awk '{ v = 0; for (i = 1; i <= NF; i++) v = v * 256 + $i; printf "%.0f\n", v }')
-	len=$(od -An -tu1 -j39 -N4 j.good | awk '{ printf "%.0f\n", $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
-	old1=$(od -An -tu1 -j43 -N1 j.good | tr -d ' ')
-	new1=$(od -An -tu1 -j$((43 + len)) -N1 j.good | tr -d ' ')
+	off=$(od -An -tu1 -j47 -N8 j.good | awk '{ v = 0; for (i = 1; i <= NF; i++) v = v * 256 + $i; printf "%.0f\n", v }')
+	len=$(od -An -tu1 -j55 -N4 j.good | awk '{ printf "%.0f\n", $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	old1=$(od -An -tu1 -j59 -N1 j.good | tr -d ' ')
+	new1=$(od -An -tu1 -j$((59 + len)) -N1 j.good | tr -d ' ')
 	b=0
 	while [ $b = "$old1" ] || [ $b = "$new1" ]; do b=$((b + 1)); done
 	patch j.bin "$off" "$(printf %02x $b)"
@@ -263,7 +264,16 @@ else
 	check "the same journal beside its own unwritten file rolls back cleanly (nothing to undo)" \
 		'xs filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt &&
 		 grep -q "rolled back an interrupted" err.txt && [ ! -e j.bin.xsavectl-journal ]'
-	rm -f j.bin j.left j.bin.xsavectl-journal j.journal j.good j.other
+	# A copy of the interrupted file, byte for byte, put in its place (another inode): its
+	# ranges match, but the journal is bound to the file it was written for: refused (65).
+	cp j.left j.copy
+	mv j.copy j.bin
+	cp j.good j.bin.xsavectl-journal
+	check "a sound journal beside a byte-identical copy of its file (another inode) is refused (65)" \
+		'xs filter --in-place --xcr0 0x7 j.bin >/dev/null 2>err.txt; [ $? = 65 ] &&
+		 grep -q "was written for another file (device 0x[0-9a-f]*, inode [0-9]*; this is" err.txt &&
+		 cmp -s j.bin j.left && cmp -s j.bin.xsavectl-journal j.good'
+	rm -f j.bin j.left j.bin.xsavectl-journal j.journal j.good j.other j.copy
 	cp img.bin ip.bin
 	timeout 60 strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
 		"$XSAVECTL" filter --force --xcr0 0x3 --in-place ip.bin >/dev/null 2>&1
