@@ -15,6 +15,9 @@
 # # two can run side by side.  JOBS=1 runs them one after another, in the order of the list
 # below.  TIMES=1 adds a line "# time NAME: S s" after each suite and the whole run's wall
 # time at the end.
+# Each suite runs under timeout(1): SUITE_TIMEOUT seconds (default 900, 3600 with VALGRIND=1),
+# then TERM to its whole process group (its QEMUs and daemons stop on it), KILL 20 s later; a
+# suite that ran out is "not ok - suite NAME timed out", never a hang.
 # SUITE="cli malformed" runs only the suites it names (those of suite_run below; make
 # check-NAME runs one); CASES (cli) and ONLY (malformed) narrow those two, as they do alone.
 # usage: [VALGRIND=1] [JOBS=N] [TIMES=1] [SUITE=NAMES] tests/run.sh BUILD_DIR
@@ -30,7 +33,10 @@ stop() { trap '' INT TERM HUP; kill -TERM 0 2>/dev/null; exit 130; }
 trap stop INT TERM HUP
 status=0
 xsavectl=$bin/xsavectl
-if [ "${VALGRIND:-}" = 1 ]; then
+if [ -n "${RUN_ONE_XSAVECTL:-}" ]; then	# one suite, run by a lane under timeout (below)
+	xsavectl=$RUN_ONE_XSAVECTL
+	[ "${VALGRIND:-}" = 1 ] && export SWEEP_SCALE=7
+elif [ "${VALGRIND:-}" = 1 ]; then
 	vg=$tmp/vg
 	mkdir "$vg"
 	cat >"$vg/xsavectl" <<EOT
@@ -98,6 +104,11 @@ suite_run() {
 	esac
 }
 
+if [ -n "${RUN_ONE:-}" ]; then
+	suite_run "$RUN_ONE"
+	exit
+fi
+
 now() { date +%s.%N; }
 wanted() { [ -z "${SUITE:-}" ] || case " $(echo $SUITE) " in *" $1 "*) true ;; *) false ;; esac; }
 
@@ -108,13 +119,19 @@ lane() {
 		wanted "$s" || continue
 		mkdir "$tmp/$s.taken" 2>/dev/null || continue
 		t0=$(now)
-		suite_run "$s" >"$tmp/$s.log" 2>&1 </dev/null 3>&-
-		echo $? >"$tmp/$s.rc"
+		RUN_ONE=$s RUN_ONE_XSAVECTL=$xsavectl timeout -k 20 "$limit" sh "$here/run.sh" "$build" \
+			>"$tmp/$s.log" 2>&1 </dev/null 3>&-
+		rc=$?
+		if [ $rc = 124 ] || [ $rc = 137 ]; then
+			echo "not ok - suite $s timed out after $limit s (SUITE_TIMEOUT)" >>"$tmp/$s.log"
+		fi
+		echo $rc >"$tmp/$s.rc"
 		echo "$t0 $(now)" | awk '{ printf "%.1f\n", $2 - $1 }' >"$tmp/$s.time"
 		echo "$s" >&3
 	done
 }
 
+limit=${SUITE_TIMEOUT:-$([ "${VALGRIND:-}" = 1 ] && echo 3600 || echo 900)}
 KNOWN=$ALL
 if [ -n "${SUITE:-}" ]; then
 	for s in $SUITE; do

@@ -467,6 +467,48 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 				 grep -q "cannot load the saved state.*cb.save vcpu0" cb.txt && cmp -s cb.save cb.before &&
 				 ! cmp -s ca.save ca.before && xs check -q --xcr0 host ca.save >/dev/null'
 			V destroy xs-sandybridge >/dev/null 2>&1
+			# A planted process of another user (uid 65534) named 'a b LIBVIRTD-PID c',
+			# holding a copy of the domain's image that would load, started before the
+			# restore (a lower pid, met first in /proc): a naive split of /proc/PID/stat
+			# takes it for the daemon's child.  With --bypass-cache libvirt's iohelper
+			# holds the real image; the hook must judge that one and refuse.
+			pdir=$(mktemp -d /tmp/xs-planted.XXXXXX) && chmod 755 "$pdir" &&
+				cp "$(command -v sleep)" "$pdir/a b $dpid c" &&
+				xs filter --force --xcr0 host -o "$pdir/loads.save" cb.before >/dev/null &&
+				chmod 644 "$pdir/loads.save"
+			(exec 5<"$pdir/loads.save"; exec setpriv --reuid 65534 --regid 65534 --clear-groups \
+				"$pdir/a b $dpid c" 60) &
+			planted=$!
+			sleep 0.3
+			check "9.0 hook: a planted process (uid 65534) named 'a b LIBVIRTD-PID c' holding a loadable copy: restore --bypass-cache still refused, the real image judged" \
+				'[ -e "/proc/$planted" ] && cp cb.before pl.save &&
+				 ! V restore --bypass-cache "$P/pl.save" >pl.txt 2>&1 &&
+				 grep -q "cannot load the saved state" pl.txt && cmp -s pl.save cb.before'
+			kill "$planted" 2>/dev/null
+			wait "$planted" 2>/dev/null
+			rm -rf "$pdir"
+			# The image's path swapped for a symlink to a 0600 file between the hook's
+			# check and its in-place filter (an xsavectl that swaps it once it has judged
+			# the image): the hook acts on the file the daemon holds, notices the path
+			# names another and refuses; neither the image nor the link's target changes.
+			cat >swap-xsavectl <<EOS
+#!/bin/sh
+"$XSAVECTL" "\$@"
+rc=\$?
+if [ "\$1" = check ] && [ ! -L "$work/sw.save" ]; then
+	mv "$work/sw.save" "$work/sw-moved.save" && ln -s "$work/victim" "$work/sw.save"
+fi
+exit \$rc
+EOS
+			chmod +x swap-xsavectl
+			cp ca.before sw.save && cp ca.before victim && chmod 600 victim
+			sed -i "s|^XSAVECTL=.*|XSAVECTL=$work/swap-xsavectl|" "$d/etc/hooks/xsavectl.conf"
+			check "9.0 hook: the image's path swapped for a symlink after the check: restore refused, neither the image nor the link's target rewritten" \
+				'! V restore "$P/sw.save" >sw.txt 2>&1 &&
+				 grep -q "no longer names the file the daemon holds" sw.txt &&
+				 cmp -s sw-moved.save ca.before && cmp -s victim ca.before &&
+				 [ "$(state xs-sandybridge)" != running ]'
+			hook_conf filter
 		fi
 		lv_stop
 	fi
