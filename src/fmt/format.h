@@ -80,6 +80,7 @@ struct format {
 };
 
 extern const struct format image_format, elf_core_format, qemu_stream_format, libvirt_format;
+extern const struct format qcow2_format;
 
 /* filter --in-place: every format's recover() on @path.  0 or an exit code (@why). */
 int format_recover(const char *path, struct fail *why);
