@@ -191,6 +191,12 @@ static int read_header(struct qcow2 *q)
 	if (need < q->header_len)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, need, "qcow2 version %u header cut "
 			       "short: %zu of its %u bytes", q->version, need, q->header_len);
+	q->nsnap = (uint32_t)xs_be_get(h + Q2_OFF_NB_SNAPSHOTS, 4);
+	if (!q->nsnap) {
+		q->fail->unrecognised = true;	/* a disk image: nothing to judge */
+		return fail_at(q->fail, EXIT_DATAERR, q->path, Q2_OFF_NB_SNAPSHOTS, "a qcow2 disk "
+			       "image without internal snapshots: it holds no VM state");
+	}
 	q->cluster_bits = (uint32_t)xs_be_get(h + Q2_OFF_CLUSTER_BITS, 4);
 	if (q->cluster_bits < Q2_MIN_CLUSTER_BITS || q->cluster_bits > Q2_MAX_CLUSTER_BITS)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, Q2_OFF_CLUSTER_BITS, "cluster_bits %u "
@@ -206,7 +212,6 @@ static int read_header(struct qcow2 *q)
 	(void)l1_size;	/* the active L1: no snapshot's */
 	q->rt_off = be64_at(h, Q2_OFF_RT_OFFSET);
 	q->rt_n = (uint64_t)(uint32_t)xs_be_get(h + Q2_OFF_RT_CLUSTERS, 4) << (q->cluster_bits - 3);
-	q->nsnap = (uint32_t)xs_be_get(h + Q2_OFF_NB_SNAPSHOTS, 4);
 	q->snap_off = be64_at(h, Q2_OFF_SNAPSHOTS);
 	q->refcount_order = Q2_V2_REFCOUNT_ORDER;
 	if (q->version == 3) {
