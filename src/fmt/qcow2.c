@@ -522,8 +522,9 @@ static int decompress(struct qcow2 *q, const struct q2_ext *e)
 		z_stream z = { .next_in = in, .avail_in = (uInt)e->csize, .next_out = q->cbuf,
 			       .avail_out = (uInt)q->cluster_size };
 
-		/* QEMU's qcow2_co_decompress: raw deflate, 4 KiB window; the cluster full is enough. */
-		if (inflateInit2(&z, -12) == Z_OK) {
+		/* Raw deflate (QEMU writes it with a 4 KiB window: the largest reads those too);
+		   the cluster filled is the end, whatever padding follows in the last sector. */
+		if (inflateInit2(&z, -MAX_WBITS) == Z_OK) {
 			int zr = inflate(&z, Z_FINISH);
 
 			ok = (zr == Z_STREAM_END || zr == Z_BUF_ERROR) && !z.avail_out;
