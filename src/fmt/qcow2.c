@@ -183,6 +183,9 @@ static int read_header(struct qcow2 *q)
 
 	if (rc)
 		return rc;
+	if (need < Q2_V2_LEN)
+		return fail_at(q->fail, EXIT_DATAERR, q->path, need, "qcow2 header cut short: the "
+			       "file ends after %zu bytes (a header has %u at least)", need, Q2_V2_LEN);
 	q->version = (uint32_t)xs_be_get(h + Q2_OFF_VERSION, 4);
 	if (q->version != 2 && q->version != 3)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, Q2_OFF_VERSION, "qcow2 version %u "
