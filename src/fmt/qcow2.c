@@ -131,7 +131,8 @@ struct q2_snap {
 
 struct qcow2 {
 	const char *path;
-	struct fail *fail;
+	struct fail *fail;	/* why it failed: the caller's, or (nobody asks) none */
+	struct fail none;
 	int fd;
 	struct stat st;		/* the input's (its mode for the output) */
 	uint64_t size;		/* the (decompressed) file's size */
@@ -859,7 +860,7 @@ static int q2_load(const struct fmt_opts *c, struct io_src *src, struct input *i
 	int rc;
 
 	q->path = src->path;
-	q->fail = why;
+	q->fail = why ? why : &q->none;
 	q->st = src->st;
 	q->codec = src->codec;
 	q->fd = -1;
@@ -1017,7 +1018,7 @@ static int carry(struct input *in, struct xs_qpatch **p, unsigned *n, struct fai
 	struct qcow2 *q = in->priv;
 	int rc = 0;
 
-	q->fail = why;
+	q->fail = why ? why : &q->none;
 	for (unsigned i = 0; !rc && i < in->nstates; i++)
 		rc = stream_carry(state_snap(&in->s[i])->s, &in->s[i], why);
 	return rc ? rc : file_patches(q, p, n);
