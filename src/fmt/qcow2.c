@@ -1093,6 +1093,7 @@ const struct format qcow2_format = {
 	.select = "vcpu",
 	.select_what = "a vCPU of a QEMU migration stream",
 	.every = "vCPU of every snapshot",
+	.choose = "--snapshot and --vcpu",
 	.needs_seek = true,
 	.sniff = q2_sniff,
 	.load = q2_load,
