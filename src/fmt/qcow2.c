@@ -737,6 +737,10 @@ static int place_vm_state(struct qcow2 *q, struct q2_snap *sn)
 			       "0x%llx beyond what an L1 table maps", sn->name,
 			       (unsigned long long)sn->disk_size);
 	sn->vm_off = l1_index << shift;
+	if (sn->vm_state > q->size)
+		return fail_at(q->fail, EXIT_DATAERR, q->path, sn->vm_state_at, "snapshot '%s': vm "
+			       "state of 0x%llx bytes, more than the file holds (0x%llx bytes)",
+			       sn->name, (unsigned long long)sn->vm_state, (unsigned long long)q->size);
 	if (sn->vm_state > ((uint64_t)sn->l1_size << shift) - sn->vm_off ||
 	    (uint64_t)sn->l1_size < l1_index)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, sn->vm_state_at, "snapshot '%s': vm "
