@@ -536,7 +536,11 @@ static int decompress(struct qcow2 *q, const struct q2_ext *e)
 		}
 	} else if (!rc) {
 #ifdef HAVE_ZSTD
-		size_t r = ZSTD_decompress(q->cbuf, (size_t)q->cluster_size, in, (size_t)e->csize);
+		/* One frame (QEMU writes it streaming: maybe without its content size); what
+		   follows it up to the sector's end is padding. */
+		size_t fl = ZSTD_findFrameCompressedSize(in, (size_t)e->csize);
+		size_t r = ZSTD_isError(fl) ? fl : ZSTD_decompress(q->cbuf, (size_t)q->cluster_size,
+								   in, fl);
 
 		ok = !ZSTD_isError(r) && r == q->cluster_size;
 #else
