@@ -233,4 +233,8 @@ mutant "in-place: a file with several hard links rewritten" src/cmd_filter.c \
 	'st.st_nlink > 1' '0' "$(cli filter-in-place-guards)"
 mutant "in-place: no lock against a concurrent rewrite" src/cmd_filter.c \
 	'if (flock(a->lock, LOCK_EX | LOCK_NB)) {' 'if (0) {' "$(cli filter-in-place-guards)"
+mutant "qcow2: a shared cluster (refcount 2) rewritten" src/fmt/qcow2.c \
+	'if (!rc && ref != 1)' 'if (0)' "$(cli qcow2-refuse-shared)"
+mutant "qcow2: the vm state looked for at half its guest offset" src/fmt/qcow2.c \
+	'sn->vm_off = l1_index << shift;' 'sn->vm_off = l1_index << (shift - 1);' "$(cli qcow2-inspect)"
 finish
