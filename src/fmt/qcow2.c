@@ -44,11 +44,9 @@
 #define Q2_MAGIC "QFI\xfb"
 #define Q2_MAGIC_LEN 4
 #define Q2_OFF_VERSION 4
-#define Q2_OFF_BACKING 8
 #define Q2_OFF_CLUSTER_BITS 20
 #define Q2_OFF_SIZE 24
 #define Q2_OFF_CRYPT 32
-#define Q2_OFF_L1_SIZE 36
 #define Q2_OFF_RT_OFFSET 48
 #define Q2_OFF_RT_CLUSTERS 56
 #define Q2_OFF_NB_SNAPSHOTS 60
@@ -169,9 +167,13 @@ static int q2_pread(struct qcow2 *q, uint64_t off, void *buf, size_t n, const ch
 	return 0;
 }
 
-static uint64_t be64_at(const uint8_t *p, size_t i)
+/* The @n-byte (1..8) big-endian number at @off of the @len bytes at @p (0 past them). */
+static uint64_t be_at(const uint8_t *p, size_t len, size_t off, unsigned n)
 {
-	return xs_be_get(p + i, 8);
+	struct xs_rd rd = xs_rd_init(p, len, 0);
+	uint8_t b[8];
+
+	return n <= sizeof(b) && xs_rd_copy_at(&rd, off, n, b) ? xs_be_get(b, n) : 0;
 }
 
 /* The header's numbers, each checked.  0 or an exit code. */
@@ -179,7 +181,7 @@ static int read_header(struct qcow2 *q)
 {
 	uint8_t h[Q2_HDR_READ] = { 0 };
 	size_t need = q->size < Q2_HDR_READ ? (size_t)q->size : Q2_HDR_READ;
-	uint32_t crypt, l1_size;
+	uint32_t crypt;
 	int rc = q2_pread(q, 0, h, need, "the qcow2 header");
 
 	if (rc)
@@ -187,7 +189,7 @@ static int read_header(struct qcow2 *q)
 	if (need < Q2_V2_LEN)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, need, "qcow2 header cut short: the "
 			       "file ends after %zu bytes (a header has %u at least)", need, Q2_V2_LEN);
-	q->version = (uint32_t)xs_be_get(h + Q2_OFF_VERSION, 4);
+	q->version = (uint32_t)be_at(h, sizeof(h), Q2_OFF_VERSION, 4);
 	if (q->version != 2 && q->version != 3)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, Q2_OFF_VERSION, "qcow2 version %u "
 			       "(known: 2 and 3)", q->version);
@@ -195,33 +197,31 @@ static int read_header(struct qcow2 *q)
 	if (need < q->header_len)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, need, "qcow2 version %u header cut "
 			       "short: %zu of its %u bytes", q->version, need, q->header_len);
-	q->nsnap = (uint32_t)xs_be_get(h + Q2_OFF_NB_SNAPSHOTS, 4);
+	q->nsnap = (uint32_t)be_at(h, sizeof(h), Q2_OFF_NB_SNAPSHOTS, 4);
 	if (!q->nsnap) {
 		q->fail->unrecognised = true;	/* a disk image: nothing to judge */
 		return fail_at(q->fail, EXIT_DATAERR, q->path, Q2_OFF_NB_SNAPSHOTS, "a qcow2 disk "
 			       "image without internal snapshots: it holds no VM state");
 	}
-	q->cluster_bits = (uint32_t)xs_be_get(h + Q2_OFF_CLUSTER_BITS, 4);
+	q->cluster_bits = (uint32_t)be_at(h, sizeof(h), Q2_OFF_CLUSTER_BITS, 4);
 	if (q->cluster_bits < Q2_MIN_CLUSTER_BITS || q->cluster_bits > Q2_MAX_CLUSTER_BITS)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, Q2_OFF_CLUSTER_BITS, "cluster_bits %u "
 			       "out of range (%u to %u)", q->cluster_bits, Q2_MIN_CLUSTER_BITS,
 			       Q2_MAX_CLUSTER_BITS);
 	q->cluster_size = 1ull << q->cluster_bits;
-	q->disk_size = be64_at(h, Q2_OFF_SIZE);
-	crypt = (uint32_t)xs_be_get(h + Q2_OFF_CRYPT, 4);
+	q->disk_size = be_at(h, sizeof(h), Q2_OFF_SIZE, 8);
+	crypt = (uint32_t)be_at(h, sizeof(h), Q2_OFF_CRYPT, 4);
 	if (crypt)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, Q2_OFF_CRYPT, "an encrypted qcow2 image "
 			       "(crypt_method %u): its VM state cannot be read", crypt);
-	l1_size = (uint32_t)xs_be_get(h + Q2_OFF_L1_SIZE, 4);
-	(void)l1_size;	/* the active L1: no snapshot's */
-	q->rt_off = be64_at(h, Q2_OFF_RT_OFFSET);
-	q->rt_n = (uint64_t)(uint32_t)xs_be_get(h + Q2_OFF_RT_CLUSTERS, 4) << (q->cluster_bits - 3);
-	q->snap_off = be64_at(h, Q2_OFF_SNAPSHOTS);
+	q->rt_off = be_at(h, sizeof(h), Q2_OFF_RT_OFFSET, 8);
+	q->rt_n = be_at(h, sizeof(h), Q2_OFF_RT_CLUSTERS, 4) << (q->cluster_bits - 3);
+	q->snap_off = be_at(h, sizeof(h), Q2_OFF_SNAPSHOTS, 8);
 	q->refcount_order = Q2_V2_REFCOUNT_ORDER;
 	if (q->version == 3) {
-		q->incompat = be64_at(h, Q2_OFF_INCOMPAT);
-		q->refcount_order = (uint32_t)xs_be_get(h + Q2_OFF_REFCOUNT_ORDER, 4);
-		q->header_len = (uint32_t)xs_be_get(h + Q2_OFF_HEADER_LEN, 4);
+		q->incompat = be_at(h, sizeof(h), Q2_OFF_INCOMPAT, 8);
+		q->refcount_order = (uint32_t)be_at(h, sizeof(h), Q2_OFF_REFCOUNT_ORDER, 4);
+		q->header_len = (uint32_t)be_at(h, sizeof(h), Q2_OFF_HEADER_LEN, 4);
 		if (need > Q2_OFF_COMPRESSION && q->header_len > Q2_OFF_COMPRESSION)
 			q->compression = h[Q2_OFF_COMPRESSION];
 	}
@@ -282,7 +282,7 @@ static int read_refcounts(struct qcow2 *q)
 	rc = q2_pread(q, q->rt_off, buf, (size_t)q->rt_n * 8, "the refcount table");
 	q->rt = xcalloc((size_t)q->rt_n, sizeof(*q->rt));
 	for (uint64_t i = 0; !rc && i < q->rt_n; i++) {
-		q->rt[i] = be64_at(buf, (size_t)i * 8);
+		q->rt[i] = be_at(buf, (size_t)q->rt_n * 8, (size_t)i * 8, 8);
 		if ((q->rt[i] & Q2_RT_RESERVED) || (q->rt[i] && !cluster_ok(q, q->rt[i])))
 			rc = fail_at(q->fail, EXIT_DATAERR, q->path, q->rt_off + i * 8, "refcount "
 				     "table entry %llu (0x%llx) is no cluster of the file",
@@ -311,7 +311,7 @@ static int refcount(struct qcow2 *q, uint64_t host, uint64_t *ref)
 	if (width < 8)	/* sub-byte refcounts: the low bits of a byte first */
 		*ref = (b[0] >> (bit % 8)) & ((1u << width) - 1);
 	else
-		*ref = xs_be_get(b, n);
+		*ref = be_at(b, sizeof(b), 0, n);
 	return 0;
 }
 
@@ -329,27 +329,27 @@ static int read_snapshot(struct qcow2 *q, uint64_t off, struct q2_snap *sn, uint
 		return rc;
 	sn->at = off;
 	sn->q = q;
-	sn->l1_off = be64_at(f, Q2_SN_L1_OFFSET);
-	sn->l1_size = (uint32_t)xs_be_get(f + Q2_SN_L1_SIZE, 4);
-	idn = (uint32_t)xs_be_get(f + Q2_SN_ID_SIZE, 2);
-	namen = (uint32_t)xs_be_get(f + Q2_SN_NAME_SIZE, 2);
-	sn->date_sec = (uint32_t)xs_be_get(f + Q2_SN_DATE_SEC, 4);
-	sn->date_nsec = (uint32_t)xs_be_get(f + Q2_SN_DATE_NSEC, 4);
-	sn->vm_clock = be64_at(f, Q2_SN_VM_CLOCK);
-	sn->vm_state = xs_be_get(f + Q2_SN_VM_STATE, 4);
+	sn->l1_off = be_at(f, sizeof(f), Q2_SN_L1_OFFSET, 8);
+	sn->l1_size = (uint32_t)be_at(f, sizeof(f), Q2_SN_L1_SIZE, 4);
+	idn = (uint32_t)be_at(f, sizeof(f), Q2_SN_ID_SIZE, 2);
+	namen = (uint32_t)be_at(f, sizeof(f), Q2_SN_NAME_SIZE, 2);
+	sn->date_sec = (uint32_t)be_at(f, sizeof(f), Q2_SN_DATE_SEC, 4);
+	sn->date_nsec = (uint32_t)be_at(f, sizeof(f), Q2_SN_DATE_NSEC, 4);
+	sn->vm_clock = be_at(f, sizeof(f), Q2_SN_VM_CLOCK, 8);
+	sn->vm_state = be_at(f, sizeof(f), Q2_SN_VM_STATE, 4);
 	sn->vm_state_at = off + Q2_SN_VM_STATE;
 	sn->disk_size = q->disk_size;	/* QEMU's default where the extra data lacks it */
-	extra = (uint32_t)xs_be_get(f + Q2_SN_EXTRA_SIZE, 4);
+	extra = (uint32_t)be_at(f, sizeof(f), Q2_SN_EXTRA_SIZE, 4);
 	if (extra > Q2_MAX_EXTRA)
 		return fail_at(q->fail, EXIT_DATAERR, q->path, off + Q2_SN_EXTRA_SIZE, "%s: extra data "
 			       "of %u bytes (at most %u)", what, extra, Q2_MAX_EXTRA);
 	rc = q2_pread(q, off + Q2_SN_FIXED, x, extra < sizeof(x) ? extra : sizeof(x), what);
 	if (!rc && extra >= Q2_SNX_VM_STATE + 8) {
-		sn->vm_state = be64_at(x, Q2_SNX_VM_STATE);
+		sn->vm_state = be_at(x, sizeof(x), Q2_SNX_VM_STATE, 8);
 		sn->vm_state_at = off + Q2_SN_FIXED + Q2_SNX_VM_STATE;
 	}
 	if (!rc && extra >= Q2_SNX_DISK_SIZE + 8)
-		sn->disk_size = be64_at(x, Q2_SNX_DISK_SIZE);
+		sn->disk_size = be_at(x, sizeof(x), Q2_SNX_DISK_SIZE, 8);
 	off += Q2_SN_FIXED + extra;
 	sn->name = xcalloc(1, namen + 1);
 	if (!rc && idn >= sizeof(sn->id))
@@ -416,7 +416,7 @@ static int read_l1(struct qcow2 *q, struct q2_snap *sn)
 	rc = q2_pread(q, sn->l1_off, buf, bytes, "an L1 table");
 	sn->l1 = xcalloc(sn->l1_size ? sn->l1_size : 1, sizeof(*sn->l1));
 	for (uint32_t i = 0; !rc && i < sn->l1_size; i++) {
-		uint64_t e = be64_at(buf, (size_t)i * 8), l2 = e & Q2_OFFSET_MASK;
+		uint64_t e = be_at(buf, bytes, (size_t)i * 8, 8), l2 = e & Q2_OFFSET_MASK;
 
 		sn->l1[i] = e;
 		if ((e & Q2_L1_RESERVED) || (l2 && !cluster_ok(q, l2)))
@@ -497,9 +497,9 @@ static int map(struct qcow2 *q, const struct q2_snap *sn, uint64_t guest, struct
 		q->l2_at = l2;
 	}
 	e->entry_at = l2 + i;
-	entry = be64_at(q->l2, i);
+	entry = be_at(q->l2, (size_t)q->cluster_size, i, 8);
 	if (q->l2e != Q2_L2E)
-		bm = be64_at(q->l2, i + Q2_L2E);
+		bm = be_at(q->l2, (size_t)q->cluster_size, i + Q2_L2E, 8);
 	if (entry & Q2_OFLAG_COMPRESSED)
 		return map_compressed(q, entry, bm, e);
 	if ((entry & Q2_L2_RESERVED) || ((entry & Q2_OFFSET_MASK) && !cluster_ok(q, entry & Q2_OFFSET_MASK)))
@@ -581,8 +581,12 @@ static int vm_read(struct qcow2 *q, const struct q2_snap *sn, uint64_t off, uint
 			rc = q2_pread(q, e.host, buf, piece, "a vm state cluster");
 		else if (q->cbuf_at != e.host || !q->cbuf_at)
 			rc = decompress(q, &e);
-		if (!rc && e.kind == Q2_COMPRESSED)
-			memcpy(buf, q->cbuf + (guest & (q->cluster_size - 1)), piece);
+		if (!rc && e.kind == Q2_COMPRESSED) {
+			struct xs_rd rd = xs_rd_init(q->cbuf, (size_t)q->cluster_size, e.host);
+
+			if (!xs_rd_copy_at(&rd, (size_t)(guest & (q->cluster_size - 1)), piece, buf))
+				rc = EXIT_SOFTWARE;	/* a piece never crosses its cluster */
+		}
 		if (rc)
 			return rc;
 		buf += piece;
