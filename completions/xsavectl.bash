@@ -54,8 +54,8 @@ _xsavectl()
 	--cpu-map)
 		COMPREPLY=($(compgen -d -- "$cur"))	# libvirt's CPU map: a directory
 		return ;;
-	--vcpu | --thread)
-		COMPREPLY=()	# a number: nothing to offer
+	--vcpu | --thread | --snapshot)
+		COMPREPLY=()	# a number, a snapshot's name: nothing to offer
 		return ;;
 	esac
 	if [[ $cmd == help ]]; then

@@ -112,8 +112,9 @@ static int run(int argc, char **argv)
 		return input_error_doc(&a.common, a.file, rc, &why);
 	if (in.nstates != 1) {
 		list_ids(&in, ids, sizeof(ids));
-		msg_err("'%s' holds %u %s (%s): choose one with --%s", a.file, in.nstates,
-			in.fmt->units, ids, in.fmt->select);
+		msg_err("'%s' holds %u %s (%s): choose one with %s%s", a.file, in.nstates,
+			in.fmt->units, ids, in.fmt->choose ? "" : "--",
+			in.fmt->choose ? in.fmt->choose : in.fmt->select);
 		input_free(&in);
 		return EXIT_USAGE;
 	}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The options every reading command shares (--json, --brief, --layout,
- * --guest-xcr0, --raw, --thread, --vcpu, --verify, --progress) and their resolution
- * into a struct xs_common.
+ * --guest-xcr0, --raw, --thread, --vcpu, --snapshot, --verify, --progress) and
+ * their resolution into a struct xs_common.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #include "util.h"
 
 enum { OPT_LAYOUT = 0x1000, OPT_GUEST, OPT_THREAD, OPT_VCPU, OPT_VERIFY, OPT_PROGRESS, OPT_NO_PROGRESS,
-       OPT_RAW };
+       OPT_RAW, OPT_SNAPSHOT };
 
 static const struct argp_option common_options[] = {
 	{ "brief", 'q', NULL, 0, "One line per state (and per input that cannot be read)", -1 },
@@ -33,6 +33,8 @@ static const struct argp_option common_options[] = {
 	  "bytes are none a known producer writes", -1 },
 	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core", -1 },
 	{ "vcpu", OPT_VCPU, "N", 0, "Only this vCPU (cpu_index) of a QEMU stream", -1 },
+	{ "snapshot", OPT_SNAPSHOT, "NAME|ID", 0,
+	  "Only this internal snapshot of a qcow2 image (by default every one with VM state)", -1 },
 	{ "verify", OPT_VERIFY, NULL, 0,
 	  "Walk and check every RAM record of a plain stream (by default the device sections "
 	  "are read alone where the vmdesc locates them)", -1 },
@@ -77,6 +79,8 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		return once(state, "--thread", &c->thread_arg, arg);
 	case OPT_VCPU:
 		return once(state, "--vcpu", &c->vcpu_arg, arg);
+	case OPT_SNAPSHOT:
+		return once(state, "--snapshot", &c->fo.snapshot, arg);
 	case OPT_RAW:
 		c->fo.raw = true;
 		return 0;

@@ -46,6 +46,7 @@ check "--xcr0 @ alone: every file with its @, no \\@, directories with their /" 
 check "--guest-xcr0 groups (avx512)" 'complete_ ./xsavectl check --guest-xcr0 x87,sse,avx5 | grep -qx "x87,sse,avx512"'
 check "--vcpu offers no file names" '[ -z "$(complete_ ./xsavectl inspect --vcpu "")" ]'
 check "--thread offers no file names" '[ -z "$(complete_ ./xsavectl inspect --thread v)" ]'
+check "--snapshot offers no file names" '[ -z "$(complete_ ./xsavectl inspect --snapshot "")" ]'
 check "precheck's options" '[ "$(complete_ ./xsavectl precheck --gu)" = "--guest-cpu --guest-xcr0" ] &&
 	[ "$(complete_ ./xsavectl precheck --so)" = --source ]'
 check "precheck --cpu-map offers directories only" 'mkdir -p cpumap && [ "$(complete_ ./xsavectl precheck --cpu-map cpu)" = cpumap ] &&

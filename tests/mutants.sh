@@ -245,4 +245,8 @@ mutant "lines back-end: a container's line before the lines inside it" src/out/l
 		render(c, f);' "$(cli brief-filter-diff-extract)"
 mutant "lines back-end: control characters printed raw" src/out/lines.c \
 	'if (*p < 0x20 || *p == 0x7f)' 'if (0)' "$(cli brief-lines-render)"
+mutant "qcow2: a shared cluster (refcount 2) rewritten" src/fmt/qcow2.c \
+	'if (!rc && ref != 1)' 'if (0)' "$(cli qcow2-refuse-shared)"
+mutant "qcow2: the vm state looked for at half its guest offset" src/fmt/qcow2.c \
+	'sn->vm_off = l1_index << shift;' 'sn->vm_off = l1_index << (shift - 1);' "$(cli qcow2-inspect)"
 finish

@@ -36,6 +36,7 @@ struct format {
 	const char *select;	/* "vcpu", "thread": --vcpu, --thread */
 	const char *select_what;	/* "a vCPU of a QEMU migration stream" */
 	const char *every;	/* filter's "every vCPU of a stream" */
+	const char *choose;	/* how one state is chosen, where --SELECT alone does not: "--snapshot and --vcpu" */
 	bool needs_seek;	/* not from a pipe */
 	/* filter may write its states on the target's layout (relocate.h): write() writes
 	   each state's st.img/st.size, not the bytes it read */
@@ -80,6 +81,7 @@ struct format {
 };
 
 extern const struct format image_format, elf_core_format, qemu_stream_format, libvirt_format;
+extern const struct format qcow2_format;
 
 /* filter --in-place: every format's recover() on @path.  0 or an exit code (@why). */
 int format_recover(const char *path, struct fail *why);

@@ -20,6 +20,7 @@
 static const struct format *const formats[] = {
 	&libvirt_format,
 	&qemu_stream_format,
+	&qcow2_format,
 	&elf_core_format,
 	&image_format,
 };
@@ -75,6 +76,9 @@ static int may_read(const struct fmt_opts *c, const struct format *f, const stru
 		return fail_msg(why, EXIT_USAGE, src->path, "%s needs a file it can seek in; "
 				"standard input is a pipe (give the file, or redirect it with <)",
 				f->what);
+	if (c->snapshot && f != &qcow2_format)
+		return fail_msg(why, EXIT_USAGE, src->path, "--snapshot selects a snapshot of %s; "
+				"this is %s", qcow2_format.what, f->what);
 	if (opt && (!f->select || strcmp(f->select, opt)))
 		return fail_msg(why, EXIT_USAGE, src->path, "--%s selects %s; this is %s", opt,
 				owner ? owner->select_what : "?", f->what);

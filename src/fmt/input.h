@@ -30,6 +30,7 @@ struct out;
 struct fmt_opts {
 	long thread;			/* --thread: -1 every thread */
 	long vcpu;			/* --vcpu: -1 every vCPU */
+	const char *snapshot;		/* --snapshot: a qcow2 snapshot's name or id; NULL: every one */
 	bool guest_set;			/* --guest-xcr0 */
 	uint64_t guest_xcr0;
 	bool guest_default;		/* for inputs without their own (a batch): never a contradiction */

@@ -295,6 +295,20 @@ static int parse_stream(struct stream *s)
 	return 0;
 }
 
+/* Each cpu body as read (for the patches), and each vCPU's state record. */
+static void keep_bodies(struct stream *s)
+{
+	s->orig = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*s->orig));
+	s->vcpu = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*s->vcpu));
+	for (unsigned i = 0; i < xs_qstream_ncpu(s->qs); i++) {
+		uint32_t len;
+		const uint8_t *body = xs_qcpu_body(xs_qstream_cpu(s->qs, i), NULL, &len);
+
+		s->orig[i] = xmalloc(len);
+		memcpy(s->orig[i], body, len);
+	}
+}
+
 int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container *container,
 		struct stream **out, struct fail *why)
 {
@@ -335,17 +349,22 @@ int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container 
 		stream_close(s);
 		return rc;
 	}
-	s->orig = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*s->orig));
-	s->vcpu = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*s->vcpu));
-	for (unsigned i = 0; i < xs_qstream_ncpu(s->qs); i++) {
-		uint32_t len;
-		const uint8_t *body = xs_qcpu_body(xs_qstream_cpu(s->qs, i), NULL, &len);
-
-		s->orig[i] = xmalloc(len);
-		memcpy(s->orig[i], body, len);
-	}
+	keep_bodies(s);
 	*out = s;
 	return 0;
+}
+
+struct stream *stream_adopt(const char *path, const struct stat *st, struct xs_qstream *qs)
+{
+	struct stream *s = xcalloc(1, sizeof(*s));
+
+	s->path = path;
+	s->fd = -1;
+	s->st = *st;
+	s->container = "qcow2";
+	s->qs = qs;
+	keep_bodies(s);
+	return s;
 }
 
 void stream_close(struct stream *s)
@@ -365,20 +384,14 @@ void stream_close(struct stream *s)
 
 /* ---- the format: every vCPU's state, shown and written back --------------- */
 
-int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
-		stream_container *container, struct fail *fail)
+int stream_states(const struct fmt_opts *c, struct stream *s, struct input *in, const void *box,
+		  struct fail *fail)
 {
 	static const char why[] = "QEMU stream: registers placed at the Intel standard offsets "
 				  "(the stream carries no CPUID; --layout picks others)";
 	struct xs_layout intel;
 	const struct xs_layout *l = &intel;
-	struct stream *s;
-	int rc = stream_open(c, src, container, &s, fail);
 
-	if (rc)
-		return rc;
-	in->priv = s;
-	in->s = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*in->s));
 	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
 	if (c->layout_forced)
 		l = &c->layout;
@@ -387,13 +400,15 @@ int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 		struct input_state *st = &in->s[in->nstates];
 		uint64_t holds;
 		size_t size;
+		int rc;
 
 		if (c->vcpu >= 0 && xs_qcpu_instance(cpu) != c->vcpu)
 			continue;
 		st->id = xs_qcpu_instance(cpu);
-		st->offset = xs_qcpu_offset(cpu);
+		st->offset = s->file_off ? s->file_off(s, xs_qcpu_offset(cpu)) : xs_qcpu_offset(cpu);
 		st->priv = &s->vcpu[i];
 		s->vcpu[i].cpu = i;
+		s->vcpu[i].box = box;
 		if (xs_qcpu_image(cpu, l, &st->own, &size, &holds))
 			return EXIT_SOFTWARE;
 		in->nstates++;
@@ -404,6 +419,22 @@ int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 		snprintf(s->vcpu[i].vmdesc_check, sizeof(s->vcpu[i].vmdesc_check), "%s",
 			 xs_qcpu_vmdesc_check(cpu));
 	}
+	return 0;
+}
+
+int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
+		stream_container *container, struct fail *fail)
+{
+	struct stream *s;
+	int rc = stream_open(c, src, container, &s, fail);
+
+	if (rc)
+		return rc;
+	in->priv = s;
+	in->s = xcalloc(xs_qstream_ncpu(s->qs), sizeof(*in->s));
+	rc = stream_states(c, s, in, NULL, fail);
+	if (rc)
+		return rc;
 	if (!in->nstates)
 		return fail_msg(fail, EXIT_DATAERR, in->path, "no vCPU %ld in this stream (it has %u)",
 				c->vcpu, xs_qstream_ncpu(s->qs));
@@ -471,28 +502,32 @@ static void qemu_show(struct out *o, const struct input *in)
  * Carry each vCPU's filtered state back into its cpu section, and check that
  * the section now stands for exactly the filtered image.
  */
+int stream_carry(struct stream *s, const struct input_state *is, struct fail *why)
+{
+	struct xs_qcpu *cpu = xs_qstream_cpu(s->qs, ((const struct stream_vcpu *)is->priv)->cpu);
+	uint8_t *img;
+	size_t size;
+	uint64_t holds;
+	bool same;
+
+	xs_qcpu_filter(cpu, is->st.xstate_bv, is->cleared);
+	if (xs_qcpu_image(cpu, &is->st.layout, &img, &size, &holds))
+		return EXIT_SOFTWARE;
+	same = size == is->st.size && !memcmp(img, is->st.img, size);
+	free(img);
+	if (!same)
+		return fail_msg(why, EXIT_SOFTWARE, NULL, "internal error: vCPU %ld's rewritten "
+				"cpu section does not match its filtered state", is->id);
+	return 0;
+}
+
 static int carry_states(struct input *in, struct fail *why)
 {
-	struct stream *s = in->priv;
+	int rc = 0;
 
-	for (unsigned i = 0; i < in->nstates; i++) {
-		struct input_state *is = &in->s[i];
-		struct xs_qcpu *cpu = xs_qstream_cpu(s->qs, ((const struct stream_vcpu *)is->priv)->cpu);
-		uint8_t *img;
-		size_t size;
-		uint64_t holds;
-		bool same;
-
-		xs_qcpu_filter(cpu, is->st.xstate_bv, is->cleared);
-		if (xs_qcpu_image(cpu, &is->st.layout, &img, &size, &holds))
-			return EXIT_SOFTWARE;
-		same = size == is->st.size && !memcmp(img, is->st.img, size);
-		free(img);
-		if (!same)
-			return fail_msg(why, EXIT_SOFTWARE, NULL, "internal error: vCPU %ld's rewritten "
-					"cpu section does not match its filtered state", is->id);
-	}
-	return 0;
+	for (unsigned i = 0; !rc && i < in->nstates; i++)
+		rc = stream_carry(in->priv, &in->s[i], why);
+	return rc;
 }
 
 int stream_input_write(struct input *in, const char *dest, struct fail *why)

@@ -28,6 +28,7 @@ struct fmt_opts;
 /* What a stream knows of a vCPU's state (its input_state's priv). */
 struct stream_vcpu {
 	unsigned cpu;			/* index into the stream's cpu sections */
+	const void *box;		/* the container's record of its stream (a qcow2 snapshot) */
 	char vmdesc_check[96];		/* the section against the vmdesc's description */
 	unsigned nchanges;		/* filter --force: guest values changed */
 	struct xs_qcpu_change changes[XS_QCPU_MAX_CHANGES];
@@ -51,6 +52,10 @@ struct stream {
 	struct stream_vcpu *vcpu;	/* each cpu section's state: its priv */
 	bool verify;		/* walk every RAM record even where the vmdesc suffices */
 	int progress;		/* progress.h's mode */
+	/* Where source offset @off lies in the file, for a container that scatters the
+	   stream (a qcow2 snapshot's clusters); NULL: at @off itself.  ctx: its data. */
+	uint64_t (*file_off)(const struct stream *s, uint64_t off);
+	void *ctx;
 };
 
 /*
@@ -70,6 +75,11 @@ void stream_set_walk(stream_walk_fn *walk);
 int stream_open(const struct fmt_opts *fo, struct io_src *src, stream_container *container,
 		struct stream **out, struct fail *why);
 void stream_close(struct stream *s);
+/*
+ * A stream its container walked itself (a qcow2 snapshot's vm state): @qs taken over, no
+ * file of its own (@path and @st are the container's, for messages and the writers).
+ */
+struct stream *stream_adopt(const char *path, const struct stat *st, struct xs_qstream *qs);
 
 /* The calls a stream format's struct format is made of (libvirt.c's, qemu_stream.c's). */
 struct input;
@@ -80,6 +90,12 @@ int stream_load(const struct fmt_opts *c, struct io_src *src, struct input *in,
 		stream_container *container, struct fail *why);
 /* Emit the stream's facts (after the container's). */
 void stream_show(struct out *o, const struct stream *s);
+/* Add @s's vCPUs (--vcpu's alone) to @in, whose states array has room; @box: their stream
+ * in the container (stream_vcpu's).  0 or an exit code (@why). */
+int stream_states(const struct fmt_opts *c, struct stream *s, struct input *in, const void *box,
+		  struct fail *why);
+/* Carry state @is's filtered state back into its cpu section of @s.  0 or an exit code. */
+int stream_carry(struct stream *s, const struct input_state *is, struct fail *why);
 int stream_input_write(struct input *in, const char *dest, struct fail *why);
 /* Rewrite only the changed bytes of the (uncompressed) input, under a journal (sys/journal.h). */
 int stream_input_write_in_place(struct input *in, struct fail *why);

@@ -16,7 +16,12 @@ status=0
 gen="$build/gen-seeds"
 rm -rf "$gen"
 mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/kprobe" "$gen/core" \
-	"$gen/guestcpu" "$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd"
+	"$gen/guestcpu" "$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd" \
+	"$gen/qcow2"
+# qcow2: QEMU 7.2's snapshots, version 2 and version 3 with extended L2 entries.
+for f in qemu-7.2-savevm-v2 qemu-7.2-savevm-extl2-rc4; do
+	gzip -dc "$data/qcow2/$f.qcow2.gz" >"$gen/qcow2/$f.qcow2"
+done
 for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin; do
 	cp "$data/$f" "$gen/image/"
 	{ printf '\007\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000'; cat "$data/$f"; } \

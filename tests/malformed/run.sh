@@ -325,11 +325,109 @@ head -c 4096 /dev/urandom >rnd.bin
 case_ "4096 random bytes" 65 "'rnd.bin': offset 0x[0-9a-f]+: $NX" "$XSAVECTL" check --xcr0 0x7 rnd.bin
 if command -v qemu-img >/dev/null; then
 	qemu-img create -q -f qcow2 disk.qcow2 1G
-	case_ "qemu-img create -f qcow2" 65 "'disk.qcow2': offset 0x1c: $NX: MXCSR_MASK 0x40" \
+	case_ "qemu-img create -f qcow2: no snapshots" 65 "'disk.qcow2': offset 0x3c: a qcow2 disk image without internal snapshots: it holds no VM state$" \
 		"$XSAVECTL" check --xcr0 0x7 disk.qcow2
 else
 	skip "qemu-img is not installed: no real qcow2 (err-not-xsave-qcow2 has its header)"
 fi
+# qcow2 images with internal snapshots (tests/data/qcow2, QEMU 7.2's savevm): every field the
+# reader takes, broken one at a time, and the file cut inside each structure.  The layout of
+# qemu-7.2-savevm.qcow2: refcount table 0x10000, its block 0x20000, s1's L2 table 0x30000
+# (entry 8 at 0x30040 maps the cluster 0xd0000 with s1's cpu sections), s1's L1 table
+# 0x100000, the snapshot table 0x210000 (s1's entry; its vm_state_size_large at 0x210028).
+gzip -dc "$DATA/qcow2/qemu-7.2-savevm.qcow2.gz" >q.qcow2
+gzip -dc "$DATA/qcow2/qemu-7.2-savevm-extl2-rc4.qcow2.gz" >qx.qcow2
+# qcase LABEL FILE OFFSET HEX REGEX: FILE's copy with HEX at OFFSET must fail with REGEX.
+qcase() {
+	cp "$2" qb.qcow2 && patch qb.qcow2 "$(($3))" "$4"
+	case_ "qcow2: $1" 65 "^xsavectl: inspect: 'qb.qcow2': $5\$" "$XSAVECTL" inspect qb.qcow2
+}
+head -c 50 q.qcow2 >qb.qcow2
+case_ "qcow2: header cut short" 65 "^xsavectl: inspect: 'qb.qcow2': offset 0x32: qcow2 header cut short: the file ends after 50 bytes \(a header has 72 at least\)\$" \
+	"$XSAVECTL" inspect qb.qcow2
+head -c 90 q.qcow2 >qb.qcow2
+case_ "qcow2: version 3 header cut short" 65 "^xsavectl: inspect: 'qb.qcow2': offset 0x5a: qcow2 version 3 header cut short: 90 of its 104 bytes\$" \
+	"$XSAVECTL" inspect qb.qcow2
+qcase "version 4" q.qcow2 4 00000004 "offset 0x4: qcow2 version 4 \(known: 2 and 3\)"
+qcase "cluster_bits 8" q.qcow2 20 00000008 "offset 0x14: cluster_bits 8 out of range \(9 to 21\)"
+qcase "cluster_bits 22" q.qcow2 20 00000016 "offset 0x14: cluster_bits 22 out of range \(9 to 21\)"
+qcase "encrypted" q.qcow2 32 00000001 "offset 0x20: an encrypted qcow2 image \(crypt_method 1\): its VM state cannot be read"
+qcase "unknown incompatible feature" q.qcow2 72 0000000000000020 "offset 0x48: unknown incompatible features 0x20"
+qcase "marked corrupt" q.qcow2 72 0000000000000002 "offset 0x48: the image is marked corrupt \(incompatible feature bit 1\): repair it with qemu-img check -r"
+qcase "external data file" q.qcow2 72 0000000000000004 "offset 0x48: the image keeps its data in an external data file \(incompatible feature bit 2\): not read"
+qcase "refcount_order 7" q.qcow2 96 00000007 "offset 0x60: refcount_order 7 out of range \(0 to 6\)"
+qcase "header_length 100" q.qcow2 100 00000064 "offset 0x64: header_length 100 out of range \(104 to the cluster size 0x10000\)"
+qcase "compression type 2" q.qcow2 104 02 "offset 0x68: compression type 2 \(known: 0 deflate, 1 zstd\)"
+qcase "extended L2 with 8 KiB clusters" qx.qcow2 20 0000000d "offset 0x14: extended L2 entries with cluster_bits 13 \(they need 14 at least\)"
+qcase "refcount table offset not aligned" q.qcow2 48 0000000000010200 "offset 0x30: refcount table offset 0x10200 is not aligned to a cluster"
+qcase "refcount table of no cluster" q.qcow2 56 00000000 "offset 0x38: refcount table of 0x0 bytes \(1 cluster to 0x800000 bytes\)"
+qcase "refcount table past the end" q.qcow2 48 0000000000210000 "offset 0x210000: the refcount table \(0x10000 bytes\) runs past the end of the file \(0x2100d6 bytes\)"
+qcase "refcount table entry outside the file" q.qcow2 0x10000 0000000000ff0000 "offset 0x10000: refcount table entry 0 \(0xff0000\) is no cluster of the file"
+qcase "70000 snapshots" q.qcow2 60 00011170 "offset 0x3c: 70000 snapshots \(at most 65536\)"
+qcase "snapshot table offset not aligned" q.qcow2 64 0000000000210008 "offset 0x40: snapshot table offset 0x210008 is no cluster of the file \(0x2100d6 bytes\)"
+qcase "snapshot table offset past the end" q.qcow2 64 0000000000300000 "offset 0x40: snapshot table offset 0x300000 is no cluster of the file \(0x2100d6 bytes\)"
+qcase "snapshot extra data of 2000 bytes" q.qcow2 0x210024 000007d0 "offset 0x210024: snapshot table entry 0: extra data of 2000 bytes \(at most 1024\)"
+qcase "snapshot id of 200 bytes" q.qcow2 0x21000c 00c8 "offset 0x21000c: snapshot table entry 0: an id of 200 bytes \(at most 127\)"
+qcase "snapshot name past the end" q.qcow2 0x21000e ffff "offset 0x210041: snapshot table entry 0 \(0xffff bytes\) runs past the end of the file \(0x2100d6 bytes\)"
+qcase "snapshot L1 table past the end" q.qcow2 0x210000 0000000000300000 "offset 0x210000: snapshot 's1': L1 table at 0x300000 \(2 entries\) is not inside the file \(0x2100d6 bytes\) at a cluster boundary"
+qcase "snapshot L1 table not aligned" q.qcow2 0x210000 0000000000100008 "offset 0x210000: snapshot 's1': L1 table at 0x100008 \(2 entries\) is not inside the file \(0x2100d6 bytes\) at a cluster boundary"
+qcase "snapshot L1 table of 2^24 entries" q.qcow2 0x210008 01000000 "offset 0x210008: snapshot 's1': L1 table of 16777216 entries \(at most 4194304\)"
+qcase "L1 entry naming an L2 table past the end" q.qcow2 0x100008 8000000000ff0000 "offset 0x100008: snapshot 's1': L1 entry 1 \(0x8000000000ff0000\) names no L2 table inside the file"
+qcase "L1 entry with reserved bits" q.qcow2 0x100008 8000000000030001 "offset 0x100008: snapshot 's1': L1 entry 1 \(0x8000000000030001\) names no L2 table inside the file"
+qcase "vm_state_size beyond the L1 map (its L1 table cut to 1 entry)" q.qcow2 0x210008 00000001 "offset 0x210028: snapshot 's1': vm state of 0xac230 bytes at guest offset 0x20000000 runs past what its L1 table maps \(1 entries: 0x20000000 bytes\)"
+qcase "vm_state_size more than the file holds" q.qcow2 0x210028 0000000020000000 "offset 0x210028: snapshot 's1': vm state of 0x20000000 bytes, more than the file holds \(0x2100d6 bytes\)"
+qcase "vm_state_size within the file, its end unallocated" q.qcow2 0x210028 0000000000200000 "offset 0x300f8: snapshot 's1': byte 0x1f0000 of its vm state lies in no allocated cluster"
+qcase "disk size beyond what an L1 table maps" q.qcow2 0x210030 7fffffffffffffff "offset 0x210000: snapshot 's1': disk size 0x7fffffffffffffff beyond what an L1 table maps"
+qcase "L2 entry naming a cluster past the end" q.qcow2 0x30040 0000000000ff0000 "offset 0x30040: L2 entry 0x0000000000ff0000 names no cluster inside the file"
+qcase "L2 entry with reserved bits" q.qcow2 0x30040 00000000000d0002 "offset 0x30040: L2 entry 0x00000000000d0002 names no cluster inside the file"
+qcase "vm state cluster not allocated" q.qcow2 0x30040 0000000000000000 "offset 0x30040: snapshot 's1': byte 0x80000 of its vm state lies in no allocated cluster"
+qcase "compressed cluster past the end" q.qcow2 0x30040 4000000000ff0000 "offset 0x30040: compressed cluster at 0xff0000 lies past the end of the file \(0x2100d6 bytes\)"
+qcase "compressed cluster that lies (not deflate)" q.qcow2 0x30040 40800000000d0000 "offset 0x30040: the compressed cluster at 0xd0000 \(0x600 bytes\) does not decompress to a cluster \(deflate\)"
+qcase "subcluster both allocated and zero" qx.qcow2 0x30088 ffffffffffffffff "offset 0x30088: extended L2 entry: subcluster 0 both allocated and zero \(bitmap 0xffffffffffffffff\)"
+qcase "subcluster allocated in no cluster" qx.qcow2 0x30080 0000000000000000 "offset 0x30080: extended L2 entry: subcluster 0 allocated in no host cluster"
+qcase "vm state cut to 0x1000 bytes" q.qcow2 0x210028 0000000000001000 "offset 0x51000 \(vm state 0x1000 of snapshot 1\): stream ends inside a RAM record \(offset 0xc9\)"
+qcase "vm state that is no stream (its magic zeroed)" q.qcow2 0x50000 00000000 "offset 0x50000 \(vm state 0x0 of snapshot 1\): not a QEMU migration stream \(magic 0x00000000, expected \"QEVM\"\)"
+# A zstd image (compression type 1, incompatible bit 3): s1's cpu cluster as one zstd frame
+# written streaming (no content size, as QEMU writes it), then its sector padded: read
+# exactly; a frame that is not zstd: refused with the entry's offset.
+if command -v zstd >/dev/null 2>&1; then
+	cp q.qcow2 qz.qcow2
+	patch qz.qcow2 72 0000000000000008 && patch qz.qcow2 100 00000070 && patch qz.qcow2 104 01
+	dd if=q.qcow2 bs=65536 skip=13 count=1 2>/dev/null | zstd -q -c >cl.zst
+	end=$(( ($(stat -c %s qz.qcow2) + 511) / 512 * 512 ))
+	truncate -s $end qz.qcow2 && cat cl.zst >>qz.qcow2
+	truncate -s $(( ($(stat -c %s qz.qcow2) + 511) / 512 * 512 )) qz.qcow2
+	sectors=$(( ($(stat -c %s cl.zst) + 511) / 512 ))
+	patch qz.qcow2 $((0x30040)) "$(printf %016x $(( (1 << 62) | ((sectors - 1) << 54) | end )))"
+	"$XSAVECTL" inspect -r --snapshot s1 q.qcow2 | sed -n '/^  registers:/,/^states/p' >rq.txt
+	"$XSAVECTL" inspect -r --snapshot s1 qz.qcow2 | sed -n '/^  registers:/,/^states/p' >rz.txt
+	check "qcow2: a zstd-compressed vm state cluster reads as the plain one" \
+		'[ -s rz.txt ] && cmp -s rq.txt rz.txt && "$XSAVECTL" inspect qz.qcow2 | grep -q "compression_type: *zstd"'
+	cp qz.qcow2 qb.qcow2 && patch qb.qcow2 $((end)) 00000000
+	case_ "qcow2: a zstd cluster that is no zstd frame" 65 "^xsavectl: inspect: 'qb.qcow2': offset 0x30040: the compressed cluster at 0x$(printf %x $end) \\(0x$(printf %x $((sectors * 512)))" \
+		"$XSAVECTL" inspect qb.qcow2
+else
+	skip "zstd is not installed: no zstd-compressed qcow2 cluster"
+fi
+for cut in 0x10008 0x20010 0x30010 0x100004 0xde000 0x210010 0x210050; do
+	head -c $(($cut)) q.qcow2 >qb.qcow2
+	"$XSAVECTL" inspect qb.qcow2 >out.txt 2>err.txt
+	rc=$?
+	check "qcow2 cut at $cut: exit 65, one line with an offset" \
+		'[ $rc = 65 ] && [ "$(wc -l <err.txt)" = 1 ] && grep -q "offset 0x" err.txt && [ ! -s out.txt ]'
+done
+head -c $((0x210010)) q.qcow2 >qb.qcow2
+case_ "qcow2: cut in the snapshot table" 65 "^xsavectl: inspect: 'qb.qcow2': offset 0x210000: snapshot table entry 0 \(0x28 bytes\) runs past the end of the file \(0x210010 bytes\)\$" \
+	"$XSAVECTL" inspect qb.qcow2
+# filter refuses to rewrite what is not the snapshot's own plain cluster.
+cp q.qcow2 qb.qcow2 && patch qb.qcow2 $((0x2001a)) 0002
+case_ "qcow2: filter --in-place on a shared cluster" 65 "^xsavectl: filter: 'qb.qcow2': offset 0xdebf4: snapshot 's1': the cluster holding vm state 0x8ebf4 has refcount 2 \(shared with the image or another snapshot\): not rewritten\$" \
+	sh -c '"$0" filter --brief --xcr0 0x7 --in-place qb.qcow2 >/dev/null' "$XSAVECTL"
+check "qcow2: the refused file is unchanged" 'cmp -s qb.qcow2 q.qcow2 || { patch qb.qcow2 $((0x2001a)) 0001; cmp -s qb.qcow2 q.qcow2; }'
+cp q.qcow2 qb.qcow2 && patch qb.qcow2 $((0x2001a)) 0000
+case_ "qcow2: filter on a cluster whose refcount is 0" 65 "^xsavectl: filter: 'qb.qcow2': offset 0xdebf4: snapshot 's1': the cluster holding vm state 0x8ebf4 has refcount 0 \(no cluster in use: the refcounts disagree\): not rewritten\$" \
+	sh -c '"$0" filter --brief --xcr0 0x7 -o qo.qcow2 qb.qcow2 >/dev/null' "$XSAVECTL"
+check "qcow2: no output file after the refusal" '[ ! -e qo.qcow2 ]'
 # A gzip'ed core is decompressed (into $TMPDIR) no further than its headers say it runs, and
 # never beyond 4 GiB: one byte after its last segment is refused, and so is a segment that
 # would take it past the limit (before anything more is decompressed).

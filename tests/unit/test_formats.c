@@ -131,6 +131,79 @@ static void core(const char *name, long tid, uint64_t off, uint64_t size, uint64
 	}
 }
 
+/* Store the @n low bytes of @v at @buf + @off, big-endian (as qcow2 holds its numbers). */
+static void put_be(uint8_t *buf, size_t off, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		buf[off + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+/*
+ * QEMU 7.2's savevm s1 and s2 (and a disk-only snapshot) in a qcow2 image: every vCPU of
+ * both snapshots with VM state, at the file offsets of their cpu sections (the clusters
+ * the snapshots' L1/L2 tables map the vm state to); --snapshot picks one.
+ */
+static void qcow2(void)
+{
+	static const struct {
+		long id;
+		uint64_t off;
+	} want[] = { { 0, 0xde5cb }, { 1, 0xdef26 }, { 0, 0x1be5a7 }, { 1, 0x1bef02 } };
+	struct fmt_opts o = opts();
+	struct fail why = { 0 };
+	struct input in;
+	char path[512];
+	uint8_t hdr[128] = "QFI\xfb";
+	int rc = input_load(&o, data("qcow2/qemu-7.2-savevm.qcow2.gz"), &in, &why);
+
+	CHECK(rc == 0 && in.fmt == &qcow2_format && in.nstates == 4,
+	      "qcow2: 4 states (rc %d: %s)", rc, why.msg);
+	for (unsigned i = 0; !rc && i < in.nstates && i < 4; i++) {
+		CHECK(in.s[i].id == want[i].id && in.s[i].offset == want[i].off,
+		      "qcow2 state %u: vcpu %ld at 0x%llx", i, in.s[i].id,
+		      (unsigned long long)in.s[i].offset);
+		CHECK(in.s[i].st.guest_known && in.s[i].st.guest_xcr0 == 0x7 &&
+		      in.s[i].st.xstate_bv == 0, "qcow2 state %u: guest XCR0 0x7, XSTATE_BV 0", i);
+	}
+	if (!rc)
+		input_free(&in);
+	o.snapshot = "2";
+	rc = input_load(&o, data("qcow2/qemu-7.2-savevm.qcow2.gz"), &in, &why);
+	CHECK(rc == 0 && in.nstates == 2 && in.s[0].offset == 0x1be5a7 && in.s[1].id == 1,
+	      "qcow2 --snapshot 2: s2's two vCPUs (rc %d)", rc);
+	if (!rc)
+		input_free(&in);
+	o.snapshot = "disk0";
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, data("qcow2/qemu-7.2-savevm.qcow2.gz"), &in, &why);
+	CHECK(rc == EXIT_DATAERR && why.has_off && why.off == 0x210090,
+	      "qcow2 --snapshot disk0: exit 65 at 0x210090 (rc %d, 0x%llx)", rc,
+	      (unsigned long long)why.off);
+	CHECK(!strcmp(why.msg, "snapshot 'disk0' (id 3) holds no VM state (a disk-only snapshot)"),
+	      "qcow2 --snapshot disk0: message '%s'", why.msg);
+	o.snapshot = NULL;
+	/* A header of version 4, and one without snapshots (nothing to judge). */
+	put_be(hdr, 4, 4, 4);
+	temp_file(path, sizeof(path), hdr, sizeof(hdr));
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, path, &in, &why);
+	CHECK(rc == EXIT_DATAERR && why.has_off && why.off == 4 &&
+	      !strcmp(why.msg, "qcow2 version 4 (known: 2 and 3)"),
+	      "qcow2 version 4: exit 65 at 0x4 (rc %d: '%s')", rc, why.msg);
+	unlink(path);
+	put_be(hdr, 4, 3, 4);
+	temp_file(path, sizeof(path), hdr, sizeof(hdr));
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, path, &in, &why);
+	CHECK(rc == EXIT_DATAERR && why.unrecognised && why.off == 0x3c,
+	      "qcow2 without snapshots: unrecognised at 0x3c (rc %d: '%s')", rc, why.msg);
+	unlink(path);
+	/* --snapshot on another format: a usage error. */
+	o.snapshot = "s1";
+	rc = input_load(&o, data("hw-xsave.bin"), &in, &why);
+	CHECK(rc == EXIT_USAGE, "--snapshot on an image: exit 64 (rc %d)", rc);
+}
+
 static void failures(void)
 {
 	struct fmt_opts o = opts();
@@ -202,6 +275,7 @@ int main(void)
 	image();
 	core("core.gz", 12625, 0xab0, 832, 0x7);
 	core("amd-zen4/core.gz", 18153, 0xa68, 2432, 0xa7);
+	qcow2();
 	failures();
 	return t_done("test_formats");
 }
