@@ -55,7 +55,7 @@ CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/tar
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/cmd_precheck.c \
 	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/fmt/stream_pipe.c src/sys/journal.c \
-	  src/fmt/libvirt.c \
+	  src/fmt/libvirt.c src/fmt/criu.c src/fmt/pb.c \
 	  src/codec/codec.c src/codec/gzip.c src/codec/bzip2.c src/codec/xz.c src/codec/lzop.c \
 	  src/codec/zstd.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/document.c src/out/show_state.c \
