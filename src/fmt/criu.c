@@ -15,7 +15,9 @@
  *
  * Each thread's state is composed into a standard-format XSAVE image on the
  * standard layout of cpuinfo.img's vendor (Intel without one): the entry
- * carries each component apart, so any layout holds it whole.  filter writes
+ * carries each component apart, so any layout holds it whole, and CRIU's
+ * restore lays the area out on the host's own offsets (the state is "by field",
+ * as a QEMU stream's: no layout rule applies).  filter writes
  * the core entry again with XSTATE_BV changed and the arrays of the components
  * it stripped left out; every other field keeps its bytes.
  */
@@ -776,6 +778,8 @@ static int criu_load(const struct fmt_opts *o, struct io_src *src, struct input 
 		in->nstates++;
 		rc = input_parse(o, in, s, img, len, &c->layout, c->layout_why,
 				 XS_MASK_FPSSE | t->arrays, why);
+		/* CRIU's restore lays the area out itself, with the host's CPUID offsets */
+		s->st.by_field = true;
 	}
 	free(u);
 	if (!rc && !in->nstates)
@@ -908,7 +912,7 @@ static void criu_judge(struct out *o, const struct input_state *s, const struct 
 /* The components whose array leaves thread @t's entry: those filter stripped. */
 static uint64_t dropped(const struct input_state *s, const struct criu_thread *t)
 {
-	return t->arrays & (s->cleared | ~s->st.located);
+	return t->arrays & s->cleared;
 }
 
 static uint64_t new_bv(const struct input_state *s)
@@ -1143,7 +1147,6 @@ const struct format criu_format = {
 	.every = "thread of a checkpoint",
 	.needs_seek = true,
 	.reads_dirs = true,
-	.relocates = true,
 	.sniff = criu_sniff,
 	.load = criu_load,
 	.show = criu_show,

@@ -8,8 +8,9 @@
  *
  *   criu-regs DIR MODE NTHREADS
  *
- * MODE: "avx" loads x87, SSE and AVX (the other components stay in their init
- * state), "all" every user component of XCR0 it knows (AVX-512, PKRU too).
+ * MODE: "all" loads the pattern into every user component of XCR0 it knows
+ * (x87, SSE, AVX, AVX-512, PKRU); "avx" into x87, SSE and AVX, and the others'
+ * init values (zeros).
  * It forks a daemon (setsid, no file descriptor left open, its working
  * directory DIR), waits until every thread has loaded (DIR/ready.T), prints the
  * daemon's PID and exits.  After SIGUSR1 each thread T writes DIR/result.T:
@@ -40,6 +41,7 @@
 
 static volatile int go;
 static uint64_t xcr0, load_mask;
+static int zero_beyond_avx;	/* "avx": the components past AVX loaded with init values */
 static uint32_t comp_off[64], comp_size[64], area_size;
 
 struct thread {
@@ -85,6 +87,10 @@ static void fill(struct thread *p)
 	for (unsigned c = 2; c < 64; c++) {
 		if (!(load_mask >> c & 1))
 			continue;
+		if (zero_beyond_avx && c > 2) {
+			memset(a + comp_off[c], 0, comp_size[c]);
+			continue;
+		}
 		for (unsigned j = 0; j < comp_size[c]; j++)
 			a[comp_off[c] + j] = pat(c, j, p->t);
 		if (c == PKRU_BIT) {
@@ -207,7 +213,8 @@ static int probe(const char *mode)
 		comp_size[i] = a;
 		comp_off[i] = b;
 	}
-	load_mask = !strcmp(mode, "avx") ? 0x7 : xcr0 & USER_KNOWN;
+	load_mask = xcr0 & USER_KNOWN;
+	zero_beyond_avx = !strcmp(mode, "avx");
 	return (load_mask & 0x7) == 0x7 ? 0 : -1;
 }
 
