@@ -71,7 +71,7 @@ LIB_INTERNAL_OBJ = $(LIB_INTERNAL_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
-COREPAT = $(BUILD)/tests/corepat
+COREPAT = $(BUILD)/tests/corepat $(BUILD)/tests/criu-regs
 GUEST = $(BUILD)/tests/guest.bin
 
 .PHONY: FORCE all lib deps check-ansible check-symbols check-abi update-abi abi-lib deb check-deb uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
@@ -237,9 +237,15 @@ fuzz: fuzz-build
 		XSAVECTL=$(abspath $(BUILD)/xsavectl) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # Real-core test program: never sanitized (it must die of SIGSEGV with its registers intact).
-$(COREPAT): tests/gen/corepat.c
+$(BUILD)/tests/corepat: tests/gen/corepat.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+# The CRIU test program: static, never sanitized (it runs in the trixie chroot, holds its
+# registers in asm across criu dump and restore).
+$(BUILD)/tests/criu-regs: tests/gen/criu-regs.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -static -pthread -o $@ $<
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -298,7 +304,7 @@ check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 # One suite of tests/run.sh alone (its names); CASES=GLOB narrows check-cli and
 # check-cli-verify to those golden cases, ONLY=ERE check-malformed to the checks it matches.
 CHECK_SUITES = unit cli cli-verify inflate cores completion install libxsave host hook probe \
-	relocate-kvm faults malformed live-qemu live-libvirt ansible
+	relocate-kvm faults malformed live-qemu live-libvirt live-criu ansible
 .PHONY: $(addprefix check-,$(CHECK_SUITES))
 $(addprefix check-,$(CHECK_SUITES)): check-%: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@SUITE=$* sh tests/run.sh $(BUILD)

@@ -7,32 +7,32 @@
 # filtered copy back: each thread finds its registers intact.
 # CRIU runs in a private mount namespace pivoted into the chroot; hardware breakpoints
 # are left out (CRIU_FAULT=130: some hypervisors never fire them, and CRIU then waits
-# for ever).  Needs root; exits 77 (skip) without it, the chroot or its criu.
+# for ever).  Needs root; exits 77 after a visible SKIP line without it, the chroot or
+# its criu (tests/run.sh counts that a pass).
 # CRIU_SAVE=DIR keeps the checkpoints made (how tests/data/criu-* were made).
 # usage: XSAVECTL=... CRIU_REGS=build/tests/criu-regs sh tests/live/criu.sh
 set -u
 : "${XSAVECTL:?}" "${CRIU_REGS:?}"
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-skip() { echo "skip - criu: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (criu dump and restore, a private mount namespace)"
-command -v unshare >/dev/null && command -v python3 >/dev/null || skip "needs unshare and python3"
+TAP_NAME=live-criu
+. "$here/../tap.sh"
+skipped() { skip "$1"; exit 77; }
+[ "$(id -u)" = 0 ] || skipped "needs root (criu dump and restore, a private mount namespace)"
+command -v unshare >/dev/null && command -v python3 >/dev/null || skipped "needs unshare and python3"
 root=$(sh "$top/tests/chroot.sh" trixie)
 case $? in
 0) ;;
-77) skip "no trixie chroot (tests/chroot.sh trixie needs root and debootstrap)" ;;
-*) echo "not ok - the trixie chroot (tests/chroot.sh trixie)"; exit 1 ;;
+77) skipped "no trixie chroot (tests/chroot.sh trixie needs root and debootstrap)" ;;
+*) no "the trixie chroot (tests/chroot.sh trixie)"; tap_done; exit 1 ;;
 esac
 [ -x "$root/usr/sbin/criu" ] && [ -x "$root/usr/bin/crit" ] ||
-	skip "no criu or crit in the trixie chroot $root"
+	skipped "no criu or crit in the trixie chroot $root"
 work=$(mktemp -d "$root/tmp/xsavectl-criu.XXXXXX")
 in=${work#"$root"}	# the same directory, as the namespace sees it
 pids=
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 cp "$CRIU_REGS" "$work/criu-regs"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - criu: $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - criu: $1"; }
 
 # One private mount namespace pivoted into the chroot, held by a sleeping process, for
 # every CRIU step: a checkpoint is restored in the mount namespace it was dumped in.
@@ -53,8 +53,8 @@ exec sleep 600' holder "$root" "$in" </dev/null >/dev/null 2>"$work/ns.err" &
 holder=$!
 pids="$pids $holder"
 for i in $(seq 100); do [ -e "$work/ns-ready" ] && break; sleep 0.05; done
-[ -e "$work/ns-ready" ] || { echo "not ok - criu: a mount namespace pivoted into $root"
-	sed 's/^/# /' "$work/ns.err"; exit 1; }
+[ -e "$work/ns-ready" ] || { no "a mount namespace pivoted into $root"
+	sed 's/^/# /' "$work/ns.err"; tap_done; exit 1; }
 # inns CMD...: CMD in that namespace
 inns() { nsenter -t "$holder" -m -r -w "$@"; }
 
@@ -110,29 +110,29 @@ crosscheck() {
 if start all all 2 && dump "$pid" all; then
 	ok "criu dump of criu-regs (all, 2 threads, XCR0 $xcr0)"
 	crosscheck all && ok "every register of both threads agrees with crit show" ||
-		bad "crit show and xsavectl disagree"
+		no "crit show and xsavectl disagree"
 	"$XSAVECTL" inspect --json "$work/all" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)["inputs"][0]
 bv = {s["thread"]: s["xstate_bv"] for s in d["states"]}
 sys.exit(0 if len(bv) == 2 and {int(v, 16) for v in bv.values()} == {int(sys.argv[1], 16)}
          else 1)' "$loaded" &&
-		ok "2 threads, each with XSTATE_BV $loaded" || bad "threads or XSTATE_BV (want 2, $loaded)"
+		ok "2 threads, each with XSTATE_BV $loaded" || no "threads or XSTATE_BV (want 2, $loaded)"
 	"$XSAVECTL" filter --xcr0 "$loaded" -o "$work/all.same" "$work/all" >/dev/null &&
 		diff -r "$work/all" "$work/all.same" >/dev/null &&
-		ok "filter to its own XCR0: an exact copy of the directory" || bad "filter to its own XCR0"
+		ok "filter to its own XCR0: an exact copy of the directory" || no "filter to its own XCR0"
 	if [ $((loaded & 0xe0)) != 0 ]; then
 		"$XSAVECTL" filter --xcr0 x87,sse,avx -o "$work/all.avx" "$work/all" >/dev/null 2>&1
 		rc=$?
 		[ $rc = 1 ] && [ ! -e "$work/all.avx" ] &&
 			ok "filter to x87,sse,avx refused (AVX-512 holds data): exit 1, nothing written" ||
-			bad "filter to x87,sse,avx of live AVX-512 state: exit $rc"
+			no "filter to x87,sse,avx of live AVX-512 state: exit $rc"
 	fi
 	restore all all 2 && ok "criu restore: both threads find their registers" ||
-		bad "criu restore of the unfiltered checkpoint"
+		no "criu restore of the unfiltered checkpoint"
 	[ -n "${CRIU_SAVE:-}" ] && mkdir -p "$CRIU_SAVE" && cp -r "$work/all" "$CRIU_SAVE/all"
 else
-	bad "criu dump of criu-regs (all)"
+	no "criu dump of criu-regs (all)"
 	cat "$work/all.out" 2>/dev/null | sed 's/^/# /'
 fi
 
@@ -159,40 +159,39 @@ json.dump(d, open(sys.argv[1], "w"))' "$work/$2/edit.json" "$3" &&
 # a CPU that counts them in use writes: filtered to x87,sse,avx losing nothing, and
 # restored from the filtered copy.
 if [ $((xcr0 & ~7)) = 0 ]; then
-	echo "ok - criu: # SKIP this CPU has nothing past AVX to filter away (XCR0 $xcr0)"
+	skip "this CPU has nothing past AVX to filter away (XCR0 $xcr0)"
 elif start avx avx 2 && dump "$pid" avx; then
 	ok "criu dump of criu-regs (avx, 2 threads)"
-	crosscheck avx && ok "avx: every register agrees with crit show" || bad "avx: crit disagrees"
+	crosscheck avx && ok "avx: every register agrees with crit show" || no "avx: crit disagrees"
 	crit_edit avx avx.bv "xs[\"xstate_bv\"] = $loaded" &&
-		ok "its XSTATE_BV set to $loaded by crit decode/encode" || bad "crit decode/encode"
+		ok "its XSTATE_BV set to $loaded by crit decode/encode" || no "crit decode/encode"
 	"$XSAVECTL" check --xcr0 x87,sse,avx "$work/avx.bv" >/dev/null
 	rc=$?
 	[ $rc = 2 ] && ok "check --xcr0 x87,sse,avx: exit 2 (filter makes it loadable)" ||
-		bad "check --xcr0 x87,sse,avx: exit $rc, not 2"
+		no "check --xcr0 x87,sse,avx: exit $rc, not 2"
 	"$XSAVECTL" filter --xcr0 x87,sse,avx -o "$work/avx.f" "$work/avx.bv" >"$work/filter.out" 2>&1 &&
-		ok "filter --xcr0 x87,sse,avx -o DIR" || { bad "filter"; sed 's/^/# /' "$work/filter.out"; }
+		ok "filter --xcr0 x87,sse,avx -o DIR" || { no "filter"; sed 's/^/# /' "$work/filter.out"; }
 	"$XSAVECTL" inspect --json "$work/avx.f" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)["inputs"][0]
 sys.exit(0 if all(s["xstate_bv"] == "0x7" and s["arrays"] == "0x4" for s in d["states"]) else 1)' &&
-		ok "the filtered entries: XSTATE_BV 0x7, the AVX array alone" || bad "the filtered entries"
-	crosscheck avx.f && ok "the filtered copy agrees with crit show" || bad "crit on the filtered copy"
+		ok "the filtered entries: XSTATE_BV 0x7, the AVX array alone" || no "the filtered entries"
+	crosscheck avx.f && ok "the filtered copy agrees with crit show" || no "crit on the filtered copy"
 	# what crit encodes for the same change: byte for byte the filtered core images
 	crit_edit avx.bv avx.want 'xs["xstate_bv"] = 7
 for k in ("opmask_reg", "zmm_upper", "hi16_zmm", "pkru", "bndreg_state", "bndcsr_state"):
     xs.pop(k, None)' && diff -r "$work/avx.want" "$work/avx.f" >/dev/null &&
 		ok "the filtered checkpoint is byte for byte what crit encodes for it" ||
-		bad "the filtered checkpoint differs from crit's encoding"
+		no "the filtered checkpoint differs from crit's encoding"
 	cp -r "$work/avx.bv" "$work/avx.ip"
 	"$XSAVECTL" filter --in-place --xcr0 x87,sse,avx "$work/avx.ip" >/dev/null &&
 		diff -r "$work/avx.f" "$work/avx.ip" >/dev/null &&
-		ok "filter --in-place writes the same core images" || bad "filter --in-place"
+		ok "filter --in-place writes the same core images" || no "filter --in-place"
 	restore avx.f avx 2 && ok "criu restore of the filtered copy: both threads find their registers" ||
-		bad "criu restore of the filtered copy"
+		no "criu restore of the filtered copy"
 	[ -n "${CRIU_SAVE:-}" ] && cp -r "$work/avx" "$work/avx.bv" "$work/avx.f" "$CRIU_SAVE/"
 else
-	bad "criu dump of criu-regs (avx)"
+	no "criu dump of criu-regs (avx)"
 	cat "$work/avx.out" 2>/dev/null | sed 's/^/# /'
 fi
-echo "# criu: $pass passed, $fail failed"
-[ $fail = 0 ]
+tap_done
