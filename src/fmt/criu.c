@@ -164,7 +164,8 @@ static bool criu_sniff(const struct io_src *src)
 {
 	if (S_ISDIR(src->st.st_mode))
 		return !faccessat(src->fd, "inventory.img", F_OK, 0);
-	return src->nmagic >= IMG_HEAD && le32(src->magic) == IMG_COMMON_MAGIC;
+	return src->nmagic >= 4 && (le32(src->magic) == IMG_COMMON_MAGIC ||
+				    le32(src->magic) == INVENTORY_MAGIC);
 }
 
 static const char *magic_name(uint32_t m)
@@ -192,12 +193,25 @@ static int one_entry(const char *path, const uint8_t *buf, size_t len, uint32_t 
 {
 	uint32_t n;
 
-	if (len < IMG_HEAD || le32(buf) != IMG_COMMON_MAGIC)
+	if (len >= 4 && le32(buf) == INVENTORY_MAGIC) {
+		if (want == CORE_MAGIC && why && !why->code)
+			why->unrecognised = true;
+		return fail_at(why, EXIT_DATAERR, path, 0, "inventory.img (magic 0x%08x), not %s "
+			       "(0x%08x)", INVENTORY_MAGIC, magic_name(want), want);
+	}
+	if (len < IMG_HEAD)
+		return fail_at(why, EXIT_DATAERR, path, len, "file ends after %zu bytes, inside the "
+			       "image's two magics (%u bytes)", len, IMG_HEAD);
+	if (le32(buf) != IMG_COMMON_MAGIC)
 		return fail_at(why, EXIT_DATAERR, path, 0, "not a CRIU image (no IMG_COMMON_MAGIC "
 			       "0x%08x at its start)", IMG_COMMON_MAGIC);
-	if (le32(buf + 4) != want)
+	if (le32(buf + 4) != want) {
+		/* a lone CRIU image of something else holds no XSAVE state */
+		if (want == CORE_MAGIC && why && !why->code)
+			why->unrecognised = true;
 		return fail_at(why, EXIT_DATAERR, path, 4, "%s (magic 0x%08x), not %s (0x%08x)",
 			       magic_name(le32(buf + 4)), le32(buf + 4), magic_name(want), want);
+	}
 	if (len < IMG_HEAD + ENTRY_LEN)
 		return fail_at(why, EXIT_DATAERR, path, IMG_HEAD, "no entry after the magic");
 	n = le32(buf + IMG_HEAD);
@@ -639,6 +653,9 @@ static int cpuinfo_x86(struct criu_cpuinfo *ci, const char *path, struct xs_rd r
 		case CPX_MODEL_ID:
 			if (f.wire == PB_LEN)
 				take_comm(ci->model_id, sizeof(ci->model_id), &f);
+			/* CPUID's brand string is padded with spaces */
+			for (size_t n = strlen(ci->model_id); n && ci->model_id[n - 1] == ' ';)
+				ci->model_id[--n] = 0;
 			continue;
 		default:
 			continue;

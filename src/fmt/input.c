@@ -149,6 +149,18 @@ int input_load(const struct fmt_opts *c, const char *path, struct input *in, str
 	return rc;
 }
 
+bool input_dir_is_input(const char *path)
+{
+	struct io_src src;
+	bool yes;
+
+	if (io_open_input(path, &src, NULL))
+		return false;
+	yes = S_ISDIR(src.st.st_mode) && sniff(&src);
+	io_src_close(&src);
+	return yes;
+}
+
 void input_free(struct input *in)
 {
 	if (in->fmt && in->fmt->free)
