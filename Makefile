@@ -197,7 +197,7 @@ FUZZ_TIME ?= 60
 FUZZ_BUILD = build-fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_CODECS = gzipc bzip2 xz lzop zstd
-FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream guestcpu $(FUZZ_CODECS)
+FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream guestcpu criu $(FUZZ_CODECS)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(LIB_INTERNAL_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_CLI_OBJ = $(filter-out $(FUZZ_BUILD)/src/main.o,$(CLI_SRC:%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -214,7 +214,7 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FU
 .SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
 
 # The CLI's file readers, one campaign each (tests/fuzz/fuzz_files.c).
-$(FUZZ_BUILD)/fuzz_core $(FUZZ_BUILD)/fuzz_gzip $(FUZZ_BUILD)/fuzz_stream: \
+$(FUZZ_BUILD)/fuzz_core $(FUZZ_BUILD)/fuzz_gzip $(FUZZ_BUILD)/fuzz_stream $(FUZZ_BUILD)/fuzz_criu: \
 		tests/fuzz/fuzz_files.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
 	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument -g -O1 \
 		-DFUZZ_READER=READ_$(shell echo $(@:$(FUZZ_BUILD)/fuzz_%=%) | tr a-z A-Z) \

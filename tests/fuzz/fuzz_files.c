@@ -3,8 +3,9 @@
  * The CLI's file readers on one input, as `xsavectl inspect` and `filter`
  * use them: sniffing, gzip (inflate straight from the file), raw images, ELF
  * cores (libelf), QEMU streams in their containers (pread window, gzip,
- * libvirt), and writing the filtered copy of a core or stream.  Built once per
- * reader (fuzz_core, fuzz_gzip, fuzz_stream: -DFUZZ_READER=...), each keeping
+ * libvirt), CRIU core images (their protobuf entry), and writing the filtered copy of a
+ * core, stream or core image.  Built once per
+ * reader (fuzz_core, fuzz_gzip, fuzz_stream, fuzz_criu: -DFUZZ_READER=...), each keeping
  * only inputs that reader takes, so that each campaign stays on its reader.
  */
 #include <stdlib.h>
@@ -26,7 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-enum { READ_CORE = 1, READ_GZIP, READ_STREAM };
+enum { READ_CORE = 1, READ_GZIP, READ_STREAM, READ_CRIU };
 
 /* Does the input go to this target's reader? */
 static bool mine(const char *path)
@@ -42,6 +43,9 @@ static bool mine(const char *path)
 		break;
 	case READ_GZIP:
 		ok = src.codec == CODEC_GZIP;
+		break;
+	case READ_CRIU:
+		ok = criu_format.sniff(&src) && src.codec == CODEC_NONE;
 		break;
 	default:
 		ok = (qemu_stream_format.sniff(&src) || libvirt_format.sniff(&src)) && src.codec == CODEC_NONE;

@@ -16,7 +16,8 @@ status=0
 gen="$build/gen-seeds"
 rm -rf "$gen"
 mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/kprobe" "$gen/core" \
-	"$gen/guestcpu" "$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd"
+	"$gen/guestcpu" "$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd" \
+	"$gen/criu"
 for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin; do
 	cp "$data/$f" "$gen/image/"
 	{ printf '\007\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000'; cat "$data/$f"; } \
@@ -25,6 +26,9 @@ for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin;
 done
 gzip -dc "$data/core.gz" >"$gen/core/core.elf"
 cp "$data/core.gz" "$gen/gzip/"
+for d in "$data"/criu-*; do	# CRIU 4.1's core images (the fuzzer reads one file)
+	for f in "$d"/core-*.img; do cp "$f" "$gen/criu/${d##*/}-${f##*/}"; done
+done
 i=0
 for args in "" "--no-vmdesc" "--postcopy" "--ram mapped" "--ram xbzrle" "--ram compress" \
 	"--subs avx512,pkru,amx,apx,fpop,future --xcr0 0x602e7 --bv 0x602e7" "--cpu-version 11" \
