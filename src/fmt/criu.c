@@ -155,17 +155,22 @@ struct criu {
 
 /* ---- images and entries ------------------------------------------------- */
 
-static uint32_t le32(const uint8_t *p)
+/* The 32-bit little-endian word at @off of @buf (@len bytes); 0 past its end. */
+static uint32_t le32(const uint8_t *buf, size_t len, size_t off)
 {
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	struct xs_rd rd = xs_rd_init(buf, len, 0);
+	uint32_t v;
+
+	return xs_rd_u32le_at(&rd, off, &v) ? v : 0;
 }
 
 static bool criu_sniff(const struct io_src *src)
 {
 	if (S_ISDIR(src->st.st_mode))
 		return !faccessat(src->fd, "inventory.img", F_OK, 0);
-	return src->nmagic >= 4 && (le32(src->magic) == IMG_COMMON_MAGIC ||
-				    le32(src->magic) == INVENTORY_MAGIC);
+	uint32_t m = le32(src->magic, src->nmagic, 0);
+
+	return src->nmagic >= 4 && (m == IMG_COMMON_MAGIC || m == INVENTORY_MAGIC);
 }
 
 static const char *magic_name(uint32_t m)
@@ -191,9 +196,10 @@ static const char *magic_name(uint32_t m)
 static int one_entry(const char *path, const uint8_t *buf, size_t len, uint32_t want,
 		     struct xs_rd *rd, struct fail *why)
 {
+	struct xs_rd img = xs_rd_init(buf, len, 0);
 	uint32_t n;
 
-	if (len >= 4 && le32(buf) == INVENTORY_MAGIC) {
+	if (len >= 4 && le32(buf, len, 0) == INVENTORY_MAGIC) {
 		if (want == CORE_MAGIC && why && !why->code)
 			why->unrecognised = true;
 		return fail_at(why, EXIT_DATAERR, path, 0, "inventory.img (magic 0x%08x), not %s "
@@ -202,19 +208,20 @@ static int one_entry(const char *path, const uint8_t *buf, size_t len, uint32_t 
 	if (len < IMG_HEAD)
 		return fail_at(why, EXIT_DATAERR, path, len, "file ends after %zu bytes, inside the "
 			       "image's two magics (%u bytes)", len, IMG_HEAD);
-	if (le32(buf) != IMG_COMMON_MAGIC)
+	if (le32(buf, len, 0) != IMG_COMMON_MAGIC)
 		return fail_at(why, EXIT_DATAERR, path, 0, "not a CRIU image (no IMG_COMMON_MAGIC "
 			       "0x%08x at its start)", IMG_COMMON_MAGIC);
-	if (le32(buf + 4) != want) {
+	if (le32(buf, len, 4) != want) {
 		/* a lone CRIU image of something else holds no XSAVE state */
 		if (want == CORE_MAGIC && why && !why->code)
 			why->unrecognised = true;
 		return fail_at(why, EXIT_DATAERR, path, 4, "%s (magic 0x%08x), not %s (0x%08x)",
-			       magic_name(le32(buf + 4)), le32(buf + 4), magic_name(want), want);
+			       magic_name(le32(buf, len, 4)), le32(buf, len, 4), magic_name(want),
+			       want);
 	}
 	if (len < IMG_HEAD + ENTRY_LEN)
 		return fail_at(why, EXIT_DATAERR, path, IMG_HEAD, "no entry after the magic");
-	n = le32(buf + IMG_HEAD);
+	n = le32(buf, len, IMG_HEAD);
 	if (n > len - IMG_HEAD - ENTRY_LEN)
 		return fail_at(why, EXIT_DATAERR, path, IMG_HEAD, "entry of %u bytes runs past the "
 			       "end of the image (%zu bytes after its length)", n,
@@ -223,7 +230,8 @@ static int one_entry(const char *path, const uint8_t *buf, size_t len, uint32_t 
 		return fail_at(why, EXIT_DATAERR, path, IMG_HEAD + ENTRY_LEN + (uint64_t)n,
 			       "%zu bytes after the image's one entry",
 			       len - IMG_HEAD - ENTRY_LEN - n);
-	*rd = xs_rd_init(buf + IMG_HEAD + ENTRY_LEN, n, IMG_HEAD + ENTRY_LEN);
+	if (!xs_rd_sub_at(&img, IMG_HEAD + ENTRY_LEN, n, rd))
+		return fail_at(why, EXIT_DATAERR, path, IMG_HEAD, "entry out of bounds");
 	return 0;
 }
 
@@ -348,6 +356,9 @@ static int read_xsave(struct criu_thread *t, struct xs_rd rd, struct fpu *u, str
 		if (f.num == XSV_XSTATE_BV) {
 			if ((rc = want_wire(t->path, &f, &rd, PB_VARINT, "xstate_bv", why)))
 				return rc;
+			if (u->have_bv)
+				return fail_at(why, EXIT_DATAERR, t->path, rd.base + f.start,
+					       "xstate_bv appears twice");
 			t->xstate_bv = f.v;
 			u->have_bv = true;
 			continue;
@@ -602,11 +613,12 @@ static int read_pstree(struct criu *c, const char *path, struct fail *why)
 {
 	struct io_file f;
 	size_t pos = IMG_HEAD;
-	struct xs_rd first;
+	struct xs_rd first, img, ent;
 	int rc = read_file(path, &f, why);
 
 	if (rc)
 		return rc;
+	img = xs_rd_init(f.buf, f.len, 0);
 	rc = one_entry(path, f.buf, f.len, PSTREE_MAGIC, &first, why);
 	while (!rc && pos < f.len) {	/* one entry per process */
 		uint32_t n;
@@ -615,15 +627,15 @@ static int read_pstree(struct criu *c, const char *path, struct fail *why)
 			rc = fail_at(why, EXIT_DATAERR, path, pos, "entry length cut short");
 			break;
 		}
-		n = le32(f.buf + pos);
+		n = le32(f.buf, f.len, pos);
 		if (n > f.len - pos - ENTRY_LEN) {
 			rc = fail_at(why, EXIT_DATAERR, path, pos, "entry of %u bytes runs past the "
 				     "end of the image (%zu bytes after its length)", n,
 				     f.len - pos - ENTRY_LEN);
 			break;
 		}
-		rc = pstree_entry(c, path, xs_rd_init(f.buf + pos + ENTRY_LEN, n, pos + ENTRY_LEN),
-				  why);
+		rc = xs_rd_sub_at(&img, pos + ENTRY_LEN, n, &ent) ? pstree_entry(c, path, ent, why)
+		     : fail_at(why, EXIT_DATAERR, path, pos, "entry out of bounds");
 		pos += ENTRY_LEN + (size_t)n;
 	}
 	if (!rc && !c->n)
@@ -954,12 +966,15 @@ static uint8_t *new_xsave(const struct input_state *s, size_t *len)
 {
 	const struct criu_thread *t = s->priv;
 	uint64_t drop = dropped(s, t);
-	struct xs_rd rd = xs_rd_init(t->bytes + t->xs.val, t->xs.end - t->xs.val, t->xs.val);
-	uint8_t *out = xmalloc(rd.len + 2 * PB_VARINT_MAX);
+	struct xs_rd file = xs_rd_init(t->bytes, t->len, 0), rd;
+	uint8_t *out = xmalloc(t->xs.end - t->xs.val + 2 * PB_VARINT_MAX);
 	struct pb_field f;
 	struct xs_diag d;
 	size_t n = 0;
 
+	/* read already: its bounds hold, and xstate_bv is in it once */
+	if (!xs_rd_sub_at(&file, t->xs.val, t->xs.end - t->xs.val, &rd))
+		rd = xs_rd_init(NULL, 0, 0);
 	while (pb_next(&rd, &f, &d) > 0) {
 		bool skip = false;
 
@@ -973,18 +988,23 @@ static uint8_t *new_xsave(const struct input_state *s, size_t *len)
 			n += pb_put_varint(out + n, new_bv(s));
 			continue;
 		}
-		memcpy(out + n, rd.p + f.start, f.end - f.start);
-		n += f.end - f.start;
+		if (xs_rd_copy_at(&rd, f.start, f.end - f.start, out + n))
+			n += f.end - f.start;
 	}
 	*len = n;
 	return out;
 }
 
-/* Replace the message field at @sp (inside [@from, @to) of @buf) by @val. */
-static uint8_t *splice_in(const uint8_t *buf, uint64_t from, uint64_t to, const struct span *sp,
-			  uint32_t num, const uint8_t *val, size_t n, size_t *len)
+/* The message [@from, @to) of @buf (@len bytes) with its field at @sp replaced by @val. */
+static uint8_t *splice_in(const uint8_t *buf, size_t len, uint64_t from, uint64_t to,
+			  const struct span *sp, uint32_t num, const uint8_t *val, size_t n,
+			  size_t *out_len)
 {
-	return pb_splice(buf + from, to - from, sp->key - from, sp->end - from, num, val, n, len);
+	struct xs_rd file = xs_rd_init(buf, len, 0), msg;
+
+	if (!xs_rd_sub_at(&file, from, to - from, &msg))
+		msg = xs_rd_init(NULL, 0, from);	/* not reached: the spans were read from it */
+	return pb_splice(&msg, sp->key - from, sp->end - from, num, val, n, out_len);
 }
 
 /* Thread @s's core image with its entry written again; its length in *@len. */
@@ -994,9 +1014,11 @@ static uint8_t *new_image(const struct input_state *s, size_t *len)
 	const uint64_t ent = IMG_HEAD + ENTRY_LEN;
 	size_t nx, nf, nt, ne;
 	uint8_t *x = new_xsave(s, &nx);
-	uint8_t *fp = splice_in(t->bytes, t->fp.val, t->fp.end, &t->xs, FP_XSAVE, x, nx, &nf);
-	uint8_t *ti = splice_in(t->bytes, t->ti.val, t->ti.end, &t->fp, TI_FPREGS, fp, nf, &nt);
-	uint8_t *e = splice_in(t->bytes, ent, t->len, &t->ti, CORE_TI, ti, nt, &ne);
+	uint8_t *fp = splice_in(t->bytes, t->len, t->fp.val, t->fp.end, &t->xs, FP_XSAVE, x, nx,
+				&nf);
+	uint8_t *ti = splice_in(t->bytes, t->len, t->ti.val, t->ti.end, &t->fp, TI_FPREGS, fp, nf,
+				&nt);
+	uint8_t *e = splice_in(t->bytes, t->len, ent, t->len, &t->ti, CORE_TI, ti, nt, &ne);
 	uint8_t *out = xmalloc(ent + ne);
 
 	memcpy(out, t->bytes, IMG_HEAD);

@@ -118,20 +118,23 @@ size_t pb_put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-uint8_t *pb_splice(const uint8_t *msg, size_t len, size_t start, size_t end, uint32_t num,
+uint8_t *pb_splice(const struct xs_rd *msg, size_t start, size_t end, uint32_t num,
 		   const uint8_t *val, size_t n, size_t *out_len)
 {
 	uint8_t head[2 * PB_VARINT_MAX];
-	size_t h = pb_put_varint(head, (uint64_t)num << 3 | PB_LEN);
+	size_t h = pb_put_varint(head, (uint64_t)num << 3 | PB_LEN), tail;
 	uint8_t *out;
 
+	if (start > end || end > msg->len)
+		start = end = msg->len;	/* not reached: the spans were read from it */
+	tail = msg->len - end;
 	h += pb_put_varint(head + h, n);
-	*out_len = start + h + n + (len - end);
+	*out_len = start + h + n + tail;
 	out = xmalloc(*out_len ? *out_len : 1);
-	memcpy(out, msg, start);
+	if (!xs_rd_copy_at(msg, 0, start, out) || !xs_rd_copy_at(msg, end, tail, out + start + h + n))
+		memset(out, 0, *out_len);
 	memcpy(out + start, head, h);
 	if (n)
 		memcpy(out + start + h, val, n);
-	memcpy(out + start + h + n, msg + end, len - end);
 	return out;
 }

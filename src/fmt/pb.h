@@ -44,10 +44,11 @@ int pb_varint(struct xs_rd *rd, uint64_t *v, struct xs_diag *d);
 /* The bytes of varint @v (at most PB_VARINT_MAX) into @p; their number. */
 size_t pb_put_varint(uint8_t *p, uint64_t v);
 /*
- * @msg (@len bytes) with its field at [@start, @end) replaced by field @num of
- * wire type PB_LEN holding @val (@n bytes); a new buffer, its length in *@out_len.
+ * The message @msg with its field at [@start, @end) (offsets in it) replaced by field
+ * @num of wire type PB_LEN holding @val (@n bytes): a new buffer, its length in
+ * *@out_len.  A range outside @msg gives an empty message.
  */
-uint8_t *pb_splice(const uint8_t *msg, size_t len, size_t start, size_t end, uint32_t num,
+uint8_t *pb_splice(const struct xs_rd *msg, size_t start, size_t end, uint32_t num,
 		   const uint8_t *val, size_t n, size_t *out_len);
 
 #endif

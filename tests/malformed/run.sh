@@ -448,6 +448,9 @@ core_img noarr.img "$(core_of "$FP$(pbl 13 "$(pbv 1 39)$YMM")")"
 case_ "CRIU xstate_bv with opmask and no opmask_reg" 65 \
 	"'noarr.img': offset 0xe8: xstate_bv 0x27 has opmask, which the entry holds no array of\$" \
 	"$XSAVECTL" inspect noarr.img
+core_img bv2.img "$(core_of "$FP$(pbl 13 "$(pbv 1 7)$YMM$(pbv 1 231)")")"
+case_ "CRIU xsave with xstate_bv twice" 65 "'bv2.img': offset 0x16d: xstate_bv appears twice\$" \
+	"$XSAVECTL" inspect bv2.img
 core_img nobv.img "$(core_of "$FP$(pbl 13 "$YMM")")"
 case_ "CRIU xsave without xstate_bv" 65 "'nobv.img': offset 0xe8: xsave has no xstate_bv\$" \
 	"$XSAVECTL" inspect nobv.img
