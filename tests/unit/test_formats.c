@@ -18,6 +18,7 @@
 #include "fail.h"
 #include "fmt/format.h"
 #include "fmt/input.h"
+#include "fmt/pb.h"
 
 #define LV_HEADER_LEN 92
 #define LV_OFF_VERSION 0x10
@@ -195,6 +196,38 @@ static void criu(void)
 	unlink(path);
 }
 
+/* The protobuf wire reader: each wire type, the varint's edges, offsets in the file's terms. */
+static void wire(void)
+{
+	/* field 1 varint 2^63 (ten bytes), field 2 fixed64, field 3 fixed32, field 4 "ab" */
+	static const uint8_t m[] = { 0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+				     0x01, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x1d, 1, 2, 3, 4,
+				     0x22, 2, 'a', 'b' };
+	static const uint8_t over[] = { 0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+					0x02 };
+	struct xs_rd rd = xs_rd_init(m, sizeof(m), 0x100);
+	struct xs_diag d = { 0 };
+	struct pb_field f;
+	uint8_t buf[PB_VARINT_MAX];
+
+	CHECK(pb_next(&rd, &f, &d) == 1 && f.num == 1 && f.wire == PB_VARINT &&
+	      f.v == 1ull << 63 && f.start == 0 && f.end == 11, "pb: a ten-byte varint, 2^63");
+	CHECK(pb_next(&rd, &f, &d) == 1 && f.num == 2 && f.wire == PB_I64 &&
+	      f.v == 0x0807060504030201ull, "pb: fixed64, little-endian");
+	CHECK(pb_next(&rd, &f, &d) == 1 && f.num == 3 && f.wire == PB_I32 && f.v == 0x04030201,
+	      "pb: fixed32");
+	CHECK(pb_next(&rd, &f, &d) == 1 && f.num == 4 && f.wire == PB_LEN && f.sub.len == 2 &&
+	      f.sub.base == 0x100 + 27, "pb: length-delimited, its bytes at their file offset");
+	CHECK(pb_next(&rd, &f, &d) == 0, "pb: the end of the message");
+	rd = xs_rd_init(over, sizeof(over), 0x40);
+	CHECK(pb_next(&rd, &f, &d) == -1 && d.has_off && d.off == 0x41 &&
+	      !strcmp(d.msg, "varint overflows 64 bits"), "pb: bit 64 set: '%s' at 0x%llx", d.msg,
+	      (unsigned long long)d.off);
+	CHECK_U64(pb_put_varint(buf, 300), 2, "pb: 300 takes two bytes");
+	CHECK(buf[0] == 0xac && buf[1] == 0x02, "pb: 300 is ac 02");
+	CHECK_U64(pb_put_varint(buf, UINT64_MAX), PB_VARINT_MAX, "pb: 2^64-1 takes ten bytes");
+}
+
 static void failures(void)
 {
 	struct fmt_opts o = opts();
@@ -266,6 +299,7 @@ int main(void)
 	image();
 	core("core.gz", 12625, 0xab0, 832, 0x7);
 	core("amd-zen4/core.gz", 18153, 0xa68, 2432, 0xa7);
+	wire();
 	criu();
 	failures();
 	return t_done("test_formats");
