@@ -55,7 +55,7 @@ CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/tar
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
 	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/cmd_precheck.c \
 	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/fmt/stream_pipe.c src/sys/journal.c \
-	  src/fmt/libvirt.c src/fmt/qcow2.c \
+	  src/fmt/libvirt.c src/fmt/qcow2.c src/fmt/criu.c src/fmt/pb.c \
 	  src/codec/codec.c src/codec/gzip.c src/codec/bzip2.c src/codec/xz.c src/codec/lzop.c \
 	  src/codec/zstd.c \
 	  src/out/out.c src/out/text.c src/out/json.c src/out/lines.c src/out/document.c src/out/show_state.c \
@@ -71,7 +71,7 @@ LIB_INTERNAL_OBJ = $(LIB_INTERNAL_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
-COREPAT = $(BUILD)/tests/corepat
+COREPAT = $(BUILD)/tests/corepat $(BUILD)/tests/criu-regs
 GUEST = $(BUILD)/tests/guest.bin
 
 .PHONY: FORCE all lib deps check-ansible check-symbols check-abi update-abi abi-lib deb check-deb uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
@@ -203,7 +203,7 @@ FUZZ_TIME ?= 60
 FUZZ_BUILD = build-fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_CODECS = gzipc bzip2 xz lzop zstd
-FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream qcow2 guestcpu $(FUZZ_CODECS)
+FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream qcow2 guestcpu criu $(FUZZ_CODECS)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(LIB_INTERNAL_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_CLI_OBJ = $(filter-out $(FUZZ_BUILD)/src/main.o,$(CLI_SRC:%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -220,7 +220,8 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FU
 .SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
 
 # The CLI's file readers, one campaign each (tests/fuzz/fuzz_files.c).
-$(FUZZ_BUILD)/fuzz_core $(FUZZ_BUILD)/fuzz_gzip $(FUZZ_BUILD)/fuzz_stream $(FUZZ_BUILD)/fuzz_qcow2: \
+$(FUZZ_BUILD)/fuzz_core $(FUZZ_BUILD)/fuzz_gzip $(FUZZ_BUILD)/fuzz_stream $(FUZZ_BUILD)/fuzz_qcow2 \
+		$(FUZZ_BUILD)/fuzz_criu: \
 		tests/fuzz/fuzz_files.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
 	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument -g -O1 \
 		-DFUZZ_READER=READ_$(shell echo $(@:$(FUZZ_BUILD)/fuzz_%=%) | tr a-z A-Z) \
@@ -243,9 +244,15 @@ fuzz: fuzz-build
 		XSAVECTL=$(abspath $(BUILD)/xsavectl) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # Real-core test program: never sanitized (it must die of SIGSEGV with its registers intact).
-$(COREPAT): tests/gen/corepat.c
+$(BUILD)/tests/corepat: tests/gen/corepat.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+# The CRIU test program: static, never sanitized (it runs in the trixie chroot, holds its
+# registers in asm across criu dump and restore).
+$(BUILD)/tests/criu-regs: tests/gen/criu-regs.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -static -pthread -o $@ $<
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -304,7 +311,7 @@ check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 # One suite of tests/run.sh alone (its names); CASES=GLOB narrows check-cli and
 # check-cli-verify to those golden cases, ONLY=ERE check-malformed to the checks it matches.
 CHECK_SUITES = unit cli cli-verify inflate cores completion install libxsave host hook probe \
-	relocate-kvm faults malformed live-qemu live-qcow2 live-libvirt ansible
+	relocate-kvm faults malformed live-qemu live-qcow2 live-libvirt live-criu ansible
 .PHONY: $(addprefix check-,$(CHECK_SUITES))
 $(addprefix check-,$(CHECK_SUITES)): check-%: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@SUITE=$* sh tests/run.sh $(BUILD)

@@ -64,6 +64,12 @@ static bool walk(char *dir, struct batch *b)
 		if (e->fts_level == 0 && e->fts_info != FTS_D)
 			break;
 		isdir = true;
+		/* a directory that is one input (a CRIU checkpoint): read whole, not walked */
+		if (e->fts_info == FTS_D && input_dir_is_input(e->fts_path)) {
+			own(b, xstrdup(e->fts_path));
+			fts_set(fts, e, FTS_SKIP);
+			continue;
+		}
 		/* input_load() says why an unreadable one cannot be read */
 		if (e->fts_info == FTS_F || e->fts_info == FTS_DNR || e->fts_info == FTS_ERR)
 			own(b, xstrdup(e->fts_path));

@@ -72,6 +72,8 @@ static void show_one(struct out *o, const char *name, const struct input_state *
 	out_str(o, "verdict", xs_verdict_name(c->verdict));
 	show_label(o, is);
 	show_verdict(o, c, &is->st, t);
+	if (is->fmt->judge)
+		is->fmt->judge(o, is, t);
 	show_state(o, &is->st, state_source(is));
 	show_components(o, &is->st, NULL);
 	out_end(o);

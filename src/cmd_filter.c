@@ -402,7 +402,7 @@ static int write_output(struct input *in, const char *dest, bool in_place, bool 
 
 	/* Nothing to change: --in-place writes nothing, -o an exact copy (compression too);
 	 * standard input (an image read whole) cannot be read again: written as read. */
-	if (same && strcmp(in->path, "-"))
+	if (same && strcmp(in->path, "-") && (in_place || !S_ISDIR(in->st.st_mode)))
 		return in_place ? 0 : fail_said(&why, copy_file(in->path, dest, &why));
 	if (in_place && in->fmt->write_in_place)
 		return fail_said(&why, in->fmt->write_in_place(in, &why));

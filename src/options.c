@@ -31,7 +31,7 @@ static const struct argp_option common_options[] = {
 	{ "raw", OPT_RAW, NULL, 0,
 	  "Read a file no other format takes as a raw XSAVE image even where its size or "
 	  "bytes are none a known producer writes", -1 },
-	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core", -1 },
+	{ "thread", OPT_THREAD, "TID", 0, "Only this thread of an ELF core or a CRIU checkpoint", -1 },
 	{ "vcpu", OPT_VCPU, "N", 0, "Only this vCPU (cpu_index) of a QEMU stream", -1 },
 	{ "snapshot", OPT_SNAPSHOT, "NAME|ID", 0,
 	  "Only this internal snapshot of a qcow2 image (by default every one with VM state)", -1 },

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The input formats.  Each is one struct format, defined in its own file
- * (image.c, elf_core.c, qemu_stream.c, libvirt.c), and listed once in
+ * (image.c, elf_core.c, qemu_stream.c, libvirt.c, criu.c), and listed once in
  * formats[] (input.c), which input_load() walks in order: the first whose
  * sniff() takes the file reads it.  The compressions are the codec layer's
  * (src/codec/), under every format: a compressed file is sniffed and read through
@@ -25,6 +25,7 @@ struct input;
 struct input_state;
 struct io_src;
 struct out;
+struct xs_target;
 
 struct format {
 	const char *name;	/* the output's "format": "qemu-stream", "elf-core", "image" */
@@ -41,6 +42,7 @@ struct format {
 	/* filter may write its states on the target's layout (relocate.h): write() writes
 	   each state's st.img/st.size, not the bytes it read */
 	bool relocates;
+	bool reads_dirs;	/* a directory may be this format (sniff() sees it opened) */
 
 	/* Is @src this format?  (Its first bytes, decompressed if compressed: src->codec.) */
 	bool (*sniff)(const struct io_src *src);
@@ -59,6 +61,11 @@ struct format {
 	void (*show_label)(struct out *o, const struct input_state *s);
 	/* @s's name in one-line answers after the file's (" vcpu1"): at most @len bytes.  NULL: none. */
 	void (*name_state)(char *buf, size_t len, const struct input_state *s);
+	/*
+	 * Emit what the format's own restore rules say of @s on target @t (CRIU's
+	 * CPU check), after check's verdict.  NULL: none.
+	 */
+	void (*judge)(struct out *o, const struct input_state *s, const struct xs_target *t);
 	/* Emit the guest values filter --force changed in @s (force_drop()'s).  NULL: none. */
 	void (*show_changes)(struct out *o, const struct input_state *s);
 	/* Write @in with its (filtered) states to @dest, atomically.  0 or an exit code (@why). */
@@ -82,6 +89,7 @@ struct format {
 
 extern const struct format image_format, elf_core_format, qemu_stream_format, libvirt_format;
 extern const struct format qcow2_format;
+extern const struct format criu_format;
 
 /* filter --in-place: every format's recover() on @path.  0 or an exit code (@why). */
 int format_recover(const char *path, struct fail *why);

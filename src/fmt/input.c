@@ -22,6 +22,7 @@ static const struct format *const formats[] = {
 	&qemu_stream_format,
 	&qcow2_format,
 	&elf_core_format,
+	&criu_format,
 	&image_format,
 };
 
@@ -48,12 +49,15 @@ int input_parse(const struct fmt_opts *c, struct input *in, struct input_state *
 	return 0;
 }
 
+/* The format of @src: NULL only for a directory no format reads. */
 static const struct format *sniff(const struct io_src *src)
 {
+	bool dir = S_ISDIR(src->st.st_mode);
+
 	for (size_t i = 0; i < NFORMATS; i++)
-		if (formats[i]->sniff(src))
+		if ((!dir || formats[i]->reads_dirs) && formats[i]->sniff(src))
 			return formats[i];
-	return NULL;	/* not reached: the image takes anything */
+	return NULL;	/* not reached for a file: the image takes anything */
 }
 
 /* The format that --OPT picks a state of (for the message when this one is not it). */
@@ -116,7 +120,7 @@ int input_load(const struct fmt_opts *c, const char *path, struct input *in, str
 
 	memset(in, 0, sizeof(*in));
 	in->path = path;
-	rc = io_open(path, &src, why);
+	rc = io_open_input(path, &src, why);
 	if (rc)
 		return rc;
 	in->st = src.st;
@@ -126,6 +130,13 @@ int input_load(const struct fmt_opts *c, const char *path, struct input *in, str
 				"kinds of input; give one");
 	}
 	in->fmt = sniff(&src);
+	if (!in->fmt) {		/* a directory no format reads: refused as io_open refuses it */
+		io_src_close(&src);
+		rc = io_open(path, &src, why);
+		if (!rc)
+			io_src_close(&src);
+		return rc ? rc : fail_msg(why, EXIT_NOINPUT, path, "not a file to read");
+	}
 	rc = may_read(c, in->fmt, &src, why);
 	if (rc) {
 		io_src_close(&src);
@@ -140,6 +151,18 @@ int input_load(const struct fmt_opts *c, const char *path, struct input *in, str
 	if (rc)
 		input_free(in);
 	return rc;
+}
+
+bool input_dir_is_input(const char *path)
+{
+	struct io_src src;
+	bool yes;
+
+	if (io_open_input(path, &src, NULL))
+		return false;
+	yes = S_ISDIR(src.st.st_mode) && sniff(&src);
+	io_src_close(&src);
+	return yes;
 }
 
 void input_free(struct input *in)

@@ -79,6 +79,8 @@ struct input {
  */
 int input_load(const struct fmt_opts *c, const char *path, struct input *in, struct fail *why);
 void input_free(struct input *in);
+/* Is the directory @path one input of a format that reads directories (a CRIU checkpoint)? */
+bool input_dir_is_input(const char *path);
 /* Add a state to @in (its states array has room), decoded from @img.  0 or an exit code (@why). */
 int input_parse(const struct fmt_opts *c, struct input *in, struct input_state *s,
 		uint8_t *img, size_t len, const struct xs_layout *producer,

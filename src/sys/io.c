@@ -285,6 +285,24 @@ int io_open(const char *path, struct io_src *src, struct fail *fail)
 	return rc;
 }
 
+int io_open_input(const char *path, struct io_src *src, struct fail *fail)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-") || stat(path, &st) || !S_ISDIR(st.st_mode))
+		return io_open(path, src, fail);
+	memset(src, 0, sizeof(*src));
+	src->path = path;
+	src->fail = fail;
+	src->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (src->fd < 0 || fstat(src->fd, &src->st)) {
+		if (src->fd >= 0)
+			close(src->fd);
+		return fail_msg(fail, EXIT_NOINPUT, path, "cannot open: %s", strerror(errno));
+	}
+	return 0;
+}
+
 int io_read_src(struct io_src *src, size_t max, struct io_file *f)
 {
 	int rc;

@@ -51,6 +51,11 @@ struct io_src {
  * file, a pipe forward only, once) and sniff it.  0 or an exit code (why in @fail, which
  * the source keeps for the reads of it). */
 int io_open(const char *path, struct io_src *src, struct fail *fail);
+/*
+ * As io_open, but a directory opens too (its fd O_DIRECTORY, src->st saying so, no
+ * bytes sniffed): an input that may be a directory (a CRIU checkpoint).
+ */
+int io_open_input(const char *path, struct io_src *src, struct fail *fail);
 /* Is @fd standard input read forward only (a pipe)? */
 bool io_is_pipe(int fd);
 /* close(@fd), forgetting the pipe state where it is the stdin pipe. */

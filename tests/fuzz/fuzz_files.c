@@ -3,9 +3,10 @@
  * The CLI's file readers on one input, as `xsavectl inspect` and `filter`
  * use them: sniffing, gzip (inflate straight from the file), raw images, ELF
  * cores (libelf), QEMU streams in their containers (pread window, gzip,
- * libvirt), qcow2 images with internal snapshots, and writing the filtered copy of a
- * core, stream or qcow2.  Built once per reader (fuzz_core, fuzz_gzip, fuzz_stream,
- * fuzz_qcow2: -DFUZZ_READER=...), each keeping
+ * libvirt), qcow2 images with internal snapshots, CRIU core images (their protobuf
+ * entry), and writing the filtered copy of a core, stream, qcow2 or core image.  Built
+ * once per reader (fuzz_core, fuzz_gzip, fuzz_stream, fuzz_qcow2, fuzz_criu:
+ * -DFUZZ_READER=...), each keeping
  * only inputs that reader takes, so that each campaign stays on its reader.
  */
 #include <stdlib.h>
@@ -27,7 +28,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-enum { READ_CORE = 1, READ_GZIP, READ_STREAM, READ_QCOW2 };
+enum { READ_CORE = 1, READ_GZIP, READ_STREAM, READ_QCOW2, READ_CRIU };
 
 /* Does the input go to this target's reader? */
 static bool mine(const char *path)
@@ -46,6 +47,8 @@ static bool mine(const char *path)
 		break;
 	case READ_QCOW2:
 		ok = qcow2_format.sniff(&src) && src.codec == CODEC_NONE;
+	case READ_CRIU:
+		ok = criu_format.sniff(&src) && src.codec == CODEC_NONE;
 		break;
 	default:
 		ok = (qemu_stream_format.sniff(&src) || libvirt_format.sniff(&src)) && src.codec == CODEC_NONE;
@@ -77,6 +80,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 */
 		if (in.fmt != &image_format && in.fmt->write(&in, "-", NULL) == EXIT_SOFTWARE)
 			abort();
+		/* A CRIU core image also written again, as a filter to x87/SSE leaves it. */
+		if (FUZZ_READER == READ_CRIU) {
+			for (unsigned i = 0; i < in.nstates; i++) {
+				struct input_state *s = &in.s[i];
+
+				s->cleared = s->st.xstate_bv & ~(uint64_t)3;
+				s->st.img[XS_OFF_XSTATE_BV] &= 3;
+				memset(s->st.img + XS_OFF_XSTATE_BV + 1, 0, 7);
+			}
+			if (in.fmt->write(&in, "-", NULL) == EXIT_SOFTWARE)
+				abort();
+		}
 		input_free(&in);
 	}
 	close(fd);

@@ -17,7 +17,7 @@ gen="$build/gen-seeds"
 rm -rf "$gen"
 mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/kprobe" "$gen/core" \
 	"$gen/guestcpu" "$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd" \
-	"$gen/qcow2"
+	"$gen/qcow2" "$gen/criu"
 # qcow2: QEMU 7.2's snapshots, version 2 and version 3 with extended L2 entries.
 for f in qemu-7.2-savevm-v2 qemu-7.2-savevm-extl2-rc4; do
 	gzip -dc "$data/qcow2/$f.qcow2.gz" >"$gen/qcow2/$f.qcow2"
@@ -30,6 +30,9 @@ for f in hw-xsave.bin kvm-get-xsave.bin ptrace-xstate.bin example-leaky-kvm.bin;
 done
 gzip -dc "$data/core.gz" >"$gen/core/core.elf"
 cp "$data/core.gz" "$gen/gzip/"
+for d in "$data"/criu-*; do	# CRIU 4.1's core images (the fuzzer reads one file)
+	for f in "$d"/core-*.img; do cp "$f" "$gen/criu/${d##*/}-${f##*/}"; done
+done
 i=0
 for args in "" "--no-vmdesc" "--postcopy" "--ram mapped" "--ram xbzrle" "--ram compress" \
 	"--subs avx512,pkru,amx,apx,fpop,future --xcr0 0x602e7 --bv 0x602e7" "--cpu-version 11" \

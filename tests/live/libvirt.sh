@@ -488,7 +488,7 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 			check "9.0 hook: a planted process (uid 65534) named 'a b LIBVIRTD-PID c' holding a loadable copy: restore --bypass-cache still refused, the real image judged" \
 				'[ -e "/proc/$planted" ] && ! V restore --bypass-cache "$P/pl.save" >pl.txt 2>&1 &&
 				 grep -q "cannot load the saved state" pl.txt && cmp -s pl.save pl.before'
-			grep -o "xsavectl hook: .*" pl.txt | cut -c1-200 | sed 's/^/#   /' | head -n 2
+			sed 's/.*\(xsavectl hook: \)/\1/; s/^/#   /' pl.txt | cut -c1-240 | head -n 3
 			kill "$planted" 2>/dev/null
 			wait "$planted" 2>/dev/null
 			rm -rf "$pdir"

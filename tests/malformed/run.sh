@@ -443,6 +443,129 @@ head -c 2000000 /dev/zero >big.bin
 case_ "image over the size limit: no XSAVE state" 65 "'big.bin': offset 0x100000: not XSAVE state in any form .* larger than any XSAVE image" "$XSAVECTL" inspect big.bin
 printf '{"profile_version": 1, "target": {"mask": "0x7"}' >pj.json
 case_ "profile that is not JSON" 65 "!'pj.json'" "$XSAVECTL" check --target pj.json img.bin
+# --- CRIU checkpoints: core images built here (protobuf in hex) and the real ones ---------
+# vint N: varint N in hex; pbv FIELD N: a varint field; pbl FIELD HEX: a length-delimited one
+vint() {
+	v=$1 h=
+	while [ "$v" -ge 128 ]; do h="$h$(printf %02x $(((v & 127) | 128)))"; v=$((v >> 7)); done
+	echo "$h$(printf %02x "$v")"
+}
+pbv() { echo "$(vint $(($1 << 3)))$(vint "$2")"; }
+pbl() { echo "$(vint $((($1 << 3) | 2)))$(vint $((${#2} / 2)))$2"; }
+rep() { r= i=0; while [ $i -lt "$2" ]; do r="$r$1" i=$((i + 1)); done; echo "$r"; }
+# core_img FILE HEX: IMG_COMMON_MAGIC, CORE_MAGIC, the entry's length and HEX
+core_img() {
+	n=$((${#2} / 2))
+	: >"$1"
+	patch "$1" 0 "1943565447380555$(printf %02x%02x%02x%02x $((n & 255)) $((n >> 8 & 255)) \
+		$((n >> 16 & 255)) $((n >> 24)))$2"
+}
+FP="$(pbv 1 895)$(pbv 2 0)$(pbv 3 0)$(pbv 4 0)$(pbv 5 0)$(pbv 6 0)$(pbv 7 8064)$(pbv 8 65535)"
+FP="$FP$(rep "$(pbv 9 0)" 32)$(rep "$(pbv 10 0)" 64)"
+YMM=$(rep "$(pbv 2 0)" 64)
+# core { mtype 1, thread_info { fpregs { FP, xsave { XSAVE } } } }: the entry at 0xc
+core_of() { echo "$(pbv 1 1)$(pbl 2 "$(pbl 3 "$1")")"; }
+core_img good.img "$(core_of "$FP$(pbl 13 "$(pbv 1 7)$YMM")")"
+expect_out "CRIU core image built here: read" 0 "xstate_bv: *0x7 " "$XSAVECTL" inspect good.img
+cp "$DATA/criu-4.1-avx512/core-30825.img" core.img
+size=$(stat -c %s core.img)
+sweep "CRIU core image cut short" 65 "'cut.img': offset 0x[0-9a-f]+: (file ends after|no entry after|entry of [0-9]+ bytes runs past the end of the image)" \
+	core.img 97 4 "$size"
+cp core.img magic.img && patch magic.img 4 13404061
+case_ "CRIU image magic of cpuinfo.img in a core's place" 65 \
+	"^xsavectl: inspect: 'magic.img': offset 0x4: cpuinfo.img \(magic 0x61404013\), not a core image \(0x55053847\)\$" \
+	"$XSAVECTL" inspect magic.img
+cp core.img tail.img && head -c 1 /dev/zero >>tail.img
+case_ "CRIU core image with a byte after its entry" 65 \
+	"'tail.img': offset 0x$(printf %x "$size"): 1 bytes after the image's one entry\$" \
+	"$XSAVECTL" inspect tail.img
+core_img vo.img "08$(rep ff 9)7f"
+case_ "CRIU entry: a varint of 11 bytes" 65 "'vo.img': offset 0xd: varint overflows 64 bits\$" \
+	"$XSAVECTL" inspect vo.img
+core_img v10.img "08$(rep ff 9)02"
+case_ "CRIU entry: a 10-byte varint over 64 bits" 65 "'v10.img': offset 0xd: varint overflows 64 bits\$" \
+	"$XSAVECTL" inspect v10.img
+core_img vc.img "0880"
+case_ "CRIU entry: a varint cut by the entry's end" 65 \
+	"'vc.img': offset 0xd: varint cut short by the end of its message\$" "$XSAVECTL" inspect vc.img
+core_img fl.img "$(pbv 1 1)127f0000"
+case_ "CRIU entry: a field's length beyond the entry" 65 \
+	"'fl.img': offset 0xf: field 2: length 127 runs past the end of its message \(2 bytes left\)\$" \
+	"$XSAVECTL" inspect fl.img
+core_img fi.img "$(pbv 1 1)$(pbl 2 "1a7f00")"
+case_ "CRIU entry: a nested field's length beyond its message" 65 \
+	"'fi.img': offset 0x11: field 3: length 127 runs past the end of its message \(1 bytes left\)\$" \
+	"$XSAVECTL" inspect fi.img
+core_img gr.img "0b"
+case_ "CRIU entry: a group (wire type 3)" 65 \
+	"'gr.img': offset 0xc: field 1: wire type 3 is not one a message of this schema uses\$" \
+	"$XSAVECTL" inspect gr.img
+core_img f0.img "0001"
+case_ "CRIU entry: field number 0" 65 "'f0.img': offset 0xc: field number 0 \(a key of 0x0\) is out of range\$" \
+	"$XSAVECTL" inspect f0.img
+core_img f64.img "$(pbl 1 00)"
+case_ "CRIU entry: mtype with the wrong wire type" 65 "'f64.img': offset 0xc: mtype \(field 1\) has wire type 2, not 0\$" \
+	"$XSAVECTL" inspect f64.img
+core_img arm.img "$(pbv 1 3)"
+case_ "CRIU entry: an AArch64 thread" 65 "'arm.img': offset 0xc: the core of a non-x86 thread \(mtype 3\)\$" \
+	"$XSAVECTL" inspect arm.img
+core_img noti.img "$(pbv 1 1)"
+case_ "CRIU entry without thread_info" 65 "'noti.img': offset 0xc: core entry has no thread_info" \
+	"$XSAVECTL" inspect noti.img
+core_img nofp.img "$(pbv 1 1)$(pbl 2 "$(pbv 1 0)")"
+case_ "CRIU thread with no fpregs" 65 \
+	"^xsavectl: inspect: 'nofp.img': offset 0xe: thread_info has no fpregs: the thread's FPU state is not in the image\$" \
+	"$XSAVECTL" inspect nofp.img
+core_img fp2.img "$(pbv 1 1)$(pbl 2 "$(pbl 3 "$FP")$(pbl 3 "$FP")")"
+case_ "CRIU thread_info with fpregs twice" 65 "'fp2.img': offset 0xe8: thread_info.fpregs appears twice \(first at 0x11\)\$" \
+	"$XSAVECTL" inspect fp2.img
+core_img nocwd.img "$(core_of "${FP#"$(pbv 1 895)"}")"
+case_ "CRIU fpregs without cwd" 65 "'nocwd.img': offset 0x11: fpregs has no cwd \(field 1, required\)\$" \
+	"$XSAVECTL" inspect nocwd.img
+core_img cwd.img "$(core_of "$(pbv 1 65536)${FP#"$(pbv 1 895)"}")"
+case_ "CRIU fpregs.cwd over 16 bits" 65 "'cwd.img': offset 0x14: fpregs.cwd 0x10000 does not fit its 16 bits\$" \
+	"$XSAVECTL" inspect cwd.img
+core_img st.img "$(core_of "${FP%"$(rep "$(pbv 10 0)" 64)"}$(rep "$(pbv 10 0)" 63)")"
+case_ "CRIU xmm_space of 63 elements" 65 "'st.img': offset 0x68: xmm_space has 63 elements; it holds 64 \(256 bytes\)\$" \
+	"$XSAVECTL" inspect st.img
+core_img st33.img "$(core_of "$FP$(pbv 9 0)")"
+case_ "CRIU st_space of 33 elements" 65 "'st33.img': offset 0xe8: st_space has more than the 32 elements of 4 bytes it holds\$" \
+	"$XSAVECTL" inspect st33.img
+core_img big32.img "$(core_of "$FP$(pbl 13 "$(pbv 1 7)$(pbv 2 4294967296)$(rep "$(pbv 2 0)" 63)")")"
+case_ "CRIU ymmh_space element over 32 bits" 65 "'big32.img': offset 0xed: ymmh_space: element 0 \(0x100000000\) does not fit its 32 bits\$" \
+	"$XSAVECTL" inspect big32.img
+core_img ymm63.img "$(core_of "$FP$(pbl 13 "$(pbv 1 7)$(rep "$(pbv 2 0)" 63)")")"
+case_ "CRIU ymmh_space of 63 elements" 65 "'ymm63.img': offset 0xed: ymmh_space has 63 elements; it holds 64 \(256 bytes\)\$" \
+	"$XSAVECTL" inspect ymm63.img
+core_img zmm.img "$(core_of "$FP$(pbl 13 "$(pbv 1 71)$YMM$(rep "$(pbv 6 0)" 65)")")"
+case_ "CRIU zmm_upper of 65 elements" 65 "'zmm.img': offset 0x1ed: zmm_upper has more than the 64 elements of 8 bytes it holds\$" \
+	"$XSAVECTL" inspect zmm.img
+core_img packed.img "$(core_of "$FP$(pbl 13 "$(pbv 1 7)$(pbl 2 "$(rep 00 64)")")")"
+expect_out "CRIU ymmh_space packed (wire type 2): read" 0 "xstate_bv: *0x7 " "$XSAVECTL" inspect packed.img
+core_img noarr.img "$(core_of "$FP$(pbl 13 "$(pbv 1 39)$YMM")")"
+case_ "CRIU xstate_bv with opmask and no opmask_reg" 65 \
+	"'noarr.img': offset 0xe8: xstate_bv 0x27 has opmask, which the entry holds no array of\$" \
+	"$XSAVECTL" inspect noarr.img
+core_img bv2.img "$(core_of "$FP$(pbl 13 "$(pbv 1 7)$YMM$(pbv 1 231)")")"
+case_ "CRIU xsave with xstate_bv twice" 65 "'bv2.img': offset 0x16d: xstate_bv appears twice\$" \
+	"$XSAVECTL" inspect bv2.img
+core_img nobv.img "$(core_of "$FP$(pbl 13 "$YMM")")"
+case_ "CRIU xsave without xstate_bv" 65 "'nobv.img': offset 0xe8: xsave has no xstate_bv\$" \
+	"$XSAVECTL" inspect nobv.img
+mkdir ck && cp "$DATA"/criu-4.1-avx512/* ck/ && rm ck/core-30826.img
+case_ "CRIU checkpoint missing a thread's core image" 66 "'ck/core-30826.img': cannot open" \
+	"$XSAVECTL" inspect ck
+mkdir ck2 && cp "$DATA"/criu-4.1-avx512/* ck2/ && head -c 20 "$DATA/criu-4.1-avx512/pstree.img" >ck2/pstree.img
+case_ "CRIU checkpoint with pstree.img cut short" 65 "'ck2/pstree.img': offset 0x8: entry of 22 bytes runs past the end of the image \(8 bytes after its length\)\$" \
+	"$XSAVECTL" inspect ck2
+mkdir ck3 && cp "$DATA"/criu-4.1-avx512/* ck3/ && rm ck3/pstree.img
+case_ "CRIU checkpoint without pstree.img" 66 "'ck3/pstree.img': cannot open" "$XSAVECTL" inspect ck3
+mkdir ck4 && cp "$DATA"/criu-4.1-avx512/* ck4/ &&
+	cp "$DATA/criu-4.1-avx512/cpuinfo.img" ci.img && tail -c +13 ci.img >ci.x86 &&
+	n=$(($(stat -c %s ci.x86) * 2)) && core_img ck4/cpuinfo.img "$(od -An -v -tx1 ci.x86 | tr -d ' \n')$(od -An -v -tx1 ci.x86 | tr -d ' \n')" &&
+	patch ck4/cpuinfo.img 4 13404061
+case_ "CRIU cpuinfo.img with two x86 entries" 65 "'ck4/cpuinfo.img': offset 0x99: cpuinfo.img holds more than one x86 entry \(CRIU's restore takes one\)\$" \
+	"$XSAVECTL" inspect ck4
 # Every input the fuzzers (or earlier mutation runs) ever broke us with, through the CLI.
 bad=0 count=0
 for f in "$regress"/*/*; do

@@ -18,6 +18,7 @@
 #include "fail.h"
 #include "fmt/format.h"
 #include "fmt/input.h"
+#include "fmt/pb.h"
 
 #define LV_HEADER_LEN 92
 #define LV_OFF_VERSION 0x10
@@ -204,6 +205,102 @@ static void qcow2(void)
 	CHECK(rc == EXIT_USAGE, "--snapshot on an image: exit 64 (rc %d)", rc);
 }
 
+/*
+ * CRIU 4.1's checkpoint of criu-regs (tests/data/criu-4.1-avx512): two threads of one
+ * process, each composed on AMD's layout (cpuinfo.img's vendor), 2432 bytes, XSTATE_BV
+ * 0xe7 and thread 1's pattern in XMM0; one core image alone on Intel's; a cut core image
+ * fails with its offset.
+ */
+static void criu(void)
+{
+	struct fmt_opts o = opts();
+	struct fail why = { 0 };
+	struct input in;
+	char path[512];
+	int rc = input_load(&o, data("criu-4.1-avx512"), &in, &why);
+
+	CHECK(rc == 0 && why.code == 0, "criu checkpoint reads (rc %d: %s)", rc, why.msg);
+	if (rc)
+		return;
+	CHECK(in.fmt == &criu_format, "criu: the CRIU format");
+	CHECK_U64(in.nstates, 2, "criu: states");
+	CHECK_U64(in.s[0].id, 30825, "criu: thread 0");
+	CHECK_U64(in.s[1].id, 30826, "criu: thread 1");
+	CHECK(!strcmp(state_source(&in.s[1]), "thread"), "criu: source thread");
+	CHECK_U64(in.s[1].st.size, 2432, "criu: size on AMD's layout");
+	CHECK_U64(in.s[1].st.xstate_bv, 0xe7, "criu: XSTATE_BV");
+	CHECK(!strcmp(in.s[1].st.layout.name, "amd"), "criu: layout %s", in.s[1].st.layout.name);
+	CHECK(in.s[1].st.by_field, "criu: carried by field (CRIU lays the area out itself)");
+	/* thread 1 of criu-regs: XMM byte j = (29 + j * 7 + 3 + 16) mod 256 */
+	CHECK_U64(in.s[1].st.img[XS_OFF_XMM0], 48, "criu: XMM0 byte 0");
+	CHECK_U64(in.s[1].st.img[XS_OFF_XMM0 + 1], 55, "criu: XMM0 byte 1");
+	CHECK_U64(in.s[1].st.off[XS_HI16_ZMM], 1408, "criu: Hi16_ZMM at AMD's offset");
+	input_free(&in);
+
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, data("criu-4.1-avx512/core-30826.img"), &in, &why);
+	CHECK(rc == 0, "one core image reads (rc %d)", rc);
+	if (!rc) {
+		CHECK_U64(in.nstates, 1, "core image: states");
+		CHECK_U64(in.s[0].id, 30826, "core image: its name's thread id");
+		CHECK_U64(in.s[0].st.size, 2688, "core image: size on Intel's layout");
+		CHECK_U64(in.s[0].st.off[XS_HI16_ZMM], 1664, "core image: Hi16_ZMM at Intel's offset");
+		input_free(&in);
+	}
+
+	/* --thread of another: 65, the checkpoint named, no offset. */
+	o.thread = 1;
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, data("criu-4.1-avx512"), &in, &why);
+	CHECK(rc == EXIT_DATAERR && !why.has_off && !strcmp(why.msg, "no thread 1 in this checkpoint"),
+	      "criu --thread 1: exit 65 '%s'", why.msg);
+	o.thread = -1;
+
+	/* Cut 100 bytes into its entry: 65 at offset 8, the entry's length. */
+	temp_prefix(path, sizeof(path), "criu-4.1-avx512/core-30825.img", 112);
+	memset(&why, 0, sizeof(why));
+	rc = input_load(&o, path, &in, &why);
+	CHECK(rc == EXIT_DATAERR && why.has_off && why.off == 8, "cut core image: exit 65 at "
+	      "offset 0x%llx (rc %d)", (unsigned long long)why.off, rc);
+	CHECK(!strcmp(why.msg, "entry of 4387 bytes runs past the end of the image (100 bytes "
+			      "after its length)"), "cut core image: message '%s'", why.msg);
+	rc = input_load(&o, path, &in, NULL);
+	CHECK(rc == EXIT_DATAERR, "cut core image, nobody asking why: exit 65 (rc %d)", rc);
+	unlink(path);
+}
+
+/* The protobuf wire reader: each wire type, the varint's edges, offsets in the file's terms. */
+static void wire(void)
+{
+	/* field 1 varint 2^63 (ten bytes), field 2 fixed64, field 3 fixed32, field 4 "ab" */
+	static const uint8_t m[] = { 0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+				     0x01, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x1d, 1, 2, 3, 4,
+				     0x22, 2, 'a', 'b' };
+	static const uint8_t over[] = { 0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+					0x02 };
+	struct xs_rd rd = xs_rd_init(m, sizeof(m), 0x100);
+	struct xs_diag d = { 0 };
+	struct pb_field f;
+	uint8_t buf[PB_VARINT_MAX];
+
+	CHECK(pb_next(&rd, &f, &d) == 1 && f.num == 1 && f.wire == PB_VARINT &&
+	      f.v == 1ull << 63 && f.start == 0 && f.end == 11, "pb: a ten-byte varint, 2^63");
+	CHECK(pb_next(&rd, &f, &d) == 1 && f.num == 2 && f.wire == PB_I64 &&
+	      f.v == 0x0807060504030201ull, "pb: fixed64, little-endian");
+	CHECK(pb_next(&rd, &f, &d) == 1 && f.num == 3 && f.wire == PB_I32 && f.v == 0x04030201,
+	      "pb: fixed32");
+	CHECK(pb_next(&rd, &f, &d) == 1 && f.num == 4 && f.wire == PB_LEN && f.sub.len == 2 &&
+	      f.sub.base == 0x100 + 27, "pb: length-delimited, its bytes at their file offset");
+	CHECK(pb_next(&rd, &f, &d) == 0, "pb: the end of the message");
+	rd = xs_rd_init(over, sizeof(over), 0x40);
+	CHECK(pb_next(&rd, &f, &d) == -1 && d.has_off && d.off == 0x41 &&
+	      !strcmp(d.msg, "varint overflows 64 bits"), "pb: bit 64 set: '%s' at 0x%llx", d.msg,
+	      (unsigned long long)d.off);
+	CHECK_U64(pb_put_varint(buf, 300), 2, "pb: 300 takes two bytes");
+	CHECK(buf[0] == 0xac && buf[1] == 0x02, "pb: 300 is ac 02");
+	CHECK_U64(pb_put_varint(buf, UINT64_MAX), PB_VARINT_MAX, "pb: 2^64-1 takes ten bytes");
+}
+
 static void failures(void)
 {
 	struct fmt_opts o = opts();
@@ -276,6 +373,8 @@ int main(void)
 	core("core.gz", 12625, 0xab0, 832, 0x7);
 	core("amd-zen4/core.gz", 18153, 0xa68, 2432, 0xa7);
 	qcow2();
+	wire();
+	criu();
 	failures();
 	return t_done("test_formats");
 }
