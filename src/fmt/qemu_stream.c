@@ -546,9 +546,8 @@ void stream_show_label(struct out *o, const struct input_state *s)
 			 "which never updates it)");
 	if (!v->nmsrs)
 		return;
+	/* cpu/cet, cpu/cet_shstk, cpu/msr_pl0_ssp: CET travels as MSRs, outside the XSAVE area */
 	out_obj(o, "cet");
-	out_note(o, "(MSRs of cpu/cet, cpu/cet_shstk and cpu/msr_pl0_ssp: CET state travels "
-		 "outside the XSAVE area)");
 	for (unsigned k = 0; k < v->nmsrs && k < STREAM_MAX_MSRS; k++)
 		out_strf(o, v->msrs[k].name, "0x%016llx", (unsigned long long)v->msrs[k].value);
 	out_end(o);
