@@ -228,6 +228,16 @@ case_ "gzip stream followed by garbage" 65 "'s.gz'.*data after the end of the gz
 	"$XSAVECTL" inspect s.gz
 printf '\037\213\010\000garbage-garbage-garbage' >bad.gz
 case_ "gzip header, then garbage" 65 "'bad.gz'.*gzip data is corrupt" "$XSAVECTL" inspect bad.gz
+# Garbage after the last gzip member of an image and of a core (read whole, or decompressed
+# into a temporary file): refused like a stream's, at the end of the decompressed data.
+gzip -c img.bin >ig.gz && printf garbage >>ig.gz
+case_ "gzip'ed image followed by garbage" 65 \
+	"^xsavectl: inspect: 'ig.gz': offset 0x1000 in the decompressed stream \(0x[0-9a-f]+ in the file\): gzip data ends, and data after the end of the gzip stream follows \(byte 0x67\)\$" \
+	"$XSAVECTL" inspect ig.gz
+gzip -c core.elf >cg.gz && printf garbage >>cg.gz
+case_ "gzip'ed core followed by garbage" 65 \
+	"^xsavectl: inspect: 'cg.gz': offset 0x$(printf %x "$(stat -c %s core.elf)") in the decompressed stream \(0x[0-9a-f]+ in the file\): gzip data ends, and data after the end of the gzip stream follows \(byte 0x67\)\$" \
+	"$XSAVECTL" inspect cg.gz
 # libvirt images in every compressed format: lv.bin's stream recompressed with each codec's
 # own program (what libvirt's pipe to `PROG -c` writes), the header's format field set.
 lvstart=$(( $("$XSAVECTL" inspect lv.bin | awk '$1 == "stream_offset:" { print $2 }') ))
@@ -255,6 +265,14 @@ for c in gzip bzip2 xz lzop zstd; do
 	expect "filter refuses garbage after libvirt $c data, writing nothing" 65 "'g.$c'" \
 		"$XSAVECTL" filter --xcr0 0x7 --force g.$c -o gf.$c &&
 		check "filter refuses garbage after libvirt $c data, writing nothing" '[ ! -e gf.$c ]'
+	if [ $c = lzop ]; then
+		# lzop's header (lzop 1.04, no name, no filter) is 38 bytes; the first block's
+		# uncompressed size follows: one byte over the format's 64 MiB is refused by name.
+		cp lv.lzop bl.lzop && patch bl.lzop $((lvstart + 38)) 04000001
+		case_ "libvirt lzop image with a block of 64 MiB + 1" 65 \
+			"^xsavectl: inspect: 'bl.lzop': offset 0x0 in the decompressed stream \(0x[0-9a-f]+ in the file\): lzop data has an lzop block of 67108865 bytes \(the limit is 67108864\)\$" \
+			"$XSAVECTL" inspect bl.lzop
+	fi
 	cp lv.$c z.$c && head -c 512 /dev/zero >>z.$c
 	expect "libvirt $c image with zero padding" 0 "" "$XSAVECTL" inspect z.$c &&
 		ok "libvirt $c image followed by zero padding: read"
