@@ -15,15 +15,18 @@
 #include "qemu_priv.h"
 
 /*
- * Subsection body sizes on x86_64 (QEMU 7.2 .. 11.0).  @children: the name
- * prefix of nested subsections that follow the body (a struct with
- * subsections of its own).
+ * Subsection body sizes on x86_64 (QEMU 7.2 .. 11.1; every name QEMU 11.1's
+ * target/i386/machine.c gives a cpu subsection).  @children: the name prefix
+ * of nested subsections that follow the body (a struct with subsections of its
+ * own; QEMU takes a subsection as a child while its name starts with the
+ * parent's).  @nested: only ever a child (QEMU refuses it at the top level).
  */
 struct qsub_info {
 	const char *name;
 	uint32_t size;
 	int id;			/* enum xs_qsub, or -1 */
 	const char *children;
+	bool nested;
 };
 
 static const struct qsub_info qsubs[] = {
@@ -64,10 +67,11 @@ static const struct qsub_info qsubs[] = {
 	{ .name = "cpu/svn_npt", .size = 12, .id = -1 },
 	{ .name = "cpu/svm_guest", .size = 4, .id = -1 },
 	{ .name = "cpu/nested_state", .size = 8, .id = -1, .children = "cpu/kvm_nested_state/" },
-	{ .name = "cpu/kvm_nested_state/vmx", .size = 18, .id = -1, .children = "cpu/kvm_nested_state/vmx/" },
-	{ .name = "cpu/kvm_nested_state/vmx/vmcs12", .size = 4096, .id = -1 },
-	{ .name = "cpu/kvm_nested_state/vmx/shadow_vmcs12", .size = 4096, .id = -1 },
-	{ .name = "cpu/kvm_nested_state/svm", .size = 4104, .id = -1 },
+	{ .name = "cpu/kvm_nested_state/vmx", .size = 18, .id = -1, .children = "cpu/kvm_nested_state/vmx/",
+	  .nested = true },
+	{ .name = "cpu/kvm_nested_state/vmx/vmcs12", .size = 4096, .id = -1, .nested = true },
+	{ .name = "cpu/kvm_nested_state/vmx/shadow_vmcs12", .size = 4096, .id = -1, .nested = true },
+	{ .name = "cpu/kvm_nested_state/svm", .size = 4104, .id = -1, .nested = true },
 	{ .name = "cpu/xen_vcpu", .size = 97, .id = -1 },
 	{ .name = "cpu/msr_tsx_ctrl", .size = 4, .id = -1 },
 	{ .name = "cpu/intel_sgx", .size = 32, .id = -1 },
@@ -78,6 +82,11 @@ static const struct qsub_info qsubs[] = {
 	{ .name = "cpu/intel_amx_xtile", .size = 8256, .id = XS_QSUB_AMX },
 	{ .name = "cpu/arch_lbr", .size = 784, .id = -1 },
 	{ .name = "cpu/triple_fault", .size = 1, .id = -1 },
+	/* QEMU 11.0: IA32_PL0_SSP (CET and FRED); CET: IA32_U_CET, IA32_S_CET, and with
+	 * shadow stacks PL1-3_SSP, INTERRUPT_SSP_TABLE_ADDR and the guest's SSP. */
+	{ .name = "cpu/msr_pl0_ssp", .size = 8, .id = XS_QSUB_PL0_SSP },
+	{ .name = "cpu/cet", .size = 16, .id = XS_QSUB_CET, .children = "cpu/cet" },
+	{ .name = "cpu/cet_shstk", .size = 40, .id = XS_QSUB_SHSTK, .nested = true },
 	{ .name = "cpu/apx", .size = 128, .id = XS_QSUB_APX },
 };
 
@@ -178,6 +187,10 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix,
 			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at,
 					  "stream ends inside subsection '%s'", name);
 		info = qsub_find(name);
+		if (info && info->nested && !depth)
+			return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at,
+					  "cpu subsection '%s' outside the subsection it belongs to "
+					  "(QEMU refuses it there)", name);
 		size = info ? info->size : dev ? xsp_vdev_sub_size(dev, name) : -1;
 		if (size < 0) {
 			/* Unknown and no vmdesc: the next subsection or the footer ends it. */
@@ -429,6 +442,46 @@ int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **
 	*size = n;
 	*holds = want;
 	return 0;
+}
+
+/*
+ * The CET state a cpu section carries, outside any XSAVE area (QEMU 11.0+,
+ * target/i386/machine.c): one u64 field each, big-endian, in this order.
+ * MSR numbers from the SDM (Vol. 4 2.1); the SSP is no MSR (KVM hands it over
+ * as a register of its own), index 0.
+ */
+static const struct {
+	int sub;		/* enum xs_qsub */
+	uint32_t from;		/* offset in the subsection body */
+	const char *name;
+	uint32_t index;
+} qmsrs[] = {
+	{ XS_QSUB_CET, 0, "u_cet", 0x6a0 },		/* env.u_cet */
+	{ XS_QSUB_CET, 8, "s_cet", 0x6a2 },		/* env.s_cet */
+	{ XS_QSUB_PL0_SSP, 0, "pl0_ssp", 0x6a4 },	/* env.pl0_ssp */
+	{ XS_QSUB_SHSTK, 0, "pl1_ssp", 0x6a5 },		/* env.pl1_ssp */
+	{ XS_QSUB_SHSTK, 8, "pl2_ssp", 0x6a6 },		/* env.pl2_ssp */
+	{ XS_QSUB_SHSTK, 16, "pl3_ssp", 0x6a7 },	/* env.pl3_ssp */
+	{ XS_QSUB_SHSTK, 24, "int_ssp_table", 0x6a8 },	/* env.int_ssp_table */
+	{ XS_QSUB_SHSTK, 32, "ssp", 0 },		/* env.guest_ssp */
+};
+
+unsigned xs_qcpu_msrs(const struct xs_qcpu *c, struct xs_qmsr *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < sizeof(qmsrs) / sizeof(qmsrs[0]); i++) {
+		if (c->sub[qmsrs[i].sub] < 0)
+			continue;
+		if (out && n < max)
+			out[n] = (struct xs_qmsr){
+				.name = qmsrs[i].name,
+				.index = qmsrs[i].index,
+				.value = body_be(c, (uint32_t)c->sub[qmsrs[i].sub] + qmsrs[i].from, 8),
+			};
+		n++;
+	}
+	return n;
 }
 
 void xs_qcpu_state_facts(const struct xs_qcpu *c, struct xs_state *st)

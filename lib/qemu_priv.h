@@ -13,7 +13,8 @@
 /* XSAVE-relevant cpu subsections, and where their bodies are in the section. */
 enum xs_qsub {
 	XS_QSUB_FPOP, XS_QSUB_MPX, XS_QSUB_AVX512, XS_QSUB_XSS, XS_QSUB_PKRU,
-	XS_QSUB_XFD, XS_QSUB_AMX, XS_QSUB_APX, XS_QSUB_COUNT
+	XS_QSUB_XFD, XS_QSUB_AMX, XS_QSUB_APX, XS_QSUB_PL0_SSP, XS_QSUB_CET, XS_QSUB_SHSTK,
+	XS_QSUB_COUNT
 };
 
 struct xs_qcpu {

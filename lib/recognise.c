@@ -10,7 +10,8 @@
  *   - ptrace NT_X86_XSTATE, cores, gdb gcore: the whole standard area of the
  *     host's XCR0, u64 XCR0 at 464 and five zero words (gcore: MXCSR_MASK 0);
  *   - signal frames: _fpx_sw_bytes at 464, xstate_size bytes, then MAGIC2;
- *   - KVM_GET_XSAVE: 4096 bytes; KVM_GET_XSAVE2: max(4096, the area);
+ *   - KVM_GET_XSAVE: 4096 bytes; KVM_GET_XSAVE2: max(4096, the area); only
+ *     user components (KVM carries CET, the supervisor state guests use, as MSRs);
  *     5.16+ the XCR0 at 464, before it zero; a fresh vCPU has FCW 0x37f and
  *     MXCSR 0x1f80.
  */
@@ -182,6 +183,15 @@ static struct xs_recog header_rules(uint64_t bv, uint64_t xcomp, struct xs_diag 
 		return fail(d, XS_RECOG_XSTATE_BV, XS_OFF_XSTATE_BV,
 			    NOT_XSAVE "XSTATE_BV 0x%" PRIx64 " sets bits no CPU defines (%s)", bv,
 			    names);
+	}
+	/* XSAVE and KVM_GET_XSAVE write only XCR0's (user) components in the standard format:
+	 * supervisor state (CET's 11 and 12 among it) needs XSAVES, which compacts. */
+	if (!(xcomp & XS_XCOMP_COMPACTED) && (bv & XS_MASK_SUPERVISOR)) {
+		xs_mask_names(bv & XS_MASK_SUPERVISOR, names, sizeof(names));
+		return fail(d, XS_RECOG_XSTATE_BV, XS_OFF_XSTATE_BV,
+			    "malformed XSAVE state: XSTATE_BV 0x%" PRIx64 " sets supervisor bits "
+			    "(%s) in a standard-format area, which no producer writes (only XSAVES "
+			    "saves them, compacted; KVM and QEMU carry CET as MSRs)", bv, names);
 	}
 	if (xcomp & ~XS_XCOMP_COMPACTED & ~XS_MASK_KNOWN) {
 		xs_mask_names(xcomp & ~XS_XCOMP_COMPACTED & ~XS_MASK_KNOWN, names, sizeof(names));

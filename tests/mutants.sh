@@ -21,13 +21,17 @@ mkdir -p "$work/base"
 # JOBS mutants at once (default: the CPUs); their lines are printed in the list's order.
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 1)}
 k=0 running=0
+# ONLY picks mutants here; the guarding suites (tests/malformed/run.sh reads ONLY as an ERE of
+# its own) must run whole, or a check the glob happens not to match passes by not running.
+only=${ONLY:-*}
+unset ONLY
 
 # mutant NAME FILE OLD NEW TEST...: replace the line fragment OLD (fixed string)
 # by NEW in FILE, build, and expect TEST (a shell command in the tree) to fail.
-# ONLY=GLOB runs only the mutants whose name matches.
+# ONLY=GLOB ($only) runs only the mutants whose name matches.
 mutant() {
 	# shellcheck disable=SC2254
-	case $1 in ${ONLY:-*}) ;; *) return ;; esac
+	case $1 in $only) ;; *) return ;; esac
 	k=$((k + 1))
 	one "$k" "$@" >"$work/res.$k" &
 	running=$((running + 1))
@@ -69,7 +73,7 @@ one() {
 		return
 	fi
 	if (cd "$m" && eval "$*" >/dev/null 2>&1); then
-		echo "no $name: killed"
+		echo "no $name: survived (its test passes with the mutant)"
 	else
 		echo "ok $name: killed"
 	fi
@@ -249,4 +253,40 @@ mutant "qcow2: a shared cluster (refcount 2) rewritten" src/fmt/qcow2.c \
 	'if (!rc && ref != 1)' 'if (0)' "$(cli qcow2-refuse-shared)"
 mutant "qcow2: the vm state looked for at half its guest offset" src/fmt/qcow2.c \
 	'sn->vm_off = l1_index << shift;' 'sn->vm_off = l1_index << (shift - 1);' "$(cli qcow2-inspect)"
+# Issue 27: what no suite could notice before (fsync and unlink order observed with strace,
+# the self-check with gdb, in tests/live/faults.sh; each skips visibly without its tool).
+mutant "the directory fsync after rename dropped" src/sys/io.c \
+	'	} else if (io_sync_dir(o->path)) {' '	} else if (0) {' "$faults"
+mutant "the named temporary file not unlinked on abort" src/sys/io.c \
+	'	if (o->tmp)
+		unlink(o->tmp);
+	free(o->tmp);' '	free(o->tmp);' "$faults"
+mutant "the stream not fsync'ed before the journal is removed" src/sys/journal.c \
+	'if (!rc && fsync(fd))' 'if (!rc && 0)' "$faults"
+mutant "rollback's size check removed" src/sys/journal.c \
+	'if (fd < 0 || fstat(fd, &st) || (uint64_t)st.st_size != j.file_size) {' \
+	'if (fd < 0 || fstat(fd, &st)) {' "$faults"
+mutant "the lzop block limit raised 32x" src/codec/lzop.c \
+	'if (dlen > LZOP_MAX_BLOCK)' 'if (dlen > 32u * LZOP_MAX_BLOCK)' "$malformed"
+mutant "garbage after the last gzip member skipped for images" src/sys/io.c \
+	'	ssize_t k = codec_read(ctx, p, n, &d);
+' '	ssize_t k = codec_read(ctx, p, n, &d);
+
+	if (k < 0 && strstr(d.msg, "data after the end"))
+		return 0;
+' "$malformed"
+mutant "garbage after the last gzip member skipped for cores" src/sys/io.c \
+	'		if (n < 0) {
+			rc = io_codec_fail(src->fail, (int)-n, src->path, &d);' \
+	'		if (n < 0 && strstr(d.msg, "data after the end"))
+			break;
+		if (n < 0) {
+			rc = io_codec_fail(src->fail, (int)-n, src->path, &d);' "$malformed"
+mutant "sparse images rewritten by rename under --in-place" src/fmt/qemu_stream.c \
+	'	if (s->codec != CODEC_NONE)
+		return stream_write(s, s->path, why);' \
+	'	if (s->codec != CODEC_NONE || s->sparse)
+		return stream_write(s, s->path, why);' "$(cli filter-in-place-sparse)"
+mutant "filter's check of its own result skipped" src/cmd_filter.c \
+	'if (c.verdict != XS_VERDICT_OK) {' 'if (0) {' "$faults"
 finish

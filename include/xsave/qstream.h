@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * QEMU migration streams (QEMU 7.2 .. 11.0, x86_64 targets): walk the stream
+ * QEMU migration streams (QEMU 7.2 .. 11.1, x86_64 targets): walk the stream
  * through a caller-supplied forward-only byte source, skip RAM without
  * touching page data, and keep every "cpu" section (one per vCPU) with the
  * places of its XSAVE-relevant fields.  No I/O here: the CLI supplies the
@@ -187,6 +187,21 @@ int xs_qcpu_image(const struct xs_qcpu *c, const struct xs_layout *l, uint8_t **
  * so the layout rule of relocate.h does not apply).
  */
 void xs_qcpu_state_facts(const struct xs_qcpu *c, struct xs_state *st);
+
+/*
+ * The MSRs of XSAVE-managed supervisor state that a cpu section carries by
+ * field instead (QEMU 11.0+: cpu/cet, its cpu/cet_shstk, cpu/msr_pl0_ssp):
+ * the CET state, which no XSAVE image of a stream holds.  Fills up to @max
+ * entries of @out (may be NULL) in a fixed order (u_cet, s_cet, pl0_ssp,
+ * pl1_ssp, pl2_ssp, pl3_ssp, int_ssp_table, ssp) and returns how many the
+ * section carries.  @index: the MSR's number (SDM Vol. 4), 0 for the SSP.
+ */
+struct xs_qmsr {
+	const char *name;
+	uint32_t index;
+	uint64_t value;
+};
+unsigned xs_qcpu_msrs(const struct xs_qcpu *c, struct xs_qmsr *out, unsigned max);
 
 /*
  * Make the section say what the filtered state says: env.xstate_bv := @bv,

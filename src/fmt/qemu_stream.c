@@ -418,6 +418,7 @@ int stream_states(const struct fmt_opts *c, struct stream *s, struct input *in, 
 		xs_qcpu_state_facts(cpu, &st->st);
 		snprintf(s->vcpu[i].vmdesc_check, sizeof(s->vcpu[i].vmdesc_check), "%s",
 			 xs_qcpu_vmdesc_check(cpu));
+		s->vcpu[i].nmsrs = xs_qcpu_msrs(cpu, s->vcpu[i].msrs, STREAM_MAX_MSRS);
 	}
 	return 0;
 }
@@ -578,6 +579,13 @@ void stream_show_label(struct out *o, const struct input_state *s)
 	if (s->st.bv_unmaintained)
 		out_note(o, "(env.xstate_bv is 0 while registers hold data: written under TCG, "
 			 "which never updates it)");
+	if (!v->nmsrs)
+		return;
+	/* cpu/cet, cpu/cet_shstk, cpu/msr_pl0_ssp: CET travels as MSRs, outside the XSAVE area */
+	out_obj(o, "cet");
+	for (unsigned k = 0; k < v->nmsrs && k < STREAM_MAX_MSRS; k++)
+		out_strf(o, v->msrs[k].name, "0x%016llx", (unsigned long long)v->msrs[k].value);
+	out_end(o);
 }
 
 void stream_name_state(char *buf, size_t len, const struct input_state *s)

@@ -25,6 +25,9 @@
 struct fail;
 struct fmt_opts;
 
+/* Room for the MSRs xs_qcpu_msrs() lists (QEMU 11.1 carries 8). */
+#define STREAM_MAX_MSRS 16
+
 /* What a stream knows of a vCPU's state (its input_state's priv). */
 struct stream_vcpu {
 	unsigned cpu;			/* index into the stream's cpu sections */
@@ -32,6 +35,8 @@ struct stream_vcpu {
 	char vmdesc_check[96];		/* the section against the vmdesc's description */
 	unsigned nchanges;		/* filter --force: guest values changed */
 	struct xs_qcpu_change changes[XS_QCPU_MAX_CHANGES];
+	unsigned nmsrs;			/* the CET MSRs the section carries (xs_qcpu_msrs) */
+	struct xs_qmsr msrs[STREAM_MAX_MSRS];
 };
 
 struct stream {

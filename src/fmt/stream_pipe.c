@@ -266,6 +266,7 @@ static int judge_cpu(struct xs_qcpu *c, unsigned idx, struct input_state *is,
 	is->priv = v;
 	v->cpu = idx;
 	snprintf(v->vmdesc_check, sizeof(v->vmdesc_check), "%s", xs_qcpu_vmdesc_check(c));
+	v->nmsrs = xs_qcpu_msrs(c, v->msrs, STREAM_MAX_MSRS);
 	if (xs_qcpu_image(c, sp.fo->layout_forced ? &sp.fo->layout : &intel, &is->own, &size,
 			  &holds))
 		return EXIT_SOFTWARE;

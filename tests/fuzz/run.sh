@@ -36,7 +36,9 @@ done
 i=0
 for args in "" "--no-vmdesc" "--postcopy" "--ram mapped" "--ram xbzrle" "--ram compress" \
 	"--subs avx512,pkru,amx,apx,fpop,future --xcr0 0x602e7 --bv 0x602e7" "--cpu-version 11" \
-	"--no-footers" "--ram ignore-shared --switchover --vcpus 2"; do
+	"--no-footers" "--ram ignore-shared --switchover --vcpus 2" \
+	"--subs pl0_ssp,cet,shstk,apx --xcr0 0x80007 --bv 0x80007" \
+	"--subs pl0_ssp,cet,shstk,apx --xcr0 0x80007 --bv 0x80007 --no-vmdesc"; do
 	# shellcheck disable=SC2086
 	"$MKSTREAM" $args "$gen/qstream/s$i.bin"
 	cp "$gen/qstream/s$i.bin" "$gen/stream/"

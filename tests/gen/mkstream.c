@@ -9,7 +9,11 @@
  *   mkstream [options] OUT            synthesize
  *     --vcpus N          cpu sections (default 1)
  *     --xcr0 M --bv M    env.xcr0 / env.xstate_bv (default 0x7 / 0x7)
- *     --subs LIST        cpu subsections: avx512,pkru,mpx,amx,apx,xss,fpop,future
+ *     --subs LIST        cpu subsections: avx512,pkru,mpx,amx,apx,xss,fpop,future;
+ *                        QEMU 11's CET state (synthetic: TCG writes none): pl0_ssp
+ *                        (cpu/msr_pl0_ssp), cet (cpu/cet), shstk (its nested
+ *                        cpu/cet_shstk); malformed: shstk-orphan (cpu/cet_shstk at
+ *                        the top level), cet-short (cpu/cet of 8 bytes)
  *     --xfd M            a cpu/msr_xfd subsection with IA32_XFD = M (AMX guests)
  *     --ram KIND         plain (default), zero, xbzrle, compress, flush, mapped,
  *                        ignore-shared (x-ignore-shared: block addresses)
@@ -33,7 +37,11 @@
  * Pattern (../shared/fixtures/README.md): register i byte j =
  * (i*37 + j*3 + 1 + 64*vcpu) mod 256; ZMM bytes 32..63 and ZMM16-31 continue
  * the same formula; k-regs k_i = 0x0101010101010101 * (i+1); PKRU 0x55555554;
- * APX R16+i = 0x1000 + i; tile data byte b = b mod 251.
+ * APX R16+i = 0x1000 + i; tile data byte b = b mod 251.  CET (QEMU 11.1's
+ * target/i386/machine.c field order, all u64): cpu/cet {u_cet 0x5, s_cet
+ * 0x4}; cpu/cet_shstk {pl1_ssp 0x1111000, pl2_ssp 0x2222000, pl3_ssp
+ * 0x7ffd3333f000, int_ssp_table 0xffffffff82a00000, guest_ssp
+ * 0x7ffd3333eff8 - 8*vcpu}; cpu/msr_pl0_ssp {pl0_ssp 0xffffc90000a08ff8}.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -184,6 +192,54 @@ static void sub(struct buf *b, struct buf *js, const char *name, const uint8_t *
 	put(js, j, strlen(j));
 }
 
+/* QEMU 11.0+'s CET subsections, in the order vmstate_x86_cpu lists them (before cpu/apx). */
+static void cet_subs(struct buf *b, struct buf *js, const struct opts *o, unsigned vcpu)
+{
+	static const uint64_t shstk[4] = { 0x1111000, 0x2222000, 0x7ffd3333f000,
+					   0xffffffff82a00000ull };
+	uint8_t s[40];
+	char j[512];
+
+	if (has(o, "pl0_ssp")) {
+		setbe(s, 0xffffc90000a08ff8ull, 8);
+		sub(b, js, "cpu/msr_pl0_ssp", s, 8);
+	}
+	if (has(o, "cet-short")) {	/* malformed: 8 bytes where QEMU writes 16 */
+		setbe(s, 0x5, 8);
+		sub(b, js, "cpu/cet", s, 8);
+	}
+	for (unsigned i = 0; i < 4; i++)
+		setbe(s + 8 * i, shstk[i], 8);
+	setbe(s + 32, 0x7ffd3333eff8ull - 8 * vcpu, 8);
+	if (has(o, "shstk-orphan"))	/* malformed: the child without its parent */
+		sub(b, js, "cpu/cet_shstk", s, 40);
+	if (!has(o, "cet"))
+		return;
+	be(b, 0x05, 1);
+	name8(b, "cpu/cet");
+	be(b, 1, 4);
+	be(b, 0x5, 8);		/* env.u_cet: SH_STK_EN | ENDBR_EN */
+	be(b, 0x4, 8);		/* env.s_cet: ENDBR_EN */
+	if (has(o, "shstk")) {
+		be(b, 0x05, 1);
+		name8(b, "cpu/cet_shstk");
+		be(b, 1, 4);
+		put(b, s, 40);
+	}
+	/* its vmdesc entry: the fields, the nested subsection in its own list */
+	snprintf(j, sizeof(j), "%s{\"vmsd_name\":\"cpu/cet\",\"version\":1,\"fields\":["
+		 "{\"name\":\"env.u_cet\",\"type\":\"uint64\",\"size\":8},"
+		 "{\"name\":\"env.s_cet\",\"type\":\"uint64\",\"size\":8}]%s}",
+		 js->len ? "," : "", has(o, "shstk") ?
+		 ",\"subsections\":[{\"vmsd_name\":\"cpu/cet_shstk\",\"version\":1,\"fields\":["
+		 "{\"name\":\"env.pl1_ssp\",\"type\":\"uint64\",\"size\":8},"
+		 "{\"name\":\"env.pl2_ssp\",\"type\":\"uint64\",\"size\":8},"
+		 "{\"name\":\"env.pl3_ssp\",\"type\":\"uint64\",\"size\":8},"
+		 "{\"name\":\"env.int_ssp_table\",\"type\":\"uint64\",\"size\":8},"
+		 "{\"name\":\"env.guest_ssp\",\"type\":\"uint64\",\"size\":8}]}]" : "");
+	put(js, j, strlen(j));
+}
+
 static void cpu_body(struct buf *b, struct buf *desc, const struct opts *o, unsigned vcpu)
 {
 	bool v12 = o->cpu_version == 12;
@@ -249,6 +305,7 @@ static void cpu_body(struct buf *b, struct buf *desc, const struct opts *o, unsi
 			s[64 + i] = (uint8_t)(i % 251);
 		sub(b, &js, "cpu/intel_amx_xtile", s, 8256);
 	}
+	cet_subs(b, &js, o, vcpu);
 	if (has(o, "apx")) {
 		for (unsigned r = 0; r < 16; r++)
 			setbe(s + 8 * r, 0x1000 + r, 8);

@@ -216,7 +216,10 @@ c() { check "[$V] $1" "$2"; }
 put_error() {
 	case $V in
 	7.* | 8.0* | 8.1*) echo "" ;;
-	8.* | 9.* | 10.0* | 10.1*) echo "Putting registers after init: Failed to set $1: Invalid argument" ;;
+	# 8.2 (7191f24c7fcf) exits, naming only the errno; 9.2 names the register set; 10.2
+	# factored the three callers into one message (kvm_cpu_synchronize_put).
+	8.* | 9.0* | 9.1*) echo "Failed to put registers after init: Invalid argument" ;;
+	9.* | 10.0* | 10.1*) echo "Putting registers after init: Failed to set $1: Invalid argument" ;;
 	*) echo "Restoring resisters after init: Failed to set $1: Invalid argument" ;;
 	esac
 }

@@ -92,6 +92,20 @@ sweep "stream truncated inside its vmdesc" 65 "'cut.bin'" s.bin 211 $((eof + 1))
 expect "stream cut right after EOF (no vmdesc left)" 0 "" sh -c "head -c $eof s.bin >c.bin &&
 	\"$XSAVECTL\" inspect c.bin" && ok "stream cut right after EOF reads as a stream without vmdesc"
 sweep "gzip stream truncated" 65 "'cut.gz'" s.gz 41 1
+# QEMU 11.1's CET subsections (synthetic, mkstream): cut inside them, a child alone, a short one.
+"$MKSTREAM" --vcpus 2 --subs pl0_ssp,cet,shstk,apx --xcr0 0x80007 --bv 0x80007 --no-vmdesc cet.bin
+cet_at=$(grep -abo 'cpu/msr_pl0_ssp' cet.bin | head -n 1 | cut -d: -f1)
+sweep "CET stream truncated in its cpu/msr_pl0_ssp, cpu/cet, cpu/cet_shstk" 65 "'cut.bin'" \
+	cet.bin 3 $((cet_at - 2)) $((cet_at + 130))
+for v in "" --no-vmdesc; do
+	"$MKSTREAM" --subs shstk-orphan $v or.bin
+	case_ "cpu/cet_shstk outside cpu/cet${v:+ ($v)}" 65 \
+		"^xsavectl: inspect: 'or.bin': offset 0x[0-9a-f]+: cpu subsection 'cpu/cet_shstk' outside the subsection it belongs to" \
+		"$XSAVECTL" inspect or.bin
+	"$MKSTREAM" --subs cet-short,apx --xcr0 0x80007 --bv 0x80007 $v cs.bin
+	case_ "cpu/cet of 8 bytes (16 in QEMU 11.1)${v:+ ($v)}" 65 "'cs.bin': offset 0x" \
+		"$XSAVECTL" inspect cs.bin
+done
 sweep "libvirt header truncated" 65 "'cut.bin'" lv.bin 5 16 96
 # (the kernel puts PT_NOTE first: p_offset at 64 + 8, p_filesz at 64 + 32)
 notes_end=$(( $(od -An -t u8 -j 72 -N 8 core.elf) + $(od -An -t u8 -j 96 -N 8 core.elf) ))
@@ -214,6 +228,16 @@ case_ "gzip stream followed by garbage" 65 "'s.gz'.*data after the end of the gz
 	"$XSAVECTL" inspect s.gz
 printf '\037\213\010\000garbage-garbage-garbage' >bad.gz
 case_ "gzip header, then garbage" 65 "'bad.gz'.*gzip data is corrupt" "$XSAVECTL" inspect bad.gz
+# Garbage after the last gzip member of an image and of a core (read whole, or decompressed
+# into a temporary file): refused like a stream's, at the end of the decompressed data.
+gzip -c img.bin >ig.gz && printf garbage >>ig.gz
+case_ "gzip'ed image followed by garbage" 65 \
+	"^xsavectl: inspect: 'ig.gz': offset 0x1000 in the decompressed stream \(0x[0-9a-f]+ in the file\): gzip data ends, and data after the end of the gzip stream follows \(byte 0x67\)\$" \
+	"$XSAVECTL" inspect ig.gz
+gzip -c core.elf >cg.gz && printf garbage >>cg.gz
+case_ "gzip'ed core followed by garbage" 65 \
+	"^xsavectl: inspect: 'cg.gz': offset 0x$(printf %x "$(stat -c %s core.elf)") in the decompressed stream \(0x[0-9a-f]+ in the file\): gzip data ends, and data after the end of the gzip stream follows \(byte 0x67\)\$" \
+	"$XSAVECTL" inspect cg.gz
 # libvirt images in every compressed format: lv.bin's stream recompressed with each codec's
 # own program (what libvirt's pipe to `PROG -c` writes), the header's format field set.
 lvstart=$(( $("$XSAVECTL" inspect lv.bin | awk '$1 == "stream_offset:" { print $2 }') ))
@@ -241,6 +265,14 @@ for c in gzip bzip2 xz lzop zstd; do
 	expect "filter refuses garbage after libvirt $c data, writing nothing" 65 "'g.$c'" \
 		"$XSAVECTL" filter --xcr0 0x7 --force g.$c -o gf.$c &&
 		check "filter refuses garbage after libvirt $c data, writing nothing" '[ ! -e gf.$c ]'
+	if [ $c = lzop ]; then
+		# lzop's header (lzop 1.04, no name, no filter) is 38 bytes; the first block's
+		# uncompressed size follows: one byte over the format's 64 MiB is refused by name.
+		cp lv.lzop bl.lzop && patch bl.lzop $((lvstart + 38)) 04000001
+		case_ "libvirt lzop image with a block of 64 MiB + 1" 65 \
+			"^xsavectl: inspect: 'bl.lzop': offset 0x0 in the decompressed stream \(0x[0-9a-f]+ in the file\): lzop data has an lzop block of 67108865 bytes \(the limit is 67108864\)\$" \
+			"$XSAVECTL" inspect bl.lzop
+	fi
 	cp lv.$c z.$c && head -c 512 /dev/zero >>z.$c
 	expect "libvirt $c image with zero padding" 0 "" "$XSAVECTL" inspect z.$c &&
 		ok "libvirt $c image followed by zero padding: read"
@@ -316,6 +348,15 @@ case_ "XSTATE_BV bit 40" 65 "'bv.bin': offset 0x200: $NX: XSTATE_BV 0x1000000000
 cp img.bin xb.bin && patch xb.bin 525 01
 case_ "XCOMP_BV bit 40 in a standard image" 65 "'xb.bin': offset 0x208: $NX: XCOMP_BV 0x10000000000" \
 	"$XSAVECTL" inspect xb.bin
+# CET is supervisor state that KVM and QEMU carry as MSRs: a KVM dump never sets its bits.
+cp img.bin cu.bin && patch cu.bin 513 08
+case_ "KVM dump with CET_U (bit 11) in XSTATE_BV" 65 \
+	"^xsavectl: inspect: 'cu.bin': offset 0x200: malformed XSAVE state: XSTATE_BV 0x807 sets supervisor bits \(cet_u\) in a standard-format area" \
+	"$XSAVECTL" inspect cu.bin
+cp img.bin cs.bin && patch cs.bin 513 10
+case_ "KVM dump with CET_S (bit 12) in XSTATE_BV" 65 \
+	"^xsavectl: check: 'cs.bin': offset 0x200: malformed XSAVE state: XSTATE_BV 0x1007 sets supervisor bits \(cet_s\)" \
+	"$XSAVECTL" check --xcr0 0x7 cs.bin
 expect "the same files with --raw: read" 0 "" "$XSAVECTL" inspect --raw padded.bin ctl.bin mm.bin \
 	lr.bin sw.bin sz.bin && ok "--raw reads what the rules refuse (where the parser can)"
 cp img.bin rh.bin && patch rh.bin 540 01

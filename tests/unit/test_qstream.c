@@ -22,8 +22,8 @@ static size_t name(uint8_t *b, size_t at, const char *s)
 	return at + strlen(s);
 }
 
-/* A minimal stream: header, one RAM block with a page and a zero page, one cpu section, EOF. */
-static size_t build(uint8_t *b, uint64_t xcr0, uint64_t bv)
+/* The stream up to the cpu section's top-level fields (header, RAM, the FULL header). */
+static size_t build_head(uint8_t *b, uint64_t xcr0, uint64_t bv)
 {
 	size_t at = 0;
 
@@ -58,7 +58,14 @@ static size_t build(uint8_t *b, uint64_t xcr0, uint64_t bv)
 	put(b, at + QCPU_XCR0, xcr0, 8);
 	put(b, at + QCPU_XSTATE_BV, bv, 8);
 	put(b, at + QCPU_YMMH + 8, 0xa1a2a3a4a5a6a7a8ull, 8);	/* YMM0 bits 255:192 */
-	at += QCPU_V12_LEN;
+	return at + QCPU_V12_LEN;
+}
+
+/* A minimal stream: header, one RAM block with a page and a zero page, one cpu section, EOF. */
+static size_t build(uint8_t *b, uint64_t xcr0, uint64_t bv)
+{
+	size_t at = build_head(b, xcr0, bv);
+
 	at = put(b, at, 0x05, 1);		/* cpu/pkru */
 	at = name(b, at, "cpu/pkru");
 	at = put(b, at, 1, 4);
@@ -151,6 +158,132 @@ static void test_walk(void)
 		}
 	}
 	CHECK(1, "every 97th truncation is -XS_ETRUNC within the input");
+}
+
+/* A subsection header (QEMU_VM_SUBSECTION, name, version 1). */
+static size_t sub(uint8_t *b, size_t at, const char *n)
+{
+	at = put(b, at, 0x05, 1);
+	at = name(b, at, n);
+	return put(b, at, 1, 4);
+}
+
+enum cet_shape { CET_ALL, CET_IBT_ONLY, CET_ORPHAN };
+
+/*
+ * QEMU 11.1's CET subsections (target/i386/machine.c; synthetic values): cpu/msr_pl0_ssp,
+ * cpu/cet {u_cet, s_cet} with its nested cpu/cet_shstk {pl1_ssp, pl2_ssp, pl3_ssp,
+ * int_ssp_table, guest_ssp}, then cpu/apx (R16-R31); CET_ORPHAN: cpu/cet_shstk alone.
+ */
+static size_t build_cet(uint8_t *b, enum cet_shape shape)
+{
+	size_t at = build_head(b, 0x80007, 0x80007);
+
+	at = sub(b, at, "cpu/msr_pl0_ssp");
+	at = put(b, at, 0xffffc90000a08ff8ull, 8);
+	if (shape != CET_ORPHAN) {
+		at = sub(b, at, "cpu/cet");
+		at = put(b, at, 0x5, 8);
+		at = put(b, at, 0x4, 8);
+	}
+	if (shape != CET_IBT_ONLY) {
+		at = sub(b, at, "cpu/cet_shstk");
+		for (unsigned i = 0; i < 5; i++)
+			at = put(b, at, 0x6a50 + i, 8);
+	}
+	at = sub(b, at, "cpu/apx");
+	for (unsigned r = 0; r < 16; r++)
+		at = put(b, at, 0x1000 + r, 8);
+	at = put(b, at, 0x7e, 1);
+	at = put(b, at, 2, 4);
+	return put(b, at, 0x00, 1);		/* EOF */
+}
+
+static void test_cet(void)
+{
+	static const struct { const char *name; uint32_t index; uint64_t v; } want[] = {
+		{ "u_cet", 0x6a0, 0x5 }, { "s_cet", 0x6a2, 0x4 },
+		{ "pl0_ssp", 0x6a4, 0xffffc90000a08ff8ull }, { "pl1_ssp", 0x6a5, 0x6a50 },
+		{ "pl2_ssp", 0x6a6, 0x6a51 }, { "pl3_ssp", 0x6a7, 0x6a52 },
+		{ "int_ssp_table", 0x6a8, 0x6a53 }, { "ssp", 0, 0x6a54 },
+	};
+	static uint8_t b[16384];
+	size_t len, top = build_head(b, 0x80007, 0x80007);
+	struct xs_qmsr m[8] = { 0 }, few[3];
+	struct xs_layout intel;
+	struct xs_diag d = { 0 };
+	struct xs_qstream *qs;
+	struct xs_qmem mem;
+	struct xs_qsrc src;
+	struct xs_qcpu *c;
+	uint8_t *img;
+	uint64_t holds;
+	size_t size;
+	bool same = true;
+
+	len = build_cet(b, CET_ALL);
+	xs_qsrc_mem(&src, &mem, b, len);
+	CHECK(xs_qstream_parse(&qs, &src, NULL, 0, &d) == 0, "CET stream, no vmdesc: %s", d.msg);
+	if (!qs)
+		return;
+	c = xs_qstream_cpu(qs, 0);
+	top -= c->body_off;	/* (top: the end of the fields, as a body offset) */
+	CHECK_U64(c->nsubs, 4, "four subsections (cpu/cet_shstk nested in cpu/cet)");
+	CHECK_U64(c->sub[XS_QSUB_PL0_SSP], top + 1 + 16 + 4, "cpu/msr_pl0_ssp body");
+	CHECK_U64(c->sub[XS_QSUB_CET], top + 29 + 1 + 8 + 4, "cpu/cet body");
+	CHECK_U64(c->sub[XS_QSUB_SHSTK], top + 58 + 1 + 14 + 4, "cpu/cet_shstk body");
+	CHECK_U64(c->sub[XS_QSUB_APX], top + 117 + 1 + 8 + 4, "cpu/apx body after them");
+	CHECK_U64(c->body_len, top + 117 + 13 + 128, "the body ends at the footer");
+	CHECK_U64(xs_qcpu_msrs(c, m, 8), 8, "eight CET values");
+	for (unsigned i = 0; i < 8; i++)
+		same &= m[i].name && !strcmp(m[i].name, want[i].name) &&
+			m[i].index == want[i].index && m[i].value == want[i].v;
+	CHECK(same, "each value, its name and MSR number, in the documented order");
+	CHECK_U64(xs_qcpu_msrs(c, few, 3), 8, "room for 3: the count is still 8");
+	CHECK(!strcmp(few[2].name, "pl0_ssp") && few[2].value == 0xffffc90000a08ff8ull,
+	      "the first 3 filled");
+	CHECK_U64(xs_qcpu_msrs(c, NULL, 0), 8, "a count without room");
+	xs_layout_builtin(XS_VENDOR_INTEL, &intel);
+	CHECK(xs_qcpu_image(c, &intel, &img, &size, &holds) == 0, "image");
+	CHECK_U64(holds & (XS_BIT(11) | XS_BIT(12)), 0, "the image holds no CET component");
+	CHECK_U64(holds & XS_BIT(XS_APX), XS_BIT(XS_APX), "APX placed");
+	CHECK_U64(img[960] | img[961] << 8, 0x1000, "R16 at the standard offset 960");
+	free(img);
+	xs_qstream_free(qs);
+
+	/* Cut anywhere inside the CET subsections: truncated, never misread. */
+	for (size_t cut = build_head(b, 0x80007, 0x80007); cut < len - 6; cut++) {
+		struct xs_qmem mc;
+		struct xs_qsrc sc;
+		int rc;
+
+		xs_qsrc_mem(&sc, &mc, b, cut);
+		rc = xs_qstream_parse(&qs, &sc, NULL, 0, &d);
+		xs_qstream_free(qs);
+		if (rc != -XS_ETRUNC || d.off > cut) {
+			CHECK(0, "CET cut at %zu: rc %d off %llu", cut, rc, (unsigned long long)d.off);
+			break;
+		}
+	}
+	CHECK(1, "every cut from the cpu section's subsections to its footer: -XS_ETRUNC");
+
+	len = build_cet(b, CET_IBT_ONLY);
+	xs_qsrc_mem(&src, &mem, b, len);
+	CHECK(xs_qstream_parse(&qs, &src, NULL, 0, &d) == 0, "IBT only: %s", d.msg);
+	if (qs) {
+		c = xs_qstream_cpu(qs, 0);
+		CHECK_U64(xs_qcpu_msrs(c, m, 8), 3, "IBT only: u_cet, s_cet, pl0_ssp");
+		CHECK_U64(c->sub[XS_QSUB_SHSTK], (uint64_t)-1, "no cpu/cet_shstk");
+		CHECK(!strcmp(m[2].name, "pl0_ssp"), "in order");
+	}
+	xs_qstream_free(qs);
+
+	len = build_cet(b, CET_ORPHAN);
+	xs_qsrc_mem(&src, &mem, b, len);
+	CHECK(xs_qstream_parse(&qs, &src, NULL, 0, &d) == -XS_EFORMAT && !qs &&
+	      strstr(d.msg, "'cpu/cet_shstk' outside"), "cpu/cet_shstk at the top level: %s",
+	      d.msg);
+	CHECK_U64(d.off, build_head(b, 0x80007, 0x80007) + 29, "at its header");
 }
 
 /* What the hooks of a walk saw (xs_qstream_parse_hooked). */
@@ -257,6 +390,7 @@ static void test_scan(void)
 int main(void)
 {
 	test_walk();
+	test_cet();
 	test_hooks();
 	test_vmdesc();
 	test_scan();
