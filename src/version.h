@@ -3,6 +3,6 @@
 #ifndef XSAVECTL_VERSION_H
 #define XSAVECTL_VERSION_H
 
-#define XSAVECTL_VERSION "0.1.0"
+#define XSAVECTL_VERSION "0.2.0"
 
 #endif

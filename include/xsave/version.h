@@ -7,7 +7,7 @@
 
 /* The one place the version is written: the Makefile (the .so name, libxsave.pc) reads it here. */
 #define XS_VERSION_MAJOR 0
-#define XS_VERSION_MINOR 3
+#define XS_VERSION_MINOR 4
 #define XS_VERSION_PATCH 0
 #define XS_VERSION_STR_(n) #n
 #define XS_VERSION_STR(n) XS_VERSION_STR_(n)
