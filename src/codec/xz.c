@@ -2,7 +2,8 @@
 /*
  * xz, through liblzma: one decoder per xz stream (not LZMA_CONCATENATED, so
  * that garbage after one is named as for the other codecs), bounded to
- * XZ_MEMLIMIT; written at preset 0 (the fastest) with a CRC64 check.
+ * XZ_MEMLIMIT; written at preset 0 (the fastest) with a CRC64 check, in blocks (of
+ * liblzma's size for the preset, 1 MiB) with an index, as the threaded encoder writes.
  */
 #ifdef HAVE_LZMA
 #include <lzma.h>
@@ -271,7 +272,9 @@ static int xz_wr_init(struct codec_wr *w, const struct codec_rd *like)
 
 	(void)like;
 	w->priv = z;
-	z->live = lzma_easy_encoder(&z->x, XZ_PRESET, LZMA_CHECK_CRC64) == LZMA_OK;
+	/* In blocks with an index (the threaded encoder, on one thread): the tail read's. */
+	z->live = lzma_stream_encoder_mt(&z->x, &(lzma_mt){ .threads = 1, .preset = XZ_PRESET,
+							  .check = LZMA_CHECK_CRC64 }) == LZMA_OK;
 	return z->live ? 0 : codec_wr_fail(w, "cannot start");
 }
 

@@ -24,6 +24,7 @@
 #define TAIL_MAX (16u << 20)		/* how far from the end a vmdesc is looked for */
 #define COPY_CHUNK (1u << 20)
 #define TAIL_FIRST (1u << 20)		/* a compressed stream's tail decompressed first */
+#define HEAD_STEP (64u << 10)		/* and its head, as far as the walk asks */
 
 /* ---- sources ------------------------------------------------------------- */
 
@@ -240,8 +241,12 @@ static const uint8_t *tsrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 	}
 	if (off < t->base && n <= t->base - off && n <= GZBUF && off <= GZBUF - n) {
 		while (ts->hlen < off + n && !ts->hend) {
+			/* What is asked for, in steps of HEAD_STEP: a fault further on is the
+			 * full decode's to find. */
+			size_t k = off + n - ts->hlen < HEAD_STEP ? HEAD_STEP : off + n - ts->hlen;
 			struct xs_diag d;
-			ssize_t r = codec_read(ts->z, ts->head + ts->hlen, GZBUF - ts->hlen, &d);
+			ssize_t r = codec_read(ts->z, ts->head + ts->hlen,
+					       k < GZBUF - ts->hlen ? k : GZBUF - ts->hlen, &d);
 
 			ts->hend = r <= 0;
 			ts->hlen += r > 0 ? (size_t)r : 0;
