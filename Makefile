@@ -3,7 +3,7 @@
 #                  the codec libraries and libvirt for tests/live/libvirt.sh
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck;
-#                  check-verify: on the walk, as --verify reads every stream, compressed ones decoded whole)
+#                  check-verify: on the walk, as --verify reads: compressed streams whole)
 #   make check-ansible  the Ansible role of contrib/ansible on local stand-in hosts (in make check)
 #   make check-NAME  one suite: check-unit, check-cli [CASES=GLOB], check-malformed [ONLY=ERE],
 #                  check-live-qemu, check-live-libvirt, check-cores, ... (CHECK_SUITES below)
