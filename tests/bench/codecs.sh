@@ -6,7 +6,8 @@
 # (lzop, xz in blocks) costs the same at both sizes; the codecs decompressed whole (gzip,
 # bzip2, zstd, single-block xz) track their decompressor.  Each row: the best of 3 runs on a
 # warm page cache, the ratio to the decompressor of the same file, the peak RSS.
-# usage: XSAVECTL=... GUEST=... MAXRSS=... sh tests/bench/codecs.sh   (BENCH_DIR: where)
+# usage: XSAVECTL=... GUEST=... MAXRSS=... sh tests/bench/codecs.sh   (BENCH_DIR: where;
+# BENCH_CODECS="lzop xz": only these rows)
 set -eu
 : "${XSAVECTL:?}" "${GUEST:?}" "${MAXRSS:?}"
 mib=${BENCH_CODEC_MIB:-512}
@@ -56,6 +57,7 @@ echo "# compressed saves: check against the codec's decompressor, $(nproc) CPUs"
 printf '%-7s %-6s %10s %10s %9s %9s %8s %9s  %s\n' codec stream bytes compressed \
 	"prog s" "check s" ratio "RSS KiB" read
 echo "$codecs" | while IFS=: read -r name comp dec; do
+	case " ${BENCH_CODECS:-$name} " in *" $name "*) ;; *) continue ;; esac
 	for s in small mid; do
 		[ -s "$s.$name" ] || $comp <"$s.bin" >"$s.$name"
 		cat "$s.$name" >/dev/null
