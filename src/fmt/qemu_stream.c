@@ -220,7 +220,8 @@ static char *tail_vmdesc(struct stream *s, size_t *len, uint64_t *at)
  * is outside: the tail read gives way to the full one.
  */
 struct tsrc {
-	struct codec_rd *z;
+	struct stream *s;	/* its decoder s->rd, the sniff's, is taken when the head is read */
+	struct codec_rd *z;	/* NULL until then */
 	uint8_t *head;
 	size_t hlen;
 	bool hend;		/* the decoder gave all it would (the end, or a failure) */
@@ -240,6 +241,12 @@ static const uint8_t *tsrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 		return NULL;
 	}
 	if (off < t->base && n <= t->base - off && n <= GZBUF && off <= GZBUF - n) {
+		if (!ts->z && !ts->hend) {
+			ts->z = ts->s->rd;
+			ts->s->rd = NULL;
+			ts->hend = !ts->z && io_codec_open(ts->s->codec, ts->s->fd, ts->s->start,
+							   ts->s->path, &ts->z, NULL);
+		}
 		while (ts->hlen < off + n && !ts->hend) {
 			/* What is asked for, in steps of HEAD_STEP: a fault further on is the
 			 * full decode's to find. */
@@ -260,14 +267,14 @@ static const uint8_t *tsrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
 }
 
 /*
- * The device sections of a compressed stream from its tail (codec_tail), @z the decoder at
- * its start for the head: 0 read (s->qs, and s->why says how), 1 not (s->why says why: the
- * caller decompresses it whole, which reports any fault in it).
+ * The device sections of a compressed stream from its tail (codec_tail), its head read by
+ * s->rd (or a decoder of its own), which is then used up: 0 read (s->qs, and s->why says
+ * how), 1 not (s->why says why: the caller decompresses it whole, which reports any fault).
  */
-static int parse_tail(struct stream *s, struct codec_rd *z)
+static int parse_tail(struct stream *s)
 {
 	const struct codec_in in = { .fd = s->fd, .pread = io_pread };
-	struct tsrc ts = { .z = z };
+	struct tsrc ts = { .s = s };
 	struct codec_tail t;
 	int rc = 1;
 
@@ -311,6 +318,7 @@ static int parse_tail(struct stream *s, struct codec_rd *z)
 			break;
 	}
 	free(ts.head);
+	codec_rd_close(ts.z);
 	return rc ? 1 : 0;
 }
 
@@ -339,17 +347,9 @@ static int parse_stream(struct stream *s)
 		walk_once = NULL;
 		return walk(s);
 	}
-	if (s->codec != CODEC_NONE && !io_is_pipe(s->fd)) {
-		/* Compressed: its tail, where the codec allows it; else decompressed whole. */
-		rc = s->rd ? 0 : io_codec_open(s->codec, s->fd, s->start, s->path, &s->rd, s->fail);
-		if (rc)
-			return rc;
-		rc = parse_tail(s, s->rd);
-		codec_rd_close(s->rd);
-		s->rd = NULL;
-		if (rc == 0)
-			return 0;
-	}
+	/* Compressed: its tail, where the codec allows it; else decompressed whole. */
+	if (s->codec != CODEC_NONE && !io_is_pipe(s->fd) && parse_tail(s) == 0)
+		return 0;
 	if (s->codec != CODEC_NONE || io_is_pipe(s->fd)) {
 		/* A decompressor (the one the sniff started, continued), or (standard input as a
 		 * pipe) the bytes as they come. */
