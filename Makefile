@@ -3,7 +3,7 @@
 #                  the codec libraries and libvirt for tests/live/libvirt.sh
 #   make           build ./xsavectl
 #   make check     the whole suite (make check-asan: under ASan/UBSan; check-valgrind: memcheck;
-#                  check-verify: on the walk, as --verify reads every plain stream)
+#                  check-verify: on the walk, as --verify reads: compressed streams whole)
 #   make check-ansible  the Ansible role of contrib/ansible on local stand-in hosts (in make check)
 #   make check-NAME  one suite: check-unit, check-cli [CASES=GLOB], check-malformed [ONLY=ERE],
 #                  check-live-qemu, check-live-libvirt, check-cores, ... (CHECK_SUITES below)
@@ -328,7 +328,8 @@ mutants:
 check-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
 
-# The whole suite on the walk: every plain stream read as --verify reads it (XSAVECTL_VERIFY=1).
+# The whole suite on the walk: every stream read as --verify reads it, a compressed one
+# decompressed whole (not from its tail), every codec checksum checked (XSAVECTL_VERIFY=1).
 check-verify: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@XSAVECTL_VERIFY=1 sh tests/run.sh $(BUILD)
 

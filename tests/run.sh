@@ -71,7 +71,7 @@ suite_run() {
 	cli)
 		env XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" MKSTREAM="$bin/tests/mkstream" \
 			sh "$here/cli/run.sh" ;;
-	cli-verify)	# the same golden cases on the walk (as --verify reads every plain stream)
+	cli-verify)	# the same golden cases on the walk (as --verify reads: compressed ones whole)
 		env XSAVECTL_VERIFY=1 XSAVECTL="$xsavectl" MKXSAVE="$bin/tests/mkxsave" \
 			MKSTREAM="$bin/tests/mkstream" sh "$here/cli/run.sh" ;;
 	inflate)

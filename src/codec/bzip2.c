@@ -135,4 +135,5 @@ const struct codec_def codec_bzip2 = {
 	.rd = &bzip2_rd,
 	.wr = &bzip2_wr,
 #endif
+	.whole = "its blocks start at bit offsets and say nothing of where they fall in the decompressed stream: decompressed whole",
 };

@@ -487,3 +487,56 @@ void codec_wr_free(struct codec_wr *w)
 	free(w->out);
 	free(w);
 }
+
+/* ---- tail reads ----------------------------------------------------------- */
+
+size_t codec_in_read(const struct codec_in *in, void *p, size_t want, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ssize_t k = in->pread(in->fd, (uint8_t *)p + got, want - got, off + got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	return got;
+}
+
+int codec_tail_none(struct codec_tail *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->how, sizeof(t->how), fmt, ap);
+	va_end(ap);
+	free(t->buf);
+	t->buf = NULL;
+	t->len = 0;
+	return 1;
+}
+
+int codec_tail(enum codec c, const struct codec_in *in, uint64_t at, uint64_t end,
+	       uint64_t want, struct codec_tail *t)
+{
+	const struct codec_def *d = codecs[c];
+
+	memset(t, 0, sizeof(*t));
+	if (c == CODEC_NONE || !codec_available(c))
+		return codec_tail_none(t, "%s: not compressed, or not built in", d->name);
+	if (in->forward_only)
+		return codec_tail_none(t, "%s: a pipe, read forward: decompressed whole", d->name);
+	if (!d->tail)
+		return codec_tail_none(t, "%s: %s", d->name, d->whole);
+	return d->tail(in, at, end, want, t);
+}
+
+void codec_tail_free(struct codec_tail *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->len = 0;
+}

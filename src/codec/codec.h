@@ -65,6 +65,32 @@ struct codec_in {
 struct codec_rd;
 
 /*
+ * A tail read: the last bytes of a compressed input, reached without decompressing the
+ * rest where the codec's container allows it (lzop's block headers, xz's index).  Only
+ * the blocks that hold the tail are decompressed, and their own checksums checked; the
+ * rest of the file is not read.
+ */
+struct codec_tail {
+	uint64_t total;		/* decompressed bytes of the whole input */
+	uint64_t base;		/* decompressed offset of buf[0]; base + len == total */
+	uint8_t *buf;
+	size_t len;
+	uint64_t blocks, used;	/* blocks in the file, blocks decompressed */
+	char how[160];		/* what was read ("lzop: 2 of 310 blocks decompressed"), or
+				 * why no tail read was possible */
+};
+
+/*
+ * The last @want (or more, to a block boundary) decompressed bytes of the member at @at,
+ * which must end the input at @end (its size).  0 with *t (free it with codec_tail_free()); 1 when this codec
+ * or this file allows none, t->how saying why: a file whose headers, index or blocks do not
+ * confirm is read whole instead, which reports what is wrong in it.  Never a failure.
+ */
+int codec_tail(enum codec c, const struct codec_in *in, uint64_t at, uint64_t end,
+	       uint64_t want, struct codec_tail *t);
+void codec_tail_free(struct codec_tail *t);
+
+/*
  * A reader's failure in the data reads CODEC_AT_FMT (the offset in the decompressed
  * stream, then in the file) and the words: a caller that keeps the offset as a number
  * takes the first and says the second as CODEC_AT_WHAT does.

@@ -83,7 +83,17 @@ struct codec_def {
 	size_t magic_len;
 	const struct rd_ops *rd;	/* NULL: not built in */
 	const struct wr_ops *wr;
+	/* The tail read (codec_tail), NULL: none; else why the file is decompressed whole. */
+	int (*tail)(const struct codec_in *in, uint64_t at, uint64_t end, uint64_t want,
+		    struct codec_tail *t);
+	const char *whole;
 };
+
+/* Up to @want bytes of the source at @off: the count (fewer at its end, or on an error). */
+size_t codec_in_read(const struct codec_in *in, void *p, size_t want, uint64_t off);
+/* No tail read: t->how says why, t->buf freed; 1. */
+int codec_tail_none(struct codec_tail *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 extern const struct codec_def codec_gzip, codec_bzip2, codec_xz, codec_lzop, codec_zstd;
 /* gzip's decoder: ISA-L's where built in, unless XSAVECTL_ZLIB_INFLATE=1 asks for zlib's. */

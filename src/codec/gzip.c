@@ -345,4 +345,5 @@ const struct codec_def codec_gzip = {
 	.magic_len = sizeof(gzip_magic),
 	.rd = &zlib_rd,
 	.wr = &gzip_wr,
+	.whole = "one deflate stream without an index or block boundaries to start at: decompressed whole",
 };

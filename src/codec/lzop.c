@@ -6,6 +6,7 @@
  * the format.  The writer keeps the input's header, flags and block size when
  * the input is lzop too, else writes as `lzop -c` does (LZO1X-1).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,6 +278,143 @@ static const struct rd_ops lzop_rd = {
 	.end = lzop_rd_end,
 };
 
+/* ---- the tail read: block headers walked by seeking ---------------------- */
+
+/* A block as its header says: where its data is, its sizes and checksums. */
+struct lzop_blk {
+	uint64_t off;
+	uint32_t dlen, clen, dsum, csum;
+};
+
+/* The most a block header takes: its two sizes and two checksums. */
+#define LZOP_BLK_HDR_MAX 16u
+
+/*
+ * Walk the block headers from @pos on, each read where the one before says its block ends,
+ * into *blks (*n of them), up to the end marker, which must end the file.  0, or 1 with
+ * t->how.
+ */
+static int lzop_walk(const struct codec_in *in, uint64_t pos, uint64_t end, uint32_t flags,
+		     struct lzop_blk **blks, size_t *n, struct codec_tail *t)
+{
+	size_t cap = 0;
+	uint8_t h[LZOP_BLK_HDR_MAX];
+
+	*n = 0;
+	for (;;) {
+		size_t got = codec_in_read(in, h, sizeof(h), pos), hl = 8;
+		struct lzop_blk k = { 0 };
+
+		if (got < 4)
+			return codec_tail_none(t, "lzop: the block header at 0x%llx is cut short",
+					       (unsigned long long)pos);
+		k.dlen = codec_be32(h);
+		if (!k.dlen)
+			break;
+		if (got >= 8)
+			k.clen = codec_be32(h + 4);
+		if (flags & (LZOP_F_ADLER32_D | LZOP_F_CRC32_D))
+			k.dsum = codec_be32(h + hl), hl += 4;
+		if (k.clen < k.dlen && (flags & (LZOP_F_ADLER32_C | LZOP_F_CRC32_C)))
+			k.csum = codec_be32(h + hl), hl += 4;
+		if (got < hl || k.dlen > LZOP_MAX_BLOCK || !k.clen || k.clen > k.dlen)
+			return codec_tail_none(t, "lzop: the block header at 0x%llx does not hold "
+					       "(%u bytes compressed to %u)", (unsigned long long)pos,
+					       k.dlen, k.clen);
+		k.off = pos + hl;
+		pos = k.off + k.clen;
+		if (pos > end)
+			return codec_tail_none(t, "lzop: the block at 0x%llx runs past the end of the "
+					       "file", (unsigned long long)k.off);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			*blks = xrealloc(*blks, cap * sizeof(**blks));
+		}
+		(*blks)[(*n)++] = k;
+		t->total += k.dlen;
+	}
+	if (pos + 4 != end)
+		return codec_tail_none(t, "lzop: more follows its end marker (0x%llx): "
+				       "decompressed whole", (unsigned long long)pos);
+	return 0;
+}
+
+/* Block @k into @dst (k->dlen bytes), its checksums checked: 0, or 1 with t->how. */
+static int lzop_tail_block(const struct codec_in *in, const struct lzop_blk *k, uint32_t flags,
+			   uint8_t *dst, uint8_t *cbuf, struct codec_tail *t)
+{
+	bool stored = k->clen == k->dlen;
+	lzo_uint got = k->dlen;
+
+	if (codec_in_read(in, stored ? dst : cbuf, k->clen, k->off) != k->clen)
+		return codec_tail_none(t, "lzop: the block at 0x%llx is cut short",
+				       (unsigned long long)k->off);
+	if (!stored) {
+		if ((flags & (LZOP_F_ADLER32_C | LZOP_F_CRC32_C)) &&
+		    lzop_sum(!(flags & LZOP_F_ADLER32_C), cbuf, k->clen) != k->csum)
+			return codec_tail_none(t, "lzop: the block at 0x%llx has a bad compressed "
+					       "checksum", (unsigned long long)k->off);
+		if (lzo1x_decompress_safe(cbuf, k->clen, dst, &got, NULL) != LZO_E_OK ||
+		    got != k->dlen)
+			return codec_tail_none(t, "lzop: the block at 0x%llx does not decompress",
+					       (unsigned long long)k->off);
+	}
+	if ((flags & (LZOP_F_ADLER32_D | LZOP_F_CRC32_D)) &&
+	    lzop_sum(!(flags & LZOP_F_ADLER32_D), dst, k->dlen) != k->dsum)
+		return codec_tail_none(t, "lzop: the block at 0x%llx has a bad checksum",
+				       (unsigned long long)k->off);
+	return 0;
+}
+
+/* The header read as the decoder reads it, then the blocks that hold the last @want bytes. */
+static int lzop_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint64_t want,
+		     struct codec_tail *t)
+{
+	struct codec_rd *r;
+	struct xs_diag d;
+	struct lzop_blk *blks = NULL;
+	uint8_t *cbuf = NULL;
+	uint32_t flags;
+	uint64_t pos;
+	size_t n = 0, first;
+	int rc;
+
+	if (codec_rd_open(CODEC_LZOP, in, at, &r, &d))
+		return codec_tail_none(t, "lzop: cannot start");
+	rc = lzop_header(r);
+	flags = ((struct lzop_rd *)r->priv)->flags;
+	pos = codec_rd_file_pos(r);
+	codec_rd_close(r);
+	if (rc)
+		return codec_tail_none(t, "lzop: its header does not read");
+	rc = lzop_walk(in, pos, end, flags, &blks, &n, t);
+	if (!rc) {
+		uint64_t have = 0;
+		uint32_t cmax = 1;
+
+		for (first = n; first > 0 && have < want; first--) {
+			have += blks[first - 1].dlen;
+			if (blks[first - 1].clen > cmax)
+				cmax = blks[first - 1].clen;
+		}
+		t->base = t->total - have;
+		t->len = (size_t)have;
+		t->buf = xmalloc(t->len ? t->len : 1);
+		cbuf = xmalloc(cmax);
+		t->blocks = n;
+		t->used = n - first;
+		for (size_t i = first, o = 0; !rc && i < n; o += blks[i].dlen, i++)
+			rc = lzop_tail_block(in, &blks[i], flags, t->buf + o, cbuf, t);
+	}
+	if (!rc)
+		snprintf(t->how, sizeof(t->how), "lzop: %llu of %llu blocks decompressed (from 0x%llx "
+			 "in the file)", (unsigned long long)t->used, (unsigned long long)t->blocks,
+			 (unsigned long long)(t->used ? blks[first].off : pos));
+	free(cbuf);
+	free(blks);
+	return rc;
+}
+
 struct lzop_wr {
 	uint32_t flags, block;
 	uint8_t *blk, *cblk, *wrk;
@@ -417,5 +555,6 @@ const struct codec_def codec_lzop = {
 #ifdef HAVE_LZO
 	.rd = &lzop_rd,
 	.wr = &lzop_wr,
+	.tail = lzop_tail,
 #endif
 };

@@ -2,11 +2,15 @@
 /*
  * xz, through liblzma: one decoder per xz stream (not LZMA_CONCATENATED, so
  * that garbage after one is named as for the other codecs), bounded to
- * XZ_MEMLIMIT; written at preset 0 (the fastest) with a CRC64 check.
+ * XZ_MEMLIMIT; written at preset 0 (the fastest) with a CRC64 check, in blocks (of
+ * liblzma's size for the preset, 1 MiB) with an index, as the threaded encoder writes.
  */
 #ifdef HAVE_LZMA
 #include <lzma.h>
 #endif
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "codec/codec_impl.h"
 #include "util.h"
@@ -109,13 +113,168 @@ static const struct rd_ops xz_rd = {
 	.end = xz_rd_end,
 };
 
+/* ---- the tail read: the index says where each block is ------------------- */
+
+#define XZ_INDEX_MAX (64u << 20)	/* an index larger than this is not read */
+
+/* The stream's index, from its footer at @end, checked against its header at @at: 0, or 1. */
+static int xz_index(const struct codec_in *in, uint64_t at, uint64_t end, lzma_index **idx,
+		    lzma_stream_flags *hf, struct codec_tail *t)
+{
+	uint8_t h[LZMA_STREAM_HEADER_SIZE], f[LZMA_STREAM_HEADER_SIZE], *ib;
+	lzma_stream_flags ff;
+	uint64_t memlimit = XZ_MEMLIMIT;
+	size_t pos = 0;
+	lzma_ret ret;
+
+	if (end - at < 2 * LZMA_STREAM_HEADER_SIZE ||
+	    codec_in_read(in, h, sizeof(h), at) != sizeof(h) ||
+	    codec_in_read(in, f, sizeof(f), end - sizeof(f)) != sizeof(f) ||
+	    lzma_stream_header_decode(hf, h) != LZMA_OK)
+		return codec_tail_none(t, "xz: no stream header and footer to read");
+	if (lzma_stream_footer_decode(&ff, f) != LZMA_OK)
+		return codec_tail_none(t, "xz: the file does not end in a stream footer (padding "
+				       "or another stream after it): decompressed whole");
+	if (lzma_stream_flags_compare(hf, &ff) != LZMA_OK)
+		return codec_tail_none(t, "xz: the stream footer's flags differ from its header's");
+	if (ff.backward_size > XZ_INDEX_MAX ||
+	    ff.backward_size > end - at - 2 * LZMA_STREAM_HEADER_SIZE)
+		return codec_tail_none(t, "xz: the footer's index size (%llu bytes) does not fit",
+				       (unsigned long long)ff.backward_size);
+	ib = xmalloc((size_t)ff.backward_size);
+	*idx = NULL;
+	if (codec_in_read(in, ib, (size_t)ff.backward_size,
+			  end - sizeof(f) - ff.backward_size) != ff.backward_size)
+		ret = LZMA_BUF_ERROR;
+	else
+		ret = lzma_index_buffer_decode(idx, &memlimit, NULL, ib, &pos,
+					       (size_t)ff.backward_size);
+	free(ib);
+	if (ret != LZMA_OK || pos != ff.backward_size) {
+		if (ret == LZMA_OK)
+			lzma_index_end(*idx, NULL);
+		return codec_tail_none(t, "xz: the index does not decode (%s)",
+				       TEXT_OF(lzma_texts, ret, "its size is not the footer's"));
+	}
+	if (lzma_index_stream_flags(*idx, &ff) != LZMA_OK ||
+	    lzma_index_file_size(*idx) != end - at) {
+		lzma_index_end(*idx, NULL);
+		return codec_tail_none(t, "xz: the index's blocks do not fill the file to its footer");
+	}
+	return 0;
+}
+
+/*
+ * The block @it points at, decompressed; the bytes from decompressed offset t->base on
+ * copied into t->buf.  Its header, sizes and check are verified by liblzma.  0, or 1.
+ */
+static int xz_tail_block(const struct codec_in *in, uint64_t at, const lzma_index_iter *it,
+			 lzma_check check, uint8_t *cin, uint8_t *cout, struct codec_tail *t)
+{
+	lzma_filter filters[LZMA_FILTERS_MAX + 1];
+	lzma_block b = { .version = 1, .check = check, .filters = filters };
+	lzma_stream x = LZMA_STREAM_INIT;
+	uint64_t off = at + it->block.compressed_file_offset, left = it->block.total_size;
+	uint64_t made = it->block.uncompressed_file_offset;
+	uint8_t hdr[LZMA_BLOCK_HEADER_SIZE_MAX];
+	lzma_ret ret = LZMA_OK;
+
+	if (codec_in_read(in, hdr, 1, off) != 1 || !hdr[0])
+		return codec_tail_none(t, "xz: no block header at 0x%llx", (unsigned long long)off);
+	b.header_size = lzma_block_header_size_decode(hdr[0]);
+	if (b.header_size > left ||
+	    codec_in_read(in, hdr + 1, b.header_size - 1, off + 1) != b.header_size - 1 ||
+	    lzma_block_header_decode(&b, NULL, hdr) != LZMA_OK)
+		return codec_tail_none(t, "xz: the block header at 0x%llx does not decode",
+				       (unsigned long long)off);
+	if (lzma_block_compressed_size(&b, it->block.unpadded_size) != LZMA_OK ||
+	    lzma_raw_decoder_memusage(filters) > XZ_MEMLIMIT ||
+	    lzma_block_decoder(&x, &b) != LZMA_OK)
+		ret = LZMA_DATA_ERROR;
+	for (size_t i = 0; filters[i].id != LZMA_VLI_UNKNOWN; i++)
+		free(filters[i].options);
+	off += b.header_size;
+	left -= b.header_size;
+	while (ret == LZMA_OK) {
+		size_t k = left < CODEC_IN_CHUNK ? (size_t)left : CODEC_IN_CHUNK;
+
+		if (!x.avail_in && k) {
+			if (codec_in_read(in, cin, k, off) != k)
+				break;
+			x.next_in = cin;
+			x.avail_in = k;
+			off += k;
+			left -= k;
+		}
+		x.next_out = cout;
+		x.avail_out = CODEC_OUT_CHUNK;
+		ret = lzma_code(&x, left || x.avail_in ? LZMA_RUN : LZMA_FINISH);
+		for (size_t i = 0, n = CODEC_OUT_CHUNK - x.avail_out; i < n; i++, made++)
+			if (made >= t->base && made < t->total)
+				t->buf[made - t->base] = cout[i];
+	}
+	lzma_end(&x);
+	if (ret != LZMA_STREAM_END ||
+	    made != it->block.uncompressed_file_offset + it->block.uncompressed_size)
+		return codec_tail_none(t, "xz: the block at 0x%llx does not decompress (%s)",
+				       (unsigned long long)(at + it->block.compressed_file_offset),
+				       TEXT_OF(lzma_texts, ret, "its size is not the index's"));
+	return 0;
+}
+
+/* The blocks that hold the last @want bytes, found in the index. */
+static int xz_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint64_t want,
+		   struct codec_tail *t)
+{
+	lzma_stream_flags hf;
+	lzma_index *idx;
+	lzma_index_iter it;
+	uint8_t *cin, *cout;
+	uint64_t from;
+	int rc = xz_index(in, at, end, &idx, &hf, t);
+
+	if (rc)
+		return rc;
+	t->blocks = lzma_index_block_count(idx);
+	t->total = lzma_index_uncompressed_size(idx);
+	if (t->blocks < 2) {
+		lzma_index_end(idx, NULL);
+		return codec_tail_none(t, "xz: a single block (written by a single-threaded "
+				       "encoder): decompressed whole");
+	}
+	t->base = t->total > want ? t->total - want : 0;
+	t->len = (size_t)(t->total - t->base);
+	t->buf = xmalloc(t->len ? t->len : 1);
+	cin = xmalloc(CODEC_IN_CHUNK);
+	cout = xmalloc(CODEC_OUT_CHUNK);
+	lzma_index_iter_init(&it, idx);
+	if (lzma_index_iter_locate(&it, t->base))
+		rc = codec_tail_none(t, "xz: the index has no block at 0x%llx",
+				     (unsigned long long)t->base);
+	from = at + it.block.compressed_file_offset;
+	for (bool more = !rc; more && !rc; more = !lzma_index_iter_next(&it, LZMA_INDEX_ITER_BLOCK)) {
+		rc = xz_tail_block(in, at, &it, hf.check, cin, cout, t);
+		t->used++;
+	}
+	if (!rc)
+		snprintf(t->how, sizeof(t->how), "xz: %llu of %llu blocks decompressed (from 0x%llx "
+			 "in the file)", (unsigned long long)t->used, (unsigned long long)t->blocks,
+			 (unsigned long long)from);
+	free(cin);
+	free(cout);
+	lzma_index_end(idx, NULL);
+	return rc;
+}
+
 static int xz_wr_init(struct codec_wr *w, const struct codec_rd *like)
 {
 	struct xz *z = xz_new();
 
 	(void)like;
 	w->priv = z;
-	z->live = lzma_easy_encoder(&z->x, XZ_PRESET, LZMA_CHECK_CRC64) == LZMA_OK;
+	/* In blocks with an index (the threaded encoder, on one thread): the tail read's. */
+	z->live = lzma_stream_encoder_mt(&z->x, &(lzma_mt){ .threads = 1, .preset = XZ_PRESET,
+							  .check = LZMA_CHECK_CRC64 }) == LZMA_OK;
 	return z->live ? 0 : codec_wr_fail(w, "cannot start");
 }
 
@@ -159,5 +318,7 @@ const struct codec_def codec_xz = {
 #ifdef HAVE_LZMA
 	.rd = &xz_rd,
 	.wr = &xz_wr,
+	.tail = xz_tail,
 #endif
+	.whole = "not built in",
 };

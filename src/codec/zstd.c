@@ -122,4 +122,5 @@ const struct codec_def codec_zstd = {
 	.rd = &zstd_rd,
 	.wr = &zstd_wr,
 #endif
+	.whole = "one frame whose blocks refer back to earlier ones: decompressed whole",
 };

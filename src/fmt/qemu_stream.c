@@ -23,6 +23,8 @@
 #define GZBUF (1u << 20)		/* decompressed window: above XS_QGET_MAX, small for the RSS */
 #define TAIL_MAX (16u << 20)		/* how far from the end a vmdesc is looked for */
 #define COPY_CHUNK (1u << 20)
+#define TAIL_FIRST (1u << 20)		/* a compressed stream's tail decompressed first */
+#define HEAD_STEP (64u << 10)		/* and its head, as far as the walk asks */
 
 /* ---- sources ------------------------------------------------------------- */
 
@@ -211,6 +213,115 @@ static char *tail_vmdesc(struct stream *s, size_t *len, uint64_t *at)
 	return json;
 }
 
+/*
+ * A compressed stream read at its two ends: its head (the header, the configuration and
+ * the RAM block list) decompressed forward by @z into head[], at most GZBUF bytes and
+ * kept for a second try, and its tail as codec_tail() gave it.  Any other byte asked for
+ * is outside: the tail read gives way to the full one.
+ */
+struct tsrc {
+	struct stream *s;	/* its decoder s->rd, the sniff's, is taken when the head is read */
+	struct codec_rd *z;	/* NULL until then */
+	uint8_t *head;
+	size_t hlen;
+	bool hend;		/* the decoder gave all it would (the end, or a failure) */
+	const struct codec_tail *t;
+	bool outside;
+};
+
+static const uint8_t *tsrc_get(void *ctx, uint64_t off, size_t n, size_t *have)
+{
+	struct tsrc *ts = ctx;
+	const struct codec_tail *t = ts->t;
+
+	if (off >= t->base && off <= t->total) {
+		if (t->total - off >= n)
+			return t->buf + (off - t->base);
+		*have = (size_t)(t->total - off);
+		return NULL;
+	}
+	if (off < t->base && n <= t->base - off && n <= GZBUF && off <= GZBUF - n) {
+		if (!ts->z && !ts->hend) {
+			ts->z = ts->s->rd;
+			ts->s->rd = NULL;
+			ts->hend = !ts->z && io_codec_open(ts->s->codec, ts->s->fd, ts->s->start,
+							   ts->s->path, &ts->z, NULL);
+		}
+		while (ts->hlen < off + n && !ts->hend) {
+			/* What is asked for, in steps of HEAD_STEP: a fault further on is the
+			 * full decode's to find. */
+			size_t k = off + n - ts->hlen < HEAD_STEP ? HEAD_STEP : off + n - ts->hlen;
+			struct xs_diag d;
+			ssize_t r = codec_read(ts->z, ts->head + ts->hlen,
+					       k < GZBUF - ts->hlen ? k : GZBUF - ts->hlen, &d);
+
+			ts->hend = r <= 0;
+			ts->hlen += r > 0 ? (size_t)r : 0;
+		}
+		if (ts->hlen >= off + n)
+			return ts->head + off;
+	}
+	ts->outside = true;
+	*have = SIZE_MAX;
+	return NULL;
+}
+
+/*
+ * The device sections of a compressed stream from its tail (codec_tail), its head read by
+ * s->rd (or a decoder of its own), which is then used up: 0 read (s->qs, and s->why says
+ * how), 1 not (s->why says why: the caller decompresses it whole, which reports any fault).
+ */
+static int parse_tail(struct stream *s)
+{
+	const struct codec_in in = { .fd = s->fd, .pread = io_pread };
+	struct tsrc ts = { .s = s };
+	struct codec_tail t;
+	int rc = 1;
+
+	if (s->verify) {
+		snprintf(s->why, sizeof(s->why), "--verify: decompressed whole, every %s checksum "
+			 "checked", codec_name(s->codec));
+		return 1;
+	}
+	for (uint64_t want = TAIL_FIRST;; want *= 16) {
+		struct xs_qsrc src = { .get = tsrc_get, .ctx = &ts };
+		size_t off, jl;
+		char why[200];
+		bool found, longer;
+
+		if (codec_tail(s->codec, &in, s->start, (uint64_t)s->st.st_size, want, &t)) {
+			snprintf(s->why, sizeof(s->why), "%s", t.how);
+			break;
+		}
+		ts.t = &t;
+		ts.outside = false;
+		src.end = t.total;
+		if (!ts.head)
+			ts.head = xmalloc(GZBUF);
+		found = xs_qstream_find_vmdesc(t.buf, t.len, &off, &jl);
+		rc = found ? xs_qstream_parse_devices(&s->qs, &src, (const char *)t.buf + off, jl,
+						      t.base + off - 5, why, sizeof(why)) : 1;
+		if (rc == 0)
+			snprintf(s->why, sizeof(s->why), "%s; the vmdesc locates the device "
+				 "sections, boundary confirmed; the blocks before them not read, "
+				 "nor checked (--verify decompresses all)", t.how);
+		else if (!found)
+			snprintf(s->why, sizeof(s->why), "%s; no vmdesc in the last 0x%llx bytes: "
+				 "decompressed whole", t.how, (unsigned long long)t.len);
+		else
+			snprintf(s->why, sizeof(s->why), "%s; the tail does not confirm (%.100s): "
+				 "decompressed whole", t.how, rc == 1 ? why : "it reaches bytes "
+				 "not decompressed");
+		longer = rc && (ts.outside || !found) && t.base && want < TAIL_MAX;
+		codec_tail_free(&t);
+		if (!longer)
+			break;
+	}
+	free(ts.head);
+	codec_rd_close(ts.z);
+	return rc ? 1 : 0;
+}
+
 static stream_walk_fn *walk_once;
 
 void stream_set_walk(stream_walk_fn *walk)
@@ -236,6 +347,9 @@ static int parse_stream(struct stream *s)
 		walk_once = NULL;
 		return walk(s);
 	}
+	/* Compressed: its tail, where the codec allows it; else decompressed whole. */
+	if (s->codec != CODEC_NONE && !io_is_pipe(s->fd) && parse_tail(s) == 0)
+		return 0;
 	if (s->codec != CODEC_NONE || io_is_pipe(s->fd)) {
 		/* A decompressor (the one the sniff started, continued), or (standard input as a
 		 * pipe) the bytes as they come. */
@@ -260,8 +374,11 @@ static int parse_stream(struct stream *s)
 	rc = 1;
 	progress_start(s->path, "read", io_is_pipe(s->fd) ? 0 : (uint64_t)s->st.st_size,
 		       s->progress);
-	if (s->codec != CODEC_NONE)
-		snprintf(s->why, sizeof(s->why), "compressed: read forward to the end");
+	if (s->codec != CODEC_NONE && io_is_pipe(s->fd))
+		snprintf(s->why, sizeof(s->why), "%s, from a pipe: decompressed whole",
+			 codec_name(s->codec));
+	else if (s->codec != CODEC_NONE)
+		;	/* parse_tail said why */
 	else if (io_is_pipe(s->fd))
 		snprintf(s->why, sizeof(s->why), "a pipe: read forward to the end");
 	else if (!vmdesc)
@@ -461,9 +578,9 @@ void stream_show(struct out *o, const struct stream *s)
 	if (!xs_qstream_fact(q, XS_QF_VMDESC))
 		out_note(o, "(none: sections sized by the built-in cpu layout and their footers)");
 	out_bool(o, "section_footers", xs_qstream_fact(q, XS_QF_FOOTERS));
-	out_str(o, "read", s->walked ? "walk" : "device-sections");
-	out_str(o, "read_reason", s->walked ? s->why : "the vmdesc locates them; boundary "
-		"confirmed (--verify walks every RAM record)");
+	out_str(o, "read", s->walked ? "walk" : s->codec != CODEC_NONE ? "tail" : "device-sections");
+	out_str(o, "read_reason", s->walked || s->codec != CODEC_NONE ? s->why : "the vmdesc "
+		"locates them; boundary confirmed (--verify walks every RAM record)");
 	out_obj(o, "ram");
 	out_u64(o, "blocks", xs_qstream_fact(q, XS_QF_RAM_BLOCKS));
 	out_u64(o, "bytes", xs_qstream_fact(q, XS_QF_RAM_BYTES));

@@ -43,8 +43,12 @@ struct io_src {
 	size_t nmagic;
 };
 
-/* The compressions a whole input may be in (a mask of CODEC_MASK()). */
-#define IO_CODECS CODEC_MASK(CODEC_GZIP)
+/*
+ * The compressions a whole input may be in (a mask of CODEC_MASK()): every codec, as
+ * `migrate "exec:PROG -c > F"` writes a stream with any of them.
+ */
+#define IO_CODECS (CODEC_MASK(CODEC_GZIP) | CODEC_MASK(CODEC_BZIP2) | CODEC_MASK(CODEC_XZ) | \
+		   CODEC_MASK(CODEC_LZOP) | CODEC_MASK(CODEC_ZSTD))
 
 /*
  * Open @path (regular files only; "-" standard input: a file redirected in reads as that

@@ -11,6 +11,7 @@
 # usage: XSAVECTL=... GUEST=... MAXRSS=... MKSTREAM=... sh tests/bench/bench.sh
 set -eu
 : "${XSAVECTL:?}" "${GUEST:?}" "${MAXRSS:?}" "${MKSTREAM:?}"
+here=$(cd "$(dirname "$0")" && pwd)
 mib=${BENCH_MIB:-2048}
 dir=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$dir" && cd "$dir"
@@ -172,3 +173,5 @@ printf '%-52s %7.2fx  (within 1.10x)\n' "cat big.bin | filter -o - - / cat big.b
 	"$(ratio "$pf_t" "$pcat_t")"
 printf '%-52s %7d KiB  (at most 16384, the stream %d MiB)\n' "peak RSS of cat big.bin | filter -o - -" \
 	"$pf_rss" "$((size >> 20))"
+# Compressed saves, each codec against its own decompressor (tests/bench/codecs.sh).
+BENCH_DIR=$dir sh "$here/codecs.sh"

@@ -5,7 +5,9 @@
  * -DFUZZ_CODEC=CODEC_...): decompress to the end (members, padding, garbage,
  * checksums, lzop's container); when that succeeds, compress the result with
  * the same codec (keeping lzop's header) and decompress it again, which must
- * give the same bytes.
+ * give the same bytes.  The tail read (codec_tail: lzop's block headers, xz's index) is
+ * run on both files at two lengths: where it answers and the full decode succeeded, its
+ * bytes must be the full decode's last ones.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,31 @@ static int unpack(int fd, struct codec_rd **rd, uint8_t **out, size_t *len)
 	}
 }
 
+/* codec_tail on @fd (@size bytes) must agree with its full decode @a (@alen bytes). */
+static void tail_agrees(int fd, uint64_t size, const uint8_t *a, size_t alen)
+{
+	const struct codec_in in = { .fd = fd, .pread = fuzz_pread };
+	static const uint64_t wants[] = { 1, 1u << 20 };
+
+	for (size_t i = 0; i < sizeof(wants) / sizeof(wants[0]); i++) {
+		struct codec_tail t;
+
+		if (codec_tail(FUZZ_CODEC, &in, 0, size, wants[i], &t))
+			continue;
+		if (t.total != alen || t.base + t.len != t.total || (t.len < wants[i] && t.base) ||
+		    memcmp(a + t.base, t.buf, t.len))
+			abort();	/* the tail read differs from the full decode */
+		codec_tail_free(&t);
+	}
+}
+
+static uint64_t fd_size(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	return end > 0 ? (uint64_t)end : 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[64];
@@ -81,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		return 0;
 	if (unpack(fd, &rd, &a, &alen) == 0) {
+		tail_agrees(fd, size, a, alen);
 		fd2 = memfd_create("again", MFD_CLOEXEC);
 		if (fd2 >= 0 && !codec_wr_open(FUZZ_CODEC, &sink, rd, &w, NULL)) {
 			if (codec_write(w, a, alen, NULL))
@@ -89,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (unpack(fd2, &rd2, &b, &blen) != 0 || blen != alen ||
 				    memcmp(a, b, alen))
 					abort();	/* what was written does not read back */
+				tail_agrees(fd2, fd_size(fd2), b, blen);
 			}
 		}
 		if (fd2 >= 0)

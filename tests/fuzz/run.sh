@@ -62,6 +62,16 @@ for c in gzip bzip2 xz lzop zstd; do
 	  tail -c +33 "$gen/stream/lv-raw.bin" | head -c $((lvstart - 32))
 	  tail -c +$((lvstart + 1)) "$gen/stream/lv-raw.bin" | $c -c; } >"$gen/stream/lv-$c.bin"
 done
+# Tail reads (codec_tail): files of several blocks, so that the tail is some of them: lzop's
+# 256 KiB blocks of zeros, xz in 4 KiB blocks with an index; bare streams for fuzz_stream.
+if command -v lzop >/dev/null 2>&1; then
+	head -c 600000 /dev/zero | lzop -c >"$gen/lzop/zeros-3blocks.lzo"
+	lzop -c <"$gen/qstream/s0.bin" >"$gen/stream/s0.lzo"
+fi
+if command -v xz >/dev/null 2>&1; then
+	xz -T2 --block-size=4096 -c <"$gen/qstream/s0.bin" >"$gen/xz/s0-blocks.xz"
+	cp "$gen/xz/s0-blocks.xz" "$gen/stream/s0-blocks.xz"
+fi
 cp "$data"/cpuid-*.txt "$data"/host-*.txt "$gen/cpuid/"
 cp "$data"/probe/*.rec "$gen/kprobe/"
 # precheck's XML: a real virsh dumpxml, the guests of the Ansible test, a CPU map's files.

@@ -314,6 +314,105 @@ case_ "core program headers outside the file" 65 "'ph.elf'.*program header table
 	"$XSAVECTL" inspect ph.elf
 cp core.elf ns.elf && patch ns.elf 56 ffff
 case_ "core claiming 65535 program headers" 65 "'ns.elf'" "$XSAVECTL" inspect ns.elf
+# --- tail reads (lzop, xz in blocks): every header, index or trailer that lies ---------
+# The tail read never answers from such a file: it gives way to the full decode, which
+# names the fault (one line, its decompressed offset, exit 65).  An 8 MiB stream, so that
+# the tail is a few of its blocks.  The checks of the tail read itself run without
+# XSAVECTL_VERIFY (make check-verify), which would decompress whole.
+"$MKSTREAM" --vcpus 2 --ram-mib 8 --pages 2048 t8.bin
+be32() { od -An -tu1 -j "$2" -N 4 "$1" | awk '{ print (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'; }
+le32() { od -An -tu1 -j "$2" -N 4 "$1" | awk '{ print (($4 * 256 + $3) * 256 + $2) * 256 + $1 }'; }
+crc32() { gzip -c | tail -c 8 | head -c 4 | od -An -tx1 | tr -d ' \n'; }	# little-endian
+if command -v lzop >/dev/null 2>&1; then
+	lzop -c <t8.bin >t8.lzo
+	# lzop -c from a pipe: a 38-byte header, then blocks of dlen, clen, adler32 of the data.
+	off=38 first=38 last=0
+	while [ "$(be32 t8.lzo $off)" != 0 ]; do
+		last=$off
+		off=$((off + 12 + $(be32 t8.lzo $((off + 4)))))
+	done
+	L="lzop stream whose tail read"
+	LZ="offset 0x800000 in the decompressed stream \(0x[0-9a-f]+ in the file\): lzop data"
+	expect_out "$L is whole: read from its tail" 0 "^read: *tail" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect t8.lzo
+	cp t8.lzo a.lzo && patch a.lzo $last 00040001
+	case_ "$L finds a last block header whose size lies" 65 \
+		"^xsavectl: inspect: 'a.lzo': $LZ is corrupt: LZO1X decompression failed \(error 0, [0-9]+ of 262145 bytes\)\$" \
+		"$XSAVECTL" inspect a.lzo
+	cp t8.lzo b.lzo && patch b.lzo $((last + 4)) 7fffffff
+	case_ "$L finds a compressed size past the end" 65 \
+		"^xsavectl: inspect: 'b.lzo': $LZ has an lzop block of [0-9]+ bytes compressed to 2147483647\$" \
+		"$XSAVECTL" inspect b.lzo
+	cp t8.lzo c.lzo && patch c.lzo $((last + 4)) 00000010
+	case_ "$L finds a compressed size short of its block" 65 \
+		"^xsavectl: inspect: 'c.lzo': $LZ is corrupt: LZO1X decompression failed \(error -4, 0 of [0-9]+ bytes\)\$" \
+		"$XSAVECTL" inspect c.lzo
+	cp t8.lzo d.lzo && patch d.lzo $((last + 8)) 01020304
+	case_ "$L finds a block checksum that lies" 65 \
+		"^xsavectl: inspect: 'd.lzo': $LZ is corrupt: a block's checksum is 0x01020304, computed 0x[0-9a-f]{8}\$" \
+		"$XSAVECTL" inspect d.lzo
+	cp t8.lzo g.lzo && patch g.lzo $last 05000000
+	case_ "$L finds a block over lzop's 64 MiB" 65 \
+		"^xsavectl: inspect: 'g.lzo': $LZ has an lzop block of 83886080 bytes \(the limit is 67108864\)\$" \
+		"$XSAVECTL" inspect g.lzo
+	cp t8.lzo i.lzo && patch i.lzo $((first + 4)) 00000100
+	case_ "$L finds the first block's compressed size short (the walk loses its way)" 65 \
+		"^xsavectl: inspect: 'i.lzo': offset 0x0 in the decompressed stream \(0x[0-9a-f]+ in the file\): lzop data is corrupt: LZO1X decompression failed" \
+		"$XSAVECTL" inspect i.lzo
+	head -c $off t8.lzo >e.lzo
+	case_ "$L finds no end marker" 65 \
+		"^xsavectl: inspect: 'e.lzo': offset 0x8077ec in the decompressed stream \(0x[0-9a-f]+ in the file\): lzop data ends early, in a block header: the file is truncated\$" \
+		"$XSAVECTL" inspect e.lzo
+	cp t8.lzo f.lzo && printf garbage >>f.lzo
+	case_ "$L finds garbage after the end marker" 65 \
+		"^xsavectl: inspect: 'f.lzo': offset 0x8077ec in the decompressed stream \(0x[0-9a-f]+ in the file\): lzop data ends, and data after the end of the lzop stream follows \(byte 0x67\)\$" \
+		"$XSAVECTL" inspect f.lzo
+	cp t8.lzo h.lzo && head -c 4096 /dev/zero >>h.lzo
+	expect_out "$L finds zero padding after the end marker: decompressed whole, read" 0 \
+		"^read_reason: *lzop: more follows its end marker \(0x[0-9a-f]+\): decompressed whole" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect h.lzo
+else
+	skip "lzop is not installed: no malformed lzop tail reads"
+fi
+if command -v xz >/dev/null 2>&1; then
+	xz -T2 --block-size=1MiB -c <t8.bin >t8.xz
+	size=$(stat -c %s t8.xz)
+	bsz=$((($(le32 t8.xz $((size - 8))) + 1) * 4))	# the footer's backward size: the index's
+	idx=$((size - 12 - bsz))
+	X="xz stream (blocks and an index) whose tail read"
+	XZ="offset 0x8077ec in the decompressed stream \(0x[0-9a-f]+ in the file\): xz data is corrupt: compressed data is corrupt \(LZMA_DATA_ERROR\)"
+	expect_out "$X is whole: read from its tail" 0 "^read: *tail" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect t8.xz
+	cp t8.xz a.xz && patch a.xz $((size - 2)) 5a5a
+	case_ "$X finds no footer magic" 65 "^xsavectl: inspect: 'a.xz': $XZ\$" "$XSAVECTL" inspect a.xz
+	cp t8.xz b.xz && patch b.xz $((size - 8)) 01000000 &&
+		patch b.xz $((size - 12)) "$(tail -c 8 b.xz | head -c 6 | crc32)"
+	case_ "$X finds a footer whose index size lies (its CRC32 redone)" 65 \
+		"^xsavectl: inspect: 'b.xz': $XZ\$" "$XSAVECTL" inspect b.xz
+	cp t8.xz c.xz && patch c.xz $((idx + bsz - 8)) ed &&
+		patch c.xz $((idx + bsz - 4)) "$(head -c $((idx + bsz - 4)) c.xz | tail -c $((bsz - 4)) | crc32)"
+	case_ "$X finds an index whose last block size lies (its CRC32 redone)" 65 \
+		"^xsavectl: inspect: 'c.xz': $XZ\$" "$XSAVECTL" inspect c.xz
+	cp t8.xz e.xz && patch e.xz $((idx + 1)) 0a &&
+		patch e.xz $((idx + bsz - 4)) "$(head -c $((idx + bsz - 4)) e.xz | tail -c $((bsz - 4)) | crc32)"
+	case_ "$X finds an index with one block more than the file (its CRC32 redone)" 65 \
+		"^xsavectl: inspect: 'e.xz': $XZ\$" "$XSAVECTL" inspect e.xz
+	cp t8.xz d.xz && patch d.xz $((idx - 8)) ffffffff
+	case_ "$X finds the last block's CRC64 wrong" 65 "^xsavectl: inspect: 'd.xz': $XZ\$" \
+		"$XSAVECTL" inspect d.xz
+	cp t8.xz f.xz && head -c 4 /dev/zero >>f.xz
+	expect_out "$X finds stream padding after the footer: decompressed whole, read" 0 \
+		"^read_reason: *xz: the file does not end in a stream footer" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect f.xz
+	cp t8.xz g.xz && patch g.xz $((idx - 4000)) ffffffff
+	expect_out "$X does not reach a bad block before the tail: read, not checked" 0 \
+		"^read: *tail" env -u XSAVECTL_VERIFY "$XSAVECTL" inspect g.xz
+	case_ "$X: --verify decompresses every block and finds the bad one" 65 \
+		"^xsavectl: inspect: 'g.xz': offset 0x[0-9a-f]+ in the decompressed stream \(0x[0-9a-f]+ in the file\): xz data is corrupt" \
+		"$XSAVECTL" inspect --verify g.xz
+else
+	skip "xz is not installed: no malformed xz tail reads"
+fi
 # --- not XSAVE state: each recognition rule broken on the real KVM dump --------------
 NX="not recognised as XSAVE state"
 sweep "KVM dump cut between its area (832) and 4096" 65 "'cut.bin': offset 0x[0-9a-f]+: $NX: [0-9]+ bytes is no size .*11008, 12288\)" \
