@@ -28,6 +28,9 @@
 #define READ_CHUNK (128u << 10)
 #define HEAD_MAX (1u << 20)	/* a container header read again from a pipe (io_pread) */
 #define SECTION_FULL 0x04	/* QEMU_VM_SECTION_FULL: a device section in one piece */
+#define VMDESC_BYTE 0x06	/* QEMU_VM_VMDESCRIPTION, after the EOF byte */
+#define VMDESC_HDR 6		/* the EOF byte, 0x06, the JSON's be32 length */
+#define TAIL_QUIET_MS 200	/* live, no vmdesc: how long a quiet source after an EOF byte is waited for */
 #define COMP_CHUNK (1u << 20)	/* qemu_stream.c's COPY_CHUNK: what filter -o compresses at once */
 
 struct spipe {
@@ -294,6 +297,35 @@ static int flush_ahead(struct spipe *sp)
 	return from > sp->sent ? put_some(sp, from) : 0;
 }
 
+/*
+ * Live, nothing to read: has the source sent its whole stream, and is it
+ * waiting for the destination (the return path's answer) rather than
+ * writing more?  The walker takes a short answer to a window it asks for as
+ * the stream's end, so this is asked before it is given one: yes when what is
+ * held ends in a whole vmdesc (0x00 EOF, 0x06, its be32 length, the JSON
+ * ending where the bytes read end), or in an EOF byte (no vmdesc: postcopy,
+ * suppress-vmdesc) after the source has been quiet for TAIL_QUIET_MS.
+ */
+static bool source_done(struct spipe *sp)
+{
+	const uint8_t *b = sp->buf;
+	size_t len = sp->len;
+	struct pollfd p = { .fd = sp->fd, .events = POLLIN };
+
+	if (!len)
+		return false;
+	if (b[len - 1] == '}')
+		for (size_t i = len - 1; i-- > VMDESC_HDR - 1;) {
+			size_t at = i - (VMDESC_HDR - 1);
+
+			if (b[at] == 0 && b[at + 1] == VMDESC_BYTE && b[at + VMDESC_HDR] == '{' &&
+			    ((uint64_t)b[at + 2] << 24 | (uint64_t)b[at + 3] << 16 |
+			     (uint64_t)b[at + 4] << 8 | b[at + 5]) == len - at - VMDESC_HDR)
+				return true;
+		}
+	return b[len - 1] == 0 && poll(&p, 1, TAIL_QUIET_MS) == 0;
+}
+
 static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
 {
 	struct spipe *sp = ctx;
@@ -313,9 +345,13 @@ static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
 				return NULL;
 			}
 		}
-		if (sp->live && !readable(sp->fd) && flush_ahead(sp)) {
-			*have = SIZE_MAX;
-			return NULL;
+		if (sp->live && !readable(sp->fd)) {
+			if (flush_ahead(sp)) {
+				*have = SIZE_MAX;
+				return NULL;
+			}
+			if (source_done(sp))
+				break;	/* what is held is all there is: the walk takes it as the end */
 		}
 		r = read_more(sp, sp->cap - sp->len < READ_CHUNK ? sp->cap - sp->len : READ_CHUNK);
 		if (r < 0) {
