@@ -69,6 +69,10 @@ struct conn {
 	bool main;			/* a QEVM stream: a migration of its own */
 	unsigned mig;			/* the main channel's migration number */
 	uint64_t fwd, back;		/* bytes each way */
+	bool multifd;			/* it starts with MULTIFD_MAGIC */
+	unsigned nmultifd, nother;	/* main: the other channels of its migration that ended */
+	uint64_t other;			/* ... and their bytes */
+	bool counted;			/* main: its summary is made (count_open()) */
 	struct conn *next;
 };
 
@@ -260,20 +264,36 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Other channels of @main's migration still open, and their bytes so far. */
-static unsigned siblings(struct conn *main, uint64_t *bytes)
+/* The main channel an other channel belongs to: the last one accepted before it (locked). */
+static struct conn *owner(struct conn *c)
 {
-	unsigned n = 0;
+	struct conn *best = NULL;
 
-	*bytes = 0;
+	for (struct conn *m = c->r->conns; m; m = m->next)
+		if (m->main && m->seq < c->seq && (!best || m->seq > best->seq))
+			best = m;
+	return best;
+}
+
+/* Count other channel @c (ended, or still open) in its migration's main channel. */
+static void count_other(struct conn *main, const struct conn *c)
+{
+	if (c->multifd)
+		main->nmultifd++;
+	else
+		main->nother++;
+	main->other += c->fwd;
+}
+
+/* @main's other channels still open, counted as if they had ended. */
+static void count_open(struct conn *main)
+{
 	pthread_mutex_lock(&main->r->lock);
 	for (struct conn *c = main->r->conns; c; c = c->next)
-		if (!c->main && c->seq > main->seq) {
-			n++;
-			*bytes += c->fwd;
-		}
+		if (!c->main && c->seq > main->seq && owner(c) == main)
+			count_other(main, c);
+	main->counted = true;
 	pthread_mutex_unlock(&main->r->lock);
-	return n;
 }
 
 /* The main channel: filtered on, the return path copied back.  Its exit status. */
@@ -285,9 +305,7 @@ static int serve_main(struct conn *c)
 	struct stream_pipe_result res = { 0 };
 	struct fail why = { 0 };
 	struct timespec t0;
-	uint64_t other;
 	pthread_t back;
-	unsigned nsib;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -302,7 +320,7 @@ static int serve_main(struct conn *c)
 	}
 	rc = stream_pipe_fds(&r->common.fo, &f, judge, &m, &res, &why);
 	c->fwd = res.sent;
-	nsib = siblings(c, &other);
+	count_open(c);
 	if (rc) {
 		close_migration(c);
 		if (!m.why[0] && why.code && why.has_off)
@@ -316,9 +334,10 @@ static int serve_main(struct conn *c)
 	pthread_join(back, NULL);
 	if (!rc)
 		say(r, false, "migration %u from %s: passed on to %s: %u vCPU%s, %u changed; %llu "
-		    "bytes (%llu back), %u other channel%s; %.2f s", c->mig, c->peer, r->to.spec,
-		    m.ncpu, m.ncpu == 1 ? "" : "s", m.changed, (unsigned long long)c->fwd,
-		    (unsigned long long)c->back, nsib, nsib == 1 ? "" : "s", since(&t0));
+		    "bytes (%llu back); %u multifd and %u other channel%s (%llu bytes); %.2f s",
+		    c->mig, c->peer, r->to.spec, m.ncpu, m.ncpu == 1 ? "" : "s", m.changed,
+		    (unsigned long long)c->fwd, (unsigned long long)c->back, c->nmultifd,
+		    c->nother, c->nother == 1 ? "" : "s", (unsigned long long)c->other, since(&t0));
 	else
 		say(r, true, "migration %u from %s: %s: %s; every channel closed at byte %llu of "
 		    "the main stream, before its end (the destination does not load it)", c->mig,
@@ -377,7 +396,14 @@ static void *serve(void *arg)
 		}
 		pthread_mutex_unlock(&r->lock);
 	} else {
-		serve_other(c);	/* MULTIFD_MAGIC, the postcopy preempt channel, the rest */
+		struct conn *main;
+
+		c->multifd = m == MULTIFD_MAGIC;
+		serve_other(c);	/* multifd, the postcopy preempt channel, the rest */
+		pthread_mutex_lock(&r->lock);
+		if ((main = owner(c)) && !main->counted)
+			count_other(main, c);
+		pthread_mutex_unlock(&r->lock);
 	}
 	unregister(c);
 	free(c);
