@@ -189,7 +189,9 @@ live() {
 	i=0
 	while [ $i -lt 100 ] && [ "$(status dst)" != running ]; do sleep 0.1; i=$((i + 1)); done
 	mon dst stop
-	for cap in $caps_; do mon dst "migrate_set_capability $cap off"; done	# exec: has no return path
+	rev=
+	for cap in $caps_; do rev="$cap $rev"; done	# (postcopy-preempt off before postcopy-ram)
+	for cap in $rev; do mon dst "migrate_set_capability $cap off"; done	# exec: has one channel
 	mon dst "migrate \"exec:cat > $ln.bin\""
 	sleep 1
 	wait_migrated dst >/dev/null
@@ -217,6 +219,54 @@ version_checks() {
 		'live mfd multifd && [ "$(cat mfd.rrc)" = 0 ] && grep -q "2 multifd and 0 other channels" mfd.relay'
 	c "multifd: every register of both vCPUs arrives" 'pattern_ok mfd.bin 0 && pattern_ok mfd.bin 1'
 	params=
+	postcopy_checks
+	refusal_checks
+}
+
+# postcopy-preempt: postcopy started at once (the guest's RAM would otherwise be sent
+# before it); the preempt channel passes through unparsed.  Postcopy needs userfaultfd
+# on the destination: where QEMU cannot have it, a visible SKIP.
+postcopy_checks() {
+	post=migrate_start_postcopy
+	live pc "postcopy-ram postcopy-preempt"
+	post=
+	if grep -qai "userfault\|postcopy.*not\|Postcopy is not supported" dst.log src.log; then
+		skip "[$V] postcopy-preempt not run: $(grep -ai -m1 "userfault\|postcopy" dst.log src.log)"
+		return
+	fi
+	c "through the relay with postcopy-preempt: completes, the preempt channel passes unparsed" \
+		'[ "$(cat pc.res)" = completed ] && [ "$(cat pc.rrc)" = 0 ] &&
+		 grep -q "0 multifd and 1 other channel" pc.relay'
+	c "postcopy-preempt: every register of both vCPUs arrives" \
+		'pattern_ok pc.bin 0 && pattern_ok pc.bin 1'
+}
+
+# A refusal (--xcr0 0x7: PKRU holds live data): both sides closed before the stream's end;
+# the destination fails to load; the source's status and migration status afterwards.
+refusal_checks() {
+	dport=$(port) rport=$(port)
+	relay_start no.relay --once --xcr0 0x7 --to "127.0.0.1:$dport"
+	start dst "tcp:127.0.0.1:$dport" max
+	start src - max
+	mon src "migrate -d tcp:127.0.0.1:$rport"
+	res=$(wait_migrated src)
+	wait "$relay_pid"
+	rrc=$?
+	sleep 0.5
+	sst=$(status src)
+	kill -0 "$dst_pid" 2>/dev/null && dalive=yes || dalive=no
+	stop src
+	stop dst
+	echo "# [$V] source after a refusal: VM status '$sst', migration status '$res'; the" \
+		"destination $([ $dalive = yes ] && echo "still runs" || echo "exited $dst_st"):" \
+		"$(grep -a -m1 -i 'error\|fail' dst.log | tr -d '\r')"
+	c "a refusal: relay exits 1 naming vCPU 0 and PKRU, every channel closed before the end" \
+		'[ $rrc = 1 ] && grep -q "migration 1 from .*: refused: vCPU 0: pkru holds live guest data" no.relay &&
+		 grep -q "every channel closed at byte" no.relay'
+	c "a refusal: the source's migration fails, the guest runs on at the source" \
+		'[ "$res" = failed ] && [ "$sst" = running ]'
+	c "a refusal: the destination does not load the stream (exits non-zero)" \
+		'[ $dalive = no ] && [ "$dst_st" != 0 ]'
 }
 
 versions=0
