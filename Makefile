@@ -6,7 +6,7 @@
 #                  check-verify: on the walk, as --verify reads every plain stream)
 #   make check-ansible  the Ansible role of contrib/ansible on local stand-in hosts (in make check)
 #   make check-NAME  one suite: check-unit, check-cli [CASES=GLOB], check-malformed [ONLY=ERE],
-#                  check-live-qemu, check-live-libvirt, check-cores, ... (CHECK_SUITES below)
+#                  check-live-qemu, check-live-libvirt, check-live-relay, check-cores, ... (CHECK_SUITES below)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
@@ -298,7 +298,7 @@ check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 # One suite of tests/run.sh alone (its names); CASES=GLOB narrows check-cli and
 # check-cli-verify to those golden cases, ONLY=ERE check-malformed to the checks it matches.
 CHECK_SUITES = unit cli cli-verify inflate cores completion install libxsave host hook probe \
-	relocate-kvm faults malformed live-qemu live-libvirt ansible
+	relocate-kvm faults malformed live-qemu live-libvirt live-relay ansible
 .PHONY: $(addprefix check-,$(CHECK_SUITES))
 $(addprefix check-,$(CHECK_SUITES)): check-%: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@SUITE=$* sh tests/run.sh $(BUILD)

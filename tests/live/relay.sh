@@ -242,12 +242,16 @@ postcopy_checks() {
 }
 
 # A refusal (--xcr0 0x7: PKRU holds live data): both sides closed before the stream's end;
-# the destination fails to load; the source's status and migration status afterwards.
-refusal_checks() {
-	dport=$(port) rport=$(port)
-	relay_start no.relay --once --xcr0 0x7 --to "127.0.0.1:$dport"
-	start dst "tcp:127.0.0.1:$dport" max
+# the destination fails to load; the source's status and migration status afterwards,
+# without the return path ($1 "") and with it ($1 return-path).
+refusal() {
+	dport=$(port) rport=$(port) tag=${1:-plain}
+	relay_start "no-$tag.relay" --once --xcr0 0x7 --to "127.0.0.1:$dport"
+	start dst "defer" max
+	[ -n "$1" ] && caps dst "$1"
+	mon dst "migrate_incoming tcp:127.0.0.1:$dport"
 	start src - max
+	[ -n "$1" ] && caps src "$1"
 	mon src "migrate -d tcp:127.0.0.1:$rport"
 	res=$(wait_migrated src)
 	wait "$relay_pid"
@@ -257,16 +261,24 @@ refusal_checks() {
 	kill -0 "$dst_pid" 2>/dev/null && dalive=yes || dalive=no
 	stop src
 	stop dst
-	echo "# [$V] source after a refusal: VM status '$sst', migration status '$res'; the" \
-		"destination $([ $dalive = yes ] && echo "still runs" || echo "exited $dst_st"):" \
-		"$(grep -a -m1 -i 'error\|fail' dst.log | tr -d '\r')"
+	echo "# [$V] source after a refusal ($tag): VM status '$sst', migration status '$res';" \
+		"the destination $([ $dalive = yes ] && echo "still runs" || echo "exited $dst_st"):" \
+		"$(grep -a -m1 'error while\|load of migration failed' dst.log | sed 's/.*qemu-system-x86_64: //' | tr -d '\r')"
+}
+
+refusal_checks() {
+	refusal ""
 	c "a refusal: relay exits 1 naming vCPU 0 and PKRU, every channel closed before the end" \
-		'[ $rrc = 1 ] && grep -q "migration 1 from .*: refused: vCPU 0: pkru holds live guest data" no.relay &&
-		 grep -q "every channel closed at byte" no.relay'
-	c "a refusal: the source's migration fails, the guest runs on at the source" \
-		'[ "$res" = failed ] && [ "$sst" = running ]'
-	c "a refusal: the destination does not load the stream (exits non-zero)" \
+		'[ $rrc = 1 ] && grep -q "migration 1 from .*: refused: vCPU 0: pkru holds live guest data" no-plain.relay &&
+		 grep -q "every channel closed at byte" no-plain.relay'
+	c "a refusal without the return path: the destination does not load the stream (exits non-zero)" \
 		'[ $dalive = no ] && [ "$dst_st" != 0 ]'
+	plain_res=$res plain_sst=$sst
+	c "a refusal without the return path: the source cannot tell (its status recorded above)" \
+		'[ -n "$plain_res" ] && [ -n "$plain_sst" ]'
+	refusal return-path
+	c "a refusal with the return path: the source's migration fails and the guest runs on there" \
+		'[ $rrc = 1 ] && [ "$res" = failed ] && [ "$sst" = running ] && [ $dalive = no ]'
 }
 
 versions=0
