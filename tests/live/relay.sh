@@ -109,14 +109,17 @@ ask() {
 	return 1
 }
 status() { ask "$1" "info status" "VM status" | sed 's/.*VM status: *//; s/\r//'; }
-migstatus() { ask "$1" "info migrate" "Migration status" | sed 's/.*Migration status: *//; s/\r//'; }
+# (11.1 says "Status:", earlier versions "Migration status:")
+migstatus() {
+	ask "$1" "info migrate" "Migration status:\|^Status:" | sed 's/.*[Ss]tatus:[[:space:]]*//; s/\r//'
+}
 
 # wait_migrated NAME: wait (60 s) until the source's migration is no longer active.
 wait_migrated() {
 	i=0
 	while [ $i -lt 300 ]; do
 		st=$(migstatus "$1") || break
-		case $st in completed | failed | cancelled) echo "$st"; return 0 ;; esac
+		case $st in completed | failed* | cancelled) echo "$st"; return 0 ;; esac
 		sleep 0.2
 		i=$((i + 1))
 	done
@@ -183,7 +186,7 @@ live() {
 	# shellcheck disable=SC2086
 	caps src $caps_
 	mon src "migrate -d tcp:127.0.0.1:$rport"
-	[ -n "${post:-}" ] && { sleep 0.2; mon src "$post"; }
+	[ -n "${post:-}" ] && mon src "$post"	# at once: in the setup phase already
 	res=$(wait_migrated src)
 	echo "$res" >"$ln.res"
 	i=0
@@ -279,7 +282,7 @@ refusal_checks() {
 		'[ -n "$plain_res" ] && [ -n "$plain_sst" ]'
 	refusal return-path
 	c "a refusal with the return path: the source's migration fails and the guest runs on there" \
-		'[ $rrc = 1 ] && [ "$res" = failed ] && [ "$sst" = running ] && [ "$dstatus" != running ]'
+		'[ $rrc = 1 ] && [ "${res%% *}" = failed ] && [ "$sst" = running ] && [ "$dstatus" != running ]'
 }
 
 versions=0
