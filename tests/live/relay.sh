@@ -152,7 +152,7 @@ relay_start() {
 	relay_pid=$!
 	pids="$pids $!"
 	i=0
-	while [ $i -lt 100 ] && ! grep -q listening "$log"; do sleep 0.05; i=$((i + 1)); done
+	while [ $i -lt 400 ] && ! grep -q listening "$log" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
 	grep -q listening "$log"
 }
 relay_stop() {
@@ -249,7 +249,8 @@ postcopy_checks() {
 # without the return path ($1 "") and with it ($1 return-path).
 refusal() {
 	dport=$(port) rport=$(port) tag=${1:-plain}
-	relay_start "no-$tag.relay" --once --xcr0 0x7 --to "127.0.0.1:$dport"
+	relay_start "no-$tag.relay" --once --xcr0 0x7 --to "127.0.0.1:$dport" ||
+		echo "# [$V] the relay did not start: $(cat "no-$tag.relay")"
 	start dst "defer" max
 	[ -n "$1" ] && caps dst "$1"
 	mon dst "migrate_incoming tcp:127.0.0.1:$dport"
