@@ -42,7 +42,7 @@ enum { OPT_LISTEN = 0x1400, OPT_TO, OPT_ONCE, OPT_SYSLOG };
 #define QEVM_MAGIC 0x5145564du		/* QEMU_VM_FILE_MAGIC: the main channel */
 #define MULTIFD_MAGIC 0x11223344u	/* migration/multifd.h: a multifd channel's header */
 #define MAGIC_LEN 4
-#define ACCEPT_POLL_MS 200		/* --once: how often the accept loop looks whether it is done */
+#define ACCEPT_POLL_MS 200		/* how often the accept loop looks whether it is done */
 #define DRAIN_POLL_MS 50		/* --once: waiting for the other channels to end */
 #define DRAIN_MAX_MS 5000
 
@@ -446,6 +446,14 @@ static void accepted(struct relay *r, int src)
 	pthread_attr_destroy(&at);
 }
 
+static volatile sig_atomic_t stopping;	/* SIGINT, SIGTERM: stop accepting, remove the socket */
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
 static bool is_done(struct relay *r, bool drained)
 {
 	bool d;
@@ -459,11 +467,11 @@ static bool is_done(struct relay *r, bool drained)
 /* Accept until killed (or, --once, until the first migration has ended). */
 static int serve_loop(struct relay *r, int lfd)
 {
-	while (!is_done(r, false)) {
+	while (!stopping && !is_done(r, false)) {
 		struct pollfd p = { .fd = lfd, .events = POLLIN };
 		int s;
 
-		if (poll(&p, 1, r->once ? ACCEPT_POLL_MS : -1) <= 0)
+		if (poll(&p, 1, ACCEPT_POLL_MS) <= 0)
 			continue;
 		s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (s >= 0)
@@ -471,8 +479,12 @@ static int serve_loop(struct relay *r, int lfd)
 		else if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
 			say(r, true, "accept: %s", strerror(errno));
 	}
-	for (int waited = 0; !is_done(r, true) && waited < DRAIN_MAX_MS; waited += DRAIN_POLL_MS)
+	for (int waited = 0; !stopping && !is_done(r, true) && waited < DRAIN_MAX_MS;
+	     waited += DRAIN_POLL_MS)
 		poll(NULL, 0, DRAIN_POLL_MS);
+	if (stopping)
+		say(r, false, "stopped by a signal: %u migration%s served", r->nmig,
+		    r->nmig == 1 ? "" : "s");
 	return r->rc;
 }
 
@@ -502,7 +514,11 @@ static int run(int argc, char **argv)
 	if (!rc)
 		rc = fail_said(&why, net_listen(&r.listen, &lfd, &why));
 	if (!rc) {
+		struct sigaction sa = { .sa_handler = on_stop };
+
 		signal(SIGPIPE, SIG_IGN);	/* a peer gone: EPIPE, that migration ends */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
 		if (r.use_syslog)
 			openlog("xsavectl-relay", LOG_PID, LOG_DAEMON);
 		say(&r, false, "listening on %s, relaying to %s (target %s)", r.listen.spec,
