@@ -11,7 +11,7 @@
 #    on both vCPUs, loads as is on the target (check exit 0) and holds the pattern;
 #  - live migrations through the relay, to a TCG destination that then
 #    re-saves its state: with the return-path capability; with multifd (2
-#    channels, passed through unparsed); with postcopy-preempt where the
+#    channels, passed through unparsed; the relay on a UNIX socket); with postcopy-preempt where the
 #    version and this machine can run postcopy (userfaultfd): every register
 #    of every vCPU arrives (the pattern), one line per migration and per vCPU
 #    changed on the relay's stderr;
@@ -148,7 +148,9 @@ pattern_ok() {
 relay_start() {
 	log=$1
 	shift
-	"$XSAVECTL" relay --listen "127.0.0.1:$rport" "$@" 2>"$log" &
+	lis=127.0.0.1:$rport
+	[ -n "${via_unix:-}" ] && lis=unix:relay.sock	# (relative: the chroots' QEMU sees it too)
+	"$XSAVECTL" relay --listen "$lis" "$@" 2>"$log" &
 	relay_pid=$!
 	pids="$pids $!"
 	i=0
@@ -178,6 +180,8 @@ live() {
 	ln=$1 caps_=$2
 	dport=$(port) rport=$(port)
 	relay_start "$ln.relay" --once --xcr0 0x21f --to "127.0.0.1:$dport" || return 1
+	uri=tcp:127.0.0.1:$rport
+	[ -n "${via_unix:-}" ] && uri=unix:relay.sock
 	start dst "defer" max || return 1
 	# shellcheck disable=SC2086
 	caps dst $caps_
@@ -185,7 +189,7 @@ live() {
 	start src - max || return 1
 	# shellcheck disable=SC2086
 	caps src $caps_
-	mon src "migrate -d tcp:127.0.0.1:$rport"
+	mon src "migrate -d $uri"
 	[ -n "${post:-}" ] && mon src "$post"	# at once: in the setup phase already
 	res=$(wait_migrated src)
 	echo "$res" >"$ln.res"
@@ -217,9 +221,11 @@ version_checks() {
 	c "return-path: one line per vCPU changed (XSTATE_BV set from the data) and one for the migration" \
 		'[ "$(grep -c "migration 1: vCPU [01]: xstate_bv 0x0 -> " rp.relay)" = 2 ] &&
 		 grep -q "migration 1 from .*: passed on to .*: 2 vCPUs, 2 changed" rp.relay'
-	params="multifd-channels=2"
-	c "through the relay with multifd (2 channels): completes, the channels pass unparsed" \
-		'live mfd multifd && [ "$(cat mfd.rrc)" = 0 ] && grep -q "2 multifd and 0 other channels" mfd.relay'
+	params="multifd-channels=2" via_unix=1
+	c "through the relay on a UNIX socket with multifd (2 channels): completes, the channels pass unparsed" \
+		'live mfd multifd && [ "$(cat mfd.rrc)" = 0 ] && grep -q "2 multifd and 0 other channels" mfd.relay &&
+		 [ ! -e relay.sock ]'
+	via_unix=
 	c "multifd: every register of both vCPUs arrives" 'pattern_ok mfd.bin 0 && pattern_ok mfd.bin 1'
 	params=
 	postcopy_checks
