@@ -6,6 +6,7 @@
 #include <string.h>
 #include <poll.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "codec/codec.h"
@@ -31,6 +32,7 @@
 #define VMDESC_BYTE 0x06	/* QEMU_VM_VMDESCRIPTION, after the EOF byte */
 #define VMDESC_HDR 6		/* the EOF byte, 0x06, the JSON's be32 length */
 #define TAIL_QUIET_MS 200	/* live, no vmdesc: how long a quiet source after an EOF byte is waited for */
+#define READ_WOULD_WAIT (-1000)	/* read_now(): nothing to read yet (not minus an exit code) */
 #define COMP_CHUNK (1u << 20)	/* qemu_stream.c's COPY_CHUNK: what filter -o compresses at once */
 
 struct spipe {
@@ -256,12 +258,24 @@ static int write_fd(struct spipe *sp, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Would a read of @fd return at once (bytes, the end, an error)? */
-static bool readable(int fd)
+/*
+ * Live: up to @n bytes that are there now (read_more()'s answers), or
+ * READ_WOULD_WAIT when none are.
+ */
+static ssize_t read_now(struct spipe *sp, size_t n)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t r;
 
-	return poll(&p, 1, 0) > 0;
+	do
+		r = recv(sp->fd, sp->buf + sp->len, n, MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return READ_WOULD_WAIT;
+	if (r < 0)
+		return -fail_msg(&sp->why, EXIT_NOINPUT, sp->path, "read error at offset 0x%llx: %s",
+				 (unsigned long long)sp->in_pos, strerror(errno));
+	sp->in_pos += (uint64_t)r;
+	return r;
 }
 
 /*
@@ -335,6 +349,7 @@ static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
 		return NULL;
 	}
 	while (off + n > sp->base + sp->len && !sp->eof) {
+		size_t want;
 		ssize_t r;
 
 		if (sp->len == sp->cap || off + n - sp->base > sp->cap) {
@@ -345,15 +360,17 @@ static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
 				return NULL;
 			}
 		}
-		if (sp->live && !readable(sp->fd)) {
+		want = sp->cap - sp->len < READ_CHUNK ? sp->cap - sp->len : READ_CHUNK;
+		r = sp->live ? read_now(sp, want) : read_more(sp, want);
+		if (r == READ_WOULD_WAIT) {
 			if (flush_ahead(sp)) {
 				*have = SIZE_MAX;
 				return NULL;
 			}
 			if (source_done(sp))
 				break;	/* what is held is all there is: the walk takes it as the end */
+			r = read_more(sp, want);
 		}
-		r = read_more(sp, sp->cap - sp->len < READ_CHUNK ? sp->cap - sp->len : READ_CHUNK);
 		if (r < 0) {
 			sp->failed = (int)-r;
 			*have = SIZE_MAX;

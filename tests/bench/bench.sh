@@ -35,7 +35,7 @@ save() {	# save URI [MIB]: boot the filling guest, wait for READY, migrate to UR
 	rm -f mon.in
 }
 # A live migration on loopback, direct and through `xsavectl relay` (the same filling guest of
-# BENCH_RELAY_MIB, default 512, the same QEMU, max-bandwidth unlimited): the best of 2 of each,
+# BENCH_RELAY_MIB, default 512, the same QEMU, max-bandwidth unlimited): the best of 3 of each,
 # QEMU's own "total time" and "downtime" (info migrate), and their ratio (target: 1.10x).
 relay_port() {
 	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
@@ -82,7 +82,7 @@ live_once() {	# live_once via|direct: "TOTAL_MS DOWNTIME_MS" of one migration
 }
 live_bench() {
 	bt= bd= rt= rd=
-	for _ in 1 2; do
+	for _ in 1 2 3; do
 		for via in direct via; do
 			set -- $(live_once $via)
 			if [ $via = direct ]; then
@@ -92,7 +92,7 @@ live_bench() {
 			fi
 		done
 	done
-	echo "# live migration on loopback, ${BENCH_RELAY_MIB:-512} MiB filled guest (TCG), best of 2"
+	echo "# live migration on loopback, ${BENCH_RELAY_MIB:-512} MiB filled guest (TCG), best of 3"
 	printf '%-52s %7d ms  downtime %4d ms\n' "direct (tcp:)" "$bt" "$bd"
 	printf '%-52s %7d ms  downtime %4d ms\n' "through xsavectl relay" "$rt" "$rd"
 	printf '%-52s %7.2fx  (at most 1.10x)\n' "relay / direct (total time)" "$(echo "$rt / $bt" | bc -l)"
