@@ -236,7 +236,7 @@ version_checks() {
 # before it); the preempt channel passes through unparsed.  Postcopy needs userfaultfd
 # on the destination: where QEMU cannot have it, a visible SKIP.
 postcopy_checks() {
-	post=migrate_start_postcopy params="max-bandwidth=200000"	# precopy slow: postcopy starts
+	post=migrate_start_postcopy params="max-bandwidth=200000 downtime-limit=1"	# no precopy end
 	live pc "postcopy-ram postcopy-preempt"
 	post= params=
 	if grep -qai "userfault\|postcopy.*not\|Postcopy is not supported" dst.log src.log; then
@@ -244,8 +244,9 @@ postcopy_checks() {
 		return
 	fi
 	c "through the relay with postcopy-preempt: completes, the preempt channel passes unparsed" \
-		'[ "$(cat pc.res)" = completed ] && [ "$(cat pc.rrc)" = 0 ] &&
-		 grep -q "0 multifd and 1 other channel" pc.relay'
+		'{ [ "$(cat pc.res)" = completed ] && [ "$(cat pc.rrc)" = 0 ] &&
+		   grep -q "0 multifd and 1 other channel" pc.relay; } ||
+		 { echo "# $(cat pc.res), relay exit $(cat pc.rrc): $(tail -n 1 pc.relay)"; false; }'
 	c "postcopy-preempt: every register of both vCPUs arrives" \
 		'pattern_ok pc.bin 0 && pattern_ok pc.bin 1'
 }
