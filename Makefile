@@ -6,7 +6,7 @@
 #                  check-verify: on the walk, as --verify reads: compressed streams whole)
 #   make check-ansible  the Ansible role of contrib/ansible on local stand-in hosts (in make check)
 #   make check-NAME  one suite: check-unit, check-cli [CASES=GLOB], check-malformed [ONLY=ERE],
-#                  check-live-qemu, check-live-libvirt, check-cores, ... (CHECK_SUITES below)
+#                  check-live-qemu, check-live-libvirt, check-live-relay, check-cores, ... (CHECK_SUITES below)
 #   make fuzz      replay the fuzz regressions, then fuzz each reader (FUZZ_TIME=60 s each)
 #   make install   PREFIX=/usr/local (also the kernel and QEMU patch series, share/xsavectl/{kernel,qemu})
 #   make kernel-check  the kernel patch series against Debian's linux-source-6.1 (make kernel-deps)
@@ -39,7 +39,7 @@ XCFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib/internal -Isrc $(WARN) $(shel
 # Where probe says the installed patch series are (src/cmd_probe.c only).
 KERNEL_DIR ?= $(PREFIX)/share/xsavectl/kernel
 SHARE_DEFS = -DXSAVECTL_KERNEL_DIR='"$(KERNEL_DIR)"'
-LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal)) $(if $(HAVE_BZIP2),-lbz2)
+LIBS = $(shell pkg-config --libs $(PKGS) $(CODEC_PKGS) $(if $(HAVE_ISAL),libisal)) $(if $(HAVE_BZIP2),-lbz2) -pthread
 
 LIB_SRC = lib/layout.c lib/area.c lib/recognise.c lib/regs.c lib/rules.c lib/relocate.c lib/diff.c lib/hostinfo.c \
 	  lib/qemu_stream.c lib/qemu_cursor.c lib/qemu_ram.c lib/qemu_cpu.c lib/qemu_vmdesc.c \
@@ -53,7 +53,7 @@ LIB_INTERNAL_SRC = lib/rd.c lib/text.c lib/journal.c
 # compressions in src/codec/.
 CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/targets.c src/batch.c \
 	  src/cmd_inspect.c src/cmd_check.c src/cmd_filter.c src/cmd_diff.c \
-	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/cmd_precheck.c \
+	  src/cmd_extract.c src/cmd_host.c src/cmd_probe.c src/cmd_precheck.c src/cmd_relay.c \
 	  src/fmt/input.c src/fmt/image.c src/fmt/elf_core.c src/fmt/elf_extent.c src/fmt/qemu_stream.c src/fmt/stream_pipe.c src/sys/journal.c \
 	  src/fmt/libvirt.c src/fmt/qcow2.c src/fmt/criu.c src/fmt/pb.c \
 	  src/codec/codec.c src/codec/gzip.c src/codec/bzip2.c src/codec/xz.c src/codec/lzop.c \
@@ -61,7 +61,7 @@ CLI_SRC = src/main.c src/exitcodes.c src/util.c src/fail.c src/options.c src/tar
 	  src/out/out.c src/out/text.c src/out/json.c src/out/lines.c src/out/document.c src/out/show_state.c \
 	  src/out/show_host.c src/out/verdict.c \
 	  src/sys/io.c src/sys/patchcopy.c src/sys/progress.c src/sys/host_facts.c \
-	  src/sys/host_live.c src/sys/kvm_probe.c src/sys/profile_file.c src/sys/dest_facts.c src/sys/attrs.c \
+	  src/sys/host_live.c src/sys/kvm_probe.c src/sys/profile_file.c src/sys/dest_facts.c src/sys/attrs.c src/sys/net.c \
 	  src/guest_cpu.c
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -311,7 +311,7 @@ check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 # One suite of tests/run.sh alone (its names); CASES=GLOB narrows check-cli and
 # check-cli-verify to those golden cases, ONLY=ERE check-malformed to the checks it matches.
 CHECK_SUITES = unit cli cli-verify inflate cores completion install libxsave host hook probe \
-	relocate-kvm faults malformed live-qemu live-qcow2 live-libvirt live-criu ansible
+	relocate-kvm faults malformed live-qemu live-qcow2 live-libvirt live-criu live-relay ansible
 .PHONY: $(addprefix check-,$(CHECK_SUITES))
 $(addprefix check-,$(CHECK_SUITES)): check-%: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@SUITE=$* sh tests/run.sh $(BUILD)

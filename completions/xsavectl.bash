@@ -57,6 +57,16 @@ _xsavectl()
 	--vcpu | --thread | --snapshot)
 		COMPREPLY=()	# a number, a snapshot's name: nothing to offer
 		return ;;
+	--listen | --to)
+		# relay: HOST:PORT (nothing to offer) or unix:PATH (a socket's path)
+		if [[ $cur == unix:* ]]; then
+			compopt +o filenames 2>/dev/null
+			COMPREPLY=($(compgen -P unix: -f -- "${cur#unix:}"))
+		else
+			COMPREPLY=($(compgen -W "unix:" -- "$cur"))
+		fi
+		compopt -o nospace 2>/dev/null
+		return ;;
 	esac
 	if [[ $cmd == help ]]; then
 		COMPREPLY=($(compgen -W "$("$self" --list-commands 2>/dev/null)" -- "$cur"))

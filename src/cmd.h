@@ -33,7 +33,7 @@ struct xs_cmd {
 };
 
 extern const struct xs_cmd xs_cmd_inspect, xs_cmd_check, xs_cmd_filter, xs_cmd_diff,
-	xs_cmd_extract, xs_cmd_host, xs_cmd_probe, xs_cmd_precheck;
+	xs_cmd_extract, xs_cmd_host, xs_cmd_probe, xs_cmd_precheck, xs_cmd_relay;
 
 /* Options shared by every command that reads states (argp child "common_argp"). */
 struct xs_common {

@@ -38,6 +38,7 @@ struct filter_args {
 	const char *file;
 	char *resolved;		/* --in-place through a symbolic link: the file it names */
 	int lock;		/* --in-place: the file, locked for the whole rewrite; -1 */
+	struct spipe *pipe;	/* standard input: the streaming filter, or NULL */
 };
 
 static const struct argp_option options[] = {
@@ -474,7 +475,7 @@ static int filter_open(struct filter_args *a, struct input *in, const char **des
 		msg_err("'-': filter rewrites every vCPU of a stream; --vcpu is for reading");
 		rc = EXIT_USAGE;
 	} else if (!rc && !strcmp(a->file, "-")) {
-		stream_pipe_begin(&a->common.fo, a->output, judge_one, a);	/* a stream: as it comes */
+		a->pipe = stream_pipe_begin(&a->common.fo, a->output, judge_one, a);	/* a stream: as it comes */
 	}
 	if (!rc && a->in_place)
 		rc = in_place_guard(a);
@@ -549,9 +550,9 @@ static int filter(struct filter_args *ap)
 	ap->resolved = a.resolved;	/* run() releases them */
 	ap->lock = a.lock;
 	if (rc) {
-		bool closed = stream_pipe_closed();	/* the reader went away: no error */
+		bool closed = stream_pipe_closed(a.pipe);	/* the reader went away: no error */
 
-		stream_pipe_end(false, NULL);
+		stream_pipe_end(a.pipe, false, NULL);
 		return closed ? EXIT_OK : rc;
 	}
 	c = xcalloc(in.nstates, sizeof(*c));
@@ -560,15 +561,17 @@ static int filter(struct filter_args *ap)
 	o = common_out(common_mode(&a.common));
 	rc = filter_report(o, &a, &in, c, refused, same, dest);
 	free(c);
-	if (stream_pipe_used()) {	/* written as read: pass on the end held back, or not */
+	if (stream_pipe_used(a.pipe)) {	/* written as read: pass on the end held back, or not */
 		struct fail why = { 0 };
 
 		if (rc)
-			stream_pipe_end(false, NULL);
+			stream_pipe_end(a.pipe, false, NULL);
 		else
-			rc = fail_said(&why, stream_pipe_end(!refused, &why));
-	} else if (!rc && !refused) {
-		rc = write_output(&in, dest, a.in_place, same);
+			rc = fail_said(&why, stream_pipe_end(a.pipe, !refused, &why));
+	} else {
+		stream_pipe_end(a.pipe, false, NULL);	/* armed, and no stream came */
+		if (!rc && !refused)
+			rc = write_output(&in, dest, a.in_place, same);
 	}
 	input_free(&in);
 	if (rc || !strcmp(dest, "-")) {

@@ -18,7 +18,7 @@
 
 static const struct xs_cmd *const commands[] = {
 	&xs_cmd_inspect, &xs_cmd_check, &xs_cmd_filter, &xs_cmd_diff, &xs_cmd_extract,
-	&xs_cmd_host, &xs_cmd_probe, &xs_cmd_precheck,
+	&xs_cmd_host, &xs_cmd_probe, &xs_cmd_precheck, &xs_cmd_relay,
 };
 #define NCMDS (sizeof(commands) / sizeof(commands[0]))
 

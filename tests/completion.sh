@@ -51,5 +51,10 @@ check "precheck's options" '[ "$(complete_ ./xsavectl precheck --gu)" = "--guest
 	[ "$(complete_ ./xsavectl precheck --so)" = --source ]'
 check "precheck --cpu-map offers directories only" 'mkdir -p cpumap && [ "$(complete_ ./xsavectl precheck --cpu-map cpu)" = cpumap ] &&
 	[ -z "$(complete_ ./xsavectl precheck --cpu-map ds)" ]'
+check "relay's options" '[ "$(complete_ ./xsavectl relay --li)" = --listen ] &&
+	[ "$(complete_ ./xsavectl relay --on)" = --once ] && [ "$(complete_ ./xsavectl relay --sy)" = --syslog ]'
+check "relay --listen/--to: unix: then a path, no file names for HOST:PORT" \
+	'[ "$(complete_ ./xsavectl relay --to un)" = unix: ] && [ "$(complete_ ./xsavectl relay --listen unix:ds)" = unix:dst.json ] &&
+	 [ -z "$(complete_ ./xsavectl relay --to 127.0.0.1:)" ]'
 check "file arguments" '[ "$(complete_ ./xsavectl inspect vm)" = vm.mig ]'
 tap_done

@@ -35,7 +35,75 @@ save() {	# save URI [MIB]: boot the filling guest, wait for READY, migrate to UR
 	wait $pid
 	rm -f mon.in
 }
-[ -s big.bin ] || save "exec:cat > big.bin"
+# A live migration on loopback, direct and through `xsavectl relay` (the same filling guest of
+# BENCH_RELAY_MIB, default 512, the same QEMU, max-bandwidth unlimited): the best of 3 of each,
+# QEMU's own "total time" and "downtime" (info migrate), and their ratio (target: 1.10x).
+relay_port() {
+	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+	while ss -ltn | grep -q ":$p "; do p=$((p + 1)); done
+	echo $p
+}
+live_once() {	# live_once via|direct: "TOTAL_MS DOWNTIME_MS" of one migration
+	m=${BENCH_RELAY_MIB:-512} dp=$(relay_port) rp=$(relay_port)
+	rm -f d.in s.in con
+	mkfifo d.in s.in
+	qemu-system-x86_64 -accel tcg -machine pc -cpu max -smp 1 -m "$m" -nodefaults -display none \
+		-no-reboot -monitor stdio -incoming "tcp:127.0.0.1:$dp" <d.in >dq.log 2>&1 &
+	dpid=$!
+	exec 5>d.in
+	qemu-system-x86_64 -accel tcg -machine pc -cpu max -smp 1 -m "$m" -nodefaults -display none \
+		-no-reboot -monitor stdio -kernel "$GUEST" -append fill -debugcon file:con <s.in >sq.log 2>&1 &
+	spid=$!
+	exec 4>s.in
+	to=$dp
+	if [ "$1" = via ]; then
+		"$XSAVECTL" relay --once --xcr0 0x21f --listen "127.0.0.1:$rp" --to "127.0.0.1:$dp" 2>relay.log &
+		rpid=$!
+		to=$rp
+	fi
+	while ! grep -q READY con 2>/dev/null; do
+		kill -0 $spid || { echo "bench: QEMU died" >&2; exit 1; }
+		sleep 0.5
+	done
+	printf 'migrate_set_parameter max-bandwidth 100G\nmigrate_set_parameter downtime-limit 300\nmigrate -d tcp:127.0.0.1:%s\n' "$to" >&4
+	while :; do
+		printf 'info migrate\n' >&4
+		sleep 0.5
+		st=$(grep -a 'Migration status' sq.log | tail -n 1)
+		case $st in *completed* | *failed* | *cancelled*) break ;; esac
+	done
+	t=$(grep -a '^total time:' sq.log | tail -n 1 | awk '{print $3}')
+	d=$(grep -a '^downtime:' sq.log | tail -n 1 | awk '{print $2}')
+	printf 'quit\n' >&4
+	printf 'quit\n' >&5
+	exec 4>&- 5>&-
+	wait $spid $dpid
+	[ "$1" = via ] && wait $rpid
+	case $st in *completed*) echo "$t $d" ;; *) echo "bench: live migration $1: $st" >&2; exit 1 ;; esac
+}
+live_bench() {
+	bt= bd= rt= rd=
+	for _ in 1 2 3; do
+		for via in direct via; do
+			set -- $(live_once $via)
+			if [ $via = direct ]; then
+				[ -z "$bt" ] || [ "$1" -lt "$bt" ] && bt=$1 bd=$2
+			else
+				[ -z "$rt" ] || [ "$1" -lt "$rt" ] && rt=$1 rd=$2
+			fi
+		done
+	done
+	echo "# live migration on loopback, ${BENCH_RELAY_MIB:-512} MiB filled guest (TCG), best of 3"
+	printf '%-52s %7d ms  downtime %4d ms\n' "direct (tcp:)" "$bt" "$bd"
+	printf '%-52s %7d ms  downtime %4d ms\n' "through xsavectl relay" "$rt" "$rd"
+	printf '%-52s %7.2fx  (at most 1.10x)\n' "relay / direct (total time)" "$(echo "$rt / $bt" | bc -l)"
+	printf '%-52s %+7d ms\n' "downtime added by the relay" "$((rd - bd))"
+}
+if [ "${BENCH_ONLY:-}" = relay ]; then
+	live_bench
+	exit 0
+fi
+[ -s big.bin ] || save "exec:cat > big.bin\"
 [ -s big.gz ] || save "exec:gzip -c > big.gz"
 [ -s small.bin ] || save "exec:cat > small.bin" 64
 # A libvirt zstd image of the big stream: mkstream's libvirt header, format 5, zstd data.
@@ -173,5 +241,6 @@ printf '%-52s %7.2fx  (within 1.10x)\n' "cat big.bin | filter -o - - / cat big.b
 	"$(ratio "$pf_t" "$pcat_t")"
 printf '%-52s %7d KiB  (at most 16384, the stream %d MiB)\n' "peak RSS of cat big.bin | filter -o - -" \
 	"$pf_rss" "$((size >> 20))"
+live_bench
 # Compressed saves, each codec against its own decompressor (tests/bench/codecs.sh).
 BENCH_DIR=$dir sh "$here/codecs.sh"
