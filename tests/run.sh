@@ -107,6 +107,9 @@ suite_run() {
 		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/libvirt.sh" ;;
 	live-criu)	# CRIU 4.1 from the trixie chroot; 77: skipped (said)
 		env XSAVECTL="$xsavectl" CRIU_REGS="$bin/tests/criu-regs" sh "$here/live/criu.sh"
+		st=$?
+		[ $st = 77 ] && return 0
+		return $st ;;
 	live-relay)	# live migrations through xsavectl relay (QEMU 7.2, 10.0, 11.1); 77: no QEMU
 		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/relay.sh"
 		st=$?
