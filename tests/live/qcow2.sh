@@ -105,7 +105,10 @@ crash_checks() {
 		skip "strace is not installed or cannot trace here: --in-place crash tests not run"
 		return
 	fi
-	for point in pwrite64:1 pwrite64:2 unlink:1; do
+	points="pwrite64:1 pwrite64:2 unlink:1"
+	# (valgrind makes unlink calls of its own: that kill point would count them)
+	[ "${VALGRIND:-}" = 1 ] && points="pwrite64:1 pwrite64:2"
+	for point in $points; do
 		cp orig.qcow2 k.qcow2
 		strace -f -o /dev/null -e inject="${point%:*}:signal=KILL:when=${point#*:}" \
 			"$XSAVECTL" filter --in-place --xcr0 0x7 k.qcow2 >/dev/null 2>&1
