@@ -76,6 +76,13 @@ struct codec_tail {
 	uint8_t *buf;
 	size_t len;
 	uint64_t blocks, used;	/* blocks in the file, blocks decompressed */
+	/*
+	 * The container says where the tail falls only relative to its end (bzip2: nothing;
+	 * gzip: its size modulo 4 GiB): total and base are then a stand-in, base at or past
+	 * CODEC_TAIL_STANDIN so that the head's offsets stay below it, and the caller must
+	 * not show an offset in the decompressed stream as known.
+	 */
+	bool offsets_unknown;
 	char how[160];		/* what was read ("lzop: 2 of 310 blocks decompressed"), or
 				 * why no tail read was possible */
 };
@@ -89,6 +96,7 @@ struct codec_tail {
 int codec_tail(enum codec c, const struct codec_in *in, uint64_t at, uint64_t end,
 	       uint64_t want, struct codec_tail *t);
 void codec_tail_free(struct codec_tail *t);
+#define CODEC_TAIL_STANDIN (UINT64_C(1) << 56)
 
 /*
  * A reader's failure in the data reads CODEC_AT_FMT (the offset in the decompressed

@@ -42,7 +42,9 @@ int input_parse(const struct fmt_opts *c, struct input *in, struct input_state *
 	int rc = xs_state_parse(&s->st, img, len, &po, &d);
 
 	if (rc) {
-		if (d.has_off)
+		if (d.has_off && s->offset_unknown)
+			d.has_off = false;	/* (where the state sits is not known) */
+		else if (d.has_off)
 			d.off += s->offset;
 		return fail_diag(why, exit_for_err(rc), in->path, &d);
 	}

@@ -54,6 +54,8 @@ struct input_state {
 	const struct format *fmt;	/* the input's: how the state is named and shown */
 	long id;		/* thread id, vCPU index; -1 for images */
 	uint64_t offset;	/* of the image (the cpu section) in the (decompressed) file */
+	bool offset_unknown;	/* offset is a stand-in: a tail read that places nothing
+				 * absolutely (codec_tail's offsets_unknown) */
 	uint8_t *own;		/* the image, where the format built it (owned) */
 	uint64_t cleared;	/* filter: XSTATE_BV bits cleared */
 	void *priv;		/* the format's own data of this state (it frees it) */

@@ -304,14 +304,16 @@ static int parse_tail(struct stream *s)
 		if (rc == 0)
 			snprintf(s->why, sizeof(s->why), "%s; the vmdesc locates the device "
 				 "sections, boundary confirmed; the blocks before them not read, "
-				 "nor checked (--verify decompresses all)", t.how);
+				 "nor checked%s (--verify decompresses all)", t.how,
+				 t.offsets_unknown ? ", nor where the tail falls in the stream" : "");
 		else if (!found)
 			snprintf(s->why, sizeof(s->why), "%s; no vmdesc in the last 0x%llx bytes: "
 				 "decompressed whole", t.how, (unsigned long long)t.len);
 		else
 			snprintf(s->why, sizeof(s->why), "%s; the tail does not confirm (%.100s): "
-				 "decompressed whole", t.how, rc == 1 ? why : "it reaches bytes "
-				 "not decompressed");
+				 "decompressed whole", t.how, rc != 1 ? "it reaches bytes not "
+				 "decompressed" : t.offsets_unknown ? "a check failed; the full decode says which" : why);
+		s->offsets_unknown = rc == 0 && t.offsets_unknown;
 		longer = rc && (ts.outside || !found) && t.base && want < TAIL_MAX;
 		codec_tail_free(&t);
 		if (!longer)
@@ -523,6 +525,7 @@ int stream_states(const struct fmt_opts *c, struct stream *s, struct input *in, 
 			continue;
 		st->id = xs_qcpu_instance(cpu);
 		st->offset = s->file_off ? s->file_off(s, xs_qcpu_offset(cpu)) : xs_qcpu_offset(cpu);
+		st->offset_unknown = s->offsets_unknown;
 		st->priv = &s->vcpu[i];
 		s->vcpu[i].cpu = i;
 		s->vcpu[i].box = box;
@@ -604,7 +607,10 @@ void stream_show(struct out *o, const struct stream *s)
 	if (xs_qstream_fact(q, XS_QF_PACKAGED))
 		out_u64(o, "postcopy_packaged", xs_qstream_fact(q, XS_QF_PACKAGED));
 	out_u64(o, "vcpus", xs_qstream_ncpu(q));
-	out_strf(o, "stream_end", "0x%llx", (unsigned long long)xs_qstream_fact(q, XS_QF_END));
+	if (s->offsets_unknown)
+		out_null(o, "stream_end");
+	else
+		out_strf(o, "stream_end", "0x%llx", (unsigned long long)xs_qstream_fact(q, XS_QF_END));
 }
 
 static void qemu_show(struct out *o, const struct input *in)
@@ -689,7 +695,10 @@ void stream_show_label(struct out *o, const struct input_state *s)
 	const struct stream_vcpu *v = s->priv;
 
 	out_u64(o, "vcpu", (uint64_t)s->id);
-	out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
+	if (s->offset_unknown)
+		out_null(o, "offset");
+	else
+		out_strf(o, "offset", "0x%llx", (unsigned long long)s->offset);
 	out_str(o, "vmdesc_check", v->vmdesc_check);
 	out_str(o, "accelerator", s->st.bv_unmaintained ? "tcg" : s->st.xstate_bv ? "kvm"
 										  : "unknown");

@@ -52,7 +52,8 @@ struct stream {
 	void *box;		/* the container's own data (libvirt.c's header), freed with it */
 	struct xs_qstream *qs;
 	bool walked;		/* every RAM record walked (else: the device sections only) */
-	char why[320];		/* why walked, or (not walked) nothing */
+	bool offsets_unknown;	/* read from a tail that places nothing absolutely */
+	char why[448];		/* why walked, or (not walked) nothing */
 	uint8_t **orig;		/* each cpu body as read, for the patches */
 	struct stream_vcpu *vcpu;	/* each cpu section's state: its priv */
 	bool verify;		/* walk every RAM record even where the vmdesc suffices */
