@@ -156,9 +156,22 @@ long xsp_qscan_boundary(const uint8_t *p, size_t avail, uint32_t sid, const char
 	return -1;
 }
 
-/* Subsections at body[*pos] whose names start with @prefix; advances *pos. */
+/* The window it takes to read on past @at + @n: 0 with *need at least that (see xsp_qcpu_parse). */
+static int wants(size_t *need, size_t at, size_t n)
+{
+	*need = at + n;
+	return 0;
+}
+
+/* An unknown subsection's end not in the window: a larger one (see xsp_qcpu_parse). */
+#define UNKNOWN_GROW_MIN 64u
+
+/*
+ * Subsections at body[*pos] whose names start with @prefix; advances *pos.  @need: see
+ * xsp_qcpu_parse (set, and -XS_ETRUNC returned, where the window ends too soon).
+ */
 static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix,
-		       const struct xsp_vdev *dev, int depth, struct xs_diag *d)
+		       const struct xsp_vdev *dev, int depth, size_t *need, struct xs_diag *d)
 {
 	size_t plen = strlen(prefix);
 
@@ -170,8 +183,15 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix,
 		size_t at = rd->pos;
 		int64_t size;
 
+		if (need && !xs_rd_u8_at(rd, at, &type) && !wants(need, at, 1))
+			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at, "window ends before the byte "
+					  "after a cpu subsection");
 		if (!xs_rd_u8_at(rd, at, &type) || type != QS_SUB)
 			return 0;
+		if (need && (!xs_rd_u8_at(rd, at + 1, &len) || rd->len - at - 2 < len) &&
+		    !wants(need, at, xs_rd_u8_at(rd, at + 1, &len) ? 2u + len : 2u))
+			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at, "window ends inside a cpu "
+					  "subsection header");
 		if (!xs_rd_u8_at(rd, at + 1, &len) || !xs_rd_copy_at(rd, at + 2, len, name))
 			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at,
 					  "stream ends inside a cpu subsection header");
@@ -183,6 +203,9 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix,
 				return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at + 2 + k,
 						  "cpu subsection name with byte 0x%02x in it",
 						  (uint8_t)name[k]);
+		if (need && rd->len - at < 6u + len && !wants(need, at, 6u + len))
+			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at, "window ends inside a cpu "
+					  "subsection header");
 		if (!xs_rd_skip(rd, 2u + len) || !xs_rd_u32be(rd, &ver))
 			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at,
 					  "stream ends inside subsection '%s'", name);
@@ -200,12 +223,21 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix,
 			if (!xs_rd_sub_at(rd, rd->pos, rd->len - rd->pos, &rest))
 				return XS_FAIL_AT(d, XS_ETRUNC, rd->base + at, "truncated");
 			next = xsp_qscan_boundary(rest.p, rest.len, c->section_id, "cpu/", &weak);
+			if (next < 0 && need && rd->len < XS_QGET_MAX &&
+			    !wants(need, rd->len, rd->len / 8 > UNKNOWN_GROW_MIN ? rd->len / 8 :
+						  UNKNOWN_GROW_MIN))
+				return XS_FAIL_AT(d, XS_ETRUNC, rd->base + rd->len, "window ends "
+						  "before the end of cpu subsection '%s'", name);
 			if (next < 0)
 				return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at,
 						  "unknown cpu subsection '%s' and no end in sight",
 						  name);
 			size = next;
 		}
+		if (need && rd->len - rd->pos < (uint64_t)size &&
+		    !wants(need, rd->pos, (size_t)size + 1))
+			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + rd->pos, "window ends inside "
+					  "subsection '%s'", name);
 		if (!xs_rd_skip(rd, (size_t)size))
 			return XS_FAIL_AT(d, XS_ETRUNC, rd->base + rd->pos,
 					  "stream ends inside subsection '%s' (%lld bytes)", name,
@@ -221,7 +253,7 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix,
 
 			if (depth > 3)
 				return XS_FAIL_AT(d, XS_EFORMAT, rd->base + at, "subsections nest too deep");
-			rc = subsections(c, rd, info->children, NULL, depth + 1, d);
+			rc = subsections(c, rd, info->children, NULL, depth + 1, need, d);
 			if (rc)
 				return rc;
 		}
@@ -229,7 +261,7 @@ static int subsections(struct xs_qcpu *c, struct xs_rd *rd, const char *prefix,
 }
 
 int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
-		   const struct xsp_vdev *dev, struct xs_diag *d)
+		   const struct xsp_vdev *dev, size_t *need, struct xs_diag *d)
 {
 	struct xs_rd rd = xs_rd_init(p, avail, base);
 	uint32_t fixed;
@@ -238,6 +270,7 @@ int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t b
 
 	for (unsigned i = 0; i < XS_QSUB_COUNT; i++)
 		c->sub[i] = -1;
+	c->nsubs = 0;
 	if (c->version == 12)
 		fixed = QCPU_V12_LEN;
 	else if (c->version == 11)
@@ -245,13 +278,16 @@ int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t b
 	else
 		return XS_FAIL_AT(d, XS_EUNKNOWN, c->off, "cpu section version %u (expected 11 or "
 				  "12, x86_64)", c->version);
+	if (need && avail < fixed + 1u && !wants(need, 0, fixed + 1u))
+		return XS_FAIL_AT(d, XS_ETRUNC, base + avail, "window ends inside cpu %u's "
+				  "section", c->instance);
 	if (!xs_rd_skip(&rd, fixed))
 		return XS_FAIL_AT(d, XS_ETRUNC, base + avail, "stream ends inside cpu %u's "
 				  "section (expected %u bytes of fields)", c->instance, fixed);
 	if (!xs_rd_u16be_at(&rd, QCPU_FPFMT, &fmt) || fmt != 0)
 		return XS_FAIL_AT(d, XS_EFORMAT, base + QCPU_FPFMT, "cpu %u: x87 register format "
 				  "%u (expected 0: 80-bit)", c->instance, fmt);
-	rc = subsections(c, &rd, "cpu/", dev, 0, d);
+	rc = subsections(c, &rd, "cpu/", dev, 0, need, d);
 	if (rc)
 		return rc;
 	c->body_len = (uint32_t)rd.pos;

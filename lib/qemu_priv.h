@@ -200,9 +200,17 @@ int xsp_qram_body(struct qw *w);
  * the built-in table, else from @dev's vmdesc entry, else by finding the next
  * subsection or the footer for section @c->section_id).  Sets c->body_len,
  * c->sub[], c->nsubs and copies the body.  0 or -XS_*.
+ *
+ * @need NULL: the @avail bytes are all the source has.  Else they are a window
+ * the caller asked for and more may follow: where the section goes on past
+ * them, -XS_ETRUNC with *need set to the window it takes to get further, the
+ * bytes up to the next thing the parse must see and no more (a live source
+ * may not have sent one byte beyond the stream's end yet; an unknown
+ * subsection's end is looked for in windows that grow by an eighth, at least
+ * 64 bytes).  Asked again with that window, the parse starts over.
  */
 int xsp_qcpu_parse(struct xs_qcpu *c, const uint8_t *p, size_t avail, uint64_t base,
-		   const struct xsp_vdev *dev, struct xs_diag *d);
+		   const struct xsp_vdev *dev, size_t *need, struct xs_diag *d);
 
 /*
  * Find the next structure boundary in @p[0..avail): a footer for section

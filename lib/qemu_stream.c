@@ -95,14 +95,12 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	struct xs_qstream *qs = w->qs;
 	struct xs_qcpu *c;
 	const uint8_t *p;
-	size_t got;
+	size_t got, ask = 1, need;
 	int rc;
 
 	if (qs->ncpu == XS_QCPU_MAX)
 		return fail(w, XS_ELIMIT, hdr, "more cpu sections than %llu",
 			    (unsigned long long)XS_QCPU_MAX);
-	if (!(p = xsp_qw_peek(w, w->off, XS_QGET_MAX, &got)))
-		return w->rc;
 	if (!xsp_qw_grow((void **)&qs->cpu, &w->capcpu, qs->ncpu, sizeof(*qs->cpu)))
 		return fail(w, XS_ENOMEM, hdr, "out of memory");
 	c = &qs->cpu[qs->ncpu];
@@ -112,7 +110,23 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	c->section_id = sid;
 	c->off = hdr;
 	c->body_off = w->off;
-	rc = xsp_qcpu_parse(c, p, got, w->off, dev, w->d);
+	/*
+	 * The section in windows just as large as its parse takes to go on: a live source
+	 * (the relay) may not send a byte past the stream's end until the destination answers,
+	 * which it cannot before this section is passed on.
+	 */
+	for (;;) {
+		bool more;
+
+		if (!(p = xsp_qw_peek(w, w->off, ask, &got)))
+			return w->rc;
+		more = got == ask && ask < XS_QGET_MAX;
+		need = 0;
+		rc = xsp_qcpu_parse(c, p, got, w->off, dev, more ? &need : NULL, w->d);
+		if (!more || rc != -XS_ETRUNC || need <= ask)
+			break;
+		ask = need < XS_QGET_MAX ? need : XS_QGET_MAX;
+	}
 	if (rc) {
 		free(c->body);
 		c->body = NULL;

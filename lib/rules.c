@@ -66,7 +66,7 @@ static void judge_bit(const struct xs_state *st, unsigned bit, const struct xs_t
 	}
 	b->action = XS_ACT_LOSE;
 	b->reason = sup ? "supervisor state with live data: KVM_SET_XSAVE refuses it"
-			: "live guest state the target cannot load";
+			: "live state the target cannot load";
 }
 
 static bool mxcsr_reserved(const struct xs_state *st, const struct xs_target *t)

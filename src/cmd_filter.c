@@ -45,7 +45,7 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "OUT", 0, "Write the filtered input to OUT (\"-\": stdout, no report)", 0 },
 	{ "in-place", OPT_INPLACE, NULL, 0, "Replace the input file (atomically)", 0 },
 	{ "force", OPT_FORCE, NULL, 0,
-	  "Also strip live guest state the target cannot load, and (streams) take it out of the "
+	  "Also strip live state the target cannot load, and (streams) take it out of the "
 	  "guest XCR0, CR4 and MSRs: the data is lost and the guest may crash (#UD at its next "
 	  "use of them)", 0 },
 	{ 0 }
@@ -202,9 +202,10 @@ static void refusal(const struct filter_args *a, const struct input *in,
 		snprintf(who, sizeof(who), " %s %ld", in->fmt->unit, s->id);
 	if (c->lose) {
 		xs_mask_names(c->lose, names, sizeof(names));
-		msg_err("'%s'%s: refusing to filter: %s hold%s live guest data the target cannot load; "
-			"--force strips it (the data is lost, and the guest may crash)", a->file, who, names,
-			c->lose & (c->lose - 1) ? "" : "s");
+		msg_err("'%s'%s: refusing to filter: %s hold%s live data the target cannot load; "
+			"--force strips it (the data is lost, and the %s may crash)", a->file, who, names,
+			c->lose & (c->lose - 1) ? "" : "s", in->fmt->owner ? in->fmt->owner
+									: "guest or process");
 	}
 	if (a->force) {
 		forced_refusal(a, in, who, c);

@@ -234,14 +234,16 @@ static int judge(void *ctx, struct input *in, struct input_state *is)
 	return 0;
 }
 
-/* Shut both sides of @main's migration: it, and every channel accepted after it. */
+static struct conn *owner(struct conn *c);
+
+/* Shut both sides of @main's migration: it, and every channel owner() gives it. */
 static void close_migration(struct conn *main)
 {
 	struct relay *r = main->r;
 
 	pthread_mutex_lock(&r->lock);
 	for (struct conn *c = r->conns; c; c = c->next)
-		if (c == main || (!c->main && c->seq > main->seq)) {
+		if (c == main || (!c->main && owner(c) == main)) {
 			shutdown(c->src, SHUT_RDWR);
 			shutdown(c->dst, SHUT_RDWR);
 		}
@@ -264,13 +266,27 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* The main channel an other channel belongs to: the last one accepted before it (locked). */
+/* Do two peers ("10.0.0.1:4444", "[::1]:5555", "unix") name the same host? */
+static bool same_host(const char *a, const char *b)
+{
+	const char *ea = strrchr(a, ':'), *eb = strrchr(b, ':');
+	size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+
+	return la == lb && !memcmp(a, b, la);
+}
+
+/*
+ * The main channel an other channel belongs to (locked): the last one accepted before it from
+ * the same host.  (Two migrations from one host at once cannot be told apart: a channel is
+ * given to the one that started last.)
+ */
 static struct conn *owner(struct conn *c)
 {
 	struct conn *best = NULL;
 
 	for (struct conn *m = c->r->conns; m; m = m->next)
-		if (m->main && m->seq < c->seq && (!best || m->seq > best->seq))
+		if (m->main && m->seq < c->seq && same_host(m->peer, c->peer) &&
+		    (!best || m->seq > best->seq))
 			best = m;
 	return best;
 }

@@ -289,4 +289,7 @@ mutant "sparse images rewritten by rename under --in-place" src/fmt/qemu_stream.
 		return stream_write(s, s->path, why);' "$(cli filter-in-place-sparse)"
 mutant "filter's check of its own result skipped" src/cmd_filter.c \
 	'if (c.verdict != XS_VERDICT_OK) {' 'if (0) {' "$faults"
+mutant "a cpu section read in one 256 KiB window (a live source stalls on it)" lib/qemu_stream.c \
+	'size_t got, ask = 1, need;' 'size_t got, ask = XS_QGET_MAX, need;' \
+	'make -s build/tests/test_qstream >/dev/null && build/tests/test_qstream'
 finish

@@ -1178,6 +1178,7 @@ static int criu_write_in_place(struct input *in, struct fail *why)
 const struct format criu_format = {
 	.name = "criu",
 	.what = "a CRIU checkpoint",
+	.owner = "process",
 	.source = "thread",
 	.unit = "thread",
 	.units = "threads",

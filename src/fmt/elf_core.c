@@ -459,6 +459,7 @@ static void core_free(struct input *in)
 const struct format elf_core_format = {
 	.name = "elf-core",
 	.what = "an ELF core",
+	.owner = "process",
 	.source = "thread",
 	.unit = "thread",
 	.units = "threads",

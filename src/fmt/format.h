@@ -30,6 +30,7 @@ struct xs_target;
 struct format {
 	const char *name;	/* the output's "format": "qemu-stream", "elf-core", "image" */
 	const char *what;	/* in messages: "a QEMU migration stream" */
+	const char *owner;	/* whose state it is, in messages: "guest", "process" (NULL: either) */
 	const char *source;	/* the output's "source" of its states: "image", "thread", "vcpu" */
 	/* The states and the option that picks one (NULL: a single state). */
 	const char *unit;	/* "vCPU", "thread" */

@@ -1099,6 +1099,7 @@ static void q2_free(struct input *in)
 const struct format qcow2_format = {
 	.name = "qcow2",
 	.what = "a qcow2 image",
+	.owner = "guest",
 	.source = "vcpu",
 	.unit = "vCPU",
 	.units = "vCPUs",

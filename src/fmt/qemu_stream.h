@@ -113,7 +113,7 @@ void stream_name_state(char *buf, size_t len, const struct input_state *s);
 void stream_show_changes(struct out *o, const struct input_state *s);
 /* What both stream formats' struct format say alike: their states, and their writers. */
 #define STREAM_FORMAT_STATES \
-	.what = "a QEMU migration stream", .source = "vcpu", .unit = "vCPU", .units = "vCPUs", \
+	.what = "a QEMU migration stream", .owner = "guest", .source = "vcpu", .unit = "vCPU", .units = "vCPUs", \
 	.select = "vcpu", .select_what = "a vCPU of a QEMU migration stream", \
 	.every = "vCPU of a stream", .show_label = stream_show_label, \
 	.name_state = stream_name_state, .show_changes = stream_show_changes

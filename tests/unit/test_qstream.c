@@ -387,6 +387,55 @@ static void test_scan(void)
 	CHECK(xsp_qscan_boundary(b, sizeof(b), 8, NULL, &weak) < 0, "another section's footer");
 }
 
+/* A source that records whether a window asked for inside [lo, hi) reached past hi + 1. */
+struct asks {
+	struct xs_qsrc inner;
+	uint64_t lo, hi;
+	unsigned inside;	/* windows asked for from inside */
+	bool over;
+};
+
+static const uint8_t *asks_get(void *ctx, uint64_t off, size_t n, size_t *have)
+{
+	struct asks *a = ctx;
+
+	if (off >= a->lo && off < a->hi) {
+		a->inside++;
+		a->over |= off + n > a->hi + 1;
+	}
+	return a->inner.get(a->inner.ctx, off, n, have);
+}
+
+/*
+ * A live source (the relay) may not have one byte past the stream's end yet: a cpu section
+ * is read in windows that end no further than the byte after it (here its footer's first),
+ * through every subsection, nested ones included.
+ */
+static void test_exact_asks(void)
+{
+	static uint8_t b[16384];
+	size_t len = build_cet(b, CET_ALL), top = build_head(b, 0x80007, 0x80007);
+	struct xs_qmem m;
+	struct asks a = { .lo = top - QCPU_V12_LEN, .hi = len - 6 };
+	struct xs_qsrc src = { .get = asks_get, .ctx = &a };
+	struct xs_qstream *qs;
+	struct xs_diag d = { 0 };
+	uint64_t boff;
+	uint32_t blen;
+
+	len = build_cet(b, CET_ALL);
+	xs_qsrc_mem(&a.inner, &m, b, len);
+	src.start = a.inner.start;
+	src.end = a.inner.end;
+	CHECK(xs_qstream_parse(&qs, &src, NULL, 0, &d) == 0, "walk: %s", d.msg);
+	CHECK(!a.over, "no window asked for from inside the cpu section reaches past its end + 1");
+	CHECK(a.inside >= 5, "the section asked for in steps (%u windows)", a.inside);
+	xs_qcpu_body(xs_qstream_cpu(qs, 0), &boff, &blen);
+	CHECK_U64(boff, a.lo, "the body where it starts");
+	CHECK_U64(blen, len - 6 - a.lo, "the whole body read");
+	xs_qstream_free(qs);
+}
+
 int main(void)
 {
 	test_walk();
@@ -394,5 +443,6 @@ int main(void)
 	test_hooks();
 	test_vmdesc();
 	test_scan();
+	test_exact_asks();
 	return t_done("test_qstream");
 }
