@@ -698,6 +698,12 @@ static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, 
 		rc = 1;
 	} else
 		rc = journal_write_tail(s->path, &s->st, sp.file_off, out, outlen, why);
+	if (!rc)
+		fail_note(why, "'%s': rewritten in place from 0x%llx, block %llu of %llu (%s: %llu "
+			  "block%s encoded again, the rest copied; the bytes before untouched)",
+			  s->path, (unsigned long long)sp.file_off, (unsigned long long)sp.first + 1,
+			  (unsigned long long)sp.blocks, codec_name(s->codec),
+			  (unsigned long long)sp.encoded, sp.encoded == 1 ? "" : "s");
 	free(out);
 	codec_splice_free(&sp);
 	return rc;
