@@ -112,7 +112,7 @@ struct codec_splice {
 };
 
 /* The most decompressed bytes a splice holds: a longer tail is rewritten whole. */
-#define CODEC_SPLICE_MAX (24u << 20)
+#define CODEC_SPLICE_MAX (32u << 20)
 
 /*
  * Open a splice of the member at @at of the file (@end bytes) from the block holding the
