@@ -408,7 +408,9 @@ static int write_output(struct input *in, const char *dest, bool in_place, bool 
 	if (in_place && in->fmt->write_in_place) {
 		int rc = in->fmt->write_in_place(in, &why);
 
-		fail_print(&why);	/* its note (why a compressed file was rewritten whole) */
+		if (rc)
+			why.note[0] = 0;	/* a failure is one line */
+		fail_print(&why);	/* else its note: where a compressed file was rewritten */
 		return rc;
 	}
 	return fail_said(&why, in->fmt->write(in, dest, &why));
