@@ -406,8 +406,14 @@ static int write_output(struct input *in, const char *dest, bool in_place, bool 
 	 * standard input (an image read whole) cannot be read again: written as read. */
 	if (same && strcmp(in->path, "-") && (in_place || !S_ISDIR(in->st.st_mode)))
 		return in_place ? 0 : fail_said(&why, copy_file(in->path, dest, &why));
-	if (in_place && in->fmt->write_in_place)
-		return fail_said(&why, in->fmt->write_in_place(in, &why));
+	if (in_place && in->fmt->write_in_place) {
+		int rc = in->fmt->write_in_place(in, &why);
+
+		if (rc)
+			why.note[0] = 0;	/* a failure is one line */
+		fail_print(&why);	/* else its note: where a compressed file was rewritten */
+		return rc;
+	}
 	return fail_said(&why, in->fmt->write(in, dest, &why));
 }
 

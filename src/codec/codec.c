@@ -540,3 +540,49 @@ void codec_tail_free(struct codec_tail *t)
 	t->buf = NULL;
 	t->len = 0;
 }
+
+/* ---- the in-place rewrite from the tail ------------------------------------- */
+
+int codec_splice_open(enum codec c, const struct codec_in *in, uint64_t at, uint64_t end,
+		      uint64_t from, struct codec_splice *sp)
+{
+	const struct codec_def *d = codecs[c];
+
+	memset(sp, 0, sizeof(*sp));
+	sp->c = c;
+	sp->in = *in;
+	sp->at = at;
+	sp->end = end;
+	if (c == CODEC_NONE || !codec_available(c) || !d->splice_open) {
+		snprintf(sp->how, sizeof(sp->how), "%s: no block the rest does not depend on",
+			 d->name);
+		return 1;
+	}
+	if (in->forward_only) {
+		snprintf(sp->how, sizeof(sp->how), "%s: a pipe", d->name);
+		return 1;
+	}
+	if (d->splice_open(sp, from)) {
+		codec_splice_free(sp);
+		return 1;
+	}
+	return 0;
+}
+
+int codec_splice_encode(struct codec_splice *sp, uint8_t **out, size_t *outlen,
+			struct xs_diag *d)
+{
+	*out = NULL;
+	*outlen = 0;
+	return codecs[sp->c]->splice_encode(sp, out, outlen, d);
+}
+
+void codec_splice_free(struct codec_splice *sp)
+{
+	if (codecs[sp->c]->splice_free)
+		codecs[sp->c]->splice_free(sp);
+	free(sp->buf);
+	sp->buf = NULL;
+	sp->priv = NULL;
+	sp->len = 0;
+}

@@ -99,6 +99,47 @@ void codec_tail_free(struct codec_tail *t);
 #define CODEC_TAIL_STANDIN (UINT64_C(1) << 56)
 
 /*
+ * A rewrite of a compressed input from its tail (filter --in-place): the blocks from the
+ * one that holds a given decompressed offset to the end, decompressed (their checksums
+ * checked), to be changed by the caller (the length stays) and encoded again; the blocks
+ * before stay as they are, byte for byte.  lzop and xz written in several blocks.
+ */
+struct codec_splice {
+	enum codec c;
+	struct codec_in in;
+	uint64_t at, end;	/* the member (from its header) and the file's size */
+	uint64_t file_off;	/* where the first block rewritten starts in the file */
+	uint64_t base;		/* its decompressed offset; base + len == the stream's size */
+	uint8_t *buf;		/* the decompressed bytes from base on, changed by the caller */
+	size_t len;
+	uint64_t blocks, first;	/* blocks in the file; the index of the first rewritten */
+	uint64_t encoded;	/* blocks encoded again by codec_splice_encode (the others
+				 * after the first changed are copied) */
+	char how[160];		/* why no splice is possible */
+	void *priv;		/* the codec's own */
+};
+
+/* The most decompressed bytes a splice holds: a longer tail is rewritten whole. */
+#define CODEC_SPLICE_MAX (32u << 20)
+
+/*
+ * Open a splice of the member at @at of the file (@end bytes) from the block holding the
+ * decompressed offset @from.  0 with *sp (free it with codec_splice_free()); 1 when the codec
+ * or the file allows none (sp->how says why; the caller rewrites the file whole).
+ */
+int codec_splice_open(enum codec c, const struct codec_in *in, uint64_t at, uint64_t end,
+		      uint64_t from, struct codec_splice *sp);
+/*
+ * The file's new bytes from sp->file_off to its new end: each block whose bytes in sp->buf
+ * changed encoded again (lzop: its checksums as the header flags them; xz: its check type),
+ * the others copied, then lzop's end marker or xz's index and stream footer.  *out
+ * allocated (*outlen bytes).  0, or an exit code and @d.
+ */
+int codec_splice_encode(struct codec_splice *sp, uint8_t **out, size_t *outlen,
+			struct xs_diag *d);
+void codec_splice_free(struct codec_splice *sp);
+
+/*
  * A reader's failure in the data reads CODEC_AT_FMT (the offset in the decompressed
  * stream, then in the file) and the words: a caller that keeps the offset as a number
  * takes the first and says the second as CODEC_AT_WHAT does.

@@ -87,6 +87,11 @@ struct codec_def {
 	int (*tail)(const struct codec_in *in, uint64_t at, uint64_t end, uint64_t want,
 		    struct codec_tail *t);
 	const char *whole;
+	/* The in-place rewrite from the tail (codec_splice_open), NULL: none. */
+	int (*splice_open)(struct codec_splice *sp, uint64_t from);
+	int (*splice_encode)(struct codec_splice *sp, uint8_t **out, size_t *outlen,
+			     struct xs_diag *d);
+	void (*splice_free)(struct codec_splice *sp);
 };
 
 /* Up to @want bytes of the source at @off: the count (fewer at its end, or on an error). */

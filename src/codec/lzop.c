@@ -15,6 +15,8 @@
 #include <lzo/lzo1x.h>
 #endif
 
+#include <xsave/internal.h>
+
 #include "codec/codec_impl.h"
 #include "exitcodes.h"
 #include "util.h"
@@ -282,7 +284,7 @@ static const struct rd_ops lzop_rd = {
 
 /* A block as its header says: where its data is, its sizes and checksums. */
 struct lzop_blk {
-	uint64_t off;
+	uint64_t hdr, off;	/* where its header and its data start in the file */
 	uint32_t dlen, clen, dsum, csum;
 };
 
@@ -321,6 +323,7 @@ static int lzop_walk(const struct codec_in *in, uint64_t pos, uint64_t end, uint
 			return codec_tail_none(t, "lzop: the block header at 0x%llx does not hold "
 					       "(%u bytes compressed to %u)", (unsigned long long)pos,
 					       k.dlen, k.clen);
+		k.hdr = pos;
 		k.off = pos + hl;
 		pos = k.off + k.clen;
 		if (pos > end)
@@ -415,6 +418,178 @@ static int lzop_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint6
 	return rc;
 }
 
+/* The room LZO1X-1 may need to compress @n bytes. */
+#define LZOP_CBOUND(n) ((n) + (n) / 16 + 64 + 3)
+
+/*
+ * Block @blk (@n bytes) compressed with LZO1X-1 into @cblk (LZOP_CBOUND(n) bytes), its header
+ * (sizes and the checksums @f flags) into @h (*hl bytes); *clen its data's length (@n: stored,
+ * the data is @blk itself).  0, or -1 when the compressor fails.
+ */
+static int lzop_pack(uint32_t f, const uint8_t *blk, size_t n, uint8_t *cblk, void *wrk,
+		     uint8_t h[LZOP_BLK_HDR_MAX], size_t *hl, size_t *clen)
+{
+	lzo_uint c = 0;
+
+	if (lzo1x_1_compress(blk, n, cblk, &c, wrk) != LZO_E_OK)
+		return -1;
+	*hl = 8;
+	codec_put_be32(h, (uint32_t)n);
+	if (c >= n)
+		c = n;	/* stored */
+	codec_put_be32(h + 4, (uint32_t)c);
+	if (f & (LZOP_F_ADLER32_D | LZOP_F_CRC32_D)) {
+		codec_put_be32(h + *hl, lzop_sum(!(f & LZOP_F_ADLER32_D), blk, n));
+		*hl += 4;
+	}
+	if (c < n && (f & (LZOP_F_ADLER32_C | LZOP_F_CRC32_C))) {
+		codec_put_be32(h + *hl, lzop_sum(!(f & LZOP_F_ADLER32_C), cblk, c));
+		*hl += 4;
+	}
+	*clen = c;
+	return 0;
+}
+
+/* ---- the in-place rewrite from the tail: the blocks from the first changed -- */
+
+struct lzop_splice {
+	struct lzop_blk *blks;
+	size_t n, first;
+	uint32_t flags;
+	uint8_t *orig;		/* the decompressed tail as read, to tell the blocks changed */
+};
+
+/* The header, then the blocks from the one holding decompressed offset @from, decompressed. */
+static int lzop_splice_open(struct codec_splice *sp, uint64_t from)
+{
+	struct lzop_splice *z = xcalloc(1, sizeof(*z));
+	struct codec_tail t = { 0 };
+	struct codec_rd *r;
+	struct xs_diag d;
+	uint8_t *cbuf = NULL;
+	uint64_t pos, at = 0;
+	uint32_t cmax = 1;
+	int rc;
+
+	sp->priv = z;
+	if (codec_rd_open(CODEC_LZOP, &sp->in, sp->at, &r, &d)) {
+		snprintf(sp->how, sizeof(sp->how), "lzop: cannot start");
+		return 1;
+	}
+	rc = lzop_header(r);
+	z->flags = ((struct lzop_rd *)r->priv)->flags;
+	pos = codec_rd_file_pos(r);
+	codec_rd_close(r);
+	if (rc)
+		rc = codec_tail_none(&t, "lzop: its header does not read");
+	else if ((z->flags & LZOP_F_ADLER32_D && z->flags & LZOP_F_CRC32_D) ||
+		 (z->flags & LZOP_F_ADLER32_C && z->flags & LZOP_F_CRC32_C))
+		rc = codec_tail_none(&t, "lzop: blocks with two checksums each");
+	else
+		rc = lzop_walk(&sp->in, pos, sp->end, z->flags, &z->blks, &z->n, &t);
+	for (z->first = 0; !rc && z->first < z->n && at + z->blks[z->first].dlen <= from;
+	     z->first++)
+		at += z->blks[z->first].dlen;
+	if (!rc && z->first == z->n)
+		rc = codec_tail_none(&t, "lzop: no block holds 0x%llx", (unsigned long long)from);
+	if (!rc && t.total - at > CODEC_SPLICE_MAX)
+		rc = codec_tail_none(&t, "lzop: the blocks from 0x%llx hold 0x%llx bytes, too many "
+				     "to journal", (unsigned long long)z->blks[z->first].hdr,
+				     (unsigned long long)(t.total - at));
+	if (!rc) {
+		sp->blocks = z->n;
+		sp->first = z->first;
+		sp->file_off = z->blks[z->first].hdr;
+		sp->base = at;
+		sp->len = (size_t)(t.total - at);
+		sp->buf = xmalloc(sp->len ? sp->len : 1);
+		for (size_t i = z->first; i < z->n; i++)
+			cmax = z->blks[i].clen > cmax ? z->blks[i].clen : cmax;
+		cbuf = xmalloc(cmax);
+		t.base = at;
+		for (size_t i = z->first, o = 0; !rc && i < z->n; o += z->blks[i].dlen, i++)
+			rc = lzop_tail_block(&sp->in, &z->blks[i], z->flags, sp->buf + o, cbuf, &t);
+	}
+	free(cbuf);
+	if (rc) {
+		snprintf(sp->how, sizeof(sp->how), "%s", t.how);
+		return 1;
+	}
+	z->orig = xmalloc(sp->len ? sp->len : 1);
+	memcpy(z->orig, sp->buf, sp->len);
+	return 0;
+}
+
+/* Append @n bytes at @p to *out (*len of *cap bytes). */
+static void put_bytes(uint8_t **out, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	if (*cap - *len < n) {
+		*cap = (*len + n) * 2;
+		*out = xrealloc(*out, *cap);
+	}
+	memcpy(*out + *len, p, n);
+	*len += n;
+}
+
+static int lzop_splice_encode(struct codec_splice *sp, uint8_t **out, size_t *outlen,
+			      struct xs_diag *d)
+{
+	static const uint8_t end_marker[4];
+	struct lzop_splice *z = sp->priv;
+	uint8_t h[LZOP_BLK_HDR_MAX], *cblk = NULL, *copy = NULL;
+	void *wrk = xmalloc(LZO1X_1_MEM_COMPRESS);
+	size_t cap = 0, hl, clen, o = 0;
+	int rc = 0;
+
+	for (size_t i = z->first; !rc && i < z->n; o += z->blks[i].dlen, i++) {
+		const struct lzop_blk *k = &z->blks[i];
+		size_t whole = (size_t)(k->off + k->clen - k->hdr);
+
+		if (!memcmp(sp->buf + o, z->orig + o, k->dlen)) {
+			/* Unchanged: its bytes as they are in the file. */
+			copy = xrealloc(copy, whole);
+			if (codec_in_read(&sp->in, copy, whole, k->hdr) != whole) {
+				xs_fail(d, 0, false, 0, "the lzop block at 0x%llx cannot be read "
+					"again", (unsigned long long)k->hdr);
+				rc = EXIT_IOERR;
+			} else
+				put_bytes(out, outlen, &cap, copy, whole);
+			continue;
+		}
+		cblk = xrealloc(cblk, LZOP_CBOUND(k->dlen));
+		if (lzop_pack(z->flags, sp->buf + o, k->dlen, cblk, wrk, h, &hl, &clen)) {
+			xs_fail(d, 0, false, 0, "lzop compression failed: lzo1x_1_compress");
+			rc = EXIT_SOFTWARE;
+			break;
+		}
+		put_bytes(out, outlen, &cap, h, hl);
+		put_bytes(out, outlen, &cap, clen < k->dlen ? cblk : sp->buf + o, clen);
+		sp->encoded++;
+	}
+	if (!rc)
+		put_bytes(out, outlen, &cap, end_marker, sizeof(end_marker));
+	free(wrk);
+	free(cblk);
+	free(copy);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
+	}
+	return rc;
+}
+
+static void lzop_splice_free(struct codec_splice *sp)
+{
+	struct lzop_splice *z = sp->priv;
+
+	if (z) {
+		free(z->blks);
+		free(z->orig);
+		free(z);
+	}
+}
+
 struct lzop_wr {
 	uint32_t flags, block;
 	uint8_t *blk, *cblk, *wrk;
@@ -424,28 +599,14 @@ struct lzop_wr {
 static int lzop_flush_block(struct codec_wr *w)
 {
 	struct lzop_wr *z = w->priv;
-	uint8_t h[16];
-	size_t hl = 8;
-	lzo_uint clen = 0;
-	uint32_t f = z->flags;
+	uint8_t h[LZOP_BLK_HDR_MAX];
+	size_t hl, clen;
 	int rc;
 
 	if (!z->blk_len)
 		return 0;
-	if (lzo1x_1_compress(z->blk, z->blk_len, z->cblk, &clen, z->wrk) != LZO_E_OK)
+	if (lzop_pack(z->flags, z->blk, z->blk_len, z->cblk, z->wrk, h, &hl, &clen))
 		return codec_wr_fail(w, "lzo1x_1_compress");
-	codec_put_be32(h, (uint32_t)z->blk_len);
-	if (clen >= z->blk_len)
-		clen = z->blk_len;	/* stored */
-	codec_put_be32(h + 4, (uint32_t)clen);
-	if (f & (LZOP_F_ADLER32_D | LZOP_F_CRC32_D)) {
-		codec_put_be32(h + hl, lzop_sum(!(f & LZOP_F_ADLER32_D), z->blk, z->blk_len));
-		hl += 4;
-	}
-	if (clen < z->blk_len && (f & (LZOP_F_ADLER32_C | LZOP_F_CRC32_C))) {
-		codec_put_be32(h + hl, lzop_sum(!(f & LZOP_F_ADLER32_C), z->cblk, clen));
-		hl += 4;
-	}
 	rc = codec_wr_put(w, h, hl);
 	if (!rc)
 		rc = codec_wr_put(w, clen < z->blk_len ? z->cblk : z->blk, clen);
@@ -495,7 +656,7 @@ static int lzop_wr_init(struct codec_wr *w, const struct codec_rd *like)
 	if (!z->block || z->block > LZOP_MAX_BLOCK)
 		z->block = LZOP_BLOCK;
 	z->blk = xmalloc(z->block);
-	z->cblk = xmalloc(z->block + z->block / 16 + 64 + 3);
+	z->cblk = xmalloc(LZOP_CBOUND(z->block));
 	z->wrk = xmalloc(LZO1X_1_MEM_COMPRESS);
 	return codec_wr_put(w, h, hl);
 }
@@ -556,5 +717,8 @@ const struct codec_def codec_lzop = {
 	.rd = &lzop_rd,
 	.wr = &lzop_wr,
 	.tail = lzop_tail,
+	.splice_open = lzop_splice_open,
+	.splice_encode = lzop_splice_encode,
+	.splice_free = lzop_splice_free,
 #endif
 };

@@ -11,8 +11,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <xsave/internal.h>
 
 #include "codec/codec_impl.h"
+#include "exitcodes.h"
 #include "util.h"
 
 #define XZ_ID1 0xfd
@@ -266,6 +270,177 @@ static int xz_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint64_
 	return rc;
 }
 
+/* ---- the in-place rewrite from the tail: blocks, a new index and footer ------- */
+
+/* A block from the first rewritten on, as the index gives it. */
+struct xz_blk {
+	uint64_t off, total, unpadded, dlen;	/* in the file (with padding), then unpadded */
+};
+
+struct xz_splice {
+	lzma_index *idx;
+	lzma_stream_flags hf;
+	struct xz_blk *blks;	/* from the first rewritten to the last */
+	size_t n;
+	uint8_t *orig;		/* the decompressed tail as read, to tell the blocks changed */
+};
+
+/* The index, then the blocks from the one holding decompressed offset @from, decompressed. */
+static int xz_splice_open(struct codec_splice *sp, uint64_t from)
+{
+	struct xz_splice *z = xcalloc(1, sizeof(*z));
+	struct codec_tail t = { 0 };
+	lzma_index_iter it;
+	uint8_t *cin, *cout;
+	int rc = xz_index(&sp->in, sp->at, sp->end, &z->idx, &z->hf, &t);
+
+	sp->priv = z;
+	if (rc) {
+		z->idx = NULL;
+		snprintf(sp->how, sizeof(sp->how), "%s", t.how);
+		return 1;
+	}
+	t.blocks = lzma_index_block_count(z->idx);
+	t.total = lzma_index_uncompressed_size(z->idx);
+	lzma_index_iter_init(&it, z->idx);
+	if (t.blocks < 2)
+		rc = codec_tail_none(&t, "xz: a single block (written by a single-threaded "
+				     "encoder): no block the rest does not depend on");
+	else if (from >= t.total || lzma_index_iter_locate(&it, from))
+		rc = codec_tail_none(&t, "xz: the index has no block at 0x%llx",
+				     (unsigned long long)from);
+	else if (t.total - it.block.uncompressed_file_offset > CODEC_SPLICE_MAX)
+		rc = codec_tail_none(&t, "xz: the blocks from 0x%llx hold 0x%llx bytes, too many to "
+				     "journal", (unsigned long long)(sp->at +
+								     it.block.compressed_file_offset),
+				     (unsigned long long)(t.total - it.block.uncompressed_file_offset));
+	if (rc) {
+		snprintf(sp->how, sizeof(sp->how), "%s", t.how);
+		return 1;
+	}
+	sp->blocks = t.blocks;
+	sp->first = it.block.number_in_file - 1;
+	sp->file_off = sp->at + it.block.compressed_file_offset;
+	sp->base = t.base = it.block.uncompressed_file_offset;
+	sp->len = t.len = (size_t)(t.total - t.base);
+	sp->buf = t.buf = xmalloc(sp->len ? sp->len : 1);
+	z->blks = xcalloc(t.blocks - sp->first, sizeof(*z->blks));
+	cin = xmalloc(CODEC_IN_CHUNK);
+	cout = xmalloc(CODEC_OUT_CHUNK);
+	for (bool more = true; more && !rc; more = !lzma_index_iter_next(&it, LZMA_INDEX_ITER_BLOCK)) {
+		z->blks[z->n++] = (struct xz_blk){ .off = sp->at + it.block.compressed_file_offset,
+						   .total = it.block.total_size,
+						   .unpadded = it.block.unpadded_size,
+						   .dlen = it.block.uncompressed_size };
+		rc = xz_tail_block(&sp->in, sp->at, &it, z->hf.check, cin, cout, &t);
+	}
+	free(cin);
+	free(cout);
+	if (rc) {
+		sp->buf = NULL;	/* freed with t */
+		snprintf(sp->how, sizeof(sp->how), "%s", t.how);
+		return 1;
+	}
+	z->orig = xmalloc(sp->len ? sp->len : 1);
+	memcpy(z->orig, sp->buf, sp->len);
+	return 0;
+}
+
+/* Block @data (@n bytes) encoded at XZ_PRESET with @check, appended at out + *pos. */
+static lzma_ret xz_block_encode(lzma_check check, const uint8_t *data, size_t n, uint8_t *out,
+				size_t *pos, size_t cap, lzma_vli *unpadded)
+{
+	lzma_options_lzma opt;
+	lzma_filter filters[] = { { .id = LZMA_FILTER_LZMA2, .options = &opt },
+				  { .id = LZMA_VLI_UNKNOWN } };
+	lzma_block b = { .version = 1, .check = check, .filters = filters };
+	lzma_ret ret;
+
+	if (lzma_lzma_preset(&opt, XZ_PRESET))
+		return LZMA_OPTIONS_ERROR;
+	ret = lzma_block_buffer_encode(&b, NULL, data, n, out, pos, cap);
+	*unpadded = lzma_block_unpadded_size(&b);
+	return ret;
+}
+
+static int xz_splice_encode(struct codec_splice *sp, uint8_t **out, size_t *outlen,
+			    struct xs_diag *d)
+{
+	struct xz_splice *z = sp->priv;
+	lzma_index *idx = lzma_index_init(NULL);
+	lzma_index_iter it;
+	lzma_stream_flags ff = { .version = 0, .check = z->hf.check };
+	size_t cap = LZMA_STREAM_HEADER_SIZE, pos = 0, o = 0;
+	lzma_ret ret = idx ? LZMA_OK : LZMA_MEM_ERROR;
+	uint64_t kept = 0;
+
+	for (size_t i = 0; i < z->n; i++)
+		cap += lzma_block_buffer_bound((size_t)z->blks[i].dlen) + (size_t)z->blks[i].total;
+	/* The blocks before the first rewritten, into the new index as they are. */
+	lzma_index_iter_init(&it, z->idx);
+	while (ret == LZMA_OK && kept < sp->first && !lzma_index_iter_next(&it, LZMA_INDEX_ITER_BLOCK)) {
+		ret = lzma_index_append(idx, NULL, it.block.unpadded_size,
+					it.block.uncompressed_size);
+		kept++;
+	}
+	*out = xmalloc(cap);
+	for (size_t i = 0; ret == LZMA_OK && i < z->n; o += (size_t)z->blks[i].dlen, i++) {
+		const struct xz_blk *k = &z->blks[i];
+		lzma_vli unpadded = k->unpadded;
+
+		if (!memcmp(sp->buf + o, z->orig + o, (size_t)k->dlen)) {
+			/* Unchanged: its bytes (header, data, padding, check) as they are. */
+			if (codec_in_read(&sp->in, *out + pos, (size_t)k->total, k->off) != k->total) {
+				lzma_index_end(idx, NULL);
+				free(*out);
+				*out = NULL;
+				xs_fail(d, 0, false, 0, "the xz block at 0x%llx cannot be read again",
+					(unsigned long long)k->off);
+				return EXIT_IOERR;
+			}
+			pos += (size_t)k->total;
+		} else {
+			ret = xz_block_encode(z->hf.check, sp->buf + o, (size_t)k->dlen, *out, &pos,
+					      cap, &unpadded);
+			sp->encoded++;
+		}
+		if (ret == LZMA_OK)
+			ret = lzma_index_append(idx, NULL, unpadded, k->dlen);
+	}
+	if (ret == LZMA_OK) {
+		ff.backward_size = lzma_index_size(idx);
+		cap = pos + (size_t)ff.backward_size + LZMA_STREAM_HEADER_SIZE;
+		*out = xrealloc(*out, cap);
+		ret = lzma_index_buffer_encode(idx, *out, &pos, cap);
+	}
+	if (ret == LZMA_OK)
+		ret = lzma_stream_footer_encode(&ff, *out + pos);
+	if (idx)
+		lzma_index_end(idx, NULL);
+	if (ret != LZMA_OK) {
+		free(*out);
+		*out = NULL;
+		xs_fail(d, 0, false, 0, "xz compression failed: %s",
+			TEXT_OF(lzma_texts, ret, UNEXPECTED));
+		return EXIT_SOFTWARE;
+	}
+	*outlen = pos + LZMA_STREAM_HEADER_SIZE;
+	return 0;
+}
+
+static void xz_splice_free(struct codec_splice *sp)
+{
+	struct xz_splice *z = sp->priv;
+
+	if (z) {
+		if (z->idx)
+			lzma_index_end(z->idx, NULL);
+		free(z->blks);
+		free(z->orig);
+		free(z);
+	}
+}
+
 static int xz_wr_init(struct codec_wr *w, const struct codec_rd *like)
 {
 	struct xz *z = xz_new();
@@ -319,6 +494,9 @@ const struct codec_def codec_xz = {
 	.rd = &xz_rd,
 	.wr = &xz_wr,
 	.tail = xz_tail,
+	.splice_open = xz_splice_open,
+	.splice_encode = xz_splice_encode,
+	.splice_free = xz_splice_free,
 #endif
 	.whole = "not built in",
 };

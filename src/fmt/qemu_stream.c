@@ -661,7 +661,64 @@ int stream_input_write(struct input *in, const char *dest, struct fail *why)
 	return rc ? rc : stream_write(in->priv, dest, why);
 }
 
-/* Rewrite only the changed bytes of an uncompressed input, under a journal (sys/journal.c). */
+/*
+ * A compressed stream rewritten from the block holding its first changed byte to its end
+ * (lzop, xz in several blocks), under a journal of that tail: 0 or an exit code; 1 (and
+ * @why's note says why) when the codec or the file allows no such rewrite.
+ */
+static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, unsigned n,
+			     struct fail *why)
+{
+	const struct codec_in cin = { .fd = s->fd, .pread = io_pread };
+	struct codec_splice sp;
+	struct xs_diag d = { 0 };
+	uint64_t from = UINT64_MAX;
+	uint8_t *out = NULL;
+	size_t outlen = 0;
+	int rc;
+
+	for (unsigned i = 0; i < n; i++)
+		from = p[i].off < from ? p[i].off : from;
+	if (codec_splice_open(s->codec, &cin, s->start, (uint64_t)s->st.st_size, from, &sp)) {
+		fail_note(why, "'%s': %s: rewritten whole (atomically)", s->path, sp.how);
+		return 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (p[i].off < sp.base || p[i].off - sp.base > sp.len ||
+		    p[i].len > sp.len - (p[i].off - sp.base)) {
+			codec_splice_free(&sp);
+			return fail_msg(why, EXIT_SOFTWARE, s->path, "internal error: a change at "
+					"0x%llx outside the blocks rewritten",
+					(unsigned long long)p[i].off);
+		}
+		memcpy(sp.buf + (p[i].off - sp.base), p[i].data, p[i].len);
+	}
+	rc = codec_splice_encode(&sp, &out, &outlen, &d);
+	if (rc)
+		rc = fail_msg(why, rc, s->path, "%s", d.msg);
+	else if ((uint64_t)s->st.st_size - sp.file_off + outlen > JOURNAL_TAIL_MAX) {
+		fail_note(why, "'%s': %s: the 0x%llx bytes from 0x%llx on are too many to journal: "
+			  "rewritten whole (atomically)", s->path, codec_name(s->codec),
+			  (unsigned long long)((uint64_t)s->st.st_size - sp.file_off),
+			  (unsigned long long)sp.file_off);
+		rc = 1;
+	} else
+		rc = journal_write_tail(s->path, &s->st, sp.file_off, out, outlen, why);
+	if (!rc)
+		fail_note(why, "'%s': rewritten in place from 0x%llx, block %llu of %llu (%s: %llu "
+			  "block%s encoded again, the rest copied; the bytes before untouched)",
+			  s->path, (unsigned long long)sp.file_off, (unsigned long long)sp.first + 1,
+			  (unsigned long long)sp.blocks, codec_name(s->codec),
+			  (unsigned long long)sp.encoded, sp.encoded == 1 ? "" : "s");
+	free(out);
+	codec_splice_free(&sp);
+	return rc;
+}
+
+/*
+ * Rewrite only the changed bytes of an uncompressed input, under a journal (sys/journal.c);
+ * of an lzop or xz one, its blocks from the first changed on.
+ */
 int stream_input_write_in_place(struct input *in, struct fail *why)
 {
 	const struct stream *s = in->priv;
@@ -671,11 +728,16 @@ int stream_input_write_in_place(struct input *in, struct fail *why)
 
 	if (rc)
 		return rc;
-	if (s->codec != CODEC_NONE)
-		return stream_write(s, s->path, why);	/* compressed: rewrite whole, atomically */
 	p = stream_patches(s, &n);
-	rc = n ? journal_write(s->path, &s->st, p, n, why) : 0;
+	if (s->codec == CODEC_NONE)
+		rc = n ? journal_write(s->path, &s->st, p, n, why) : 0;
+	else if (s->codec == CODEC_LZOP || s->codec == CODEC_XZ)
+		rc = n ? write_tail_blocks(s, p, n, why) : 0;
+	else
+		rc = 1;	/* gzip, bzip2, zstd: no block the rest does not depend on */
 	free(p);
+	if (rc == 1)	/* compressed, no tail rewrite: rewrite whole, atomically */
+		rc = stream_write(s, s->path, why);
 	return rc;
 }
 

@@ -287,6 +287,95 @@ else
 		 grep -q "was written for another file (device 0x[0-9a-f]*, inode [0-9]*; this is" err.txt &&
 		 cmp -s j.bin j.left && cmp -s j.bin.xsavectl-journal j.good'
 	rm -f j.bin j.left j.bin.xsavectl-journal j.journal j.good j.other j.copy j.grown
+	# --- lzop and xz in blocks, rewritten from the first changed block (a version 3
+	# journal: the old tail and the new, the old size and the new).  Killed at each step,
+	# the next run rolls the file back to its original bytes and size (the target then
+	# leaves it unchanged: nothing more is written).  lzop -9 and xz -9 before, LZO1X-1
+	# and preset 0 after: the one-vCPU stream grows (extended first), the two-vCPU one
+	# shrinks (truncated last).
+	"$MKSTREAM" --vcpus 1 --ram-mib 8 --pages 2048 --xcr0 0x207 --bv 0x207 --subs pkru g.bin
+	"$MKSTREAM" --vcpus 2 --ram-mib 8 --pages 2048 --xcr0 0x2e7 --bv 0x2e7 --subs avx512,pkru k.bin
+	tails=
+	if command -v lzop >/dev/null 2>&1; then
+		lzop -9 -c <g.bin >grow.lzo && lzop -c <k.bin >shrink.lzo && tails="grow.lzo shrink.lzo"
+	else
+		skip "lzop is not installed: its in-place rewrite is not killed"
+	fi
+	xz -T2 --block-size=1MiB -9 -c g.bin >grow.xz && xz -T2 --block-size=1MiB -c k.bin >shrink.xz &&
+		tails="$tails grow.xz shrink.xz"
+	# (the journal: fsync 1 and 2; the file: ftruncate before pwrite64 where it grows,
+	# after where it shrinks; its fsync 3; the journal's unlink)
+	for t in $tails; do
+		cp "$t" "$t.orig"
+		case $t in
+		grow.*) points="fsync:2 ftruncate:1 pwrite64:1 fsync:3 unlink:1" own=0x207 ;;
+		*) points="fsync:2 pwrite64:1 ftruncate:1 fsync:3 unlink:1" own=0x2e7 ;;
+		esac
+		for point in $points; do
+			cp "$t.orig" "$t"
+			timeout 60 strace -f -o /dev/null -e inject="${point%:*}:signal=KILL:when=${point#*:}" \
+				"$XSAVECTL" filter --force --xcr0 0x7 --in-place "$t" >/dev/null 2>&1
+			st=$?
+			check "$t --in-place killed at $point: the next run rolls it back to the original bytes" \
+				'[ $st = 137 ] && [ -s "$t.xsavectl-journal" ] &&
+				 xs filter --xcr0 $own --in-place "$t" >/dev/null 2>err.txt &&
+				 grep -q "rolled back an interrupted .filter --in-place. (its last 0x[0-9a-f]* bytes, from 0x[0-9a-f]*; found at its" err.txt &&
+				 [ ! -e "$t.xsavectl-journal" ] && cmp -s "$t" "$t.orig" && no_debris'
+		done
+		# The state each kill leaves, as the rollback says it found the file.
+		cp "$t.orig" "$t"
+		timeout 60 strace -f -o /dev/null -e inject=fsync:signal=KILL:when=3 \
+			"$XSAVECTL" filter --force --xcr0 0x7 --in-place "$t" >/dev/null 2>&1
+		cp "$t" "$t.new"
+		cp "$t.xsavectl-journal" "$t.good"
+		check "$t killed before its fsync: the rollback finds it at its new size" \
+			'xs filter --xcr0 $own --in-place "$t" >/dev/null 2>err.txt &&
+			 grep -q "found at its new size" err.txt && cmp -s "$t" "$t.orig"'
+		# A torn write: the journal of a run killed before its pwrite64, then the first half
+		# of the new tail written by hand over the original (the same inode): rolled back.
+		from=$(od -An -tu1 -j51 -N8 "$t.good" | awk '{ v = 0; for (i = 1; i <= NF; i++) v = v * 256 + $i; printf "%.0f\n", v }')
+		cp "$t.orig" "$t"
+		timeout 60 strace -f -o /dev/null -e inject=pwrite64:signal=KILL:when=1 \
+			"$XSAVECTL" filter --force --xcr0 0x7 --in-place "$t" >/dev/null 2>&1
+		half=$((($(stat -c %s "$t.new") - from) / 2))
+		dd if="$t.new" of="$t" bs=1 skip="$from" seek="$from" count="$half" conv=notrunc 2>/dev/null
+		check "$t: a torn write (half the new tail) under its journal is rolled back" \
+			'! cmp -s "$t" "$t.orig" && xs filter --xcr0 $own --in-place "$t" >/dev/null 2>err.txt &&
+			 grep -q "rolled back" err.txt && cmp -s "$t" "$t.orig"'
+		# The sound journal beside the file grown by a byte since: neither size: refused.
+		cp "$t.new" "$t" && printf x >>"$t" && cp "$t" "$t.grown"
+		cp "$t.good" "$t.xsavectl-journal"
+		check "$t: a version 3 journal beside its file at neither of its sizes is refused (65)" \
+			'xs filter --xcr0 $own --in-place "$t" >/dev/null 2>err.txt; [ $? = 65 ] &&
+			 one_line "size changed since (neither the journal.s old size nor its new one)" &&
+			 cmp -s "$t" "$t.grown" && cmp -s "$t.xsavectl-journal" "$t.good"'
+		# ... and beside a copy of the interrupted file (another inode): refused (65).
+		cp "$t.new" "$t.copy" && mv "$t.copy" "$t"
+		check "$t: a version 3 journal beside a copy of its file (another inode) is refused (65)" \
+			'xs filter --xcr0 $own --in-place "$t" >/dev/null 2>err.txt; [ $? = 65 ] &&
+			 grep -q "was written for another file" err.txt && cmp -s "$t" "$t.new"'
+		rm -f "$t"*
+	done
+	# The order that makes it durable: the journal in place (its directory synced) before
+	# the file changes; the file fsync'ed after its last write and truncate, before the
+	# journal goes.
+	if [ -n "$tails" ]; then
+		t=${tails%% *}
+		"$MKSTREAM" --vcpus 2 --ram-mib 8 --pages 2048 --xcr0 0x2e7 --bv 0x2e7 --subs avx512,pkru k.bin
+		case $t in *.lzo) lzop -c <k.bin >"$t" ;; *) xz -T2 --block-size=1MiB -c k.bin >"$t" ;; esac
+		timeout 60 strace -f -y -o t3.txt -e trace=fsync,rename,unlink,pwrite64,ftruncate \
+			"$XSAVECTL" filter --force --xcr0 0x7 --in-place "$t" >/dev/null 2>&1
+		check "$t --in-place: journal renamed and synced, then pwrite64 and ftruncate, fsync, unlink" \
+			'awk -v f="<$PWD/$t>" -v j="\"$t.xsavectl-journal\"" "
+				/rename\\(/ && index(\$0, j) { r = 1 }
+				/fsync\\(/ && r && !w && index(\$0, \"<$PWD>\") { d = 1 }
+				/(pwrite64|ftruncate)\\(/ && index(\$0, f) { w = d; s = 0 }
+				/fsync\\(/ && index(\$0, f \")\") && w { s = 1 }
+				/unlink/ && index(\$0, j) { ok = w && s; exit }
+				END { exit !ok }" t3.txt'
+		rm -f "$t"* t3.txt k.bin
+	fi
+	rm -f g.bin k.bin
 	cp img.bin ip.bin
 	timeout 60 strace -f -o /dev/null -e inject=rename:signal=KILL:when=1 \
 		"$XSAVECTL" filter --force --xcr0 0x3 --in-place ip.bin >/dev/null 2>&1

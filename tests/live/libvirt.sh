@@ -229,9 +229,35 @@ roundtrip() {
 		 xs inspect -r --vcpu 0 "$img.f" >f.txt && grep -q "mxcsr: *0x00009fc0 " f.txt &&
 		 { [ $STRIP != pkru ] || grep -q "ymm15: *$(expect 0 ymm 15)\$" f.txt; }'
 	cp "$img" "$img.ip"
-	check "$tag: filter --in-place writes the same bytes as -o" \
-		'xs filter --in-place --force --xcr0 $XMASK "$img.ip" >/dev/null && cmp -s "$img.ip" "$img.f" &&
-		 [ ! -e "$img.ip.xsavectl-journal" ]'
+	case $fmt in
+	lzop | xz)
+		# Rewritten from the block holding the cpu sections: the stream -o writes, every byte
+		# before that block kept; the image virsh restores below is this one.  An xz image
+		# (libvirt 9.0's xz writes one block, which would be rewritten whole) is first
+		# encoded again in blocks, as xz -T writes them.
+		off=$(($(field "$img" stream_offset)))
+		if [ "$fmt" = xz ]; then
+			head -c "$off" "$img" >"$img.ip" &&
+				tail -c +$((off + 1)) "$img" | xz -dc | xz -T2 --block-size=64KiB -c >>"$img.ip"
+		fi
+		cp "$img.ip" "$img.before"
+		check "$tag: filter --in-place: the stream -o writes, the bytes before the first changed block kept" \
+			'xs filter --in-place --force --xcr0 $XMASK "$img.ip" >/dev/null 2>n.txt &&
+			 [ ! -e "$img.ip.xsavectl-journal" ] &&
+			 tail -c +$((off + 1)) "$img.ip" | $fmt -dc >ip.raw &&
+			 tail -c +$((off + 1)) "$img.f" | $fmt -dc | cmp -s - ip.raw &&
+			 from=$(sed -n "s/.*rewritten in place from \(0x[0-9a-f]*\),.*/\1/p" n.txt) &&
+			 [ -n "$from" ] && cmp -s -n $((from)) "$img.before" "$img.ip" &&
+			 ! cmp -s "$img.before" "$img.ip"'
+		sed "s/^/# $tag: /" n.txt
+		rm -f ip.raw n.txt "$img.before"
+		;;
+	*)
+		check "$tag: filter --in-place writes the same bytes as -o" \
+			'xs filter --in-place --force --xcr0 $XMASK "$img.ip" >/dev/null && cmp -s "$img.ip" "$img.f" &&
+			 [ ! -e "$img.ip.xsavectl-journal" ]'
+		;;
+	esac
 	# The streaming filter: the image from a pipe, written on as it is read (issue 23).
 	if [ "$fmt" = sparse ]; then
 		check "$tag: filter from a pipe: the sparse format refused by name (exit 64), nothing written" \
@@ -250,6 +276,7 @@ roundtrip() {
 			'[ $((a1 - a0)) -le 64 ] && [ $((a0 - a1)) -le 64 ] && [ $((a2 - a0)) -le 64 ] &&
 			 [ $((a0 - a2)) -le 64 ]'
 	fi
+	case $fmt in lzop | xz) cp "$img.ip" "$img.f" ;; esac	# restored: the in-place rewrite
 	rm -f "$img.ip"
 	# shellcheck disable=SC2086
 	check "$tag: virsh restore${ropts:+ $ropts} accepts the filtered image" \

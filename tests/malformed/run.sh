@@ -706,6 +706,77 @@ mkdir ck4 && cp "$DATA"/criu-4.1-avx512/* ck4/ &&
 	patch ck4/cpuinfo.img 4 13404061
 case_ "CRIU cpuinfo.img with two x86 entries" 65 "'ck4/cpuinfo.img': offset 0x99: cpuinfo.img holds more than one x86 entry \(CRIU's restore takes one\)\$" \
 	"$XSAVECTL" inspect ck4
+# --- the version 3 journal (filter --in-place of lzop or xz in blocks): every way it lies ----
+# Built here byte by byte beside an lzop stream that the target leaves unchanged (so a
+# rollback is all a run writes): magic, u64 old size, device, inode, new size, the tail's
+# offset, the old tail, the new tail, CRC-32 big-endian.  A journal that lies is refused
+# (65, one line), the file and the journal left as they are.
+if command -v lzop >/dev/null 2>&1; then
+	"$MKSTREAM" --vcpus 2 --ram-mib 8 --pages 2048 --xcr0 0x7 --bv 0x7 v3.bin
+	lzop -c <v3.bin >v3.lzo && cp v3.lzo v3.orig
+	size=$(stat -c %s v3.lzo) from=$(($(stat -c %s v3.lzo) - 200))
+	tail -c 200 v3.lzo >v3.old
+	printf 'a new tail %.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 >v3.new
+	newsize=$((from + $(stat -c %s v3.new)))
+	u64() { printf %016x "$1"; }
+	# j3 OLDSIZE INODE NEWSIZE OFFSET OLDBYTES NEWBYTES: the journal of v3.lzo, CRC made to match
+	j3() {
+		J=v3.lzo.xsavectl-journal
+		printf 'XSAVECTL-JOURNAL 3\n' >$J && head -c 40 /dev/zero >>$J &&
+			patch $J 19 "$(u64 "$1")$(u64 "$(stat -c %d v3.lzo)")$(u64 "$2")$(u64 "$3")$(u64 "$4")" &&
+			cat "$5" "$6" >>$J
+		le=$(crc32 <$J)
+		jl=$(stat -c %s $J)
+		head -c 4 /dev/zero >>$J && patch $J "$jl" "$(echo "$le" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/')"
+		cp $J v3.journal
+	}
+	ino=$(stat -c %i v3.lzo)
+	untouched() { cmp -s v3.lzo "$1" && cmp -s v3.lzo.xsavectl-journal v3.journal; }
+	F() { "$XSAVECTL" filter --xcr0 0x7 --in-place v3.lzo; }
+	j3 "$size" "$ino" "$newsize" "$from" v3.old v3.new
+	expect "v3 journal, sound, beside its file untouched: rolled back" 0 "" F &&
+		check "v3 journal, sound, beside its file untouched: rolled back (found at its old size)" \
+			'grep -q "found at its old size" err.txt && cmp -s v3.lzo v3.orig && [ ! -e v3.lzo.xsavectl-journal ]'
+	j3 "$size" "$ino" "$newsize" "$from" v3.old v3.new
+	dd if=v3.new of=v3.lzo bs=1 seek="$from" conv=notrunc 2>/dev/null && truncate -s "$newsize" v3.lzo
+	expect "v3 journal, sound, beside its file rewritten: rolled back" 0 "" F &&
+		check "v3 journal, sound, beside its file rewritten: rolled back (found at its new size)" \
+			'grep -q "found at its new size" err.txt && cmp -s v3.lzo v3.orig && [ ! -e v3.lzo.xsavectl-journal ]'
+	j3 "$size" "$ino" "$newsize" "$from" v3.old v3.new
+	patch v3.lzo.xsavectl-journal $((59 + 200 + 3)) 00 && cp v3.lzo.xsavectl-journal v3.journal
+	case_ "v3 journal with a byte of its new tail changed (bad CRC)" 65 \
+		"!^xsavectl: filter: 'v3.lzo.xsavectl-journal': not a valid xsavectl journal \(bad magic or CRC\); 'v3.lzo' left as is\$" F
+	check "v3 journal with a bad CRC: file and journal untouched" 'untouched v3.orig'
+	j3 $((size + 1)) "$ino" "$newsize" "$from" v3.old v3.new
+	case_ "v3 journal whose old size is one more than its bytes" 65 \
+		"!^xsavectl: filter: 'v3.lzo.xsavectl-journal': the journal's tail \(0x$(printf %x 201) bytes from 0x$(printf %x "$from"), then 0x$(printf %x $((newsize - from)))\) is not its length \(0x[0-9a-f]+ bytes\); 'v3.lzo' left as is\$" F
+	check "v3 journal whose old size lies: file and journal untouched" 'untouched v3.orig'
+	j3 "$size" "$ino" $((newsize - 1)) "$from" v3.old v3.new
+	case_ "v3 journal whose new size is one less than its bytes" 65 \
+		"!'v3.lzo.xsavectl-journal': the journal's tail .* is not its length" F
+	check "v3 journal whose new size lies: file and journal untouched" 'untouched v3.orig'
+	: >v3.none
+	j3 "$size" "$ino" "$newsize" $((newsize + 1)) v3.none v3.none
+	case_ "v3 journal whose tail starts past the end of the file" 65 \
+		"!^xsavectl: filter: 'v3.lzo.xsavectl-journal': the journal's tail starts at 0x$(printf %x $((newsize + 1))), past the end of the file \(0x$(printf %x "$size") bytes, 0x$(printf %x "$newsize") rewritten\); 'v3.lzo' left as is\$" F
+	check "v3 journal whose offset lies: file and journal untouched" 'untouched v3.orig'
+	j3 $((size + 7)) "$ino" $((newsize + 7)) $((from + 7)) v3.old v3.new
+	case_ "v3 journal of sizes the file has neither of" 65 \
+		"!^xsavectl: filter: 'v3.lzo': cannot roll back from 'v3.lzo.xsavectl-journal': the file's size changed since \(neither the journal's old size nor its new one\)\$" F
+	check "v3 journal of other sizes: file and journal untouched" 'untouched v3.orig'
+	head -c 200 /dev/zero >v3.zero
+	j3 "$size" "$ino" "$newsize" "$from" v3.zero v3.new
+	case_ "v3 journal whose old tail is not the file's" 65 \
+		"^xsavectl: filter: 'v3.lzo': offset 0x$(printf %x "$from"): holds neither the bytes 'v3.lzo.xsavectl-journal' saved nor those it wrote there" F
+	check "v3 journal whose old tail lies: file and journal untouched" 'untouched v3.orig'
+	j3 "$size" $((ino + 1)) "$newsize" "$from" v3.old v3.new
+	case_ "v3 journal bound to another inode" 65 \
+		"!^xsavectl: filter: 'v3.lzo': 'v3.lzo.xsavectl-journal' was written for another file" F
+	check "v3 journal of another inode: file and journal untouched" 'untouched v3.orig'
+	rm -f v3.*
+else
+	skip "lzop is not installed: no version 3 journals"
+fi
 # Every input the fuzzers (or earlier mutation runs) ever broke us with, through the CLI.
 bad=0 count=0
 for f in "$regress"/*/*; do

@@ -20,6 +20,19 @@
  * rolled back.  Version 1 ("XSAVECTL-JOURNAL 1\n", written by xsavectl 0.2)
  * has no device and inode: it is still read, and bound to nothing.
  *
+ * Version 3 is the journal of a rewrite that changes the file's size (an lzop
+ * or xz stream whose last blocks are re-encoded): one tail, from an offset to
+ * the end of the file, before and after.
+ *
+ *	XS_JOURNAL_MAGIC_V3 ("XSAVECTL-JOURNAL 3\n", 19 bytes)
+ *	u64 the file's size	u64 its device	u64 its inode	u64 its new size
+ *	u64 the tail's offset
+ *	the old bytes (from the offset to the old size), the new bytes (to the new size)
+ *	u32 CRC-32 of everything before it
+ *
+ * A rollback writes the old bytes back at the offset and truncates (or
+ * extends) the file to its old size.
+ *
  * Internal to libxsave and xsavectl (lib/internal/): not installed, not exported.
  */
 #ifndef XSAVE_JOURNAL_H
@@ -35,11 +48,23 @@
 
 #define XS_JOURNAL_MAGIC "XSAVECTL-JOURNAL 2\n"
 #define XS_JOURNAL_MAGIC_V1 "XSAVECTL-JOURNAL 1\n"
+#define XS_JOURNAL_MAGIC_V3 "XSAVECTL-JOURNAL 3\n"
 #define XS_JOURNAL_SUFFIX ".xsavectl-journal"
+
+/* A version 3 journal's tail: the file's bytes from @off on, before and after. */
+struct xs_journal_tail {
+	uint64_t off;
+	const uint8_t *orig;	/* file_size - off bytes */
+	const uint8_t *data;	/* new_size - off bytes */
+	size_t orig_len, data_len;
+};
 
 /* A journal being read back: its header, and the ranges not read yet. */
 struct xs_journal {
+	unsigned version;	/* 1, 2 or 3 (set by xs_journal_parse) */
 	uint64_t file_size;	/* the file's size when the journal was written */
+	uint64_t new_size;	/* its size once rewritten (version 3; else file_size) */
+	struct xs_journal_tail tail;	/* version 3: the tail (its count is 0) */
 	bool bound;		/* it names the file's device and inode (version 2) */
 	uint64_t dev, ino;	/* those (0 when not bound) */
 	uint32_t count;		/* the ranges it holds */
@@ -63,9 +88,25 @@ int xs_journal_encode(uint8_t *buf, size_t cap, const struct xs_journal *f,
 		      const struct xs_qpatch *p, unsigned n, struct xs_diag *d);
 
 /*
- * Check the @len bytes at @buf (the whole journal file, version 2 or 1) and
- * read its header into @j.  0, or -XS_EFORMAT: too short, another magic, or
- * the CRC does not match.  The ranges are checked only as xs_journal_next() reads them; @j
+ * The bytes the version 3 journal of a tail of @orig_len bytes rewritten into
+ * @data_len takes (SIZE_MAX when that does not fit in a size_t).
+ */
+size_t xs_journal_tail_size(uint64_t orig_len, uint64_t data_len);
+
+/*
+ * Write the version 3 journal of the tail @t of the file @f (its file_size,
+ * new_size, dev and ino; t->orig_len must be file_size - t->off, t->data_len
+ * new_size - t->off) into @buf, which holds @cap bytes.  0, or -XS_EINVAL
+ * when @cap is too small or the sizes do not agree (nothing written).
+ */
+int xs_journal_encode_tail(uint8_t *buf, size_t cap, const struct xs_journal *f,
+			   const struct xs_journal_tail *t, struct xs_diag *d);
+
+/*
+ * Check the @len bytes at @buf (the whole journal file, version 3, 2 or 1) and
+ * read its header into @j.  0, or -XS_EFORMAT: too short, another magic, the
+ * CRC does not match, or (version 3) the tail's offset lies past either size or
+ * its bytes are not the journal's length.  The ranges are checked only as xs_journal_next() reads them; @j
  * points into @buf, which must outlive it.
  */
 XS_MUST_CHECK int xs_journal_parse(struct xs_journal *j, const uint8_t *buf, size_t len,
