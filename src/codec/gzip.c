@@ -868,9 +868,9 @@ static enum gz_try gz_try_from(struct gz_tail *g, uint64_t from, struct codec_ta
 	t->total = proven ? before + n1 : CODEC_TAIL_STANDIN + t->len;
 	t->base = t->total - t->len;
 	snprintf(t->how, sizeof(t->how), "gzip: inflated twice from a block at 0x%llx, the last "
-		 "0x%llx bytes free of the window before it; %s not checked",
+		 "0x%llx bytes free of the window before it; %s, CRC-32 not checked",
 		 (unsigned long long)(c.bit >> 3), (unsigned long long)t->len,
-		 proven ? "ISIZE places them, CRC-32" : "where (ISIZE), CRC-32");
+		 proven ? "ISIZE places them" : "ISIZE (mod 4 GiB) places nothing");
 	return TRY_OK;
 }
 
