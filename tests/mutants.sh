@@ -266,6 +266,12 @@ mutant "the stream not fsync'ed before the journal is removed" src/sys/journal.c
 mutant "rollback's size check removed" src/sys/journal.c \
 	'if (fd < 0 || fstat(fd, &st) || (uint64_t)st.st_size != j.file_size) {' \
 	'if (fd < 0 || fstat(fd, &st)) {' "$faults"
+mutant "gzip tail: the two window guesses always agree" src/codec/gzip.c \
+	'		if (memcmp(a, b, k))' '		if (0)' "$(cli tail-fallback-gzip)"
+mutant "gzip tail: what follows the trailer not checked" src/codec/gzip.c \
+	'	    gz_zeros(g->in, g->cout, r->stop + GZ_TRAILER, g->end))' '	    1)' "$malformed"
+mutant "gzip tail: ISIZE taken without its bound" src/codec/gzip.c \
+	'		if (before > bound)' '		if (0)' "$malformed"
 mutant "the lzop block limit raised 32x" src/codec/lzop.c \
 	'if (dlen > LZOP_MAX_BLOCK)' 'if (dlen > 32u * LZOP_MAX_BLOCK)' "$malformed"
 mutant "garbage after the last gzip member skipped for images" src/sys/io.c \
