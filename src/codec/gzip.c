@@ -523,9 +523,9 @@ static bool dynamic_header_ok(const uint8_t *p, size_t n, uint64_t at)
 }
 
 /*
- * Does a stored block's LEN start at byte @i of p[0..n)?  NLEN is LEN's complement, the
- * block fits, and the byte before ends in the zero bits of a non-final stored header and
- * its padding (its top three at least).
+ * Does a stored block's LEN start at byte @i of p[0..n)?  NLEN is LEN's complement, and the
+ * byte before ends in the zero bits of a non-final stored header and its padding (its top
+ * three at least).  (Inflate finds a block that does not fit.)
  */
 static bool stored_header_ok(const uint8_t *p, size_t n, size_t i)
 {
@@ -727,9 +727,8 @@ static bool gz_other_member(const struct codec_in *in, uint8_t *buf, uint64_t at
 	for (uint64_t off = at + 1; off <= to;) {
 		size_t k = to + 4 - off < CODEC_IN_CHUNK ? (size_t)(to + 4 - off) : CODEC_IN_CHUNK;
 
-		k = codec_in_read(in, buf, k, off);
-		if (k < 4)
-			return k > 0;	/* (a header cut short cannot be a member) */
+		if (codec_in_read(in, buf, k, off) != k)
+			return true;	/* unread: it could */
 		for (size_t i = 0; i + 4 <= k && off + i <= to; i++)
 			if (buf[i] == gzip_magic[0] && buf[i + 1] == gzip_magic[1] &&
 			    buf[i + 2] == GZ_CM_DEFLATE && !(buf[i + 3] & GZ_FLG_RESERVED))
@@ -814,6 +813,9 @@ static enum gz_try gz_try_from(struct gz_tail *g, uint64_t from, struct codec_ta
 			return gz_fail(g, TRY_BACK, "no block boundary found that inflates to "
 				       "the end");
 		n = codec_in_read(g->in, g->scan, n, woff);
+		if (!n)
+			return gz_fail(g, TRY_NONE, "the file cannot be read at 0x%llx",
+				       (unsigned long long)woff);
 		if (!gz_find(g->scan, n, n > GZ_HDR_MAX ? n - GZ_HDR_MAX : n, woff, pos & 7, &c)) {
 			pos = (woff + (n > GZ_HDR_MAX ? n - GZ_HDR_MAX : n)) * 8;
 			continue;
