@@ -377,6 +377,8 @@ static const struct wr_ops gzip_wr = {
 #define GZ_FAR (256u << 10)		/* a run that fails past this much input started at a
 					 * real boundary: the fault is the file's */
 #define GZ_SCAN (256u << 10)		/* compressed bytes searched per read */
+#define GZ_RATIO_MAX 64u		/* a tail inflating to more than this many times the bytes
+					 * it starts back from the end is decompressed whole */
 #define GZ_HDR_MAX 320u			/* bytes a dynamic block header can take (2290 bits) */
 #define GZ_FLG_RESERVED 0xe0u		/* gzip header flags a member may not set */
 #define GZ_CM_DEFLATE 8u
@@ -587,12 +589,13 @@ struct gz_run {
 	uint64_t keep_from;	/* the second run: compare from this output offset */
 	uint64_t diff_end;	/* one past the last output byte that differed (0 none) */
 	uint64_t out;		/* bytes made */
+	uint64_t max_out;	/* more is RUN_LARGE */
 	uint64_t stop;		/* file offset of the byte after the deflate stream */
 	uint64_t used;		/* compressed bytes read */
 	const char *msg;	/* zlib's words for a failure */
 };
 
-enum run_end { RUN_END, RUN_BAD, RUN_SHORT, RUN_NOMEM };
+enum run_end { RUN_END, RUN_BAD, RUN_SHORT, RUN_NOMEM, RUN_LARGE };
 
 /* The second run's bytes @p (@n, at output offset @o) against the first run's. */
 static void gz_compare(struct gz_run *r, const uint8_t *p, size_t n, uint64_t o)
@@ -688,6 +691,10 @@ static enum run_end gz_inflate(struct gz_run *r, const struct gz_cand *c)
 		else
 			gz_keep(r, r->cout, made, r->out);
 		r->out += made;
+		if (r->out > r->max_out) {
+			e = RUN_LARGE;
+			break;
+		}
 		if (ret == Z_STREAM_END) {
 			/* Past the last byte inflate took, less whole bytes it holds unused. */
 			r->stop = off - z.avail_in - (uint64_t)((z.data_type & 63) >> 3);
@@ -778,6 +785,10 @@ static enum gz_try gz_first(struct gz_tail *g, const struct gz_cand *c, uint8_t 
 	e = gz_inflate(r, c);
 	if (e == RUN_NOMEM)
 		return gz_fail(g, TRY_NONE, "zlib cannot start");
+	if (e == RUN_LARGE)
+		return gz_fail(g, TRY_NONE, "it inflates to over %u times the 0x%llx bytes it starts "
+			       "back from the end", GZ_RATIO_MAX, (unsigned long long)(g->end -
+										  (c->bit >> 3)));
 	if (e == RUN_END && r->stop + GZ_TRAILER <= g->end &&
 	    codec_in_read(g->in, trailer, GZ_TRAILER, r->stop) == GZ_TRAILER &&
 	    gz_zeros(g->in, g->cout, r->stop + GZ_TRAILER, g->end))
@@ -897,8 +908,10 @@ static int gzip_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint6
 	memset(g.ones, 0xff, GZ_WINDOW);
 	g.r = (struct gz_run){ .in = in, .end = end, .cin = g.cin, .cout = g.cout,
 			       .ring = xmalloc((size_t)want), .cap = (size_t)want };
-	for (; e == TRY_BACK && span <= size / 2; span *= GZ_BACKOFF)
+	for (; e == TRY_BACK && span <= size / 2; span *= GZ_BACKOFF) {
+		g.r.max_out = span * GZ_RATIO_MAX;
 		e = gz_try_from(&g, end - span, t);
+	}
 	free(g.r.ring);
 	free(g.cin);
 	free(g.cout);

@@ -161,11 +161,16 @@ static void gzip_words(void)
 #define TAIL_WANT (1u << 20)
 #define PAGE 4096u
 
-/* zlib's gzip at level 6 (as `gzip -c`; the same bytes with or without ISA-L) of @n bytes. */
-static size_t t_gzip(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+/*
+ * zlib's gzip at level 6 (as `gzip -c`; the same bytes with or without ISA-L) of @n bytes,
+ * then @zeros zero bytes.
+ */
+static size_t t_gzip_then(const uint8_t *p, size_t n, uint64_t zeros, uint8_t *out, size_t cap)
 {
+	static const uint8_t zero[1 << 16];
 	z_stream z = { 0 };
 	size_t got;
+	int ret;
 
 	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		printf("Bail out! deflateInit2\n");
@@ -175,13 +180,26 @@ static size_t t_gzip(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
 	z.avail_in = (uInt)n;
 	z.next_out = out;
 	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+	do {
+		if (!z.avail_in && zeros) {
+			z.next_in = (Bytef *)(uintptr_t)zero;
+			z.avail_in = zeros < sizeof(zero) ? (uInt)zeros : sizeof(zero);
+			zeros -= z.avail_in;
+		}
+		ret = deflate(&z, zeros || z.avail_in > 0 ? Z_NO_FLUSH : Z_FINISH);
+	} while (ret == Z_OK && z.avail_out);
+	if (ret != Z_STREAM_END) {
 		printf("Bail out! deflate\n");
 		exit(2);
 	}
 	got = cap - z.avail_out;
 	deflateEnd(&z);
 	return got;
+}
+
+static size_t t_gzip(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+	return t_gzip_then(p, n, 0, out, cap);
 }
 
 static uint8_t t_rand(uint64_t *x)
@@ -253,6 +271,10 @@ static void gzip_tail(void)
 	      t.how);
 	CHECK(t_tail(gz, 2 * TAIL_WANT - 1, TAIL_WANT, &t) == 1 && strstr(t.how, "fewer than twice"),
 	      "gzip: a file under twice the span: no tail read (%s)", t.how);
+	/* 96 MiB of zeros at the end (96 KiB compressed): over 64 times the span, not inflated. */
+	n = t_gzip_then(data, TAIL_LEN, (uint64_t)96 << 20, gz, 2 * TAIL_LEN);
+	CHECK(t_tail(gz, n, TAIL_WANT, &t) == 1 && strstr(t.how, "inflates to over 64 times"),
+	      "gzip: a tail that inflates 97 MiB from 1 MiB: none (%s)", t.how);
 	/* Pages copied from pages before the boundary: bytes not free of the window not given. */
 	t_nibbles(data, 2 * TAIL_LEN, true);
 	n = t_gzip(data, 2 * TAIL_LEN, gz, 4 * TAIL_LEN);
