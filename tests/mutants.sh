@@ -284,6 +284,15 @@ mutant "in-place lzop: rewritten from the first block, not the first changed one
 mutant "in-place xz: rewritten from the first block, not the first changed one" src/codec/xz.c \
 	'lzma_index_iter_locate(&it, from))' 'lzma_index_iter_locate(&it, 0))' \
 	"$(cli filter-in-place-xz)"
+mutant "gzip tail: the two window guesses always agree" src/codec/gzip.c \
+	'		if (memcmp(a, b, k))' '		if (0)' "$(cli tail-fallback-gzip) && make -s build/tests/test_codec >/dev/null && build/tests/test_codec"
+mutant "gzip tail: what follows the trailer not checked" src/codec/gzip.c \
+	'	    gz_zeros(g->in, g->cout, r->stop + GZ_TRAILER, g->end))' '	    1)' "$malformed"
+mutant "gzip tail: ISIZE taken without its bound" src/codec/gzip.c \
+	'		if (before > bound)' '		if (0)' "$malformed"
+mutant "gzip tail: no cap on what a tail inflates to" src/codec/gzip.c \
+	'		if (r->out > r->max_out) {' '		if (0) {' \
+	'make -s build/tests/test_codec >/dev/null && build/tests/test_codec'
 mutant "the lzop block limit raised 32x" src/codec/lzop.c \
 	'if (dlen > LZOP_MAX_BLOCK)' 'if (dlen > 32u * LZOP_MAX_BLOCK)' "$malformed"
 mutant "garbage after the last gzip member skipped for images" src/sys/io.c \

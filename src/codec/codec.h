@@ -89,7 +89,8 @@ struct codec_tail {
 
 /*
  * The last @want (or more, to a block boundary) decompressed bytes of the member at @at,
- * which must end the input at @end (its size).  0 with *t (free it with codec_tail_free()); 1 when this codec
+ * which must end the input at @end (its size); gzip: at most @want, fewer where only the
+ * last ones are free of the window before the block it inflated from.  0 with *t (free it with codec_tail_free()); 1 when this codec
  * or this file allows none, t->how saying why: a file whose headers, index or blocks do not
  * confirm is read whole instead, which reports what is wrong in it.  Never a failure.
  */

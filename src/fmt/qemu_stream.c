@@ -314,6 +314,7 @@ static int parse_tail(struct stream *s)
 				 "decompressed whole", t.how, rc != 1 ? "it reaches bytes not "
 				 "decompressed" : t.offsets_unknown ? "a check failed; the full decode says which" : why);
 		s->offsets_unknown = rc == 0 && t.offsets_unknown;
+		s->tail_end = t.total;
 		longer = rc && (ts.outside || !found) && t.base && want < TAIL_MAX;
 		codec_tail_free(&t);
 		if (!longer)
@@ -830,19 +831,28 @@ struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n)
 }
 
 /* Decompress the stream, patch it, compress it again with the same codec into @o. */
+/*
+ * Decompress, patch and compress again.  Where the tail read placed nothing absolutely
+ * (offsets_unknown: gzip's tail, whose offsets count back from a stand-in end), the last
+ * @lag bytes (the tail's) are held back until the end of the stream, and patched there,
+ * counted back from it; no patch falls before them.
+ */
 static int copy_codec(const struct stream *s, struct io_out *o, const struct patches *ps)
 {
 	struct codec_rd *r;
 	struct xs_diag d;
 	uint8_t *buf;
 	uint64_t off = 0;
+	size_t lag = s->offsets_unknown ? (size_t)(s->tail_end - CODEC_TAIL_STANDIN) : 0;
+	size_t chunk = lag > COPY_CHUNK ? lag : COPY_CHUNK, held = 0;
 	int rc = io_codec_open(s->codec, s->fd, s->start, s->path, &r, o->fail);
 
 	if (rc)
 		return rc;
-	buf = xmalloc(COPY_CHUNK);
+	buf = xmalloc(lag + chunk);
 	for (;;) {
-		ssize_t got = codec_read(r, buf, COPY_CHUNK, &d);
+		ssize_t got = codec_read(r, buf + held, chunk, &d);
+		size_t out;
 
 		if (got < 0) {
 			rc = io_codec_fail(o->fail, (int)-got, s->path, &d);
@@ -851,14 +861,23 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct pat
 		/* After the first read: the writer keeps the input's container settings (lzop). */
 		if (!o->wr && (rc = io_out_compress(o, s->codec, r)))
 			break;
-		if (got == 0)
+		if (got == 0) {
+			/* The end: the bytes held back are the last, where the patches count back. */
+			patches_apply(ps, s->tail_end - held, buf, held);
+			rc = io_out_write(o, buf, held);
 			break;
-		patches_apply(ps, off, buf, (size_t)got);
+		}
+		held += (size_t)got;
+		out = held > lag ? held - lag : 0;
+		if (!lag)
+			patches_apply(ps, off, buf, out);
 		progress_update(codec_rd_in_pos(r));
-		rc = io_out_write(o, buf, (size_t)got);
+		rc = io_out_write(o, buf, out);
 		if (rc)
 			break;
-		off += (uint64_t)got;
+		memmove(buf, buf + out, held - out);
+		held -= out;
+		off += (uint64_t)out;
 	}
 	codec_rd_close(r);
 	free(buf);

@@ -3,8 +3,9 @@
 # `check` on a QEMU stream compressed by each codec's own program, against that program's
 # decompressor, on the 64 MiB stream and on one of BENCH_CODEC_MIB (default 512) MiB, both
 # saved from the test guest whose RAM is filled to compress about 2:1.  A tail read
-# (lzop, xz in blocks) costs the same at both sizes; the codecs decompressed whole (gzip,
-# bzip2, zstd, single-block xz) track their decompressor.  Each row: the best of 3 runs on a
+# (lzop, xz in blocks, gzip) costs the same at both sizes; the codecs decompressed whole
+# (bzip2, zstd, single-block xz) track their decompressor.  gzip's row against gzip -dc,
+# gzipi's (the same gzip file) against ISA-L's igzip -dc, where installed.  Each row: the best of 3 runs on a
 # warm page cache, the ratio to the decompressor of the same file, the peak RSS.
 # usage: XSAVECTL=... GUEST=... MAXRSS=... sh tests/bench/codecs.sh   (BENCH_DIR: where;
 # BENCH_CODECS="lzop xz": only these rows)
@@ -51,6 +52,7 @@ best() {	# best CMD...: "SECONDS RSS_KIB", the best of 3 runs (stdout discarded)
 codecs="lzop:lzop -c:lzop -dc
 zstd:zstd -q -c:zstd -dc
 gzip:gzip -c:gzip -dc
+gzipi:gzip -c:igzip -dc
 xz:xz -T2 -1 -c:xz -dc
 xz1:xz -T1 -1 -c:xz -dc
 bzip2:bzip2 -c:bzip2 -dc"
@@ -59,6 +61,7 @@ printf '%-7s %-6s %10s %10s %9s %9s %8s %9s  %s\n' codec stream bytes compressed
 	"prog s" "check s" ratio "RSS KiB" read
 echo "$codecs" | while IFS=: read -r name comp dec; do
 	case " ${BENCH_CODECS:-$name} " in *" $name "*) ;; *) continue ;; esac
+	command -v "${dec%% *}" >/dev/null 2>&1 || continue
 	for s in small mid; do
 		[ -s "$s.$name" ] || $comp <"$s.bin" >"$s.$name"
 		cat "$s.$name" >/dev/null

@@ -63,12 +63,19 @@ for c in gzip bzip2 xz lzop zstd; do
 	  tail -c +$((lvstart + 1)) "$gen/stream/lv-raw.bin" | $c -c; } >"$gen/stream/lv-$c.bin"
 done
 # Tail reads (codec_tail): files of several blocks, so that the tail is some of them: lzop's
-# 256 KiB blocks of zeros, xz in 4 KiB blocks with an index; bare streams for fuzz_stream.
+# 256 KiB blocks of zeros, xz in 4 KiB blocks with an index, gzip's deflate blocks; bare
+# streams for fuzz_stream.
 if command -v lzop >/dev/null 2>&1; then
 	head -c 600000 /dev/zero | lzop -c >"$gen/lzop/zeros-3blocks.lzo"
 	lzop -c <"$gen/qstream/s0.bin" >"$gen/stream/s0.lzo"
 fi
+# gzip: deflate blocks (dynamic Huffman: nibble pages; stored: xz's output, which does not
+# compress) for the search of a boundary and the two inflate runs.
+"$MKSTREAM" --pages 48 --page-data nibbles "$gen/qstream/nibbles.bin"
+gzip -c <"$gen/qstream/nibbles.bin" >"$gen/gzipc/nibbles.gz"
+cp "$gen/gzipc/nibbles.gz" "$gen/stream/nibbles.gz"
 if command -v xz >/dev/null 2>&1; then
+	xz -c <"$gen/qstream/nibbles.bin" | gzip -c >"$gen/gzipc/stored.gz"
 	xz -T2 --block-size=4096 -c <"$gen/qstream/s0.bin" >"$gen/xz/s0-blocks.xz"
 	cp "$gen/xz/s0-blocks.xz" "$gen/stream/s0-blocks.xz"
 fi

@@ -30,6 +30,10 @@
  *     --zero-records N   N zero-page records (one page, sent again) in the last RAM part
  *     --ram-mib N        the RAM block is N MiB (default 64 KiB)
  *     --pages N          N more normal pages (4 KiB of data each) in the last RAM part
+ *     --page-data KIND   their data: same (default: every page alike), nibbles (random
+ *                        bytes below 16, fixed seed: compresses about 2:1), alternate
+ *                        (every other page zero bytes, nibbles between: the zero ones
+ *                        copy each other through the whole part, as deflate sees it)
  *   mkstream --patch IN OUT --xcr0 M --bv M
  *     every cpu section of IN gets the pattern in XMM/YMM, MXCSR 0x9fc0, the
  *     x87 stack of the fixtures, and these env.xcr0 / env.xstate_bv.
@@ -159,7 +163,7 @@ struct opts {
 	unsigned vcpus, cpu_version;
 	uint64_t xcr0, bv, xfd;
 	bool have_xfd;
-	const char *subs, *ram, *libvirt, *domain, *uuid;
+	const char *subs, *ram, *libvirt, *domain, *uuid, *page_data;
 	bool postcopy, vmdesc, footers, gzip, bad_vmdesc, switchover, no_config;
 	unsigned zero_records;
 	uint64_t ram_len, pages;
@@ -473,10 +477,23 @@ static void ram(struct buf *b, const struct opts *o, unsigned phase)
 			page(b, 0x3000, 0x02 | (i ? 0x20 : 0), "pc.ram");
 			be(b, 0, 1);
 		}
+		uint64_t seed = 0x9e3779b97f4a7c15ull;
+		uint8_t fresh[4096], zero[4096] = { 0 };
+
 		for (uint64_t i = 0; i < o->pages; i++) {
+			bool nib = !strcmp(o->page_data, "nibbles") ||
+				   (!strcmp(o->page_data, "alternate") && (i & 1));
+
 			page(b, (i * 4096) % o->ram_len, 0x08 | (i || o->zero_records ? 0x20 : 0),
 			     "pc.ram");
-			put(b, data, sizeof(data));
+			for (unsigned j = 0; nib && j < sizeof(fresh); j++) {
+				seed ^= seed << 13;	/* xorshift64 */
+				seed ^= seed >> 7;
+				seed ^= seed << 17;
+				fresh[j] = (uint8_t)(seed >> 32) & 0x0f;
+			}
+			put(b, nib ? fresh : !strcmp(o->page_data, "alternate") ? zero : data,
+			    sizeof(data));
 		}
 	}
 	be(b, 0x10, 8);
@@ -608,7 +625,7 @@ static int patch(const char *in, const char *out, uint64_t xcr0, uint64_t bv)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .vcpus = 1, .cpu_version = 12, .xcr0 = 7, .bv = 7, .ram = "plain",
+	struct opts o = { .vcpus = 1, .cpu_version = 12, .xcr0 = 7, .bv = 7, .ram = "plain", .page_data = "same",
 			  .vmdesc = true, .footers = true, .zero_records = 1,
 			  .ram_len = RAM_LEN };
 	const char *out = NULL, *patch_in = NULL;
@@ -658,6 +675,8 @@ int main(int argc, char **argv)
 			o.ram_len = strtoull(argv[++i], NULL, 0) << 20;
 		else if (!strcmp(a, "--pages") && v)
 			o.pages = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(a, "--page-data") && v)
+			o.page_data = argv[++i];
 		else if (!strcmp(a, "--zero-records") && v)
 			o.zero_records = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (a[0] != '-' && !out)

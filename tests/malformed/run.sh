@@ -314,7 +314,7 @@ case_ "core program headers outside the file" 65 "'ph.elf'.*program header table
 	"$XSAVECTL" inspect ph.elf
 cp core.elf ns.elf && patch ns.elf 56 ffff
 case_ "core claiming 65535 program headers" 65 "'ns.elf'" "$XSAVECTL" inspect ns.elf
-# --- tail reads (lzop, xz in blocks): every header, index or trailer that lies ---------
+# --- tail reads (lzop, xz in blocks, gzip): every header, index or trailer that lies -----
 # The tail read never answers from such a file: it gives way to the full decode, which
 # names the fault (one line, its decompressed offset, exit 65).  An 8 MiB stream, so that
 # the tail is a few of its blocks.  The checks of the tail read itself run without
@@ -413,6 +413,45 @@ if command -v xz >/dev/null 2>&1; then
 else
 	skip "xz is not installed: no malformed xz tail reads"
 fi
+# gzip: inflated twice from a deflate block boundary about 1 MiB before the end (pages of
+# random nibbles, which compress about 2:1: 4.6 MiB), the trailer at the end, ISIZE placing
+# the tail (the bytes before the boundary cannot reach 4 GiB).
+"$MKSTREAM" --vcpus 2 --ram-mib 8 --pages 2048 --page-data nibbles g8.bin && gzip -c <g8.bin >g8.gz
+size=$(stat -c %s g8.gz)
+G="gzip stream whose tail read"
+GZ="offset 0x8077ec in the decompressed stream \(0x[0-9a-f]+ in the file\): gzip data"
+expect_out "$G is whole: read from its tail" 0 "^read: *tail" \
+	env -u XSAVECTL_VERIFY "$XSAVECTL" inspect g8.gz
+cp g8.gz a.gz && patch a.gz $((size - 4)) 00000000
+case_ "$G finds ISIZE smaller than what it inflated" 65 \
+	"^xsavectl: inspect: 'a.gz': $GZ is corrupt: incorrect length check\$" "$XSAVECTL" inspect a.gz
+cp g8.gz b.gz && patch b.gz $((size - 1)) 01
+expect_out "$G finds ISIZE off by 16 MiB, within what can come before: placed by it, read" 0 \
+	"^stream_end: *0x18077ec\$" env -u XSAVECTL_VERIFY "$XSAVECTL" inspect b.gz
+case_ "$G: --verify checks ISIZE" 65 "^xsavectl: inspect: 'b.gz': $GZ is corrupt: incorrect length check\$" \
+	"$XSAVECTL" inspect --verify b.gz
+cp g8.gz c.gz && printf garbage >>c.gz
+case_ "$G finds garbage after the trailer" 65 \
+	"^xsavectl: inspect: 'c.gz': $GZ ends, and data after the end of the gzip stream follows \(byte 0x67\)\$" \
+	"$XSAVECTL" inspect c.gz
+head -c $((size - 3)) g8.gz >d.gz
+case_ "$G finds the trailer cut short" 65 \
+	"^xsavectl: inspect: 'd.gz': $GZ ends early: the file is truncated\$" "$XSAVECTL" inspect d.gz
+cp g8.gz e.gz && patch e.gz $((size - 300)) ffffffffffffffffffffffffffffffff
+case_ "$G finds the last block's data corrupt (its header whole)" 65 \
+	"^xsavectl: inspect: 'e.gz': offset 0x[0-9a-f]+ in the decompressed stream \(0x[0-9a-f]+ in the file\): gzip data is corrupt: " \
+	"$XSAVECTL" inspect e.gz
+cp g8.gz f.gz && head -c 4096 /dev/zero >>f.gz
+expect_out "$G finds zero padding after the trailer: read from its tail" 0 "^read: *tail" \
+	env -u XSAVECTL_VERIFY "$XSAVECTL" inspect f.gz
+# The block about 1 MiB before the end (where the search starts) has a header that
+# decodes, then data that does not: a later boundary is found, the bad block not read.
+cp g8.gz h.gz && patch h.gz $((size - 1000000)) ffffffff
+expect_out "$G starts at a header that validates, data that does not: a later block, read" 0 \
+	"^read: *tail" env -u XSAVECTL_VERIFY "$XSAVECTL" inspect h.gz
+case_ "$G: --verify inflates every block and finds the bad one" 65 \
+	"^xsavectl: inspect: 'h.gz': offset 0x[0-9a-f]+ in the decompressed stream \(0x[0-9a-f]+ in the file\): gzip data is corrupt: invalid block type\$" \
+	"$XSAVECTL" inspect --verify h.gz
 # --- not XSAVE state: each recognition rule broken on the real KVM dump --------------
 NX="not recognised as XSAVE state"
 sweep "KVM dump cut between its area (832) and 4096" 65 "'cut.bin': offset 0x[0-9a-f]+: $NX: [0-9]+ bytes is no size .*11008, 12288\)" \

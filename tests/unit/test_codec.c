@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "check.h"
 #include "codec/codec.h"
 #include "exitcodes.h"
@@ -153,6 +155,139 @@ static void gzip_words(void)
 	gzip_fails("a bad CRC", file, sizeof(empty_member), want);
 }
 
+/* ---- gzip's tail read ---------------------------------------------------- */
+
+#define TAIL_LEN (4u << 20)
+#define TAIL_WANT (1u << 20)
+#define PAGE 4096u
+
+/*
+ * zlib's gzip at level 6 (as `gzip -c`; the same bytes with or without ISA-L) of @n bytes,
+ * then @zeros zero bytes.
+ */
+static size_t t_gzip_then(const uint8_t *p, size_t n, uint64_t zeros, uint8_t *out, size_t cap)
+{
+	static const uint8_t zero[1 << 16];
+	z_stream z = { 0 };
+	size_t got;
+	int ret;
+
+	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		printf("Bail out! deflateInit2\n");
+		exit(2);
+	}
+	z.next_in = (Bytef *)(uintptr_t)p;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	do {
+		if (!z.avail_in && zeros) {
+			z.next_in = (Bytef *)(uintptr_t)zero;
+			z.avail_in = zeros < sizeof(zero) ? (uInt)zeros : sizeof(zero);
+			zeros -= z.avail_in;
+		}
+		ret = deflate(&z, zeros || z.avail_in > 0 ? Z_NO_FLUSH : Z_FINISH);
+	} while (ret == Z_OK && z.avail_out);
+	if (ret != Z_STREAM_END) {
+		printf("Bail out! deflate\n");
+		exit(2);
+	}
+	got = cap - z.avail_out;
+	deflateEnd(&z);
+	return got;
+}
+
+static size_t t_gzip(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+	return t_gzip_then(p, n, 0, out, cap);
+}
+
+static uint8_t t_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (uint8_t)(*x >> 32);
+}
+
+/* Random bytes below 16 (about 2:1), or (@alike) every other page the same random page,
+ * which deflate copies from the one before all the way through. */
+static void t_nibbles(uint8_t *p, size_t n, bool alike)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull, y = 0x2545f4914f6cdd1dull;
+	uint8_t same[PAGE];
+
+	for (size_t i = 0; i < PAGE; i++)
+		same[i] = t_rand(&y);
+	for (size_t i = 0; i < n; i++)
+		p[i] = alike && !(i / PAGE & 1) ? same[i % PAGE] : t_rand(&x) & 0x0f;
+}
+
+/* codec_tail on @n bytes of gzip at @gz, whose content is @data (@len bytes). */
+static int t_tail(const uint8_t *gz, size_t n, uint64_t want, struct codec_tail *t)
+{
+	const struct codec_in in = { .fd = t_file(gz, n), .pread = t_pread };
+	int rc = codec_tail(CODEC_GZIP, &in, 0, n, want, t);
+
+	close(in.fd);
+	return rc;
+}
+
+static void gzip_tail(void)
+{
+	uint8_t *data = malloc(2 * TAIL_LEN), *gz = malloc(4 * TAIL_LEN + 64);
+	struct codec_tail t;
+	size_t n, m;
+
+	t_nibbles(data, TAIL_LEN, false);
+	n = t_gzip(data, TAIL_LEN, gz, 2 * TAIL_LEN);
+	CHECK(t_tail(gz, n, TAIL_WANT, &t) == 0 && !t.offsets_unknown && t.total == TAIL_LEN &&
+	      t.len && t.len <= TAIL_WANT && t.base + t.len == t.total &&
+	      !memcmp(t.buf, data + t.base, t.len),
+	      "gzip tail of 4 MiB of nibbles (%zu compressed): placed by ISIZE, the last 0x%zx "
+	      "bytes the data's (%s)", n, t.len, t.how);
+	codec_tail_free(&t);
+	CHECK(t_tail(gz, n, 1, &t) == 0 && t.len == 1 && t.total == TAIL_LEN &&
+	      t.buf[0] == data[TAIL_LEN - 1], "gzip tail of one byte: the last");
+	codec_tail_free(&t);
+	/* Two members: the tail is the last one's, placed nowhere. */
+	m = t_gzip(data + TAIL_LEN / 2, TAIL_LEN / 2, gz + n, TAIL_LEN + 64);
+	CHECK(t_tail(gz, n + m, TAIL_WANT, &t) == 0 && t.offsets_unknown &&
+	      t.base >= CODEC_TAIL_STANDIN && t.base + t.len == t.total && t.len &&
+	      !memcmp(t.buf, data + TAIL_LEN - t.len, t.len),
+	      "gzip tail of two members: the last bytes, offsets unknown (%s)", t.how);
+	codec_tail_free(&t);
+	memcpy(gz + n, "xyz", 3);
+	CHECK(t_tail(gz, n + 3, TAIL_WANT, &t) == 1 && strstr(t.how, "decompressed whole"),
+	      "gzip: garbage after the trailer: no tail read (%s)", t.how);
+	memset(gz + n, 0, 512);
+	CHECK(t_tail(gz, n + 512, TAIL_WANT, &t) == 0 && t.total == TAIL_LEN,
+	      "gzip: zero padding after the trailer: a tail read");
+	codec_tail_free(&t);
+	memset(gz + n - 4, 0, 4);
+	CHECK(t_tail(gz, n, TAIL_WANT, &t) == 1 && strstr(t.how, "trailer's size"),
+	      "gzip: ISIZE 0, less than inflated: no tail read (%s)", t.how);
+	CHECK(t_tail(gz, n - 3, TAIL_WANT, &t) == 1, "gzip: the trailer cut short: no tail read (%s)",
+	      t.how);
+	CHECK(t_tail(gz, 2 * TAIL_WANT - 1, TAIL_WANT, &t) == 1 && strstr(t.how, "fewer than twice"),
+	      "gzip: a file under twice the span: no tail read (%s)", t.how);
+	/* 96 MiB of zeros at the end (96 KiB compressed): over 64 times the span, not inflated. */
+	n = t_gzip_then(data, TAIL_LEN, (uint64_t)96 << 20, gz, 2 * TAIL_LEN);
+	CHECK(t_tail(gz, n, TAIL_WANT, &t) == 1 && strstr(t.how, "inflates to over 64 times"),
+	      "gzip: a tail that inflates 97 MiB from 1 MiB: none (%s)", t.how);
+	/* Pages copied from pages before the boundary: bytes not free of the window not given. */
+	t_nibbles(data, 2 * TAIL_LEN, true);
+	n = t_gzip(data, 2 * TAIL_LEN, gz, 4 * TAIL_LEN);
+	m = (size_t)t_tail(gz, n, TAIL_WANT, &t);
+	CHECK((m == 0 && t.len && t.len <= PAGE && !memcmp(t.buf, data + t.base, t.len) &&
+	       t.total == 2 * TAIL_LEN) || (m == 1 && strstr(t.how, "free of the window")),
+	      "gzip tail behind pages copied from before the boundary: none of them given, only "
+	      "the last 0x%zx bytes (%s)", t.len, t.how);
+	codec_tail_free(&t);
+	free(data);
+	free(gz);
+}
+
 static void sniff_and_writes(void)
 {
 	static const uint8_t gz[] = { 0x1f, 0x8b, 8 }, bz[] = { 'B', 'Z', 'h', '9' };
@@ -197,6 +332,8 @@ int main(void)
 		      "%s not built in: 65, '%s'", codec_name(c), d.msg);
 	}
 	gzip_words();
+	if (codec_available(CODEC_GZIP))
+		gzip_tail();
 	sniff_and_writes();
 	free(data);
 	free(buf);
