@@ -368,7 +368,7 @@ static int bzip2_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint
 	uint8_t hdr[BZ_HDR_LEN];
 	uint64_t b, have = 0, first = 0;
 	uint32_t sum;
-	unsigned streams = 1, checked = 0;
+	unsigned streams = 1;
 	bool trimmed = false, reached = false;
 	size_t cap;
 	int rc = 0;
@@ -409,7 +409,6 @@ static int bzip2_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint
 						     (unsigned long long)h);
 				goto out;
 			}
-			checked++;
 			if (h == at) {
 				reached = true;
 				break;
@@ -442,8 +441,8 @@ static int bzip2_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint
 	t->base = t->offsets_unknown ? CODEC_TAIL_STANDIN : 0;
 	t->total = t->base + t->len;
 	if (!t->offsets_unknown)
-		snprintf(t->how, sizeof(t->how), "bzip2: all %llu blocks of %u streams "
-			 "decompressed, every block's and stream's CRC checked",
+		snprintf(t->how, sizeof(t->how), "bzip2: the whole file (%llu blocks, %u streams) "
+			 "decompressed from its end back, every block's and stream's CRC checked",
 			 (unsigned long long)t->used, streams);
 	else if (streams == 1)
 		snprintf(t->how, sizeof(t->how), "bzip2: last %llu blocks decompressed (from 0x%llx "
@@ -451,10 +450,10 @@ static int bzip2_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint
 			 "before unread)", (unsigned long long)t->used,
 			 (unsigned long long)(first / 8), (unsigned)(first % 8));
 	else
-		snprintf(t->how, sizeof(t->how), "bzip2: last %llu blocks of %u streams (from 0x%llx "
-			 "bit %u), their CRCs checked, %u streams' combined CRCs; not the first's",
-			 (unsigned long long)t->used, streams, (unsigned long long)(first / 8),
-			 (unsigned)(first % 8), checked);
+		snprintf(t->how, sizeof(t->how), "bzip2: last %llu blocks, in %u streams (from 0x%llx "
+			 "bit %u in the file), their CRCs and each later stream's combined CRC "
+			 "checked; not the first's", (unsigned long long)t->used, streams,
+			 (unsigned long long)(first / 8), (unsigned)(first % 8));
 out:
 	free(z.win);
 	free(z.s);

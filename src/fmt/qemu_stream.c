@@ -314,6 +314,7 @@ static int parse_tail(struct stream *s)
 				 "decompressed whole", t.how, rc != 1 ? "it reaches bytes not "
 				 "decompressed" : t.offsets_unknown ? "a check failed; the full decode says which" : why);
 		s->offsets_unknown = rc == 0 && t.offsets_unknown;
+		s->tail_end = t.total;
 		longer = rc && (ts.outside || !found) && t.base && want < TAIL_MAX;
 		codec_tail_free(&t);
 		if (!longer)
@@ -803,13 +804,55 @@ static int copy_codec(const struct stream *s, struct io_out *o, const struct pat
 	return rc;
 }
 
+/*
+ * A tail read that placed the cpu sections only relative to the end (codec_tail's
+ * offsets_unknown): the patches moved to the full decode's offsets, from its size (one
+ * decompression more, counted).  0, or an exit code (@why: the decode's fault).
+ */
+static int rebase_patches(const struct stream *s, struct xs_qpatch *p, unsigned n,
+			  struct fail *why)
+{
+	struct codec_rd *r;
+	struct xs_diag d;
+	uint8_t *buf;
+	uint64_t size = 0;
+	ssize_t got = 0;
+	int rc = io_codec_open(s->codec, s->fd, s->start, s->path, &r, why);
+
+	if (rc)
+		return rc;
+	buf = xmalloc(COPY_CHUNK);
+	while ((got = codec_read(r, buf, COPY_CHUNK, &d)) > 0)
+		size += (uint64_t)got;
+	if (got < 0)
+		rc = io_codec_fail(why, (int)-got, s->path, &d);
+	codec_rd_close(r);
+	free(buf);
+	for (unsigned i = 0; !rc && i < n; i++) {
+		uint64_t back = s->tail_end - p[i].off;
+
+		if (p[i].off > s->tail_end || back > size || p[i].len > back)
+			return fail_msg(why, EXIT_SOFTWARE, NULL, "internal error: a patch at 0x%llx "
+					"from the end is outside the decompressed stream",
+					(unsigned long long)back);
+		p[i].off = size - back;
+	}
+	return rc;
+}
+
 int stream_write(const struct stream *s, const char *dest, struct fail *why)
 {
 	unsigned n;
 	struct xs_qpatch *p = stream_patches(s, &n);
 	struct patches ps = { 0 };
 	struct io_out o;
-	int rc = io_out_open(dest, CODEC_NONE, &s->st, &o, why);
+	int rc = s->offsets_unknown ? rebase_patches(s, p, n, why) : 0;
+
+	if (rc) {
+		free(p);
+		return rc;
+	}
+	rc = io_out_open(dest, CODEC_NONE, &s->st, &o, why);
 
 	for (unsigned i = 0; i < n; i++)
 		patches_add(&ps, p[i].off, p[i].data, p[i].len);

@@ -53,6 +53,7 @@ struct stream {
 	struct xs_qstream *qs;
 	bool walked;		/* every RAM record walked (else: the device sections only) */
 	bool offsets_unknown;	/* read from a tail that places nothing absolutely */
+	uint64_t tail_end;	/* then: the decompressed end, in the tail's stand-in offsets */
 	char why[448];		/* why walked, or (not walked) nothing */
 	uint8_t **orig;		/* each cpu body as read, for the patches */
 	struct stream_vcpu *vcpu;	/* each cpu section's state: its priv */
