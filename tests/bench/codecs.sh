@@ -3,8 +3,8 @@
 # `check` on a QEMU stream compressed by each codec's own program, against that program's
 # decompressor, on the 64 MiB stream and on one of BENCH_CODEC_MIB (default 512) MiB, both
 # saved from the test guest whose RAM is filled to compress about 2:1.  A tail read
-# (lzop, xz in blocks) costs the same at both sizes; the codecs decompressed whole (gzip,
-# bzip2, zstd, single-block xz) track their decompressor.  Each row: the best of 3 runs on a
+# (lzop, xz in blocks, bzip2) costs the same at both sizes; the codecs decompressed whole
+# (gzip, zstd, single-block xz) track their decompressor.  Each row: the best of 3 runs on a
 # warm page cache, the ratio to the decompressor of the same file, the peak RSS.
 # usage: XSAVECTL=... GUEST=... MAXRSS=... sh tests/bench/codecs.sh   (BENCH_DIR: where;
 # BENCH_CODECS="lzop xz": only these rows)
