@@ -211,6 +211,7 @@ static void bzt_copy_bits(const struct bzt *z, uint64_t from, uint64_t to, uint8
 		*dst++ = (uint8_t)(bzt_bits64(z, b) >> 56);
 }
 
+/* The low @n bits of @v at bit *@at of @dst on, first the highest; *@at advanced. */
 static void bzt_put_bits(uint8_t *dst, uint64_t *at, uint64_t v, unsigned n)
 {
 	for (unsigned i = n; i--; (*at)++) {
@@ -223,7 +224,6 @@ static void bzt_put_bits(uint8_t *dst, uint64_t *at, uint64_t v, unsigned n)
 	}
 }
 
-/* Rotate @p[0, n) left by @k bytes, in place. */
 static void bzt_reverse(uint8_t *p, size_t n)
 {
 	for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
@@ -234,6 +234,7 @@ static void bzt_reverse(uint8_t *p, size_t n)
 	}
 }
 
+/* Rotate @p[0, n) left by @k bytes, in place. */
 static void bzt_rotate(uint8_t *p, size_t n, size_t k)
 {
 	if (!n || !(k %= n))
@@ -359,7 +360,10 @@ static uint32_t bzt_unfold(uint32_t sum, uint32_t crc)
  * marker back; across earlier streams (concatenations, pbzip2's one-block streams) where a
  * stream header with the end of the stream before it comes first.  A stream whose header is
  * reached has its combined CRC checked against its blocks'; the stream the tail starts in
- * cannot be (its earlier blocks are not read).
+ * cannot be (its earlier blocks are not read).  Every block is decoded at the level of the
+ * file's first stream (which bounds its size): a stream header reached of a lower level
+ * falls back; the header of the stream the tail starts in is not read, and that stream taken
+ * to be at the first's level, as bzip2's single stream and pbzip2's and lbzip2's are.
  */
 static int bzip2_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint64_t want,
 		      struct codec_tail *t)
