@@ -4,6 +4,8 @@
  * one after another); written at level 1, the fastest.  The decoder needs
  * 3.6 MiB at most (level 9, not small mode), fixed by the format.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef HAVE_BZIP2
@@ -83,6 +85,385 @@ static const struct rd_ops bzip2_rd = {
 	.end = bzip2_rd_end,
 };
 
+/* ---- the tail read: the last blocks, found by their magic bit by bit ------ */
+
+/*
+ * A bzip2 stream is "BZh" and a level digit ('1' to '9': blocks of that many 100 kB), then
+ * its blocks, each a 48-bit magic and the CRC32 of its data, at any bit offset, then a
+ * 48-bit end-of-stream magic and the stream's combined CRC (each block's CRC folded in
+ * after rotating the sum left by one), padded with zero bits to a byte.  Nothing says
+ * where a block starts but its magic, nor how many bytes it holds: the blocks are found
+ * from the end marker back, each candidate decoded alone (libbz2 checks its CRC), and the
+ * offsets of the tail in the decompressed stream stay unknown.
+ */
+#define BZ_HDR_LEN 4			/* "BZh" and the level digit */
+#define BZ_MAGIC_BITS 48
+#define BZ_BLOCK_MAGIC UINT64_C(0x314159265359)
+#define BZ_EOS_MAGIC UINT64_C(0x177245385090)
+#define BZ_EOS_LAST_ONE 44		/* bits of the end marker up to its last 1 bit */
+#define BZ_MAGIC_MASK ((UINT64_C(1) << BZ_MAGIC_BITS) - 1)
+#define BZ_CRC_BITS 32
+#define BZ_TRAILER_BITS (BZ_MAGIC_BITS + BZ_CRC_BITS)	/* the end marker and the CRC */
+#define BZ_LEVEL_BYTES 100000u		/* a level's block size, per digit */
+/*
+ * The most compressed bytes a block of level @d takes, with margin: bzip2's coder gives each
+ * symbol 17 bits at most and its Huffman tables at most ~7 kB, but an average far below 9 bits
+ * per input byte.  A block further back than this is not looked for: the file is read whole.
+ */
+#define BZ_BLOCK_SPAN(d) ((uint64_t)(d) * BZ_LEVEL_BYTES * 5 / 4 + 16384)
+#define BZ_TRIES 16			/* false magics tried before one block, at most */
+#define BZ_ZEROS_MAX (1u << 20)		/* zero padding after a stream looked past, at most */
+#define BZ_WANT_MAX (256 * MIB)		/* the longest tail read */
+#define BZ_PAD 8			/* zero bytes after a window, for 64-bit loads */
+
+struct bzt {
+	const struct codec_in *in;
+	uint64_t at;		/* where the first stream begins */
+	char level;		/* its level digit, used for every block decoded */
+	uint8_t *win;		/* file bytes [wlo, whi), then BZ_PAD zero bytes */
+	uint64_t wlo, whi;
+	size_t wcap;
+	uint8_t *s;		/* a one-block stream made up for libbz2 */
+	size_t scap;
+};
+
+/* File bytes [lo, hi) into z->win: 0, or -1 when they cannot be read. */
+static int bzt_load(struct bzt *z, uint64_t lo, uint64_t hi)
+{
+	size_t n = (size_t)(hi - lo);
+
+	if (n + BZ_PAD > z->wcap) {
+		z->wcap = n + BZ_PAD;
+		z->win = xrealloc(z->win, z->wcap);
+	}
+	z->wlo = lo;
+	z->whi = hi;
+	memset(z->win + n, 0, BZ_PAD);
+	return codec_in_read(z->in, z->win, n, lo) == n ? 0 : -1;
+}
+
+/* The 64 bits at file bit @bit (in the window, zeros past its end), first bit highest. */
+static uint64_t bzt_bits64(const struct bzt *z, uint64_t bit)
+{
+	const uint8_t *p = z->win + (bit / 8 - z->wlo);
+	uint64_t v = 0;
+	unsigned s = bit % 8;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return s ? v << s | p[8] >> (8 - s) : v;
+}
+
+/* The @n (at most 48) bits at file bit @bit. */
+static uint64_t bzt_bits(const struct bzt *z, uint64_t bit, unsigned n)
+{
+	return bzt_bits64(z, bit) >> (64 - n);
+}
+
+/*
+ * Where the end marker of a stream ending before byte @end lies (bzip2 pads after the CRC to a
+ * byte; zero bytes may follow, as the full decode allows): its bit offset in *eos, and 0; 1 when
+ * there is none.  Reads no byte before @lo.
+ */
+static int bzt_find_eos(struct bzt *z, uint64_t lo, uint64_t end, uint64_t *eos)
+{
+	uint64_t zend = end, from, q;
+
+	/* The zero bytes before @end, in steps of the window. */
+	while (zend > lo && end - zend <= BZ_ZEROS_MAX) {
+		uint64_t k = zend - lo < CODEC_IN_CHUNK ? zend - lo : CODEC_IN_CHUNK;
+		size_t i;
+
+		if (bzt_load(z, zend - k, zend))
+			return 1;
+		for (i = (size_t)k; i && !z->win[i - 1]; i--)
+			;
+		zend -= k - i;
+		if (i)
+			break;
+	}
+	/* The marker and CRC end in the last non-zero byte or after it, in the zeros; the
+	 * marker's last 1 bit, its 44th, is in a non-zero byte. */
+	if (end - zend > BZ_ZEROS_MAX || (end - lo) * 8 < BZ_TRAILER_BITS ||
+	    (zend - lo) * 8 < BZ_EOS_LAST_ONE)
+		return 1;
+	from = zend - lo > BZ_TRAILER_BITS / 8 + 1 ? zend - BZ_TRAILER_BITS / 8 - 1 : lo;
+	if (bzt_load(z, from, end))
+		return 1;
+	q = end * 8 - BZ_TRAILER_BITS;
+	if (q > zend * 8 - BZ_EOS_LAST_ONE)
+		q = zend * 8 - BZ_EOS_LAST_ONE;
+	for (q++; q-- > from * 8;) {
+		if ((q + BZ_TRAILER_BITS + 7) / 8 < zend)
+			break;	/* (a non-zero byte would follow its padding) */
+		if (bzt_bits(z, q, BZ_MAGIC_BITS) == BZ_EOS_MAGIC) {
+			*eos = q;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The bits [from, to) of the window into @dst from its first bit on (rounded up to a byte). */
+static void bzt_copy_bits(const struct bzt *z, uint64_t from, uint64_t to, uint8_t *dst)
+{
+	for (uint64_t b = from; b < to; b += 8)
+		*dst++ = (uint8_t)(bzt_bits64(z, b) >> 56);
+}
+
+/* The low @n bits of @v at bit *@at of @dst on, first the highest; *@at advanced. */
+static void bzt_put_bits(uint8_t *dst, uint64_t *at, uint64_t v, unsigned n)
+{
+	for (unsigned i = n; i--; (*at)++) {
+		uint8_t m = (uint8_t)(0x80u >> (*at % 8));
+
+		if (v >> i & 1)
+			dst[*at / 8] |= m;
+		else
+			dst[*at / 8] &= (uint8_t)~m;
+	}
+}
+
+static void bzt_reverse(uint8_t *p, size_t n)
+{
+	for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
+		uint8_t c = p[i];
+
+		p[i] = p[j - 1];
+		p[j - 1] = c;
+	}
+}
+
+/* Rotate @p[0, n) left by @k bytes, in place. */
+static void bzt_rotate(uint8_t *p, size_t n, size_t k)
+{
+	if (!n || !(k %= n))
+		return;
+	bzt_reverse(p, k);
+	bzt_reverse(p + k, n - k);
+	bzt_reverse(p, n);
+}
+
+/*
+ * The block at file bits [from, to), decoded alone: libbz2 is given "BZh" and z->level, the
+ * block realigned, an end marker and the block's own CRC as the combined one, and checks the
+ * block's CRC against its data.  Its last @cap bytes (or all, when fewer) end at ring[cap];
+ * *made: how many it holds.  0, or 1 when it does not decode.
+ */
+static int bzt_decode(struct bzt *z, uint64_t from, uint64_t to, uint8_t *ring, size_t cap,
+		      uint64_t *made)
+{
+	uint64_t bits = BZ_HDR_LEN * 8 + (to - from) + BZ_TRAILER_BITS, at = BZ_HDR_LEN * 8;
+	size_t n = (size_t)((bits + 7) / 8), pos = 0;
+	bz_stream b;
+	int ret;
+
+	if (n > z->scap) {
+		z->scap = n;
+		z->s = xrealloc(z->s, n);
+	}
+	memset(z->s, 0, n);
+	memcpy(z->s, bzip2_magic, sizeof(bzip2_magic));
+	z->s[3] = (uint8_t)z->level;
+	bzt_copy_bits(z, from, to, z->s + BZ_HDR_LEN);
+	at += to - from;
+	bzt_put_bits(z->s, &at, BZ_EOS_MAGIC, BZ_MAGIC_BITS);
+	bzt_put_bits(z->s, &at, bzt_bits(z, from + BZ_MAGIC_BITS, BZ_CRC_BITS), BZ_CRC_BITS);
+	memset(&b, 0, sizeof(b));
+	if (BZ2_bzDecompressInit(&b, 0, 0) != BZ_OK)
+		return 1;
+	b.next_in = (char *)z->s;
+	b.avail_in = (unsigned)n;
+	*made = 0;
+	do {
+		size_t k;
+
+		if (pos == cap)
+			pos = 0;
+		k = cap - pos < CODEC_CALL_MAX ? cap - pos : CODEC_CALL_MAX;
+		b.next_out = (char *)ring + pos;
+		b.avail_out = (unsigned)k;
+		ret = BZ2_bzDecompress(&b);
+		pos += k - b.avail_out;
+		*made += k - b.avail_out;
+		if (ret == BZ_OK && b.avail_out && !b.avail_in)
+			ret = BZ_UNEXPECTED_EOF;	/* (it wants more than the block) */
+	} while (ret == BZ_OK);
+	BZ2_bzDecompressEnd(&b);
+	if (ret != BZ_STREAM_END)
+		return 1;
+	if (*made >= cap)
+		bzt_rotate(ring, cap, pos);
+	else
+		memmove(ring + cap - *made, ring, (size_t)*made);
+	return 0;
+}
+
+/*
+ * The block that ends at file bit @to: the nearest block magic before it that decodes alone
+ * into what ends at ring[cap] (bzt_decode), *from its bit offset.  0, or 1 when none within a
+ * block's reach does.
+ */
+static int bzt_block(struct bzt *z, uint64_t to, uint8_t *ring, size_t cap, uint64_t *from,
+		     uint64_t *made)
+{
+	uint64_t lo = (z->at + BZ_HDR_LEN) * 8, span = BZ_BLOCK_SPAN(z->level - '0') * 8;
+	unsigned tries = 0;
+
+	if (to - lo > span)
+		lo = to - span;
+	if (to - lo < BZ_TRAILER_BITS || bzt_load(z, lo / 8, (to + 7) / 8))
+		return 1;
+	/* Byte by byte back, each of its eight bit offsets from the last. */
+	for (uint64_t i = (to - BZ_TRAILER_BITS) / 8 + 1; i-- > lo / 8;) {
+		uint64_t v = bzt_bits64(z, i * 8);
+
+		for (unsigned s = 8; s--;) {
+			uint64_t c = i * 8 + s;
+
+			if (c > to - BZ_TRAILER_BITS || c < lo ||
+			    (v >> (16 - s) & BZ_MAGIC_MASK) != BZ_BLOCK_MAGIC)
+				continue;
+			if (!bzt_decode(z, c, to, ring, cap, made)) {
+				*from = c;
+				return 0;
+			}
+			if (++tries == BZ_TRIES)
+				return 1;
+		}
+	}
+	return 1;
+}
+
+/* Is there a stream header right before bit @b?  Its byte offset and level digit. */
+static bool bzt_header(struct bzt *z, uint64_t b, uint64_t *h, char *level)
+{
+	if (b % 8 || b / 8 < z->at + BZ_HDR_LEN)
+		return false;
+	*h = b / 8 - BZ_HDR_LEN;
+	if (bzt_load(z, *h, b / 8) || memcmp(z->win, bzip2_magic, sizeof(bzip2_magic)) ||
+	    z->win[3] < '1' || z->win[3] > '9')
+		return false;
+	*level = (char)z->win[3];
+	return true;
+}
+
+/* rotl1(sum) ^ crc undone: the combined CRC of the blocks before the one of CRC @crc. */
+static uint32_t bzt_unfold(uint32_t sum, uint32_t crc)
+{
+	sum ^= crc;
+	return sum >> 1 | sum << 31;
+}
+
+/*
+ * The last @want decompressed bytes (or all, fewer), block by block from the last stream's end
+ * marker back; across earlier streams (concatenations, pbzip2's one-block streams) where a
+ * stream header with the end of the stream before it comes first.  A stream whose header is
+ * reached has its combined CRC checked against its blocks'; the stream the tail starts in
+ * cannot be (its earlier blocks are not read).  Every block is decoded at the level of the
+ * file's first stream (which bounds its size): a stream header reached of a lower level
+ * falls back; the header of the stream the tail starts in is not read, and that stream taken
+ * to be at the first's level, as bzip2's single stream and pbzip2's and lbzip2's are.
+ */
+static int bzip2_tail(const struct codec_in *in, uint64_t at, uint64_t end, uint64_t want,
+		      struct codec_tail *t)
+{
+	struct bzt z = { .in = in, .at = at };
+	uint8_t hdr[BZ_HDR_LEN];
+	uint64_t b, have = 0, first = 0;
+	uint32_t sum;
+	unsigned streams = 1;
+	bool trimmed = false, reached = false;
+	size_t cap;
+	int rc = 0;
+
+	if (end - at < BZ_HDR_LEN || codec_in_read(in, hdr, sizeof(hdr), at) != sizeof(hdr) ||
+	    memcmp(hdr, bzip2_magic, sizeof(bzip2_magic)) || hdr[3] < '1' || hdr[3] > '9')
+		return codec_tail_none(t, "bzip2: no stream header to read");
+	z.level = (char)hdr[3];
+	if (want > BZ_WANT_MAX)
+		return codec_tail_none(t, "bzip2: a tail of more than %u MiB asked: decompressed "
+				       "whole", (unsigned)(BZ_WANT_MAX / MIB));
+	want = want ? want : 1;
+	if (bzt_find_eos(&z, at + BZ_HDR_LEN, end, &b)) {
+		rc = codec_tail_none(t, "bzip2: the file does not end in an end-of-stream marker "
+				     "(or zero bytes after one): decompressed whole");
+		goto out;
+	}
+	sum = (uint32_t)bzt_bits(&z, b + BZ_MAGIC_BITS, BZ_CRC_BITS);
+	cap = (size_t)want;
+	t->buf = xmalloc(cap);
+	for (;;) {
+		uint64_t from, made, h, eos;
+		char level;
+
+		/* A stream header right before @b: the start of the file, or of a stream
+		 * whose predecessor's end marker comes before it. */
+		if (bzt_header(&z, b, &h, &level) &&
+		    (h == at || !bzt_find_eos(&z, at + BZ_HDR_LEN, h, &eos))) {
+			if (sum) {
+				rc = codec_tail_none(t, "bzip2: the combined CRC of the stream at "
+						     "0x%llx is not its blocks': decompressed whole",
+						     (unsigned long long)h);
+				goto out;
+			}
+			if (level < z.level) {
+				rc = codec_tail_none(t, "bzip2: a stream at 0x%llx of a level below "
+						     "the first's: decompressed whole",
+						     (unsigned long long)h);
+				goto out;
+			}
+			if (h == at) {
+				reached = true;
+				break;
+			}
+			if (have >= want)
+				break;
+			b = eos;
+			sum = (uint32_t)bzt_bits(&z, b + BZ_MAGIC_BITS, BZ_CRC_BITS);
+			streams++;
+			continue;
+		}
+		if (have >= want)
+			break;
+		if (bzt_block(&z, b, t->buf, cap - (size_t)have, &from, &made)) {
+			rc = codec_tail_none(t, "bzip2: no block that decodes ends at byte 0x%llx "
+					     "bit %u: decompressed whole", (unsigned long long)(b / 8),
+					     (unsigned)(b % 8));
+			goto out;
+		}
+		trimmed |= made > cap - have;
+		have += trimmed ? cap - have : made;
+		sum = bzt_unfold(sum, (uint32_t)bzt_bits(&z, from + BZ_MAGIC_BITS, BZ_CRC_BITS));
+		t->used++;
+		first = from;
+		b = from;
+	}
+	memmove(t->buf, t->buf + (cap - have), (size_t)have);
+	t->len = (size_t)have;
+	t->offsets_unknown = !reached || trimmed;
+	t->base = t->offsets_unknown ? CODEC_TAIL_STANDIN : 0;
+	t->total = t->base + t->len;
+	if (!t->offsets_unknown)
+		snprintf(t->how, sizeof(t->how), "bzip2: the whole file (%llu blocks, %u streams) "
+			 "decompressed from its end back, every block's and stream's CRC checked",
+			 (unsigned long long)t->used, streams);
+	else if (streams == 1)
+		snprintf(t->how, sizeof(t->how), "bzip2: last %llu blocks decompressed (from 0x%llx "
+			 "bit %u in the file), their CRCs checked; not the combined CRC (blocks "
+			 "before unread)", (unsigned long long)t->used,
+			 (unsigned long long)(first / 8), (unsigned)(first % 8));
+	else
+		snprintf(t->how, sizeof(t->how), "bzip2: last %llu blocks, in %u streams (from 0x%llx "
+			 "bit %u in the file), their CRCs and each later stream's combined CRC "
+			 "checked; not the first's", (unsigned long long)t->used, streams,
+			 (unsigned long long)(first / 8), (unsigned)(first % 8));
+out:
+	free(z.win);
+	free(z.s);
+	return rc;
+}
+
 static int bzip2_wr_init(struct codec_wr *w, const struct codec_rd *like)
 {
 	struct bz *b = xcalloc(1, sizeof(*b));
@@ -134,6 +515,7 @@ const struct codec_def codec_bzip2 = {
 #ifdef HAVE_BZIP2
 	.rd = &bzip2_rd,
 	.wr = &bzip2_wr,
+	.tail = bzip2_tail,
 #endif
-	.whole = "its blocks start at bit offsets and say nothing of where they fall in the decompressed stream: decompressed whole",
+	.whole = "not built in",
 };

@@ -830,10 +830,9 @@ struct xs_qpatch *stream_patches(const struct stream *s, unsigned *n)
 	return p;
 }
 
-/* Decompress the stream, patch it, compress it again with the same codec into @o. */
 /*
  * Decompress, patch and compress again.  Where the tail read placed nothing absolutely
- * (offsets_unknown: gzip's tail, whose offsets count back from a stand-in end), the last
+ * (offsets_unknown: gzip's and bzip2's tails, whose offsets count back from a stand-in end), the last
  * @lag bytes (the tail's) are held back until the end of the stream, and patched there,
  * counted back from it; no patch falls before them.
  */

@@ -79,6 +79,14 @@ if command -v xz >/dev/null 2>&1; then
 	xz -T2 --block-size=4096 -c <"$gen/qstream/s0.bin" >"$gen/xz/s0-blocks.xz"
 	cp "$gen/xz/s0-blocks.xz" "$gen/stream/s0-blocks.xz"
 fi
+# bzip2: 4 blocks of 100 kB (level 1) of a repeated line, small compressed; streams one after
+# another (as cat, pbzip2 and lbzip2 write them), an empty one among them.
+if command -v bzip2 >/dev/null 2>&1; then
+	yes 'xsavectl bzip2 tail' | head -c 350000 | bzip2 -1 >"$gen/bzip2/lines-4blocks.bz2"
+	{ printf a | bzip2 -1; printf '' | bzip2 -1; yes 'bzip2 tail' | head -c 250000 | bzip2 -1; } \
+		>"$gen/bzip2/streams.bz2"
+	bzip2 -1 -c <"$gen/qstream/s0.bin" >"$gen/stream/s0.bz2"
+fi
 cp "$data"/cpuid-*.txt "$data"/host-*.txt "$gen/cpuid/"
 cp "$data"/probe/*.rec "$gen/kprobe/"
 # precheck's XML: a real virsh dumpxml, the guests of the Ansible test, a CPU map's files.

@@ -452,6 +452,67 @@ expect_out "$G starts at a header that validates, data that does not: a later bl
 case_ "$G: --verify inflates every block and finds the bad one" 65 \
 	"^xsavectl: inspect: 'h.gz': offset 0x[0-9a-f]+ in the decompressed stream \(0x[0-9a-f]+ in the file\): gzip data is corrupt: invalid block type\$" \
 	"$XSAVECTL" inspect --verify h.gz
+
+if command -v bzip2 >/dev/null 2>&1; then
+	# bzip2 at level 1 (100 kB blocks): the tail is the last blocks, found from the end marker
+	# back by their 48-bit magic at any bit offset.  bzflip FILE eos|block K: flip the bit K bits
+	# after the last end-of-stream (0x177245385090) or block (0x314159265359) magic.
+	bzflip() {
+		perl -e 'my ($f, $w, $k) = @ARGV; open(my $h, "+<", $f) or die; binmode $h;
+			local $/; my $b = unpack("B*", <$h>);
+			my $m = unpack("B*", pack("H*", $w eq "eos" ? "177245385090" : "314159265359"));
+			my $p = rindex($b, $m); die "no magic" if $p < 0;
+			if ($k eq "fake") { substr($b, $p + 4096, 48) = $m; }
+			else { substr($b, $p + $k, 1) = substr($b, $p + $k, 1) eq "1" ? "0" : "1"; }
+			seek($h, 0, 0); print $h pack("B*", $b); close($h);' "$@"
+	}
+	bzip2 -1 -c <t8.bin >t8.bz2
+	B="bzip2 stream whose tail read"
+	BZ="offset 0x[0-9a-f]+ in the decompressed stream \(0x[0-9a-f]+ in the file\): bzip2 data"
+	expect_out "$B is whole: read from its tail" 0 "^read: *tail" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect t8.bz2
+	cp t8.bz2 a.bz2 && bzflip a.bz2 eos 60
+	expect_out "$B cannot check the combined CRC (one stream, the tail short of its header)" 0 \
+		"^read_reason: *bzip2: last [0-9]+ blocks decompressed .*not the combined CRC" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect a.bz2
+	case_ "$B: --verify finds the combined CRC wrong" 65 \
+		"^xsavectl: inspect: 'a.bz2': $BZ is corrupt: data integrity error \(BZ_DATA_ERROR\)\$" \
+		"$XSAVECTL" inspect --verify a.bz2
+	# Two streams, the second short (200 kB): the tail crosses its header, so its combined CRC
+	# is checked against its blocks'.
+	{ head -c 8200000 t8.bin | bzip2 -1; tail -c +8200001 t8.bin | bzip2 -1; } >two.bz2
+	expect_out "$B crosses into an earlier stream: read from its tail" 0 \
+		"^read_reason: *bzip2: last [0-9]+ blocks, in 2 streams" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect two.bz2
+	cp two.bz2 b.bz2 && bzflip b.bz2 eos 60
+	case_ "$B finds the last stream's combined CRC wrong: the full decode names it" 65 \
+		"^xsavectl: inspect: 'b.bz2': $BZ is corrupt: data integrity error \(BZ_DATA_ERROR\)\$" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect b.bz2
+	cp t8.bz2 c.bz2 && bzflip c.bz2 block 60
+	case_ "$B finds the last block's CRC wrong" 65 \
+		"^xsavectl: inspect: 'c.bz2': $BZ is corrupt: data integrity error \(BZ_DATA_ERROR\)\$" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect c.bz2
+	cp t8.bz2 d.bz2 && bzflip d.bz2 block fake
+	case_ "$B finds a false block magic inside the last block (neither it nor the block decodes)" 65 \
+		"^xsavectl: inspect: 'd.bz2': $BZ is corrupt: data integrity error \(BZ_DATA_ERROR\)\$" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect d.bz2
+	head -c $(($(stat -c %s t8.bz2) - 6)) t8.bz2 >e.bz2
+	case_ "$B finds its end marker cut short" 65 \
+		"^xsavectl: inspect: 'e.bz2': $BZ ends early" env -u XSAVECTL_VERIFY "$XSAVECTL" inspect e.bz2
+	cp t8.bz2 f.bz2 && head -c 4096 /dev/zero >>f.bz2
+	expect_out "$B finds zero padding after the end marker: read from its tail" 0 "^read: *tail" \
+		env -u XSAVECTL_VERIFY "$XSAVECTL" inspect f.bz2
+	if command -v pbzip2 >/dev/null 2>&1; then
+		pbzip2 -1 -c <t8.bin >p.bz2
+		expect_out "$B: pbzip2's streams of 900 kB read from the tail" 0 \
+			"^read_reason: *bzip2: last [0-9]+ blocks, in 2 streams" \
+			env -u XSAVECTL_VERIFY "$XSAVECTL" inspect p.bz2
+	else
+		skip "pbzip2 is not installed: its bzip2 streams not read"
+	fi
+else
+	skip "bzip2 is not installed: no malformed bzip2 tail reads"
+fi
 # --- not XSAVE state: each recognition rule broken on the real KVM dump --------------
 NX="not recognised as XSAVE state"
 sweep "KVM dump cut between its area (832) and 4096" 65 "'cut.bin': offset 0x[0-9a-f]+: $NX: [0-9]+ bytes is no size .*11008, 12288\)" \
