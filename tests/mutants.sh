@@ -182,14 +182,19 @@ mutant "hook: /proc/PID/stat split on spaces" hooks/qemu \
 	'	set -- ${line##*) }' '	set -- ${line#* }' \
 	'XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/hook.sh'
 malformed='make -s build/tests/mkstream build/tests/mkxsave >/dev/null && env XSAVECTL=$PWD/build/xsavectl MKXSAVE=$PWD/build/tests/mkxsave MKSTREAM=$PWD/build/tests/mkstream DATA=$PWD/tests/data sh tests/malformed/run.sh'
+# mal ERE: the malformed checks whose labels match ERE only (a check that matches none would
+# pass by not running, and the mutant would show as survived: no mutant goes unguarded so)
+mal() {
+	echo "make -s build/tests/mkstream build/tests/mkxsave >/dev/null && env XSAVECTL=\$PWD/build/xsavectl MKXSAVE=\$PWD/build/tests/mkxsave MKSTREAM=\$PWD/build/tests/mkstream DATA=\$PWD/tests/data ONLY='$1' sh tests/malformed/run.sh"
+}
 mutant "xz decoder without a memory limit" src/codec/xz.c \
-	'lzma_stream_decoder(&z->x, XZ_MEMLIMIT, 0)' 'lzma_stream_decoder(&z->x, UINT64_MAX, 0)' "$malformed"
+	'lzma_stream_decoder(&z->x, XZ_MEMLIMIT, 0)' 'lzma_stream_decoder(&z->x, UINT64_MAX, 0)' "$(mal '2 GiB dictionary')"
 mutant "zero padding after a decompressed stream unbounded" lib/qemu_stream.c \
-	'if (w->src->end == UINT64_MAX && w->off - end > MAX_TAIL_ZEROS)' 'if (0)' "$malformed"
+	'if (w->src->end == UINT64_MAX && w->off - end > MAX_TAIL_ZEROS)' 'if (0)' "$(mal 'zero padding: refused at the bound')"
 mutant "page records not bounded by the declared RAM" lib/qemu_ram.c \
-	'if (++w->page_records <= max)' 'if (1)' "$malformed"
+	'if (++w->page_records <= max)' 'if (1)' "$(mal 'page records for 16 pages')"
 mutant "a gzip'ed core decompressed without its extent" src/sys/io.c \
-	'if ((rc = bound(ctx, out, have)))' 'if (0)' "$malformed"
+	'if ((rc = bound(ctx, out, have)))' 'if (0)' "$(mal 'gzip.ed core (with a byte after|whose note segment)')"
 mutant "O_TMPFILE used without /proc to name it" src/sys/io.c \
 	'access(PROC_FD_DIR, X_OK) ? -1 : open(' 'open(' "$faults"
 mutant "live supervisor state judged lossless when the guest XCR0 is known" lib/rules.c \
@@ -202,9 +207,9 @@ mutant "filter leaving APX's bytes (bit 19 and up) in the image" lib/rules.c \
 mutant "MXCSR unjudged when XSTATE_BV has AVX but not SSE" lib/rules.c \
 	'(XS_MASK_FPSSE | XS_BIT(XS_AVX))' 'XS_MASK_FPSSE' "$(cli check-mxcsr-avx-only)"
 mutant "the vmdesc size limit raised 64x" lib/qemu_stream.c \
-	'if (len > XS_QVMDESC_MAX)' 'if (len > 64ull * XS_QVMDESC_MAX)' "$malformed"
+	'if (len > XS_QVMDESC_MAX)' 'if (len > 64ull * XS_QVMDESC_MAX)' "$(mal 'vmdesc length one over 64 MiB')"
 mutant "the PT_NOTE bound off by one" src/fmt/elf_core.c \
-	'ph->p_filesz > c->size - ph->p_offset' 'ph->p_filesz >= c->size - ph->p_offset' "$malformed"
+	'ph->p_filesz > c->size - ph->p_offset' 'ph->p_filesz >= c->size - ph->p_offset' "$(mal 'core ending exactly where its notes end')"
 unit() {	# one unit test program
 	echo "make -s build/tests/$1 >/dev/null && build/tests/$1"
 }
@@ -294,7 +299,7 @@ mutant "gzip tail: no cap on what a tail inflates to" src/codec/gzip.c \
 	'		if (r->out > r->max_out) {' '		if (0) {' \
 	'make -s build/tests/test_codec >/dev/null && build/tests/test_codec'
 mutant "the lzop block limit raised 32x" src/codec/lzop.c \
-	'if (dlen > LZOP_MAX_BLOCK)' 'if (dlen > 32u * LZOP_MAX_BLOCK)' "$malformed"
+	'if (dlen > LZOP_MAX_BLOCK)' 'if (dlen > 32u * LZOP_MAX_BLOCK)' "$(mal 'block (of 64 MiB \+ 1|over lzop)')"
 # Issue 26, bzip2's tail read: a block that fails its CRC, and a later stream whose combined CRC
 # is not its blocks', taken as read (the malformed catalogue's bzip2 tail reads kill both).
 bzmalformed="$(printf '%s' "$malformed" | sed "s/ sh tests/ ONLY='bzip2 stream' sh tests/")"
@@ -310,14 +315,14 @@ mutant "garbage after the last gzip member skipped for images" src/sys/io.c \
 
 	if (k < 0 && strstr(d.msg, "data after the end"))
 		return 0;
-' "$malformed"
+' "$(mal 'gzip.ed image followed by garbage')"
 mutant "garbage after the last gzip member skipped for cores" src/sys/io.c \
 	'		if (n < 0) {
 			rc = io_codec_fail(src->fail, (int)-n, src->path, &d);' \
 	'		if (n < 0 && strstr(d.msg, "data after the end"))
 			break;
 		if (n < 0) {
-			rc = io_codec_fail(src->fail, (int)-n, src->path, &d);' "$malformed"
+			rc = io_codec_fail(src->fail, (int)-n, src->path, &d);' "$(mal 'gzip.ed core followed by garbage')"
 mutant "sparse images rewritten by rename under --in-place" src/fmt/qemu_stream.c \
 	'	if (s->codec == CODEC_NONE)
 		rc = n ? journal_write(' \
