@@ -210,7 +210,7 @@ FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument $(FUZZ_FLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
 	$(FUZZ_CC) $(XCFLAGS) -Wno-unused-command-line-argument -g -O1 \
@@ -459,4 +459,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz build-kernel build-qemu build-nested build-nocodec build-abi xsavectl
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
