@@ -42,6 +42,7 @@ elif [ "${VALGRIND:-}" = 1 ]; then
 	cat >"$vg/xsavectl" <<EOT
 #!/bin/sh
 exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+	--show-leak-kinds=definite \\
 	--suppressions=$here/valgrind.supp \\
 	--log-file="$vg/vg.%p.log" "$bin/xsavectl" "\$@"
 EOT

@@ -311,6 +311,8 @@ else
 		grow.*) points="fsync:2 ftruncate:1 pwrite64:1 fsync:3 unlink:1" own=0x207 ;;
 		*) points="fsync:2 pwrite64:1 ftruncate:1 fsync:3 unlink:1" own=0x2e7 ;;
 		esac
+		# (valgrind makes unlink calls of its own: that kill point would count them)
+		[ "${VALGRIND:-}" = 1 ] && points=${points% unlink:1}
 		for point in $points; do
 			cp "$t.orig" "$t"
 			timeout 60 strace -f -o /dev/null -e inject="${point%:*}:signal=KILL:when=${point#*:}" \
