@@ -331,9 +331,10 @@ check-asan:
 # The suites that read streams and compressed files, on the walk: every stream read as
 # --verify reads it, a compressed one decompressed whole (not from its tail), every codec
 # checksum checked (XSAVECTL_VERIFY=1).  (The golden cases on the walk are make check's
-# cli-verify, which is the cli suite under XSAVECTL_VERIFY=1 already; the suites left out read
-# no stream or only through these readers.)
-VERIFY_SUITES ?= malformed live-qemu live-qcow2 live-libvirt inflate cores
+# cli-verify, which is the cli suite under XSAVECTL_VERIFY=1 already; live-libvirt's images
+# are the golden stream-libvirt-* cases' formats; the suites left out read no stream or only
+# through these readers.)
+VERIFY_SUITES ?= malformed live-qemu live-qcow2 inflate cores
 check-verify: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@XSAVECTL_VERIFY=1 SUITE="$(VERIFY_SUITES)" sh tests/run.sh $(BUILD)
 
@@ -351,10 +352,16 @@ check-zlib:
 # The whole suite again with every xsavectl run under valgrind's memcheck, but cli-verify:
 # the golden cases once more, compressed ones decoded whole, which check and check-asan run
 # and which under valgrind cost CI about 5 minutes for no code path the other suites miss
-# (inflate, malformed and the live suites decode whole streams under valgrind too).
+# (inflate, malformed and the live suites decode whole streams under valgrind too).  The live
+# suites run the oldest and the newest QEMU (7.2 and 11.1: 10.0 writes what 11.1 does, less
+# the CET subsections) and Debian 12's libvirt 9.0 (11.3's formats are 9.0's): check and
+# check-asan run every version.
 VALGRIND_SUITES ?= $(filter-out cli-verify,$(CHECK_SUITES))
+VALGRIND_QEMU ?= 7.2 11.1
+VALGRIND_LIBVIRT ?= 9.0
 check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
-	@VALGRIND=1 SUITE="$(VALGRIND_SUITES)" sh tests/run.sh $(BUILD)
+	@VALGRIND=1 SUITE="$(VALGRIND_SUITES)" XSAVECTL_QEMU="$(VALGRIND_QEMU)" \
+		XSAVECTL_LIBVIRT_ONLY=$(VALGRIND_LIBVIRT) sh tests/run.sh $(BUILD)
 
 # The ABI as recorded in lib/libxsave.abi (abidw of the released shared object): abidiff
 # of the one built now against it fails on any change, compatible or not (abigail-tools).

@@ -280,9 +280,9 @@ mutant "journal v3: the file not fsync'ed after its new tail, before the journal
 	if (!rc && fsync(fd))' '		rc = write_tail(fd, path, journal, off, p, len, f.file_size, why);
 	if (!rc && 0)' "$faults"
 mutant "journal v3: its CRC not checked" lib/journal.c \
-	'crc != journal_crc(buf, len - CRC_LEN))' '0)' "$malformed"
+	'crc != journal_crc(buf, len - CRC_LEN))' '0)' "$(mal 'v3 journal')"
 mutant "journal v3: its tail not compared with the file before the rollback" src/sys/journal.c \
-	'	int rc = tail_matches(fd, path, journal, j, size, why);' '	int rc = 0;' "$malformed"
+	'	int rc = tail_matches(fd, path, journal, j, size, why);' '	int rc = 0;' "$(mal 'v3 journal')"
 mutant "in-place lzop: rewritten from the first block, not the first changed one" src/codec/lzop.c \
 	'z->first < z->n && at + z->blks[z->first].dlen <= from;' 'z->first < z->n && 0;' \
 	"$(cli filter-in-place-lzop)"
@@ -292,9 +292,9 @@ mutant "in-place xz: rewritten from the first block, not the first changed one" 
 mutant "gzip tail: the two window guesses always agree" src/codec/gzip.c \
 	'		if (memcmp(a, b, k))' '		if (0)' "$(cli tail-fallback-gzip) && make -s build/tests/test_codec >/dev/null && build/tests/test_codec"
 mutant "gzip tail: what follows the trailer not checked" src/codec/gzip.c \
-	'	    gz_zeros(g->in, g->cout, r->stop + GZ_TRAILER, g->end))' '	    1)' "$malformed"
+	'	    gz_zeros(g->in, g->cout, r->stop + GZ_TRAILER, g->end))' '	    1)' "$(mal 'gzip stream whose tail read')"
 mutant "gzip tail: ISIZE taken without its bound" src/codec/gzip.c \
-	'		if (before > bound)' '		if (0)' "$malformed"
+	'		if (before > bound)' '		if (0)' "$(mal 'gzip stream whose tail read')"
 mutant "gzip tail: no cap on what a tail inflates to" src/codec/gzip.c \
 	'		if (r->out > r->max_out) {' '		if (0) {' \
 	'make -s build/tests/test_codec >/dev/null && build/tests/test_codec'
