@@ -139,11 +139,23 @@ static int cpu_section(struct qw *w, uint32_t sid, uint32_t inst, uint32_t ver, 
 	return 0;
 }
 
+/*
+ * A footer's scan asks for windows from this size up, doubling to XS_QGET_MAX: a live
+ * source (the relay) holds a device section and what follows it, and may not send a byte
+ * past the stream's end until the destination answers, so a window reaching past it would
+ * wait there.  A boundary found in a smaller window is taken only where the window holds
+ * FOOTER_JUDGED bytes from it (the footer, then the longest section header after it:
+ * everything that judges it), so that every window size finds the same boundary.
+ */
+#define SCAN_FIRST 512u
+#define FOOTER_JUDGED (5u + 6u + 255u)
+
 /* Skip a device section we do not decode: vmdesc's size, else find its footer. */
 static int skip_device(struct qw *w, const char *name, uint32_t sid,
 		       const struct xsp_vdev *dev)
 {
 	uint64_t start = w->off;
+	size_t ask = SCAN_FIRST;
 
 	if (dev) {
 		int64_t n = xsp_vdev_size(dev);
@@ -161,12 +173,16 @@ static int skip_device(struct qw *w, const char *name, uint32_t sid,
 				    (unsigned long long)sid);
 	while (w->off - start < MAX_SCAN) {
 		size_t got;
-		const uint8_t *p = xsp_qw_peek(w, w->off, XS_QGET_MAX, &got);
+		const uint8_t *p = xsp_qw_peek(w, w->off, ask, &got);
 		long at, weak = -1;
 
 		if (!p)
 			return w->rc;
 		at = xsp_qscan_boundary(p, got, sid, NULL, &weak);
+		if (got == ask && ask < XS_QGET_MAX && (at < 0 || (size_t)at + FOOTER_JUDGED > got)) {
+			ask *= 2;	/* not settled in this window: a larger one */
+			continue;
+		}
 		if (at < 0 && weak >= 0 && (size_t)weak + 5 < got)
 			return fail(w, XS_EFORMAT, w->off + (uint64_t)weak + 5,
 				    "after the footer of section '%s' (id %llu): no section, command "

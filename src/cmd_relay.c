@@ -344,8 +344,14 @@ static int serve_main(struct conn *c)
 				 (unsigned long long)why.off, why.msg);
 		else if (!m.why[0] && why.code)
 			snprintf(m.why, sizeof(m.why), "%s", why.msg);
-	} else {
-		shutdown(c->dst, SHUT_WR);	/* the stream's end: the destination's turn */
+	} else if (net_copy(c->src, c->dst, &c->fwd)) {
+		/*
+		 * The walk has seen the stream's end (its EOF byte): what the source may still
+		 * send after it (the vmdesc of a source that paused there) passes on as it is,
+		 * until the source closes (a source with the return path waits for the
+		 * destination's answer first); then the destination's end of it closes too.
+		 */
+		shutdown(c->dst, SHUT_WR);
 	}
 	pthread_join(back, NULL);
 	if (!rc)
@@ -445,6 +451,13 @@ static void accepted(struct relay *r, int src)
 		    why.file[0] ? ": " : "", why.msg);
 		close(src);
 		free(c);
+		/* --once: the migration it opened has failed (its source gives up): it ends */
+		pthread_mutex_lock(&r->lock);
+		if (r->once && !r->done) {
+			r->done = true;
+			r->rc = why.code;
+		}
+		pthread_mutex_unlock(&r->lock);
 		return;
 	}
 	pthread_mutex_lock(&r->lock);

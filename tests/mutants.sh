@@ -333,4 +333,13 @@ mutant "filter's check of its own result skipped" src/cmd_filter.c \
 mutant "a cpu section read in one 256 KiB window (a live source stalls on it)" lib/qemu_stream.c \
 	'size_t got, ask = 1, need;' 'size_t got, ask = XS_QGET_MAX, need;' \
 	'make -s build/tests/test_qstream >/dev/null && build/tests/test_qstream'
+peers='env XSAVECTL=$PWD/build/xsavectl GUEST=$PWD/build/tests/guest.bin XSAVECTL_QEMU=none sh tests/live/relay.sh; [ $? = 77 ]'
+mutant "the relay ends a live walk at a pause after a zero page (0x00 ends what is held)" \
+	src/fmt/stream_pipe.c 'if (!len || off == sp->rel)' 'if (!len)' "$peers"
+mutant "the relay shuts the destination's side at the stream's end (a later vmdesc is lost)" \
+	src/cmd_relay.c '} else if (net_copy(c->src, c->dst, &c->fwd)) {' \
+	'} else if (1) {' "$peers"
+mutant "a skipped device section scanned in 256 KiB windows (a live source stalls on it)" \
+	lib/qemu_stream.c 'size_t ask = SCAN_FIRST;' 'size_t ask = XS_QGET_MAX;' \
+	'make -s build/tests/test_qstream >/dev/null && build/tests/test_qstream'
 finish

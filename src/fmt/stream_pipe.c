@@ -59,6 +59,7 @@ struct spipe {
 	uint64_t sent;		/* bytes before this are written */
 	uint64_t rel;		/* bytes before this may be written */
 	bool eof;
+	uint64_t quiet_at;	/* live: the source was quiet for TAIL_QUIET_MS with this much read */
 	int failed;		/* exit code (why in sp->why, or said by the judge) */
 	bool closed;		/* the output's reader went away */
 	int out_err;		/* writing the output failed (exit code, said) */
@@ -312,21 +313,26 @@ static int flush_ahead(struct spipe *sp)
 }
 
 /*
- * Live, nothing to read: has the source sent its whole stream, and is it
- * waiting for the destination (the return path's answer) rather than
- * writing more?  The walker takes a short answer to a window it asks for as
- * the stream's end, so this is asked before it is given one: yes when what is
- * held ends in a whole vmdesc (0x00 EOF, 0x06, its be32 length, the JSON
- * ending where the bytes read end), or in an EOF byte (no vmdesc: postcopy,
- * suppress-vmdesc) after the source has been quiet for TAIL_QUIET_MS.
+ * Live, nothing to read, the walk asking for bytes from @off on: has the
+ * source sent its whole stream, and is it waiting for the destination (the
+ * return path's answer) rather than writing more?  The walker takes a short
+ * answer to a window it asks for as the stream's end, so this is asked before
+ * it is given one: yes when what is held ends in a whole vmdesc (0x00 EOF,
+ * 0x06, its be32 length, the JSON ending where the bytes read end), or in an
+ * EOF byte (no vmdesc: postcopy, suppress-vmdesc) after the source has been
+ * quiet for TAIL_QUIET_MS (once: asked again with nothing new read, the answer
+ * stands).  Never where the walk asks at the point it released
+ * last: it releases each RAM record and each section before reading its
+ * header, so it stands between two records or sections, where the stream
+ * cannot end (a source pausing after a zero page's fill byte, 0x00, is not done).
  */
-static bool source_done(struct spipe *sp)
+static bool source_done(struct spipe *sp, uint64_t off)
 {
 	const uint8_t *b = sp->buf;
 	size_t len = sp->len;
 	struct pollfd p = { .fd = sp->fd, .events = POLLIN };
 
-	if (!len)
+	if (!len || off == sp->rel)
 		return false;
 	if (b[len - 1] == '}')
 		for (size_t i = len - 1; i-- > VMDESC_HDR - 1;) {
@@ -337,7 +343,10 @@ static bool source_done(struct spipe *sp)
 			     (uint64_t)b[at + 4] << 8 | b[at + 5]) == len - at - VMDESC_HDR)
 				return true;
 		}
-	return b[len - 1] == 0 && poll(&p, 1, TAIL_QUIET_MS) == 0;
+	if (b[len - 1] || (sp->quiet_at != sp->base + len && poll(&p, 1, TAIL_QUIET_MS)))
+		return false;
+	sp->quiet_at = sp->base + len;	/* quiet there once: not waited on again */
+	return true;
 }
 
 static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
@@ -367,7 +376,7 @@ static const uint8_t *get(void *ctx, uint64_t off, size_t n, size_t *have)
 				*have = SIZE_MAX;
 				return NULL;
 			}
-			if (source_done(sp))
+			if (source_done(sp, off))
 				break;	/* what is held is all there is: the walk takes it as the end */
 			r = read_more(sp, want);
 		}

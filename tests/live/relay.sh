@@ -21,7 +21,9 @@
 #    its migration status): "# [V] source after a refusal: ..." lines.
 # No /dev/kvm is needed: KVM destinations are qemu.sh's (the relay's rewrite is
 # filter's, checked there on KVM).  A QEMU that cannot run here is a visible
-# SKIP; with none at all the suite exits 77.  XSAVECTL_QEMU picks versions,
+# SKIP; with none at all the suite exits 77.  First, without QEMU, the relay between two
+# peers played by relay-peers.py (a source that pauses, one that waits for the answer).
+# XSAVECTL_QEMU picks versions ("none": the peers alone),
 # XSAVECTL_CHROOTS the chroots, XSAVECTL_KEEP=1 keeps the work directory.
 # usage: XSAVECTL=... GUEST=... sh tests/live/relay.sh
 set -u
@@ -48,6 +50,20 @@ port() {
 	echo $p
 }
 
+# listens PORT: wait (20 s) until something listens on PORT (a destination's migrate_incoming
+# is asynchronous: a relay connecting before it would find nobody there).
+listens() {
+	command -v ss >/dev/null || { sleep 1; return 0; }
+	i=0
+	while [ $i -lt 200 ]; do
+		ss -ltn | grep -q ":$1 " && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# nothing listens on port $1 after 20 s"
+	return 1
+}
+
 # mon NAME TEXT: a monitor command to VM NAME (its FIFO is open on fd 4 or 5).
 mon() {
 	case $1 in
@@ -70,7 +86,7 @@ start() {
 		set -- -incoming "$inc" "$@"
 	fi
 	# shellcheck disable=SC2086
-	timeout 150 $QEMU -accel tcg -machine pc -cpu "$cpu" -smp 2 -m "${MEM:-64}" -nodefaults \
+	timeout -k 10 150 $QEMU -accel tcg -machine pc -cpu "$cpu" -smp 2 -m "${MEM:-64}" -nodefaults \
 		-display none -no-reboot -monitor stdio "$@" <"$vmn.in" >"$vmn.log" 2>&1 &
 	eval "${vmn}_pid=$!"
 	pids="$pids $!"
@@ -157,6 +173,24 @@ relay_start() {
 	while [ $i -lt 400 ] && ! grep -q listening "$log" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
 	grep -q listening "$log"
 }
+# relay_wait: the relay's exit status, waited for 60 s at most; a relay still running then
+# is shown (its log, its threads' stacks where gdb is installed, its sockets), killed, and
+# its status is 124.
+relay_wait() {
+	i=0
+	while [ $i -lt 600 ] && kill -0 "$relay_pid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 "$relay_pid" 2>/dev/null; then
+		echo "# [$V] the relay has not exited 60 s after the migration's end: $log"
+		sed 's/^/#   /' "$log"
+		ss -tnpa 2>/dev/null | grep "pid=$relay_pid," | sed 's/^/#   /'
+		command -v gdb >/dev/null &&
+			gdb -batch -p "$relay_pid" -ex "thread apply all bt" 2>&1 | grep '^#\|^Thread' | sed 's/^/#   /'
+		kill -9 "$relay_pid"
+		wait "$relay_pid" 2>/dev/null
+		return 124
+	fi
+	wait "$relay_pid"
+}
 relay_stop() {
 	kill "$relay_pid" 2>/dev/null
 	wait "$relay_pid" 2>/dev/null
@@ -186,6 +220,7 @@ live() {
 	# shellcheck disable=SC2086
 	caps dst $caps_
 	mon dst "migrate_incoming tcp:127.0.0.1:$dport"
+	listens "$dport"
 	start src - max || return 1
 	# shellcheck disable=SC2086
 	caps src $caps_
@@ -204,7 +239,7 @@ live() {
 	wait_migrated dst >/dev/null
 	stop src
 	stop dst
-	wait "$relay_pid"
+	relay_wait
 	echo $? >"$ln.rrc"
 	[ "$res" = completed ]
 }
@@ -261,11 +296,12 @@ refusal() {
 	start dst "defer" max
 	[ -n "$1" ] && caps dst "$1"
 	mon dst "migrate_incoming tcp:127.0.0.1:$dport"
+	listens "$dport"
 	start src - max
 	[ -n "$1" ] && caps src "$1"
 	mon src "migrate -d tcp:127.0.0.1:$rport"
 	res=$(wait_migrated src)
-	wait "$relay_pid"
+	relay_wait
 	rrc=$?
 	sleep 0.5
 	sst=$(status src)
@@ -293,6 +329,65 @@ refusal_checks() {
 		'[ $rrc = 1 ] && [ "${res%% *}" = failed ] && [ "$sst" = running ] && [ "$dstatus" != running ]'
 }
 
+# The relay between two peers that relay-peers.py plays, no QEMU: a real QEMU 7.2 stream
+# (tests/data) from a source that, like one with the return path, keeps its connection open
+# until the destination's answer comes back.  The destination must get exactly what
+# filter -o writes of the same stream, and the relay must end the walk without the source's
+# EOF: with the vmdesc, without it (the EOF byte, then a quiet source), and neither a pause
+# after a zero page's fill byte (0x00, mid-RAM) nor one between the EOF byte and the
+# vmdesc may end or cut the stream.
+peer_checks() {
+	mkdir "$work/peers" && cd "$work/peers" || return
+	V=peers
+	xz -dc "$here/../data/qemu-7.2-tcg-exec-xz.xz" >s.bin
+	# offsets: the first zero page's end (two zero-page records in a row: be64 page
+	# address | 0x22, ZERO|CONTINUE, then the fill byte), and the EOF byte before the vmdesc
+	offs=$(python3 -c '
+import re, sys
+d = open("s.bin", "rb").read()
+z = re.search(rb"[\x00-\xff]{6}[\x00\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0\xd0\xe0\xf0]\x22\x00" * 2, d, re.S)
+e = [i for i in range(len(d) - 7, 0, -1) if d[i:i + 2] == b"\x00\x06" and d[i + 6] == 0x7b and
+     int.from_bytes(d[i + 2:i + 6], "big") == len(d) - i - 6][0]
+print(z.start() + 9, e)')
+	zpage=${offs% *} eof=${offs#* }
+	head -c $((eof + 1)) s.bin >nov.bin
+	xs filter --xcr0 0x21f -o want.bin s.bin >/dev/null && xs filter --xcr0 0x21f -o nov-want.bin nov.bin >/dev/null
+	for t in "whole s.bin want.bin 0" "nov nov.bin nov-want.bin 0" "zpause s.bin want.bin $zpage" \
+		"eofpause s.bin want.bin $((eof + 1))"; do
+		set -- $t
+		dport=$(port) rport=$(port)
+		relay_start "$1.relay" --once --xcr0 0x21f --to "127.0.0.1:$dport" ||
+			echo "# the relay did not start: $(cat "$1.relay")"
+		python3 "$here/relay-peers.py" "$2" "$rport" "$dport" "$1.out" "$4" >"$1.peers" 2>&1
+		relay_wait
+		echo $? >"$1.rrc"
+		cp "$3" "$1.want"
+	done
+	dport=$(port) rport=$(port)
+	relay_start down.relay --once --xcr0 0x21f --to "127.0.0.1:$dport"
+	python3 -c "import socket; s = socket.create_connection(('127.0.0.1', $rport)); s.sendall(b'QEVM'); s.recv(1)" 2>/dev/null
+	relay_wait
+	echo $? >down.rrc
+	check "peers: --once and a destination nobody listens on: the relay exits 74, naming it" \
+		'[ "$(cat down.rrc)" = 74 ] && grep -q "127.0.0.1:$dport.: cannot connect" down.relay'
+	check "peers: a source waiting for the answer, vmdesc at the end: the walk ends, the bytes are filter's" \
+		'[ "$(cat whole.peers)" = answered ] && [ "$(cat whole.rrc)" = 0 ] && cmp -s whole.out whole.want'
+	check "peers: no vmdesc (the EOF byte, a quiet source): the walk ends, the bytes are filter's" \
+		'[ "$(cat nov.peers)" = answered ] && [ "$(cat nov.rrc)" = 0 ] && cmp -s nov.out nov.want'
+	check "peers: the source pauses 1 s after a zero page's fill byte (0x$(printf %x "$zpage")): not the end" \
+		'[ "$(cat zpause.peers)" = answered ] && [ "$(cat zpause.rrc)" = 0 ] && cmp -s zpause.out zpause.want' ||
+		sed 's/^/#   /' zpause.relay zpause.peers
+	check "peers: the source pauses 1 s between the EOF byte and the vmdesc: the vmdesc passes on too" \
+		'[ "$(cat eofpause.peers)" = answered ] && [ "$(cat eofpause.rrc)" = 0 ] && cmp -s eofpause.out eofpause.want' ||
+		sed 's/^/#   /' eofpause.relay eofpause.peers
+	cd "$work" || exit 1
+}
+if command -v python3 >/dev/null && command -v xz >/dev/null; then
+	peer_checks
+else
+	skip "peers: not run (python3 and xz are needed)"
+fi
+
 versions=0
 for want in ${XSAVECTL_QEMU:-7.2 10.0 11.1}; do
 	case $want in
@@ -313,7 +408,8 @@ for want in ${XSAVECTL_QEMU:-7.2 10.0 11.1}; do
 			continue
 		fi
 		QEMU="sh $here/qemu-chroot.sh $dir" from="$dir" ;;
-	*) no "XSAVECTL_QEMU: unknown version '$want' (7.2, 10.0, 11.1)"; continue ;;
+	none) continue ;;	# the peers' checks alone
+	*) no "XSAVECTL_QEMU: unknown version '$want' (7.2, 10.0, 11.1, none)"; continue ;;
 	esac
 	full=$($QEMU --version 2>&1 | sed -n 's/^QEMU emulator version \([0-9][0-9.]*\).*/\1/p')
 	V=${full%.*}

@@ -391,6 +391,7 @@ static void test_scan(void)
 struct asks {
 	struct xs_qsrc inner;
 	uint64_t lo, hi;
+	uint64_t limit;		/* no window may reach past this (0: hi + 1) */
 	unsigned inside;	/* windows asked for from inside */
 	bool over;
 };
@@ -401,7 +402,7 @@ static const uint8_t *asks_get(void *ctx, uint64_t off, size_t n, size_t *have)
 
 	if (off >= a->lo && off < a->hi) {
 		a->inside++;
-		a->over |= off + n > a->hi + 1;
+		a->over |= off + n > (a->limit ? a->limit : a->hi + 1);
 	}
 	return a->inner.get(a->inner.ctx, off, n, have);
 }
@@ -436,6 +437,54 @@ static void test_exact_asks(void)
 	xs_qstream_free(qs);
 }
 
+/*
+ * A device section sized by its footer alone (no vmdesc: a live stream) is scanned in
+ * windows from 512 bytes up, not 256 KiB at once: a live source holds what follows it, and a
+ * window past the stream's end would wait on it.  Here 12 KiB follow the section.
+ */
+static void test_skip_asks(void)
+{
+	static uint8_t b[32768];
+	size_t at = build(b, 0x7, 0x7) - 1, lo;	/* (its EOF byte dropped) */
+	struct xs_qmem m;
+	struct asks a = { 0 };
+	struct xs_qsrc src = { .get = asks_get, .ctx = &a };
+	struct xs_qstream *qs;
+	struct xs_diag d = { 0 };
+
+	at = put(b, at, 0x04, 1);		/* timer FULL, 100 bytes */
+	at = put(b, at, 3, 4);
+	at = name(b, at, "timer");
+	at = put(b, at, 0, 4);
+	at = put(b, at, 2, 4);
+	lo = at;
+	memset(b + at, 0x11, 100);
+	at += 100;
+	a.lo = lo;
+	a.hi = at;
+	at = put(b, at, 0x7e, 1);
+	at = put(b, at, 3, 4);
+	at = put(b, at, 0x04, 1);		/* a 12000-byte section after it */
+	at = put(b, at, 4, 4);
+	at = name(b, at, "blob");
+	at = put(b, at, 0, 4);
+	at = put(b, at, 1, 4);
+	memset(b + at, 0x22, 12000);
+	at += 12000;
+	at = put(b, at, 0x7e, 1);
+	at = put(b, at, 4, 4);
+	at = put(b, at, 0x00, 1);		/* EOF */
+	a.limit = at;
+	xs_qsrc_mem(&a.inner, &m, b, at);
+	src.start = a.inner.start;
+	src.end = a.inner.end;
+	CHECK(xs_qstream_parse(&qs, &src, NULL, 0, &d) == 0, "walk: %s", d.msg);
+	CHECK(a.inside >= 1, "the section scanned (%u windows)", a.inside);
+	CHECK(!a.over, "no window asked for from inside the skipped section reaches past the "
+	      "stream's end");
+	xs_qstream_free(qs);
+}
+
 int main(void)
 {
 	test_walk();
@@ -444,5 +493,6 @@ int main(void)
 	test_vmdesc();
 	test_scan();
 	test_exact_asks();
+	test_skip_asks();
 	return t_done("test_qstream");
 }
