@@ -203,7 +203,8 @@ FUZZ_TIME ?= 60
 FUZZ_BUILD = build-fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_CODECS = gzipc bzip2 xz lzop zstd
-FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream qcow2 guestcpu criu $(FUZZ_CODECS)
+FUZZ_TARGETS = image rules qstream cpuid profile kprobe core gzip stream qcow2 guestcpu criu journal \
+	$(FUZZ_CODECS)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(LIB_INTERNAL_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_CLI_OBJ = $(filter-out $(FUZZ_BUILD)/src/main.o,$(CLI_SRC:%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

@@ -17,7 +17,7 @@ gen="$build/gen-seeds"
 rm -rf "$gen"
 mkdir -p "$gen/image" "$gen/rules" "$gen/qstream" "$gen/cpuid" "$gen/profile" "$gen/kprobe" "$gen/core" \
 	"$gen/guestcpu" "$gen/gzip" "$gen/stream" "$gen/gzipc" "$gen/bzip2" "$gen/xz" "$gen/lzop" "$gen/zstd" \
-	"$gen/qcow2" "$gen/criu"
+	"$gen/qcow2" "$gen/criu" "$gen/journal"
 # qcow2: QEMU 7.2's snapshots, version 2 and version 3 with extended L2 entries.
 for f in qemu-7.2-savevm-v2 qemu-7.2-savevm-extl2-rc4; do
 	gzip -dc "$data/qcow2/$f.qcow2.gz" >"$gen/qcow2/$f.qcow2"
@@ -87,6 +87,21 @@ if command -v bzip2 >/dev/null 2>&1; then
 		>"$gen/bzip2/streams.bz2"
 	bzip2 -1 -c <"$gen/qstream/s0.bin" >"$gen/stream/s0.bz2"
 fi
+# Journals of versions 1, 2 and 3 without their CRC (fuzz_journal appends it): two ranges of
+# 4 bytes; a tail of 8 bytes rewritten into 10.
+be() {	# be N V: V in N bytes, big-endian
+	i=$(($1 - 1))
+	while [ $i -ge 0 ]; do
+		printf "\\$(printf %03o $((($2 >> (8 * i)) & 255)))"
+		i=$((i - 1))
+	done
+}
+{ printf 'XSAVECTL-JOURNAL 1\n'; be 8 256; be 4 1; be 8 16; be 4 4; printf 'abcdwxyz'; } \
+	>"$gen/journal/v1.bin"
+{ printf 'XSAVECTL-JOURNAL 2\n'; be 8 256; be 8 2049; be 8 131; be 4 2
+  be 8 16; be 4 4; printf 'abcdwxyz'; be 8 200; be 4 4; printf 'ABCDWXYZ'; } >"$gen/journal/v2.bin"
+{ printf 'XSAVECTL-JOURNAL 3\n'; be 8 16; be 8 2049; be 8 131; be 8 18; be 8 8
+  printf '01234567abcdefghij'; } >"$gen/journal/v3.bin"
 cp "$data"/cpuid-*.txt "$data"/host-*.txt "$gen/cpuid/"
 cp "$data"/probe/*.rec "$gen/kprobe/"
 # precheck's XML: a real virsh dumpxml, the guests of the Ansible test, a CPU map's files.
