@@ -334,8 +334,11 @@ mutant "a cpu section read in one 256 KiB window (a live source stalls on it)" l
 	'size_t got, ask = 1, need;' 'size_t got, ask = XS_QGET_MAX, need;' \
 	'make -s build/tests/test_qstream >/dev/null && build/tests/test_qstream'
 peers='env XSAVECTL=$PWD/build/xsavectl GUEST=$PWD/build/tests/guest.bin XSAVECTL_QEMU=none sh tests/live/relay.sh; [ $? = 77 ]'
-mutant "the relay ends a live walk at a pause after a zero page (0x00 ends what is held)" \
+mutant "the relay ends a live walk between two RAM records (a pause where the bytes end like a stream)" \
 	src/fmt/stream_pipe.c 'if (!len || off == sp->rel)' 'if (!len)' "$peers"
+mutant "the relay ends a live walk at a 0x00 that follows no section footer" \
+	src/fmt/stream_pipe.c 'b[len - 1] || b[len - FOOTER_EOF_LEN] != SECTION_FOOTER ||' \
+	'b[len - 1] ||' "$peers"
 mutant "the relay shuts the destination's side at the stream's end (a later vmdesc is lost)" \
 	src/cmd_relay.c '} else if (net_copy(c->src, c->dst, &c->fwd)) {' \
 	'} else if (1) {' "$peers"

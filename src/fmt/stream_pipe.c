@@ -29,6 +29,8 @@
 #define READ_CHUNK (128u << 10)
 #define HEAD_MAX (1u << 20)	/* a container header read again from a pipe (io_pread) */
 #define SECTION_FULL 0x04	/* QEMU_VM_SECTION_FULL: a device section in one piece */
+#define SECTION_FOOTER 0x7e	/* QEMU_VM_SECTION_FOOTER, then the section's be32 id */
+#define FOOTER_EOF_LEN 6	/* the last section's footer, then the EOF byte */
 #define VMDESC_BYTE 0x06	/* QEMU_VM_VMDESCRIPTION, after the EOF byte */
 #define VMDESC_HDR 6		/* the EOF byte, 0x06, the JSON's be32 length */
 #define TAIL_QUIET_MS 200	/* live, no vmdesc: how long a quiet source after an EOF byte is waited for */
@@ -182,12 +184,19 @@ static int release(void *ctx, uint64_t off)
 /* Room for @need bytes from sp->base on: pass on and drop what is released first. */
 static int make_room(struct spipe *sp, size_t need)
 {
+	uint64_t keep;
 	size_t drop;
 
 	if (sp->rel > sp->sent && put(sp, sp->rel))
 		return -1;
-	/* Live: what was passed on ahead of the walk (flush_ahead()) may still be read. */
-	drop = (size_t)((sp->live && sp->rel < sp->sent ? sp->rel : sp->sent) - sp->base);
+	/*
+	 * Live: what was passed on ahead of the walk (flush_ahead()) may still be read, and
+	 * source_done() looks at the footer before an EOF byte the walk stands at.
+	 */
+	keep = sp->live && sp->rel < sp->sent ? sp->rel : sp->sent;
+	if (sp->live)
+		keep = keep - sp->base > FOOTER_EOF_LEN ? keep - FOOTER_EOF_LEN : sp->base;
+	drop = (size_t)(keep - sp->base);
 	if (drop) {
 		memmove(sp->buf, sp->buf + drop, sp->len - drop);
 		sp->len -= drop;
@@ -318,9 +327,10 @@ static int flush_ahead(struct spipe *sp)
  * return path's answer) rather than writing more?  The walker takes a short
  * answer to a window it asks for as the stream's end, so this is asked before
  * it is given one: yes when what is held ends in a whole vmdesc (0x00 EOF,
- * 0x06, its be32 length, the JSON ending where the bytes read end), or in an
- * EOF byte (no vmdesc: postcopy, suppress-vmdesc) after the source has been
- * quiet for TAIL_QUIET_MS (once: asked again with nothing new read, the answer
+ * 0x06, its be32 length, the JSON ending where the bytes read end), or in the
+ * last section's footer and an EOF byte (no vmdesc: postcopy, suppress-vmdesc;
+ * a live stream without footers cannot be walked anyway) after the source has
+ * been quiet for TAIL_QUIET_MS (once: asked again with nothing new read, the answer
  * stands).  Never where the walk asks at the point it released
  * last: it releases each RAM record and each section before reading its
  * header, so it stands between two records or sections, where the stream
@@ -343,7 +353,8 @@ static bool source_done(struct spipe *sp, uint64_t off)
 			     (uint64_t)b[at + 4] << 8 | b[at + 5]) == len - at - VMDESC_HDR)
 				return true;
 		}
-	if (b[len - 1] || (sp->quiet_at != sp->base + len && poll(&p, 1, TAIL_QUIET_MS)))
+	if (len < FOOTER_EOF_LEN || b[len - 1] || b[len - FOOTER_EOF_LEN] != SECTION_FOOTER ||
+	    (sp->quiet_at != sp->base + len && poll(&p, 1, TAIL_QUIET_MS)))
 		return false;
 	sp->quiet_at = sp->base + len;	/* quiet there once: not waited on again */
 	return true;

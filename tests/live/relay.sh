@@ -333,9 +333,10 @@ refusal_checks() {
 # (tests/data) from a source that, like one with the return path, keeps its connection open
 # until the destination's answer comes back.  The destination must get exactly what
 # filter -o writes of the same stream, and the relay must end the walk without the source's
-# EOF: with the vmdesc, without it (the EOF byte, then a quiet source), and neither a pause
-# after a zero page's fill byte (0x00, mid-RAM) nor one between the EOF byte and the
-# vmdesc may end or cut the stream.
+# EOF: with the vmdesc, without it (the last footer and the EOF byte, then a quiet source),
+# and neither a pause after a zero page's fill byte (0x00, mid-RAM), nor one after a 0x00 in
+# a device section's header, nor one between the EOF byte and the vmdesc may end or cut the
+# stream.
 peer_checks() {
 	mkdir "$work/peers" && cd "$work/peers" || return
 	V=peers
@@ -348,11 +349,21 @@ d = open("s.bin", "rb").read()
 z = re.search(rb"[\x00-\xff]{6}[\x00\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0\xd0\xe0\xf0]\x22\x00" * 2, d, re.S)
 e = [i for i in range(len(d) - 7, 0, -1) if d[i:i + 2] == b"\x00\x06" and d[i + 6] == 0x7b and
      int.from_bytes(d[i + 2:i + 6], "big") == len(d) - i - 6][0]
-print(z.start() + 9, e)')
-	zpage=${offs% *} eof=${offs#* }
+t = d.index(b"\x05timer") + 7	# in the timer section header, after the first 0x00 of its instance id
+# a normal page (PAGE|CONTINUE, 0x28) of the first 4 GiB: two bytes of its data set so that
+# what is held at a pause 100 bytes into it ends like a stream: a footer (0x7e, 4 bytes), 0x00
+p = re.search(rb"\x00{4}[\x00-\xff]{2}[\x00\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0\xd0\xe0\xf0]\x28", d, re.S).start() + 8 + 100
+m = bytearray(d)
+m[p - 6], m[p - 1] = 0x7e, 0
+open("page.bin", "wb").write(m)
+print(z.start() + 9, t, p, e)')
+	set -- $offs
+	zpage=$1 dhead=$2 ppage=$3 eof=$4
 	head -c $((eof + 1)) s.bin >nov.bin
-	xs filter --xcr0 0x21f -o want.bin s.bin >/dev/null && xs filter --xcr0 0x21f -o nov-want.bin nov.bin >/dev/null
+	xs filter --xcr0 0x21f -o want.bin s.bin >/dev/null && xs filter --xcr0 0x21f -o nov-want.bin nov.bin >/dev/null &&
+		xs filter --xcr0 0x21f -o page-want.bin page.bin >/dev/null
 	for t in "whole s.bin want.bin 0" "nov nov.bin nov-want.bin 0" "zpause s.bin want.bin $zpage" \
+		"ppause page.bin page-want.bin $ppage" "dpause nov.bin nov-want.bin $dhead" \
 		"eofpause s.bin want.bin $((eof + 1))"; do
 		set -- $t
 		dport=$(port) rport=$(port)
@@ -377,6 +388,12 @@ print(z.start() + 9, e)')
 	check "peers: the source pauses 1 s after a zero page's fill byte (0x$(printf %x "$zpage")): not the end" \
 		'[ "$(cat zpause.peers)" = answered ] && [ "$(cat zpause.rrc)" = 0 ] && cmp -s zpause.out zpause.want' ||
 		sed 's/^/#   /' zpause.relay zpause.peers
+	check "peers: a 1 s pause inside a RAM page whose bytes there end like a stream (7e ... 00; synthetic: 2 bytes set): not the end" \
+		'[ "$(cat ppause.peers)" = answered ] && [ "$(cat ppause.rrc)" = 0 ] && cmp -s ppause.out ppause.want' ||
+		sed 's/^/#   /' ppause.relay ppause.peers
+	check "peers: no vmdesc, a 1 s pause in a device section's header after a 0x00 (0x$(printf %x "$dhead")): not the end" \
+		'[ "$(cat dpause.peers)" = answered ] && [ "$(cat dpause.rrc)" = 0 ] && cmp -s dpause.out dpause.want' ||
+		sed 's/^/#   /' dpause.relay dpause.peers
 	check "peers: the source pauses 1 s between the EOF byte and the vmdesc: the vmdesc passes on too" \
 		'[ "$(cat eofpause.peers)" = answered ] && [ "$(cat eofpause.rrc)" = 0 ] && cmp -s eofpause.out eofpause.want' ||
 		sed 's/^/#   /' eofpause.relay eofpause.peers
