@@ -664,7 +664,7 @@ int stream_input_write(struct input *in, const char *dest, struct fail *why)
 
 /*
  * A compressed stream rewritten from the block holding its first changed byte to its end
- * (lzop, xz in several blocks), under a journal of that tail: 0 or an exit code; 1 (and
+ * (lzop, xz in several blocks, bzip2 read from its tail), under a journal of that tail: 0 or an exit code; 1 (and
  * @why's note says why) when the codec or the file allows no such rewrite.
  */
 static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, unsigned n,
@@ -728,7 +728,7 @@ static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, 
 
 /*
  * Rewrite only the changed bytes of an uncompressed input, under a journal (sys/journal.c);
- * of an lzop or xz one, its blocks from the first changed on.
+ * of an lzop, xz or bzip2 one, its blocks from the first changed on.
  */
 int stream_input_write_in_place(struct input *in, struct fail *why)
 {
