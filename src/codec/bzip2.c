@@ -482,7 +482,8 @@ out:
  * rewritten is the old end marker's with the rewritten blocks' CRCs unfolded; the new
  * blocks' are folded in again, and a new end marker follows, then the zero bytes the file
  * had after the old one.  Only the last stream is spliced: changes reaching an earlier one
- * are rewritten whole.
+ * are rewritten whole.  (The blocks before are not read, so a combined CRC that was wrong
+ * stays wrong, by as much: bzip2 -t fails on the file before and after, and --verify says so.)
  */
 #define BZ_RUN_MAX 255			/* the longest run libbz2's first run-length coding takes */
 #define BZ_RUN_MIN 4			/* a run this long is 4 bytes and a count byte */
