@@ -309,6 +309,17 @@ mutant "bzip2 tail: a block whose CRC fails taken as decoded" src/codec/bzip2.c 
 		return 1;' "$bzmalformed"
 mutant "bzip2 tail: a stream's combined CRC not checked against its blocks'" src/codec/bzip2.c \
 	'			if (sum) {' '			if (0) {' "$bzmalformed"
+# Issue 26, bzip2 filtered in place from the block holding the cpu sections: the end marker's
+# combined CRC, the bits before the first block rewritten, and a block copied after it.
+mutant "in-place bzip2: the old combined CRC kept" src/codec/bzip2.c \
+	'	bw_put(&w, sum, BZ_CRC_BITS);' \
+	'	bw_put(&w, (uint32_t)bzt_bits(z, bs->eos + BZ_MAGIC_BITS, BZ_CRC_BITS), BZ_CRC_BITS);' \
+	"$(cli filter-in-place-bzip2)"
+mutant "in-place bzip2: the bits before the first block in its byte zeroed" src/codec/bzip2.c \
+	'	bw_copy(&w, z, first / 8 * 8, first);' '	bw_put(&w, 0, (unsigned)(first % 8));' \
+	"$(cli filter-in-place-bzip2)"
+mutant "in-place bzip2: a block copied after the first not folded into the combined CRC" \
+	src/codec/bzip2.c '			sum = bz_fold(sum, k->crc);' '' "$(cli filter-in-place-bzip2)"
 mutant "garbage after the last gzip member skipped for images" src/sys/io.c \
 	'	ssize_t k = codec_read(ctx, p, n, &d);
 ' '	ssize_t k = codec_read(ctx, p, n, &d);

@@ -12,7 +12,10 @@
 #include <bzlib.h>
 #endif
 
+#include <xsave/internal.h>
+
 #include "codec/codec_impl.h"
+#include "exitcodes.h"
 #include "util.h"
 
 #define BZIP2_ID1 'B'
@@ -464,6 +467,357 @@ out:
 	return rc;
 }
 
+/* ---- the in-place rewrite from the tail: the blocks from the first changed -- */
+
+/*
+ * The blocks from the one holding the first change to the end of the last stream, found and
+ * decoded from its end marker back as the tail read finds them (each block's CRC checked by
+ * libbz2).  Where the tail read places nothing absolutely, neither does the splice: its
+ * offsets count back from the stream's end, which it puts at CODEC_TAIL_STANDIN (the caller
+ * gives @from in that frame); sp->base + sp->len == CODEC_TAIL_STANDIN.  A block changed is
+ * encoded again by libbz2 into one block (or more, where its run-length coding grew past
+ * what the stream's level takes), its bits taken from between the stream header and the end
+ * marker libbz2 wrote, shifted to where the old block began; an unchanged block after it is
+ * copied, bit-shifted, from the file.  The combined CRC of the blocks before the first
+ * rewritten is the old end marker's with the rewritten blocks' CRCs unfolded; the new
+ * blocks' are folded in again, and a new end marker follows, then the zero bytes the file
+ * had after the old one.  Only the last stream is spliced: changes reaching an earlier one
+ * are rewritten whole.  (The blocks before are not read, so a combined CRC that was wrong
+ * stays wrong, by as much: bzip2 -t fails on the file before and after, and --verify says so.)
+ */
+#define BZ_RUN_MAX 255			/* the longest run libbz2's first run-length coding takes */
+#define BZ_RUN_MIN 4			/* a run this long is 4 bytes and a count byte */
+#define BZ_NBLOCK_SLACK 24		/* below a level's block, as libbz2's encoder keeps 19 */
+#define BZ_SAFE_NBLOCK (BZ_LEVEL_BYTES - BZ_NBLOCK_SLACK)	/* fits every level */
+#define BZ_ENCODE_LEVEL 9		/* the splice's encoder: the longest blocks, one per piece */
+#define BZ_CRC_POLY 0x04c11db7u
+
+struct bz_blk {
+	uint64_t from, to;	/* file bits: its magic, the next block's (or the end marker) */
+	uint32_t crc;
+	size_t dlen;		/* decompressed bytes */
+};
+
+struct bz_splice {
+	struct bzt z;
+	struct bz_blk *blks;	/* the blocks rewritten, in file order */
+	size_t n;
+	uint64_t eos, tail_end;	/* the end marker's bit; the file's bytes after it from tail_end */
+	uint32_t before;	/* the combined CRC of the stream's blocks before blks[0] */
+	uint8_t *orig;		/* the decompressed blocks as read, to tell those changed */
+};
+
+/* bzip2's CRC32 (MSB first, as BZ_UPDATE_CRC) of @n bytes. */
+static uint32_t bz_crc(const uint8_t *p, size_t n)
+{
+	static uint32_t tab[256];
+	uint32_t c = 0xffffffffu;
+
+	if (!tab[1])
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t v = i << 24;
+
+			for (int k = 0; k < 8; k++)
+				v = v & 0x80000000u ? v << 1 ^ BZ_CRC_POLY : v << 1;
+			tab[i] = v;
+		}
+	for (size_t i = 0; i < n; i++)
+		c = c << 8 ^ tab[(c >> 24) ^ p[i]];
+	return ~c;
+}
+
+static uint32_t bz_fold(uint32_t sum, uint32_t crc)
+{
+	return (sum << 1 | sum >> 31) ^ crc;
+}
+
+/*
+ * How many bytes of @p (@n) libbz2's first run-length coding makes into at most @max symbols
+ * (a block's length as its decoder counts it): runs of 4 to 255 equal bytes take 5.
+ */
+static size_t bz_rle_fit(const uint8_t *p, size_t n, size_t max)
+{
+	size_t i = 0, used = 0;
+
+	while (i < n) {
+		size_t r = 1, cost;
+
+		while (i + r < n && r < BZ_RUN_MAX && p[i + r] == p[i])
+			r++;
+		cost = r >= BZ_RUN_MIN ? BZ_RUN_MIN + 1 : r;
+		if (used + cost > max)
+			break;
+		used += cost;
+		i += r;
+	}
+	return i;
+}
+
+/* The symbols libbz2's first run-length coding makes of @p (@n). */
+static size_t bz_rle_len(const uint8_t *p, size_t n)
+{
+	size_t i = 0, used = 0;
+
+	while (i < n) {
+		size_t r = 1;
+
+		while (i + r < n && r < BZ_RUN_MAX && p[i + r] == p[i])
+			r++;
+		used += r >= BZ_RUN_MIN ? BZ_RUN_MIN + 1 : r;
+		i += r;
+	}
+	return used;
+}
+
+/* A bit writer: whole bytes in p, the rest in acc. */
+struct bw {
+	uint8_t *p;
+	size_t len, cap;
+	uint64_t acc;
+	unsigned nacc;
+};
+
+/* The low @n (at most 32) bits of @v. */
+static void bw_put(struct bw *w, uint64_t v, unsigned n)
+{
+	w->acc = w->acc << n | (v & ((UINT64_C(1) << n) - 1));
+	w->nacc += n;
+	while (w->nacc >= 8) {
+		if (w->len == w->cap) {
+			w->cap = w->cap ? w->cap * 2 : 65536;
+			w->p = xrealloc(w->p, w->cap);
+		}
+		w->nacc -= 8;
+		w->p[w->len++] = (uint8_t)(w->acc >> w->nacc);
+	}
+}
+
+/* The bits [from, to) of @z's window. */
+static void bw_copy(struct bw *w, const struct bzt *z, uint64_t from, uint64_t to)
+{
+	for (; to - from >= 32; from += 32)
+		bw_put(w, bzt_bits(z, from, 32), 32);
+	if (to > from)
+		bw_put(w, bzt_bits(z, from, (unsigned)(to - from)), (unsigned)(to - from));
+}
+
+static int bzip2_splice_open(struct codec_splice *sp, uint64_t from)
+{
+	struct bz_splice *bs = xcalloc(1, sizeof(*bs));
+	struct bzt *z = &bs->z;
+	uint8_t hdr[BZ_HDR_LEN], *buf = NULL;
+	uint64_t want, b, have = 0, eosend;
+	size_t cap = CODEC_SPLICE_MAX, nalloc = 0;
+	uint32_t sum;
+
+	sp->priv = bs;
+	z->in = &sp->in;
+	z->at = sp->at;
+#define NONE(...) (snprintf(sp->how, sizeof(sp->how), __VA_ARGS__), free(buf), 1)
+	if (sp->end - sp->at < BZ_HDR_LEN ||
+	    codec_in_read(&sp->in, hdr, sizeof(hdr), sp->at) != sizeof(hdr) ||
+	    memcmp(hdr, bzip2_magic, sizeof(bzip2_magic)) || hdr[3] < '1' || hdr[3] > '9')
+		return NONE("bzip2: no stream header to read");
+	z->level = (char)hdr[3];
+	if (from >= CODEC_TAIL_STANDIN)
+		return NONE("bzip2: no change before the end");
+	want = CODEC_TAIL_STANDIN - from;
+	if (want > CODEC_SPLICE_MAX)
+		return NONE("bzip2: the change lies 0x%llx bytes before the end, too far to journal",
+			    (unsigned long long)want);
+	if (bzt_find_eos(z, sp->at + BZ_HDR_LEN, sp->end, &b))
+		return NONE("bzip2: the file does not end in an end-of-stream marker");
+	bs->eos = b;
+	eosend = (b + BZ_TRAILER_BITS + 7) / 8;
+	bs->tail_end = eosend;
+	sum = (uint32_t)bzt_bits(z, b + BZ_MAGIC_BITS, BZ_CRC_BITS);
+	buf = xmalloc(cap);
+	while (have < want) {
+		uint64_t bfrom, made, h, eos;
+		char level;
+
+		if (bzt_header(z, b, &h, &level) &&
+		    (h == sp->at || !bzt_find_eos(z, sp->at + BZ_HDR_LEN, h, &eos)))
+			return NONE("bzip2: the change lies before the last stream (at 0x%llx)",
+				    (unsigned long long)h);
+		if (bzt_block(z, b, buf, cap - (size_t)have, &bfrom, &made))
+			return NONE("bzip2: no block that decodes ends at byte 0x%llx bit %u",
+				    (unsigned long long)(b / 8), (unsigned)(b % 8));
+		if (made > cap - have)
+			return NONE("bzip2: the blocks from the change on hold more than 0x%x bytes, "
+				    "too many to journal", CODEC_SPLICE_MAX);
+		if (bs->n == nalloc) {
+			nalloc = nalloc ? nalloc * 2 : 8;
+			bs->blks = xrealloc(bs->blks, nalloc * sizeof(*bs->blks));
+		}
+		bs->blks[bs->n++] = (struct bz_blk){
+			.from = bfrom, .to = b, .dlen = (size_t)made,
+			.crc = (uint32_t)bzt_bits(z, bfrom + BZ_MAGIC_BITS, BZ_CRC_BITS) };
+		sum = bzt_unfold(sum, bs->blks[bs->n - 1].crc);
+		have += made;
+		b = bfrom;
+	}
+	/* In file order. */
+	for (size_t i = 0, j = bs->n; i + 1 < j; i++, j--) {
+		struct bz_blk k = bs->blks[i];
+
+		bs->blks[i] = bs->blks[j - 1];
+		bs->blks[j - 1] = k;
+	}
+	bs->before = sum;
+	memmove(buf, buf + (cap - have), (size_t)have);
+	sp->buf = xrealloc(buf, have ? (size_t)have : 1);
+	sp->len = (size_t)have;
+	sp->base = CODEC_TAIL_STANDIN - have;
+	sp->file_off = bs->blks[0].from / 8;
+	sp->first = 0;
+	sp->blocks = bs->n;	/* (the blocks before are not counted: none is read) */
+	bs->orig = xmalloc(sp->len ? sp->len : 1);
+	memcpy(bs->orig, sp->buf, sp->len);
+#undef NONE
+	return 0;
+}
+
+/*
+ * @p (@n bytes) as libbz2 blocks, their bits appended to @w and their CRCs folded into *@sum;
+ * each at most @max symbols long (a piece a block of its own: BZ_FLUSH ends one).  0, or -1
+ * when libbz2 fails or its output is not what it must be.
+ */
+static int bz_encode(struct bw *w, const uint8_t *p, size_t n, size_t max, uint32_t *sum,
+		     uint64_t *blocks)
+{
+	struct bzt e = { 0 };
+	bz_stream s;
+	size_t cap = n + n / 8 + 4096, len = 0, off = 0;
+	uint32_t combined = 0, first_crc = 0;
+	uint64_t pieces = 0, q, bits;
+	int ret = BZ_OK, rc = -1;
+	uint8_t *out = xmalloc(cap + BZ_PAD);
+
+	memset(&s, 0, sizeof(s));
+	if (BZ2_bzCompressInit(&s, BZ_ENCODE_LEVEL, 0, 0) != BZ_OK) {
+		free(out);
+		return -1;
+	}
+	while (off < n || ret != BZ_STREAM_END) {
+		size_t k = off < n ? bz_rle_fit(p + off, n - off, max) : 0;
+		int action = off + k < n ? BZ_FLUSH : BZ_FINISH;
+		uint32_t c;
+
+		if (off < n && !k)
+			goto out;
+		c = bz_crc(p + off, k);
+		first_crc = pieces ? first_crc : c;
+		combined = bz_fold(combined, c);
+		pieces++;
+		s.next_in = (char *)(uintptr_t)(p + off);
+		s.avail_in = (unsigned)k;
+		off += k;
+		do {
+			if (cap - len < 65536) {
+				cap *= 2;
+				out = xrealloc(out, cap + BZ_PAD);
+			}
+			s.next_out = (char *)out + len;
+			s.avail_out = (unsigned)(cap - len);
+			ret = BZ2_bzCompress(&s, action);
+			len = cap - s.avail_out;
+		} while (ret == BZ_FLUSH_OK || ret == BZ_FINISH_OK);
+		if (ret != (action == BZ_FLUSH ? BZ_RUN_OK : BZ_STREAM_END))
+			goto out;
+	}
+	/* "BZh9", the blocks, the end marker and its CRC, zero bits to a byte. */
+	memset(out + len, 0, BZ_PAD);
+	e.win = out;
+	e.wlo = 0;
+	e.whi = len;
+	bits = (uint64_t)len * 8;
+	if (bits < BZ_HDR_LEN * 8 + 2 * BZ_TRAILER_BITS)
+		goto out;
+	for (q = bits - BZ_TRAILER_BITS;; q--) {
+		if (bzt_bits(&e, q, BZ_MAGIC_BITS) == BZ_EOS_MAGIC &&
+		    bzt_bits(&e, q + BZ_MAGIC_BITS, BZ_CRC_BITS) == combined)
+			break;
+		if (q == bits - BZ_TRAILER_BITS - 7)
+			goto out;
+	}
+	if (bzt_bits(&e, BZ_HDR_LEN * 8, BZ_MAGIC_BITS) != BZ_BLOCK_MAGIC ||
+	    bzt_bits(&e, BZ_HDR_LEN * 8 + BZ_MAGIC_BITS, BZ_CRC_BITS) != first_crc)
+		goto out;
+	bw_copy(w, &e, BZ_HDR_LEN * 8, q);
+	for (uint64_t i = 0; i < pieces; i++)
+		*sum = *sum << 1 | *sum >> 31;
+	*sum ^= combined;
+	*blocks += pieces;
+	rc = 0;
+out:
+	BZ2_bzCompressEnd(&s);
+	free(out);
+	return rc;
+}
+
+static int bzip2_splice_encode(struct codec_splice *sp, uint8_t **out, size_t *outlen,
+			       struct xs_diag *d)
+{
+	struct bz_splice *bs = sp->priv;
+	struct bzt *z = &bs->z;
+	struct bw w = { 0 };
+	uint64_t first = bs->blks[0].from, written = 0;
+	uint32_t sum = bs->before;
+	size_t o = 0;
+
+	if (bzt_load(z, first / 8, bs->tail_end)) {
+		xs_fail(d, 0, false, 0, "the bzip2 blocks from 0x%llx cannot be read again",
+			(unsigned long long)(first / 8));
+		return EXIT_IOERR;
+	}
+	/* The bits of the first block's byte before it stay. */
+	bw_copy(&w, z, first / 8 * 8, first);
+	for (size_t i = 0; i < bs->n; o += bs->blks[i].dlen, i++) {
+		const struct bz_blk *k = &bs->blks[i];
+		size_t max;
+
+		if (!memcmp(sp->buf + o, bs->orig + o, k->dlen)) {
+			bw_copy(&w, z, k->from, k->to);
+			sum = bz_fold(sum, k->crc);
+			continue;
+		}
+		/* As long as the old block, or any level's block: the stream's level takes it. */
+		max = bz_rle_len(bs->orig + o, k->dlen);
+		max = max > BZ_SAFE_NBLOCK ? max : BZ_SAFE_NBLOCK;
+		if (bz_encode(&w, sp->buf + o, k->dlen, max, &sum, &written)) {
+			free(w.p);
+			xs_fail(d, 0, false, 0, "bzip2 compression failed: BZ2_bzCompress");
+			return EXIT_SOFTWARE;
+		}
+		sp->encoded++;
+	}
+	bw_put(&w, BZ_EOS_MAGIC >> 32, BZ_MAGIC_BITS - 32);
+	bw_put(&w, BZ_EOS_MAGIC, 32);
+	bw_put(&w, sum, BZ_CRC_BITS);
+	if (w.nacc)
+		bw_put(&w, 0, 8 - w.nacc);
+	/* The zero bytes the file had after its end marker. */
+	for (uint64_t i = bs->tail_end; i < sp->end; i++)
+		bw_put(&w, 0, 8);
+	*out = w.p;
+	*outlen = w.len;
+	return 0;
+}
+
+static void bzip2_splice_free(struct codec_splice *sp)
+{
+	struct bz_splice *bs = sp->priv;
+
+	if (bs) {
+		free(bs->z.win);
+		free(bs->z.s);
+		free(bs->blks);
+		free(bs->orig);
+		free(bs);
+	}
+}
+
 static int bzip2_wr_init(struct codec_wr *w, const struct codec_rd *like)
 {
 	struct bz *b = xcalloc(1, sizeof(*b));
@@ -516,6 +870,9 @@ const struct codec_def codec_bzip2 = {
 	.rd = &bzip2_rd,
 	.wr = &bzip2_wr,
 	.tail = bzip2_tail,
+	.splice_open = bzip2_splice_open,
+	.splice_encode = bzip2_splice_encode,
+	.splice_free = bzip2_splice_free,
 #endif
 	.whole = "not built in",
 };

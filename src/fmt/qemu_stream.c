@@ -664,7 +664,7 @@ int stream_input_write(struct input *in, const char *dest, struct fail *why)
 
 /*
  * A compressed stream rewritten from the block holding its first changed byte to its end
- * (lzop, xz in several blocks), under a journal of that tail: 0 or an exit code; 1 (and
+ * (lzop, xz in several blocks, bzip2 read from its tail), under a journal of that tail: 0 or an exit code; 1 (and
  * @why's note says why) when the codec or the file allows no such rewrite.
  */
 static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, unsigned n,
@@ -674,25 +674,29 @@ static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, 
 	struct codec_splice sp;
 	struct xs_diag d = { 0 };
 	uint64_t from = UINT64_MAX;
+	/* bzip2's splice counts back from the end, which it puts at CODEC_TAIL_STANDIN. */
+	uint64_t shift = s->codec == CODEC_BZIP2 ? CODEC_TAIL_STANDIN - s->tail_end : 0;
 	uint8_t *out = NULL;
 	size_t outlen = 0;
 	int rc;
 
 	for (unsigned i = 0; i < n; i++)
-		from = p[i].off < from ? p[i].off : from;
+		from = p[i].off + shift < from ? p[i].off + shift : from;
 	if (codec_splice_open(s->codec, &cin, s->start, (uint64_t)s->st.st_size, from, &sp)) {
 		fail_note(why, "'%s': %s: rewritten whole (atomically)", s->path, sp.how);
 		return 1;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (p[i].off < sp.base || p[i].off - sp.base > sp.len ||
-		    p[i].len > sp.len - (p[i].off - sp.base)) {
+		uint64_t off = p[i].off + shift;
+
+		if (off < sp.base || off - sp.base > sp.len ||
+		    p[i].len > sp.len - (off - sp.base)) {
 			codec_splice_free(&sp);
 			return fail_msg(why, EXIT_SOFTWARE, s->path, "internal error: a change at "
 					"0x%llx outside the blocks rewritten",
 					(unsigned long long)p[i].off);
 		}
-		memcpy(sp.buf + (p[i].off - sp.base), p[i].data, p[i].len);
+		memcpy(sp.buf + (off - sp.base), p[i].data, p[i].len);
 	}
 	rc = codec_splice_encode(&sp, &out, &outlen, &d);
 	if (rc)
@@ -705,7 +709,13 @@ static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, 
 		rc = 1;
 	} else
 		rc = journal_write_tail(s->path, &s->st, sp.file_off, out, outlen, why);
-	if (!rc)
+	if (!rc && s->codec == CODEC_BZIP2)	/* (the blocks before are not counted) */
+		fail_note(why, "'%s': rewritten in place from 0x%llx, the last %llu block%s (%s: %llu "
+			  "encoded again, the rest copied bit-shifted; the bytes before untouched)",
+			  s->path, (unsigned long long)sp.file_off, (unsigned long long)sp.blocks,
+			  sp.blocks == 1 ? "" : "s", codec_name(s->codec),
+			  (unsigned long long)sp.encoded);
+	else if (!rc)
 		fail_note(why, "'%s': rewritten in place from 0x%llx, block %llu of %llu (%s: %llu "
 			  "block%s encoded again, the rest copied; the bytes before untouched)",
 			  s->path, (unsigned long long)sp.file_off, (unsigned long long)sp.first + 1,
@@ -718,7 +728,7 @@ static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, 
 
 /*
  * Rewrite only the changed bytes of an uncompressed input, under a journal (sys/journal.c);
- * of an lzop or xz one, its blocks from the first changed on.
+ * of an lzop, xz or bzip2 one, its blocks from the first changed on.
  */
 int stream_input_write_in_place(struct input *in, struct fail *why)
 {
@@ -732,10 +742,11 @@ int stream_input_write_in_place(struct input *in, struct fail *why)
 	p = stream_patches(s, &n);
 	if (s->codec == CODEC_NONE)
 		rc = n ? journal_write(s->path, &s->st, p, n, why) : 0;
-	else if (s->codec == CODEC_LZOP || s->codec == CODEC_XZ)
+	else if (s->codec == CODEC_LZOP || s->codec == CODEC_XZ ||
+		 (s->codec == CODEC_BZIP2 && !s->walked))	/* bzip2: placed by its tail read */
 		rc = n ? write_tail_blocks(s, p, n, why) : 0;
 	else
-		rc = 1;	/* gzip, bzip2, zstd: no block the rest does not depend on */
+		rc = 1;	/* gzip, zstd (and bzip2 read whole): no block the rest does not depend on */
 	free(p);
 	if (rc == 1)	/* compressed, no tail rewrite: rewrite whole, atomically */
 		rc = stream_write(s, s->path, why);

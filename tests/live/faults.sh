@@ -287,7 +287,7 @@ else
 		 grep -q "was written for another file (device 0x[0-9a-f]*, inode [0-9]*; this is" err.txt &&
 		 cmp -s j.bin j.left && cmp -s j.bin.xsavectl-journal j.good'
 	rm -f j.bin j.left j.bin.xsavectl-journal j.journal j.good j.other j.copy j.grown
-	# --- lzop and xz in blocks, rewritten from the first changed block (a version 3
+	# --- lzop, xz in blocks and bzip2, rewritten from the first changed block (a version 3
 	# journal: the old tail and the new, the old size and the new).  Killed at each step,
 	# the next run rolls the file back to its original bytes and size (the target then
 	# leaves it unchanged: nothing more is written).  lzop -9 and xz -9 before, LZO1X-1
@@ -303,11 +303,18 @@ else
 	fi
 	xz -T2 --block-size=1MiB -9 -c g.bin >grow.xz && xz -T2 --block-size=1MiB -c k.bin >shrink.xz &&
 		tails="$tails grow.xz shrink.xz"
+	# bzip2: its last blocks from the one holding the cpu sections, encoded again (three
+	# vCPUs whose PKRU goes: its block grows by 4 bytes; k.bin's shrinks).
+	"$MKSTREAM" --vcpus 3 --ram-mib 8 --pages 2048 --xcr0 0x2e7 --bv 0x2e7 --subs pkru b.bin &&
+		bzip2 -9 -c <b.bin >grow.bz2 && bzip2 -9 -c <k.bin >shrink.bz2 &&
+		tails="$tails grow.bz2 shrink.bz2"
+	rm -f b.bin
 	# (the journal: fsync 1 and 2; the file: ftruncate before pwrite64 where it grows,
 	# after where it shrinks; its fsync 3; the journal's unlink)
 	for t in $tails; do
 		cp "$t" "$t.orig"
 		case $t in
+		grow.bz2) points="fsync:2 ftruncate:1 pwrite64:1 fsync:3 unlink:1" own=0x2e7 ;;
 		grow.*) points="fsync:2 ftruncate:1 pwrite64:1 fsync:3 unlink:1" own=0x207 ;;
 		*) points="fsync:2 pwrite64:1 ftruncate:1 fsync:3 unlink:1" own=0x2e7 ;;
 		esac

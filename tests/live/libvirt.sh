@@ -230,9 +230,10 @@ roundtrip() {
 		 { [ $STRIP != pkru ] || grep -q "ymm15: *$(expect 0 ymm 15)\$" f.txt; }'
 	cp "$img" "$img.ip"
 	case $fmt in
-	lzop | xz)
-		# Rewritten from the block holding the cpu sections: the stream -o writes, every byte
-		# before that block kept; the image virsh restores below is this one.  An xz image
+	lzop | xz | bzip2)
+		# Rewritten from the block holding the cpu sections (bzip2: from its bit, the bits
+		# before it in its byte kept): the stream -o writes, every byte before that block
+		# kept; the image virsh restores below is this one.  An xz image
 		# (libvirt 9.0's xz writes one block, which would be rewritten whole) is first
 		# encoded again in blocks, as xz -T writes them.
 		off=$(($(field "$img" stream_offset)))
@@ -276,7 +277,7 @@ roundtrip() {
 			'[ $((a1 - a0)) -le 64 ] && [ $((a0 - a1)) -le 64 ] && [ $((a2 - a0)) -le 64 ] &&
 			 [ $((a0 - a2)) -le 64 ]'
 	fi
-	case $fmt in lzop | xz) cp "$img.ip" "$img.f" ;; esac	# restored: the in-place rewrite
+	case $fmt in lzop | xz | bzip2) cp "$img.ip" "$img.f" ;; esac	# restored: the in-place rewrite
 	rm -f "$img.ip"
 	# shellcheck disable=SC2086
 	check "$tag: virsh restore${ropts:+ $ropts} accepts the filtered image" \
