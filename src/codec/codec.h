@@ -103,7 +103,9 @@ void codec_tail_free(struct codec_tail *t);
  * A rewrite of a compressed input from its tail (filter --in-place): the blocks from the
  * one that holds a given decompressed offset to the end, decompressed (their checksums
  * checked), to be changed by the caller (the length stays) and encoded again; the blocks
- * before stay as they are, byte for byte.  lzop and xz written in several blocks.
+ * before stay as they are, byte for byte.  lzop, xz written in several blocks, and bzip2
+ * (its blocks found from the end: offsets counted back from the stream's end, as its tail
+ * read places them).
  */
 struct codec_splice {
 	enum codec c;

@@ -664,8 +664,9 @@ int stream_input_write(struct input *in, const char *dest, struct fail *why)
 
 /*
  * A compressed stream rewritten from the block holding its first changed byte to its end
- * (lzop, xz in several blocks, bzip2 read from its tail), under a journal of that tail: 0 or an exit code; 1 (and
- * @why's note says why) when the codec or the file allows no such rewrite.
+ * (lzop, xz in several blocks, bzip2 read from its tail), under a journal of that tail: 0
+ * or an exit code; 1 (and @why's note says why) when the codec or the file allows no such
+ * rewrite.
  */
 static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, unsigned n,
 			     struct fail *why)
