@@ -274,6 +274,8 @@ postcopy_checks() {
 	post=migrate_start_postcopy params="max-bandwidth=200000 downtime-limit=1"	# no precopy end
 	live pc "postcopy-ram postcopy-preempt"
 	post= params=
+	cp src.log pc-src.log
+	cp dst.log pc-dst.log
 	if grep -qai "userfault\|postcopy.*not\|Postcopy is not supported" dst.log src.log; then
 		skip "[$V] postcopy-preempt not run: $(grep -ai -m1 "userfault\|postcopy" dst.log src.log)"
 		return
@@ -281,7 +283,9 @@ postcopy_checks() {
 	c "through the relay with postcopy-preempt: completes, the preempt channel passes unparsed" \
 		'{ [ "$(cat pc.res)" = completed ] && [ "$(cat pc.rrc)" = 0 ] &&
 		   grep -q "0 multifd and 1 other channel" pc.relay; } ||
-		 { echo "# $(cat pc.res), relay exit $(cat pc.rrc): $(tail -n 1 pc.relay)"; false; }'
+		 { echo "# $(cat pc.res), relay exit $(cat pc.rrc): $(tail -n 1 pc.relay)"
+		   grep -a "qemu-system-x86_64: " pc-src.log pc-dst.log | tr -d "\r" | tail -n 6 | sed "s/^/#   /"
+		   false; }'
 	c "postcopy-preempt: every register of both vCPUs arrives" \
 		'pattern_ok pc.bin 0 && pattern_ok pc.bin 1'
 }
