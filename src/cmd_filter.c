@@ -27,14 +27,14 @@
 #include "sys/patchcopy.h"
 #include "util.h"
 
-enum { OPT_FORCE = 0x1200, OPT_INPLACE };
+enum { OPT_FORCE = 0x1200, OPT_INPLACE, OPT_KEEPINODE };
 
 struct filter_args {
 	struct xs_common common;
 	struct xs_targets targets;
 	struct xs_targetopt *target;
 	const char *output;
-	bool force, in_place;
+	bool force, in_place, keep_inode;
 	const char *file;
 	char *resolved;		/* --in-place through a symbolic link: the file it names */
 	int lock;		/* --in-place: the file, locked for the whole rewrite; -1 */
@@ -44,6 +44,10 @@ struct filter_args {
 static const struct argp_option options[] = {
 	{ "output", 'o', "OUT", 0, "Write the filtered input to OUT (\"-\": stdout, no report)", 0 },
 	{ "in-place", OPT_INPLACE, NULL, 0, "Replace the input file (atomically)", 0 },
+	{ "keep-inode", OPT_KEEPINODE, NULL, 0,
+	  "With --in-place: rewrite the file's own bytes, so that a process holding it open "
+	  "reads the result; refuse (exit 73, nothing written) where only a new file can hold "
+	  "it (gzip, zstd, one-block xz, a raw image, a core, a CRIU checkpoint)", 0 },
 	{ "force", OPT_FORCE, NULL, 0,
 	  "Also strip live state the target cannot load, and (streams) take it out of the "
 	  "guest XCR0, CR4 and MSRs: the data is lost and the guest may crash (#UD at its next "
@@ -68,6 +72,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_INPLACE:
 		a->in_place = true;
 		return 0;
+	case OPT_KEEPINODE:
+		a->keep_inode = true;
+		return 0;
 	case ARGP_KEY_ARG:
 		if (a->file)
 			argp_error(state, "one input file at a time");
@@ -78,6 +85,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "no input file");
 		if (!a->output == !a->in_place)
 			argp_error(state, "give exactly one of -o OUT and --in-place");
+		if (a->keep_inode && !a->in_place)
+			argp_error(state, "--keep-inode is for --in-place");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -398,23 +407,28 @@ static bool unchanged(const struct input *in, const struct xs_check *c)
 	return true;
 }
 
-static int write_output(struct input *in, const char *dest, bool in_place, bool same)
+/*
+ * Write @in to @dest (or over itself).  0 or an exit code, why in @why, which the caller
+ * prints (or puts in its JSON error entry); on success @why may hold a note to print.
+ */
+static int write_output(struct input *in, const char *dest, bool in_place, bool same,
+			struct fail *why)
 {
-	struct fail why = { 0 };
+	int rc;
 
 	/* Nothing to change: --in-place writes nothing, -o an exact copy (compression too);
 	 * standard input (an image read whole) cannot be read again: written as read. */
 	if (same && strcmp(in->path, "-") && (in_place || !S_ISDIR(in->st.st_mode)))
-		return in_place ? 0 : fail_said(&why, copy_file(in->path, dest, &why));
-	if (in_place && in->fmt->write_in_place) {
-		int rc = in->fmt->write_in_place(in, &why);
-
-		if (rc)
-			why.note[0] = 0;	/* a failure is one line */
-		fail_print(&why);	/* else its note: where a compressed file was rewritten */
-		return rc;
-	}
-	return fail_said(&why, in->fmt->write(in, dest, &why));
+		return in_place ? 0 : copy_file(in->path, dest, why);
+	if (in_place && in->keep_inode && !in->fmt->write_in_place)
+		return fail_msg(why, EXIT_CANTCREAT, in->path, "%s is replaced by a new file, and "
+				"--keep-inode keeps the file: nothing written", in->fmt->what);
+	if (!in_place || !in->fmt->write_in_place)
+		return in->fmt->write(in, dest, why);
+	rc = in->fmt->write_in_place(in, why);
+	if (rc)
+		why->note[0] = 0;	/* a failure is one line */
+	return rc;	/* (else its note: where a compressed file was rewritten) */
 }
 
 /*
@@ -551,8 +565,9 @@ static int filter(struct filter_args *ap)
 	struct input in;
 	struct xs_check *c;
 	struct out *o;
+	struct fail wwhy = { 0 };	/* why the output could not be written */
 	bool refused, same;
-	int rc = filter_open(&a, &in, &dest);
+	int wrc = 0, rc = filter_open(&a, &in, &dest);
 
 	ap->resolved = a.resolved;	/* run() releases them */
 	ap->lock = a.lock;
@@ -562,6 +577,7 @@ static int filter(struct filter_args *ap)
 		stream_pipe_end(a.pipe, false, NULL);
 		return closed ? EXIT_OK : rc;
 	}
+	in.keep_inode = a.keep_inode;
 	c = xcalloc(in.nstates, sizeof(*c));
 	refused = !judge_states(&a, &in, c);
 	same = !refused && unchanged(&in, c);
@@ -577,10 +593,17 @@ static int filter(struct filter_args *ap)
 			rc = fail_said(&why, stream_pipe_end(a.pipe, !refused, &why));
 	} else {
 		stream_pipe_end(a.pipe, false, NULL);	/* armed, and no stream came */
-		if (!rc && !refused)
-			rc = write_output(&in, dest, a.in_place, same);
+		if (!rc && !refused) {
+			wrc = write_output(&in, dest, a.in_place, same, &wwhy);
+			if (!wrc)
+				fail_print(&wwhy);	/* its note, if any */
+		}
 	}
 	input_free(&in);
+	if (wrc) {	/* the report is not printed: the error instead, as a JSON entry too */
+		out_free(o);
+		return input_error_doc(&a.common, a.file, wrc, &wwhy);
+	}
 	if (rc || !strcmp(dest, "-")) {
 		out_free(o);
 		return rc ? rc : refused ? EXIT_NO : EXIT_OK;

@@ -356,4 +356,9 @@ mutant "the relay shuts the destination's side at the stream's end (a later vmde
 mutant "a skipped device section scanned in 256 KiB windows (a live source stalls on it)" \
 	lib/qemu_stream.c 'size_t ask = SCAN_FIRST;' 'size_t ask = XS_QGET_MAX;' \
 	'make -s build/tests/test_qstream >/dev/null && build/tests/test_qstream'
+mutant "filter --keep-inode rewrites a gzip stream whole (a new file the daemon never reads)" \
+	src/fmt/qemu_stream.c 'if (rc == 1 && in->keep_inode)' 'if (0)' "$(cli filter-in-place-keep-inode)"
+mutant "the hook filters without --keep-inode (a compressed image replaced by a new file)" hooks/qemu \
+	'--in-place --keep-inode "$image"' '--in-place "$image"' \
+	'XSAVECTL=$PWD/build/xsavectl MKSTREAM=$PWD/build/tests/mkstream sh tests/live/hook.sh'
 finish

@@ -1169,6 +1169,14 @@ static int criu_write_in_place(struct input *in, struct fail *why)
 	for (unsigned i = 0; !rc && i < c->n; i++) {
 		const struct input_state *s = state_of(in, &c->t[i]);
 
+		if (s && changed(s) && in->keep_inode)	/* (before any is written) */
+			return fail_msg(why, EXIT_CANTCREAT, c->t[i].path, "a CRIU core image is "
+					"replaced by a new file, and --keep-inode keeps the file: "
+					"nothing written");
+	}
+	for (unsigned i = 0; !rc && i < c->n; i++) {
+		const struct input_state *s = state_of(in, &c->t[i]);
+
 		if (s && changed(s))
 			rc = write_core(in, &c->t[i], c->t[i].path, why);
 	}

@@ -72,6 +72,9 @@ struct input {
 	struct stat st;			/* of the input file */
 	unsigned nstates;
 	struct input_state *s;
+	/* filter --in-place --keep-inode: a rewrite must keep the file (its inode), never
+	   replace it by a new one; the format refuses (EXIT_CANTCREAT) where it cannot */
+	bool keep_inode;
 };
 
 /*

@@ -1072,6 +1072,10 @@ static int q2_write_in_place(struct input *in, struct fail *why)
 	unsigned n = 0;
 	int rc;
 
+	if (q->codec != CODEC_NONE && in->keep_inode)
+		return fail_msg(why, EXIT_CANTCREAT, q->path, "%s: a compressed qcow2 file is only "
+				"rewritten whole (a new file), and --keep-inode keeps the file: "
+				"nothing written", codec_name(q->codec));
 	if (q->codec != CODEC_NONE)
 		return q2_write(in, q->path, why);	/* compressed: rewritten whole, atomically */
 	rc = carry(in, &p, &n, why);

@@ -666,10 +666,10 @@ int stream_input_write(struct input *in, const char *dest, struct fail *why)
  * A compressed stream rewritten from the block holding its first changed byte to its end
  * (lzop, xz in several blocks, bzip2 read from its tail), under a journal of that tail: 0
  * or an exit code; 1 (and @why's note says why) when the codec or the file allows no such
- * rewrite.
+ * rewrite (@whole, @wlen bytes, then says why).
  */
 static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, unsigned n,
-			     struct fail *why)
+			     char *whole, size_t wlen, struct fail *why)
 {
 	const struct codec_in cin = { .fd = s->fd, .pread = io_pread };
 	struct codec_splice sp;
@@ -684,7 +684,7 @@ static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, 
 	for (unsigned i = 0; i < n; i++)
 		from = p[i].off + shift < from ? p[i].off + shift : from;
 	if (codec_splice_open(s->codec, &cin, s->start, (uint64_t)s->st.st_size, from, &sp)) {
-		fail_note(why, "'%s': %s: rewritten whole (atomically)", s->path, sp.how);
+		snprintf(whole, wlen, "%s", sp.how);
 		return 1;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -703,10 +703,10 @@ static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, 
 	if (rc)
 		rc = fail_msg(why, rc, s->path, "%s", d.msg);
 	else if ((uint64_t)s->st.st_size - sp.file_off + outlen > JOURNAL_TAIL_MAX) {
-		fail_note(why, "'%s': %s: the 0x%llx bytes from 0x%llx on are too many to journal: "
-			  "rewritten whole (atomically)", s->path, codec_name(s->codec),
-			  (unsigned long long)((uint64_t)s->st.st_size - sp.file_off),
-			  (unsigned long long)sp.file_off);
+		snprintf(whole, wlen, "%s: the 0x%llx bytes from 0x%llx on are too many to journal",
+			 codec_name(s->codec),
+			 (unsigned long long)((uint64_t)s->st.st_size - sp.file_off),
+			 (unsigned long long)sp.file_off);
 		rc = 1;
 	} else
 		rc = journal_write_tail(s->path, &s->st, sp.file_off, out, outlen, why);
@@ -734,6 +734,8 @@ static int write_tail_blocks(const struct stream *s, const struct xs_qpatch *p, 
 int stream_input_write_in_place(struct input *in, struct fail *why)
 {
 	const struct stream *s = in->priv;
+	char whole[FAIL_MSG_MAX / 2];	/* why no tail rewrite: the file is written whole */
+	bool tail = false;		/* a tail rewrite was tried */
 	struct xs_qpatch *p;
 	unsigned n;
 	int rc = carry_states(in, why);
@@ -741,16 +743,29 @@ int stream_input_write_in_place(struct input *in, struct fail *why)
 	if (rc)
 		return rc;
 	p = stream_patches(s, &n);
-	if (s->codec == CODEC_NONE)
+	if (s->codec == CODEC_NONE) {
 		rc = n ? journal_write(s->path, &s->st, p, n, why) : 0;
-	else if (s->codec == CODEC_LZOP || s->codec == CODEC_XZ ||
-		 (s->codec == CODEC_BZIP2 && !s->walked))	/* bzip2: placed by its tail read */
-		rc = n ? write_tail_blocks(s, p, n, why) : 0;
-	else
-		rc = 1;	/* gzip, zstd (and bzip2 read whole): no block the rest does not depend on */
+	} else if (s->codec == CODEC_LZOP || s->codec == CODEC_XZ ||
+		   (s->codec == CODEC_BZIP2 && !s->walked)) {	/* bzip2: placed by its tail read */
+		rc = n ? write_tail_blocks(s, p, n, whole, sizeof(whole), why) : 0;
+		tail = true;
+	} else {	/* gzip, zstd (and bzip2 read whole): no block the rest does not depend on */
+		snprintf(whole, sizeof(whole), s->codec == CODEC_BZIP2 ?
+			 "%s: read whole, not from its tail, so its blocks are not placed" :
+			 "%s: one compressed stream whose every byte depends on those before",
+			 codec_name(s->codec));
+		rc = 1;
+	}
 	free(p);
-	if (rc == 1)	/* compressed, no tail rewrite: rewrite whole, atomically */
+	if (rc == 1 && in->keep_inode)	/* a new file is not what was asked for */
+		return fail_msg(why, EXIT_CANTCREAT, s->path, "%s: only a whole rewrite (a new "
+				"file) can change it, and --keep-inode keeps the file: nothing "
+				"written", whole);
+	if (rc == 1) {	/* compressed, no tail rewrite: rewrite whole, atomically */
+		if (tail)	/* (gzip and zstd are always: they say nothing) */
+			fail_note(why, "'%s': %s: rewritten whole (atomically)", s->path, whole);
 		rc = stream_write(s, s->path, why);
+	}
 	return rc;
 }
 

@@ -132,6 +132,27 @@ DN=B; daemon B $U_B cf.img
 check "ON_FIXABLE=filter: the rewrite goes to the log (daemon.notice, <29>), naming the image and the change" \
 	'[ $rc = 0 ] && logline | grep -q "^<29>.* domain '"'"'B'"'"': filtered '"'"'$work/cf.img'"'"' in place: .*strip" &&
 	 "$XSAVECTL" check -q --xcr0 0x7 cf.img >/dev/null'
+# A compressed image: filtered where the file itself can be rewritten (lzop: its last
+# block), refused where only a new file could hold it (gzip), which the daemon's open
+# descriptor would never read.  limg IN OUT FORMAT CMD: IN with its stream through CMD.
+limg() {
+	hn=$((92 + $(od -A n -t u4 -j 20 -N 4 "$1")))
+	head -c $hn "$1" >"$2" && printf "\\$(printf %03o "$3")" |
+		dd of="$2" bs=1 seek=28 conv=notrunc 2>/dev/null && tail -c +$((hn + 1)) "$1" | $4 >>"$2"
+}
+limg c.img cz.img 4 "lzop -c"
+ino=$(stat -c %i cz.img)
+DN=B; daemon B $U_B cz.img
+check "ON_FIXABLE=filter: an lzop image is filtered in its own file (inode kept), logged, and loads" \
+	'[ $rc = 0 ] && [ "$(stat -c %i cz.img)" = "$ino" ] &&
+	 logline | grep -q "^<29>.* domain '"'"'B'"'"': filtered '"'"'$work/cz.img'"'"' in place: .*strip" &&
+	 "$XSAVECTL" check -q --xcr0 0x7 cz.img >/dev/null'
+limg c.img cg.img 1 "gzip -c"
+cp cg.img cg.before
+DN=B; daemon B $U_B cg.img
+check "ON_FIXABLE=filter: a gzip image (only a new file could hold it) is refused, untouched, saying why" \
+	'[ $rc = 1 ] && grep -q "cannot filter '"'"'$work/cg.img'"'"' where the daemon reads it: .*gzip: one compressed stream" err &&
+	 [ $(wc -l <err) = 1 ] && cmp -s cg.img cg.before'
 cp b.img bd.img
 conf DRY_RUN=yes
 DN=B; daemon B $U_B bd.img

@@ -481,6 +481,25 @@ elif [ "${XSAVECTL_LIBVIRT_ONLY:-9.0}" = 9.0 ]; then
 			'V save xs-sandybridge "$P/sb.after" >/dev/null && xs diff sb.before sb.after >/dev/null &&
 			 XMASK=0x3 STRIP=ymm pattern_all sb.after 1'
 		V destroy xs-sandybridge >/dev/null 2>&1
+		# The same fixable image with its stream compressed as libvirt's lzop and gzip
+		# formats are (lzop -c, gzip -c after the header; format 4 and 1): the hook filters
+		# the lzop one in its own file, which the daemon has open, and refuses the gzip one,
+		# which only a new file could hold.
+		hn=$((92 + $(od -A n -t u4 -j 20 -N 4 sb.before)))
+		for z in 4:lzop 1:gzip; do
+			head -c $hn sb.before >"sb.${z#*:}" && printf "\\$(printf %03o "${z%:*}")" |
+				dd of="sb.${z#*:}" bs=1 seek=28 conv=notrunc 2>/dev/null &&
+				tail -c +$((hn + 1)) sb.before | ${z#*:} -c >>"sb.${z#*:}"
+		done
+		cp sb.gzip sbg.before
+		check "9.0 hook: ON_FIXABLE=filter: an lzop image filtered in its own file while the daemon holds it; virsh restore runs it, every register kept" \
+			'ino=$(stat -c %i sb.lzop) && V restore "$P/sb.lzop" >rz.txt 2>&1 &&
+			 [ "$(state xs-sandybridge)" = running ] && [ "$(stat -c %i sb.lzop)" = "$ino" ] &&
+			 V save xs-sandybridge "$P/sbz.after" >/dev/null && xs diff sb.before sbz.after >/dev/null'
+		V destroy xs-sandybridge >/dev/null 2>&1
+		check "9.0 hook: ON_FIXABLE=filter: a gzip image refused (only a new file could hold it), untouched" \
+			'! V restore "$P/sb.gzip" >rg.txt 2>&1 && grep -q "cannot filter .*sb.gzip.* where the daemon reads it" rg.txt &&
+			 cmp -s sb.gzip sbg.before && [ "$(state xs-sandybridge)" != running ]'
 		# Two restores at once, of two domains (the fixable SandyBridge one, filtered by
 		# its hook, and the -cpu maximum one this host cannot load): each hook finds its
 		# own domain's image among the daemon's open files, never the other's.
