@@ -320,6 +320,15 @@ mutant "in-place bzip2: the bits before the first block in its byte zeroed" src/
 	"$(cli filter-in-place-bzip2)"
 mutant "in-place bzip2: a block copied after the first not folded into the combined CRC" \
 	src/codec/bzip2.c '			sum = bz_fold(sum, k->crc);' '' "$(cli filter-in-place-bzip2)"
+# Issue 26, bzip2 in place: a changed block encoded again as more blocks than it was (its
+# run-length coding grown past the stream's block size); only filter-in-place-bzip2-split does.
+mutant "in-place bzip2 split: a changed block encoded whole, past the stream's block size" \
+	src/codec/bzip2.c '		if (used + cost > max)' '		if (0)' "$(cli filter-in-place-bzip2-split)"
+mutant "in-place bzip2 split: the combined CRC rotated once for all the pieces" src/codec/bzip2.c \
+	'	for (uint64_t i = 0; i < pieces; i++)' '	for (uint64_t i = 0; i < 1; i++)' \
+	"$(cli filter-in-place-bzip2-split)"
+mutant "in-place bzip2 split: a piece as long as a full level-9 block (libbz2 makes it two)" \
+	src/codec/bzip2.c '	if (max > BZ_ENCODE_NBLOCK)' '	if (0)' "$(cli filter-in-place-bzip2-split)"
 mutant "garbage after the last gzip member skipped for images" src/sys/io.c \
 	'	ssize_t k = codec_read(ctx, p, n, &d);
 ' '	ssize_t k = codec_read(ctx, p, n, &d);

@@ -490,6 +490,15 @@ out:
 #define BZ_NBLOCK_SLACK 24		/* below a level's block, as libbz2's encoder keeps 19 */
 #define BZ_SAFE_NBLOCK (BZ_LEVEL_BYTES - BZ_NBLOCK_SLACK)	/* fits every level */
 #define BZ_ENCODE_LEVEL 9		/* the splice's encoder: the longest blocks, one per piece */
+/*
+ * The most symbols a piece may take for libbz2 to make it one block: its encoder ends a block
+ * once what it holds reaches 19 short of its level's size, the run it is in the middle of
+ * moved to the next; a piece this long reaches that only with its last run.  A full block of a
+ * level-9 stream can hold a few more (its last run pushed it past): a piece as long as it would
+ * come out as two blocks, and bz_encode fail (the CRCs not the pieces').
+ */
+#define BZ_LIB_SLACK 19
+#define BZ_ENCODE_NBLOCK (BZ_ENCODE_LEVEL * BZ_LEVEL_BYTES - BZ_LIB_SLACK)
 #define BZ_CRC_POLY 0x04c11db7u
 
 struct bz_blk {
@@ -680,8 +689,8 @@ static int bzip2_splice_open(struct codec_splice *sp, uint64_t from)
 
 /*
  * @p (@n bytes) as libbz2 blocks, their bits appended to @w and their CRCs folded into *@sum;
- * each at most @max symbols long (a piece a block of its own: BZ_FLUSH ends one).  0, or -1
- * when libbz2 fails or its output is not what it must be.
+ * each at most @max symbols long, and never more than BZ_ENCODE_NBLOCK (a piece a block of its
+ * own: BZ_FLUSH ends one).  0, or -1 when libbz2 fails or its output is not what it must be.
  */
 static int bz_encode(struct bw *w, const uint8_t *p, size_t n, size_t max, uint32_t *sum,
 		     uint64_t *blocks)
@@ -694,6 +703,8 @@ static int bz_encode(struct bw *w, const uint8_t *p, size_t n, size_t max, uint3
 	int ret = BZ_OK, rc = -1;
 	uint8_t *out = xmalloc(cap + BZ_PAD);
 
+	if (max > BZ_ENCODE_NBLOCK)
+		max = BZ_ENCODE_NBLOCK;
 	memset(&s, 0, sizeof(s));
 	if (BZ2_bzCompressInit(&s, BZ_ENCODE_LEVEL, 0, 0) != BZ_OK) {
 		free(out);
