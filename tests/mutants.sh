@@ -3,7 +3,7 @@
 # a copy of the tree; each mutant must make its guarding test fail.  A mutant
 # that survives is a test that cannot fail.  Prints "N passed, N failed"
 # (a pass is a killed mutant).
-# usage: [ONLY=GLOB] sh tests/mutants.sh
+# usage: [ONLY=GLOB] [JOBS=N] [TIMES=1] sh tests/mutants.sh   (TIMES=1: each mutant's seconds)
 set -u
 TAP_NAME="mutants"
 . "$(dirname "$0")/tap.sh"
@@ -41,8 +41,14 @@ mutant() {
 	fi
 }
 
-# one K NAME FILE OLD NEW TEST...: mutant K in its own copy; prints "ok TEXT" or "no TEXT".
+# one K NAME FILE OLD NEW TEST...: mutant K in its own copy; prints "ok TEXT" or "no TEXT"
+# (and its seconds, copy, build and tests, into time.K).
 one() {
+	t0=$(date +%s.%N)
+	one_ "$@"
+	echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f\n", $2 - $1 }' >"$work/time.$1"
+}
+one_() {
 	m=$work/m$1 me=$1 name=$2 file=$3 old=$4 new=$5
 	shift 5
 	rm -rf "$m" && cp -a "$work/base" "$m"
@@ -90,6 +96,7 @@ finish() {
 		"ok "*) ok "${r#ok }" ;;
 		*) no "${r#no }" ;;
 		esac
+		[ "${TIMES:-}" = 1 ] && echo "# time $i: $(cat "$work/time.$i") s"
 		i=$((i + 1))
 	done
 	tap_done
