@@ -688,12 +688,32 @@ static int bzip2_splice_open(struct codec_splice *sp, uint64_t from)
 }
 
 /*
+ * Read back what bz_encode made (@out, @len bytes: a whole stream of level 9) as a stream
+ * of the file's level @level: does it decode, every block's CRC and the combined one
+ * right and each block within that level's size, into exactly @p (@n bytes)?
+ */
+static bool bz_reads_back(uint8_t *out, size_t len, char level, const uint8_t *p, size_t n)
+{
+	uint8_t *back = xmalloc(n + 1);
+	unsigned got = (unsigned)n + 1;
+	bool ok;
+
+	out[BZ_HDR_LEN - 1] = (uint8_t)level;
+	ok = BZ2_bzBuffToBuffDecompress((char *)back, &got, (char *)out, (unsigned)len, 0, 0) ==
+		     BZ_OK && got == n && !memcmp(back, p, n);
+	out[BZ_HDR_LEN - 1] = '0' + BZ_ENCODE_LEVEL;
+	free(back);
+	return ok;
+}
+
+/*
  * @p (@n bytes) as libbz2 blocks, their bits appended to @w and their CRCs folded into *@sum;
  * each at most @max symbols long, and never more than BZ_ENCODE_NBLOCK (a piece a block of its
- * own: BZ_FLUSH ends one).  0, or -1 when libbz2 fails or its output is not what it must be.
+ * own: BZ_FLUSH ends one); read back as the file's @level reads them (bz_reads_back).  0, or
+ * -1 when libbz2 fails or its output is not what it must be.
  */
-static int bz_encode(struct bw *w, const uint8_t *p, size_t n, size_t max, uint32_t *sum,
-		     uint64_t *blocks)
+static int bz_encode(struct bw *w, const uint8_t *p, size_t n, size_t max, char level,
+		     uint32_t *sum, uint64_t *blocks)
 {
 	struct bzt e = { 0 };
 	bz_stream s;
@@ -753,7 +773,8 @@ static int bz_encode(struct bw *w, const uint8_t *p, size_t n, size_t max, uint3
 			goto out;
 	}
 	if (bzt_bits(&e, BZ_HDR_LEN * 8, BZ_MAGIC_BITS) != BZ_BLOCK_MAGIC ||
-	    bzt_bits(&e, BZ_HDR_LEN * 8 + BZ_MAGIC_BITS, BZ_CRC_BITS) != first_crc)
+	    bzt_bits(&e, BZ_HDR_LEN * 8 + BZ_MAGIC_BITS, BZ_CRC_BITS) != first_crc ||
+	    !bz_reads_back(out, (size_t)((q + BZ_TRAILER_BITS + 7) / 8), level, p, n))
 		goto out;
 	bw_copy(w, &e, BZ_HDR_LEN * 8, q);
 	for (uint64_t i = 0; i < pieces; i++)
@@ -796,9 +817,10 @@ static int bzip2_splice_encode(struct codec_splice *sp, uint8_t **out, size_t *o
 		/* As long as the old block, or any level's block: the stream's level takes it. */
 		max = bz_rle_len(bs->orig + o, k->dlen);
 		max = max > BZ_SAFE_NBLOCK ? max : BZ_SAFE_NBLOCK;
-		if (bz_encode(&w, sp->buf + o, k->dlen, max, &sum, &written)) {
+		if (bz_encode(&w, sp->buf + o, k->dlen, max, z->level, &sum, &written)) {
 			free(w.p);
-			xs_fail(d, 0, false, 0, "bzip2 compression failed: BZ2_bzCompress");
+			xs_fail(d, 0, false, 0, "bzip2 compression failed: BZ2_bzCompress, or its "
+				"blocks do not read back as the data");
 			return EXIT_SOFTWARE;
 		}
 		sp->encoded++;
