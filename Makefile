@@ -316,6 +316,7 @@ CHECK_SUITES = unit cli cli-verify inflate cores completion install libxsave hos
 .PHONY: $(addprefix check-,$(CHECK_SUITES))
 $(addprefix check-,$(CHECK_SUITES)): check-%: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@SUITE=$* sh tests/run.sh $(BUILD)
+check-live-libvirt-migrate: $(BUILD)/xsavectl $(GUEST) ; @SUITE=live-libvirt-migrate sh tests/run.sh $(BUILD)
 
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \

@@ -111,6 +111,8 @@ suite_run() {
 		st=$?
 		[ $st = 77 ] && return 0
 		return $st ;;
+	live-libvirt-migrate)	# opt-in (not in ALL): two libvirtd 9.0 migrating, direct and through the relay
+		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/libvirt-migrate.sh" ;;
 	live-relay)	# live migrations through xsavectl relay (QEMU 7.2, 10.0, 11.1); 77: no QEMU
 		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/relay.sh"
 		st=$?

@@ -23,8 +23,12 @@
 #    the same guest only in XSTATE_BV (xsavectl diff), with every register kept;
 #  - a refusal (the relay with --xcr0 0x7: PKRU holds live data): the migration
 #    fails, the domain keeps running on the source and is not on the destination.
-# The migration capabilities libvirt turned on are shown ("# caps: ...").
+# The migration capabilities libvirt sets in each QEMU (its QMP commands, logged) are shown
+# and checked: the return path (on by default), postcopy-ram, multifd.
 # Not root, no libvirtd, no unshare/nsenter: a visible SKIP line.
+# About 70 s here (2 CPUs), so not in make check: make check-live-libvirt-migrate.
+# XSAVECTL_LVMIG_QUICK=1: only the plain migration through the relay (about 45 s);
+# XSAVECTL_KEEP=1 keeps the work directory (the daemons' logs, the saved images).
 # usage: XSAVECTL=... GUEST=... sh tests/live/libvirt-migrate.sh
 set -u
 : "${XSAVECTL:?}" "${GUEST:?}"
@@ -57,7 +61,9 @@ cleanup() {
 	lv_stop "$work/a" "$pid_a"
 	lv_stop "$work/b" "$pid_b"
 	pid_a='' pid_b=''
-	[ -n "${XSAVECTL_KEEP:-}" ] && echo "# kept $work" || rm -rf "$work"
+	[ -n "$work" ] || return 0
+	if [ -n "${XSAVECTL_KEEP:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+	work=
 }
 finish() { cleanup; tap_done; exit; }
 trap cleanup EXIT
@@ -89,7 +95,12 @@ cgroup_controllers = [ ]
 namespaces = [ ]
 stdio_handler = "file"
 EOF
-	echo "host_uuid = \"$2\"" >"$d/etc/libvirtd.conf"
+	# The QMP commands in its log: the migration capabilities libvirt sets (caps below).
+	cat >"$d/etc/libvirtd.conf" <<EOF
+host_uuid = "$2"
+log_filters = "1:qemu.qemu_monitor"
+log_outputs = "1:file:/var/log/libvirt/libvirtd.log"
+EOF
 	mkdir -p /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
 	unshare -m --propagation private sh -c "mount --bind $d/etc /etc/libvirt &&
 		mount --bind $d/run/libvirt /run/libvirt && mount --bind $d/lib /var/lib/libvirt &&
@@ -185,10 +196,19 @@ migrate() {
 	return $st
 }
 
-# caps: the migration capabilities turned on in the destination's QEMU.
+# on_both CAP...: each CAP turned on in both QEMUs ($csrc and $cdst, from caps).
+on_both() {
+	for c in "$@"; do
+		case " $csrc" in *" $c "*) ;; *) return 1 ;; esac
+		case " $cdst" in *" $c "*) ;; *) return 1 ;; esac
+	done
+}
+
+# caps DIR: the capabilities the daemon's QEMU was told to turn on since the last call.
 caps() {
-	B qemu-monitor-command "$NAME" --hmp "info migrate_capabilities" 2>/dev/null |
-		awk -F': *' '$2 ~ /^on/ { printf "%s ", $1 }'
+	grep -o '"capability":"[a-z-]*","state":true' "$1/log/libvirtd.log" 2>/dev/null |
+		sed 's/"capability":"\([a-z-]*\)".*/\1/' | sort -u | tr '\n' ' '
+	: >"$1/log/libvirtd.log"
 }
 
 # ---- the two daemons ------------------------------------------------------------------
@@ -215,7 +235,11 @@ check "the guest boots on the source; saved there (every register of both vCPUs)
 P=$(port)
 check "direct: virsh migrate --live --migrateuri tcp://127.0.0.1:$P --listen-address 127.0.0.1" \
 	'migrate direct.log --migrateuri tcp://127.0.0.1:$P --listen-address 127.0.0.1'
-echo "# direct: caps on: $(caps)"
+csrc=$(caps "$work/a") cdst=$(caps "$work/b")
+echo "# direct: capabilities turned on: source $csrc; destination $cdst"
+check "direct: libvirt turned the return path on in both QEMUs (pause-before-switchover on the source)" \
+	'on_both return-path && case " $csrc" in *" pause-before-switchover "*) ;; *) false ;; esac'
+
 check "direct: the domain runs on the destination, no longer on the source" \
 	'[ "$(state "$URI_B" "$NAME")" = running ] && ! A domstate "$NAME" >/dev/null 2>&1'
 check "direct: saved on the destination, every register of both vCPUs kept (the same state, XSTATE_BV 0)" \
@@ -272,13 +296,17 @@ via_relay() {
 	# shellcheck disable=SC2086
 	check "$t: virsh migrate --live${flags:+ $flags} --migrateuri tcp://127.0.0.2:$P --listen-address 127.0.0.1" \
 		'migrate $t.vlog $flags --migrateuri tcp://127.0.0.2:$P --listen-address 127.0.0.1'
-	echo "# $t: capabilities on in the destination's QEMU: $(caps)"
+	csrc=$(caps "$work/a") cdst=$(caps "$work/b")
+	echo "# $t: capabilities turned on: source $csrc; destination $cdst"
 	relay_wait
 	rrc=$?
 	sed "s/^/# $t: /" $t.relay
 	check "$t: relay exit 0, one line per vCPU (xstate_bv 0x0 -> ...) and one for the migration" \
 		'[ $rrc = 0 ] && [ "$(grep -c "migration 1: vCPU [01]: xstate_bv 0x0 -> " $t.relay)" = 2 ] &&
 		 grep -q "migration 1 from .*: passed on to 127.0.0.1:$P: 2 vCPUs, 2 changed" $t.relay'
+	check "$t: the return path${want:+ and $want} on in both QEMUs; the destination's replies passed back" \
+		'on_both return-path $want && grep -q " bytes ([1-9][0-9]* back)" $t.relay'
+	[ -z "$want_line" ] || check "$t: the relay's line: $want_line" 'grep -q "$want_line" $t.relay'
 	check "$t: the domain runs on the destination, no longer on the source" \
 		'[ "$(state "$URI_B" "$NAME")" = running ] && ! A domstate "$NAME" >/dev/null 2>&1'
 	check "$t: saved on the destination: every register of both vCPUs kept" \
@@ -291,13 +319,18 @@ via_relay() {
 		 [ "$(xs inspect $t.save | grep -c "^  xstate_bv: *0x207 ")" = 2 ]'
 	B destroy "$NAME" >/dev/null 2>&1
 }
+want='' want_line=''
 via_relay relay
-# libvirt's own capabilities: postcopy-ram (with --postcopy, libvirt 9.0 also turns on the
-# return path: QEMU sends its replies back through the relay), multifd (--parallel: 2
+# libvirt 9.0 turns the return path on in every migration here (with pause-before-switchover
+# on the source): the destination's replies pass back through the relay.  Also with
+# postcopy-ram (--postcopy, the migration ending in precopy) and multifd (--parallel: 2
 # channels, which the relay passes on unparsed).
 [ -z "${XSAVECTL_LVMIG_QUICK:-}" ] || echo "# XSAVECTL_LVMIG_QUICK: only the plain migration through the relay"
 if [ -z "${XSAVECTL_LVMIG_QUICK:-}" ]; then
+	want=postcopy-ram
 	via_relay postcopy --postcopy
+	want=multifd
+	want_line="; 2 multifd and 0 other channels ("
 	via_relay parallel --parallel --parallel-connections 2
 fi
 
