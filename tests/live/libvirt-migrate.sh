@@ -7,26 +7,32 @@
 # tests/live/libvirt.sh runs one), with a host_uuid of its own in libvirtd.conf
 # (libvirt refuses a migration to the host it comes from).  virsh reaches each
 # daemon on its socket (qemu+unix:///system?socket=...), from outside the
-# namespaces, and drives the migration itself (not --p2p).  The domain is TCG
-# (no /dev/kvm needed): the test guest (tests/guest) holds a known pattern in
-# every register of its 2 vCPUs (<cpu mode='maximum'>: guest XCR0 0x21f, PKRU
-# 0x55555554), and TCG leaves XSTATE_BV 0 in the migrated state.
+# namespaces, and drives the migration (and with --p2p, the source daemon does).
+# The domain is TCG (no /dev/kvm needed): the test guest (tests/guest) holds a
+# known pattern in every register of its 2 vCPUs (<cpu mode='maximum'>: guest
+# XCR0 0x21f, PKRU 0x55555554), and TCG leaves XSTATE_BV 0 in the migrated state.
 #  - direct: virsh migrate --live DOM DST --migrateuri tcp://127.0.0.1:PORT
 #    --listen-address 127.0.0.1: the domain runs on the destination, not on the
-#    source; saved there (virsh save), every register of both vCPUs is the source's;
+#    source; saved there (virsh save), every register of both vCPUs is the
+#    source's, XSTATE_BV still 0;
 #  - through the relay: the destination's QEMU listens on 127.0.0.1:PORT
-#    (--listen-address, the port of --migrateuri), xsavectl relay --once
-#    --xcr0 host (0x21f where this host lacks MPX or PKRU) on 127.0.0.2:PORT forwards to it, and the source is sent to
-#    --migrateuri tcp://127.0.0.2:PORT: the domain runs on the destination, the
-#    relay wrote one line per vCPU (xstate_bv 0x0 -> ...) and one for the
-#    migration, and the destination's save differs from the source's save of
-#    the same guest only in XSTATE_BV (xsavectl diff), with every register kept;
+#    (--listen-address, the port of --migrateuri); xsavectl relay --once
+#    --xcr0 host (0x21f where this host lacks MPX or PKRU) listens on
+#    127.0.0.2:PORT (standing for the destination's own address) and forwards
+#    to it; the source is sent to --migrateuri tcp://127.0.0.2:PORT.  The domain
+#    runs on the destination, the relay wrote one line per vCPU (xstate_bv 0x0
+#    -> 0x207) and one for the migration, and the destination's save equals the
+#    source's save of the same guest in every register (xsavectl diff --all),
+#    XSTATE_BV set.  Plain, with --postcopy, with --parallel
+#    --parallel-connections 2 (multifd) and with --p2p;
 #  - a refusal (the relay with --xcr0 0x7: PKRU holds live data): the migration
-#    fails, the domain keeps running on the source and is not on the destination.
-# The migration capabilities libvirt sets in each QEMU (its QMP commands, logged) are shown
-# and checked: the return path (on by default), postcopy-ram, multifd.
+#    fails, the domain keeps running on the source with its state, and is not
+#    on the destination.
+# The migration capabilities libvirt sets in each QEMU (its QMP commands, logged)
+# are shown and checked: the return path (libvirt 9.0 turns it on itself, and the
+# relay passes the destination's replies back), postcopy-ram, multifd.
 # Not root, no libvirtd, no unshare/nsenter: a visible SKIP line.
-# About 70 s here (2 CPUs), so not in make check: make check-live-libvirt-migrate.
+# About 75 s here (2 CPUs), so not in make check: make check-live-libvirt-migrate.
 # XSAVECTL_LVMIG_QUICK=1: only the plain migration through the relay (about 45 s);
 # XSAVECTL_KEEP=1 keeps the work directory (the daemons' logs, the saved images).
 # usage: XSAVECTL=... GUEST=... sh tests/live/libvirt-migrate.sh
@@ -323,15 +329,18 @@ want='' want_line=''
 via_relay relay
 # libvirt 9.0 turns the return path on in every migration here (with pause-before-switchover
 # on the source): the destination's replies pass back through the relay.  Also with
-# postcopy-ram (--postcopy, the migration ending in precopy) and multifd (--parallel: 2
-# channels, which the relay passes on unparsed).
-[ -z "${XSAVECTL_LVMIG_QUICK:-}" ] || echo "# XSAVECTL_LVMIG_QUICK: only the plain migration through the relay"
+# postcopy-ram (--postcopy, the migration ending in precopy), multifd (--parallel: 2
+# channels, which the relay passes on unparsed) and peer to peer (--p2p: the source daemon
+# connects to the destination's, the QEMUs' stream takes the same path).
+[ -z "${XSAVECTL_LVMIG_QUICK:-}" ] || echo "# XSAVECTL_LVMIG_QUICK: only the plain migration through the relay (no --postcopy, --parallel, --p2p)"
 if [ -z "${XSAVECTL_LVMIG_QUICK:-}" ]; then
 	want=postcopy-ram
 	via_relay postcopy --postcopy
 	want=multifd
 	want_line="; 2 multifd and 0 other channels ("
 	via_relay parallel --parallel --parallel-connections 2
+	want='' want_line=''
+	via_relay p2p --p2p
 fi
 
 # ---- a refusal ------------------------------------------------------------------------
