@@ -4,7 +4,7 @@
 #   check TEXT EXPR       eval EXPR: ok or not ok
 #   skip WHY              a visible "# SKIP" line
 #   tap_done              "# NAME: N passed, M failed"; the suite's exit status
-#   patch FILE OFF HEX    write the bytes HEX (e.g. 0002ff) into FILE at offset OFF
+#   patch FILE OFF HEX    write the bytes HEX (e.g. 0002ff) into FILE at offset OFF (perl)
 n=0
 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -15,11 +15,11 @@ tap_done() {
 	echo "# $TAP_NAME: $((n - fail)) passed, $fail failed"
 	[ "$fail" = 0 ]
 }
-patch() {	# patch FILE OFFSET HEXBYTES (octal escapes: dash's printf has no \x)
-	hex=$3 esc=
-	while [ -n "$hex" ]; do
-		esc="$esc\\$(printf %o $((0x${hex%"${hex#??}"})))"
-		hex=${hex#??}
-	done
-	printf "$esc" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+patch() {	# patch FILE OFFSET HEXBYTES (any length: perl writes them, not a byte-by-byte shell loop)
+	printf '%s' "$3" | perl -e 'use Fcntl; local $/; my $h = <STDIN>;
+		sysopen(my $f, $ARGV[0], O_RDWR | O_CREAT, 0666) or die "$ARGV[0]: $!\n";
+		sysseek($f, $ARGV[1], 0) or die "$ARGV[0]: $!\n";
+		my $b = pack("H*", $h);
+		(syswrite($f, $b) // -1) == length($b) or die "$ARGV[0]: short write\n";
+		close($f) or die "$ARGV[0]: $!\n"' "$1" "$2"
 }

@@ -695,10 +695,10 @@ pbl() { echo "$(vint $((($1 << 3) | 2)))$(vint $((${#2} / 2)))$2"; }
 rep() { r= i=0; while [ $i -lt "$2" ]; do r="$r$1" i=$((i + 1)); done; echo "$r"; }
 # core_img FILE HEX: IMG_COMMON_MAGIC, CORE_MAGIC, the entry's length and HEX
 core_img() {
-	n=$((${#2} / 2))
+	ci_len=$((${#2} / 2))	# (not n: tap.sh's count)
 	: >"$1"
-	patch "$1" 0 "1943565447380555$(printf %02x%02x%02x%02x $((n & 255)) $((n >> 8 & 255)) \
-		$((n >> 16 & 255)) $((n >> 24)))$2"
+	patch "$1" 0 "1943565447380555$(printf %02x%02x%02x%02x $((ci_len & 255)) \
+		$((ci_len >> 8 & 255)) $((ci_len >> 16 & 255)) $((ci_len >> 24)))$2"
 }
 FP="$(pbv 1 895)$(pbv 2 0)$(pbv 3 0)$(pbv 4 0)$(pbv 5 0)$(pbv 6 0)$(pbv 7 8064)$(pbv 8 65535)"
 FP="$FP$(rep "$(pbv 9 0)" 32)$(rep "$(pbv 10 0)" 64)"
@@ -802,7 +802,7 @@ mkdir ck3 && cp "$DATA"/criu-4.1-avx512/* ck3/ && rm ck3/pstree.img
 case_ "CRIU checkpoint without pstree.img" 66 "'ck3/pstree.img': cannot open" "$XSAVECTL" inspect ck3
 mkdir ck4 && cp "$DATA"/criu-4.1-avx512/* ck4/ &&
 	cp "$DATA/criu-4.1-avx512/cpuinfo.img" ci.img && tail -c +13 ci.img >ci.x86 &&
-	n=$(($(stat -c %s ci.x86) * 2)) && core_img ck4/cpuinfo.img "$(od -An -v -tx1 ci.x86 | tr -d ' \n')$(od -An -v -tx1 ci.x86 | tr -d ' \n')" &&
+	core_img ck4/cpuinfo.img "$(od -An -v -tx1 ci.x86 | tr -d ' \n')$(od -An -v -tx1 ci.x86 | tr -d ' \n')" &&
 	patch ck4/cpuinfo.img 4 13404061
 case_ "CRIU cpuinfo.img with two x86 entries" 65 "'ck4/cpuinfo.img': offset 0x99: cpuinfo.img holds more than one x86 entry \(CRIU's restore takes one\)\$" \
 	"$XSAVECTL" inspect ck4
