@@ -351,9 +351,9 @@ mutant "garbage after the last gzip member skipped for cores" src/sys/io.c \
 		if (n < 0) {
 			rc = io_codec_fail(src->fail, (int)-n, src->path, &d);' "$(mal 'gzip.ed core followed by garbage')"
 mutant "sparse images rewritten by rename under --in-place" src/fmt/qemu_stream.c \
-	'	if (s->codec == CODEC_NONE)
+	'	if (s->codec == CODEC_NONE) {
 		rc = n ? journal_write(' \
-	'	if (s->codec == CODEC_NONE && !s->sparse)
+	'	if (s->codec == CODEC_NONE && !s->sparse) {
 		rc = n ? journal_write(' "$(cli filter-in-place-sparse)"
 mutant "filter's check of its own result skipped" src/cmd_filter.c \
 	'if (c.verdict != XS_VERDICT_OK) {' 'if (0) {' "$faults"
