@@ -312,11 +312,11 @@ check: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 # One suite of tests/run.sh alone (its names); CASES=GLOB narrows check-cli and
 # check-cli-verify to those golden cases, ONLY=ERE check-malformed to the checks it matches.
 CHECK_SUITES = unit cli cli-verify inflate cores completion install libxsave host hook probe \
-	relocate-kvm faults malformed live-qemu live-qcow2 live-libvirt live-criu live-relay ansible
+	relocate-kvm faults malformed live-qemu live-qcow2 live-libvirt live-criu live-relay ansible \
+	live-libvirt-migrate
 .PHONY: $(addprefix check-,$(CHECK_SUITES))
 $(addprefix check-,$(CHECK_SUITES)): check-%: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)
 	@SUITE=$* sh tests/run.sh $(BUILD)
-check-live-libvirt-migrate: $(BUILD)/xsavectl $(GUEST) ; @SUITE=live-libvirt-migrate sh tests/run.sh $(BUILD)
 
 update-golden: $(BUILD)/xsavectl $(GEN_BIN)
 	@UPDATE=1 XSAVECTL=$(abspath $(BUILD)/xsavectl) MKXSAVE=$(abspath $(BUILD)/tests/mkxsave) \
@@ -327,10 +327,12 @@ mutants:
 	@sh tests/mutants.sh
 
 # The suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer: every suite but
-# libxsave (it builds its own plain library and outside program, as make check runs it) and
+# libxsave (it builds its own plain library and outside program, as make check runs it),
 # ansible (the role's xsavectl runs are host and precheck, which the golden cases run
-# sanitized), the live suites on QEMU 7.2 and 11.1 with libvirt 9.0, as check-valgrind.
-ASAN_SUITES ?= $(filter-out libxsave ansible,$(CHECK_SUITES))
+# sanitized) and live-libvirt-migrate (libvirt's migrations through the relay, whose every
+# path live-relay runs sanitized against bare QEMU), the live suites on QEMU 7.2 and 11.1
+# with libvirt 9.0, as check-valgrind.
+ASAN_SUITES ?= $(filter-out libxsave ansible live-libvirt-migrate,$(CHECK_SUITES))
 ASAN_QEMU ?= $(VALGRIND_QEMU)
 ASAN_LIBVIRT ?= $(VALGRIND_LIBVIRT)
 check-asan:
@@ -362,11 +364,11 @@ check-zlib:
 # the golden cases once more, compressed ones decoded whole, which check and check-asan run
 # and which under valgrind cost CI about 5 minutes for no code path the other suites miss
 # (inflate, malformed and the live suites decode whole streams under valgrind too); and
-# libxsave and ansible, as check-asan leaves them out.  The live
+# libxsave, ansible and live-libvirt-migrate, as check-asan leaves them out.  The live
 # suites run the oldest and the newest QEMU (7.2 and 11.1: 10.0 writes what 11.1 does, less
 # the CET subsections) and Debian 12's libvirt 9.0 (11.3's formats are 9.0's): check and
 # check-asan run every version.
-VALGRIND_SUITES ?= $(filter-out cli-verify libxsave ansible,$(CHECK_SUITES))
+VALGRIND_SUITES ?= $(filter-out cli-verify libxsave ansible live-libvirt-migrate,$(CHECK_SUITES))
 VALGRIND_QEMU ?= 7.2 11.1
 VALGRIND_LIBVIRT ?= 9.0
 check-valgrind: $(BUILD)/xsavectl $(UNIT_BIN) $(GEN_BIN) $(COREPAT) $(GUEST)

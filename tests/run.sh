@@ -55,11 +55,12 @@ fixtures=$(cd "$here/.." && cd ../shared/fixtures 2>/dev/null && pwd)
 
 # The suites (JOBS=1 runs them in this order).
 ALL="unit cli cli-verify inflate cores completion ansible install libxsave host hook probe
-	relocate-kvm faults malformed live-qemu live-qcow2 live-libvirt live-criu live-relay"
+	relocate-kvm faults malformed live-qemu live-qcow2 live-libvirt live-criu live-relay
+	live-libvirt-migrate"
 # The same, costliest first: the order the lanes take them in (seconds of a plain run, one
 # after another, on 2 CPUs: live-libvirt 280, live-qemu 115, malformed 80, cli-verify 36, cli 23,
 # libxsave 11, inflate 9, hook 7, faults 6, install 5, cores 4, the rest 1 or less).
-ORDER="live-libvirt live-qemu live-relay live-qcow2 malformed live-criu ansible cli-verify cli libxsave inflate hook faults install
+ORDER="live-libvirt live-qemu live-relay live-libvirt-migrate live-qcow2 malformed live-criu ansible cli-verify cli libxsave inflate hook faults install
 	cores host relocate-kvm completion unit probe"
 
 # suite_run NAME: run one suite (its output on stdout and stderr, its status returned).
@@ -111,7 +112,7 @@ suite_run() {
 		st=$?
 		[ $st = 77 ] && return 0
 		return $st ;;
-	live-libvirt-migrate)	# opt-in (not in ALL): two libvirtd 9.0 migrating, direct and through the relay
+	live-libvirt-migrate)	# two libvirtd 9.0 migrating, direct and through the relay
 		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/libvirt-migrate.sh" ;;
 	live-relay)	# live migrations through xsavectl relay (QEMU 7.2, 10.0, 11.1); 77: no QEMU
 		env XSAVECTL="$xsavectl" GUEST="$bin/tests/guest.bin" sh "$here/live/relay.sh"
