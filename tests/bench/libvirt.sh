@@ -24,6 +24,7 @@
 #   BENCH_LIBVIRT_MIB=512  BENCH_LIBVIRT_RUNS=3  BENCH_DIR=DIR (kept; else a temporary one)
 #   BENCH_LIBVIRT_FORMATS="9.0:raw 11.3:xz" (DAEMON:FORMAT, default below)
 #   BENCH_LIBVIRT_KEEP=1: the images are kept (else each is deleted once measured)
+# shellcheck disable=SC2046 # set -- $(best ...): its two words, split on purpose
 set -u
 : "${XSAVECTL:?}" "${GUEST:?}" "${MAXRSS:?}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -193,13 +194,14 @@ case " $formats " in
 			unshare -m --propagation private sh -c "mount --bind $work $ch/mnt &&
 				mount --rbind /dev $ch/dev && chroot $ch sh -c 'cd /mnt &&
 				apt-get -q -o APT::Sandbox::User=root download xz-utils'" >xz-get.log 2>&1
-			deb=$(ls xz-utils_*.deb 2>/dev/null | head -n 1)
+			deb=
+			for f in xz-utils_*.deb; do [ -f "$f" ] && deb=$f; done
 			if [ -n "$deb" ] && dpkg-deb -x "$deb" xzdeb && [ -x xzdeb/usr/bin/xz ]; then
 				cp xzdeb/usr/bin/xz "$work/bin/xz"
 			else
 				echo "# bench-libvirt 11.3: trixie's xz-utils could not be fetched; xz rows skipped"
 			fi
-			rm -rf xzdeb "$deb"
+			rm -rf xzdeb ${deb:+"$deb"}
 		fi
 	fi
 	;;
@@ -263,7 +265,7 @@ for fd in $formats; do
 	# the decompressors: the format's program on the stream, in the daemon's system
 	case $fmt in
 	raw | sparse) decs="cat" ;;
-	gzip) decs="gzip"; command -v igzip >/dev/null && [ $lv = 9.0 ] && decs="gzip igzip" ;;
+	gzip) decs="gzip"; command -v igzip >/dev/null && [ "$lv" = 9.0 ] && decs="gzip igzip" ;;
 	*) decs=$fmt ;;
 	esac
 	rt=$(best_restore "$P/$img") || rt=
