@@ -13,6 +13,7 @@
 #   make qemu-check    the QEMU patch series: Debian's qemu 7.2 built with it, loads through KVM (make qemu-deps)
 #   make nested-check  the probe against real KVM builds in a TCG-booted Debian kernel
 #   make bench     speed and memory on a multi-GiB real QEMU stream (minutes)
+#   make bench-libvirt  real libvirt save images: check against each decompressor and virsh restore (root)
 #   make check-abi libxsave's ABI against lib/libxsave.abi (abidiff; make update-abi at a release)
 #   make deb       the Debian packages in DEB_OUT=/tmp/xsavectl-deb, linted; check-deb installs
 #                  them and runs their smoke test (debian/tests/smoke)
@@ -74,7 +75,7 @@ GEN_BIN = $(BUILD)/tests/mkxsave $(BUILD)/tests/mkstream
 COREPAT = $(BUILD)/tests/corepat $(BUILD)/tests/criu-regs
 GUEST = $(BUILD)/tests/guest.bin
 
-.PHONY: FORCE all lib deps check-ansible check-symbols check-abi update-abi abi-lib deb check-deb uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-matrix mutants fuzz fuzz-build
+.PHONY: FORCE all lib deps check-ansible check-symbols check-abi update-abi abi-lib deb check-deb uninstall kernel-deps kernel-check qemu-deps qemu-check nested-check check check-verify check-zlib check-asan check-valgrind update-golden install clean lint bench bench-libvirt bench-matrix mutants fuzz fuzz-build
 
 all: xsavectl lib
 
@@ -188,6 +189,12 @@ bench: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss $(BUILD)/tests/mkstream 
 	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
 		MAXRSS=$(abspath $(BUILD)/tests/maxrss) MKSTREAM=$(abspath $(BUILD)/tests/mkstream) \
 		sh tests/bench/bench.sh
+
+# Real libvirt save images (libvirt 9.0 and the trixie chroot's 11.3), check against each
+# format's decompressor and virsh restore (root; minutes to hours: BENCH_LIBVIRT_MIB, _FORMATS).
+bench-libvirt: $(BUILD)/xsavectl $(GUEST) $(BUILD)/tests/maxrss
+	@XSAVECTL=$(abspath $(BUILD)/xsavectl) GUEST=$(abspath $(GUEST)) \
+		MAXRSS=$(abspath $(BUILD)/tests/maxrss) sh tests/bench/libvirt.sh
 
 # The fleet matrix alone: 1,000 states x 100 profiles (seconds).
 bench-matrix: $(BUILD)/xsavectl $(BUILD)/tests/mkstream

@@ -244,3 +244,6 @@ printf '%-52s %7d KiB  (at most 16384, the stream %d MiB)\n' "peak RSS of cat bi
 live_bench
 # Compressed saves, each codec against its own decompressor (tests/bench/codecs.sh).
 BENCH_DIR=$dir sh "$here/codecs.sh"
+# Real libvirt save images, check against each decompressor and virsh restore (opt-in:
+# BENCH_LIBVIRT=1; root, libvirtd; tests/bench/libvirt.sh).
+[ "${BENCH_LIBVIRT:-}" != 1 ] || BENCH_DIR=$dir sh "$here/libvirt.sh"
