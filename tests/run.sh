@@ -39,8 +39,16 @@ if [ -n "${RUN_ONE_XSAVECTL:-}" ]; then	# one suite, run by a lane under timeout
 elif [ "${VALGRIND:-}" = 1 ]; then
 	vg=$tmp/vg
 	mkdir "$vg"
+	# valgrind keeps its fake /proc/self/cmdline as $TMPDIR/valgrind_proc_PID_cmdline_X
+	# until it exits, X from a seed the pids make: a run killed by a test
+	# (faults.sh's kill points) leaves it behind, and a later run that gets the same pids
+	# (a fresh machine hands them out the same way each time) finds the name taken and says
+	# so on stderr, which a golden case compares.  The pid is the wrapper's own (exec keeps
+	# it): no live process holds such a file, and the run's own debris goes at the end.
+	touch "$vg/start"
 	cat >"$vg/xsavectl" <<EOT
 #!/bin/sh
+rm -f "\${TMPDIR:-/tmp}"/valgrind_proc_\$\$_*
 exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
 	--show-leak-kinds=definite \\
 	--suppressions=$here/valgrind.supp \\
@@ -198,6 +206,11 @@ wait
 pass=$(grep -c '^ok ' "$tmp/all")
 fail=$(grep -c '^not ok ' "$tmp/all")
 if [ -n "${vg:-}" ]; then
+	find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'valgrind_proc_*' -newer "$vg/start" -user "$(id -u)" |
+	while read -r f; do
+		p=${f##*/valgrind_proc_}; p=${p%%_*}
+		kill -0 "$p" 2>/dev/null || rm -f "$f"
+	done
 	reports=$(find "$vg" -name 'vg.*.log' -size +0 | wc -l)
 	if [ "$reports" = 0 ]; then
 		echo "ok - valgrind: no memcheck error or definite leak in any run"
