@@ -22,6 +22,7 @@ run_case() {
 	dir=$1
 	name=$(basename "$dir")
 	work=$(mktemp -d)
+	t0=$(date +%s.%N)
 	mkdir "$work/.bin"
 	ln -s "$XSAVECTL" "$work/.bin/xsavectl"
 	ln -s "$MKXSAVE" "$work/.bin/mkxsave"
@@ -32,6 +33,7 @@ run_case() {
 		XSAVECTL_KERNEL_DIR=kernel \
 		sh "$dir/cmd") >"$work/.out" 2>"$work/.err" </dev/null
 	echo $? >"$work/.rc"
+	[ "${TIMES:-}" = 1 ] && echo "$t0 $(date +%s.%N) $name" | awk '{ printf "%.1f %s\n", $2 - $1, $3 }' >"$res/$k.time"
 	if [ "${UPDATE:-}" = 1 ]; then
 		cp "$work/.out" "$dir/expected.out"
 		cp "$work/.rc" "$dir/expected.rc"
@@ -109,5 +111,9 @@ while [ $k -le $ncases ]; do
 	if tail -n 1 "$res/$k.out" 2>/dev/null | grep -q '^ok - '; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 	k=$((k + 1))
 done
+# TIMES=1: the ten slowest cases (what a golden case costs under valgrind, say).
+if [ "${TIMES:-}" = 1 ]; then
+	cat "$res"/*.time 2>/dev/null | sort -rn | head -n 10 | sed 's/^/# time cli case: /; s/ \([^ ]*\)$/ s \1/'
+fi
 echo "# cli: $pass passed, $fail failed"
 [ $fail = 0 ]
