@@ -273,6 +273,17 @@ version_checks() {
 postcopy_checks() {
 	post=migrate_start_postcopy params="max-bandwidth=200000 downtime-limit=1"	# no precopy end
 	live pc "postcopy-ram postcopy-preempt"
+	# A known intermittent failure, not understood yet: through the relay, QEMU 11.1's
+	# destination now and then fails in postcopy reading the main channel ("loadvm failed
+	# during postcopy: -1: Failed to load VM process command: stream error: -1"; the source:
+	# "Sibling indicated error 1"): 2 of 30 migrations here, none of 30 direct.  Such a
+	# failure is shown and the migration run once more; a second failure fails the check.
+	if [ "$(cat pc.res)" != completed ] && grep -aq "loadvm failed during postcopy" dst.log; then
+		echo "# [$V] postcopy-preempt: $(cat pc.res); relay: $(tail -n 1 pc.relay)"
+		grep -a "qemu-system-x86_64: " src.log dst.log | tr -d "\r" | tail -n 4 | sed "s/^/#   /"
+		echo "# [$V] postcopy-preempt: the known intermittent failure (above): run once more"
+		live pc "postcopy-ram postcopy-preempt"
+	fi
 	post= params=
 	cp src.log pc-src.log
 	cp dst.log pc-dst.log
